@@ -1,0 +1,74 @@
+/*
+ * credstore.fcgi: the entry program.  Under a FastCGI server (lighttpd
+ * mod_fastcgi, spawn-fcgi, Apache mod_fcgid or mod_proxy_fcgi) it accepts
+ * requests in a loop on the socket it was given; started without one it
+ * is a plain CGI program and answers the one request of its environment.
+ * Process-wide state is loaded once, before the first request.
+ */
+#include "cs_build.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fcgiapp.h>
+
+#include "app.h"
+#include "config.h"
+#include "handlers.h"
+#include "http.h"
+#include "log.h"
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	FCGX_ShutdownPending();
+}
+
+static void
+serve(struct app *a, FCGX_Stream *in, FCGX_Stream *out, char **envp)
+{
+	struct http_req req;
+
+	if (http_req_begin(&req, in, out, envp) == -1)
+		http_fail(&req, AE_INTERNAL, NULL, NULL);
+	else
+		handle_request(a, &req);
+	http_req_end(&req);
+}
+
+int
+main(void)
+{
+	struct app		 app;
+	struct sigaction	 sa;
+	FCGX_Request		 r;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (FCGX_Init() != 0)
+		return 1;
+	(void)app_init(&app, config_path_from_env());
+
+	if (FCGX_IsCGI()) {
+		serve(&app, NULL, NULL, NULL);
+		app_free(&app);
+		return 0;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;	/* no SA_RESTART: accept() returns */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+
+	if (FCGX_InitRequest(&r, 0, 0) != 0)
+		return 1;
+	while (FCGX_Accept_r(&r) >= 0) {
+		serve(&app, r.in, r.out, r.envp);
+		FCGX_Finish_r(&r);
+	}
+	FCGX_Free(&r, 1);
+	app_free(&app);
+	log_debug("shutting down");
+	return 0;
+}

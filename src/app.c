@@ -1,0 +1,102 @@
+#include "cs_build.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "log.h"
+#include "probe.h"
+#include "util.h"
+
+static void
+unload(struct app *a)
+{
+	store_close(a->st);
+	a->st = NULL;
+	keyring_free(a->kr);
+	a->kr = NULL;
+	catalog_free(a->cat);
+	a->cat = NULL;
+	if (a->jk.hs_secret != NULL)
+		secure_free(a->jk.hs_secret, a->jk.hs_len);
+	a->jk.hs_secret = NULL;
+	a->jk.hs_len = 0;
+	if (a->have_cfg)
+		config_free(&a->cfg);
+	a->have_cfg = 0;
+	a->ready = 0;
+}
+
+static int
+load(struct app *a)
+{
+	char err[512];
+
+	if (config_load(a->config_path, &a->cfg, err, sizeof(err)) == -1)
+		goto fail;
+	a->have_cfg = 1;
+	log_set_level(a->cfg.log_level);
+	if ((a->cat = catalog_load(a->cfg.catalog, err, sizeof(err))) == NULL)
+		goto fail;
+	if (keyring_load(a->cfg.keyring, &a->kr, err, sizeof(err)) == -1)
+		goto fail;
+	if (a->cfg.jwt_secret_file != NULL &&
+	    jwt_secret_load(a->cfg.jwt_secret_file, &a->jk.hs_secret,
+	    &a->jk.hs_len, err, sizeof(err)) == -1)
+		goto fail;
+	if (a->cfg.jwt_secret_file == NULL && a->cfg.jwt_jwks_file == NULL) {
+		snprintf(err, sizeof(err), "%s: neither jwt_secret_file nor "
+		    "jwt_jwks_file is set: no token can be verified",
+		    a->config_path);
+		goto fail;
+	}
+	if (store_open(a->cfg.data_dir, a->cfg.durability, &a->st, err,
+	    sizeof(err)) == -1)
+		goto fail;
+	if (probe_init() == -1) {
+		snprintf(err, sizeof(err), "cannot initialise libcurl");
+		goto fail;
+	}
+	a->ready = 1;
+	a->why[0] = '\0';
+	return 0;
+fail:
+	snprintf(a->why, sizeof(a->why), "%s", err);
+	log_error("not ready: %s", err);
+	unload(a);
+	return -1;
+}
+
+int
+app_init(struct app *a, const char *config_path)
+{
+	memset(a, 0, sizeof(*a));
+	if ((a->config_path = strdup(config_path)) == NULL)
+		return -1;
+	a->last_try = time(NULL);
+	return load(a);
+}
+
+int
+app_ensure(struct app *a)
+{
+	time_t now;
+
+	if (a->ready)
+		return 1;
+	now = time(NULL);
+	if (now == a->last_try)
+		return 0;
+	a->last_try = now;
+	return load(a) == 0;
+}
+
+void
+app_free(struct app *a)
+{
+	unload(a);
+	probe_cleanup();
+	free(a->config_path);
+	a->config_path = NULL;
+}

@@ -1,0 +1,37 @@
+/*
+ * app: the process-wide state (configuration, catalog, keyring, JWT keys,
+ * storage, HTTP client), loaded once per process and reused by every
+ * request.  When something cannot be loaded the process stays up, answers
+ * 503 and tries again at most once a second.
+ */
+#ifndef CS_APP_H
+#define CS_APP_H
+
+#include <time.h>
+
+#include "catalog.h"
+#include "config.h"
+#include "crypto.h"
+#include "jwt.h"
+#include "store.h"
+
+struct app {
+	char		*config_path;
+	struct config	 cfg;
+	int		 have_cfg;
+	struct catalog	*cat;
+	struct keyring	*kr;
+	struct jwt_keys	 jk;
+	struct store	*st;
+	int		 ready;
+	char		 why[512];	/* why not ready (logged, not shown) */
+	time_t		 last_try;
+};
+
+/* Loads everything; returns 0 when ready.  Never exits. */
+int	 app_init(struct app *, const char *config_path);
+/* Retries a failed load (at most once a second); 1 when ready. */
+int	 app_ensure(struct app *);
+void	 app_free(struct app *);
+
+#endif

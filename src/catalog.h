@@ -1,0 +1,101 @@
+/*
+ * catalog: the integration catalog of SPEC section 9, loaded and checked
+ * once per process.  Knows nothing about HTTP or storage.
+ */
+#ifndef CS_CATALOG_H
+#define CS_CATALOG_H
+
+#include <regex.h>
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#define CATALOG_MAX_FIELDS	32
+#define CATALOG_MAX_STATUS	32
+#define CATALOG_MAX_ENUM	64
+#define CATALOG_MAX_BYTES	(4 * 1024 * 1024)
+
+enum auth_type {
+	AUTH_API_KEY = 0,
+	AUTH_OAUTH2,
+	AUTH_OTHER,
+	AUTH__MAX
+};
+
+struct cat_field {
+	char		*name;
+	char		*label;
+	int		 secret;
+	int		 required;
+	char		**enumv;	/* NULL when no enum */
+	size_t		 nenum;
+	char		*def;		/* default value or NULL */
+	char		*pattern;	/* source text or NULL */
+	regex_t		 re;		/* compiled when pattern != NULL */
+	size_t		 max_len;	/* 4096 unless the catalog says less */
+};
+
+struct cat_header {
+	char	*name;
+	char	*value;			/* template */
+};
+
+struct cat_check {
+	char			*method;
+	char			*url;		/* template */
+	struct cat_header	*headers;
+	size_t			 nheaders;
+	char			*basic_user;	/* template or NULL */
+	char			*basic_pass;	/* template or NULL */
+	struct json_object	*body;		/* template JSON or NULL */
+	int			 valid[CATALOG_MAX_STATUS];
+	size_t			 nvalid;
+	int			 reject[CATALOG_MAX_STATUS];
+	size_t			 nreject;
+	char			*expect_pointer;	/* NULL when none */
+	struct json_object	*expect_value;
+};
+
+struct cat_provider {
+	char			*id;
+	char			*name;
+	enum auth_type		 auth;
+	char			*auth_name;	/* as written in the file */
+	struct cat_field	*fields;	/* required first, then optional */
+	size_t			 nfields;
+	size_t			 nrequired;
+	struct cat_check	*check;		/* NULL: no validation */
+};
+
+struct catalog {
+	struct cat_provider	*providers;
+	size_t			 nproviders;
+};
+
+/*
+ * Loads and checks the catalog at path.  Returns a new catalog (free with
+ * catalog_free) or NULL with "PATH: provider N (id): what" in err.
+ */
+struct catalog	*catalog_load(const char *path, char *err, size_t errlen);
+/* Same from memory (used by tests and fuzzers). */
+struct catalog	*catalog_parse(const char *text, size_t len, const char *name,
+		    char *err, size_t errlen);
+void		 catalog_free(struct catalog *);
+
+const struct cat_provider *catalog_find(const struct catalog *, const char *id);
+const struct cat_field *catalog_field(const struct cat_provider *,
+		    const char *name);
+/* 1 when id matches [a-z0-9][a-z0-9_-]{0,63}. */
+int		 catalog_valid_id(const char *id);
+/* The public JSON description of SPEC section 2 (caller puts). */
+struct json_object *catalog_provider_json(const struct cat_provider *);
+
+/*
+ * Finds the next `{{name}}` placeholder in s at or after *pos.  Returns 1
+ * and sets *start (offset of "{{"), *name and *nlen (the name inside) and *pos
+ * (offset after "}}"), or 0 when there is none.
+ */
+int		 catalog_next_placeholder(const char *s, size_t *pos,
+		    size_t *start, const char **name, size_t *nlen);
+
+#endif

@@ -1,0 +1,343 @@
+#include "cs_build.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "util.h"
+
+#ifndef CS_SYSCONFDIR
+#define CS_SYSCONFDIR "/etc"
+#endif
+#ifndef CS_DATADIR
+#define CS_DATADIR "/usr/share"
+#endif
+
+enum ckey {
+	CK_DATA_DIR = 0,
+	CK_KEYRING,
+	CK_CATALOG,
+	CK_JWT_SECRET_FILE,
+	CK_JWT_JWKS_FILE,
+	CK_JWT_ISSUER,
+	CK_JWT_AUDIENCE,
+	CK_JWT_LEEWAY,
+	CK_JWT_ROLE_CLAIM,
+	CK_ADMIN_ROLE,
+	CK_TENANT_CLAIM,
+	CK_PROBE_TIMEOUT_MS,
+	CK_PROBE_ORIGIN_OVERRIDE,
+	CK_MAX_BODY_BYTES,
+	CK_DURABILITY,
+	CK_LOG_LEVEL,
+	CK__MAX
+};
+
+enum ctype {
+	CT_PATH,	/* string, relative to the file's folder */
+	CT_STRING,	/* non-empty string */
+	CT_CLAIM,	/* claim name: [A-Za-z0-9_:./-]{1,64} */
+	CT_LONG,	/* integer in [min, max] */
+	CT_ORIGIN,	/* http(s)://host[:port] */
+	CT_DURABILITY,
+	CT_LOGLEVEL,
+};
+
+struct ckeydef {
+	const char	*name;
+	enum ctype	 type;
+	long		 min, max;
+	size_t		 off;
+};
+
+#define OFF(f) offsetof(struct config, f)
+
+static const struct ckeydef keys[CK__MAX] = {
+	{ "data_dir", CT_PATH, 0, 0, OFF(data_dir) },
+	{ "keyring", CT_PATH, 0, 0, OFF(keyring) },
+	{ "catalog", CT_PATH, 0, 0, OFF(catalog) },
+	{ "jwt_secret_file", CT_PATH, 0, 0, OFF(jwt_secret_file) },
+	{ "jwt_jwks_file", CT_PATH, 0, 0, OFF(jwt_jwks_file) },
+	{ "jwt_issuer", CT_STRING, 0, 0, OFF(jwt_issuer) },
+	{ "jwt_audience", CT_STRING, 0, 0, OFF(jwt_audience) },
+	{ "jwt_leeway", CT_LONG, 0, 3600, OFF(jwt_leeway) },
+	{ "jwt_role_claim", CT_CLAIM, 0, 0, OFF(jwt_role_claim) },
+	{ "admin_role", CT_STRING, 0, 0, OFF(admin_role) },
+	{ "tenant_claim", CT_CLAIM, 0, 0, OFF(tenant_claim) },
+	{ "probe_timeout_ms", CT_LONG, 100, 120000, OFF(probe_timeout_ms) },
+	{ "probe_origin_override", CT_ORIGIN, 0, 0, OFF(probe_origin_override) },
+	{ "max_body_bytes", CT_LONG, 1024, 16L * 1024 * 1024, OFF(max_body_bytes) },
+	{ "durability", CT_DURABILITY, 0, 0, OFF(durability) },
+	{ "log_level", CT_LOGLEVEL, 0, 0, OFF(log_level) },
+};
+
+static const char *const durnames[DUR__MAX] = {
+	"sync", "write_nosync", "nosync",
+};
+
+const char *
+durability_name(enum durability d)
+{
+	return d < DUR__MAX ? durnames[d] : "?";
+}
+
+const char *
+config_default_path(void)
+{
+	return CS_SYSCONFDIR "/credstore/credstore.conf";
+}
+
+const char *
+config_path_from_env(void)
+{
+	const char *p = getenv("CREDSTORE_CONFIG");
+
+	return (p != NULL && *p != '\0') ? p : config_default_path();
+}
+
+void
+config_free(struct config *c)
+{
+	int i;
+
+	if (c == NULL)
+		return;
+	free(c->path);
+	for (i = 0; i < CK__MAX; i++)
+		if (keys[i].type == CT_PATH || keys[i].type == CT_STRING ||
+		    keys[i].type == CT_CLAIM || keys[i].type == CT_ORIGIN) {
+			char **p = (char **)(void *)((char *)c + keys[i].off);
+			free(*p);
+			*p = NULL;
+		}
+	memset(c, 0, sizeof(*c));
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
+	    e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+static char *
+resolve_path(const char *dir, const char *v)
+{
+	char	*out;
+	size_t	 n;
+
+	if (v[0] == '/' || dir == NULL)
+		return strdup(v);
+	n = strlen(dir) + strlen(v) + 2;
+	if ((out = malloc(n)) == NULL)
+		return NULL;
+	snprintf(out, n, "%s/%s", dir, v);
+	return out;
+}
+
+static int
+valid_origin(const char *v)
+{
+	const char	*h;
+	size_t		 i;
+
+	if (strncmp(v, "http://", 7) == 0)
+		h = v + 7;
+	else if (strncmp(v, "https://", 8) == 0)
+		h = v + 8;
+	else
+		return 0;
+	if (*h == '\0')
+		return 0;
+	for (i = 0; h[i] != '\0'; i++)
+		if (!(h[i] == '.' || h[i] == '-' || h[i] == ':' || h[i] == '[' ||
+		    h[i] == ']' || (h[i] >= '0' && h[i] <= '9') ||
+		    (h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' && h[i] <= 'Z')))
+			return 0;
+	return 1;
+}
+
+static int
+valid_claim(const char *v)
+{
+	size_t i, n = strlen(v);
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+		    (v[i] >= '0' && v[i] <= '9') || strchr("_:./-", v[i]) != NULL))
+			return 0;
+	return 1;
+}
+
+/* Sets one key from its textual value; returns NULL or what is wrong. */
+static const char *
+set_key(struct config *c, const struct ckeydef *k, const char *dir,
+    const char *v)
+{
+	char		**sp = (char **)(void *)((char *)c + k->off);
+	long		 *lp = (long *)(void *)((char *)c + k->off);
+	long		  l;
+	int		  i;
+	enum log_level	  lvl;
+
+	switch (k->type) {
+	case CT_PATH:
+	case CT_STRING:
+	case CT_CLAIM:
+	case CT_ORIGIN:
+		if (*v == '\0')
+			return "empty value";
+		if (!is_clean_utf8(v, strlen(v)))
+			return "value has control characters";
+		if (k->type == CT_CLAIM && !valid_claim(v))
+			return "not a valid claim name";
+		if (k->type == CT_ORIGIN && !valid_origin(v))
+			return "expected http(s)://host[:port] with no path";
+		free(*sp);
+		*sp = (k->type == CT_PATH) ? resolve_path(dir, v) : strdup(v);
+		if (*sp == NULL)
+			return "out of memory";
+		return NULL;
+	case CT_LONG:
+		if (parse_long(v, k->min, k->max, &l) == -1)
+			return "not a whole number in the allowed range";
+		*lp = l;
+		return NULL;
+	case CT_DURABILITY:
+		for (i = 0; i < DUR__MAX; i++)
+			if (strcmp(v, durnames[i]) == 0) {
+				c->durability = (enum durability)i;
+				return NULL;
+			}
+		return "expected sync, write_nosync or nosync";
+	case CT_LOGLEVEL:
+		if (log_level_parse(v, &lvl) == -1)
+			return "expected error, warn, info or debug";
+		c->log_level = lvl;
+		return NULL;
+	}
+	return "unhandled key type";
+}
+
+static int
+set_default_str(char **p, const char *v)
+{
+	if (*p != NULL)
+		return 0;
+	return (*p = strdup(v)) == NULL ? -1 : 0;
+}
+
+int
+config_load(const char *path, struct config *c, char *err, size_t errlen)
+{
+	FILE		*f;
+	char		 line[4096], *dir = NULL, *p, *k, *v, *eq;
+	const char	*why;
+	unsigned	 lineno = 0;
+	int		 i, seen[CK__MAX];
+
+	memset(c, 0, sizeof(*c));
+	memset(seen, 0, sizeof(seen));
+	c->jwt_leeway = 60;
+	c->probe_timeout_ms = 5000;
+	c->max_body_bytes = 65536;
+	c->durability = DUR_SYNC;
+	c->log_level = LOG_LVL_INFO;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if ((c->path = strdup(path)) == NULL || (dir = strdup(path)) == NULL)
+		goto oom;
+	if ((p = strrchr(dir, '/')) != NULL)
+		*(p == dir ? p + 1 : p) = '\0';
+	else {
+		free(dir);
+		if ((dir = strdup(".")) == NULL)
+			goto oom;
+	}
+	/* relative paths stay valid whatever the working directory is later */
+	if ((p = realpath(dir, NULL)) != NULL) {
+		free(dir);
+		dir = p;
+	}
+
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			snprintf(err, errlen, "%s:%u: line too long", path, lineno);
+			goto fail;
+		}
+		p = trim(line);
+		if (*p == '\0' || *p == '#')
+			continue;
+		if ((eq = strchr(p, '=')) == NULL) {
+			snprintf(err, errlen, "%s:%u: expected key = value",
+			    path, lineno);
+			goto fail;
+		}
+		*eq = '\0';
+		k = trim(p);
+		v = trim(eq + 1);
+		for (i = 0; i < CK__MAX; i++)
+			if (strcmp(k, keys[i].name) == 0)
+				break;
+		if (i == CK__MAX) {
+			snprintf(err, errlen, "%s:%u: unknown key '%.64s'",
+			    path, lineno, k);
+			goto fail;
+		}
+		if (seen[i]) {
+			snprintf(err, errlen, "%s:%u: key '%s' given twice",
+			    path, lineno, keys[i].name);
+			goto fail;
+		}
+		seen[i] = 1;
+		if ((why = set_key(c, &keys[i], dir, v)) != NULL) {
+			snprintf(err, errlen, "%s:%u: %s: %s", path, lineno,
+			    keys[i].name, why);
+			goto fail;
+		}
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		goto fail;
+	}
+	if (c->data_dir == NULL) {
+		snprintf(err, errlen, "%s: data_dir is required", path);
+		goto fail;
+	}
+	if (c->keyring == NULL) {
+		snprintf(err, errlen, "%s: keyring is required", path);
+		goto fail;
+	}
+	if (set_default_str(&c->catalog, CS_DATADIR "/credstore/catalog.json") ||
+	    set_default_str(&c->jwt_role_claim, "role") ||
+	    set_default_str(&c->admin_role, "admin") ||
+	    set_default_str(&c->tenant_claim, "org_id"))
+		goto oom;
+	fclose(f);
+	free(dir);
+	return 0;
+oom:
+	snprintf(err, errlen, "%s: out of memory", path);
+fail:
+	fclose(f);
+	free(dir);
+	config_free(c);
+	return -1;
+}

@@ -1,0 +1,552 @@
+/*
+ * credstore-admin: the operators' command-line tool (SPEC section 7).
+ * Exit 0 on success, 1 on failure, 2 on bad usage; errors are one line on
+ * stderr.  Works on the same configuration, keyring and Berkeley DB
+ * environment as the web binary, concurrently with it.
+ */
+#include "cs_build.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+#include <json-c/json.h>
+
+#include "catalog.h"
+#include "config.h"
+#include "credset.h"
+#include "crypto.h"
+#include "jwt.h"
+#include "log.h"
+#include "store.h"
+#include "util.h"
+#include "validate.h"
+
+#define EX_OK		0
+#define EX_FAIL		1
+#define EX_USAGE	2
+
+static const char *progname = "credstore-admin";
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: %s [-c CONFIG] COMMAND [ARGS]\n"
+	    "commands:\n"
+	    "  init\n"
+	    "  token --sub S --tenant T [--role R]... [--ttl SECONDS]\n"
+	    "  list [--tenant T] [--provider P]\n"
+	    "  keys\n"
+	    "  verify\n"
+	    "  audit [--tenant T]\n", progname);
+}
+
+static int
+fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EX_FAIL;
+}
+
+/* mkdir -p with mode for the directories it creates. */
+static int
+mkdirs(const char *path, mode_t mode)
+{
+	char	*p, *s;
+	int	 rc = 0;
+
+	if ((p = strdup(path)) == NULL)
+		return -1;
+	for (s = p + 1; *s != '\0'; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) == -1 && errno != EEXIST)
+			rc = -1;
+		*s = '/';
+	}
+	if (rc == 0 && mkdir(p, mode) == -1 && errno != EEXIST)
+		rc = -1;
+	free(p);
+	return rc;
+}
+
+static int
+create_secret(const char *path, char *err, size_t errlen)
+{
+	unsigned char	 s[48];
+	int		 fd;
+	ssize_t		 w;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (gnutls_rnd(GNUTLS_RND_KEY, s, sizeof(s)) != 0) {
+		close(fd);
+		unlink(path);
+		snprintf(err, errlen, "random generator failed");
+		return -1;
+	}
+	w = write(fd, s, sizeof(s));
+	secure_wipe(s, sizeof(s));
+	if (w != (ssize_t)sizeof(s) || fsync(fd) == -1) {
+		close(fd);
+		unlink(path);
+		snprintf(err, errlen, "%s: write failed", path);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+cmd_init(struct config *cfg)
+{
+	struct keyring	*kr;
+	struct store	*st;
+	char		 err[512];
+	struct stat	 sb;
+
+	if (mkdirs(cfg->data_dir, 0700) == -1)
+		return fail("%s: cannot create data_dir: %s", cfg->data_dir,
+		    strerror(errno));
+	if (stat(cfg->keyring, &sb) == -1) {
+		if (errno != ENOENT)
+			return fail("%s: %s", cfg->keyring, strerror(errno));
+		if (keyring_create(cfg->keyring, err, sizeof(err)) == -1)
+			return fail("%s", err);
+		printf("created keyring %s\n", cfg->keyring);
+	}
+	if (keyring_load(cfg->keyring, &kr, err, sizeof(err)) == -1)
+		return fail("%s", err);
+	keyring_free(kr);
+	if (cfg->jwt_secret_file != NULL &&
+	    stat(cfg->jwt_secret_file, &sb) == -1) {
+		if (errno != ENOENT)
+			return fail("%s: %s", cfg->jwt_secret_file,
+			    strerror(errno));
+		if (create_secret(cfg->jwt_secret_file, err, sizeof(err)) == -1)
+			return fail("%s", err);
+		printf("created JWT secret %s\n", cfg->jwt_secret_file);
+	}
+	if (store_open(cfg->data_dir, cfg->durability, &st, err,
+	    sizeof(err)) == -1)
+		return fail("%s", err);
+	store_close(st);
+	printf("ready: data_dir %s\n", cfg->data_dir);
+	return EX_OK;
+}
+
+static int
+cmd_token(struct config *cfg, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "sub", required_argument, NULL, 's' },
+		{ "tenant", required_argument, NULL, 't' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "ttl", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char		*sub = NULL, *tenant = NULL;
+	struct json_object	*claims, *roles;
+	unsigned char		*secret;
+	size_t			 slen;
+	long			 ttl = 3600;
+	char			 err[512], *tok;
+	int			 ch, nroles = 0;
+	time_t			 now = time(NULL);
+
+	roles = json_object_new_array();
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			sub = optarg;
+			break;
+		case 't':
+			tenant = optarg;
+			break;
+		case 'r':
+			json_object_array_add(roles, json_object_new_string(optarg));
+			nroles++;
+			break;
+		case 'l':
+			if (parse_long(optarg, 1, 366L * 86400, &ttl) == -1) {
+				json_object_put(roles);
+				fprintf(stderr, "%s: --ttl must be 1-31622400 seconds\n",
+				    progname);
+				return EX_USAGE;
+			}
+			break;
+		default:
+			json_object_put(roles);
+			usage();
+			return EX_USAGE;
+		}
+	}
+	if (sub == NULL || tenant == NULL || optind != argc) {
+		json_object_put(roles);
+		fprintf(stderr, "%s: token needs --sub and --tenant\n", progname);
+		return EX_USAGE;
+	}
+	if (cfg->jwt_secret_file == NULL) {
+		json_object_put(roles);
+		return fail("%s: jwt_secret_file is not set", cfg->path);
+	}
+	if (jwt_secret_load(cfg->jwt_secret_file, &secret, &slen, err,
+	    sizeof(err)) == -1) {
+		json_object_put(roles);
+		return fail("%s", err);
+	}
+	claims = json_object_new_object();
+	json_object_object_add(claims, "sub", json_object_new_string(sub));
+	json_object_object_add(claims, cfg->tenant_claim,
+	    json_object_new_string(tenant));
+	if (nroles == 1) {
+		json_object_object_add(claims, cfg->jwt_role_claim,
+		    json_object_get(json_object_array_get_idx(roles, 0)));
+		json_object_put(roles);
+	} else
+		json_object_object_add(claims, cfg->jwt_role_claim, roles);
+	if (cfg->jwt_issuer != NULL)
+		json_object_object_add(claims, "iss",
+		    json_object_new_string(cfg->jwt_issuer));
+	if (cfg->jwt_audience != NULL)
+		json_object_object_add(claims, "aud",
+		    json_object_new_string(cfg->jwt_audience));
+	json_object_object_add(claims, "iat", json_object_new_int64(now));
+	json_object_object_add(claims, "exp", json_object_new_int64(now + ttl));
+	tok = jwt_sign_hs256(secret, slen, json_object_to_json_string_ext(claims,
+	    JSON_C_TO_STRING_PLAIN));
+	secure_free(secret, slen);
+	json_object_put(claims);
+	if (tok == NULL)
+		return fail("cannot sign the token");
+	printf("%s\n", tok);
+	free(tok);
+	return EX_OK;
+}
+
+static void
+add_time(struct json_object *o, const char *k, time_t t)
+{
+	char ts[21];
+
+	if (t == 0) {
+		json_object_object_add(o, k, NULL);
+		return;
+	}
+	fmt_time(t, ts);
+	json_object_object_add(o, k, json_object_new_string(ts));
+}
+
+static int
+print_rec(const struct cred_rec *r, void *arg)
+{
+	struct json_object	*o, *f;
+	size_t			 i;
+
+	if (arg != NULL && strcmp(r->provider, (const char *)arg) != 0)
+		return 0;
+	o = json_object_new_object();
+	json_object_object_add(o, "tenant", json_object_new_string(r->tenant));
+	json_object_object_add(o, "provider", json_object_new_string(r->provider));
+	json_object_object_add(o, "credentialId", json_object_new_string(r->id));
+	json_object_object_add(o, "label",
+	    r->label ? json_object_new_string(r->label) : NULL);
+	json_object_object_add(o, "status", json_object_new_string(r->status));
+	f = json_object_new_array();
+	for (i = 0; i < r->nfields; i++)
+		json_object_array_add(f, json_object_new_string(r->fields[i]));
+	json_object_object_add(o, "fields", f);
+	add_time(o, "createdAt", r->created);
+	add_time(o, "updatedAt", r->updated);
+	add_time(o, "lastValidatedAt", r->validated);
+	json_object_object_add(o, "keyId",
+	    json_object_new_string(r->sealed.key_id));
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return 0;
+}
+
+static int
+open_store(struct config *cfg, struct store **st)
+{
+	char err[512];
+
+	if (store_open(cfg->data_dir, cfg->durability, st, err,
+	    sizeof(err)) == -1) {
+		fail("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmd_list(struct config *cfg, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tenant", required_argument, NULL, 't' },
+		{ "provider", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char	*tenant = NULL, *provider = NULL;
+	struct store	*st;
+	enum store_rc	 rc;
+	int		 ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			tenant = optarg;
+			break;
+		case 'p':
+			provider = optarg;
+			break;
+		default:
+			usage();
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc || (provider != NULL &&
+	    validate_scalar(VK_PROVIDER, provider, strlen(provider)) != NULL)) {
+		usage();
+		return EX_USAGE;
+	}
+	if (open_store(cfg, &st) == -1)
+		return EX_FAIL;
+	/* without a tenant, a full walk filtered by provider in print_rec */
+	rc = store_cred_list(st, tenant, tenant ? provider : NULL, NULL,
+	    (size_t)-1, print_rec,
+	    tenant ? NULL : (void *)(uintptr_t)provider);
+	store_close(st);
+	if (rc != STORE_OK)
+		return fail("list: %s", store_strerror(rc));
+	return EX_OK;
+}
+
+struct verify_acc {
+	struct keyring	*kr;
+	size_t		 total, ok, bad;
+};
+
+static int
+verify_rec(const struct cred_rec *r, void *arg)
+{
+	struct verify_acc	*v = arg;
+	unsigned char		*pt = NULL;
+	size_t			 ptlen = 0, adlen;
+	char			*ad;
+	struct credset		 cs;
+
+	v->total++;
+	if ((ad = store_record_ad(r->tenant, r->provider, r->id, &adlen)) == NULL ||
+	    envelope_open(v->kr, ad, adlen, &r->sealed, &pt, &ptlen) == -1 ||
+	    credset_deserialize(pt, ptlen, &cs) == -1) {
+		v->bad++;
+		fprintf(stderr, "%s: record %s (tenant %s, provider %s) does not "
+		    "decrypt\n", progname, r->id, r->tenant, r->provider);
+	} else {
+		v->ok++;
+		credset_free(&cs);
+	}
+	free(ad);
+	secure_free(pt, ptlen);
+	return 0;
+}
+
+static int
+cmd_verify(struct config *cfg)
+{
+	struct verify_acc	 v;
+	struct store		*st;
+	char			 err[512];
+	enum store_rc		 rc;
+
+	memset(&v, 0, sizeof(v));
+	if (keyring_load(cfg->keyring, &v.kr, err, sizeof(err)) == -1)
+		return fail("%s", err);
+	if (open_store(cfg, &st) == -1) {
+		keyring_free(v.kr);
+		return EX_FAIL;
+	}
+	rc = store_cred_list(st, NULL, NULL, NULL, (size_t)-1, verify_rec, &v);
+	store_close(st);
+	keyring_free(v.kr);
+	printf("records: %zu\nok: %zu\nfailed: %zu\n", v.total, v.ok, v.bad);
+	if (rc != STORE_OK)
+		return fail("verify: %s", store_strerror(rc));
+	return v.bad == 0 ? EX_OK : EX_FAIL;
+}
+
+struct keys_acc {
+	struct keyring	*kr;
+	size_t		*uses;
+};
+
+static int
+count_key(const struct cred_rec *r, void *arg)
+{
+	struct keys_acc	*k = arg;
+	size_t		 i;
+
+	for (i = 0; i < k->kr->nkeys; i++)
+		if (strcmp(k->kr->keys[i].id, r->sealed.key_id) == 0)
+			k->uses[i]++;
+	return 0;
+}
+
+static int
+cmd_keys(struct config *cfg)
+{
+	struct keys_acc	 k;
+	struct store	*st;
+	char		 err[512], ts[21];
+	size_t		 i;
+
+	if (keyring_load(cfg->keyring, &k.kr, err, sizeof(err)) == -1)
+		return fail("%s", err);
+	if ((k.uses = calloc(k.kr->nkeys, sizeof(size_t))) == NULL ||
+	    open_store(cfg, &st) == -1) {
+		free(k.uses);
+		keyring_free(k.kr);
+		return EX_FAIL;
+	}
+	(void)store_cred_list(st, NULL, NULL, NULL, (size_t)-1, count_key, &k);
+	store_close(st);
+	for (i = 0; i < k.kr->nkeys; i++) {
+		fmt_time(k.kr->keys[i].created, ts);
+		printf("%s %s %s records=%zu\n", k.kr->keys[i].id,
+		    i + 1 == k.kr->nkeys ? "active" : "inactive", ts, k.uses[i]);
+	}
+	free(k.uses);
+	keyring_free(k.kr);
+	return EX_OK;
+}
+
+static int
+print_audit(const char *json, void *arg)
+{
+	const char		*tenant = arg, *t;
+	struct json_object	*o;
+
+	if (tenant != NULL) {
+		o = json_tokener_parse(json);
+		t = o ? json_object_get_string(json_object_object_get(o,
+		    "tenant")) : NULL;
+		if (t == NULL || strcmp(t, tenant) != 0) {
+			json_object_put(o);
+			return 0;
+		}
+		json_object_put(o);
+	}
+	printf("%s\n", json);
+	return 0;
+}
+
+static int
+cmd_audit(struct config *cfg, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tenant", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char	*tenant = NULL;
+	struct store	*st;
+	enum store_rc	 rc;
+	int		 ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 't') {
+			usage();
+			return EX_USAGE;
+		}
+		tenant = optarg;
+	}
+	if (optind != argc) {
+		usage();
+		return EX_USAGE;
+	}
+	if (open_store(cfg, &st) == -1)
+		return EX_FAIL;
+	rc = store_audit_list(st, print_audit, (void *)(uintptr_t)tenant);
+	store_close(st);
+	return rc == STORE_OK ? EX_OK : fail("audit: %s", store_strerror(rc));
+}
+
+int
+main(int argc, char **argv)
+{
+	const char	*cpath = NULL, *cmd;
+	struct config	 cfg;
+	char		 err[CONFIG_ERRLEN];
+	int		 ch, rc;
+
+	log_set_level(LOG_LVL_WARN);
+	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+		switch (ch) {
+		case 'c':
+			cpath = optarg;
+			break;
+		default:
+			usage();
+			return EX_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		usage();
+		return EX_USAGE;
+	}
+	cmd = argv[0];
+	if (strcmp(cmd, "init") != 0 && strcmp(cmd, "token") != 0 &&
+	    strcmp(cmd, "list") != 0 && strcmp(cmd, "verify") != 0 &&
+	    strcmp(cmd, "keys") != 0 && strcmp(cmd, "audit") != 0) {
+		fprintf(stderr, "%s: unknown command '%.32s'\n", progname, cmd);
+		return EX_USAGE;
+	}
+	if (cpath == NULL)
+		cpath = config_path_from_env();
+	if (config_load(cpath, &cfg, err, sizeof(err)) == -1)
+		return fail("%s", err);
+	log_set_level(cfg.log_level < LOG_LVL_WARN ? cfg.log_level : LOG_LVL_WARN);
+	if (strcmp(cmd, "init") == 0)
+		rc = argc == 1 ? cmd_init(&cfg) : (usage(), EX_USAGE);
+	else if (strcmp(cmd, "token") == 0)
+		rc = cmd_token(&cfg, argc, argv);
+	else if (strcmp(cmd, "list") == 0)
+		rc = cmd_list(&cfg, argc, argv);
+	else if (strcmp(cmd, "verify") == 0)
+		rc = argc == 1 ? cmd_verify(&cfg) : (usage(), EX_USAGE);
+	else if (strcmp(cmd, "keys") == 0)
+		rc = argc == 1 ? cmd_keys(&cfg) : (usage(), EX_USAGE);
+	else
+		rc = cmd_audit(&cfg, argc, argv);
+	config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,15 @@
+/*
+ * handlers: the API.  One entry point takes a request read by the http
+ * module, routes it, runs the gates in order (authenticate, authorise,
+ * resolve, parse and validate, work, respond) and writes one response.
+ * Handlers know HTTP and call the core modules; the core never calls back.
+ */
+#ifndef CS_HANDLERS_H
+#define CS_HANDLERS_H
+
+#include "app.h"
+#include "http.h"
+
+void	 handle_request(struct app *, struct http_req *);
+
+#endif

@@ -1,0 +1,318 @@
+#include "cs_build.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "log.h"
+
+extern char **environ;
+
+static const char *const method_names[HM__MAX] = {
+	"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER",
+};
+
+static const char *const reason_phrases[][2] = {
+	{ "200", "OK" }, { "201", "Created" }, { "204", "No Content" },
+	{ "303", "See Other" }, { "400", "Bad Request" },
+	{ "401", "Unauthorized" }, { "403", "Forbidden" },
+	{ "404", "Not Found" }, { "405", "Method Not Allowed" },
+	{ "409", "Conflict" }, { "413", "Content Too Large" },
+	{ "415", "Unsupported Media Type" }, { "422", "Unprocessable Content" },
+	{ "500", "Internal Server Error" }, { "503", "Service Unavailable" },
+};
+
+const char *
+http_method_name(enum http_method m)
+{
+	return m < HM__MAX ? method_names[m] : "OTHER";
+}
+
+const char *
+http_param(const struct http_req *r, const char *name)
+{
+	const char *v;
+
+	v = r->envp != NULL ? FCGX_GetParam(name, r->envp) : getenv(name);
+	return v;
+}
+
+int
+http_req_begin(struct http_req *r, FCGX_Stream *in, FCGX_Stream *out,
+    char **envp)
+{
+	const char	*m, *uri, *q, *cl, *https;
+	size_t		 plen;
+	int		 i;
+
+	memset(r, 0, sizeof(*r));
+	r->in = in;
+	r->out = out;
+	r->envp = envp;
+	buf_init(&r->body, 0, 1);
+	r->content_length = -1;
+
+	m = http_param(r, "REQUEST_METHOD");
+	r->method = HM_OTHER;
+	r->method_name = "OTHER";
+	for (i = 0; m != NULL && i < HM_OTHER; i++)
+		if (strcmp(m, method_names[i]) == 0) {
+			r->method = (enum http_method)i;
+			r->method_name = method_names[i];
+		}
+	if ((uri = http_param(r, "REQUEST_URI")) == NULL || *uri == '\0') {
+		/* CGI servers without REQUEST_URI: SCRIPT_NAME + PATH_INFO */
+		uri = http_param(r, "PATH_INFO");
+		if (uri == NULL || *uri == '\0')
+			uri = "/";
+	}
+	q = strchr(uri, '?');
+	plen = q ? (size_t)(q - uri) : strlen(uri);
+	if (plen > HTTP_PATH_MAX)
+		plen = HTTP_PATH_MAX + 1;	/* the router refuses it */
+	if ((r->path = malloc(plen + 1)) == NULL)
+		return -1;
+	memcpy(r->path, uri, plen);
+	r->path[plen] = '\0';
+	if (q != NULL && (r->query = strdup(q + 1)) == NULL)
+		return -1;
+	if (q == NULL && (q = http_param(r, "QUERY_STRING")) != NULL && *q &&
+	    (r->query = strdup(q)) == NULL)
+		return -1;
+
+	r->content_type = http_param(r, "CONTENT_TYPE");
+	r->authorization = http_param(r, "HTTP_AUTHORIZATION");
+	r->cookie = http_param(r, "HTTP_COOKIE");
+	r->idem_key = http_param(r, "HTTP_IDEMPOTENCY_KEY");
+	r->accept = http_param(r, "HTTP_ACCEPT");
+	r->remote_addr = http_param(r, "REMOTE_ADDR");
+	https = http_param(r, "HTTPS");
+	r->https = https != NULL && (strcasecmp(https, "on") == 0 ||
+	    strcmp(https, "1") == 0);
+	cl = http_param(r, "CONTENT_LENGTH");
+	if (cl != NULL && *cl != '\0') {
+		char *end;
+
+		r->content_length = strtoll(cl, &end, 10);
+		if (*end != '\0' || r->content_length < 0)
+			r->content_length = -2;	/* malformed */
+	}
+	return 0;
+}
+
+void
+http_req_end(struct http_req *r)
+{
+	buf_reset(&r->body);
+	free(r->path);
+	free(r->query);
+	r->path = r->query = NULL;
+}
+
+static int
+read_some(struct http_req *r, char *p, size_t n)
+{
+	ssize_t got;
+
+	if (r->in != NULL)
+		return FCGX_GetStr(p, (int)n, r->in);
+	do
+		got = read(STDIN_FILENO, p, n);
+	while (got == -1 && errno == EINTR);
+	return got < 0 ? -1 : (int)got;
+}
+
+enum http_body_rc
+http_read_body(struct http_req *r, size_t max)
+{
+	char		 chunk[8192];
+	long long	 want = r->content_length;
+	int		 n;
+
+	buf_reset(&r->body);
+	buf_init(&r->body, max, 1);
+	if (want == -2)
+		return HTTP_BODY_ERROR;
+	if (want > (long long)max)
+		return HTTP_BODY_TOO_LARGE;
+	if (want < 0)
+		want = (long long)max + 1;	/* read to EOF, bounded */
+	while ((long long)r->body.len < want) {
+		size_t ask = sizeof(chunk);
+
+		if ((long long)ask > want - (long long)r->body.len)
+			ask = (size_t)(want - (long long)r->body.len);
+		if ((n = read_some(r, chunk, ask)) < 0) {
+			secure_wipe(chunk, sizeof(chunk));
+			return HTTP_BODY_ERROR;
+		}
+		if (n == 0)
+			break;
+		if (buf_add(&r->body, chunk, (size_t)n) == -1) {
+			secure_wipe(chunk, sizeof(chunk));
+			return HTTP_BODY_TOO_LARGE;
+		}
+	}
+	secure_wipe(chunk, sizeof(chunk));
+	if (r->content_length >= 0 && (long long)r->body.len < r->content_length)
+		return HTTP_BODY_SHORT;
+	if (r->body.data == NULL && buf_add(&r->body, "", 0) == -1)
+		return HTTP_BODY_ERROR;
+	return HTTP_BODY_OK;
+}
+
+void
+http_media_type(const struct http_req *r, char *out, size_t n)
+{
+	const char	*ct = r->content_type;
+	size_t		 i = 0;
+
+	if (n == 0)
+		return;
+	out[0] = '\0';
+	if (ct == NULL)
+		return;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	while (ct[i] != '\0' && ct[i] != ';' && ct[i] != ' ' && ct[i] != '\t' &&
+	    i + 1 < n) {
+		out[i] = (char)tolower((unsigned char)ct[i]);
+		i++;
+	}
+	out[i] = '\0';
+}
+
+int
+http_wants_html(const struct http_req *r)
+{
+	const char *a = r->accept;
+
+	if (a == NULL)
+		return 0;
+	return strstr(a, "text/html") != NULL &&
+	    strstr(a, "application/json") == NULL;
+}
+
+static void
+put(struct http_req *r, const char *p, size_t n)
+{
+	size_t	off = 0;
+	ssize_t	w;
+
+	if (r->out != NULL) {
+		FCGX_PutStr(p, (int)n, r->out);
+		return;
+	}
+	while (off < n) {
+		w = write(STDOUT_FILENO, p + off, n - off);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		off += (size_t)w;
+	}
+}
+
+static const char *
+reason(int status)
+{
+	char	 s[8];
+	size_t	 i;
+
+	snprintf(s, sizeof(s), "%d", status);
+	for (i = 0; i < sizeof(reason_phrases) / sizeof(reason_phrases[0]); i++)
+		if (strcmp(reason_phrases[i][0], s) == 0)
+			return reason_phrases[i][1];
+	return "Unknown";
+}
+
+void
+http_send(struct http_req *r, int status, const char *ctype,
+    const char *extra, const char *body, size_t len)
+{
+	struct buf h;
+
+	if (r->responded)
+		return;
+	r->responded = 1;
+	r->status = status;
+	buf_init(&h, 64 * 1024, 0);
+	buf_printf(&h, "Status: %d %s\r\n", status, reason(status));
+	if (ctype != NULL)
+		buf_printf(&h, "Content-Type: %s\r\n", ctype);
+	if (body != NULL || status != 204)
+		buf_printf(&h, "Content-Length: %zu\r\n", body ? len : 0);
+	buf_adds(&h, "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n");
+	if (extra != NULL)
+		buf_adds(&h, extra);
+	buf_adds(&h, "\r\n");
+	put(r, h.data, h.len);
+	buf_reset(&h);
+	if (body != NULL && len > 0 && r->method != HM_HEAD)
+		put(r, body, len);
+}
+
+void
+http_send_json(struct http_req *r, int status, struct json_object *o,
+    const char *extra)
+{
+	const char	*s;
+	size_t		 n;
+
+	s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	http_send(r, status, "application/json", extra, s, n);
+}
+
+struct json_object *
+http_error_json(const struct apierr *e)
+{
+	struct json_object	*o, *err, *det, *d;
+	size_t			 i;
+
+	err = json_object_new_object();
+	json_object_object_add(err, "code",
+	    json_object_new_string(apierr_name(e->code)));
+	json_object_object_add(err, "message", json_object_new_string(
+	    e->message ? e->message : apierr_default_message(e->code)));
+	if (e->nd > 0) {
+		det = json_object_new_array();
+		for (i = 0; i < e->nd; i++) {
+			d = json_object_new_object();
+			json_object_object_add(d, "field",
+			    json_object_new_string(e->d[i].field));
+			json_object_object_add(d, "reason",
+			    json_object_new_string(e->d[i].reason));
+			json_object_array_add(det, d);
+		}
+		json_object_object_add(err, "details", det);
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "error", err);
+	return o;
+}
+
+void
+http_send_error(struct http_req *r, const struct apierr *e, const char *extra)
+{
+	struct json_object *o = http_error_json(e);
+
+	http_send_json(r, apierr_status(e->code), o, extra);
+	json_object_put(o);
+}
+
+void
+http_fail(struct http_req *r, enum apierr_code c, const char *msg,
+    const char *extra)
+{
+	struct apierr e;
+
+	apierr_init(&e, c, msg);
+	http_send_error(r, &e, extra);
+}

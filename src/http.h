@@ -1,0 +1,96 @@
+/*
+ * http: one request/response over FastCGI (libfcgi's FCGX streams) or
+ * plain CGI (environment, stdin, stdout).  Reads and bounds the request,
+ * writes exactly one response.  Knows nothing about the API's routes.
+ */
+#ifndef CS_HTTP_H
+#define CS_HTTP_H
+
+#include <stddef.h>
+
+#include <fcgiapp.h>
+#include <json-c/json.h>
+
+#include "apierr.h"
+#include "util.h"
+
+enum http_method {
+	HM_GET = 0,
+	HM_HEAD,
+	HM_POST,
+	HM_PUT,
+	HM_PATCH,
+	HM_DELETE,
+	HM_OPTIONS,
+	HM_OTHER,
+	HM__MAX
+};
+
+#define HTTP_PATH_MAX	2048
+
+enum http_body_rc {
+	HTTP_BODY_OK = 0,
+	HTTP_BODY_TOO_LARGE,
+	HTTP_BODY_SHORT,	/* fewer bytes than Content-Length */
+	HTTP_BODY_ERROR
+};
+
+struct http_req {
+	FCGX_Stream	*in;		/* NULL in CGI mode: stdin */
+	FCGX_Stream	*out;		/* NULL in CGI mode: stdout */
+	char		**envp;		/* NULL in CGI mode: environ */
+
+	enum http_method method;
+	const char	*method_name;
+	char		*path;		/* raw path, without the query */
+	char		*query;		/* raw query or NULL */
+	const char	*content_type;
+	const char	*authorization;
+	const char	*cookie;
+	const char	*idem_key;
+	const char	*accept;
+	const char	*remote_addr;
+	int		 https;
+	long long	 content_length;	/* -1 when absent */
+
+	struct buf	 body;		/* secret: wiped at the end */
+	int		 responded;
+	int		 status;	/* of the response, for the log */
+};
+
+/* Fills req from the FastCGI request (or CGI when streams are NULL). */
+int		 http_req_begin(struct http_req *, FCGX_Stream *in,
+		    FCGX_Stream *out, char **envp);
+void		 http_req_end(struct http_req *);
+const char	*http_param(const struct http_req *, const char *name);
+const char	*http_method_name(enum http_method);
+
+/* Reads the whole body, refusing more than max bytes. */
+enum http_body_rc http_read_body(struct http_req *, size_t max);
+
+/*
+ * Media type of the request without parameters, lower-cased into out;
+ * "" when absent.
+ */
+void		 http_media_type(const struct http_req *, char *out, size_t n);
+/* 1 when the client prefers text/html over JSON (Accept). */
+int		 http_wants_html(const struct http_req *);
+
+/*
+ * Writes the response.  extra is "Name: value\r\n" lines built by the
+ * caller from trusted values, or NULL.  Every response carries
+ * Cache-Control: no-store and X-Content-Type-Options: nosniff.
+ */
+void		 http_send(struct http_req *, int status, const char *ctype,
+		    const char *extra, const char *body, size_t len);
+void		 http_send_json(struct http_req *, int status,
+		    struct json_object *o, const char *extra);
+void		 http_send_error(struct http_req *, const struct apierr *,
+		    const char *extra);
+/* Shorthand for an error without details. */
+void		 http_fail(struct http_req *, enum apierr_code, const char *msg,
+		    const char *extra);
+/* The JSON error document of SPEC section 1 (caller puts). */
+struct json_object *http_error_json(const struct apierr *);
+
+#endif

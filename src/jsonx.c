@@ -1,0 +1,380 @@
+#include "cs_build.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonx.h"
+#include "util.h"
+
+static int	numbers_finite(struct json_object *);
+
+/* One open object or array while scanning for duplicate keys. */
+struct frame {
+	int	 is_obj;
+	int	 want_key;
+	char	**keys;
+	size_t	 nkeys;
+};
+
+static void
+frame_clear(struct frame *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nkeys; i++)
+		free(f->keys[i]);
+	free(f->keys);
+	f->keys = NULL;
+	f->nkeys = 0;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static unsigned
+hex4(const char *p)
+{
+	return (unsigned)(hexval(p[0]) << 12 | hexval(p[1]) << 8 |
+	    hexval(p[2]) << 4 | hexval(p[3]));
+}
+
+static size_t
+put_utf8(char *o, unsigned cp)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	} else if (cp < 0x800) {
+		o[0] = (char)(0xc0 | (cp >> 6));
+		o[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	} else if (cp < 0x10000) {
+		o[0] = (char)(0xe0 | (cp >> 12));
+		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		o[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (char)(0xf0 | (cp >> 18));
+	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	o[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/*
+ * Decodes the JSON string starting at s[*i] (the opening quote) into a
+ * malloc'd buffer with its length in *olen, and moves *i past the closing
+ * quote.  The text was validated by json-c already, so escapes are
+ * well-formed.  Returns NULL on allocation failure.
+ */
+static char *
+unescape(const char *s, size_t n, size_t *i, size_t *olen)
+{
+	size_t	 j = *i + 1, o = 0, start = j;
+	char	*out;
+	unsigned cp, lo;
+
+	while (j < n && s[j] != '"')
+		j += (s[j] == '\\') ? 2 : 1;
+	if ((out = malloc(j - start + 1)) == NULL)
+		return NULL;
+	for (j = start; j < n && s[j] != '"'; ) {
+		if (s[j] != '\\') {
+			out[o++] = s[j++];
+			continue;
+		}
+		switch (s[j + 1]) {
+		case 'b': out[o++] = '\b'; break;
+		case 'f': out[o++] = '\f'; break;
+		case 'n': out[o++] = '\n'; break;
+		case 'r': out[o++] = '\r'; break;
+		case 't': out[o++] = '\t'; break;
+		case 'u':
+			cp = hex4(s + j + 2);
+			j += 4;
+			if (cp >= 0xd800 && cp < 0xdc00 && j + 7 < n &&
+			    s[j + 2] == '\\' && s[j + 3] == 'u') {
+				lo = hex4(s + j + 4);
+				if (lo >= 0xdc00 && lo < 0xe000) {
+					cp = 0x10000 + ((cp - 0xd800) << 10) +
+					    (lo - 0xdc00);
+					j += 6;
+				}
+			}
+			if (cp >= 0xd800 && cp < 0xe000) {
+				/* lone surrogate: json-c would rewrite it */
+				free(out);
+				*olen = (size_t)-1;
+				return NULL;
+			}
+			o += put_utf8(out + o, cp);
+			break;
+		default: out[o++] = s[j + 1]; break;
+		}
+		j += 2;
+	}
+	out[o] = '\0';
+	*olen = o;
+	*i = j + 1;
+	return out;
+}
+
+static void
+skip_string(const char *s, size_t n, size_t *i)
+{
+	size_t j = *i + 1;
+
+	while (j < n && s[j] != '"')
+		j += (s[j] == '\\') ? 2 : 1;
+	*i = j + 1;
+}
+
+/*
+ * Walks already-validated JSON text and fails on a repeated key within one
+ * object (compared after unescaping) or too many keys.
+ */
+static const char *
+check_keys(const char *s, size_t n, int max_depth)
+{
+	struct frame	*st;
+	int		 top = -1, k;
+	size_t		 i = 0, klen, m;
+	char		*key, **nk;
+	const char	*err = NULL;
+
+	if ((st = calloc((size_t)max_depth + 2, sizeof(*st))) == NULL)
+		return "out of memory";
+	while (i < n && err == NULL) {
+		switch (s[i]) {
+		case '{':
+		case '[':
+			if (top + 1 > max_depth) {
+				err = "nesting too deep";
+				break;
+			}
+			top++;
+			st[top].is_obj = (s[i] == '{');
+			st[top].want_key = st[top].is_obj;
+			i++;
+			break;
+		case '}':
+		case ']':
+			if (top >= 0)
+				frame_clear(&st[top--]);
+			i++;
+			break;
+		case ',':
+			if (top >= 0 && st[top].is_obj)
+				st[top].want_key = 1;
+			i++;
+			break;
+		case '"':
+			if (top < 0 || !st[top].is_obj || !st[top].want_key) {
+				skip_string(s, n, &i);
+				break;
+			}
+			st[top].want_key = 0;
+			klen = 0;
+			if ((key = unescape(s, n, &i, &klen)) == NULL) {
+				err = klen == (size_t)-1 ?
+				    "unpaired surrogate in a key" : "out of memory";
+				break;
+			}
+			for (m = 0; m < st[top].nkeys; m++)
+				if (strcmp(st[top].keys[m], key) == 0)
+					break;
+			if (m < st[top].nkeys || strlen(key) != klen) {
+				free(key);
+				err = (m < st[top].nkeys) ? "duplicate key" :
+				    "NUL byte in a key";
+				break;
+			}
+			if (st[top].nkeys >= JSONX_MAX_KEYS) {
+				free(key);
+				err = "too many keys in one object";
+				break;
+			}
+			nk = realloc(st[top].keys,
+			    (st[top].nkeys + 1) * sizeof(*nk));
+			if (nk == NULL) {
+				free(key);
+				err = "out of memory";
+				break;
+			}
+			st[top].keys = nk;
+			st[top].keys[st[top].nkeys++] = key;
+			break;
+		case 'N':
+		case 'I':
+			err = "NaN and Infinity are not JSON";
+			break;
+		default:
+			i++;
+			break;
+		}
+	}
+	for (k = 0; k <= top; k++)
+		frame_clear(&st[k]);
+	free(st);
+	return err;
+}
+
+struct json_object *
+jsonx_parse(const char *s, size_t n, int max_depth, int wipe,
+    const char **err)
+{
+	struct json_tokener	*tok;
+	struct json_object	*o;
+	enum json_tokener_error	 jerr;
+	size_t			 end;
+
+	*err = NULL;
+	if (n > (size_t)INT32_MAX) {
+		*err = "document too large";
+		return NULL;
+	}
+	if (memchr(s, '\0', n) != NULL) {
+		*err = "NUL byte in document";
+		return NULL;
+	}
+	if ((tok = json_tokener_new_ex(max_depth)) == NULL) {
+		*err = "out of memory";
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, s, (int)n);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	if (wipe && tok->pb != NULL && tok->pb->buf != NULL)
+		secure_wipe(tok->pb->buf, (size_t)tok->pb->size);
+	json_tokener_free(tok);
+	if (o == NULL || jerr != json_tokener_success) {
+		if (jerr == json_tokener_continue)
+			*err = "truncated document";
+		else if (jerr == json_tokener_error_depth)
+			*err = "nesting too deep";
+		else
+			*err = json_tokener_error_desc(jerr);
+		if (*err == NULL)
+			*err = "malformed JSON";
+		if (o != NULL)
+			wipe ? jsonx_put_wipe(o) : (void)json_object_put(o);
+		return NULL;
+	}
+	while (end < n && (s[end] == ' ' || s[end] == '\t' || s[end] == '\r' ||
+	    s[end] == '\n'))
+		end++;
+	if (end != n) {
+		*err = "trailing data after the JSON value";
+		goto bad;
+	}
+	if ((*err = check_keys(s, n, max_depth)) != NULL)
+		goto bad;
+	if (numbers_finite(o) == -1) {
+		*err = "number out of range";
+		goto bad;
+	}
+	return o;
+bad:
+	if (wipe)
+		jsonx_put_wipe(o);
+	else
+		json_object_put(o);
+	return NULL;
+}
+
+/* 0 when every number in o is finite (1e999 parses as infinity). */
+static int
+numbers_finite(struct json_object *o)
+{
+	size_t i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_double:
+		return isfinite(json_object_get_double(o)) ? 0 : -1;
+	case json_type_object: {
+		json_object_object_foreach(o, k, v) {
+			(void)k;
+			if (v != NULL && numbers_finite(v) == -1)
+				return -1;
+		}
+		return 0;
+	}
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++)
+			if (numbers_finite(json_object_array_get_idx(o, i)) == -1)
+				return -1;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static void
+wipe_tree(struct json_object *o)
+{
+	size_t i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_string:
+		secure_wipe((char *)(uintptr_t)json_object_get_string(o),
+		    (size_t)json_object_get_string_len(o));
+		break;
+	case json_type_object: {
+		json_object_object_foreach(o, k, v) {
+			(void)k;
+			if (v != NULL)
+				wipe_tree(v);
+		}
+		break;
+	}
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++)
+			wipe_tree(json_object_array_get_idx(o, i));
+		break;
+	default:
+		break;
+	}
+}
+
+void
+jsonx_put_wipe(struct json_object *o)
+{
+	if (o == NULL)
+		return;
+	wipe_tree(o);
+	json_object_put(o);
+}
+
+struct json_object *
+jsonx_get(struct json_object *o, const char *key, json_type type)
+{
+	struct json_object *v;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, type))
+		return NULL;
+	return v;
+}
+
+const char *
+jsonx_get_str(struct json_object *o, const char *key)
+{
+	struct json_object *v = jsonx_get(o, key, json_type_string);
+
+	return v != NULL ? json_object_get_string(v) : NULL;
+}

@@ -1,0 +1,41 @@
+/*
+ * jsonx: strict JSON input for everything that comes from outside
+ * (request bodies, JWT headers and claims, the catalog, the JWKS).
+ * json-c does the parsing; this module adds what json-c does not check:
+ * duplicate object keys, trailing data, a key-count cap, and wiping of
+ * secret strings before they are freed.
+ */
+#ifndef CS_JSONX_H
+#define CS_JSONX_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#define JSONX_MAX_KEYS	1024	/* per object */
+
+/*
+ * Parses exactly one JSON value from s[0..n) (surrounding white space
+ * allowed).  Rejects invalid UTF-8, nesting deeper than max_depth,
+ * duplicate keys in any object, more than JSONX_MAX_KEYS keys in one
+ * object and trailing data.  Returns a new object (caller puts) or NULL
+ * with *err pointing at a static description.  When wipe is set, the
+ * tokenizer's scratch buffer is wiped before it is freed (use for bodies
+ * that carry secrets; free the result with jsonx_put_wipe).
+ */
+struct json_object *jsonx_parse(const char *s, size_t n, int max_depth,
+	    int wipe, const char **err);
+
+/* Zeroes every string value inside o, then drops the reference. */
+void	 jsonx_put_wipe(struct json_object *o);
+
+/*
+ * Helpers for reading parsed objects: the member `key` of object o when
+ * it exists and has the given type, else NULL.
+ */
+struct json_object *jsonx_get(struct json_object *o, const char *key,
+	    json_type type);
+/* The string member `key`, or NULL when absent or not a string. */
+const char *jsonx_get_str(struct json_object *o, const char *key);
+
+#endif

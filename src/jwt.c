@@ -1,0 +1,757 @@
+#include "cs_build.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+
+#include "jsonx.h"
+#include "jwt.h"
+#include "util.h"
+
+#define JWT_HDR_DEPTH		8	/* jsonx_parse depth: header */
+#define JWT_CLAIMS_DEPTH	16	/* and claims */
+#define JWT_KID_MAX		256	/* bytes */
+#define JWT_SUB_MAX		256	/* bytes */
+#define JWT_TENANT_MAX		128	/* bytes */
+#define JWT_MAC_MAX		64	/* HMAC-SHA512 */
+#define JWT_SECRET_MIN		32	/* bytes of HMAC secret */
+#define JWT_SECRET_MAX		4096
+
+enum alg_family {
+	FAM_HMAC,	/* HS*: keys->hs_secret only, never a JWKS key */
+	FAM_RSA,	/* RS*: RSASSA-PKCS1-v1_5 */
+	FAM_RSA_PSS,	/* PS*: RSASSA-PSS, salt length = hash length */
+	FAM_ECDSA,	/* ES*: signature is raw r || s, not DER */
+	FAM_EDDSA	/* EdDSA: curve chosen by the JWK's crv */
+};
+
+struct alg_info {
+	const char			*name;	/* JWS "alg" */
+	enum alg_family			 family;
+	gnutls_digest_algorithm_t	 hash;
+};
+
+/*
+ * One row per jwt_alg.  For FAM_HMAC the digest doubles as the MAC
+ * algorithm: GnuTLS defines GNUTLS_DIG_SHAxxx = GNUTLS_MAC_SHAxxx.  Ed25519
+ * hashes with SHA-512 internally; the row says so for completeness.
+ */
+static const struct alg_info algs[] = {
+	[JWT_ALG_HS256] = { "HS256", FAM_HMAC, GNUTLS_DIG_SHA256 },
+	[JWT_ALG_HS384] = { "HS384", FAM_HMAC, GNUTLS_DIG_SHA384 },
+	[JWT_ALG_HS512] = { "HS512", FAM_HMAC, GNUTLS_DIG_SHA512 },
+	[JWT_ALG_RS256] = { "RS256", FAM_RSA, GNUTLS_DIG_SHA256 },
+	[JWT_ALG_RS384] = { "RS384", FAM_RSA, GNUTLS_DIG_SHA384 },
+	[JWT_ALG_RS512] = { "RS512", FAM_RSA, GNUTLS_DIG_SHA512 },
+	[JWT_ALG_PS256] = { "PS256", FAM_RSA_PSS, GNUTLS_DIG_SHA256 },
+	[JWT_ALG_PS384] = { "PS384", FAM_RSA_PSS, GNUTLS_DIG_SHA384 },
+	[JWT_ALG_PS512] = { "PS512", FAM_RSA_PSS, GNUTLS_DIG_SHA512 },
+	[JWT_ALG_ES256] = { "ES256", FAM_ECDSA, GNUTLS_DIG_SHA256 },
+	[JWT_ALG_ES384] = { "ES384", FAM_ECDSA, GNUTLS_DIG_SHA384 },
+	[JWT_ALG_EDDSA] = { "EdDSA", FAM_EDDSA, GNUTLS_DIG_SHA512 },
+};
+_Static_assert(sizeof(algs) / sizeof(algs[0]) == JWT_ALG__MAX,
+    "one algs[] row per enum jwt_alg");
+
+/* Short, fixed texts: they reach logs, so they never quote the token. */
+static const char *const errs[] = {
+	[JWT_OK] = "ok",
+	[JWT_ERR_TOO_LARGE] = "token too large",
+	[JWT_ERR_MALFORMED] = "malformed token",
+	[JWT_ERR_ALG] = "algorithm not allowed",
+	[JWT_ERR_HEADER] = "header not allowed",
+	[JWT_ERR_KEY] = "no key for the algorithm",
+	[JWT_ERR_SIGNATURE] = "bad signature",
+	[JWT_ERR_EXPIRED] = "token expired",
+	[JWT_ERR_NOT_YET_VALID] = "token not yet valid",
+	[JWT_ERR_ISSUER] = "wrong issuer",
+	[JWT_ERR_AUDIENCE] = "wrong audience",
+	[JWT_ERR_CLAIMS] = "bad claims",
+	[JWT_ERR_TENANT] = "missing or bad tenant",
+	[JWT_ERR_NOMEM] = "out of memory",
+};
+_Static_assert(sizeof(errs) / sizeof(errs[0]) == JWT_ERR__MAX,
+    "one errs[] row per enum jwt_err");
+
+/* Header parameters that would let the token pick its own key or rules. */
+static const char *const forbidden_hdr[] = {
+	"crit", "jku", "x5u", "x5c", "jwk",
+};
+
+/*
+ * A NumericDate claim.  Integers keep their exact value (json-c clamps
+ * integers beyond int64 to its bounds); doubles are kept as they are and
+ * compared exactly against integer times by num_cmp.
+ */
+struct numdate {
+	int	 is_double;
+	int64_t	 i;
+	double	 d;
+};
+
+const char *
+jwt_strerror(enum jwt_err e)
+{
+	if ((unsigned)e >= JWT_ERR__MAX || errs[e] == NULL)
+		return "unknown error";
+	return errs[e];
+}
+
+/* 1 when s[0..n) has exactly the bytes of the C string lit. */
+static int
+str_eq(const char *s, size_t n, const char *lit)
+{
+	return strlen(lit) == n && memcmp(s, lit, n) == 0;
+}
+
+/* Like str_eq, ASCII letters folded; locale-independent on purpose. */
+static int
+str_caseeq(const char *s, size_t n, const char *lit)
+{
+	size_t	 i;
+	int	 a, b;
+
+	if (strlen(lit) != n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		a = (unsigned char)s[i];
+		b = (unsigned char)lit[i];
+		if (a >= 'A' && a <= 'Z')
+			a += 'a' - 'A';
+		if (b >= 'A' && b <= 'Z')
+			b += 'a' - 'A';
+		if (a != b)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The string value of v with its length, or NULL when v is not a string.
+ * JSON strings may hold "\u0000", so every comparison uses the length.
+ */
+static const char *
+json_str(struct json_object *v, size_t *n)
+{
+	if (v == NULL || !json_object_is_type(v, json_type_string))
+		return NULL;
+	*n = (size_t)json_object_get_string_len(v);
+	return json_object_get_string(v);
+}
+
+/* Returns a malloc'd NUL-terminated copy of s[0..n), or NULL. */
+static char *
+dup_str(const char *s, size_t n)
+{
+	char *p;
+
+	if ((p = malloc(n + 1)) == NULL)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+static int
+b64url_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+/*
+ * Checks that token[0..len) is three non-empty runs of base64url characters
+ * joined by two dots, and returns the dot offsets.  Anything else (a space,
+ * a NUL, '=', '+', a third dot) is JWT_ERR_MALFORMED.
+ */
+static enum jwt_err
+split_token(const char *token, size_t len, size_t *d1, size_t *d2)
+{
+	size_t	 i, dots[2], ndots = 0;
+
+	for (i = 0; i < len; i++) {
+		if (token[i] == '.') {
+			if (ndots == 2)
+				return JWT_ERR_MALFORMED;
+			dots[ndots++] = i;
+		} else if (!b64url_char((unsigned char)token[i]))
+			return JWT_ERR_MALFORMED;
+	}
+	if (ndots != 2 || dots[0] == 0 || dots[1] == dots[0] + 1 ||
+	    dots[1] + 1 == len)
+		return JWT_ERR_MALFORMED;
+	*d1 = dots[0];
+	*d2 = dots[1];
+	return JWT_OK;
+}
+
+/*
+ * Parses and checks the JOSE header.  On JWT_OK *hdrp holds the parsed
+ * object (caller puts), *algp the algorithm and *kidp the kid or NULL
+ * (pointing into *hdrp).
+ */
+static enum jwt_err
+check_header(const unsigned char *raw, size_t n, struct json_object **hdrp,
+    enum jwt_alg *algp, const char **kidp)
+{
+	struct json_object	*hdr, *v;
+	const char		*s, *err;
+	size_t			 i, sn;
+	enum jwt_err		 rc;
+
+	*hdrp = NULL;
+	*kidp = NULL;
+	hdr = jsonx_parse((const char *)raw, n, JWT_HDR_DEPTH, 0, &err);
+	if (hdr == NULL || !json_object_is_type(hdr, json_type_object)) {
+		rc = JWT_ERR_MALFORMED;
+		goto out;
+	}
+
+	rc = JWT_ERR_ALG;
+	if (!json_object_object_get_ex(hdr, "alg", &v) ||
+	    (s = json_str(v, &sn)) == NULL)
+		goto out;
+	for (i = 0; i < JWT_ALG__MAX; i++)
+		if (str_eq(s, sn, algs[i].name))
+			break;
+	if (i == JWT_ALG__MAX)
+		goto out;
+	*algp = (enum jwt_alg)i;
+
+	rc = JWT_ERR_HEADER;
+	/* Presence is enough, whatever the value (null included). */
+	for (i = 0; i < sizeof(forbidden_hdr) / sizeof(forbidden_hdr[0]); i++)
+		if (json_object_object_get_ex(hdr, forbidden_hdr[i], NULL))
+			goto out;
+	/*
+	 * typ is a media type, so RFC 7515 4.1.9 makes it case-insensitive:
+	 * "jwt" and "AT+JWT" pass.  The "application/" prefixed spelling is
+	 * not accepted; SPEC lists the two short names only.
+	 */
+	if (json_object_object_get_ex(hdr, "typ", &v)) {
+		if ((s = json_str(v, &sn)) == NULL ||
+		    (!str_caseeq(s, sn, "JWT") && !str_caseeq(s, sn, "at+jwt")))
+			goto out;
+	}
+	/* kid later selects a JWKS key by C string: no NUL inside. */
+	if (json_object_object_get_ex(hdr, "kid", &v)) {
+		if ((s = json_str(v, &sn)) == NULL || sn > JWT_KID_MAX ||
+		    memchr(s, '\0', sn) != NULL)
+			goto out;
+		*kidp = s;
+	}
+	rc = JWT_OK;
+out:
+	if (rc == JWT_OK)
+		*hdrp = hdr;
+	else {
+		json_object_put(hdr);
+		*kidp = NULL;
+	}
+	return rc;
+}
+
+/*
+ * HS*: recomputes the MAC of input[0..ilen) with the configured secret
+ * and compares it with sig in constant time.  The computed MAC is wiped.
+ */
+static enum jwt_err
+verify_hmac(const struct alg_info *a, const struct jwt_keys *keys,
+    const char *input, size_t ilen, const unsigned char *sig, size_t siglen)
+{
+	unsigned char		 mac[JWT_MAC_MAX];
+	gnutls_mac_algorithm_t	 m = (gnutls_mac_algorithm_t)a->hash;
+	size_t			 maclen;
+	enum jwt_err		 rc;
+
+	if (keys->hs_secret == NULL || keys->hs_len == 0)
+		return JWT_ERR_KEY;
+	maclen = gnutls_hmac_get_len(m);
+	if (maclen == 0 || maclen > sizeof(mac))
+		return JWT_ERR_KEY;
+	if (siglen != maclen)
+		return JWT_ERR_SIGNATURE;
+	/* A GnuTLS failure is about our key or library, not the token. */
+	if (gnutls_hmac_fast(m, keys->hs_secret, keys->hs_len, input, ilen,
+	    mac) < 0) {
+		rc = JWT_ERR_KEY;
+		goto out;
+	}
+	rc = ct_equal(mac, sig, maclen) ? JWT_OK : JWT_ERR_SIGNATURE;
+out:
+	secure_wipe(mac, sizeof(mac));
+	return rc;
+}
+
+/*
+ * RS*, PS*, ES*, EdDSA: the key is the JWKS entry named by kid.  JWKS
+ * support is not built yet, so this fails closed for every token.
+ */
+static enum jwt_err
+verify_asym(const struct alg_info *a, const struct jwt_keys *keys,
+    const char *kid, const char *input, size_t ilen,
+    const unsigned char *sig, size_t siglen)
+{
+	(void)a;
+	(void)kid;
+	(void)input;
+	(void)ilen;
+	(void)sig;
+	(void)siglen;
+	if (keys->jwks == NULL)
+		return JWT_ERR_KEY;
+	/* Until JWKS lookup and verification land: never accept. */
+	return JWT_ERR_KEY;
+}
+
+/*
+ * Reads the NumericDate claim `key`.  Absent: JWT_OK with *present = 0.
+ * Present but not a finite JSON number (json-c takes NaN and Infinity):
+ * JWT_ERR_CLAIMS.
+ */
+static enum jwt_err
+get_numdate(struct json_object *claims, const char *key, int *present,
+    struct numdate *out)
+{
+	struct json_object *v;
+
+	*present = 0;
+	memset(out, 0, sizeof(*out));
+	if (!json_object_object_get_ex(claims, key, &v))
+		return JWT_OK;
+	if (json_object_is_type(v, json_type_int)) {
+		out->i = json_object_get_int64(v);
+	} else if (json_object_is_type(v, json_type_double)) {
+		out->d = json_object_get_double(v);
+		if (!isfinite(out->d))
+			return JWT_ERR_CLAIMS;
+		out->is_double = 1;
+	} else
+		return JWT_ERR_CLAIMS;
+	*present = 1;
+	return JWT_OK;
+}
+
+/* floor(d) clamped to int64_t; d is finite. */
+static int64_t
+dbl_floor(double d)
+{
+	int64_t i;
+
+	if (d >= 0x1p63)
+		return INT64_MAX;
+	if (d <= -0x1p63)
+		return INT64_MIN;
+	i = (int64_t)d;			/* truncates toward zero */
+	if ((double)i > d)
+		i--;
+	return i;
+}
+
+/* Compares a NumericDate with t exactly: <0, 0 or >0. */
+static int
+num_cmp(const struct numdate *n, int64_t t)
+{
+	int64_t f;
+
+	if (!n->is_double)
+		return (n->i > t) - (n->i < t);
+	if (n->d >= 0x1p63)
+		return 1;
+	if (n->d < -0x1p63)
+		return -1;
+	f = dbl_floor(n->d);
+	if (f != t)
+		return (f > t) - (f < t);
+	/* |d| < 2^53 whenever it has a fraction, so (double)f is exact. */
+	return n->d > (double)f;
+}
+
+static int64_t
+time_of(const struct numdate *n)
+{
+	return n->is_double ? dbl_floor(n->d) : n->i;
+}
+
+/* a + b and a - b, saturated to the int64_t range. */
+static int64_t
+sat_add(int64_t a, long b)
+{
+	if (b > 0 && a > INT64_MAX - b)
+		return INT64_MAX;
+	if (b < 0 && a < INT64_MIN - b)
+		return INT64_MIN;
+	return a + b;
+}
+
+static int64_t
+sat_sub(int64_t a, long b)
+{
+	if (b < 0 && a > INT64_MAX + b)
+		return INT64_MAX;
+	if (b > 0 && a < INT64_MIN + b)
+		return INT64_MIN;
+	return a - b;
+}
+
+/* exp (required), nbf and iat against now with pol->leeway of skew. */
+static enum jwt_err
+check_times(struct json_object *claims, const struct jwt_policy *pol,
+    time_t now, int64_t *expp)
+{
+	struct numdate	 exp, nbf, iat;
+	int		 has_exp, has_nbf, has_iat;
+	int64_t		 early, late;
+	enum jwt_err	 rc;
+
+	if ((rc = get_numdate(claims, "exp", &has_exp, &exp)) != JWT_OK ||
+	    (rc = get_numdate(claims, "nbf", &has_nbf, &nbf)) != JWT_OK ||
+	    (rc = get_numdate(claims, "iat", &has_iat, &iat)) != JWT_OK)
+		return rc;
+	if (!has_exp)
+		return JWT_ERR_CLAIMS;
+	early = sat_sub((int64_t)now, pol->leeway);
+	late = sat_add((int64_t)now, pol->leeway);
+	/* now > exp + leeway, written so nothing overflows */
+	if (num_cmp(&exp, early) < 0)
+		return JWT_ERR_EXPIRED;
+	/* now + leeway < nbf; iat > now + leeway */
+	if ((has_nbf && num_cmp(&nbf, late) > 0) ||
+	    (has_iat && num_cmp(&iat, late) > 0))
+		return JWT_ERR_NOT_YET_VALID;
+	*expp = time_of(&exp);
+	return JWT_OK;
+}
+
+/* aud is want, or an array with want among its elements. */
+static int
+aud_matches(struct json_object *aud, const char *want)
+{
+	const char	*s;
+	size_t		 i, n, sn;
+
+	if (aud == NULL)
+		return 0;
+	if ((s = json_str(aud, &sn)) != NULL)
+		return str_eq(s, sn, want);
+	if (!json_object_is_type(aud, json_type_array))
+		return 0;
+	n = json_object_array_length(aud);
+	for (i = 0; i < n; i++)
+		if ((s = json_str(json_object_array_get_idx(aud, i), &sn)) !=
+		    NULL && str_eq(s, sn, want))
+			return 1;
+	return 0;
+}
+
+/*
+ * The role claim: absent is no role; a string or an array of strings,
+ * anything else (an array with a non-string inside too) is JWT_ERR_CLAIMS.
+ */
+static enum jwt_err
+check_role(struct json_object *claims, const struct jwt_policy *pol,
+    int *is_admin)
+{
+	struct json_object	*v;
+	const char		*s;
+	size_t			 i, n, sn;
+	int			 admin = 0;
+
+	*is_admin = 0;
+	if (pol->role_claim == NULL ||
+	    !json_object_object_get_ex(claims, pol->role_claim, &v))
+		return JWT_OK;
+	if ((s = json_str(v, &sn)) != NULL) {
+		admin = pol->admin_role != NULL &&
+		    str_eq(s, sn, pol->admin_role);
+	} else if (json_object_is_type(v, json_type_array)) {
+		n = json_object_array_length(v);
+		for (i = 0; i < n; i++) {
+			s = json_str(json_object_array_get_idx(v, i), &sn);
+			if (s == NULL)
+				return JWT_ERR_CLAIMS;
+			if (pol->admin_role != NULL &&
+			    str_eq(s, sn, pol->admin_role))
+				admin = 1;
+		}
+	} else
+		return JWT_ERR_CLAIMS;
+	*is_admin = admin;
+	return JWT_OK;
+}
+
+/*
+ * Checks the verified claims against pol and fills id (sub and tenant
+ * malloc'd; the caller frees id on any result).
+ */
+static enum jwt_err
+check_claims(struct json_object *claims, const struct jwt_policy *pol,
+    time_t now, struct jwt_identity *id)
+{
+	struct json_object	*v;
+	const char		*s;
+	size_t			 sn;
+	int64_t			 exp;
+	enum jwt_err		 rc;
+
+	if ((rc = check_times(claims, pol, now, &exp)) != JWT_OK)
+		return rc;
+
+	if (pol->issuer != NULL) {
+		if (!json_object_object_get_ex(claims, "iss", &v) ||
+		    (s = json_str(v, &sn)) == NULL ||
+		    !str_eq(s, sn, pol->issuer))
+			return JWT_ERR_ISSUER;
+	}
+	if (pol->audience != NULL) {
+		if (!json_object_object_get_ex(claims, "aud", &v) ||
+		    !aud_matches(v, pol->audience))
+			return JWT_ERR_AUDIENCE;
+	}
+
+	/* The tenant names storage: short, printable, no NUL. */
+	if (pol->tenant_claim == NULL ||
+	    !json_object_object_get_ex(claims, pol->tenant_claim, &v) ||
+	    (s = json_str(v, &sn)) == NULL || sn == 0 ||
+	    sn > JWT_TENANT_MAX || !is_clean_utf8(s, sn))
+		return JWT_ERR_TENANT;
+	if ((id->tenant = dup_str(s, sn)) == NULL)
+		return JWT_ERR_NOMEM;
+
+	if ((rc = check_role(claims, pol, &id->is_admin)) != JWT_OK)
+		return rc;
+
+	/* sub ends up in logs: same character rules as the tenant. */
+	if (json_object_object_get_ex(claims, "sub", &v)) {
+		if ((s = json_str(v, &sn)) == NULL || sn > JWT_SUB_MAX ||
+		    !is_clean_utf8(s, sn))
+			return JWT_ERR_CLAIMS;
+		if ((id->sub = dup_str(s, sn)) == NULL)
+			return JWT_ERR_NOMEM;
+	}
+	id->exp = (time_t)exp;
+	return JWT_OK;
+}
+
+enum jwt_err
+jwt_verify(const char *token, size_t len, const struct jwt_keys *keys,
+    const struct jwt_policy *pol, time_t now, struct jwt_identity *id)
+{
+	struct json_object	*hdr = NULL, *claims = NULL;
+	unsigned char		*hraw = NULL, *praw = NULL, *sig = NULL;
+	size_t			 hlen = 0, plen = 0, siglen = 0, d1, d2;
+	const struct alg_info	*a;
+	const char		*kid = NULL, *err;
+	enum jwt_alg		 alg = JWT_ALG_HS256;
+	enum jwt_err		 rc;
+
+	memset(id, 0, sizeof(*id));
+	if (token == NULL) {
+		rc = JWT_ERR_MALFORMED;
+		goto out;
+	}
+	if (len > JWT_MAX_TOKEN) {
+		rc = JWT_ERR_TOO_LARGE;
+		goto out;
+	}
+	if ((rc = split_token(token, len, &d1, &d2)) != JWT_OK)
+		goto out;
+
+	/* All three parts must be strict base64url before anything else. */
+	rc = JWT_ERR_MALFORMED;
+	if ((hraw = b64url_decode(token, d1, &hlen)) == NULL ||
+	    (praw = b64url_decode(token + d1 + 1, d2 - d1 - 1, &plen)) ==
+	    NULL ||
+	    (sig = b64url_decode(token + d2 + 1, len - d2 - 1, &siglen)) ==
+	    NULL)
+		goto out;
+
+	if ((rc = check_header(hraw, hlen, &hdr, &alg, &kid)) != JWT_OK)
+		goto out;
+	if (keys == NULL) {
+		rc = JWT_ERR_KEY;
+		goto out;
+	}
+
+	/* The signing input is the token up to the second dot. */
+	a = &algs[alg];
+	switch (a->family) {
+	case FAM_HMAC:
+		rc = verify_hmac(a, keys, token, d2, sig, siglen);
+		break;
+	case FAM_RSA:
+	case FAM_RSA_PSS:
+	case FAM_ECDSA:
+	case FAM_EDDSA:
+		rc = verify_asym(a, keys, kid, token, d2, sig, siglen);
+		break;
+	default:
+		rc = JWT_ERR_ALG;
+		break;
+	}
+	if (rc != JWT_OK)
+		goto out;
+
+	/* Only now, with the signature good, are the claims read. */
+	claims = jsonx_parse((const char *)praw, plen, JWT_CLAIMS_DEPTH, 0,
+	    &err);
+	if (claims == NULL || !json_object_is_type(claims, json_type_object)) {
+		rc = JWT_ERR_MALFORMED;
+		goto out;
+	}
+	if ((rc = check_claims(claims, pol, now, id)) != JWT_OK)
+		goto out;
+	id->alg = alg;
+out:
+	json_object_put(hdr);
+	json_object_put(claims);
+	secure_free(hraw, hlen);
+	secure_free(praw, plen);
+	secure_free(sig, siglen);
+	if (rc != JWT_OK)
+		jwt_identity_free(id);
+	return rc;
+}
+
+void
+jwt_identity_free(struct jwt_identity *id)
+{
+	if (id == NULL)
+		return;
+	free(id->sub);
+	free(id->tenant);
+	memset(id, 0, sizeof(*id));
+}
+
+/*
+ * Returns base64url(header) "." base64url(claims) "." base64url(HMAC),
+ * malloc'd, or NULL when claims_json is not a JSON object, the secret is
+ * empty, or the token would exceed JWT_MAX_TOKEN (jwt_verify would refuse
+ * it).  The token is a bearer credential: scratch copies are wiped.
+ */
+char *
+jwt_sign_hs256(const unsigned char *secret, size_t slen,
+    const char *claims_json)
+{
+	static const char	 hdr[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+	struct json_object	*o = NULL;
+	struct buf		 b;
+	unsigned char		 mac[32];
+	char			*h64 = NULL, *p64 = NULL, *s64 = NULL;
+	char			*tok = NULL;
+	const char		*err;
+
+	buf_init(&b, JWT_MAX_TOKEN, 1);
+	if (secret == NULL || slen == 0 || claims_json == NULL)
+		goto out;
+	o = jsonx_parse(claims_json, strlen(claims_json), JWT_CLAIMS_DEPTH, 0,
+	    &err);
+	if (o == NULL || !json_object_is_type(o, json_type_object))
+		goto out;
+	if ((h64 = b64url_encode(hdr, sizeof(hdr) - 1)) == NULL ||
+	    (p64 = b64url_encode(claims_json, strlen(claims_json))) == NULL)
+		goto out;
+	if (buf_adds(&b, h64) == -1 || buf_addc(&b, '.') == -1 ||
+	    buf_adds(&b, p64) == -1)
+		goto out;
+	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, secret, slen, b.data, b.len,
+	    mac) < 0)
+		goto out;
+	if ((s64 = b64url_encode(mac, sizeof(mac))) == NULL)
+		goto out;
+	if (buf_addc(&b, '.') == -1 || buf_adds(&b, s64) == -1)
+		goto out;
+	tok = buf_steal(&b, NULL);
+out:
+	secure_wipe(mac, sizeof(mac));
+	secure_free_str(s64);
+	free(h64);
+	free(p64);
+	buf_reset(&b);
+	json_object_put(o);
+	return tok;
+}
+
+static void
+set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);	/* truncation is fine */
+	va_end(ap);
+}
+
+/*
+ * Reads the whole file as the secret: raw bytes, a trailing newline
+ * included.  Reads at most JWT_SECRET_MAX + 1 bytes, so a huge file or
+ * device costs nothing.  On success *out is malloc'd (free it with
+ * secure_free(*out, *outlen)); on failure nothing is returned and the
+ * scratch buffer is wiped.  Messages name the path, never the content.
+ */
+int
+jwt_secret_load(const char *path, unsigned char **out, size_t *outlen,
+    char *err, size_t errlen)
+{
+	unsigned char	*p = NULL;
+	size_t		 n = 0;
+	ssize_t		 r;
+	int		 fd = -1, rv = -1;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if ((p = malloc(JWT_SECRET_MAX + 1)) == NULL) {
+		set_err(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	while (n < JWT_SECRET_MAX + 1) {
+		r = read(fd, p + n, JWT_SECRET_MAX + 1 - n);
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			set_err(err, errlen, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > JWT_SECRET_MAX) {
+		set_err(err, errlen, "%s: secret longer than %d bytes", path,
+		    JWT_SECRET_MAX);
+		goto out;
+	}
+	if (n < JWT_SECRET_MIN) {
+		set_err(err, errlen, "%s: secret shorter than %d bytes", path,
+		    JWT_SECRET_MIN);
+		goto out;
+	}
+	*out = p;
+	*outlen = n;
+	p = NULL;
+	rv = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	secure_free(p, JWT_SECRET_MAX + 1);
+	return rv;
+}

@@ -1,0 +1,99 @@
+/*
+ * jwt: verification of JWS compact tokens (RFC 7515/7519) as SPEC section 3
+ * says, and minting of HS256 tokens for credstore-admin.  GnuTLS does every
+ * MAC and signature operation.  Knows nothing about HTTP.
+ */
+#ifndef CS_JWT_H
+#define CS_JWT_H
+
+#include <stddef.h>
+#include <time.h>
+
+#define JWT_MAX_TOKEN	8192	/* bytes; longer tokens are rejected */
+
+enum jwt_alg {
+	JWT_ALG_HS256 = 0,
+	JWT_ALG_HS384,
+	JWT_ALG_HS512,
+	JWT_ALG_RS256,
+	JWT_ALG_RS384,
+	JWT_ALG_RS512,
+	JWT_ALG_PS256,
+	JWT_ALG_PS384,
+	JWT_ALG_PS512,
+	JWT_ALG_ES256,
+	JWT_ALG_ES384,
+	JWT_ALG_EDDSA,
+	JWT_ALG__MAX
+};
+
+enum jwt_err {
+	JWT_OK = 0,
+	JWT_ERR_TOO_LARGE,	/* over JWT_MAX_TOKEN */
+	JWT_ERR_MALFORMED,	/* not three strict base64url parts, bad JSON */
+	JWT_ERR_ALG,		/* none, unknown or not allowed algorithm */
+	JWT_ERR_HEADER,		/* crit, jku, x5u, x5c, jwk, bad typ, bad kid */
+	JWT_ERR_KEY,		/* no key configured for the algorithm / kid */
+	JWT_ERR_SIGNATURE,	/* signature does not verify */
+	JWT_ERR_EXPIRED,	/* exp in the past (or missing: see CLAIMS) */
+	JWT_ERR_NOT_YET_VALID,	/* nbf or iat in the future */
+	JWT_ERR_ISSUER,
+	JWT_ERR_AUDIENCE,
+	JWT_ERR_CLAIMS,		/* exp missing or not numeric, bad types */
+	JWT_ERR_TENANT,		/* tenant claim missing or not a string */
+	JWT_ERR_NOMEM,
+	JWT_ERR__MAX
+};
+
+/* Key material, loaded once per process. */
+struct jwt_keys {
+	unsigned char	*hs_secret;	/* NULL when HS* is not configured */
+	size_t		 hs_len;
+	struct jwks	*jwks;		/* asymmetric keys; NULL when none */
+};
+
+/* What is checked besides the signature. */
+struct jwt_policy {
+	const char	*issuer;	/* NULL: not checked */
+	const char	*audience;	/* NULL: not checked */
+	long		 leeway;	/* seconds */
+	const char	*role_claim;
+	const char	*admin_role;
+	const char	*tenant_claim;
+};
+
+/* The verified identity; strings are malloc'd, see jwt_identity_free. */
+struct jwt_identity {
+	char		*sub;		/* NULL when the token has none */
+	char		*tenant;
+	int		 is_admin;
+	time_t		 exp;
+	enum jwt_alg	 alg;
+};
+
+const char	*jwt_strerror(enum jwt_err);
+
+/*
+ * Verifies token[0..len) at time `now` against keys and policy.  On JWT_OK
+ * fills *id (caller frees with jwt_identity_free); otherwise *id is zeroed.
+ */
+enum jwt_err	 jwt_verify(const char *token, size_t len,
+		    const struct jwt_keys *keys, const struct jwt_policy *pol,
+		    time_t now, struct jwt_identity *id);
+void		 jwt_identity_free(struct jwt_identity *id);
+
+/*
+ * Signs claims_json (a JSON object text) as an HS256 JWT with header
+ * {"alg":"HS256","typ":"JWT"}.  Returns malloc'd token or NULL.
+ */
+char		*jwt_sign_hs256(const unsigned char *secret, size_t slen,
+		    const char *claims_json);
+
+/*
+ * Reads the HMAC secret file (raw bytes, at least 32, at most 4096).
+ * Returns 0 and a malloc'd buffer, or -1 with a message in err.
+ */
+int		 jwt_secret_load(const char *path, unsigned char **out,
+		    size_t *outlen, char *err, size_t errlen);
+
+#endif

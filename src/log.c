@@ -1,0 +1,68 @@
+#include "cs_build.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+static enum log_level cur_level = LOG_LVL_INFO;
+
+static const char *const level_names[LOG_LVL__MAX] = {
+	"error", "warn", "info", "debug",
+};
+
+void
+log_set_level(enum log_level l)
+{
+	cur_level = l;
+}
+
+int
+log_level_parse(const char *s, enum log_level *out)
+{
+	int i;
+
+	for (i = 0; i < LOG_LVL__MAX; i++)
+		if (strcmp(s, level_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	return -1;
+}
+
+/*
+ * The whole line is formatted first and written with one write(2) so that
+ * lines from concurrent processes do not interleave.  Control characters in
+ * the message are replaced so that one event is one line.
+ */
+void
+log_msg(enum log_level l, const char *fmt, ...)
+{
+	char	 line[2048], ts[21];
+	va_list	 ap;
+	int	 n, m;
+	size_t	 i, len;
+
+	if (l > cur_level)
+		return;
+	fmt_time(time(NULL), ts);
+	n = snprintf(line, sizeof(line), "%s credstore[%ld] %s: ", ts,
+	    (long)getpid(), level_names[l]);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return;
+	va_start(ap, fmt);
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		return;
+	len = strlen(line);
+	for (i = (size_t)n; i < len; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
+	line[len++] = '\n';
+	(void)!write(STDERR_FILENO, line, len);
+}

@@ -1,0 +1,65 @@
+/*
+ * probe: tests a credential set against its provider, as the catalog's
+ * validation block says (SPEC section 9), with libcurl.  The request is
+ * fenced: https only (http only to the configured override), no
+ * redirects, bounded time and response size, and no connection to
+ * loopback, private, link-local or multicast addresses unless the override
+ * points there.  One curl handle per process, reused.  Knows nothing about
+ * HTTP requests coming in, nor about storage.
+ */
+#ifndef CS_PROBE_H
+#define CS_PROBE_H
+
+#include <stddef.h>
+
+#include "catalog.h"
+#include "credset.h"
+
+#define PROBE_MAX_BODY	(64 * 1024)
+
+enum probe_verdict {
+	PROBE_VALID = 0,
+	PROBE_REJECTED,
+	PROBE_UNVERIFIED,
+	PROBE__MAX
+};
+
+struct probe_opts {
+	long		 timeout_ms;
+	const char	*origin_override;	/* NULL: none */
+};
+
+struct probe_result {
+	enum probe_verdict	 verdict;
+	long			 http_status;	/* 0: no answer */
+	char			 why[160];	/* for the log; never a secret */
+};
+
+int		 probe_init(void);
+void		 probe_cleanup(void);
+const char	*probe_verdict_name(enum probe_verdict);
+
+/* Runs the provider's check; always fills *res. */
+void		 probe_check(const struct cat_provider *, const struct credset *,
+		    const struct probe_opts *, struct probe_result *res);
+
+/*
+ * Substitutes {{field}} placeholders of tmpl with values from cs
+ * (URL-encoded when urlenc).  Returns a malloc'd string (may hold secrets:
+ * free with secure_free_str) or NULL when a field is missing or a value
+ * has a CR, LF or NUL.
+ */
+char		*probe_render(const char *tmpl, const struct credset *cs,
+		    int urlenc);
+/*
+ * Replaces scheme://host[:port] of url with origin.  Returns malloc'd or
+ * NULL when url has no scheme://.
+ */
+char		*probe_apply_origin(const char *url, const char *origin);
+/* 1 when a connection to this address must be refused. */
+struct sockaddr;
+int		 probe_addr_fenced(const struct sockaddr *sa);
+/* Looks up an RFC 6901 pointer in o; NULL when absent. */
+struct json_object *probe_json_pointer(struct json_object *o, const char *ptr);
+
+#endif

@@ -1,0 +1,894 @@
+#include "cs_build.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <db.h>
+#include <json-c/json.h>
+
+#include "jsonx.h"
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+#define IDEM_TTL	(24 * 3600)
+#define TXN_RETRIES	8
+
+enum dbi {
+	DBI_CREDS = 0,
+	DBI_IDEM,
+	DBI_AUDIT,
+	DBI__MAX
+};
+
+static const char *const db_files[DBI__MAX] = {
+	"credentials.db", "idempotency.db", "audit.db",
+};
+
+struct store {
+	char		*home;
+	enum durability	 dur;
+	DB_ENV		*env;
+	DB		*db[DBI__MAX];
+};
+
+static const char *const rc_names[STORE__MAX] = {
+	"ok", "not found", "exists", "storage unavailable", "corrupt record",
+	"not the master site",
+};
+
+const char *
+store_strerror(enum store_rc rc)
+{
+	return rc < STORE__MAX ? rc_names[rc] : "?";
+}
+
+static void
+errcall(const DB_ENV *env, const char *pfx, const char *msg)
+{
+	(void)env;
+	log_error("bdb: %s%s%s", pfx ? pfx : "", pfx ? ": " : "", msg);
+}
+
+static int
+isalive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
+{
+	(void)env;
+	(void)tid;
+	(void)flags;
+	return pid == getpid() || kill(pid, 0) == 0 || errno == EPERM;
+}
+
+static void
+env_close(struct store *st)
+{
+	int i;
+
+	for (i = 0; i < DBI__MAX; i++)
+		if (st->db[i] != NULL) {
+			st->db[i]->close(st->db[i], 0);
+			st->db[i] = NULL;
+		}
+	if (st->env != NULL) {
+		st->env->close(st->env, 0);
+		st->env = NULL;
+	}
+}
+
+/* Opens environment and databases; recovery runs when a process died. */
+static int
+env_open(struct store *st, char *err, size_t errlen)
+{
+	DB_ENV		*env;
+	DB_TXN		*txn = NULL;
+	u_int32_t	 flags;
+	int		 rc, i;
+
+	if ((rc = db_env_create(&env, 0)) != 0) {
+		snprintf(err, errlen, "db_env_create: %s", db_strerror(rc));
+		return -1;
+	}
+	st->env = env;
+	env->set_errcall(env, errcall);
+	env->set_errpfx(env, st->home);
+	if ((rc = env->set_lk_detect(env, DB_LOCK_DEFAULT)) != 0 ||
+	    (rc = env->set_timeout(env, 3 * 1000000, DB_SET_LOCK_TIMEOUT)) != 0 ||
+	    (rc = env->set_cachesize(env, 0, 2 * 1024 * 1024, 1)) != 0 ||
+	    (rc = env->set_thread_count(env, 256)) != 0 ||
+	    (rc = env->set_isalive(env, isalive)) != 0)
+		goto dberr;
+	if (st->dur == DUR_WRITE_NOSYNC &&
+	    (rc = env->set_flags(env, DB_TXN_WRITE_NOSYNC, 1)) != 0)
+		goto dberr;
+	if (st->dur == DUR_NOSYNC &&
+	    (rc = env->set_flags(env, DB_TXN_NOSYNC, 1)) != 0)
+		goto dberr;
+	flags = DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
+	    DB_INIT_TXN | DB_THREAD | DB_REGISTER | DB_RECOVER | DB_FAILCHK;
+	if ((rc = env->open(env, st->home, flags, 0600)) != 0)
+		goto dberr;
+	if ((rc = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 0)) != 0)
+		goto dberr;
+	if ((rc = env->txn_begin(env, NULL, &txn, 0)) != 0)
+		goto dberr;
+	for (i = 0; i < DBI__MAX; i++) {
+		if ((rc = db_create(&st->db[i], env, 0)) != 0)
+			goto dberr;
+		rc = st->db[i]->open(st->db[i], txn, db_files[i], NULL,
+		    DB_BTREE, DB_CREATE | DB_THREAD, 0600);
+		if (rc != 0)
+			goto dberr;
+	}
+	if ((rc = txn->commit(txn, 0)) != 0) {
+		txn = NULL;
+		goto dberr;
+	}
+	return 0;
+dberr:
+	snprintf(err, errlen, "%s: cannot open storage: %s", st->home,
+	    db_strerror(rc));
+	if (txn != NULL)
+		txn->abort(txn);
+	env_close(st);
+	return -1;
+}
+
+int
+store_open(const char *home, enum durability dur, struct store **out,
+    char *err, size_t errlen)
+{
+	struct store	*st;
+	struct stat	 sb;
+
+	*out = NULL;
+	if (stat(home, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "%s: data_dir is not a directory", home);
+		return -1;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (st->home = strdup(home)) == NULL) {
+		free(st);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	st->dur = dur;
+	if (env_open(st, err, errlen) == -1) {
+		free(st->home);
+		free(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	env_close(st);
+	free(st->home);
+	free(st);
+}
+
+/*
+ * Decides what to do after a failed operation: 1 to retry (deadlock, lock
+ * timeout, or a panic after which the environment was reopened), 0 to give
+ * up.
+ */
+static int
+should_retry(struct store *st, int rc, int attempt)
+{
+	char err[256];
+
+	if (attempt >= TXN_RETRIES)
+		return 0;
+	if (rc == DB_LOCK_DEADLOCK)
+		return 1;
+	if (rc == DB_LOCK_NOTGRANTED || rc == DB_RUNRECOVERY) {
+		/*
+		 * A lock held too long usually means a process died holding
+		 * it; DB_RUNRECOVERY means another process ran recovery.
+		 * Reopening the environment with DB_REGISTER recovers.
+		 */
+		if (st->env != NULL && rc == DB_LOCK_NOTGRANTED &&
+		    st->env->failchk(st->env, 0) == 0)
+			return 1;
+		log_warn("storage: %s, reopening the environment",
+		    db_strerror(rc));
+		env_close(st);
+		if (env_open(st, err, sizeof(err)) == -1) {
+			log_error("storage: %s", err);
+			return 0;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static enum store_rc
+map_rc(int rc)
+{
+	switch (rc) {
+	case 0:
+		return STORE_OK;
+	case DB_NOTFOUND:
+	case DB_KEYEMPTY:
+		return STORE_NOTFOUND;
+	default:
+		log_error("storage: %s", db_strerror(rc));
+		return STORE_UNAVAILABLE;
+	}
+}
+
+static int
+ensure_open(struct store *st)
+{
+	char err[256];
+
+	if (st->env != NULL)
+		return 0;
+	if (env_open(st, err, sizeof(err)) == -1) {
+		log_error("storage: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+enum store_rc
+store_ping(struct store *st)
+{
+	DB_TXN	*txn;
+	int	 rc;
+
+	if (ensure_open(st) == -1)
+		return STORE_UNAVAILABLE;
+	if ((rc = st->env->txn_begin(st->env, NULL, &txn, DB_TXN_NOWAIT)) != 0) {
+		if (rc == DB_RUNRECOVERY)
+			(void)should_retry(st, rc, 0);
+		return STORE_UNAVAILABLE;
+	}
+	txn->abort(txn);
+	return STORE_OK;
+}
+
+void
+cred_rec_free(struct cred_rec *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	free(r->tenant);
+	free(r->provider);
+	free(r->label);
+	free(r->created_by);
+	for (i = 0; i < r->nfields; i++)
+		free(r->fields[i]);
+	sealed_free(&r->sealed);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+idem_rec_free(struct idem_rec *r)
+{
+	if (r == NULL)
+		return;
+	free(r->body);
+	free(r->location);
+	memset(r, 0, sizeof(*r));
+}
+
+/* key = a \0 b \0 c (c may be NULL: prefix "a\0b\0"). */
+static char *
+make_key(const char *a, const char *b, const char *c, size_t *len)
+{
+	size_t	 la = strlen(a) + 1, lb = b ? strlen(b) + 1 : 0;
+	size_t	 lc = c ? strlen(c) : 0;
+	char	*k;
+
+	if ((k = malloc(la + lb + lc + 1)) == NULL)
+		return NULL;
+	memcpy(k, a, la);
+	if (b != NULL)
+		memcpy(k + la, b, lb);
+	if (c != NULL)
+		memcpy(k + la + lb, c, lc);
+	*len = la + lb + lc;
+	return k;
+}
+
+char *
+store_record_ad(const char *tenant, const char *provider, const char *id,
+    size_t *len)
+{
+	static const char	 pfx[] = "credstore-record-v1";
+	char			*k, *ad;
+	size_t			 klen;
+
+	if ((k = make_key(tenant, provider, id, &klen)) == NULL)
+		return NULL;
+	if ((ad = malloc(sizeof(pfx) + klen)) == NULL) {
+		free(k);
+		return NULL;
+	}
+	memcpy(ad, pfx, sizeof(pfx));
+	memcpy(ad + sizeof(pfx), k, klen);
+	free(k);
+	*len = sizeof(pfx) + klen;
+	return ad;
+}
+
+static void
+add_b64(struct json_object *o, const char *k, const void *p, size_t n)
+{
+	char *s = b64_encode(p, n);
+
+	json_object_object_add(o, k, s ? json_object_new_string(s) : NULL);
+	free(s);
+}
+
+static void
+add_str(struct json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
+}
+
+/* Serializes a credential record; returns malloc'd JSON text. */
+static char *
+rec_to_json(const struct cred_rec *r, size_t *len)
+{
+	struct json_object	*o, *f;
+	const char		*s;
+	char			*out;
+	size_t			 i;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "v", json_object_new_int(1));
+	add_str(o, "id", r->id);
+	add_str(o, "tenant", r->tenant);
+	add_str(o, "provider", r->provider);
+	add_str(o, "label", r->label);
+	add_str(o, "createdBy", r->created_by);
+	add_str(o, "status", r->status);
+	f = json_object_new_array();
+	for (i = 0; i < r->nfields; i++)
+		json_object_array_add(f, json_object_new_string(r->fields[i]));
+	json_object_object_add(o, "fields", f);
+	json_object_object_add(o, "createdAt", json_object_new_int64(r->created));
+	json_object_object_add(o, "updatedAt", json_object_new_int64(r->updated));
+	json_object_object_add(o, "lastValidatedAt", r->validated ?
+	    json_object_new_int64(r->validated) : NULL);
+	add_str(o, "kid", r->sealed.key_id);
+	add_b64(o, "wrapped", r->sealed.wrapped, sizeof(r->sealed.wrapped));
+	add_b64(o, "nonce", r->sealed.nonce, sizeof(r->sealed.nonce));
+	add_b64(o, "ct", r->sealed.ct, r->sealed.ctlen);
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	out = s ? strdup(s) : NULL;
+	if (out != NULL)
+		*len = strlen(out);
+	json_object_put(o);
+	return out;
+}
+
+static int
+get_fixed_b64(struct json_object *o, const char *k, void *dst, size_t n)
+{
+	const char	*s = jsonx_get_str(o, k);
+	unsigned char	*p;
+	size_t		 l;
+
+	if (s == NULL || (p = b64_decode(s, strlen(s), &l)) == NULL)
+		return -1;
+	if (l != n) {
+		free(p);
+		return -1;
+	}
+	memcpy(dst, p, n);
+	free(p);
+	return 0;
+}
+
+static int
+dup_opt(struct json_object *o, const char *k, char **out)
+{
+	struct json_object *v;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(o, k, &v) || v == NULL)
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	return (*out = strdup(json_object_get_string(v))) == NULL ? -1 : 0;
+}
+
+static int64_t
+get_time(struct json_object *o, const char *k)
+{
+	struct json_object *v = jsonx_get(o, k, json_type_int);
+
+	return v ? json_object_get_int64(v) : 0;
+}
+
+/* Parses a stored record; STORE_CORRUPT on any surprise. */
+static enum store_rc
+rec_from_json(const void *data, size_t len, struct cred_rec *r)
+{
+	struct json_object	*o, *f;
+	const char		*s, *jerr;
+	unsigned char		*ct;
+	size_t			 i, n, ctlen;
+
+	memset(r, 0, sizeof(*r));
+	if ((o = jsonx_parse(data, len, 8, 0, &jerr)) == NULL)
+		return STORE_CORRUPT;
+	if ((s = jsonx_get_str(o, "id")) == NULL ||
+	    strlen(s) != CREDENTIAL_ID_LEN)
+		goto bad;
+	memcpy(r->id, s, CREDENTIAL_ID_LEN + 1);
+	if (dup_opt(o, "tenant", &r->tenant) == -1 || r->tenant == NULL ||
+	    dup_opt(o, "provider", &r->provider) == -1 || r->provider == NULL ||
+	    dup_opt(o, "label", &r->label) == -1 ||
+	    dup_opt(o, "createdBy", &r->created_by) == -1)
+		goto bad;
+	if ((s = jsonx_get_str(o, "status")) == NULL ||
+	    strlen(s) >= sizeof(r->status))
+		goto bad;
+	snprintf(r->status, sizeof(r->status), "%s", s);
+	if ((f = jsonx_get(o, "fields", json_type_array)) == NULL ||
+	    (n = json_object_array_length(f)) > CREDSET_MAX)
+		goto bad;
+	for (i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(f, i);
+
+		if (!json_object_is_type(e, json_type_string) ||
+		    (r->fields[i] = strdup(json_object_get_string(e))) == NULL)
+			goto bad;
+		r->nfields++;
+	}
+	r->created = (time_t)get_time(o, "createdAt");
+	r->updated = (time_t)get_time(o, "updatedAt");
+	r->validated = (time_t)get_time(o, "lastValidatedAt");
+	if ((s = jsonx_get_str(o, "kid")) == NULL ||
+	    strlen(s) >= sizeof(r->sealed.key_id))
+		goto bad;
+	snprintf(r->sealed.key_id, sizeof(r->sealed.key_id), "%s", s);
+	if (get_fixed_b64(o, "wrapped", r->sealed.wrapped,
+	    sizeof(r->sealed.wrapped)) == -1 ||
+	    get_fixed_b64(o, "nonce", r->sealed.nonce,
+	    sizeof(r->sealed.nonce)) == -1)
+		goto bad;
+	if ((s = jsonx_get_str(o, "ct")) == NULL ||
+	    (ct = b64_decode(s, strlen(s), &ctlen)) == NULL)
+		goto bad;
+	r->sealed.ct = ct;
+	r->sealed.ctlen = ctlen;
+	json_object_put(o);
+	return STORE_OK;
+bad:
+	json_object_put(o);
+	cred_rec_free(r);
+	return STORE_CORRUPT;
+}
+
+static char *
+idem_to_json(const struct idem_rec *r, size_t *len)
+{
+	struct json_object	*o;
+	const char		*s;
+	char			*out;
+
+	o = json_object_new_object();
+	add_b64(o, "hash", r->hash, sizeof(r->hash));
+	json_object_object_add(o, "status", json_object_new_int(r->status));
+	add_str(o, "body", r->body);
+	add_str(o, "location", r->location);
+	json_object_object_add(o, "created", json_object_new_int64(r->created));
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	out = s ? strdup(s) : NULL;
+	if (out != NULL)
+		*len = strlen(out);
+	json_object_put(o);
+	return out;
+}
+
+static enum store_rc
+idem_from_json(const void *data, size_t len, struct idem_rec *r)
+{
+	struct json_object	*o, *v;
+	const char		*jerr;
+
+	memset(r, 0, sizeof(*r));
+	if ((o = jsonx_parse(data, len, 4, 0, &jerr)) == NULL)
+		return STORE_CORRUPT;
+	if (get_fixed_b64(o, "hash", r->hash, sizeof(r->hash)) == -1 ||
+	    (v = jsonx_get(o, "status", json_type_int)) == NULL ||
+	    dup_opt(o, "body", &r->body) == -1 ||
+	    dup_opt(o, "location", &r->location) == -1) {
+		json_object_put(o);
+		idem_rec_free(r);
+		return STORE_CORRUPT;
+	}
+	r->status = json_object_get_int(v);
+	r->created = (time_t)get_time(o, "created");
+	json_object_put(o);
+	return STORE_OK;
+}
+
+static char *
+audit_to_json(const struct audit_ev *ev, uint64_t seq, size_t *len)
+{
+	struct json_object	*o;
+	const char		*s;
+	char			*out, ts[21];
+
+	fmt_time(ev->time, ts);
+	o = json_object_new_object();
+	json_object_object_add(o, "seq", json_object_new_int64((int64_t)seq));
+	add_str(o, "time", ts);
+	add_str(o, "tenant", ev->tenant);
+	add_str(o, "subject", ev->subject);
+	add_str(o, "action", ev->action);
+	add_str(o, "provider", ev->provider);
+	add_str(o, "credentialId", ev->cred_id);
+	add_str(o, "outcome", ev->outcome);
+	add_str(o, "client", ev->client);
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	out = s ? strdup(s) : NULL;
+	if (out != NULL)
+		*len = strlen(out);
+	json_object_put(o);
+	return out;
+}
+
+/* Appends an audit record under txn: key = big-endian sequence number. */
+static int
+audit_append(struct store *st, DB_TXN *txn, const struct audit_ev *ev)
+{
+	DB	*db = st->db[DBI_AUDIT];
+	DBC	*c;
+	DBT	 k, d;
+	uint64_t seq = 1;
+	unsigned char kb[8];
+	char	*json;
+	size_t	 jlen = 0;
+	int	 rc, i;
+
+	if ((rc = db->cursor(db, txn, &c, 0)) != 0)
+		return rc;
+	memset(&k, 0, sizeof(k));
+	memset(&d, 0, sizeof(d));
+	d.flags = DB_DBT_PARTIAL;	/* key only */
+	rc = c->get(c, &k, &d, DB_LAST | DB_RMW);
+	if (rc == 0 && k.size == 8) {
+		seq = 0;
+		for (i = 0; i < 8; i++)
+			seq = seq << 8 | ((unsigned char *)k.data)[i];
+		seq++;
+	} else if (rc != 0 && rc != DB_NOTFOUND) {
+		c->close(c);
+		return rc;
+	}
+	c->close(c);
+	for (i = 7; i >= 0; i--) {
+		kb[i] = (unsigned char)(seq & 0xff);
+		seq >>= 8;
+	}
+	for (i = 0, seq = 0; i < 8; i++)
+		seq = seq << 8 | kb[i];
+	if ((json = audit_to_json(ev, seq, &jlen)) == NULL)
+		return ENOMEM;
+	memset(&k, 0, sizeof(k));
+	memset(&d, 0, sizeof(d));
+	k.data = kb;
+	k.size = sizeof(kb);
+	d.data = json;
+	d.size = (u_int32_t)jlen;
+	rc = db->put(db, txn, &k, &d, DB_NOOVERWRITE);
+	free(json);
+	return rc;
+}
+
+static u_int32_t
+commit_flags(const struct store *st)
+{
+	(void)st;
+	return 0;	/* the environment flags carry the durability */
+}
+
+enum store_rc
+store_idem_get(struct store *st, const char *tenant, const char *key,
+    struct idem_rec *out)
+{
+	DBT		 k, d;
+	char		*kb;
+	size_t		 klen;
+	int		 rc, attempt = 0;
+	enum store_rc	 src;
+
+	memset(out, 0, sizeof(*out));
+	if (ensure_open(st) == -1)
+		return STORE_UNAVAILABLE;
+	if ((kb = make_key(tenant, key, NULL, &klen)) == NULL)
+		return STORE_UNAVAILABLE;
+	for (;;) {
+		memset(&k, 0, sizeof(k));
+		memset(&d, 0, sizeof(d));
+		k.data = kb;
+		k.size = (u_int32_t)klen;
+		d.flags = DB_DBT_MALLOC;
+		rc = st->db[DBI_IDEM]->get(st->db[DBI_IDEM], NULL, &k, &d, 0);
+		if (rc == 0 || !should_retry(st, rc, attempt++))
+			break;
+	}
+	free(kb);
+	if (rc != 0)
+		return map_rc(rc);
+	src = idem_from_json(d.data, d.size, out);
+	free(d.data);
+	if (src == STORE_OK && out->created + IDEM_TTL < time(NULL)) {
+		idem_rec_free(out);
+		return STORE_NOTFOUND;
+	}
+	return src;
+}
+
+enum store_rc
+store_cred_create(struct store *st, const struct cred_rec *r,
+    const char *idem_key, const struct idem_rec *idem,
+    const struct audit_ev *ev, struct idem_rec *existing)
+{
+	DB_TXN		*txn = NULL;
+	DBT		 k, d;
+	char		*ck = NULL, *cv = NULL, *ik = NULL, *iv = NULL;
+	size_t		 cklen, cvlen = 0, iklen = 0, ivlen = 0;
+	int		 rc, attempt = 0;
+	enum store_rc	 out = STORE_UNAVAILABLE;
+
+	memset(existing, 0, sizeof(*existing));
+	if (ensure_open(st) == -1)
+		return STORE_UNAVAILABLE;
+	if ((ck = make_key(r->tenant, r->provider, r->id, &cklen)) == NULL ||
+	    (cv = rec_to_json(r, &cvlen)) == NULL)
+		goto out;
+	if (idem_key != NULL &&
+	    ((ik = make_key(r->tenant, idem_key, NULL, &iklen)) == NULL ||
+	    (iv = idem_to_json(idem, &ivlen)) == NULL))
+		goto out;
+retry:
+	if ((rc = st->env->txn_begin(st->env, NULL, &txn, 0)) != 0)
+		goto dberr;
+	if (ik != NULL) {
+		memset(&k, 0, sizeof(k));
+		memset(&d, 0, sizeof(d));
+		k.data = ik;
+		k.size = (u_int32_t)iklen;
+		d.flags = DB_DBT_MALLOC;
+		rc = st->db[DBI_IDEM]->get(st->db[DBI_IDEM], txn, &k, &d, DB_RMW);
+		if (rc == 0) {
+			enum store_rc prc = idem_from_json(d.data, d.size,
+			    existing);
+
+			free(d.data);
+			if (prc == STORE_OK &&
+			    existing->created + IDEM_TTL >= time(NULL)) {
+				txn->abort(txn);
+				txn = NULL;
+				out = STORE_EXISTS;
+				goto out;
+			}
+			idem_rec_free(existing);
+		} else if (rc != DB_NOTFOUND)
+			goto dberr;
+		memset(&d, 0, sizeof(d));
+		d.data = iv;
+		d.size = (u_int32_t)ivlen;
+		if ((rc = st->db[DBI_IDEM]->put(st->db[DBI_IDEM], txn, &k, &d,
+		    0)) != 0)
+			goto dberr;
+	}
+	memset(&k, 0, sizeof(k));
+	memset(&d, 0, sizeof(d));
+	k.data = ck;
+	k.size = (u_int32_t)cklen;
+	d.data = cv;
+	d.size = (u_int32_t)cvlen;
+	if ((rc = st->db[DBI_CREDS]->put(st->db[DBI_CREDS], txn, &k, &d,
+	    DB_NOOVERWRITE)) != 0)
+		goto dberr;
+	if ((rc = audit_append(st, txn, ev)) != 0)
+		goto dberr;
+	rc = txn->commit(txn, commit_flags(st));
+	txn = NULL;
+	if (rc != 0)
+		goto dberr;
+	out = STORE_OK;
+	goto out;
+dberr:
+	if (txn != NULL) {
+		txn->abort(txn);
+		txn = NULL;
+	}
+	if (should_retry(st, rc, attempt++))
+		goto retry;
+	out = map_rc(rc == DB_NOTFOUND ? EINVAL : rc);
+out:
+	free(ck);
+	free(cv);
+	free(ik);
+	free(iv);
+	return out;
+}
+
+enum store_rc
+store_cred_get(struct store *st, const char *tenant, const char *provider,
+    const char *id, struct cred_rec *out)
+{
+	DBT		 k, d;
+	char		*kb;
+	size_t		 klen;
+	int		 rc, attempt = 0;
+	enum store_rc	 src;
+
+	memset(out, 0, sizeof(*out));
+	if (ensure_open(st) == -1)
+		return STORE_UNAVAILABLE;
+	if ((kb = make_key(tenant, provider, id, &klen)) == NULL)
+		return STORE_UNAVAILABLE;
+	for (;;) {
+		memset(&k, 0, sizeof(k));
+		memset(&d, 0, sizeof(d));
+		k.data = kb;
+		k.size = (u_int32_t)klen;
+		d.flags = DB_DBT_MALLOC;
+		rc = st->db[DBI_CREDS]->get(st->db[DBI_CREDS], NULL, &k, &d, 0);
+		if (rc == 0 || !should_retry(st, rc, attempt++))
+			break;
+	}
+	free(kb);
+	if (rc != 0)
+		return map_rc(rc);
+	src = rec_from_json(d.data, d.size, out);
+	free(d.data);
+	if (src == STORE_OK && (strcmp(out->tenant, tenant) != 0 ||
+	    strcmp(out->provider, provider) != 0 || strcmp(out->id, id) != 0)) {
+		cred_rec_free(out);
+		return STORE_CORRUPT;
+	}
+	return src;
+}
+
+/*
+ * Walks the credentials database with a cursor.  With tenant and provider
+ * set the walk goes backwards from the end of their key range (newest
+ * first); otherwise forwards over the tenant's prefix or everything.
+ */
+enum store_rc
+store_cred_list(struct store *st, const char *tenant, const char *provider,
+    const char *after_id, size_t limit, store_cred_cb cb, void *arg)
+{
+	DBC		*c = NULL;
+	DBT		 k, d;
+	char		*pfx = NULL, *start = NULL;
+	size_t		 plen = 0, slen = 0, n = 0;
+	int		 rc, backwards, attempt = 0;
+	u_int32_t	 op;
+	struct cred_rec	 r;
+	enum store_rc	 out = STORE_OK;
+
+	if (ensure_open(st) == -1)
+		return STORE_UNAVAILABLE;
+	backwards = (tenant != NULL && provider != NULL);
+	if (tenant != NULL && (pfx = make_key(tenant, provider, NULL, &plen)) == NULL)
+		return STORE_UNAVAILABLE;
+	if (backwards) {
+		/* start at prefix + after_id, or just past the range */
+		if ((start = malloc(plen + CREDENTIAL_ID_LEN + 2)) == NULL) {
+			free(pfx);
+			return STORE_UNAVAILABLE;
+		}
+		memcpy(start, pfx, plen);
+		if (after_id != NULL) {
+			memcpy(start + plen, after_id, strlen(after_id));
+			slen = plen + strlen(after_id);
+		} else {
+			start[plen] = (char)0xff;
+			slen = plen + 1;
+		}
+	}
+again:
+	if ((rc = st->db[DBI_CREDS]->cursor(st->db[DBI_CREDS], NULL, &c, 0)) != 0)
+		goto dberr;
+	memset(&k, 0, sizeof(k));
+	memset(&d, 0, sizeof(d));
+	if (backwards) {
+		k.data = start;
+		k.size = (u_int32_t)slen;
+		k.flags = 0;
+		rc = c->get(c, &k, &d, DB_SET_RANGE);
+		if (rc == DB_NOTFOUND) {
+			memset(&k, 0, sizeof(k));
+			rc = c->get(c, &k, &d, DB_LAST);
+		} else if (rc == 0)
+			rc = c->get(c, &k, &d, DB_PREV);
+		op = DB_PREV;
+	} else if (pfx != NULL) {
+		k.data = pfx;
+		k.size = (u_int32_t)plen;
+		rc = c->get(c, &k, &d, DB_SET_RANGE);
+		op = DB_NEXT;
+	} else {
+		rc = c->get(c, &k, &d, DB_FIRST);
+		op = DB_NEXT;
+	}
+	for (; rc == 0 && n < limit; rc = c->get(c, &k, &d, op)) {
+		if (pfx != NULL && (k.size < plen || memcmp(k.data, pfx, plen) != 0))
+			break;
+		if (rec_from_json(d.data, d.size, &r) != STORE_OK) {
+			log_error("storage: corrupt credential record skipped");
+			out = STORE_CORRUPT;
+			continue;
+		}
+		n++;
+		rc = cb(&r, arg);
+		cred_rec_free(&r);
+		if (rc != 0) {
+			rc = 0;
+			break;
+		}
+	}
+	if (rc == DB_NOTFOUND)
+		rc = 0;
+	c->close(c);
+	c = NULL;
+	if (rc != 0)
+		goto dberr;
+	free(pfx);
+	free(start);
+	return out;
+dberr:
+	if (c != NULL)
+		c->close(c);
+	if (n == 0 && should_retry(st, rc, attempt++))
+		goto again;
+	free(pfx);
+	free(start);
+	return map_rc(rc);
+}
+
+enum store_rc
+store_audit_list(struct store *st, store_audit_cb cb, void *arg)
+{
+	DBC	*c;
+	DBT	 k, d;
+	char	*s;
+	int	 rc;
+
+	if (ensure_open(st) == -1)
+		return STORE_UNAVAILABLE;
+	if ((rc = st->db[DBI_AUDIT]->cursor(st->db[DBI_AUDIT], NULL, &c, 0)) != 0)
+		return map_rc(rc);
+	memset(&k, 0, sizeof(k));
+	memset(&d, 0, sizeof(d));
+	while ((rc = c->get(c, &k, &d, DB_NEXT)) == 0) {
+		if ((s = malloc(d.size + 1)) == NULL) {
+			rc = ENOMEM;
+			break;
+		}
+		memcpy(s, d.data, d.size);
+		s[d.size] = '\0';
+		rc = cb(s, arg);
+		free(s);
+		if (rc != 0) {
+			rc = 0;
+			break;
+		}
+	}
+	c->close(c);
+	return rc == DB_NOTFOUND ? STORE_OK : map_rc(rc);
+}

@@ -1,0 +1,117 @@
+/*
+ * store: the one module that reads and writes the Berkeley DB environment
+ * (SPEC section 8).  One DB_ENV per process, opened after any fork, with
+ * DB_THREAD; every write is a transaction that goes through here, so a
+ * replication-aware build can refuse writes on a non-master site in one
+ * place.  Knows nothing about HTTP; values arrive already encrypted.
+ */
+#ifndef CS_STORE_H
+#define CS_STORE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "config.h"
+#include "credset.h"
+#include "crypto.h"
+
+enum store_rc {
+	STORE_OK = 0,
+	STORE_NOTFOUND,
+	STORE_EXISTS,		/* idempotency key taken meanwhile */
+	STORE_UNAVAILABLE,	/* environment cannot be used now */
+	STORE_CORRUPT,		/* a record does not parse */
+	STORE_NOT_MASTER,	/* reserved for replication */
+	STORE__MAX
+};
+
+#define STORE_TENANT_MAX	128
+#define STORE_LABEL_MAX		200	/* characters */
+#define STORE_STATUS_MAX	16
+
+/* Metadata and sealed values of one credential. */
+struct cred_rec {
+	char		 id[CREDENTIAL_ID_LEN + 1];
+	char		*tenant;
+	char		*provider;
+	char		*label;		/* NULL: none */
+	char		*created_by;	/* subject of the token; may be NULL */
+	char		 status[STORE_STATUS_MAX];
+	char		*fields[CREDSET_MAX];
+	size_t		 nfields;
+	time_t		 created, updated, validated;	/* validated 0: never */
+	struct sealed	 sealed;
+};
+
+/* A remembered response to an Idempotency-Key. */
+struct idem_rec {
+	unsigned char	 hash[CRYPTO_MAC_LEN];	/* keyed hash of the request */
+	int		 status;
+	char		*body;
+	char		*location;
+	time_t		 created;
+};
+
+/* One audit event; strings may be NULL. */
+struct audit_ev {
+	time_t		 time;
+	const char	*tenant;
+	const char	*subject;
+	const char	*action;
+	const char	*provider;
+	const char	*cred_id;
+	const char	*outcome;
+	const char	*client;
+};
+
+struct store;
+
+/* Opens (creating when missing) the environment at home.  0 or -1 + err. */
+int		 store_open(const char *home, enum durability,
+		    struct store **out, char *err, size_t errlen);
+void		 store_close(struct store *);
+/* Cheap liveness check for /healthz: STORE_OK or STORE_UNAVAILABLE. */
+enum store_rc	 store_ping(struct store *);
+const char	*store_strerror(enum store_rc);
+
+void		 cred_rec_free(struct cred_rec *);
+void		 idem_rec_free(struct idem_rec *);
+
+/* Associated data binding a ciphertext to its record (malloc'd). */
+char		*store_record_ad(const char *tenant, const char *provider,
+		    const char *id, size_t *len);
+
+/*
+ * Looks up tenant's Idempotency-Key.  Records older than 24 h count as
+ * absent.  STORE_OK fills *out (idem_rec_free), STORE_NOTFOUND otherwise.
+ */
+enum store_rc	 store_idem_get(struct store *, const char *tenant,
+		    const char *key, struct idem_rec *out);
+
+/*
+ * Commits a new credential, its audit event and (when idem_key is set)
+ * the idempotency record in one transaction.  When another request
+ * committed the same idempotency key first, returns STORE_EXISTS and that
+ * record in *existing; nothing is written.
+ */
+enum store_rc	 store_cred_create(struct store *, const struct cred_rec *,
+		    const char *idem_key, const struct idem_rec *idem,
+		    const struct audit_ev *ev, struct idem_rec *existing);
+
+enum store_rc	 store_cred_get(struct store *, const char *tenant,
+		    const char *provider, const char *id, struct cred_rec *out);
+
+/*
+ * Calls cb for up to limit credentials of tenant (all tenants when NULL)
+ * and provider (all when NULL), newest first within a provider, starting
+ * strictly after `after_id` when set.  cb returns 0 to go on, 1 to stop.
+ */
+typedef int	(*store_cred_cb)(const struct cred_rec *, void *);
+enum store_rc	 store_cred_list(struct store *, const char *tenant,
+		    const char *provider, const char *after_id, size_t limit,
+		    store_cred_cb cb, void *arg);
+
+typedef int	(*store_audit_cb)(const char *json, void *);
+enum store_rc	 store_audit_list(struct store *, store_audit_cb, void *);
+
+#endif

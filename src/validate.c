@@ -1,0 +1,450 @@
+#include "cs_build.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonx.h"
+#include "validate.h"
+#include "util.h"
+
+enum vclass {
+	VC_ID,		/* [a-z0-9][a-z0-9_-]* */
+	VC_CRED_ID,	/* crd_ + Crockford base32 */
+	VC_TEXT,	/* UTF-8 without control bytes */
+	VC_PRINTABLE,	/* printable ASCII */
+	VC_B64DOT,	/* base64url alphabet and '.' */
+};
+
+/* The validator table: one row per kind of input value. */
+static const struct {
+	size_t		 min, max;	/* bytes */
+	size_t		 max_chars;	/* code points; 0: no limit */
+	enum vclass	 cls;
+} validators[VK__MAX] = {
+	[VK_PROVIDER] = { 1, 64, 0, VC_ID },
+	[VK_CREDENTIAL_ID] = { 30, 30, 0, VC_CRED_ID },
+	[VK_LABEL] = { 1, LABEL_MAX_CHARS * 4, LABEL_MAX_CHARS, VC_TEXT },
+	[VK_CRED_VALUE] = { 1, CREDSET_VALUE_MAX, 0, VC_TEXT },
+	[VK_IDEMPOTENCY_KEY] = { 1, 255, 0, VC_PRINTABLE },
+	[VK_TOKEN] = { 1, 8192, 0, VC_B64DOT },
+};
+
+static size_t
+utf8_chars(const char *s, size_t n)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			c++;
+	return c;
+}
+
+const char *
+validate_scalar(enum vkind k, const char *s, size_t len)
+{
+	size_t i;
+
+	if (k >= VK__MAX || s == NULL)
+		return "invalid";
+	if (len == 0)
+		return "empty";
+	if (len > validators[k].max)
+		return "too_long";
+	if (len < validators[k].min)
+		return "too_short";
+	switch (validators[k].cls) {
+	case VC_ID:
+		if (!(s[0] >= 'a' && s[0] <= 'z') && !(s[0] >= '0' && s[0] <= '9'))
+			return "invalid_characters";
+		for (i = 1; i < len; i++)
+			if (!((s[i] >= 'a' && s[i] <= 'z') ||
+			    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+			    s[i] == '-'))
+				return "invalid_characters";
+		break;
+	case VC_CRED_ID:
+		if (strncmp(s, "crd_", 4) != 0)
+			return "invalid_characters";
+		for (i = 4; i < len; i++)
+			if (strchr("0123456789ABCDEFGHJKMNPQRSTVWXYZ", s[i]) == NULL ||
+			    s[i] == '\0')
+				return "invalid_characters";
+		if (s[4] > '7')		/* 128-bit ULID: first digit 0-7 */
+			return "invalid_characters";
+		break;
+	case VC_TEXT:
+		if (!is_clean_utf8(s, len))
+			return "invalid_characters";
+		if (validators[k].max_chars &&
+		    utf8_chars(s, len) > validators[k].max_chars)
+			return "too_long";
+		break;
+	case VC_PRINTABLE:
+		if (!is_printable_ascii(s, len))
+			return "invalid_characters";
+		break;
+	case VC_B64DOT:
+		for (i = 0; i < len; i++)
+			if (!((s[i] >= 'a' && s[i] <= 'z') ||
+			    (s[i] >= 'A' && s[i] <= 'Z') ||
+			    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+			    s[i] == '_' || s[i] == '.'))
+				return "invalid_characters";
+		break;
+	}
+	return NULL;
+}
+
+void
+input_init(struct req_input *in)
+{
+	memset(in, 0, sizeof(*in));
+}
+
+void
+input_free(struct req_input *in)
+{
+	size_t i;
+
+	for (i = 0; i < in->nf; i++) {
+		free(in->f[i].name);
+		secure_free(in->f[i].value, in->f[i].len);
+	}
+	free(in->label);
+	secure_free_str(in->access_token);
+	secure_free_str(in->csrf_token);
+	memset(in, 0, sizeof(*in));
+}
+
+/* Records one submitted credential field (value NULL: wrong type). */
+static int
+add_field(struct req_input *in, const char *name, size_t nlen,
+    const char *value, size_t vlen, struct apierr *e)
+{
+	size_t i;
+
+	for (i = 0; i < in->nf; i++)
+		if (strlen(in->f[i].name) == nlen &&
+		    memcmp(in->f[i].name, name, nlen) == 0) {
+			in->f[i].dup = 1;
+			return 0;
+		}
+	if (in->nf >= INPUT_MAX_FIELDS) {
+		apierr_add(e, "credentials", NULL, "too_many_fields");
+		return -1;
+	}
+	if ((in->f[in->nf].name = malloc(nlen + 1)) == NULL)
+		return -1;
+	memcpy(in->f[in->nf].name, name, nlen);
+	in->f[in->nf].name[nlen] = '\0';
+	if (value != NULL) {
+		if ((in->f[in->nf].value = malloc(vlen + 1)) == NULL) {
+			free(in->f[in->nf].name);
+			return -1;
+		}
+		memcpy(in->f[in->nf].value, value, vlen);
+		in->f[in->nf].value[vlen] = '\0';
+		in->f[in->nf].len = vlen;
+	}
+	in->nf++;
+	return 0;
+}
+
+/* A field name for a detail: the name itself when plain, else "?". */
+static const char *
+safe_name(const char *n)
+{
+	size_t i, len = strlen(n);
+
+	if (len == 0 || len > 64)
+		return "?";
+	for (i = 0; i < len; i++)
+		if (!((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= 'A' && n[i] <= 'Z') ||
+		    (n[i] >= '0' && n[i] <= '9') || n[i] == '_' || n[i] == '-' ||
+		    n[i] == '.'))
+			return "?";
+	return n;
+}
+
+int
+input_parse_json(const char *body, size_t len, struct req_input *in,
+    struct apierr *e)
+{
+	struct json_object	*root, *creds = NULL;
+	const char		*jerr;
+
+	if ((root = jsonx_parse(body, len, 8, 1, &jerr)) == NULL) {
+		e->message = "Malformed JSON body";
+		apierr_add(e, "body", NULL, strcmp(jerr, "duplicate key") == 0 ?
+		    "duplicate_key" : "malformed_json");
+		return -1;
+	}
+	if (!json_object_is_type(root, json_type_object)) {
+		e->message = "The body must be a JSON object";
+		apierr_add(e, "body", NULL, "must_be_object");
+		jsonx_put_wipe(root);
+		return -1;
+	}
+	json_object_object_foreach(root, k, v) {
+		if (strcmp(k, "credentials") == 0) {
+			if (v == NULL || !json_object_is_type(v, json_type_object))
+				apierr_add(e, "credentials", NULL, "must_be_object");
+			else {
+				creds = v;
+				in->has_credentials = 1;
+			}
+		} else if (strcmp(k, "label") == 0) {
+			if (v == NULL)
+				in->label_state = VS_NULL;
+			else if (!json_object_is_type(v, json_type_string))
+				in->label_state = VS_BAD_TYPE;
+			else {
+				in->label_state = VS_STRING;
+				in->label_len = (size_t)json_object_get_string_len(v);
+				if ((in->label = malloc(in->label_len + 1)) == NULL)
+					goto oom;
+				memcpy(in->label, json_object_get_string(v),
+				    in->label_len + 1);
+			}
+		} else
+			apierr_add(e, safe_name(k), NULL, "unknown_field");
+	}
+	if (creds != NULL) {
+		json_object_object_foreach(creds, ck, cv) {
+			int is_str = cv != NULL &&
+			    json_object_is_type(cv, json_type_string);
+
+			if (add_field(in, ck, strlen(ck),
+			    is_str ? json_object_get_string(cv) : NULL,
+			    is_str ? (size_t)json_object_get_string_len(cv) : 0,
+			    e) == -1)
+				break;
+		}
+	}
+	jsonx_put_wipe(root);
+	return 0;
+oom:
+	jsonx_put_wipe(root);
+	return -1;
+}
+
+static int
+hexv(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes application/x-www-form-urlencoded s[0..n) in place into out. */
+static int
+form_decode(const char *s, size_t n, char *out, size_t *olen)
+{
+	size_t	i, o = 0;
+	int	h, l;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '+')
+			out[o++] = ' ';
+		else if (s[i] == '%') {
+			if (i + 2 >= n || (h = hexv(s[i + 1])) < 0 ||
+			    (l = hexv(s[i + 2])) < 0)
+				return -1;
+			out[o++] = (char)(h << 4 | l);
+			i += 2;
+		} else
+			out[o++] = s[i];
+	}
+	out[o] = '\0';
+	*olen = o;
+	return 0;
+}
+
+static int
+set_once(char **dst, const char *v, size_t vlen, const char *field,
+    struct apierr *e)
+{
+	if (*dst != NULL) {
+		apierr_add(e, field, NULL, "duplicate");
+		return 0;
+	}
+	if ((*dst = malloc(vlen + 1)) == NULL)
+		return -1;
+	memcpy(*dst, v, vlen + 1);
+	return 0;
+}
+
+int
+input_parse_form(const char *body, size_t len, struct req_input *in,
+    struct apierr *e)
+{
+	const char	*p = body, *end = body + len, *amp, *eq;
+	char		*key = NULL, *val = NULL;
+	size_t		 klen, vlen;
+	int		 rc = -1;
+
+	if ((key = malloc(len + 1)) == NULL || (val = malloc(len + 1)) == NULL)
+		goto out;
+	while (p < end) {
+		amp = memchr(p, '&', (size_t)(end - p));
+		if (amp == NULL)
+			amp = end;
+		if (amp == p) {
+			p++;
+			continue;
+		}
+		eq = memchr(p, '=', (size_t)(amp - p));
+		if (eq == NULL || form_decode(p, (size_t)(eq - p), key, &klen) == -1 ||
+		    form_decode(eq + 1, (size_t)(amp - eq - 1), val, &vlen) == -1) {
+			e->message = "Malformed form body";
+			apierr_add(e, "body", NULL, "malformed_form");
+			goto out;
+		}
+		if (strlen(key) != klen) {
+			apierr_add(e, "body", NULL, "malformed_form");
+			goto out;
+		}
+		if (klen > 13 && strncmp(key, "credentials[", 12) == 0 &&
+		    key[klen - 1] == ']' && memchr(key + 12, '[', klen - 13) == NULL &&
+		    memchr(key + 12, ']', klen - 13) == NULL) {
+			in->has_credentials = 1;
+			if (add_field(in, key + 12, klen - 13, val, vlen, e) == -1)
+				goto out;
+		} else if (strcmp(key, "label") == 0) {
+			if (in->label_state != VS_ABSENT)
+				apierr_add(e, "label", NULL, "duplicate");
+			else {
+				in->label_state = VS_STRING;
+				in->label_len = vlen;
+				if ((in->label = malloc(vlen + 1)) == NULL)
+					goto out;
+				memcpy(in->label, val, vlen + 1);
+			}
+		} else if (strcmp(key, "access_token") == 0) {
+			if (set_once(&in->access_token, val, vlen, "access_token",
+			    e) == -1)
+				goto out;
+		} else if (strcmp(key, "csrf_token") == 0) {
+			if (set_once(&in->csrf_token, val, vlen, "csrf_token",
+			    e) == -1)
+				goto out;
+		} else
+			apierr_add(e, strncmp(key, "credentials", 11) == 0 ?
+			    "credentials" : safe_name(key), NULL, "unknown_field");
+		p = amp + 1;
+	}
+	rc = 0;
+out:
+	secure_free(key, len + 1);
+	secure_free(val, len + 1);
+	return rc;
+}
+
+static int
+in_enum(const struct cat_field *f, const char *v)
+{
+	size_t i;
+
+	for (i = 0; i < f->nenum; i++)
+		if (strcmp(f->enumv[i], v) == 0)
+			return 1;
+	return 0;
+}
+
+int
+input_validate(const struct cat_provider *p, const struct req_input *in,
+    struct credset *cs, struct apierr *e)
+{
+	const struct cat_field	*f;
+	const char		*why;
+	size_t			 i, before = e->nd;
+
+	credset_init(cs);
+	if (in->label_state == VS_BAD_TYPE)
+		apierr_add(e, "label", NULL, "must_be_string");
+	else if (in->label_state == VS_STRING && in->label_len > 0 &&
+	    (why = validate_scalar(VK_LABEL, in->label, in->label_len)) != NULL)
+		apierr_add(e, "label", NULL, why);
+	if (!in->has_credentials) {
+		if (e->nd == before || strcmp(e->d[e->nd - 1].field,
+		    "credentials") != 0)
+			apierr_add(e, "credentials", NULL, "required");
+	}
+	for (i = 0; i < in->nf; i++) {
+		const char *name = in->f[i].name;
+
+		if ((f = catalog_field(p, name)) == NULL) {
+			apierr_add(e, "credentials", safe_name(name),
+			    "unknown_field");
+			continue;
+		}
+		if (in->f[i].dup) {
+			apierr_add(e, "credentials", name, "duplicate");
+			continue;
+		}
+		if (in->f[i].value == NULL) {
+			apierr_add(e, "credentials", name, "must_be_string");
+			continue;
+		}
+		if ((why = validate_scalar(VK_CRED_VALUE, in->f[i].value,
+		    in->f[i].len)) != NULL) {
+			apierr_add(e, "credentials", name, why);
+			continue;
+		}
+		if (in->f[i].len > f->max_len) {
+			apierr_add(e, "credentials", name, "too_long");
+			continue;
+		}
+		if (f->enumv != NULL && !in_enum(f, in->f[i].value)) {
+			apierr_add(e, "credentials", name, "not_allowed");
+			continue;
+		}
+		if (f->pattern != NULL &&
+		    regexec(&f->re, in->f[i].value, 0, NULL, 0) != 0) {
+			apierr_add(e, "credentials", name, "pattern_mismatch");
+			continue;
+		}
+		if (credset_add(cs, name, in->f[i].value, in->f[i].len) == -1)
+			apierr_add(e, "credentials", name, "invalid");
+	}
+	for (i = 0; i < p->nfields; i++) {
+		f = &p->fields[i];
+		if (credset_get(cs, f->name, NULL) != NULL)
+			continue;
+		/* a field already reported for its value is not "required" */
+		{
+			size_t j;
+			int seen = 0;
+
+			for (j = 0; j < in->nf; j++)
+				if (strcmp(in->f[j].name, f->name) == 0)
+					seen = 1;
+			if (seen)
+				continue;
+		}
+		if (f->required && in->has_credentials)
+			apierr_add(e, "credentials", f->name, "required");
+		else if (!f->required && f->def != NULL &&
+		    credset_add(cs, f->name, f->def, strlen(f->def)) == -1)
+			apierr_add(e, "credentials", f->name, "invalid");
+	}
+	if (e->nd > before) {
+		int all_required = 1;
+
+		for (i = before; i < e->nd; i++)
+			if (strcmp(e->d[i].reason, "required") != 0)
+				all_required = 0;
+		if (e->message == NULL)
+			e->message = all_required ?
+			    "Missing required credential fields" :
+			    "Invalid credential fields";
+		credset_free(cs);
+		return -1;
+	}
+	return 0;
+}

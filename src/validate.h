@@ -1,0 +1,79 @@
+/*
+ * validate: every value that comes from a request passes a typed
+ * validator from the table in validate.c before a handler uses it.
+ * Parses request bodies (strict JSON, or x-www-form-urlencoded with
+ * credentials[NAME] fields) and checks credentials against the catalog.
+ * Problems are collected as apierr details; a value is never echoed.
+ */
+#ifndef CS_VALIDATE_H
+#define CS_VALIDATE_H
+
+#include <stddef.h>
+
+#include "apierr.h"
+#include "catalog.h"
+#include "credset.h"
+
+enum vkind {
+	VK_PROVIDER = 0,	/* catalog id syntax */
+	VK_CREDENTIAL_ID,	/* crd_ + 26 Crockford base32 */
+	VK_LABEL,		/* 1-200 characters, no control bytes */
+	VK_CRED_VALUE,		/* 1-4096 bytes, UTF-8, no control bytes */
+	VK_IDEMPOTENCY_KEY,	/* 1-255 printable ASCII */
+	VK_TOKEN,		/* JWT compact form: 1-8192 base64url and dots */
+	VK__MAX
+};
+
+#define INPUT_MAX_FIELDS	64
+#define LABEL_MAX_CHARS		200
+
+/* Returns NULL when s[0..len) is valid for kind, else the reason. */
+const char	*validate_scalar(enum vkind, const char *s, size_t len);
+
+enum value_state {
+	VS_ABSENT = 0,
+	VS_NULL,
+	VS_STRING,
+	VS_BAD_TYPE
+};
+
+/* A parsed request body, before it is checked against the catalog. */
+struct req_input {
+	int		 has_credentials;
+	struct {
+		char		*name;
+		char		*value;		/* secret; NULL when not a string */
+		size_t		 len;
+		int		 dup;
+	}		 f[INPUT_MAX_FIELDS];
+	size_t		 nf;
+	enum value_state label_state;
+	char		*label;
+	size_t		 label_len;
+	char		*access_token;	/* form only */
+	char		*csrf_token;	/* form only */
+};
+
+void	 input_init(struct req_input *);
+void	 input_free(struct req_input *);	/* wipes */
+
+/*
+ * Parse a body into *in.  Structural problems are added to e as details;
+ * the return value is -1 when the body could not be read at all (e has
+ * the reason), 0 otherwise (check e->nd).
+ */
+int	 input_parse_json(const char *body, size_t len, struct req_input *in,
+	    struct apierr *e);
+int	 input_parse_form(const char *body, size_t len, struct req_input *in,
+	    struct apierr *e);
+
+/*
+ * Checks in against provider p: unknown, missing, empty, over-long,
+ * non-string values, enum and pattern; the label.  Fills cs with the
+ * submitted values plus defaults of absent optional fields.  Returns 0
+ * when e gained no detail.
+ */
+int	 input_validate(const struct cat_provider *p, const struct req_input *in,
+	    struct credset *cs, struct apierr *e);
+
+#endif

@@ -10,6 +10,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fcgiapp.h>
 
@@ -24,6 +26,24 @@ on_term(int sig)
 {
 	(void)sig;
 	FCGX_ShutdownPending();
+}
+
+static void
+fcgi_log(const char *line, size_t len, void *arg)
+{
+	FCGX_Stream *err = arg;
+
+	FCGX_PutStr(line, (int)len, err);
+}
+
+/* 1 when fd 2 is /dev/null, as under lighttpd's or Apache's spawner. */
+static int
+stderr_is_null(void)
+{
+	struct stat a, b;
+
+	return fstat(STDERR_FILENO, &a) == 0 && stat("/dev/null", &b) == 0 &&
+	    S_ISCHR(a.st_mode) && a.st_rdev == b.st_rdev;
 }
 
 static void
@@ -44,6 +64,7 @@ main(void)
 	struct app		 app;
 	struct sigaction	 sa;
 	FCGX_Request		 r;
+	int			 to_stream;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (FCGX_Init() != 0)
@@ -63,8 +84,12 @@ main(void)
 
 	if (FCGX_InitRequest(&r, 0, 0) != 0)
 		return 1;
+	to_stream = stderr_is_null();
 	while (FCGX_Accept_r(&r) >= 0) {
+		if (to_stream)
+			log_set_sink(fcgi_log, r.err);
 		serve(&app, r.in, r.out, r.envp);
+		log_set_sink(NULL, NULL);
 		FCGX_Finish_r(&r);
 	}
 	FCGX_Free(&r, 1);

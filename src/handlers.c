@@ -515,8 +515,13 @@ handle_cred_create(struct ctx *c)
 			goto out;
 		}
 	}
-	if (in.access_token != NULL && m == MEDIA_JSON)
-		apierr_add(&e, "access_token", NULL, "unknown_field");
+	if (in.access_token != NULL && !have_body) {
+		/* a header token and a form token: never two methods */
+		apierr_init(&e, AE_VALIDATION, "Send the token in one way only");
+		apierr_add(&e, "access_token", NULL, "duplicate_token");
+		http_send_error(c->req, &e, NULL);
+		goto out;
+	}
 	if (input_validate(p, &in, &cs, &e) == -1 || e.nd > 0) {
 		if (e.message == NULL)
 			e.message = "Invalid request body";

@@ -10,6 +10,8 @@
 #include "util.h"
 
 static enum log_level cur_level = LOG_LVL_INFO;
+static void (*sink)(const char *, size_t, void *);
+static void *sink_arg;
 
 static const char *const level_names[LOG_LVL__MAX] = {
 	"error", "warn", "info", "debug",
@@ -19,6 +21,13 @@ void
 log_set_level(enum log_level l)
 {
 	cur_level = l;
+}
+
+void
+log_set_sink(void (*fn)(const char *, size_t, void *), void *arg)
+{
+	sink = fn;
+	sink_arg = arg;
 }
 
 int
@@ -64,5 +73,8 @@ log_msg(enum log_level l, const char *fmt, ...)
 		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
 			line[i] = '?';
 	line[len++] = '\n';
-	(void)!write(STDERR_FILENO, line, len);
+	if (sink != NULL)
+		sink(line, len, sink_arg);
+	else
+		(void)!write(STDERR_FILENO, line, len);
 }

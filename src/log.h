@@ -6,6 +6,8 @@
 #ifndef CS_LOG_H
 #define CS_LOG_H
 
+#include <stddef.h>
+
 enum log_level {
 	LOG_LVL_ERROR = 0,
 	LOG_LVL_WARN,
@@ -15,6 +17,13 @@ enum log_level {
 };
 
 void	log_set_level(enum log_level);
+/*
+ * Where lines go instead of stderr while set (NULL: back to stderr).  A
+ * FastCGI responder whose stderr is /dev/null sends them on the current
+ * request's FCGI_STDERR stream, which the web server writes to its log.
+ */
+void	log_set_sink(void (*fn)(const char *line, size_t len, void *arg),
+	    void *arg);
 int	log_level_parse(const char *, enum log_level *);
 void	log_msg(enum log_level, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs what credstore needs to build and test, from Debian's packages,
+# only when something is missing.  Debian 12 (bookworm), as root.
+set -eu
+
+PKGS="build-essential autoconf automake libtool pkg-config
+libfcgi-dev libjson-c-dev libgnutls28-dev libcurl4-gnutls-dev libdb5.3-dev
+check lighttpd curl db5.3-util gnutls-bin procps"
+[ $# -gt 0 ] && PKGS="$PKGS $*"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+if [ -n "$missing" ]; then
+	echo "deps: installing:$missing"
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "deps: run as root (or install:$missing)" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+# Debian starts lighttpd on port 80 when it installs it; we run our own.
+if command -v systemctl >/dev/null 2>&1; then
+	systemctl disable --now lighttpd >/dev/null 2>&1 || true
+fi
+exit 0

@@ -1,0 +1,79 @@
+#!/bin/sh
+# The README's second command: installs what is missing, builds, and runs
+# every test: unit and end-to-end tests with warnings as errors, the same
+# under AddressSanitizer and UndefinedBehaviorSanitizer, and distcheck.
+# Ends with "N passed, N failed" counted from the test programs' results.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+sh scripts/deps.sh || exit 1
+
+jobs=$(nproc 2>/dev/null || echo 2)
+status=0
+logs=""
+
+step() { echo "== $*"; }
+
+build() {	# build DIR CONFIGURE-ARGS...
+	dir=$1; shift
+	rm -rf "$dir" && mkdir -p "$dir" || return 1
+	(cd "$dir" && "$top/configure" --enable-werror "$@" >configure.out 2>&1) ||
+	    { tail -30 "$dir/configure.out"; return 1; }
+	make -C "$dir" -j"$jobs" >"$dir/make.out" 2>&1 ||
+	    { tail -40 "$dir/make.out"; return 1; }
+}
+
+runcheck() {	# runcheck DIR
+	make -C "$1" -j"$jobs" check >"$1/check.out" 2>&1
+	rc=$?
+	grep -E '^(PASS|FAIL|ERROR|XFAIL|XPASS|SKIP):' "$1/check.out"
+	[ $rc -eq 0 ] || { cat "$1"/tests/*/*.log 2>/dev/null | grep -E ':[FE]:' | head -40; }
+	logs="$logs $(ls "$1"/tests/*/*.log 2>/dev/null | grep -v test-suite.log)"
+	return $rc
+}
+
+step "autoreconf"
+autoreconf -fi >/dev/null 2>&1 || { autoreconf -fi; exit 1; }
+
+step "build (warnings are errors) and make check"
+if build build; then runcheck build || status=1; else status=1; fi
+
+step "build with AddressSanitizer and UBSan, make check"
+if build build-asan --enable-sanitizers; then
+	ASAN_OPTIONS=detect_leaks=1 runcheck build-asan || status=1
+else
+	status=1
+fi
+
+if [ "${SKIP_DISTCHECK:-0}" != 1 ]; then
+	step "make distcheck"
+	if make -C build -j"$jobs" distcheck >build/distcheck.out 2>&1; then
+		echo "distcheck: ok"
+	else
+		tail -40 build/distcheck.out
+		echo "distcheck: FAILED"
+		status=1
+	fi
+fi
+
+# Count from the test programs' own result lines (Check prints
+# "NN%: Checks: N, Failures: F, Errors: E"); a program that died without
+# one counts as one failure.
+passed=0
+failed=0
+for f in $logs; do
+	line=$(grep -E '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$f" | tail -1)
+	if [ -z "$line" ]; then
+		failed=$((failed + 1))
+		echo "no result line in $f"
+		continue
+	fi
+	n=$(echo "$line" | sed -E 's/.*Checks: ([0-9]+).*/\1/')
+	fl=$(echo "$line" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
+	er=$(echo "$line" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
+	passed=$((passed + n - fl - er))
+	failed=$((failed + fl + er))
+done
+[ "$failed" -eq 0 ] || status=1
+echo "$passed passed, $failed failed"
+exit $status

@@ -1,0 +1,984 @@
+/*
+ * End-to-end tests of the store endpoint (issue: the store endpoint, end
+ * to end): the real credstore.fcgi behind a real lighttpd with two
+ * FastCGI processes, the mock provider on another loopback port, real
+ * Berkeley DB on disk.  Every secret used here contains "SECRETVAL" so
+ * that the last test can prove none was written in clear anywhere.
+ */
+#include "cs_build.h"
+
+#include <regex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <json-c/json.h>
+
+#include "harness.h"
+
+static struct h_env E;
+static FILE *responses;		/* every response body, for the leak test */
+
+#define JSON	"application/json"
+#define FORM	"application/x-www-form-urlencoded"
+#define DD	"/v1/integrations/datadog/credentials"
+
+static void
+setup_routes(void)
+{
+	ck_assert_int_eq(h_mock_reset(&E), 0);
+	/* datadog: answer by API key */
+	ck_assert_int_eq(h_mock_route(&E, "{\"path\":\"/api/v2/validate_keys\","
+	    "\"status\":404,\"body\":\"{}\"}"), 0);
+	ck_assert_int_eq(h_mock_route(&E, "{\"path\":\"/api/v2/validate_keys\","
+	    "\"match\":{\"header\":\"DD-API-KEY\",\"equals\":\"SECRETVAL-dd-good\"},"
+	    "\"status\":200,\"body\":\"{\\\"valid\\\":true}\"}"), 0);
+	ck_assert_int_eq(h_mock_route(&E, "{\"path\":\"/api/v2/validate_keys\","
+	    "\"match\":{\"header\":\"DD-API-KEY\",\"equals\":\"SECRETVAL-dd-bad\"},"
+	    "\"status\":403,\"body\":\"{\\\"errors\\\":[\\\"Forbidden\\\"]}\"}"), 0);
+	ck_assert_int_eq(h_mock_route(&E, "{\"path\":\"/api/v2/validate_keys\","
+	    "\"match\":{\"header\":\"DD-API-KEY\",\"equals\":\"SECRETVAL-dd-5xx\"},"
+	    "\"status\":503,\"body\":\"down\"}"), 0);
+	ck_assert_int_eq(h_mock_route(&E, "{\"path\":\"/api/v2/validate_keys\","
+	    "\"match\":{\"header\":\"DD-API-KEY\",\"equals\":\"SECRETVAL-dd-hang\"},"
+	    "\"status\":200,\"delayMs\":4000}"), 0);
+	/* slack: 200 either way, verdict in the body */
+	ck_assert_int_eq(h_mock_route(&E, "{\"path\":\"/api/auth.test\","
+	    "\"match\":{\"header\":\"Authorization\",\"equals\":\"Bearer SECRETVAL-xoxb-good\"},"
+	    "\"status\":200,\"body\":\"{\\\"ok\\\":true,\\\"team\\\":\\\"t\\\"}\"}"), 0);
+	ck_assert_int_eq(h_mock_route(&E, "{\"path\":\"/api/auth.test\","
+	    "\"match\":{\"header\":\"Authorization\",\"equals\":\"Bearer SECRETVAL-xoxb-bad\"},"
+	    "\"status\":200,\"body\":\"{\\\"ok\\\":false,\\\"error\\\":\\\"invalid_auth\\\"}\"}"), 0);
+}
+
+/* One request; its body goes to the responses log. */
+static void
+req(const char *method, const char *path, const char *token,
+    const char *ctype, const char *body, const char *const *hdrs,
+    struct h_resp *r)
+{
+	int rc = h_req(&E, method, path, token, ctype, body, hdrs, r);
+
+	ck_assert_msg(rc == 0, "%s %s: transport error", method, path);
+	if (r->body != NULL)
+		fprintf(responses, "%s\n%s\n", r->headers, r->body);
+	fflush(responses);
+}
+
+static size_t
+count_records(const char *tenant)
+{
+	char	*out = NULL;
+	size_t	 n;
+	int	 rc;
+
+	if (tenant != NULL)
+		rc = h_admin(&E, &out, "list", "--tenant", tenant, NULL);
+	else
+		rc = h_admin(&E, &out, "list", NULL);
+	ck_assert_int_eq(rc, 0);
+	n = h_lines(out);
+	free(out);
+	return n;
+}
+
+static void
+assert_error(const struct h_resp *r, long status, const char *code)
+{
+	ck_assert_msg(r->status == status, "status %ld, want %ld: %s",
+	    r->status, status, r->body);
+	ck_assert_str_eq(h_errcode(r), code);
+	ck_assert_str_eq(h_header(r, "Content-Type"), "application/json");
+}
+
+/* The detail list of an error body as "field:reason," text. */
+static char *
+details(const struct h_resp *r)
+{
+	struct json_object	*o, *e, *d;
+	static char		 out[4096];
+	size_t			 i, n, len = 0;
+
+	out[0] = '\0';
+	if ((o = h_json(r)) == NULL)
+		return out;
+	if (json_object_object_get_ex(o, "error", &e) &&
+	    json_object_object_get_ex(e, "details", &d)) {
+		n = json_object_array_length(d);
+		for (i = 0; i < n; i++) {
+			struct json_object *x = json_object_array_get_idx(d, i);
+
+			len += (size_t)snprintf(out + len, sizeof(out) - len,
+			    "%s:%s,", json_object_get_string(
+			    json_object_object_get(x, "field")),
+			    json_object_get_string(
+			    json_object_object_get(x, "reason")));
+		}
+	}
+	json_object_put(o);
+	return out;
+}
+
+static const char *
+jstr(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v) || v == NULL)
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int
+matches(const char *re, const char *s)
+{
+	regex_t	r;
+	int	rc;
+
+	if (s == NULL || regcomp(&r, re, REG_EXTENDED | REG_NOSUB) != 0)
+		return 0;
+	rc = regexec(&r, s, 0, NULL, 0) == 0;
+	regfree(&r);
+	return rc;
+}
+
+#define ID_RE	"^crd_[0-7][0-9A-HJKMNP-TV-Z]{25}$"
+#define TIME_RE	"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
+
+START_TEST(healthz_ok)
+{
+	struct h_resp r;
+
+	req("GET", "/healthz", NULL, NULL, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.body, "{\"status\":\"ok\"}");
+	ck_assert_str_eq(h_header(&r, "Content-Type"), "application/json");
+	ck_assert_str_eq(h_header(&r, "Cache-Control"), "no-store");
+	h_resp_free(&r);
+}
+END_TEST
+
+START_TEST(store_validated)
+{
+	struct h_resp		 r, g;
+	struct json_object	*o, *reqs, *last, *hd;
+	const char		*id;
+	char			 loc[256], path[300];
+	size_t			 before = count_records("acme"), n;
+	time_t			 t0 = time(NULL);
+
+	setup_routes();
+	req("POST", DD, E.tok_admin, JSON, "{\"credentials\":{"
+	    "\"api_key\":\"SECRETVAL-dd-good\",\"application_key\":"
+	    "\"SECRETVAL-app-1\"},\"label\":\"Production\"}", NULL, &r);
+	ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+	ck_assert_str_eq(h_header(&r, "Content-Type"), "application/json");
+	o = h_json(&r);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_eq(json_object_object_length(o), 5);
+	id = jstr(o, "credentialId");
+	ck_assert_msg(matches(ID_RE, id), "id %s", id);
+	ck_assert_str_eq(jstr(o, "provider"), "datadog");
+	ck_assert_str_eq(jstr(o, "label"), "Production");
+	ck_assert_str_eq(jstr(o, "status"), "validated");
+	ck_assert(matches(TIME_RE, jstr(o, "createdAt")));
+	snprintf(loc, sizeof(loc), "%s/%s", DD, id);
+	ck_assert_str_eq(h_header(&r, "Location"), loc);
+	(void)t0;
+
+	/* the probe carried the submitted values in the catalog headers */
+	reqs = h_mock_requests(&E);
+	ck_assert_ptr_nonnull(reqs);
+	n = json_object_array_length(reqs);
+	ck_assert_uint_ge(n, 1);
+	last = json_object_array_get_idx(reqs, n - 1);
+	ck_assert_str_eq(jstr(last, "method"), "GET");
+	ck_assert_str_eq(jstr(last, "path"), "/api/v2/validate_keys");
+	hd = json_object_object_get(last, "headers");
+	ck_assert_str_eq(jstr(hd, "DD-API-KEY"), "SECRETVAL-dd-good");
+	ck_assert_str_eq(jstr(hd, "DD-APPLICATION-KEY"), "SECRETVAL-app-1");
+	json_object_put(reqs);
+
+	/* it is there, in the store and through the API */
+	ck_assert_uint_eq(count_records("acme"), before + 1);
+	snprintf(path, sizeof(path), "%s/%s", DD, id);
+	req("GET", path, E.tok_reader, NULL, NULL, NULL, &g);
+	ck_assert_int_eq(g.status, 200);
+	ck_assert(strstr(g.body, "SECRETVAL") == NULL);
+	ck_assert(strstr(g.body, "\"fields\":[\"api_key\",\"application_key\",\"site\"]") != NULL);
+	h_resp_free(&g);
+	json_object_put(o);
+	h_resp_free(&r);
+}
+END_TEST
+
+START_TEST(store_unverified_no_check)
+{
+	struct h_resp		 r;
+	struct json_object	*o, *reqs;
+	size_t			 nbefore;
+
+	setup_routes();
+	reqs = h_mock_requests(&E);
+	nbefore = json_object_array_length(reqs);
+	json_object_put(reqs);
+	/* sentry has no validation block in the catalog */
+	req("POST", "/v1/integrations/sentry/credentials", E.tok_admin, JSON,
+	    "{\"credentials\":{\"auth_token\":\"SECRETVAL-sentry\"}}", NULL, &r);
+	ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+	o = h_json(&r);
+	ck_assert_str_eq(jstr(o, "status"), "unverified");
+	ck_assert(json_object_object_get(o, "label") == NULL);
+	reqs = h_mock_requests(&E);
+	ck_assert_uint_eq(json_object_array_length(reqs), nbefore);
+	json_object_put(reqs);
+	json_object_put(o);
+	h_resp_free(&r);
+}
+END_TEST
+
+START_TEST(store_unverified_5xx_and_timeout)
+{
+	struct h_resp		 r;
+	struct json_object	*o;
+
+	setup_routes();
+	req("POST", DD, E.tok_admin, JSON, "{\"credentials\":{"
+	    "\"api_key\":\"SECRETVAL-dd-5xx\",\"application_key\":\"SECRETVAL-a\"}}",
+	    NULL, &r);
+	ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+	o = h_json(&r);
+	ck_assert_str_eq(jstr(o, "status"), "unverified");
+	json_object_put(o);
+	h_resp_free(&r);
+
+	/* the provider hangs for 4 s; probe_timeout_ms is 1500 */
+	req("POST", DD, E.tok_admin, JSON, "{\"credentials\":{"
+	    "\"api_key\":\"SECRETVAL-dd-hang\",\"application_key\":\"SECRETVAL-a\"}}",
+	    NULL, &r);
+	ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+	ck_assert_msg(r.seconds < 3.5, "took %.2f s", r.seconds);
+	ck_assert_msg(r.seconds >= 1.4, "took only %.2f s", r.seconds);
+	o = h_json(&r);
+	ck_assert_str_eq(jstr(o, "status"), "unverified");
+	json_object_put(o);
+	h_resp_free(&r);
+}
+END_TEST
+
+START_TEST(store_rejected_422_nothing_stored)
+{
+	struct h_resp	r;
+	size_t		before;
+
+	setup_routes();
+	before = count_records(NULL);
+	req("POST", DD, E.tok_admin, JSON, "{\"credentials\":{"
+	    "\"api_key\":\"SECRETVAL-dd-bad\",\"application_key\":\"SECRETVAL-a\"}}",
+	    NULL, &r);
+	assert_error(&r, 422, "credential_validation_failed");
+	h_resp_free(&r);
+	ck_assert_uint_eq(count_records(NULL), before);
+}
+END_TEST
+
+START_TEST(slack_body_condition)
+{
+	struct h_resp		 r;
+	struct json_object	*o;
+	size_t			 before;
+
+	setup_routes();
+	req("POST", "/v1/integrations/slack/credentials", E.tok_admin, JSON,
+	    "{\"credentials\":{\"bot_token\":\"SECRETVAL-xoxb-good\"}}", NULL, &r);
+	ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+	o = h_json(&r);
+	ck_assert_str_eq(jstr(o, "status"), "validated");
+	json_object_put(o);
+	h_resp_free(&r);
+
+	before = count_records(NULL);
+	req("POST", "/v1/integrations/slack/credentials", E.tok_admin, JSON,
+	    "{\"credentials\":{\"bot_token\":\"SECRETVAL-xoxb-bad\"}}", NULL, &r);
+	assert_error(&r, 422, "credential_validation_failed");
+	h_resp_free(&r);
+	ck_assert_uint_eq(count_records(NULL), before);
+}
+END_TEST
+
+START_TEST(auth_errors)
+{
+	struct h_resp	 r;
+	char		*tok, claims[1024];
+	time_t		 now = time(NULL);
+	const char	*body = "{\"credentials\":{\"api_key\":\"SECRETVAL-dd-good\","
+	    "\"application_key\":\"SECRETVAL-a\"}}";
+	size_t		 before = count_records(NULL);
+	/* claims that fail one check each: iss, aud, tenant, exp, nbf */
+	static const struct {
+		const char	*iss, *aud;
+		int		 tenant;
+		long		 exp, nbf;	/* relative to now; 0: absent */
+	} bad[] = {
+		{ "https://issuer.test", "credstore", 1, -120, 0 },
+		{ "https://issuer.test", "credstore", 1, 600, 300 },
+		{ "https://evil.test", "credstore", 1, 600, 0 },
+		{ "https://issuer.test", "other", 1, 600, 0 },
+		{ "https://issuer.test", "credstore", 0, 600, 0 },
+		{ "https://issuer.test", "credstore", 1, 0, 0 },
+	};
+	size_t i;
+
+	/* no token: no error= in the challenge */
+	req("POST", DD, NULL, JSON, body, NULL, &r);
+	assert_error(&r, 401, "unauthorized");
+	ck_assert_str_eq(h_header(&r, "WWW-Authenticate"),
+	    "Bearer realm=\"credstore\"");
+	h_resp_free(&r);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int n = snprintf(claims, sizeof(claims), "{\"sub\":\"x\","
+		    "\"role\":\"admin\",\"iss\":\"%s\",\"aud\":\"%s\"",
+		    bad[i].iss, bad[i].aud);
+
+		if (bad[i].tenant)
+			n += snprintf(claims + n, sizeof(claims) - (size_t)n,
+			    ",\"org_id\":\"acme\"");
+		if (bad[i].exp)
+			n += snprintf(claims + n, sizeof(claims) - (size_t)n,
+			    ",\"exp\":%ld", (long)now + bad[i].exp);
+		if (bad[i].nbf)
+			n += snprintf(claims + n, sizeof(claims) - (size_t)n,
+			    ",\"nbf\":%ld", (long)now + bad[i].nbf);
+		snprintf(claims + n, sizeof(claims) - (size_t)n, "}");
+		tok = h_mint(&E, claims);
+		req("POST", DD, tok, JSON, body, NULL, &r);
+		assert_error(&r, 401, "unauthorized");
+		ck_assert_str_eq(h_header(&r, "WWW-Authenticate"),
+		    "Bearer realm=\"credstore\", error=\"invalid_token\"");
+		h_resp_free(&r);
+		free(tok);
+	}
+	/* bad signature: last character of the admin token changed */
+	tok = strdup(E.tok_admin);
+	tok[strlen(tok) - 2] = tok[strlen(tok) - 2] == 'A' ? 'B' : 'A';
+	req("POST", DD, tok, JSON, body, NULL, &r);
+	assert_error(&r, 401, "unauthorized");
+	h_resp_free(&r);
+	free(tok);
+	/* alg none */
+	req("POST", DD, "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ4Iiwib3JnX2lkIjoiYWNtZSIsInJvbGUiOiJhZG1pbiIsImV4cCI6OTk5OTk5OTk5OX0.", JSON, body, NULL, &r);
+	assert_error(&r, 401, "unauthorized");
+	h_resp_free(&r);
+	/* malformed, and another scheme */
+	req("POST", DD, "not-a-jwt", JSON, body, NULL, &r);
+	assert_error(&r, 401, "unauthorized");
+	h_resp_free(&r);
+	{
+		const char *h[] = { "Authorization: Basic YTpi", NULL };
+
+		req("POST", DD, NULL, JSON, body, h, &r);
+		assert_error(&r, 401, "unauthorized");
+		h_resp_free(&r);
+	}
+	/* 403: valid token without the admin role; reading is allowed */
+	req("POST", DD, E.tok_reader, JSON, body, NULL, &r);
+	assert_error(&r, 403, "forbidden");
+	h_resp_free(&r);
+	req("GET", DD, E.tok_reader, NULL, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	h_resp_free(&r);
+	ck_assert_uint_eq(count_records(NULL), before);
+}
+END_TEST
+
+/* Tokens up to 8 KiB are accepted (the web server must let them through). */
+START_TEST(token_size_limit)
+{
+	struct h_resp	 r;
+	char		*claims, *tok, *pad;
+	size_t		 padlen, toklen;
+	time_t		 now = time(NULL);
+	int		 round;
+
+	for (round = 0; round < 2; round++) {
+		/* find the padding that makes the token 8192 (+1) bytes */
+		for (padlen = 5000; padlen < 7000; padlen++) {
+			pad = malloc(padlen + 1);
+			memset(pad, 'p', padlen);
+			pad[padlen] = '\0';
+			claims = malloc(padlen + 512);
+			snprintf(claims, padlen + 512, "{\"sub\":\"x\",\"org_id\":"
+			    "\"acme\",\"role\":\"viewer\",\"iss\":\"https://issuer.test\","
+			    "\"aud\":\"credstore\",\"exp\":%ld,\"pad\":\"%s\"}",
+			    (long)now + 600, pad);
+			tok = h_mint(&E, claims);
+			free(pad);
+			free(claims);
+			toklen = tok ? strlen(tok) : 0;
+			if (toklen == (size_t)(8192 + round))
+				break;
+			free(tok);
+			tok = NULL;
+		}
+		if (tok == NULL) {
+			/* the signer refuses over 8 KiB: build by hand */
+			ck_assert_int_eq(round, 1);
+			continue;
+		}
+		req("GET", DD, tok, NULL, NULL, NULL, &r);
+		if (round == 0)
+			ck_assert_msg(r.status == 200, "8192-byte token: %ld",
+			    r.status);
+		else
+			assert_error(&r, 401, "unauthorized");
+		h_resp_free(&r);
+		free(tok);
+	}
+	/* 8193 bytes, whatever its content */
+	tok = malloc(8194);
+	memcpy(tok, E.tok_reader, strlen(E.tok_reader));
+	memset(tok + strlen(E.tok_reader), 'A', 8193 - strlen(E.tok_reader));
+	tok[8193] = '\0';
+	req("GET", DD, tok, NULL, NULL, NULL, &r);
+	assert_error(&r, 401, "unauthorized");
+	h_resp_free(&r);
+	free(tok);
+}
+END_TEST
+
+START_TEST(not_found_and_method)
+{
+	struct h_resp r;
+
+	req("POST", "/v1/integrations/nosuch/credentials", E.tok_admin, JSON,
+	    "{\"credentials\":{}}", NULL, &r);
+	assert_error(&r, 404, "not_found");
+	h_resp_free(&r);
+	req("POST", "/v1/integrations/..%2Fetc/credentials", E.tok_admin, JSON,
+	    "{\"credentials\":{}}", NULL, &r);
+	assert_error(&r, 404, "not_found");
+	h_resp_free(&r);
+	req("GET", "/v1/nothing", E.tok_admin, NULL, NULL, NULL, &r);
+	assert_error(&r, 404, "not_found");
+	h_resp_free(&r);
+	req("GET", DD "/crd_01HX9VTPQR3KF8MZWBYD5N6JCE", E.tok_admin, NULL,
+	    NULL, NULL, &r);
+	assert_error(&r, 404, "not_found");
+	h_resp_free(&r);
+	req("DELETE", DD, E.tok_admin, NULL, NULL, NULL, &r);
+	assert_error(&r, 405, "method_not_allowed");
+	ck_assert_str_eq(h_header(&r, "Allow"), "GET, HEAD, POST");
+	h_resp_free(&r);
+}
+END_TEST
+
+struct vcase {
+	const char	*provider;
+	const char	*ctype;
+	const char	*body;
+	long		 status;
+	const char	*code;
+	const char	*details;	/* NULL: not checked */
+};
+
+START_TEST(validation_errors)
+{
+	static char big[5000], toolong[5200], label[5200], huge[20000];
+	const struct vcase cases[] = {
+		{ "datadog", JSON, "{\"credentials\":{\"api_key\":\"SECRETVAL-k\"}}",
+		    400, "validation_error",
+		    "credentials.application_key:required," },
+		{ "datadog", JSON, "{\"credentials\":{\"api_key\":\"SECRETVAL-k\","
+		    "\"application_key\":\"SECRETVAL-a\",\"extra\":\"x\"}}",
+		    400, "validation_error", "credentials.extra:unknown_field," },
+		{ "datadog", JSON, "{\"credentials\":{\"api_key\":42,"
+		    "\"application_key\":\"SECRETVAL-a\"}}",
+		    400, "validation_error", "credentials.api_key:must_be_string," },
+		{ "datadog", JSON, "{\"credentials\":{\"api_key\":\"\","
+		    "\"application_key\":\"SECRETVAL-a\"}}",
+		    400, "validation_error", "credentials.api_key:empty," },
+		{ "datadog", JSON, toolong, 400, "validation_error",
+		    "credentials.api_key:too_long," },
+		{ "datadog", JSON, "{\"credentials\":{\"api_key\":\"SECRETVAL-k\","
+		    "\"application_key\":\"SECRETVAL-a\"},\"label\":7}",
+		    400, "validation_error", "label:must_be_string," },
+		{ "datadog", JSON, label, 400, "validation_error", "label:too_long," },
+		{ "datadog", JSON, "{\"credentials\":{\"api_key\":\"SECRETVAL-k\"",
+		    400, "validation_error", "body:malformed_json," },
+		{ "datadog", JSON, "{\"credentials\":{\"api_key\":\"SECRETVAL-k\","
+		    "\"api_key\":\"SECRETVAL-k2\",\"application_key\":\"x\"}}",
+		    400, "validation_error", "body:duplicate_key," },
+		{ "datadog", JSON, "[1,2]", 400, "validation_error",
+		    "body:must_be_object," },
+		{ "datadog", JSON, "{\"credentials\":{\"api_key\":\"SECRETVAL-k\","
+		    "\"application_key\":\"SECRETVAL-a\",\"site\":\"evil.example\"}}",
+		    400, "validation_error", "credentials.site:not_allowed," },
+		{ "datadog", JSON, "{\"credentials\":{\"api_key\":\"SECRETVAL\\u0001k\","
+		    "\"application_key\":\"SECRETVAL-a\"}}",
+		    400, "validation_error", "credentials.api_key:invalid_characters," },
+		{ "datadog", JSON, "{}", 400, "validation_error",
+		    "credentials:required," },
+		{ "slack-oauth", JSON, "{\"credentials\":{}}", 400,
+		    "validation_error", "provider:unsupported_auth_type," },
+		{ "datadog", "text/plain", "hello", 415, "unsupported_media_type",
+		    NULL },
+		{ "datadog", NULL, "{}", 415, "unsupported_media_type", NULL },
+		{ "datadog", JSON, huge, 413, "payload_too_large", NULL },
+		{ "datadog", FORM, "credentials%5Bapi_key%5D=%zz", 400,
+		    "validation_error", "body:malformed_form," },
+	};
+	struct h_resp	 r;
+	char		 path[256];
+	size_t		 i, before = count_records(NULL);
+
+	memset(big, 'k', 4097);
+	big[4097] = '\0';
+	snprintf(toolong, sizeof(toolong), "{\"credentials\":{\"api_key\":\"%s\","
+	    "\"application_key\":\"SECRETVAL-a\"}}", big);
+	memset(big, 'l', 201);
+	big[201] = '\0';
+	snprintf(label, sizeof(label), "{\"credentials\":{\"api_key\":\"SECRETVAL-k\","
+	    "\"application_key\":\"SECRETVAL-a\"},\"label\":\"%s\"}", big);
+	memset(huge, ' ', sizeof(huge) - 1);
+	huge[0] = '{';
+	huge[sizeof(huge) - 2] = '}';
+	huge[sizeof(huge) - 1] = '\0';
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(path, sizeof(path), "/v1/integrations/%s/credentials",
+		    cases[i].provider);
+		req("POST", path, E.tok_admin, cases[i].ctype, cases[i].body,
+		    NULL, &r);
+		ck_assert_msg(r.status == cases[i].status,
+		    "case %zu: status %ld, want %ld: %s", i, r.status,
+		    cases[i].status, r.body);
+		ck_assert_msg(strcmp(h_errcode(&r), cases[i].code) == 0,
+		    "case %zu: code %s", i, h_errcode(&r));
+		if (cases[i].details != NULL)
+			ck_assert_msg(strcmp(details(&r), cases[i].details) == 0,
+			    "case %zu: details %s", i, details(&r));
+		ck_assert_msg(strstr(r.body, "SECRETVAL") == NULL,
+		    "case %zu echoes a value", i);
+		h_resp_free(&r);
+	}
+	/* the message of the spec example */
+	req("POST", DD, E.tok_admin, JSON,
+	    "{\"credentials\":{\"api_key\":\"SECRETVAL-k\"}}", NULL, &r);
+	ck_assert_str_eq(r.body, "{\"error\":{\"code\":\"validation_error\","
+	    "\"message\":\"Missing required credential fields\",\"details\":"
+	    "[{\"field\":\"credentials.application_key\",\"reason\":\"required\"}]}}");
+	h_resp_free(&r);
+	ck_assert_uint_eq(count_records(NULL), before);
+}
+END_TEST
+
+START_TEST(form_post_access_token)
+{
+	struct h_resp		 r;
+	struct json_object	*o;
+	char			*body;
+	size_t			 n;
+
+	setup_routes();
+	n = strlen(E.tok_admin) + 256;
+	body = malloc(n);
+	snprintf(body, n, "credentials%%5Bapi_key%%5D=SECRETVAL-dd-good&"
+	    "credentials%%5Bapplication_key%%5D=SECRETVAL-form&label=From+a+form"
+	    "&access_token=%s", E.tok_admin);
+	req("POST", DD, NULL, FORM, body, NULL, &r);
+	ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+	o = h_json(&r);
+	ck_assert_str_eq(jstr(o, "label"), "From a form");
+	ck_assert_str_eq(jstr(o, "status"), "validated");
+	json_object_put(o);
+	h_resp_free(&r);
+
+	/* two token methods at once */
+	req("POST", DD, E.tok_admin, FORM, body, NULL, &r);
+	assert_error(&r, 400, "validation_error");
+	ck_assert_str_eq(details(&r), "access_token:duplicate_token,");
+	h_resp_free(&r);
+	free(body);
+
+	/* a form without any token */
+	req("POST", DD, NULL, FORM, "credentials%5Bapi_key%5D=SECRETVAL-x",
+	    NULL, &r);
+	assert_error(&r, 401, "unauthorized");
+	h_resp_free(&r);
+}
+END_TEST
+
+START_TEST(idempotency)
+{
+	struct h_resp		 a, b, c;
+	struct json_object	*oa, *ob;
+	const char		*k1[] = { "Idempotency-Key: retry-1", NULL };
+	static char		 longkey[300];
+	const char		*k2[] = { longkey, NULL };
+	const char		*body = "{\"credentials\":{\"api_key\":"
+	    "\"SECRETVAL-dd-good\",\"application_key\":\"SECRETVAL-idem\"}}";
+	size_t			 before;
+
+	snprintf(longkey, sizeof(longkey), "Idempotency-Key: %0256d", 7);
+	setup_routes();
+	before = count_records(NULL);
+	req("POST", DD, E.tok_admin, JSON, body, k1, &a);
+	ck_assert_msg(a.status == 201, "%ld %s", a.status, a.body);
+	req("POST", DD, E.tok_admin, JSON, body, k1, &b);
+	ck_assert_int_eq(b.status, 201);
+	oa = h_json(&a);
+	ob = h_json(&b);
+	ck_assert_str_eq(jstr(oa, "credentialId"), jstr(ob, "credentialId"));
+	ck_assert_str_eq(a.body, b.body);
+	ck_assert_str_eq(h_header(&b, "Location"), h_header(&a, "Location") ?
+	    h_header(&a, "Location") : "");
+	ck_assert_uint_eq(count_records(NULL), before + 1);
+	json_object_put(oa);
+	json_object_put(ob);
+	/* same key, another body */
+	req("POST", DD, E.tok_admin, JSON, "{\"credentials\":{\"api_key\":"
+	    "\"SECRETVAL-dd-good\",\"application_key\":\"SECRETVAL-other\"}}",
+	    k1, &c);
+	assert_error(&c, 409, "idempotency_conflict");
+	h_resp_free(&c);
+	/* same key, another tenant: independent */
+	req("POST", DD, E.tok_other, JSON, body, k1, &c);
+	ck_assert_int_eq(c.status, 201);
+	ck_assert_str_ne(c.body, a.body);
+	h_resp_free(&c);
+	ck_assert_uint_eq(count_records(NULL), before + 2);
+	/* a key over 255 characters */
+	req("POST", DD, E.tok_admin, JSON, body, k2, &c);
+	assert_error(&c, 400, "validation_error");
+	ck_assert_str_eq(details(&c), "Idempotency-Key:too_long,");
+	h_resp_free(&c);
+	h_resp_free(&a);
+	h_resp_free(&b);
+}
+END_TEST
+
+START_TEST(tenant_isolation)
+{
+	struct h_resp		 r;
+	struct json_object	*o, *d;
+	char			 path[256];
+	char			 id[64];
+	size_t			 i, n;
+
+	setup_routes();
+	req("POST", DD, E.tok_admin, JSON, "{\"credentials\":{\"api_key\":"
+	    "\"SECRETVAL-dd-good\",\"application_key\":\"SECRETVAL-iso\"}}",
+	    NULL, &r);
+	ck_assert_int_eq(r.status, 201);
+	o = h_json(&r);
+	snprintf(id, sizeof(id), "%s", jstr(o, "credentialId"));
+	json_object_put(o);
+	h_resp_free(&r);
+
+	snprintf(path, sizeof(path), "%s/%s", DD, id);
+	req("GET", path, E.tok_other, NULL, NULL, NULL, &r);
+	assert_error(&r, 404, "not_found");
+	h_resp_free(&r);
+	req("GET", DD, E.tok_other, NULL, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(r.body, id) == NULL);
+	o = h_json(&r);
+	d = json_object_object_get(o, "data");
+	n = json_object_array_length(d);
+	for (i = 0; i < n; i++)
+		ck_assert_str_ne(jstr(json_object_array_get_idx(d, i),
+		    "credentialId"), id);
+	json_object_put(o);
+	h_resp_free(&r);
+	req("GET", DD, E.tok_admin, NULL, NULL, NULL, &r);
+	ck_assert(strstr(r.body, id) != NULL);
+	h_resp_free(&r);
+}
+END_TEST
+
+/* 4 clients, 400 stores, two FastCGI processes. */
+START_TEST(concurrency_400)
+{
+	pid_t		 kids[4];
+	int		 i, j, st, failures = 0;
+	char		*out, *line, *save, ids[400][40];
+	size_t		 n = 0, a, b;
+	char		 tok_cmd[64];
+	char		*tok;
+
+	setup_routes();
+	if (h_admin(&E, &tok, "token", "--sub", "load", "--tenant", "conc",
+	    "--role", "admin", NULL) != 0)
+		ck_abort_msg("token");
+	tok[strcspn(tok, "\n")] = '\0';
+	for (i = 0; i < 4; i++) {
+		if ((kids[i] = fork()) == 0) {
+			int bad = 0;
+
+			for (j = 0; j < 100; j++) {
+				struct h_resp r;
+				char body[256];
+
+				snprintf(body, sizeof(body), "{\"credentials\":{"
+				    "\"api_key\":\"SECRETVAL-dd-good\","
+				    "\"application_key\":\"SECRETVAL-c%d-%d\"},"
+				    "\"label\":\"c%d-%d\"}", i, j, i, j);
+				if (h_req(&E, "POST", DD, tok, JSON, body, NULL,
+				    &r) != 0 || r.status != 201)
+					bad++;
+				h_resp_free(&r);
+			}
+			_exit(bad > 255 ? 255 : bad);
+		}
+	}
+	for (i = 0; i < 4; i++) {
+		waitpid(kids[i], &st, 0);
+		failures += WIFEXITED(st) ? WEXITSTATUS(st) : 100;
+	}
+	free(tok);
+	ck_assert_int_eq(failures, 0);
+	snprintf(tok_cmd, sizeof(tok_cmd), "conc");
+	ck_assert_int_eq(h_admin(&E, &out, "list", "--tenant", tok_cmd, NULL), 0);
+	for (line = strtok_r(out, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		char *p = strstr(line, "\"credentialId\":\"");
+
+		ck_assert_ptr_nonnull(p);
+		ck_assert_uint_lt(n, 400);
+		snprintf(ids[n++], sizeof(ids[0]), "%.30s", p + 16);
+	}
+	free(out);
+	ck_assert_uint_eq(n, 400);
+	for (a = 0; a < n; a++)
+		for (b = a + 1; b < n; b++)
+			ck_assert_str_ne(ids[a], ids[b]);
+	ck_assert_int_eq(h_admin(&E, &out, "verify", NULL), 0);
+	ck_assert(strstr(out, "failed: 0") != NULL);
+	free(out);
+}
+END_TEST
+
+/*
+ * kill -9 of a FastCGI process while stores are in flight: every store
+ * that got a 201 is still there and decrypts, and the service answers.
+ */
+START_TEST(crash_kill9)
+{
+	pid_t		 kids[2], pids[8];
+	int		 i, j, st, np, kills = 0;
+	char		 idfile[700], *ids, *line, *save, path[300], *tok, *out;
+	size_t		 ok = 0;
+	FILE		*f;
+
+	setup_routes();
+	if (h_admin(&E, &tok, "token", "--sub", "crash", "--tenant", "crash",
+	    "--role", "admin", NULL) != 0)
+		ck_abort_msg("token");
+	tok[strcspn(tok, "\n")] = '\0';
+	snprintf(idfile, sizeof(idfile), "%s/crash-ids", E.dir);
+	for (i = 0; i < 2; i++) {
+		if ((kids[i] = fork()) == 0) {
+			FILE *o = fopen(idfile, "a");
+
+			for (j = 0; j < 150; j++) {
+				struct h_resp		 r;
+				struct json_object	*obj;
+				char			 body[256];
+
+				snprintf(body, sizeof(body), "{\"credentials\":{"
+				    "\"api_key\":\"SECRETVAL-dd-good\","
+				    "\"application_key\":\"SECRETVAL-k%d-%d\"}}",
+				    i, j);
+				if (h_req(&E, "POST", DD, tok, JSON, body, NULL,
+				    &r) == 0 && r.status == 201 &&
+				    (obj = h_json(&r)) != NULL) {
+					fprintf(o, "%s\n", jstr(obj,
+					    "credentialId"));
+					fflush(o);
+					json_object_put(obj);
+				}
+				h_resp_free(&r);
+			}
+			fclose(o);
+			_exit(0);
+		}
+	}
+	/* kill FastCGI processes while the clients run */
+	for (i = 0; i < 3; i++) {
+		usleep(300000);
+		np = h_fcgi_pids(&E, pids, 8);
+		if (np > 0 && kill(pids[0], SIGKILL) == 0)
+			kills++;
+	}
+	for (i = 0; i < 2; i++)
+		waitpid(kids[i], &st, 0);
+	ck_assert_int_ge(kills, 1);
+
+	f = fopen(idfile, "r");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	{
+		struct h_resp r;
+
+		/* the service answers (lighttpd restarted the backend) */
+		for (i = 0; i < 50; i++) {
+			req("GET", "/healthz", NULL, NULL, NULL, NULL, &r);
+			st = (int)r.status;
+			h_resp_free(&r);
+			if (st == 200)
+				break;
+			usleep(100000);
+		}
+		ck_assert_int_eq(st, 200);
+		h_admin(&E, &ids, "list", "--tenant", "crash", NULL);
+		free(ids);
+		{
+			FILE	*g = fopen(idfile, "r");
+			char	 buf[1 << 16];
+			size_t	 n = fread(buf, 1, sizeof(buf) - 1, g);
+
+			buf[n] = '\0';
+			fclose(g);
+			ids = strdup(buf);
+		}
+		for (line = strtok_r(ids, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save)) {
+			snprintf(path, sizeof(path), "%s/%s", DD, line);
+			req("GET", path, tok, NULL, NULL, NULL, &r);
+			ck_assert_msg(r.status == 200, "%s lost: %ld", line,
+			    r.status);
+			h_resp_free(&r);
+			ok++;
+		}
+		free(ids);
+		ck_assert_uint_gt(ok, 0);
+		fprintf(stderr, "crash test: %d kills, %zu stores answered 201,"
+		    " all found\n", kills, ok);
+		req("POST", DD, tok, JSON, "{\"credentials\":{\"api_key\":"
+		    "\"SECRETVAL-dd-good\",\"application_key\":\"SECRETVAL-after\"}}",
+		    NULL, &r);
+		ck_assert_int_eq(r.status, 201);
+		h_resp_free(&r);
+	}
+	ck_assert_int_eq(h_admin(&E, &out, "verify", NULL), 0);
+	free(out);
+	free(tok);
+}
+END_TEST
+
+/* Runs last: no plaintext value anywhere but encrypted. */
+START_TEST(no_plaintext_anywhere)
+{
+	char path[700];
+
+	fflush(responses);
+	ck_assert_msg(!h_grep_tree(E.data_dir, "SECRETVAL"),
+	    "a credential value is in clear under data_dir");
+	ck_assert_msg(!h_grep_file(E.errlog, "SECRETVAL"),
+	    "a credential value is in the error log");
+	snprintf(path, sizeof(path), "%s/responses.log", E.dir);
+	ck_assert_msg(!h_grep_file(path, "SECRETVAL"),
+	    "a credential value is in a response");
+	/* the log is there and has our lines: the test can fail */
+	ck_assert(h_grep_file(E.errlog, "stored credential crd_"));
+	/* and the test values did reach the provider: they exist */
+	ck_assert(h_grep_file(path, "credentialId"));
+}
+END_TEST
+
+/* After a clean shutdown: no sanitizer report from any process. */
+START_TEST(sanitizers_quiet)
+{
+	h_stop_server(&E);
+	ck_assert_msg(!h_sanitizer_report(&E), "sanitizer report in %s",
+	    E.errlog);
+}
+END_TEST
+
+/* 503 when the keyring cannot be opened: plain CGI mode, no server. */
+START_TEST(cgi_mode_unavailable)
+{
+	char	 cmd[8192], conf[700], out[700];
+	FILE	*f;
+
+	snprintf(conf, sizeof(conf), "%s/broken.conf", E.dir);
+	f = fopen(conf, "w");
+	fprintf(f, "data_dir = data\nkeyring = missing-keyring\n"
+	    "jwt_secret_file = jwt.secret\ncatalog = %s/etc/catalog.json\n",
+	    E.srcdir);
+	fclose(f);
+	snprintf(out, sizeof(out), "%s/cgi.out", E.dir);
+	snprintf(cmd, sizeof(cmd), "env -i CREDSTORE_CONFIG=%s REQUEST_METHOD=GET "
+	    "REQUEST_URI=/healthz %s > %s 2>/dev/null </dev/null", conf, E.fcgi,
+	    out);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert(h_grep_file(out, "Status: 503"));
+	ck_assert(h_grep_file(out, "Retry-After: 5"));
+	snprintf(cmd, sizeof(cmd), "env -i CREDSTORE_CONFIG=%s REQUEST_METHOD=GET "
+	    "REQUEST_URI=/v1/integrations/catalog HTTP_AUTHORIZATION='Bearer %s' "
+	    "%s > %s 2>%s.err </dev/null", conf, E.tok_admin, E.fcgi, out, out);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert(h_grep_file(out, "Status: 503"));
+	ck_assert(h_grep_file(out, "\"code\":\"unavailable\""));
+	snprintf(cmd, sizeof(cmd), "%s.err", out);
+	ck_assert(h_grep_file(cmd, "missing-keyring: cannot open keyring"));
+	/* and the working config in CGI mode answers 200 */
+	snprintf(cmd, sizeof(cmd), "env -i CREDSTORE_CONFIG=%s REQUEST_METHOD=GET "
+	    "REQUEST_URI=/healthz %s > %s 2>/dev/null </dev/null", E.conf,
+	    E.fcgi, out);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert(h_grep_file(out, "Status: 200 OK"));
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite		*s;
+	TCase		*tc;
+	SRunner		*sr;
+	int		 failed;
+	char		 path[700];
+	struct h_opts	 o = { NULL, 2 };
+
+	signal(SIGPIPE, SIG_IGN);
+	h_setup(&E, &o);
+	snprintf(path, sizeof(path), "%s/responses.log", E.dir);
+	responses = fopen(path, "w");
+	s = suite_create("e2e_store");
+	tc = tcase_create("store");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, healthz_ok);
+	tcase_add_test(tc, store_validated);
+	tcase_add_test(tc, store_unverified_no_check);
+	tcase_add_test(tc, store_unverified_5xx_and_timeout);
+	tcase_add_test(tc, store_rejected_422_nothing_stored);
+	tcase_add_test(tc, slack_body_condition);
+	tcase_add_test(tc, auth_errors);
+	tcase_add_test(tc, token_size_limit);
+	tcase_add_test(tc, not_found_and_method);
+	tcase_add_test(tc, validation_errors);
+	tcase_add_test(tc, form_post_access_token);
+	tcase_add_test(tc, idempotency);
+	tcase_add_test(tc, tenant_isolation);
+	tcase_add_test(tc, concurrency_400);
+	tcase_add_test(tc, crash_kill9);
+	tcase_add_test(tc, cgi_mode_unavailable);
+	tcase_add_test(tc, no_plaintext_anywhere);
+	tcase_add_test(tc, sanitizers_quiet);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	fclose(responses);
+	h_teardown(&E);
+	return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,644 @@
+#include "cs_build.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "harness.h"
+#include "jwt.h"
+#include "util.h"
+
+static void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "harness: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(99);
+}
+
+static int
+free_port(void)
+{
+	struct sockaddr_in	sa;
+	socklen_t		len = sizeof(sa);
+	int			fd, port;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		die("socket: %s", strerror(errno));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == -1)
+		die("bind: %s", strerror(errno));
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE		*f;
+	char		 chunk[65536];
+	size_t		 n;
+	struct buf	 b;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return NULL;
+	buf_init(&b, 1024 * 1024 * 1024, 0);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_add(&b, chunk, n) == -1)
+			break;
+	fclose(f);
+	if (buf_add(&b, "", 0) == -1) {
+		buf_reset(&b);
+		return NULL;
+	}
+	return buf_steal(&b, len);
+}
+
+static void
+spit(const char *path, const char *s, mode_t mode)
+{
+	int fd;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode)) == -1)
+		die("%s: %s", path, strerror(errno));
+	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		die("%s: short write", path);
+	close(fd);
+}
+
+static pid_t
+spawn(char *const argv[], const char *out, char *const envp[])
+{
+	pid_t	pid;
+	int	fd;
+
+	if ((pid = fork()) == -1)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		if (out != NULL &&
+		    (fd = open(out, O_WRONLY | O_CREAT | O_APPEND, 0644)) != -1) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		setpgid(0, 0);
+		if (envp != NULL)
+			execve(argv[0], argv, envp);
+		else
+			execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Replaces the value of "var.NAME = ..." lines of the shipped example. */
+static char *
+gen_lighttpd_conf(struct h_env *e, int procs)
+{
+	char	 path[700], *ex, *line, *save, *out;
+	size_t	 cap;
+	struct buf b;
+
+	snprintf(path, sizeof(path), "%s/etc/lighttpd.conf.example", e->srcdir);
+	if ((ex = slurp(path, NULL)) == NULL)
+		die("%s: %s", path, strerror(errno));
+	cap = strlen(ex) + 4096;
+	buf_init(&b, cap, 0);
+	for (line = strtok_r(ex, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "var.credstore_fcgi", 18) == 0)
+			buf_printf(&b, "var.credstore_fcgi = \"%s\"\n", e->fcgi);
+		else if (strncmp(line, "var.credstore_config", 20) == 0)
+			buf_printf(&b, "var.credstore_config = \"%s\"\n", e->conf);
+		else if (strncmp(line, "var.credstore_state", 19) == 0)
+			buf_printf(&b, "var.credstore_state = \"%s/www\"\n", e->dir);
+		else if (strncmp(line, "var.server_port", 15) == 0)
+			buf_printf(&b, "var.server_port = %d\n", e->port);
+		else if (procs > 0 && strstr(line, "\"max-procs\"") != NULL)
+			buf_printf(&b, "\t\t\"max-procs\" => %d,\n", procs);
+		else
+			buf_printf(&b, "%s\n", line);
+	}
+	free(ex);
+	out = buf_steal(&b, NULL);
+	return out;
+}
+
+int
+h_setup(struct h_env *e, const struct h_opts *o)
+{
+	const char	*src = getenv("top_srcdir"), *bld = getenv("top_builddir");
+	const char	*lighttpd = getenv("LIGHTTPD");
+	char		 path[800], portfile[700], *conf, *p, *tok;
+	char		 mockbin[700], *s, www[700];
+	int		 i;
+	struct h_resp	 r;
+
+	memset(e, 0, sizeof(*e));
+	if (src == NULL || bld == NULL)
+		die("top_srcdir and top_builddir must be set (run via make check)");
+	if (lighttpd == NULL)
+		lighttpd = "/usr/sbin/lighttpd";
+	snprintf(e->srcdir, sizeof(e->srcdir), "%s", src);
+	snprintf(e->dir, sizeof(e->dir), "/tmp/credstore-e2e-XXXXXX");
+	if (mkdtemp(e->dir) == NULL)
+		die("mkdtemp: %s", strerror(errno));
+	snprintf(e->conf, sizeof(e->conf), "%s/credstore.conf", e->dir);
+	snprintf(e->data_dir, sizeof(e->data_dir), "%s/data", e->dir);
+	/* lighttpd -D leaves the backends' stderr on its own stderr */
+	snprintf(e->errlog, sizeof(e->errlog), "%s/lighttpd.out", e->dir);
+	snprintf(e->fcgi, sizeof(e->fcgi), "%s/cgi-bin/credstore.fcgi", bld);
+	snprintf(e->admin, sizeof(e->admin), "%s/credstore-admin", bld);
+	snprintf(mockbin, sizeof(mockbin), "%s/tests/mock/mockprov", bld);
+	snprintf(www, sizeof(www), "%s/www", e->dir);
+	mkdir(www, 0755);
+
+	/* the mock provider */
+	snprintf(portfile, sizeof(portfile), "%s/mock.port", e->dir);
+	snprintf(path, sizeof(path), "%s/mock.log", e->dir);
+	{
+		char *argv[] = { mockbin, (char *)"-P", portfile, NULL };
+
+		e->mock = spawn(argv, path, NULL);
+	}
+	for (i = 0; i < 200 && (s = slurp(portfile, NULL)) == NULL; i++)
+		usleep(20000);
+	if (s == NULL)
+		die("mock provider did not start");
+	e->mock_port = (int)strtol(s, NULL, 10);
+	free(s);
+	if (e->mock_port <= 0 || e->mock_port > 65535)
+		die("mock provider wrote a bad port");
+
+	e->port = free_port();
+	snprintf(path, sizeof(path),
+	    "# generated by the end-to-end harness\n"
+	    "data_dir = data\n"
+	    "keyring = keyring\n"
+	    "catalog = %s/etc/catalog.json\n"
+	    "jwt_secret_file = jwt.secret\n"
+	    "jwt_issuer = https://issuer.test\n"
+	    "jwt_audience = credstore\n"
+	    "probe_timeout_ms = 1500\n"
+	    "probe_origin_override = http://127.0.0.1:%d\n"
+	    "max_body_bytes = 16384\n"
+	    "log_level = debug\n"
+	    "%s", src, e->mock_port, o && o->conf_extra ? o->conf_extra : "");
+	spit(e->conf, path, 0644);
+	if (h_admin(e, NULL, "init", NULL) != 0)
+		die("credstore-admin init failed");
+	if (h_admin(e, &tok, "token", "--sub", "alice", "--tenant", "acme",
+	    "--role", "admin", NULL) != 0)
+		die("token failed");
+	e->tok_admin = tok;
+	if ((p = strchr(tok, '\n')) != NULL)
+		*p = '\0';
+	if (h_admin(e, &tok, "token", "--sub", "bob", "--tenant", "acme",
+	    "--role", "viewer", NULL) != 0)
+		die("token failed");
+	e->tok_reader = tok;
+	if ((p = strchr(tok, '\n')) != NULL)
+		*p = '\0';
+	if (h_admin(e, &tok, "token", "--sub", "carol", "--tenant", "globex",
+	    "--role", "admin", NULL) != 0)
+		die("token failed");
+	e->tok_other = tok;
+	if ((p = strchr(tok, '\n')) != NULL)
+		*p = '\0';
+
+	conf = gen_lighttpd_conf(e, o ? o->procs : 0);
+	snprintf(path, sizeof(path), "%s/lighttpd.conf", e->dir);
+	spit(path, conf, 0644);
+	free(conf);
+	{
+		char *argv[] = { (char *)lighttpd, (char *)"-D", (char *)"-f",
+		    path, NULL };
+		char lpath[700];
+
+		snprintf(lpath, sizeof(lpath), "%s/lighttpd.out", e->dir);
+		e->lighttpd = spawn(argv, lpath, NULL);
+	}
+	for (i = 0; i < 300; i++) {
+		if (h_req(e, "GET", "/healthz", NULL, NULL, NULL, NULL, &r) == 0 &&
+		    r.status == 200) {
+			h_resp_free(&r);
+			return 0;
+		}
+		h_resp_free(&r);
+		usleep(50000);
+	}
+	die("lighttpd did not answer /healthz in %s", e->dir);
+	return -1;
+}
+
+static void
+stop(pid_t pid)
+{
+	int i, st;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	for (i = 0; i < 100; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return;
+		usleep(50000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+}
+
+void
+h_stop_server(struct h_env *e)
+{
+	stop(e->lighttpd);
+	e->lighttpd = 0;
+}
+
+int
+h_sanitizer_report(struct h_env *e)
+{
+	return h_grep_file(e->errlog, "AddressSanitizer") ||
+	    h_grep_file(e->errlog, "LeakSanitizer") ||
+	    h_grep_file(e->errlog, "runtime error:");
+}
+
+void
+h_teardown(struct h_env *e)
+{
+	char cmd[700];
+
+	stop(e->lighttpd);
+	stop(e->mock);
+	free(e->tok_admin);
+	free(e->tok_reader);
+	free(e->tok_other);
+	if (getenv("KEEP_E2E") == NULL) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "harness: could not remove %s\n", e->dir);
+	} else
+		fprintf(stderr, "harness: kept %s\n", e->dir);
+}
+
+struct acc {
+	struct buf b;
+};
+
+static size_t
+acc_write(char *p, size_t sz, size_t n, void *arg)
+{
+	struct buf *b = arg;
+
+	if (buf_add(b, p, sz * n) == -1)
+		return 0;
+	return sz * n;
+}
+
+int
+h_req(struct h_env *e, const char *method, const char *path, const char *token,
+    const char *ctype, const char *body, const char *const *hdrs,
+    struct h_resp *r)
+{
+	CURL			*c;
+	struct curl_slist	*l = NULL;
+	struct buf		 bb, hb;
+	char			 url[4096], *line;
+	size_t			 i, n;
+	struct timeval		 t0, t1;
+	CURLcode		 cc;
+
+	memset(r, 0, sizeof(*r));
+	if ((c = curl_easy_init()) == NULL)
+		return -1;
+	buf_init(&bb, 64 * 1024 * 1024, 0);
+	buf_init(&hb, 1024 * 1024, 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", e->port, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	if (token != NULL) {
+		n = strlen(token) + 32;
+		line = malloc(n);
+		snprintf(line, n, "Authorization: Bearer %s", token);
+		l = curl_slist_append(l, line);
+		free(line);
+	}
+	if (ctype != NULL) {
+		n = strlen(ctype) + 32;
+		line = malloc(n);
+		snprintf(line, n, "Content-Type: %s", ctype);
+		l = curl_slist_append(l, line);
+		free(line);
+	}
+	else if (body != NULL)
+		l = curl_slist_append(l, "Content-Type:");	/* none at all */
+	l = curl_slist_append(l, "Expect:");
+	for (i = 0; hdrs != NULL && hdrs[i] != NULL; i++)
+		l = curl_slist_append(l, hdrs[i]);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, l);
+	if (body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	}
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, acc_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &bb);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, acc_write);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &hb);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	gettimeofday(&t0, NULL);
+	cc = curl_easy_perform(c);
+	gettimeofday(&t1, NULL);
+	r->seconds = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_usec - t0.tv_usec) / 1e6;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_slist_free_all(l);
+	curl_easy_cleanup(c);
+	if (buf_add(&bb, "", 0) == -1 || buf_add(&hb, "", 0) == -1)
+		return -1;
+	r->body = buf_steal(&bb, &r->len);
+	r->headers = buf_steal(&hb, NULL);
+	return cc == CURLE_OK ? 0 : -1;
+}
+
+void
+h_resp_free(struct h_resp *r)
+{
+	free(r->body);
+	free(r->headers);
+	memset(r, 0, sizeof(*r));
+}
+
+const char *
+h_header(const struct h_resp *r, const char *name)
+{
+	static char	 val[8192];
+	const char	*p = r->headers;
+	size_t		 n = strlen(name), l;
+
+	while (p != NULL && *p != '\0') {
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			p += n + 1;
+			while (*p == ' ')
+				p++;
+			l = strcspn(p, "\r\n");
+			if (l >= sizeof(val))
+				l = sizeof(val) - 1;
+			memcpy(val, p, l);
+			val[l] = '\0';
+			return val;
+		}
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	return NULL;
+}
+
+struct json_object *
+h_json(const struct h_resp *r)
+{
+	return r->body ? json_tokener_parse(r->body) : NULL;
+}
+
+const char *
+h_errcode(const struct h_resp *r)
+{
+	static char		 code[64];
+	struct json_object	*o, *e, *c;
+
+	code[0] = '\0';
+	if ((o = h_json(r)) == NULL)
+		return code;
+	if (json_object_object_get_ex(o, "error", &e) &&
+	    json_object_object_get_ex(e, "code", &c))
+		snprintf(code, sizeof(code), "%s", json_object_get_string(c));
+	json_object_put(o);
+	return code;
+}
+
+int
+h_admin(struct h_env *e, char **out, const char *arg, ...)
+{
+	char	*argv[32];
+	int	 n = 0, pfd[2], st;
+	pid_t	 pid;
+	va_list	 ap;
+	struct buf b;
+	char	 chunk[4096];
+	ssize_t	 got;
+
+	argv[n++] = e->admin;
+	argv[n++] = (char *)"-c";
+	argv[n++] = e->conf;
+	va_start(ap, arg);
+	for (; arg != NULL && n < 31; arg = va_arg(ap, const char *))
+		argv[n++] = (char *)arg;
+	va_end(ap);
+	argv[n] = NULL;
+	if (pipe(pfd) == -1)
+		die("pipe");
+	if ((pid = fork()) == 0) {
+		dup2(pfd[1], 1);
+		close(pfd[0]);
+		close(pfd[1]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	buf_init(&b, 256 * 1024 * 1024, 0);
+	while ((got = read(pfd[0], chunk, sizeof(chunk))) > 0)
+		buf_add(&b, chunk, (size_t)got);
+	close(pfd[0]);
+	waitpid(pid, &st, 0);
+	buf_add(&b, "", 0);
+	if (out != NULL)
+		*out = buf_steal(&b, NULL);
+	else
+		buf_reset(&b);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+char *
+h_mint(struct h_env *e, const char *claims)
+{
+	char		 path[700], err[256], *tok;
+	unsigned char	*s;
+	size_t		 slen;
+
+	snprintf(path, sizeof(path), "%s/jwt.secret", e->dir);
+	if (jwt_secret_load(path, &s, &slen, err, sizeof(err)) == -1)
+		die("%s", err);
+	tok = jwt_sign_hs256(s, slen, claims);
+	secure_free(s, slen);
+	return tok;
+}
+
+static int
+mock_call(struct h_env *e, const char *method, const char *path,
+    const char *body, struct h_resp *r)
+{
+	struct h_env	m = *e;
+
+	m.port = e->mock_port;
+	return h_req(&m, method, path, NULL, body ? "application/json" : NULL,
+	    body, NULL, r);
+}
+
+int
+h_mock_route(struct h_env *e, const char *json)
+{
+	struct h_resp	r;
+	int		rc;
+
+	rc = mock_call(e, "POST", "/__mock/route", json, &r);
+	rc = (rc == 0 && r.status == 200) ? 0 : -1;
+	h_resp_free(&r);
+	return rc;
+}
+
+int
+h_mock_reset(struct h_env *e)
+{
+	struct h_resp	r;
+	int		rc;
+
+	rc = mock_call(e, "POST", "/__mock/reset", "{}", &r);
+	rc = (rc == 0 && r.status == 200) ? 0 : -1;
+	h_resp_free(&r);
+	return rc;
+}
+
+struct json_object *
+h_mock_requests(struct h_env *e)
+{
+	struct h_resp		 r;
+	struct json_object	*o = NULL;
+
+	if (mock_call(e, "GET", "/__mock/requests", NULL, &r) == 0 &&
+	    r.status == 200)
+		o = h_json(&r);
+	h_resp_free(&r);
+	return o;
+}
+
+int
+h_grep_file(const char *path, const char *needle)
+{
+	char	*s;
+	size_t	 len, nl = strlen(needle);
+	int	 found = 0;
+
+	if ((s = slurp(path, &len)) == NULL)
+		return 0;
+	if (nl > 0 && len >= nl && memmem(s, len, needle, nl) != NULL)
+		found = 1;
+	free(s);
+	return found;
+}
+
+int
+h_grep_tree(const char *dir, const char *needle)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 st;
+	char		 path[PATH_MAX];
+	int		 found = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while (!found && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (lstat(path, &st) == -1)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			found = h_grep_tree(path, needle);
+		else if (S_ISREG(st.st_mode))
+			found = h_grep_file(path, needle);
+	}
+	closedir(d);
+	return found;
+}
+
+int
+h_fcgi_pids(struct h_env *e, pid_t *out, int max)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 link[PATH_MAX], path[300], want[PATH_MAX];
+	ssize_t		 n;
+	int		 count = 0;
+
+	if (realpath(e->fcgi, want) == NULL)
+		return 0;
+	if ((d = opendir("/proc")) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL && count < max) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/exe", de->d_name);
+		if ((n = readlink(path, link, sizeof(link) - 1)) <= 0)
+			continue;
+		link[n] = '\0';
+		if (strcmp(link, want) != 0)
+			continue;
+		/* only the children of this environment's lighttpd */
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		{
+			char	*st = slurp(path, NULL), *rp;
+			long	 ppid = -1;
+
+			if (st != NULL && (rp = strrchr(st, ')')) != NULL)
+				ppid = strtol(rp + 4, NULL, 10);
+			free(st);
+			if (ppid != (long)e->lighttpd)
+				continue;
+		}
+		out[count++] = (pid_t)strtol(de->d_name, NULL, 10);
+	}
+	closedir(d);
+	return count;
+}
+
+size_t
+h_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; s != NULL && *s != '\0'; s++)
+		if (*s == '\n')
+			n++;
+	return n;
+}

@@ -1,0 +1,88 @@
+/*
+ * harness: what the end-to-end tests share.  Starts the mock provider and
+ * a real lighttpd running the real credstore.fcgi on free loopback ports,
+ * in a fresh temporary folder, and talks HTTP to it with libcurl.
+ * Paths come from the environment set by `make check`: top_srcdir and
+ * top_builddir.
+ */
+#ifndef CS_HARNESS_H
+#define CS_HARNESS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <json-c/json.h>
+
+struct h_env {
+	char	 dir[512];		/* temporary folder */
+	char	 conf[600];		/* credstore.conf */
+	char	 data_dir[600];
+	char	 errlog[600];		/* lighttpd's error log */
+	char	 fcgi[600];		/* credstore.fcgi */
+	char	 admin[600];		/* credstore-admin */
+	char	 srcdir[512];
+	int	 port;
+	int	 mock_port;
+	pid_t	 lighttpd;
+	pid_t	 mock;
+	char	*tok_admin;		/* tenant acme, role admin */
+	char	*tok_reader;		/* tenant acme, role viewer */
+	char	*tok_other;		/* tenant globex, role admin */
+};
+
+struct h_resp {
+	long	 status;
+	char	*body;
+	size_t	 len;
+	char	*headers;
+	double	 seconds;
+};
+
+/* Extra lines for credstore.conf, and the FastCGI process count. */
+struct h_opts {
+	const char	*conf_extra;
+	int		 procs;
+};
+
+int	 h_setup(struct h_env *, const struct h_opts *);
+void	 h_teardown(struct h_env *);
+/* Stops lighttpd (and so the FastCGI processes); teardown is still due. */
+void	 h_stop_server(struct h_env *);
+/* 1 when a sanitizer report is in the server's output. */
+int	 h_sanitizer_report(struct h_env *);
+
+/*
+ * One request.  hdrs is a NULL-terminated list of "Name: value" lines.
+ * token (may be NULL) is sent as "Authorization: Bearer TOKEN".
+ */
+int	 h_req(struct h_env *, const char *method, const char *path,
+	    const char *token, const char *ctype, const char *body,
+	    const char *const *hdrs, struct h_resp *);
+void	 h_resp_free(struct h_resp *);
+/* Case-insensitive response header value (static buffer) or NULL. */
+const char *h_header(const struct h_resp *, const char *name);
+/* Parsed body (caller puts) or NULL. */
+struct json_object *h_json(const struct h_resp *);
+/* The error code string of an error body, or "" (static). */
+const char *h_errcode(const struct h_resp *);
+
+/* Runs credstore-admin -c CONF ARGS...; stdout into *out (malloc'd). */
+int	 h_admin(struct h_env *, char **out, const char *arg, ...);
+/* Signs claims with the configured HS secret (malloc'd token). */
+char	*h_mint(struct h_env *, const char *claims_json);
+
+/* Mock provider control. */
+int	 h_mock_route(struct h_env *, const char *route_json);
+int	 h_mock_reset(struct h_env *);
+struct json_object *h_mock_requests(struct h_env *);
+
+/* 1 when needle occurs in any regular file below dir. */
+int	 h_grep_tree(const char *dir, const char *needle);
+/* 1 when needle occurs in the file. */
+int	 h_grep_file(const char *path, const char *needle);
+/* Pids of running credstore.fcgi processes of this env. */
+int	 h_fcgi_pids(struct h_env *, pid_t *out, int max);
+/* Count of lines in s. */
+size_t	 h_lines(const char *s);
+
+#endif

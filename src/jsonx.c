@@ -256,11 +256,18 @@ jsonx_parse(const char *s, size_t n, int max_depth, int wipe,
 	o = json_tokener_parse_ex(tok, s, (int)n);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
+	if (o == NULL && jerr == json_tokener_continue && end == n) {
+		/* a number or literal that ends the input: say the input ended */
+		o = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+	}
 	if (wipe && tok->pb != NULL && tok->pb->buf != NULL)
 		secure_wipe(tok->pb->buf, (size_t)tok->pb->size);
 	json_tokener_free(tok);
 	if (o == NULL || jerr != json_tokener_success) {
-		if (jerr == json_tokener_continue)
+		if (o == NULL && jerr == json_tokener_success)
+			*err = "the document is null";
+		else if (jerr == json_tokener_continue)
 			*err = "truncated document";
 		else if (jerr == json_tokener_error_depth)
 			*err = "nesting too deep";

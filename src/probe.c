@@ -255,7 +255,8 @@ probe_json_pointer(struct json_object *o, const char *ptr)
 			if (!json_object_object_get_ex(o, tok, &o))
 				return NULL;
 		} else if (json_object_is_type(o, json_type_array)) {
-			if (parse_long(tok, 0, 1000000, &idx) == -1 ||
+			if (strspn(tok, "0123456789") != n ||
+			    parse_long(tok, 0, 1000000, &idx) == -1 ||
 			    (tok[0] == '0' && tok[1] != '\0') ||
 			    (size_t)idx >= json_object_array_length(o))
 				return NULL;

@@ -174,7 +174,13 @@ input_parse_json(const char *body, size_t len, struct req_input *in,
 	struct json_object	*root, *creds = NULL;
 	const char		*jerr;
 
-	if ((root = jsonx_parse(body, len, 8, 1, &jerr)) == NULL) {
+	if ((root = jsonx_parse(body, len, 8, 1, &jerr)) == NULL &&
+	    strcmp(jerr, "the document is null") == 0) {
+		e->message = "The body must be a JSON object";
+		apierr_add(e, "body", NULL, "must_be_object");
+		return -1;
+	}
+	if (root == NULL) {
 		e->message = "Malformed JSON body";
 		apierr_add(e, "body", NULL, strcmp(jerr, "duplicate key") == 0 ?
 		    "duplicate_key" : "malformed_json");
@@ -306,6 +312,7 @@ input_parse_form(const char *body, size_t len, struct req_input *in,
 			goto out;
 		}
 		if (strlen(key) != klen) {
+			e->message = "Malformed form body";
 			apierr_add(e, "body", NULL, "malformed_form");
 			goto out;
 		}
@@ -371,8 +378,14 @@ input_validate(const struct cat_provider *p, const struct req_input *in,
 	    (why = validate_scalar(VK_LABEL, in->label, in->label_len)) != NULL)
 		apierr_add(e, "label", NULL, why);
 	if (!in->has_credentials) {
-		if (e->nd == before || strcmp(e->d[e->nd - 1].field,
-		    "credentials") != 0)
+		size_t j;
+		int reported = 0;
+
+		/* a credentials member of the wrong type is reported already */
+		for (j = 0; j < e->nd; j++)
+			if (strcmp(e->d[j].field, "credentials") == 0)
+				reported = 1;
+		if (!reported)
 			apierr_add(e, "credentials", NULL, "required");
 	}
 	for (i = 0; i < in->nf; i++) {

@@ -62,7 +62,7 @@ catalog_valid_id(const char *id)
 	return 1;
 }
 
-/* Field names: [a-z0-9_]{1,64}, so that "credentials.NAME" is plain. */
+/* Field names: [A-Za-z0-9_]{1,64}, so that "credentials.NAME" is plain. */
 static int
 valid_field_name(const char *s)
 {
@@ -159,7 +159,7 @@ catalog_free(struct catalog *c)
 	free(c);
 }
 
-/* 1 when every key of object o is in the NULL-terminated list. */
+/* The first key of object o not in the NULL-terminated list, or NULL. */
 static const char *
 unknown_key(struct json_object *o, const char *const *allowed)
 {
@@ -535,6 +535,10 @@ load_field(struct cctx *c, struct cat_field *f, const char *name,
 	if (json_object_object_get_ex(fo, "default", &v)) {
 		if ((f->def = dup_str(c, fo, "default", 1, FIELD_MAX_LEN)) == NULL)
 			return -1;
+		if (strlen(f->def) > f->max_len) {
+			cerr(c, "fields.%s.default is longer than maxLength", name);
+			return -1;
+		}
 		if (f->enumv != NULL) {
 			for (i = 0; i < f->nenum; i++)
 				if (strcmp(f->enumv[i], f->def) == 0)

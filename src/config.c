@@ -157,13 +157,32 @@ valid_origin(const char *v)
 		h = v + 8;
 	else
 		return 0;
-	if (*h == '\0')
-		return 0;
-	for (i = 0; h[i] != '\0'; i++)
-		if (!(h[i] == '.' || h[i] == '-' || h[i] == ':' || h[i] == '[' ||
-		    h[i] == ']' || (h[i] >= '0' && h[i] <= '9') ||
-		    (h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' && h[i] <= 'Z')))
+	const char	*port;
+	long		 pv;
+
+	if (*h == '[') {		/* [v6]:port */
+		if ((port = strchr(h, ']')) == NULL || port == h + 1)
 			return 0;
+		for (i = 1; h + i < port; i++)
+			if (!(h[i] == ':' || h[i] == '.' ||
+			    (h[i] >= '0' && h[i] <= '9') ||
+			    (h[i] >= 'a' && h[i] <= 'f') || (h[i] >= 'A' && h[i] <= 'F')))
+				return 0;
+		port++;
+	} else {
+		for (i = 0; h[i] != '\0' && h[i] != ':'; i++)
+			if (!(h[i] == '.' || h[i] == '-' ||
+			    (h[i] >= '0' && h[i] <= '9') ||
+			    (h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' && h[i] <= 'Z')))
+				return 0;
+		if (i == 0)
+			return 0;
+		port = h + i;
+	}
+	if (*port == '\0')
+		return 1;
+	if (*port != ':' || parse_long(port + 1, 1, 65535, &pv) == -1)
+		return 0;
 	return 1;
 }
 

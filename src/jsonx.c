@@ -129,14 +129,59 @@ unescape(const char *s, size_t n, size_t *i, size_t *olen)
 	return out;
 }
 
-static void
+/* Moves *i past the string at s[*i]; -1 on a raw control byte in it. */
+static int
 skip_string(const char *s, size_t n, size_t *i)
 {
 	size_t j = *i + 1;
 
-	while (j < n && s[j] != '"')
+	while (j < n && s[j] != '"') {
+		if ((unsigned char)s[j] < 0x20)
+			return -1;
 		j += (s[j] == '\\') ? 2 : 1;
+	}
 	*i = j + 1;
+	return 0;
+}
+
+/*
+ * Moves *i past a number at s[*i]; -1 unless it is RFC 8259 grammar, -2
+ * for -Infinity / -NaN.
+ */
+static int
+skip_number(const char *s, size_t n, size_t *i)
+{
+	size_t j = *i, d;
+
+	if (j < n && s[j] == '-')
+		j++;
+	if (j < n && (s[j] == 'I' || s[j] == 'N'))
+		return -2;
+	if (j < n && s[j] == '0')
+		j++;
+	else {
+		for (d = 0; j < n && s[j] >= '0' && s[j] <= '9'; j++)
+			d++;
+		if (d == 0)
+			return -1;
+	}
+	if (j < n && s[j] == '.') {
+		for (j++, d = 0; j < n && s[j] >= '0' && s[j] <= '9'; j++)
+			d++;
+		if (d == 0)
+			return -1;
+	}
+	if (j < n && (s[j] == 'e' || s[j] == 'E')) {
+		j++;
+		if (j < n && (s[j] == '+' || s[j] == '-'))
+			j++;
+		for (d = 0; j < n && s[j] >= '0' && s[j] <= '9'; j++)
+			d++;
+		if (d == 0)
+			return -1;
+	}
+	*i = j;
+	return 0;
 }
 
 /*
@@ -158,7 +203,7 @@ check_keys(const char *s, size_t n, int max_depth)
 		switch (s[i]) {
 		case '{':
 		case '[':
-			if (top + 1 > max_depth) {
+			if (top + 2 > max_depth) {	/* containers, not values */
 				err = "nesting too deep";
 				break;
 			}
@@ -180,10 +225,19 @@ check_keys(const char *s, size_t n, int max_depth)
 			break;
 		case '"':
 			if (top < 0 || !st[top].is_obj || !st[top].want_key) {
-				skip_string(s, n, &i);
+				if (skip_string(s, n, &i) == -1)
+					err = "control character in a string";
 				break;
 			}
 			st[top].want_key = 0;
+			{
+				size_t t = i;
+
+				if (skip_string(s, n, &t) == -1) {
+					err = "control character in a string";
+					break;
+				}
+			}
 			klen = 0;
 			if ((key = unescape(s, n, &i, &klen)) == NULL) {
 				err = klen == (size_t)-1 ?
@@ -218,6 +272,23 @@ check_keys(const char *s, size_t n, int max_depth)
 		case 'I':
 			err = "NaN and Infinity are not JSON";
 			break;
+		case '\'':
+			err = "single quotes are not JSON";
+			break;
+		case '-':
+		case '0': case '1': case '2': case '3': case '4':
+		case '5': case '6': case '7': case '8': case '9':
+			switch (skip_number(s, n, &i)) {
+			case -1:
+				err = "malformed number";
+				break;
+			case -2:
+				err = "NaN and Infinity are not JSON";
+				break;
+			default:
+				break;
+			}
+			break;
 		default:
 			i++;
 			break;
@@ -247,7 +318,12 @@ jsonx_parse(const char *s, size_t n, int max_depth, int wipe,
 		*err = "NUL byte in document";
 		return NULL;
 	}
-	if ((tok = json_tokener_new_ex(max_depth)) == NULL) {
+	if (!is_valid_utf8(s, n)) {
+		*err = "invalid UTF-8";
+		return NULL;
+	}
+	/* json-c also counts the innermost value: one more, checked below */
+	if ((tok = json_tokener_new_ex(max_depth + 1)) == NULL) {
 		*err = "out of memory";
 		return NULL;
 	}

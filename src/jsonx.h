@@ -16,7 +16,10 @@
 
 /*
  * Parses exactly one JSON value from s[0..n) (surrounding white space
- * allowed).  Rejects invalid UTF-8, nesting deeper than max_depth,
+ * allowed).  Rejects invalid UTF-8, raw control characters in strings,
+ * single quotes, NaN/Infinity and numbers outside RFC 8259 grammar,
+ * more than max_depth nested objects and arrays ({"a":1} and [] are one,
+ * {"a":[1]} is two),
  * duplicate keys in any object, more than JSONX_MAX_KEYS keys in one
  * object and trailing data.  Returns a new object (caller puts) or NULL
  * with *err pointing at a static description.  When wipe is set, the

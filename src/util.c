@@ -40,7 +40,8 @@ buf_grow(struct buf *b, size_t need)
 	if (b->data != NULL) {
 		memcpy(p, b->data, b->len + 1);
 		secure_free(b->data, b->secret ? b->cap : 0);
-	}
+	} else
+		p[0] = '\0';
 	b->data = p;
 	b->cap = ncap;
 	return 0;
@@ -293,8 +294,14 @@ fmt_time(time_t t, char out[21])
 {
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
-	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* four-digit years only: clamp what cannot be written in 20 bytes */
+	if (t < (time_t)-62167219200LL)
+		t = (time_t)-62167219200LL;
+	if (t > (time_t)253402300799LL)
+		t = (time_t)253402300799LL;
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, 21, "1970-01-01T00:00:00Z");
 }
 
 uint64_t
@@ -312,7 +319,8 @@ parse_long(const char *s, long min, long max, long *out)
 	char	*end;
 	long	 v;
 
-	if (s == NULL || *s == '\0')
+	/* the whole string: no leading white space or '+' */
+	if (s == NULL || !((*s >= '0' && *s <= '9') || *s == '-'))
 		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);
@@ -333,8 +341,9 @@ is_printable_ascii(const char *s, size_t n)
 	return 1;
 }
 
-int
-is_clean_utf8(const char *str, size_t n)
+/* UTF-8 check; clean: also refuse C0, DEL and C1 control characters. */
+static int
+utf8_check(const char *str, size_t n, int clean)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t	 i = 0, k, len;
@@ -342,7 +351,9 @@ is_clean_utf8(const char *str, size_t n)
 
 	while (i < n) {
 		if (s[i] < 0x80) {
-			if (s[i] < 0x20 || s[i] == 0x7f)
+			if (clean && (s[i] < 0x20 || s[i] == 0x7f))
+				return 0;
+			if (s[i] == 0)
 				return 0;
 			i++;
 			continue;
@@ -368,9 +379,22 @@ is_clean_utf8(const char *str, size_t n)
 		/* overlong, surrogates, out of range, C1 controls */
 		if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
 		    (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0))
+		    (cp >= 0xd800 && cp <= 0xdfff) ||
+		    (clean && cp >= 0x80 && cp < 0xa0))
 			return 0;
 		i += len;
 	}
 	return 1;
+}
+
+int
+is_clean_utf8(const char *s, size_t n)
+{
+	return utf8_check(s, n, 1);
+}
+
+int
+is_valid_utf8(const char *s, size_t n)
+{
+	return utf8_check(s, n, 0);
 }

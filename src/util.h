@@ -68,5 +68,7 @@ int	 parse_long(const char *s, long min, long max, long *out);
 int	 is_printable_ascii(const char *s, size_t n);
 /* 1 when s[0..n) is valid UTF-8 without NUL or C0/DEL control bytes. */
 int	 is_clean_utf8(const char *s, size_t n);
+/* 1 when s[0..n) is well-formed UTF-8 without NUL (controls allowed). */
+int	 is_valid_utf8(const char *s, size_t n);
 
 #endif

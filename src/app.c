@@ -3,11 +3,38 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "app.h"
 #include "log.h"
 #include "probe.h"
 #include "util.h"
+
+/* Audit chain MAC: HMAC-SHA256 under a key derived from the keyring. */
+static int
+audit_mac(const void *p, size_t n, unsigned char out[STORE_MAC_LEN],
+    void *arg)
+{
+	struct app *a = arg;
+
+	return crypto_mac(a->kr, "audit-chain-v1", p, n, out);
+}
+
+static int
+file_id(const char *path, struct file_id *id)
+{
+	struct stat st;
+
+	memset(id, 0, sizeof(*id));
+	if (stat(path, &st) == -1)
+		return -1;
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
+	id->size = st.st_size;
+	id->mtime = st.st_mtim.tv_sec;
+	id->mtime_ns = st.st_mtim.tv_nsec;
+	return 0;
+}
 
 static void
 unload(struct app *a)
@@ -39,6 +66,7 @@ load(struct app *a)
 	log_set_level(a->cfg.log_level);
 	if ((a->cat = catalog_load(a->cfg.catalog, err, sizeof(err))) == NULL)
 		goto fail;
+	(void)file_id(a->cfg.keyring, &a->keyring_id);
 	if (keyring_load(a->cfg.keyring, &a->kr, err, sizeof(err)) == -1)
 		goto fail;
 	if (a->cfg.jwt_secret_file != NULL &&
@@ -54,6 +82,7 @@ load(struct app *a)
 	if (store_open(a->cfg.data_dir, a->cfg.durability, &a->st, err,
 	    sizeof(err)) == -1)
 		goto fail;
+	store_set_audit_mac(a->st, audit_mac, a);
 	if (probe_init() == -1) {
 		snprintf(err, sizeof(err), "cannot initialise libcurl");
 		goto fail;
@@ -78,13 +107,41 @@ app_init(struct app *a, const char *config_path)
 	return load(a);
 }
 
+/*
+ * Re-reads the keyring when its file changed (key rotation, retirement).
+ * A keyring that no longer loads keeps the old one in use, logged.
+ */
+static void
+refresh(struct app *a)
+{
+	struct file_id	 id;
+	struct keyring	*kr;
+	char		 err[512];
+
+	if (file_id(a->cfg.keyring, &id) == -1 ||
+	    memcmp(&id, &a->keyring_id, sizeof(id)) == 0)
+		return;
+	if (keyring_load(a->cfg.keyring, &kr, err, sizeof(err)) == -1) {
+		log_error("keyring changed but cannot be loaded: %s", err);
+		return;
+	}
+	keyring_free(a->kr);
+	a->kr = kr;
+	a->keyring_id = id;
+	log_info("keyring reloaded: %zu keys, active %s", kr->nkeys,
+	    keyring_active(kr)->id);
+}
+
 int
 app_ensure(struct app *a)
 {
 	time_t now;
 
-	if (a->ready)
+	if (a->ready) {
+		/* a stat per request: rotation must be seen at once */
+		refresh(a);
 		return 1;
+	}
 	now = time(NULL);
 	if (now == a->last_try)
 		return 0;

@@ -7,6 +7,7 @@
 #ifndef CS_APP_H
 #define CS_APP_H
 
+#include <sys/types.h>
 #include <time.h>
 
 #include "catalog.h"
@@ -23,6 +24,14 @@ struct app {
 	struct keyring	*kr;
 	struct jwt_keys	 jk;
 	struct store	*st;
+	struct file_id {
+		dev_t	 dev;
+		ino_t	 ino;
+		off_t	 size;
+		time_t	 mtime;
+		long	 mtime_ns;
+	}		 keyring_id;	/* to notice a rotation */
+	time_t		 last_refresh;
 	int		 ready;
 	char		 why[512];	/* why not ready (logged, not shown) */
 	time_t		 last_try;
@@ -30,7 +39,11 @@ struct app {
 
 /* Loads everything; returns 0 when ready.  Never exits. */
 int	 app_init(struct app *, const char *config_path);
-/* Retries a failed load (at most once a second); 1 when ready. */
+/*
+ * Retries a failed load (at most once a second) and re-reads files that
+ * changed under a running process (the keyring after rotate-key); 1 when
+ * ready.
+ */
 int	 app_ensure(struct app *);
 void	 app_free(struct app *);
 

@@ -49,6 +49,9 @@ usage(void)
 	    "  list [--tenant T] [--provider P]\n"
 	    "  keys\n"
 	    "  verify\n"
+	    "  rotate-key\n"
+	    "  retire-key ID\n"
+	    "  backup DIR\n"
 	    "  audit [--tenant T]\n", progname);
 }
 
@@ -305,6 +308,46 @@ open_store(struct config *cfg, struct store **st)
 }
 
 static int
+audit_mac(const void *p, size_t n, unsigned char out[STORE_MAC_LEN],
+    void *arg)
+{
+	return crypto_mac(arg, "audit-chain-v1", p, n, out);
+}
+
+/* Keyring and storage, with the audit chain keyed as the server does. */
+static int
+open_all(struct config *cfg, struct keyring **kr, struct store **st)
+{
+	char err[512];
+
+	if (keyring_load(cfg->keyring, kr, err, sizeof(err)) == -1) {
+		fail("%s", err);
+		return -1;
+	}
+	if (open_store(cfg, st) == -1) {
+		keyring_free(*kr);
+		return -1;
+	}
+	store_set_audit_mac(*st, audit_mac, *kr);
+	return 0;
+}
+
+static void
+admin_event(struct audit_ev *ev, const char *action, const char *outcome)
+{
+	const char *user = getenv("SUDO_USER");
+
+	if (user == NULL)
+		user = getenv("USER");
+	memset(ev, 0, sizeof(*ev));
+	ev->time = time(NULL);
+	ev->subject = user != NULL ? user : "credstore-admin";
+	ev->action = action;
+	ev->outcome = outcome;
+	ev->client = "credstore-admin";
+}
+
+static int
 cmd_list(struct config *cfg, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -383,23 +426,176 @@ cmd_verify(struct config *cfg)
 {
 	struct verify_acc	 v;
 	struct store		*st;
-	char			 err[512];
-	enum store_rc		 rc;
+	char			 why[256];
+	enum store_rc		 rc, arc;
+	size_t			 naudit;
+	uint64_t		 bad;
 
 	memset(&v, 0, sizeof(v));
-	if (keyring_load(cfg->keyring, &v.kr, err, sizeof(err)) == -1)
-		return fail("%s", err);
-	if (open_store(cfg, &st) == -1) {
-		keyring_free(v.kr);
+	if (open_all(cfg, &v.kr, &st) == -1)
 		return EX_FAIL;
-	}
 	rc = store_cred_list(st, NULL, NULL, NULL, (size_t)-1, verify_rec, &v);
+	arc = store_audit_verify(st, &naudit, &bad, why, sizeof(why));
 	store_close(st);
 	keyring_free(v.kr);
-	printf("records: %zu\nok: %zu\nfailed: %zu\n", v.total, v.ok, v.bad);
+	printf("records: %zu\nok: %zu\nfailed: %zu\naudit records: %zu\n"
+	    "audit chain: %s\n", v.total, v.ok, v.bad, naudit,
+	    arc == STORE_OK ? "ok" : "BROKEN");
 	if (rc != STORE_OK)
 		return fail("verify: %s", store_strerror(rc));
+	if (arc != STORE_OK)
+		return fail("verify: audit trail: %s", why);
 	return v.bad == 0 ? EX_OK : EX_FAIL;
+}
+
+struct rewrap_acc {
+	struct keyring	*kr;
+	size_t		 failed;
+};
+
+/* Re-wraps a record's data key with the active key; ciphertext unchanged. */
+static int
+rewrap_rec(struct cred_rec *r, void *arg)
+{
+	struct rewrap_acc	*a = arg;
+	char			*ad;
+	size_t			 adlen;
+	int			 rc;
+
+	if (strcmp(r->sealed.key_id, keyring_active(a->kr)->id) == 0)
+		return 0;
+	if ((ad = store_record_ad(r->tenant, r->provider, r->id, &adlen)) == NULL)
+		return -1;
+	rc = envelope_rewrap(a->kr, ad, adlen, &r->sealed);
+	free(ad);
+	if (rc == -1) {
+		fprintf(stderr, "%s: record %s cannot be re-wrapped (key %s)\n",
+		    progname, r->id, r->sealed.key_id);
+		a->failed++;
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * rotate-key: a new active key, then every data key re-wrapped.  Running
+ * servers notice the new keyring on their next request; a request that
+ * sealed with the old key just before is caught by a second pass.
+ */
+static int
+cmd_rotate(struct config *cfg)
+{
+	struct rewrap_acc	 a;
+	struct store		*st;
+	struct audit_ev		 ev;
+	char			 err[512];
+	size_t			 seen = 0, changed = 0, s2, c2;
+	int			 pass;
+	enum store_rc		 rc = STORE_OK;
+
+	memset(&a, 0, sizeof(a));
+	if (open_all(cfg, &a.kr, &st) == -1)
+		return EX_FAIL;
+	if (keyring_add_key(cfg->keyring, a.kr, err, sizeof(err)) == -1) {
+		store_close(st);
+		keyring_free(a.kr);
+		return fail("%s", err);
+	}
+	printf("%s\n", keyring_active(a.kr)->id);
+	fflush(stdout);
+	for (pass = 0; pass < 5; pass++) {
+		if (pass > 0)
+			sleep(1);
+		rc = store_rewrap_all(st, rewrap_rec, &a, &s2, &c2);
+		if (rc != STORE_OK)
+			break;
+		if (pass == 0)
+			seen = s2;
+		changed += c2;
+		if (pass > 0 && c2 == 0)
+			break;
+	}
+	admin_event(&ev, "key.rotate", rc == STORE_OK && a.failed == 0 ?
+	    "ok" : "failed");
+	ev.cred_id = keyring_active(a.kr)->id;
+	(void)store_audit_event(st, &ev);
+	store_close(st);
+	keyring_free(a.kr);
+	printf("records: %zu\nrewrapped: %zu\nfailed: %zu\n", seen, changed,
+	    a.failed);
+	if (rc != STORE_OK)
+		return fail("rotate-key: %s", store_strerror(rc));
+	return a.failed == 0 ? EX_OK : EX_FAIL;
+}
+
+struct use_acc {
+	const char	*id;
+	size_t		 uses;
+};
+
+static int
+count_use(const struct cred_rec *r, void *arg)
+{
+	struct use_acc *u = arg;
+
+	if (strcmp(r->sealed.key_id, u->id) == 0)
+		u->uses++;
+	return 0;
+}
+
+static int
+cmd_retire(struct config *cfg, const char *id)
+{
+	struct keyring	*kr;
+	struct store	*st;
+	struct use_acc	 u;
+	struct audit_ev	 ev;
+	char		 err[512];
+	enum store_rc	 rc;
+
+	if (open_all(cfg, &kr, &st) == -1)
+		return EX_FAIL;
+	u.id = id;
+	u.uses = 0;
+	rc = store_cred_list(st, NULL, NULL, NULL, (size_t)-1, count_use, &u);
+	if (rc != STORE_OK || u.uses > 0) {
+		store_close(st);
+		keyring_free(kr);
+		if (rc != STORE_OK)
+			return fail("retire-key: %s", store_strerror(rc));
+		return fail("key %s is still used by %zu records; run rotate-key "
+		    "first", id, u.uses);
+	}
+	if (keyring_remove_key(cfg->keyring, kr, id, err, sizeof(err)) == -1) {
+		store_close(st);
+		keyring_free(kr);
+		return fail("%s", err);
+	}
+	admin_event(&ev, "key.retire", "ok");
+	ev.cred_id = id;
+	(void)store_audit_event(st, &ev);
+	store_close(st);
+	keyring_free(kr);
+	printf("retired %s\n", id);
+	return EX_OK;
+}
+
+static int
+cmd_backup(struct config *cfg, const char *dir)
+{
+	struct store	*st;
+	char		 err[512];
+	enum store_rc	 rc;
+
+	if (open_store(cfg, &st) == -1)
+		return EX_FAIL;
+	rc = store_backup(st, dir, err, sizeof(err));
+	store_close(st);
+	if (rc != STORE_OK)
+		return fail("%s", err);
+	printf("backup written to %s (the keyring is not in it: keep a copy "
+	    "of %s apart)\n", dir, cfg->keyring);
+	return EX_OK;
 }
 
 struct keys_acc {
@@ -526,7 +722,9 @@ main(int argc, char **argv)
 	cmd = argv[0];
 	if (strcmp(cmd, "init") != 0 && strcmp(cmd, "token") != 0 &&
 	    strcmp(cmd, "list") != 0 && strcmp(cmd, "verify") != 0 &&
-	    strcmp(cmd, "keys") != 0 && strcmp(cmd, "audit") != 0) {
+	    strcmp(cmd, "keys") != 0 && strcmp(cmd, "audit") != 0 &&
+	    strcmp(cmd, "rotate-key") != 0 && strcmp(cmd, "retire-key") != 0 &&
+	    strcmp(cmd, "backup") != 0) {
 		fprintf(stderr, "%s: unknown command '%.32s'\n", progname, cmd);
 		return EX_USAGE;
 	}
@@ -545,6 +743,12 @@ main(int argc, char **argv)
 		rc = argc == 1 ? cmd_verify(&cfg) : (usage(), EX_USAGE);
 	else if (strcmp(cmd, "keys") == 0)
 		rc = argc == 1 ? cmd_keys(&cfg) : (usage(), EX_USAGE);
+	else if (strcmp(cmd, "rotate-key") == 0)
+		rc = argc == 1 ? cmd_rotate(&cfg) : (usage(), EX_USAGE);
+	else if (strcmp(cmd, "retire-key") == 0)
+		rc = argc == 2 ? cmd_retire(&cfg, argv[1]) : (usage(), EX_USAGE);
+	else if (strcmp(cmd, "backup") == 0)
+		rc = argc == 2 ? cmd_backup(&cfg, argv[1]) : (usage(), EX_USAGE);
 	else
 		rc = cmd_audit(&cfg, argc, argv);
 	config_free(&cfg);

@@ -433,6 +433,208 @@ replay(struct ctx *c, const struct idem_rec *ir)
 	    ir->body ? ir->body : "", ir->body ? strlen(ir->body) : 0);
 }
 
+/* What a changing request needs before its own work. */
+enum change_flags {
+	CH_BODY = 1 << 0,	/* a JSON or form body is required */
+	CH_API_KEY = 1 << 1,	/* the provider must be an api_key provider */
+};
+
+/*
+ * The gates of every changing request, in the order of SPEC section 1:
+ * authenticate (a form may carry its token, RFC 6750 2.2), authorise the
+ * admin role, resolve the provider, check the media type, read and parse
+ * the body.  Problems of the body's fields are left in *e for the caller's
+ * validation to complete.  Returns the provider, or NULL after a response.
+ */
+static const struct cat_provider *
+begin_change(struct ctx *c, unsigned flags, struct req_input *in,
+    enum media *m, struct apierr *e)
+{
+	const struct cat_provider	*p;
+	int				 have_body = 0;
+
+	*m = media_of(c->req);
+	apierr_init(e, AE_VALIDATION, NULL);
+	if (*m == MEDIA_FORM && (c->req->authorization == NULL ||
+	    *c->req->authorization == '\0')) {
+		if (read_body(c) == -1)
+			return NULL;
+		have_body = 1;
+		/* problems found here are reported after authentication */
+		(void)input_parse_form(c->req->body.data, c->req->body.len, in,
+		    e);
+		if (authenticate(c, in->access_token) == -1)
+			return NULL;
+	} else if (authenticate(c, NULL) == -1)
+		return NULL;
+	if (require_admin(c) == -1 || (p = resolve_provider(c)) == NULL)
+		return NULL;
+	if ((flags & CH_API_KEY) && p->auth != AUTH_API_KEY) {
+		apierr_init(e, AE_VALIDATION,
+		    "This provider does not use API-key credentials");
+		apierr_add(e, "provider", NULL, "unsupported_auth_type");
+		http_send_error(c->req, e, NULL);
+		return NULL;
+	}
+	if (!(flags & CH_BODY))
+		return p;
+	if (*m == MEDIA_OTHER) {
+		http_fail(c->req, AE_MEDIA_TYPE, NULL, NULL);
+		return NULL;
+	}
+	if (!have_body) {
+		if (read_body(c) == -1)
+			return NULL;
+		if ((*m == MEDIA_JSON ? input_parse_json : input_parse_form)(
+		    c->req->body.data, c->req->body.len, in, e) == -1) {
+			if (e->nd == 0)
+				apierr_add(e, "body", NULL, "malformed");
+			http_send_error(c->req, e, NULL);
+			return NULL;
+		}
+		if (in->access_token != NULL) {
+			/* a header token and a form token: never two methods */
+			apierr_init(e, AE_VALIDATION,
+			    "Send the token in one way only");
+			apierr_add(e, "access_token", NULL, "duplicate_token");
+			http_send_error(c->req, e, NULL);
+			return NULL;
+		}
+	}
+	return p;
+}
+
+/* The credential id of the path, or -1 after a 404. */
+static int
+path_cred_id(struct ctx *c)
+{
+	if (validate_scalar(VK_CREDENTIAL_ID, c->rm.cred_id,
+	    strlen(c->rm.cred_id)) == NULL)
+		return 0;
+	http_fail(c->req, AE_NOT_FOUND, "Unknown credential", NULL);
+	return -1;
+}
+
+/* Maps a storage result to its response; 0 only for STORE_OK. */
+static int
+store_failed(struct ctx *c, enum store_rc rc, const char *what)
+{
+	switch (rc) {
+	case STORE_OK:
+		return 0;
+	case STORE_NOTFOUND:
+		http_fail(c->req, AE_NOT_FOUND, what, NULL);
+		break;
+	case STORE_IN_USE:
+		http_fail(c->req, AE_CONFLICT,
+		    "The credential is used by a connection; disconnect first",
+		    NULL);
+		break;
+	case STORE_CORRUPT:
+		log_error("storage: corrupt record");
+		http_fail(c->req, AE_INTERNAL, NULL, NULL);
+		break;
+	default:
+		unavailable(c);
+		break;
+	}
+	return -1;
+}
+
+static void
+run_probe(struct ctx *c, const struct cat_provider *p,
+    const struct credset *cs, struct probe_result *pr)
+{
+	struct probe_opts po;
+
+	po.timeout_ms = c->app->cfg.probe_timeout_ms;
+	po.origin_override = c->app->cfg.probe_origin_override;
+	probe_check(p, cs, &po, pr);
+	log_info("probe: provider=%s verdict=%s status=%ld (%s)", p->id,
+	    probe_verdict_name(pr->verdict), pr->http_status, pr->why);
+}
+
+/* Encrypts cs for record (tenant, provider, id) into *s. */
+static int
+seal_values(struct ctx *c, const char *provider, const char *id,
+    const struct credset *cs, struct sealed *s)
+{
+	unsigned char	*pt;
+	char		*ad;
+	size_t		 ptlen = 0, adlen;
+	int		 rc = -1;
+
+	if ((pt = credset_serialize(cs, &ptlen)) == NULL)
+		return -1;
+	if ((ad = store_record_ad(c->id.tenant, provider, id, &adlen)) != NULL)
+		rc = envelope_seal(c->app->kr, ad, adlen, pt, ptlen, s);
+	secure_free(pt, ptlen);
+	free(ad);
+	if (rc == -1)
+		log_error("crypto: cannot seal credential %s", id);
+	return rc;
+}
+
+/* Decrypts a stored record into cs; -1 when it does not authenticate. */
+static int
+open_values(struct ctx *c, const struct cred_rec *r, struct credset *cs)
+{
+	unsigned char	*pt = NULL;
+	char		*ad;
+	size_t		 ptlen = 0, adlen;
+	int		 rc = -1;
+
+	credset_init(cs);
+	if ((ad = store_record_ad(r->tenant, r->provider, r->id, &adlen)) != NULL &&
+	    envelope_open(c->app->kr, ad, adlen, &r->sealed, &pt, &ptlen) == 0)
+		rc = credset_deserialize(pt, ptlen, cs);
+	secure_free(pt, ptlen);
+	free(ad);
+	if (rc == -1)
+		log_error("crypto: credential %s does not decrypt (key %s)",
+		    r->id, r->sealed.key_id);
+	return rc;
+}
+
+static void
+audit_init(struct ctx *c, struct audit_ev *ev, const char *action,
+    const char *provider, const char *id)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->time = time(NULL);
+	ev->tenant = c->id.tenant;
+	ev->subject = c->id.sub;
+	ev->action = action;
+	ev->provider = provider;
+	ev->cred_id = id;
+	ev->outcome = "ok";
+	ev->client = c->req->remote_addr;
+}
+
+static const char *
+status_of(enum probe_verdict v)
+{
+	return v == PROBE_VALID ? "validated" :
+	    v == PROBE_REJECTED ? "rejected" : "unverified";
+}
+
+/* Sends the metadata of record (tenant, provider, id) with status. */
+static void
+send_meta(struct ctx *c, const char *provider, const char *id, int status)
+{
+	struct cred_rec		 r;
+	struct json_object	*o;
+	enum store_rc		 rc;
+
+	rc = store_cred_get(c->app->st, c->id.tenant, provider, id, &r);
+	if (store_failed(c, rc, "Unknown credential") == -1)
+		return;
+	o = cred_meta_json(&r);
+	http_send_json(c->req, status, o, NULL);
+	json_object_put(o);
+	cred_rec_free(&r);
+}
+
 /*
  * POST /v1/integrations/{provider}/credentials: the reason credstore
  * exists.  Gates in the order of SPEC section 1.
@@ -445,80 +647,29 @@ handle_cred_create(struct ctx *c)
 	struct credset			 cs;
 	struct apierr			 e;
 	struct probe_result		 pr;
-	struct probe_opts		 po;
 	struct cred_rec			 rec;
 	struct idem_rec			 idem, prior;
 	struct audit_ev			 ev;
 	struct json_object		*o = NULL;
 	enum media			 m;
 	enum store_rc			 src;
-	unsigned char			*pt = NULL;
-	size_t				 ptlen = 0, adlen, i;
-	char				*ad = NULL, location[256], extra[320];
+	size_t				 i;
+	char				 location[256], extra[320];
 	const char			*idk = c->req->idem_key, *s;
 	unsigned char			 hash[CRYPTO_MAC_LEN];
-	int				 have_body = 0;
 
 	input_init(&in);
 	credset_init(&cs);
 	memset(&rec, 0, sizeof(rec));
 	memset(&idem, 0, sizeof(idem));
 	memset(&prior, 0, sizeof(prior));
-	m = media_of(c->req);
 
-	/*
-	 * A form post may carry its token in the body (RFC 6750 2.2), so
-	 * such a body is read and parsed before authentication.
-	 */
-	if (m == MEDIA_FORM && (c->req->authorization == NULL ||
-	    *c->req->authorization == '\0')) {
-		if (read_body(c) == -1)
-			goto out;
-		have_body = 1;
-		apierr_init(&e, AE_VALIDATION, NULL);
-		/* problems found here are reported after authentication */
-		(void)input_parse_form(c->req->body.data, c->req->body.len,
-		    &in, &e);
-		if (authenticate(c, in.access_token) == -1)
-			goto out;
-	} else if (authenticate(c, NULL) == -1)
+	if ((p = begin_change(c, CH_BODY | CH_API_KEY, &in, &m, &e)) == NULL)
 		goto out;
-	if (require_admin(c) == -1 || (p = resolve_provider(c)) == NULL)
-		goto out;
-	if (p->auth != AUTH_API_KEY) {
-		apierr_init(&e, AE_VALIDATION,
-		    "This provider does not use API-key credentials");
-		apierr_add(&e, "provider", NULL, "unsupported_auth_type");
-		http_send_error(c->req, &e, NULL);
-		goto out;
-	}
-	if (m == MEDIA_OTHER) {
-		http_fail(c->req, AE_MEDIA_TYPE, NULL, NULL);
-		goto out;
-	}
 	if (idk != NULL && (s = validate_scalar(VK_IDEMPOTENCY_KEY, idk,
 	    strlen(idk))) != NULL) {
 		apierr_init(&e, AE_VALIDATION, "Invalid Idempotency-Key header");
 		apierr_add(&e, "Idempotency-Key", NULL, s);
-		http_send_error(c->req, &e, NULL);
-		goto out;
-	}
-	if (!have_body) {
-		if (read_body(c) == -1)
-			goto out;
-		apierr_init(&e, AE_VALIDATION, NULL);
-		if ((m == MEDIA_JSON ? input_parse_json : input_parse_form)(
-		    c->req->body.data, c->req->body.len, &in, &e) == -1) {
-			if (e.nd == 0)
-				apierr_add(&e, "body", NULL, "malformed");
-			http_send_error(c->req, &e, NULL);
-			goto out;
-		}
-	}
-	if (in.access_token != NULL && !have_body) {
-		/* a header token and a form token: never two methods */
-		apierr_init(&e, AE_VALIDATION, "Send the token in one way only");
-		apierr_add(&e, "access_token", NULL, "duplicate_token");
 		http_send_error(c->req, &e, NULL);
 		goto out;
 	}
@@ -549,11 +700,7 @@ handle_cred_create(struct ctx *c)
 		}
 	}
 
-	po.timeout_ms = c->app->cfg.probe_timeout_ms;
-	po.origin_override = c->app->cfg.probe_origin_override;
-	probe_check(p, &cs, &po, &pr);
-	log_info("probe: provider=%s verdict=%s status=%ld (%s)", p->id,
-	    probe_verdict_name(pr.verdict), pr.http_status, pr.why);
+	run_probe(c, p, &cs, &pr);
 	if (pr.verdict == PROBE_REJECTED) {
 		http_fail(c->req, AE_CREDENTIAL_REJECTED, NULL, NULL);
 		goto out;
@@ -567,18 +714,13 @@ handle_cred_create(struct ctx *c)
 	rec.label = (in.label_state == VS_STRING && in.label_len > 0) ?
 	    in.label : NULL;
 	rec.created_by = c->id.sub;
-	snprintf(rec.status, sizeof(rec.status), "%s",
-	    pr.verdict == PROBE_VALID ? "validated" : "unverified");
+	snprintf(rec.status, sizeof(rec.status), "%s", status_of(pr.verdict));
 	for (i = 0; i < cs.n; i++)
 		rec.fields[rec.nfields++] = cs.f[i].name;
 	rec.created = rec.updated = time(NULL);
 	rec.validated = pr.verdict == PROBE_VALID ? rec.created : 0;
-	if ((pt = credset_serialize(&cs, &ptlen)) == NULL ||
-	    (ad = store_record_ad(rec.tenant, rec.provider, rec.id, &adlen)) == NULL ||
-	    envelope_seal(c->app->kr, ad, adlen, pt, ptlen, &rec.sealed) == -1)
+	if (seal_values(c, p->id, rec.id, &cs, &rec.sealed) == -1)
 		goto internal;
-	secure_free(pt, ptlen);
-	pt = NULL;
 
 	o = json_object_new_object();
 	json_object_object_add(o, "credentialId", json_object_new_string(rec.id));
@@ -598,15 +740,9 @@ handle_cred_create(struct ctx *c)
 		idem.location = location;
 		idem.created = rec.created;
 	}
-	memset(&ev, 0, sizeof(ev));
+	audit_init(c, &ev, "credential.create", p->id, rec.id);
 	ev.time = rec.created;
-	ev.tenant = rec.tenant;
-	ev.subject = c->id.sub;
-	ev.action = "credential.create";
-	ev.provider = p->id;
-	ev.cred_id = rec.id;
 	ev.outcome = rec.status;
-	ev.client = c->req->remote_addr;
 	src = store_cred_create(c->app->st, &rec, idk, idk ? &idem : NULL, &ev,
 	    &prior);
 	if (src == STORE_EXISTS) {
@@ -627,15 +763,362 @@ handle_cred_create(struct ctx *c)
 	http_send_json(c->req, 201, o, extra);
 	goto out;
 internal:
-	log_error("store: cannot seal the credential");
 	http_fail(c->req, AE_INTERNAL, NULL, NULL);
 out:
 	json_object_put(o);
-	secure_free(pt, ptlen);
-	free(ad);
 	sealed_free(&rec.sealed);
 	idem_rec_free(&prior);
 	credset_free(&cs);
+	input_free(&in);
+}
+
+/* What a read-modify-write of one credential changes. */
+struct change {
+	const struct sealed	*sealed;	/* new values, or NULL */
+	const struct credset	*cs;		/* their field names */
+	const char		*status;	/* or NULL */
+	int			 set_label;
+	const char		*label;		/* NULL: none */
+	int			 validated;	/* set lastValidatedAt */
+	int			 delete;
+	time_t			 now;
+};
+
+static enum store_op
+apply_change(struct cred_rec *r, void *arg)
+{
+	const struct change	*ch = arg;
+	size_t			 i;
+
+	if (ch->delete)
+		return STORE_OP_DELETE;
+	if (ch->sealed != NULL) {
+		sealed_free(&r->sealed);
+		r->sealed = *ch->sealed;
+		r->sealed.ct = malloc(ch->sealed->ctlen);
+		if (r->sealed.ct == NULL)
+			return STORE_OP_NONE;
+		memcpy(r->sealed.ct, ch->sealed->ct, ch->sealed->ctlen);
+		for (i = 0; i < r->nfields; i++)
+			free(r->fields[i]);
+		r->nfields = 0;
+		for (i = 0; i < ch->cs->n; i++)
+			if ((r->fields[r->nfields] = strdup(ch->cs->f[i].name)))
+				r->nfields++;
+	}
+	if (ch->status != NULL)
+		snprintf(r->status, sizeof(r->status), "%s", ch->status);
+	if (ch->validated)
+		r->validated = ch->now;
+	if (ch->set_label) {
+		free(r->label);
+		r->label = ch->label ? strdup(ch->label) : NULL;
+	}
+	if (ch->sealed != NULL || ch->set_label)
+		r->updated = ch->now;
+	return STORE_OP_WRITE;
+}
+
+/* The label of a body: absent, null, "" (none) or a string. */
+static void
+change_label(struct change *ch, const struct req_input *in)
+{
+	if (in->label_state == VS_STRING) {
+		ch->set_label = 1;
+		ch->label = in->label_len > 0 ? in->label : NULL;
+	} else if (in->label_state == VS_NULL) {
+		ch->set_label = 1;
+		ch->label = NULL;
+	}
+}
+
+/*
+ * PUT .../credentials/{id}: new values, checked like a store; a 422
+ * leaves the old ones.  Same id, new data key, updatedAt moves.
+ */
+static void
+handle_cred_put(struct ctx *c)
+{
+	const struct cat_provider	*p;
+	struct req_input		 in;
+	struct credset			 cs;
+	struct apierr			 e;
+	struct probe_result		 pr;
+	struct sealed			 sealed;
+	struct cred_rec			 cur;
+	struct change			 ch;
+	struct audit_ev			 ev;
+	enum media			 m;
+	enum store_rc			 rc;
+
+	input_init(&in);
+	credset_init(&cs);
+	memset(&sealed, 0, sizeof(sealed));
+	if ((p = begin_change(c, CH_BODY | CH_API_KEY, &in, &m, &e)) == NULL ||
+	    path_cred_id(c) == -1)
+		goto out;
+	if (input_validate(p, &in, &cs, &e) == -1 || e.nd > 0) {
+		if (e.message == NULL)
+			e.message = "Invalid request body";
+		http_send_error(c->req, &e, NULL);
+		goto out;
+	}
+	/* 404 before the provider is asked anything */
+	rc = store_cred_get(c->app->st, c->id.tenant, p->id, c->rm.cred_id, &cur);
+	if (store_failed(c, rc, "Unknown credential") == -1)
+		goto out;
+	cred_rec_free(&cur);
+	run_probe(c, p, &cs, &pr);
+	if (pr.verdict == PROBE_REJECTED) {
+		http_fail(c->req, AE_CREDENTIAL_REJECTED, NULL, NULL);
+		goto out;
+	}
+	if (seal_values(c, p->id, c->rm.cred_id, &cs, &sealed) == -1) {
+		http_fail(c->req, AE_INTERNAL, NULL, NULL);
+		goto out;
+	}
+	memset(&ch, 0, sizeof(ch));
+	ch.sealed = &sealed;
+	ch.cs = &cs;
+	ch.status = status_of(pr.verdict);
+	ch.validated = pr.verdict == PROBE_VALID;
+	ch.now = time(NULL);
+	change_label(&ch, &in);
+	audit_init(c, &ev, "credential.update", p->id, c->rm.cred_id);
+	ev.outcome = ch.status;
+	rc = store_cred_modify(c->app->st, c->id.tenant, p->id, c->rm.cred_id,
+	    apply_change, &ch, &ev);
+	if (store_failed(c, rc, "Unknown credential") == -1)
+		goto out;
+	send_meta(c, p->id, c->rm.cred_id, 200);
+out:
+	sealed_free(&sealed);
+	credset_free(&cs);
+	input_free(&in);
+}
+
+/* PATCH .../credentials/{id} with {"label": ...}: the label alone. */
+static void
+handle_cred_patch(struct ctx *c)
+{
+	const struct cat_provider	*p;
+	struct req_input		 in;
+	struct apierr			 e;
+	struct change			 ch;
+	struct audit_ev			 ev;
+	enum media			 m;
+	enum store_rc			 rc;
+	const char			*why;
+
+	input_init(&in);
+	if ((p = begin_change(c, CH_BODY, &in, &m, &e)) == NULL ||
+	    path_cred_id(c) == -1)
+		goto out;
+	if (in.has_credentials)
+		apierr_add(&e, "credentials", NULL, "unknown_field");
+	if (in.label_state == VS_ABSENT)
+		apierr_add(&e, "label", NULL, "required");
+	else if (in.label_state == VS_BAD_TYPE)
+		apierr_add(&e, "label", NULL, "must_be_string");
+	else if (in.label_state == VS_STRING && in.label_len > 0 &&
+	    (why = validate_scalar(VK_LABEL, in.label, in.label_len)) != NULL)
+		apierr_add(&e, "label", NULL, why);
+	if (e.nd > 0) {
+		if (e.message == NULL)
+			e.message = "Only the label can be patched";
+		http_send_error(c->req, &e, NULL);
+		goto out;
+	}
+	memset(&ch, 0, sizeof(ch));
+	ch.now = time(NULL);
+	change_label(&ch, &in);
+	audit_init(c, &ev, "credential.label", p->id, c->rm.cred_id);
+	rc = store_cred_modify(c->app->st, c->id.tenant, p->id, c->rm.cred_id,
+	    apply_change, &ch, &ev);
+	if (store_failed(c, rc, "Unknown credential") == -1)
+		goto out;
+	send_meta(c, p->id, c->rm.cred_id, 200);
+out:
+	input_free(&in);
+}
+
+/* DELETE .../credentials/{id}: the record and its wrapped key go. */
+static void
+handle_cred_delete(struct ctx *c)
+{
+	const struct cat_provider	*p;
+	struct req_input		 in;
+	struct apierr			 e;
+	struct change			 ch;
+	struct audit_ev			 ev;
+	enum media			 m;
+	enum store_rc			 rc;
+
+	input_init(&in);
+	if ((p = begin_change(c, 0, &in, &m, &e)) == NULL ||
+	    path_cred_id(c) == -1)
+		goto out;
+	memset(&ch, 0, sizeof(ch));
+	ch.delete = 1;
+	audit_init(c, &ev, "credential.delete", p->id, c->rm.cred_id);
+	rc = store_cred_modify(c->app->st, c->id.tenant, p->id, c->rm.cred_id,
+	    apply_change, &ch, &ev);
+	if (store_failed(c, rc, "Unknown credential") == -1)
+		goto out;
+	log_info("deleted credential %s provider=%s tenant=%s", c->rm.cred_id,
+	    p->id, c->id.tenant);
+	http_send(c->req, 204, NULL, NULL, NULL, 0);
+out:
+	input_free(&in);
+}
+
+/*
+ * POST .../credentials/{id}/validate: tests the stored values again;
+ * status and lastValidatedAt move; 422 when now rejected (the record
+ * stays, status "rejected").
+ */
+static void
+handle_cred_validate(struct ctx *c)
+{
+	const struct cat_provider	*p;
+	struct req_input		 in;
+	struct apierr			 e;
+	struct credset			 cs;
+	struct cred_rec			 r;
+	struct probe_result		 pr;
+	struct change			 ch;
+	struct audit_ev			 ev;
+	enum media			 m;
+	enum store_rc			 rc;
+
+	input_init(&in);
+	credset_init(&cs);
+	if ((p = begin_change(c, 0, &in, &m, &e)) == NULL ||
+	    path_cred_id(c) == -1)
+		goto out;
+	rc = store_cred_get(c->app->st, c->id.tenant, p->id, c->rm.cred_id, &r);
+	if (store_failed(c, rc, "Unknown credential") == -1)
+		goto out;
+	if (open_values(c, &r, &cs) == -1) {
+		cred_rec_free(&r);
+		http_fail(c->req, AE_INTERNAL, NULL, NULL);
+		goto out;
+	}
+	cred_rec_free(&r);
+	run_probe(c, p, &cs, &pr);
+	memset(&ch, 0, sizeof(ch));
+	ch.status = status_of(pr.verdict);
+	ch.validated = pr.verdict != PROBE_UNVERIFIED;
+	ch.now = time(NULL);
+	audit_init(c, &ev, "credential.validate", p->id, c->rm.cred_id);
+	ev.outcome = ch.status;
+	rc = store_cred_modify(c->app->st, c->id.tenant, p->id, c->rm.cred_id,
+	    apply_change, &ch, &ev);
+	if (store_failed(c, rc, "Unknown credential") == -1)
+		goto out;
+	if (pr.verdict == PROBE_REJECTED)
+		http_fail(c->req, AE_CREDENTIAL_REJECTED, NULL, NULL);
+	else
+		send_meta(c, p->id, c->rm.cred_id, 200);
+out:
+	credset_free(&cs);
+	input_free(&in);
+}
+
+static struct json_object *
+conn_json(const char *provider, const struct conn_rec *cr)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "provider", json_object_new_string(provider));
+	json_object_object_add(o, "credentialId",
+	    json_object_new_string(cr->cred_id));
+	json_object_object_add(o, "status", json_object_new_string(cr->status));
+	add_time(o, "connectedAt", cr->connected);
+	return o;
+}
+
+/* GET, POST and DELETE /v1/integrations/{provider}/connect */
+static void
+handle_connect(struct ctx *c)
+{
+	const struct cat_provider	*p;
+	struct req_input		 in;
+	struct apierr			 e;
+	struct conn_rec			 cr;
+	struct audit_ev			 ev;
+	struct json_object		*root = NULL, *o;
+	enum media			 m;
+	enum store_rc			 rc;
+	const char			*id, *jerr;
+
+	input_init(&in);
+	if (c->req->method == HM_GET || c->req->method == HM_HEAD) {
+		if (authenticate(c, NULL) == -1 ||
+		    (p = resolve_provider(c)) == NULL)
+			goto out;
+		rc = store_conn_get(c->app->st, c->id.tenant, p->id, &cr);
+		if (store_failed(c, rc, "Not connected") == -1)
+			goto out;
+		o = conn_json(p->id, &cr);
+		http_send_json(c->req, 200, o, NULL);
+		json_object_put(o);
+		goto out;
+	}
+	if (c->req->method == HM_DELETE) {
+		if ((p = begin_change(c, 0, &in, &m, &e)) == NULL)
+			goto out;
+		audit_init(c, &ev, "integration.disconnect", p->id, NULL);
+		rc = store_conn_delete(c->app->st, c->id.tenant, p->id, &ev);
+		if (store_failed(c, rc, "Not connected") == -1)
+			goto out;
+		http_send(c->req, 204, NULL, NULL, NULL, 0);
+		goto out;
+	}
+	/* POST {"credentialId": "..."}: a small body of its own shape */
+	if ((p = begin_change(c, 0, &in, &m, &e)) == NULL)
+		goto out;
+	if (m != MEDIA_JSON) {
+		http_fail(c->req, AE_MEDIA_TYPE, "Use application/json", NULL);
+		goto out;
+	}
+	if (read_body(c) == -1)
+		goto out;
+	apierr_init(&e, AE_VALIDATION, "Invalid request body");
+	root = jsonx_parse(c->req->body.data, c->req->body.len, 4, 0, &jerr);
+	if (root == NULL || !json_object_is_type(root, json_type_object)) {
+		apierr_add(&e, "body", NULL, root ? "must_be_object" :
+		    "malformed_json");
+		http_send_error(c->req, &e, NULL);
+		goto out;
+	}
+	json_object_object_foreach(root, k, v) {
+		(void)v;
+		if (strcmp(k, "credentialId") != 0)
+			apierr_add(&e, strlen(k) <= 64 &&
+			    validate_scalar(VK_PROVIDER, k, strlen(k)) == NULL ?
+			    k : "?", NULL, "unknown_field");
+	}
+	id = jsonx_get_str(root, "credentialId");
+	if (!json_object_object_get_ex(root, "credentialId", NULL))
+		apierr_add(&e, "credentialId", NULL, "required");
+	else if (id == NULL)
+		apierr_add(&e, "credentialId", NULL, "must_be_string");
+	else if (validate_scalar(VK_CREDENTIAL_ID, id, strlen(id)) != NULL)
+		apierr_add(&e, "credentialId", NULL, "invalid");
+	if (e.nd > 0) {
+		http_send_error(c->req, &e, NULL);
+		goto out;
+	}
+	audit_init(c, &ev, "integration.connect", p->id, id);
+	rc = store_conn_put(c->app->st, c->id.tenant, p->id, id, &ev, &cr);
+	if (store_failed(c, rc, "Unknown credential") == -1)
+		goto out;
+	o = conn_json(p->id, &cr);
+	http_send_json(c->req, 200, o, NULL);
+	json_object_put(o);
+out:
+	json_object_put(root);
 	input_free(&in);
 }
 
@@ -658,6 +1141,19 @@ handle_credential(struct ctx *c)
 {
 	const struct cat_provider *p;
 
+	switch (c->req->method) {
+	case HM_PUT:
+		handle_cred_put(c);
+		return;
+	case HM_PATCH:
+		handle_cred_patch(c);
+		return;
+	case HM_DELETE:
+		handle_cred_delete(c);
+		return;
+	default:
+		break;
+	}
 	if (authenticate(c, NULL) == -1 || (p = resolve_provider(c)) == NULL)
 		return;
 	handle_cred_get(c, p);
@@ -706,6 +1202,12 @@ handle_request(struct app *a, struct http_req *req)
 		break;
 	case RT_CREDENTIAL:
 		handle_credential(&c);
+		break;
+	case RT_CRED_VALIDATE:
+		handle_cred_validate(&c);
+		break;
+	case RT_CONNECT:
+		handle_connect(&c);
 		break;
 	case RT_HEALTHZ:
 	case RT__MAX:

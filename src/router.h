@@ -14,6 +14,8 @@ enum route {
 	RT_CATALOG_ONE,		/* /v1/integrations/catalog/{provider} */
 	RT_CREDENTIALS,		/* /v1/integrations/{provider}/credentials */
 	RT_CREDENTIAL,		/* .../credentials/{credentialId} */
+	RT_CRED_VALIDATE,	/* .../credentials/{credentialId}/validate */
+	RT_CONNECT,		/* /v1/integrations/{provider}/connect */
 	RT__MAX
 };
 

@@ -23,11 +23,14 @@ enum dbi {
 	DBI_CREDS = 0,
 	DBI_IDEM,
 	DBI_AUDIT,
+	DBI_CONN,
+	DBI_META,
 	DBI__MAX
 };
 
 static const char *const db_files[DBI__MAX] = {
-	"credentials.db", "idempotency.db", "audit.db",
+	"credentials.db", "idempotency.db", "audit.db", "connections.db",
+	"meta.db",
 };
 
 struct store {
@@ -35,11 +38,13 @@ struct store {
 	enum durability	 dur;
 	DB_ENV		*env;
 	DB		*db[DBI__MAX];
+	store_mac_fn	 mac;		/* audit chain; NULL: no chain */
+	void		*mac_arg;
 };
 
 static const char *const rc_names[STORE__MAX] = {
 	"ok", "not found", "exists", "storage unavailable", "corrupt record",
-	"not the master site",
+	"not the master site", "in use",
 };
 
 const char *
@@ -68,6 +73,10 @@ static void
 env_close(struct store *st)
 {
 	int i;
+
+	/* a clean close leaves recovery nothing to replay */
+	if (st->env != NULL)
+		(void)st->env->txn_checkpoint(st->env, 0, 0, 0);
 
 	for (i = 0; i < DBI__MAX; i++)
 		if (st->db[i] != NULL) {
@@ -112,7 +121,8 @@ env_open(struct store *st, char *err, size_t errlen)
 	    DB_INIT_TXN | DB_THREAD | DB_REGISTER | DB_RECOVER | DB_FAILCHK;
 	if ((rc = env->open(env, st->home, flags, 0600)) != 0)
 		goto dberr;
-	if ((rc = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 0)) != 0)
+	/* logs no longer needed for recovery go; backups copy what is left */
+	if ((rc = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1)) != 0)
 		goto dberr;
 	if ((rc = env->txn_begin(env, NULL, &txn, 0)) != 0)
 		goto dberr;
@@ -546,52 +556,162 @@ audit_to_json(const struct audit_ev *ev, uint64_t seq, size_t *len)
 	return out;
 }
 
-/* Appends an audit record under txn: key = big-endian sequence number. */
+static void
+put_be64(unsigned char b[8], uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		b[i] = (unsigned char)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+static uint64_t
+get_be64(const unsigned char b[8])
+{
+	uint64_t	v = 0;
+	int		i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
+/*
+ * The chain MAC of one audit record:
+ * MAC(previous record's MAC | big-endian seq | the record's JSON).
+ */
+static int
+audit_mac(struct store *st, const unsigned char prev[STORE_MAC_LEN],
+    uint64_t seq, const char *json, size_t jlen,
+    unsigned char out[STORE_MAC_LEN])
+{
+	unsigned char	*m;
+	size_t		 n = STORE_MAC_LEN + 8 + jlen;
+	int		 rc;
+
+	if ((m = malloc(n)) == NULL)
+		return -1;
+	memcpy(m, prev, STORE_MAC_LEN);
+	put_be64(m + STORE_MAC_LEN, seq);
+	memcpy(m + STORE_MAC_LEN + 8, json, jlen);
+	rc = st->mac(m, n, out, st->mac_arg);
+	free(m);
+	return rc;
+}
+
+/*
+ * Splits a stored audit value "JSON\nBASE64(MAC)" (or just "JSON" when no
+ * MAC key was configured).  Returns the JSON length; *has_mac says
+ * whether mac was filled.
+ */
+static size_t
+audit_split(const char *v, size_t n, unsigned char mac[STORE_MAC_LEN],
+    int *has_mac)
+{
+	const char	*nl = memchr(v, '\n', n);
+	unsigned char	*m;
+	size_t		 mlen;
+
+	*has_mac = 0;
+	if (nl == NULL)
+		return n;
+	m = b64_decode(nl + 1, n - (size_t)(nl + 1 - v), &mlen);
+	if (m != NULL && mlen == STORE_MAC_LEN) {
+		memcpy(mac, m, STORE_MAC_LEN);
+		*has_mac = 1;
+	}
+	free(m);
+	return (size_t)(nl - v);
+}
+
+/*
+ * Appends an audit record under txn: key = big-endian sequence number,
+ * value = JSON and, when a MAC key is set, the chain MAC; the chain head
+ * (last seq and MAC) is kept in the meta database too, so that removing
+ * the newest record is noticed as well.
+ */
 static int
 audit_append(struct store *st, DB_TXN *txn, const struct audit_ev *ev)
 {
-	DB	*db = st->db[DBI_AUDIT];
-	DBC	*c;
-	DBT	 k, d;
-	uint64_t seq = 1;
-	unsigned char kb[8];
-	char	*json;
-	size_t	 jlen = 0;
-	int	 rc, i;
+	DB		*db = st->db[DBI_AUDIT];
+	DBC		*c;
+	DBT		 k, d;
+	uint64_t	 seq = 1;
+	unsigned char	 kb[8], prev[STORE_MAC_LEN], mac[STORE_MAC_LEN];
+	unsigned char	 head[8 + STORE_MAC_LEN];
+	char		*json = NULL, *val = NULL, *m64 = NULL;
+	size_t		 jlen = 0, vlen;
+	int		 rc, has;
 
+	memset(prev, 0, sizeof(prev));
 	if ((rc = db->cursor(db, txn, &c, 0)) != 0)
 		return rc;
 	memset(&k, 0, sizeof(k));
 	memset(&d, 0, sizeof(d));
-	d.flags = DB_DBT_PARTIAL;	/* key only */
 	rc = c->get(c, &k, &d, DB_LAST | DB_RMW);
 	if (rc == 0 && k.size == 8) {
-		seq = 0;
-		for (i = 0; i < 8; i++)
-			seq = seq << 8 | ((unsigned char *)k.data)[i];
-		seq++;
+		seq = get_be64(k.data) + 1;
+		(void)audit_split(d.data, d.size, prev, &has);
 	} else if (rc != 0 && rc != DB_NOTFOUND) {
 		c->close(c);
 		return rc;
 	}
 	c->close(c);
-	for (i = 7; i >= 0; i--) {
-		kb[i] = (unsigned char)(seq & 0xff);
-		seq >>= 8;
-	}
-	for (i = 0, seq = 0; i < 8; i++)
-		seq = seq << 8 | kb[i];
+	put_be64(kb, seq);
 	if ((json = audit_to_json(ev, seq, &jlen)) == NULL)
 		return ENOMEM;
+	val = json;
+	vlen = jlen;
+	if (st->mac != NULL) {
+		if (audit_mac(st, prev, seq, json, jlen, mac) == -1 ||
+		    (m64 = b64_encode(mac, sizeof(mac))) == NULL) {
+			rc = EIO;
+			goto out;
+		}
+		vlen = jlen + 1 + strlen(m64);
+		if ((val = malloc(vlen + 1)) == NULL) {
+			rc = ENOMEM;
+			goto out;
+		}
+		snprintf(val, vlen + 1, "%s\n%s", json, m64);
+	}
 	memset(&k, 0, sizeof(k));
 	memset(&d, 0, sizeof(d));
 	k.data = kb;
 	k.size = sizeof(kb);
-	d.data = json;
-	d.size = (u_int32_t)jlen;
-	rc = db->put(db, txn, &k, &d, DB_NOOVERWRITE);
+	d.data = val;
+	d.size = (u_int32_t)vlen;
+	if ((rc = db->put(db, txn, &k, &d, DB_NOOVERWRITE)) != 0)
+		goto out;
+	if (st->mac != NULL) {
+		put_be64(head, seq);
+		memcpy(head + 8, mac, STORE_MAC_LEN);
+		memset(&k, 0, sizeof(k));
+		memset(&d, 0, sizeof(d));
+		k.data = (void *)(uintptr_t)"audit.head";
+		k.size = sizeof("audit.head") - 1;
+		d.data = head;
+		d.size = sizeof(head);
+		rc = st->db[DBI_META]->put(st->db[DBI_META], txn, &k, &d, 0);
+	}
+out:
+	if (val != json)
+		free(val);
 	free(json);
+	free(m64);
 	return rc;
+}
+
+/* Bounds recovery time: a checkpoint per MiB of log or 5 minutes. */
+static void
+checkpoint(struct store *st)
+{
+	int rc;
+
+	if ((rc = st->env->txn_checkpoint(st->env, 1024, 5, 0)) != 0)
+		log_warn("storage: checkpoint: %s", db_strerror(rc));
 }
 
 static u_int32_t
@@ -707,6 +827,7 @@ retry:
 	txn = NULL;
 	if (rc != 0)
 		goto dberr;
+	checkpoint(st);
 	out = STORE_OK;
 	goto out;
 dberr:
@@ -876,12 +997,16 @@ store_audit_list(struct store *st, store_audit_cb cb, void *arg)
 	memset(&k, 0, sizeof(k));
 	memset(&d, 0, sizeof(d));
 	while ((rc = c->get(c, &k, &d, DB_NEXT)) == 0) {
-		if ((s = malloc(d.size + 1)) == NULL) {
+		unsigned char	mac[STORE_MAC_LEN];
+		int		has;
+		size_t		jlen = audit_split(d.data, d.size, mac, &has);
+
+		if ((s = malloc(jlen + 1)) == NULL) {
 			rc = ENOMEM;
 			break;
 		}
-		memcpy(s, d.data, d.size);
-		s[d.size] = '\0';
+		memcpy(s, d.data, jlen);
+		s[jlen] = '\0';
 		rc = cb(s, arg);
 		free(s);
 		if (rc != 0) {
@@ -891,4 +1016,596 @@ store_audit_list(struct store *st, store_audit_cb cb, void *arg)
 	}
 	c->close(c);
 	return rc == DB_NOTFOUND ? STORE_OK : map_rc(rc);
+}
+
+void
+store_set_audit_mac(struct store *st, store_mac_fn fn, void *arg)
+{
+	st->mac = fn;
+	st->mac_arg = arg;
+}
+
+/* A transaction body: 0 to commit, or a Berkeley DB / errno code. */
+typedef int	(*txn_body)(struct store *, DB_TXN *, void *);
+
+/*
+ * Runs body in a transaction, retrying on deadlock, lock timeout and
+ * after a panic (see should_retry).  A positive STORE_* result that the
+ * body stores in *result aborts the transaction without an error.
+ */
+static enum store_rc
+run_txn(struct store *st, txn_body body, void *arg, enum store_rc *result)
+{
+	DB_TXN	*txn;
+	int	 rc, attempt = 0;
+
+	if (ensure_open(st) == -1)
+		return STORE_UNAVAILABLE;
+	for (;;) {
+		*result = STORE_OK;
+		if ((rc = st->env->txn_begin(st->env, NULL, &txn, 0)) != 0) {
+			if (should_retry(st, rc, attempt++))
+				continue;
+			return map_rc(rc);
+		}
+		rc = body(st, txn, arg);
+		if (rc == 0 && *result == STORE_OK) {
+			rc = txn->commit(txn, commit_flags(st));
+			if (rc == 0) {
+				checkpoint(st);
+				return STORE_OK;
+			}
+		} else
+			txn->abort(txn);
+		if (rc == 0)		/* the body decided: no change */
+			return *result;
+		if (!should_retry(st, rc, attempt++))
+			return map_rc(rc);
+	}
+}
+
+static int
+get_dbt(DB *db, DB_TXN *txn, const void *key, size_t klen, DBT *d,
+    u_int32_t flags)
+{
+	DBT k;
+
+	memset(&k, 0, sizeof(k));
+	memset(d, 0, sizeof(*d));
+	k.data = (void *)(uintptr_t)key;
+	k.size = (u_int32_t)klen;
+	d->flags = DB_DBT_MALLOC;
+	return db->get(db, txn, &k, d, flags);
+}
+
+static int
+put_dbt(DB *db, DB_TXN *txn, const void *key, size_t klen, const void *val,
+    size_t vlen, u_int32_t flags)
+{
+	DBT k, d;
+
+	memset(&k, 0, sizeof(k));
+	memset(&d, 0, sizeof(d));
+	k.data = (void *)(uintptr_t)key;
+	k.size = (u_int32_t)klen;
+	d.data = (void *)(uintptr_t)val;
+	d.size = (u_int32_t)vlen;
+	return db->put(db, txn, &k, &d, flags);
+}
+
+static int
+del_key(DB *db, DB_TXN *txn, const void *key, size_t klen)
+{
+	DBT k;
+
+	memset(&k, 0, sizeof(k));
+	k.data = (void *)(uintptr_t)key;
+	k.size = (u_int32_t)klen;
+	return db->del(db, txn, &k, 0);
+}
+
+static char *
+conn_to_json(const struct conn_rec *c, size_t *len)
+{
+	struct json_object	*o;
+	const char		*s;
+	char			*out;
+
+	o = json_object_new_object();
+	add_str(o, "credentialId", c->cred_id);
+	add_str(o, "status", c->status);
+	json_object_object_add(o, "connectedAt",
+	    json_object_new_int64(c->connected));
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	out = s ? strdup(s) : NULL;
+	if (out != NULL)
+		*len = strlen(out);
+	json_object_put(o);
+	return out;
+}
+
+static enum store_rc
+conn_from_json(const void *data, size_t len, struct conn_rec *c)
+{
+	struct json_object	*o;
+	const char		*jerr, *id, *status;
+
+	memset(c, 0, sizeof(*c));
+	if ((o = jsonx_parse(data, len, 4, 0, &jerr)) == NULL)
+		return STORE_CORRUPT;
+	id = jsonx_get_str(o, "credentialId");
+	status = jsonx_get_str(o, "status");
+	if (id == NULL || strlen(id) != CREDENTIAL_ID_LEN || status == NULL ||
+	    strlen(status) >= sizeof(c->status)) {
+		json_object_put(o);
+		return STORE_CORRUPT;
+	}
+	memcpy(c->cred_id, id, CREDENTIAL_ID_LEN + 1);
+	snprintf(c->status, sizeof(c->status), "%s", status);
+	c->connected = (time_t)get_time(o, "connectedAt");
+	json_object_put(o);
+	return STORE_OK;
+}
+
+struct modify_args {
+	const char		*tenant, *provider, *id;
+	store_modify_cb		 cb;
+	void			*arg;
+	struct audit_ev		*ev;
+	enum store_rc		*result;
+};
+
+static int
+modify_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct modify_args	*m = arg;
+	struct cred_rec		 r;
+	struct conn_rec		 c;
+	DBT			 d;
+	char			*k = NULL, *ck = NULL, *v = NULL;
+	size_t			 klen, cklen, vlen = 0;
+	int			 rc;
+	enum store_op		 op;
+
+	if ((k = make_key(m->tenant, m->provider, m->id, &klen)) == NULL)
+		return ENOMEM;
+	if ((rc = get_dbt(st->db[DBI_CREDS], txn, k, klen, &d, DB_RMW)) != 0) {
+		if (rc == DB_NOTFOUND) {
+			*m->result = STORE_NOTFOUND;
+			rc = 0;
+		}
+		goto out;
+	}
+	if (rec_from_json(d.data, d.size, &r) != STORE_OK) {
+		free(d.data);
+		*m->result = STORE_CORRUPT;
+		rc = 0;
+		goto out;
+	}
+	free(d.data);
+	op = m->cb(&r, m->arg);
+	switch (op) {
+	case STORE_OP_NONE:
+		*m->result = STORE_EXISTS;	/* "nothing to do" for the caller */
+		rc = 0;
+		break;
+	case STORE_OP_DELETE:
+		if ((ck = make_key(m->tenant, m->provider, NULL, &cklen)) == NULL) {
+			rc = ENOMEM;
+			break;
+		}
+		rc = get_dbt(st->db[DBI_CONN], txn, ck, cklen, &d, DB_RMW);
+		if (rc == 0) {
+			enum store_rc crc = conn_from_json(d.data, d.size, &c);
+
+			free(d.data);
+			if (crc == STORE_OK && strcmp(c.cred_id, m->id) == 0) {
+				*m->result = STORE_IN_USE;
+				rc = 0;
+				break;
+			}
+		} else if (rc != DB_NOTFOUND)
+			break;
+		if ((rc = del_key(st->db[DBI_CREDS], txn, k, klen)) == 0)
+			rc = audit_append(st, txn, m->ev);
+		break;
+	case STORE_OP_WRITE:
+		if ((v = rec_to_json(&r, &vlen)) == NULL) {
+			rc = ENOMEM;
+			break;
+		}
+		if ((rc = put_dbt(st->db[DBI_CREDS], txn, k, klen, v, vlen, 0)) == 0)
+			rc = audit_append(st, txn, m->ev);
+		break;
+	}
+	cred_rec_free(&r);
+out:
+	free(k);
+	free(ck);
+	free(v);
+	return rc;
+}
+
+enum store_rc
+store_cred_modify(struct store *st, const char *tenant, const char *provider,
+    const char *id, store_modify_cb cb, void *arg, struct audit_ev *ev)
+{
+	struct modify_args	m;
+	enum store_rc		result, rc;
+
+	m.tenant = tenant;
+	m.provider = provider;
+	m.id = id;
+	m.cb = cb;
+	m.arg = arg;
+	m.ev = ev;
+	m.result = &result;
+	rc = run_txn(st, modify_body, &m, &result);
+	return rc == STORE_EXISTS ? STORE_OK : rc;
+}
+
+struct conn_args {
+	const char		*tenant, *provider, *cred_id;
+	const struct audit_ev	*ev;
+	struct conn_rec		*out;
+	enum store_rc		*result;
+};
+
+static int
+conn_put_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct conn_args	*a = arg;
+	DBT			 d;
+	char			*k, *ck = NULL, *v = NULL;
+	size_t			 klen, cklen, vlen = 0;
+	int			 rc;
+
+	/* the credential must exist; reading it with RMW orders us with a delete */
+	if ((k = make_key(a->tenant, a->provider, a->cred_id, &klen)) == NULL)
+		return ENOMEM;
+	rc = get_dbt(st->db[DBI_CREDS], txn, k, klen, &d, DB_RMW);
+	free(k);
+	if (rc == DB_NOTFOUND) {
+		*a->result = STORE_NOTFOUND;
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	free(d.data);
+	memset(a->out, 0, sizeof(*a->out));
+	snprintf(a->out->cred_id, sizeof(a->out->cred_id), "%s", a->cred_id);
+	snprintf(a->out->status, sizeof(a->out->status), "active");
+	a->out->connected = a->ev->time;
+	if ((ck = make_key(a->tenant, a->provider, NULL, &cklen)) == NULL ||
+	    (v = conn_to_json(a->out, &vlen)) == NULL) {
+		free(ck);
+		return ENOMEM;
+	}
+	rc = put_dbt(st->db[DBI_CONN], txn, ck, cklen, v, vlen, 0);
+	if (rc == 0)
+		rc = audit_append(st, txn, a->ev);
+	free(ck);
+	free(v);
+	return rc;
+}
+
+enum store_rc
+store_conn_put(struct store *st, const char *tenant, const char *provider,
+    const char *cred_id, const struct audit_ev *ev, struct conn_rec *out)
+{
+	struct conn_args	a;
+	enum store_rc		result;
+
+	a.tenant = tenant;
+	a.provider = provider;
+	a.cred_id = cred_id;
+	a.ev = ev;
+	a.out = out;
+	a.result = &result;
+	return run_txn(st, conn_put_body, &a, &result);
+}
+
+enum store_rc
+store_conn_get(struct store *st, const char *tenant, const char *provider,
+    struct conn_rec *out)
+{
+	DBT		 d;
+	char		*k;
+	size_t		 klen;
+	int		 rc, attempt = 0;
+	enum store_rc	 src;
+
+	memset(out, 0, sizeof(*out));
+	if (ensure_open(st) == -1)
+		return STORE_UNAVAILABLE;
+	if ((k = make_key(tenant, provider, NULL, &klen)) == NULL)
+		return STORE_UNAVAILABLE;
+	while ((rc = get_dbt(st->db[DBI_CONN], NULL, k, klen, &d, 0)) != 0 &&
+	    should_retry(st, rc, attempt++))
+		;
+	free(k);
+	if (rc != 0)
+		return map_rc(rc);
+	src = conn_from_json(d.data, d.size, out);
+	free(d.data);
+	return src;
+}
+
+static int
+conn_del_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct conn_args	*a = arg;
+	char			*k;
+	size_t			 klen;
+	int			 rc;
+
+	if ((k = make_key(a->tenant, a->provider, NULL, &klen)) == NULL)
+		return ENOMEM;
+	rc = del_key(st->db[DBI_CONN], txn, k, klen);
+	free(k);
+	if (rc == DB_NOTFOUND) {
+		*a->result = STORE_NOTFOUND;
+		return 0;
+	}
+	if (rc == 0)
+		rc = audit_append(st, txn, a->ev);
+	return rc;
+}
+
+enum store_rc
+store_conn_delete(struct store *st, const char *tenant, const char *provider,
+    const struct audit_ev *ev)
+{
+	struct conn_args	a;
+	enum store_rc		result;
+
+	memset(&a, 0, sizeof(a));
+	a.tenant = tenant;
+	a.provider = provider;
+	a.ev = ev;
+	a.result = &result;
+	return run_txn(st, conn_del_body, &a, &result);
+}
+
+static int
+event_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	return audit_append(st, txn, arg);
+}
+
+enum store_rc
+store_audit_event(struct store *st, const struct audit_ev *ev)
+{
+	enum store_rc result;
+
+	return run_txn(st, event_body, (void *)(uintptr_t)ev, &result);
+}
+
+#define REWRAP_BATCH	64
+
+struct rewrap_args {
+	store_rewrap_cb	 cb;
+	void		*arg;
+	char		*last;		/* key of the last record done */
+	size_t		 lastlen;
+	char		*pending;	/* last key of the running batch */
+	size_t		 pendinglen;
+	size_t		 seen, changed;	/* of this batch */
+	int		 done;
+	enum store_rc	*result;
+};
+
+/* One batch: up to REWRAP_BATCH records after a->last. */
+static int
+rewrap_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct rewrap_args	*a = arg;
+	DBC			*c;
+	DBT			 k, d;
+	struct cred_rec		 r;
+	char			*v, *nk;
+	size_t			 vlen = 0, n = 0;
+	int			 rc, cbrc;
+
+	a->seen = a->changed = 0;
+	if ((rc = st->db[DBI_CREDS]->cursor(st->db[DBI_CREDS], txn, &c, 0)) != 0)
+		return rc;
+	memset(&k, 0, sizeof(k));
+	memset(&d, 0, sizeof(d));
+	if (a->last == NULL)
+		rc = c->get(c, &k, &d, DB_FIRST | DB_RMW);
+	else {
+		k.data = a->last;
+		k.size = (u_int32_t)a->lastlen;
+		rc = c->get(c, &k, &d, DB_SET_RANGE | DB_RMW);
+		if (rc == 0 && k.size == a->lastlen &&
+		    memcmp(k.data, a->last, a->lastlen) == 0)
+			rc = c->get(c, &k, &d, DB_NEXT | DB_RMW);
+	}
+	for (; rc == 0 && n < REWRAP_BATCH; rc = c->get(c, &k, &d,
+	    DB_NEXT | DB_RMW)) {
+		n++;
+		a->seen++;
+		if (rec_from_json(d.data, d.size, &r) != STORE_OK) {
+			rc = EINVAL;
+			break;
+		}
+		cbrc = a->cb(&r, a->arg);
+		if (cbrc < 0) {
+			cred_rec_free(&r);
+			*a->result = STORE_CORRUPT;
+			rc = 0;
+			break;
+		}
+		if (cbrc > 0) {
+			if ((v = rec_to_json(&r, &vlen)) == NULL) {
+				cred_rec_free(&r);
+				rc = ENOMEM;
+				break;
+			}
+			memset(&d, 0, sizeof(d));
+			d.data = v;
+			d.size = (u_int32_t)vlen;
+			rc = c->put(c, &k, &d, DB_CURRENT);
+			free(v);
+			if (rc != 0) {
+				cred_rec_free(&r);
+				break;
+			}
+			a->changed++;
+		}
+		cred_rec_free(&r);
+		if ((nk = malloc(k.size)) == NULL) {
+			rc = ENOMEM;
+			break;
+		}
+		memcpy(nk, k.data, k.size);
+		free(a->pending);
+		a->pending = nk;
+		a->pendinglen = k.size;
+	}
+	if (rc == DB_NOTFOUND) {
+		a->done = 1;
+		rc = 0;
+	}
+	c->close(c);
+	return rc;
+}
+
+enum store_rc
+store_rewrap_all(struct store *st, store_rewrap_cb cb, void *arg,
+    size_t *seen, size_t *changed)
+{
+	struct rewrap_args	a;
+	enum store_rc		rc, result;
+
+	memset(&a, 0, sizeof(a));
+	a.cb = cb;
+	a.arg = arg;
+	a.result = &result;
+	*seen = *changed = 0;
+	for (;;) {
+		a.done = 0;
+		rc = run_txn(st, rewrap_body, &a, &result);
+		if (rc != STORE_OK)
+			break;
+		*seen += a.seen;
+		*changed += a.changed;
+		if (a.pending != NULL) {
+			free(a.last);
+			a.last = a.pending;
+			a.lastlen = a.pendinglen;
+			a.pending = NULL;
+		}
+		if (a.done)
+			break;
+	}
+	free(a.last);
+	free(a.pending);
+	return rc;
+}
+
+enum store_rc
+store_audit_verify(struct store *st, size_t *n, uint64_t *bad, char *why,
+    size_t whylen)
+{
+	DBC		*c;
+	DBT		 k, d, hd;
+	unsigned char	 prev[STORE_MAC_LEN], mac[STORE_MAC_LEN];
+	unsigned char	 want[STORE_MAC_LEN];
+	uint64_t	 seq, expect = 1;
+	size_t		 jlen;
+	int		 rc, has;
+	enum store_rc	 out = STORE_OK;
+
+	*n = 0;
+	*bad = 0;
+	why[0] = '\0';
+	if (st->mac == NULL) {
+		snprintf(why, whylen, "no audit MAC key");
+		return STORE_UNAVAILABLE;
+	}
+	if (ensure_open(st) == -1)
+		return STORE_UNAVAILABLE;
+	memset(prev, 0, sizeof(prev));
+	if ((rc = st->db[DBI_AUDIT]->cursor(st->db[DBI_AUDIT], NULL, &c, 0)) != 0)
+		return map_rc(rc);
+	memset(&k, 0, sizeof(k));
+	memset(&d, 0, sizeof(d));
+	while ((rc = c->get(c, &k, &d, DB_NEXT)) == 0) {
+		seq = k.size == 8 ? get_be64(k.data) : 0;
+		if (seq != expect) {
+			*bad = expect;
+			snprintf(why, whylen, "record %llu is missing",
+			    (unsigned long long)expect);
+			out = STORE_CORRUPT;
+			break;
+		}
+		jlen = audit_split(d.data, d.size, mac, &has);
+		if (!has || audit_mac(st, prev, seq, d.data, jlen, want) == -1 ||
+		    !ct_equal(mac, want, sizeof(mac))) {
+			*bad = seq;
+			snprintf(why, whylen, "record %llu does not match its MAC",
+			    (unsigned long long)seq);
+			out = STORE_CORRUPT;
+			break;
+		}
+		memcpy(prev, mac, sizeof(prev));
+		expect++;
+		(*n)++;
+	}
+	c->close(c);
+	if (out != STORE_OK)
+		return out;
+	if (rc != DB_NOTFOUND)
+		return map_rc(rc);
+	/* the head: the newest record cannot be removed unnoticed */
+	rc = get_dbt(st->db[DBI_META], NULL, "audit.head", 10, &hd, 0);
+	if (rc == DB_NOTFOUND && *n == 0)
+		return STORE_OK;
+	if (rc != 0 || hd.size != 8 + STORE_MAC_LEN ||
+	    get_be64(hd.data) != expect - 1 ||
+	    !ct_equal((unsigned char *)hd.data + 8, prev, STORE_MAC_LEN)) {
+		*bad = expect;
+		snprintf(why, whylen, "the chain head does not match record %llu",
+		    (unsigned long long)(expect - 1));
+		out = STORE_CORRUPT;
+	}
+	if (rc == 0)
+		free(hd.data);
+	return out;
+}
+
+enum store_rc
+store_backup(struct store *st, const char *dir, char *err, size_t errlen)
+{
+	DB_ENV	*benv = NULL;
+	int	 rc;
+
+	if (ensure_open(st) == -1) {
+		snprintf(err, errlen, "storage unavailable");
+		return STORE_UNAVAILABLE;
+	}
+	if ((rc = st->env->txn_checkpoint(st->env, 0, 0, 0)) != 0)
+		goto dberr;
+	if ((rc = st->env->backup(st->env, dir, DB_CREATE | DB_EXCL)) != 0)
+		goto dberr;
+	/* make the copy consistent now: catastrophic recovery in place */
+	if ((rc = db_env_create(&benv, 0)) != 0)
+		goto dberr;
+	benv->set_errcall(benv, errcall);
+	if ((rc = benv->open(benv, dir, DB_CREATE | DB_INIT_LOCK |
+	    DB_INIT_LOG | DB_INIT_MPOOL | DB_INIT_TXN | DB_RECOVER_FATAL |
+	    DB_PRIVATE, 0600)) != 0)
+		goto dberr;
+	rc = benv->close(benv, 0);
+	benv = NULL;
+	if (rc != 0)
+		goto dberr;
+	return STORE_OK;
+dberr:
+	snprintf(err, errlen, "%s: backup failed: %s", dir, db_strerror(rc));
+	if (benv != NULL)
+		benv->close(benv, 0);
+	return STORE_UNAVAILABLE;
 }

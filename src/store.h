@@ -9,6 +9,7 @@
 #define CS_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "config.h"
@@ -22,6 +23,7 @@ enum store_rc {
 	STORE_UNAVAILABLE,	/* environment cannot be used now */
 	STORE_CORRUPT,		/* a record does not parse */
 	STORE_NOT_MASTER,	/* reserved for replication */
+	STORE_IN_USE,		/* a connection uses the credential */
 	STORE__MAX
 };
 
@@ -65,6 +67,12 @@ struct audit_ev {
 };
 
 struct store;
+
+#define STORE_MAC_LEN	32
+
+/* Keyed MAC for the audit chain: 0 on success. */
+typedef int	(*store_mac_fn)(const void *p, size_t n,
+		    unsigned char out[STORE_MAC_LEN], void *arg);
 
 /* Opens (creating when missing) the environment at home.  0 or -1 + err. */
 int		 store_open(const char *home, enum durability,
@@ -111,7 +119,70 @@ enum store_rc	 store_cred_list(struct store *, const char *tenant,
 		    const char *provider, const char *after_id, size_t limit,
 		    store_cred_cb cb, void *arg);
 
+/* Sets the MAC of the audit chain (records appended later are chained). */
+void		 store_set_audit_mac(struct store *, store_mac_fn, void *arg);
+
+/* Calls cb with each audit record's JSON, oldest first. */
 typedef int	(*store_audit_cb)(const char *json, void *);
 enum store_rc	 store_audit_list(struct store *, store_audit_cb, void *);
+
+/*
+ * Recomputes the audit chain with the configured MAC: every record's MAC,
+ * consecutive sequence numbers from 1, and the stored head.  Returns
+ * STORE_OK and *n records, or STORE_CORRUPT with the first bad seq in
+ * *bad and a reason in why.
+ */
+enum store_rc	 store_audit_verify(struct store *, size_t *n, uint64_t *bad,
+		    char *why, size_t whylen);
+
+/*
+ * Read-modify-write of one credential in one transaction with its audit
+ * event.  cb may change *r (it is called again, on a fresh copy, when the
+ * transaction is retried) and may set ev->outcome; its return value says
+ * what to do.
+ */
+enum store_op {
+	STORE_OP_WRITE = 0,
+	STORE_OP_DELETE,
+	STORE_OP_NONE		/* change nothing, write no audit event */
+};
+typedef enum store_op (*store_modify_cb)(struct cred_rec *r, void *arg);
+enum store_rc	 store_cred_modify(struct store *, const char *tenant,
+		    const char *provider, const char *id, store_modify_cb cb,
+		    void *arg, struct audit_ev *ev);
+
+/* A tenant's connection of one provider. */
+struct conn_rec {
+	char		 cred_id[CREDENTIAL_ID_LEN + 1];
+	char		 status[STORE_STATUS_MAX];
+	time_t		 connected;
+};
+
+/* STORE_NOTFOUND when the credential does not exist. */
+enum store_rc	 store_conn_put(struct store *, const char *tenant,
+		    const char *provider, const char *cred_id,
+		    const struct audit_ev *ev, struct conn_rec *out);
+enum store_rc	 store_conn_get(struct store *, const char *tenant,
+		    const char *provider, struct conn_rec *out);
+enum store_rc	 store_conn_delete(struct store *, const char *tenant,
+		    const char *provider, const struct audit_ev *ev);
+
+/*
+ * Key rotation: calls cb for every credential in batches of transactions;
+ * cb returns 1 when it changed r->sealed (written back), 0 to leave it,
+ * -1 to stop with an error.  Counts in *seen and *changed.
+ */
+typedef int	(*store_rewrap_cb)(struct cred_rec *r, void *arg);
+enum store_rc	 store_rewrap_all(struct store *, store_rewrap_cb, void *arg,
+		    size_t *seen, size_t *changed);
+/* Appends one audit event on its own (key rotation, retirement). */
+enum store_rc	 store_audit_event(struct store *, const struct audit_ev *ev);
+
+/*
+ * Consistent hot backup of the environment into dir (created; must not
+ * exist or be empty), made openable by catastrophic recovery there.
+ */
+enum store_rc	 store_backup(struct store *, const char *dir, char *err,
+		    size_t errlen);
 
 #endif

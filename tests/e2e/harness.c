@@ -365,6 +365,9 @@ h_req(struct h_env *e, const char *method, const char *path, const char *token,
 	for (i = 0; hdrs != NULL && hdrs[i] != NULL; i++)
 		l = curl_slist_append(l, hdrs[i]);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, l);
+	if (body == NULL && (strcmp(method, "POST") == 0 ||
+	    strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0))
+		body = "";	/* Content-Length: 0, as clients send */
 	if (body != NULL) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));

@@ -35,6 +35,7 @@ struct ctx {
 	struct route_match	 rm;
 	struct jwt_identity	 id;
 	int			 authed;
+	struct req_input	*form;	/* a form body parsed before the gates */
 };
 
 static void
@@ -455,7 +456,21 @@ begin_change(struct ctx *c, unsigned flags, struct req_input *in,
 
 	*m = media_of(c->req);
 	apierr_init(e, AE_VALIDATION, NULL);
-	if (*m == MEDIA_FORM && (c->req->authorization == NULL ||
+	if (c->form != NULL) {
+		/* an HTML form with _method: its body is read already */
+		if (c->req->authorization != NULL &&
+		    *c->req->authorization != '\0' &&
+		    c->form->access_token != NULL) {
+			apierr_add(e, "access_token", NULL, "duplicate_token");
+			http_send_error(c->req, e, NULL);
+			return NULL;
+		}
+		if (authenticate(c, c->req->authorization != NULL &&
+		    *c->req->authorization != '\0' ? NULL :
+		    c->form->access_token) == -1)
+			return NULL;
+		have_body = 1;
+	} else if (*m == MEDIA_FORM && (c->req->authorization == NULL ||
 	    *c->req->authorization == '\0')) {
 		if (read_body(c) == -1)
 			return NULL;
@@ -1136,12 +1151,54 @@ handle_credentials(struct ctx *c)
 	handle_cred_list(c, p);
 }
 
+/*
+ * POST on one credential: HTML forms cannot send DELETE, so a form body
+ * with _method=DELETE stands for it.  Anything else is 405.
+ */
+static void
+handle_cred_form_post(struct ctx *c)
+{
+	struct req_input	 in;
+	struct apierr		 e;
+	char			 allow[128], extra[160];
+
+	if (media_of(c->req) != MEDIA_FORM) {
+		router_allow_header(c->rm.allowed, allow, sizeof(allow));
+		snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
+		http_fail(c->req, AE_METHOD,
+		    "POST here is for HTML forms with _method=DELETE", extra);
+		return;
+	}
+	input_init(&in);
+	apierr_init(&e, AE_VALIDATION, NULL);
+	if (read_body(c) == -1)
+		goto out;
+	if (input_parse_form(c->req->body.data, c->req->body.len, &in,
+	    &e) == -1 || in.method == NULL || strcmp(in.method, "DELETE") != 0) {
+		if (e.nd == 0)
+			apierr_add(&e, "_method", NULL, in.method == NULL ?
+			    "required" : "not_allowed");
+		if (e.message == NULL)
+			e.message = "A form post here needs _method=DELETE";
+		http_send_error(c->req, &e, NULL);
+		goto out;
+	}
+	c->form = &in;
+	handle_cred_delete(c);
+	c->form = NULL;
+out:
+	input_free(&in);
+}
+
 static void
 handle_credential(struct ctx *c)
 {
 	const struct cat_provider *p;
 
 	switch (c->req->method) {
+	case HM_POST:
+		handle_cred_form_post(c);
+		return;
 	case HM_PUT:
 		handle_cred_put(c);
 		return;

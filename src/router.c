@@ -24,7 +24,8 @@ static const struct {
 	{ RT_CREDENTIALS, { "v1", "integrations", "{p}", "credentials" },
 	    M(HM_GET) | M(HM_HEAD) | M(HM_POST) },
 	{ RT_CREDENTIAL, { "v1", "integrations", "{p}", "credentials", "{c}" },
-	    M(HM_GET) | M(HM_HEAD) | M(HM_PUT) | M(HM_PATCH) | M(HM_DELETE) },
+	    M(HM_GET) | M(HM_HEAD) | M(HM_POST) | M(HM_PUT) | M(HM_PATCH) |
+	    M(HM_DELETE) },
 	{ RT_CRED_VALIDATE, { "v1", "integrations", "{p}", "credentials", "{c}",
 	    "validate" }, M(HM_POST) },
 	{ RT_CONNECT, { "v1", "integrations", "{p}", "connect" },

@@ -114,6 +114,7 @@ input_free(struct req_input *in)
 	free(in->label);
 	secure_free_str(in->access_token);
 	secure_free_str(in->csrf_token);
+	free(in->method);
 	memset(in, 0, sizeof(*in));
 }
 
@@ -339,6 +340,9 @@ input_parse_form(const char *body, size_t len, struct req_input *in,
 		} else if (strcmp(key, "csrf_token") == 0) {
 			if (set_once(&in->csrf_token, val, vlen, "csrf_token",
 			    e) == -1)
+				goto out;
+		} else if (strcmp(key, "_method") == 0) {
+			if (set_once(&in->method, val, vlen, "_method", e) == -1)
 				goto out;
 		} else
 			apierr_add(e, strncmp(key, "credentials", 11) == 0 ?

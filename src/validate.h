@@ -52,6 +52,7 @@ struct req_input {
 	size_t		 label_len;
 	char		*access_token;	/* form only */
 	char		*csrf_token;	/* form only */
+	char		*method;	/* form only: _method, for HTML forms */
 };
 
 void	 input_init(struct req_input *);

@@ -47,6 +47,7 @@ build/credstore-admin -c "$run/credstore.conf" init >/dev/null
 
 sed -e "s|^var.credstore_fcgi .*|var.credstore_fcgi   = \"$top/build/cgi-bin/credstore.fcgi\"|" \
     -e "s|^var.credstore_config .*|var.credstore_config = \"$run/credstore.conf\"|" \
+    -e "s|^var.credstore_templates .*|var.credstore_templates = \"$top/templates\"|" \
     -e "s|^var.credstore_state .*|var.credstore_state  = \"$run/lighttpd\"|" \
     -e "s|^var.server_port .*|var.server_port      = $port|" \
     etc/lighttpd.conf.example > "$run/lighttpd.conf"

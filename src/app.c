@@ -36,9 +36,57 @@ file_id(const char *path, struct file_id *id)
 	return 0;
 }
 
+#ifndef CS_DATADIR
+#define CS_DATADIR "/usr/share"
+#endif
+
+const char *
+app_templates_dir(void)
+{
+	const char *d = getenv("CREDSTORE_TEMPLATES");
+
+	return (d != NULL && *d != '\0') ? d : CS_DATADIR "/credstore/templates";
+}
+
+/*
+ * The admin page's templates and stylesheet.  Their absence is logged and
+ * makes only the admin page unavailable; the API does not need them.
+ */
+static void
+load_templates(struct app *a)
+{
+	char		 err[512], path[4096];
+	const char	*dir = app_templates_dir();
+	FILE		*f;
+	struct buf	 b;
+	char		 chunk[4096];
+	size_t		 n;
+
+	if ((a->tmpl = tmpl_load_dir(dir, err, sizeof(err))) == NULL) {
+		log_error("admin page unavailable: %s", err);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/style.css", dir);
+	if ((f = fopen(path, "r")) == NULL) {
+		log_warn("admin page: %s: no stylesheet", path);
+		return;
+	}
+	buf_init(&b, 256 * 1024, 0);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_add(&b, chunk, n) == -1)
+			break;
+	fclose(f);
+	a->css = buf_steal(&b, &a->csslen);
+}
+
 static void
 unload(struct app *a)
 {
+	tmpl_set_free(a->tmpl);
+	a->tmpl = NULL;
+	free(a->css);
+	a->css = NULL;
+	a->csslen = 0;
 	store_close(a->st);
 	a->st = NULL;
 	keyring_free(a->kr);
@@ -83,6 +131,7 @@ load(struct app *a)
 	    sizeof(err)) == -1)
 		goto fail;
 	store_set_audit_mac(a->st, audit_mac, a);
+	load_templates(a);
 	if (probe_init() == -1) {
 		snprintf(err, sizeof(err), "cannot initialise libcurl");
 		goto fail;

@@ -15,6 +15,10 @@
 #include "crypto.h"
 #include "jwt.h"
 #include "store.h"
+#include "tmpl.h"
+
+/* Where the admin page's templates are, unless CREDSTORE_TEMPLATES says. */
+const char	*app_templates_dir(void);
 
 struct app {
 	char		*config_path;
@@ -24,6 +28,9 @@ struct app {
 	struct keyring	*kr;
 	struct jwt_keys	 jk;
 	struct store	*st;
+	struct tmpl_set	*tmpl;		/* NULL: admin pages unavailable */
+	char		*css;		/* the admin page's stylesheet */
+	size_t		 csslen;
 	struct file_id {
 		dev_t	 dev;
 		ino_t	 ino;

@@ -590,6 +590,64 @@ sealed_free(struct sealed *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* One key per purpose: HMAC(mac_key, label). */
+static int
+derive_key(const struct keyring *kr, const char *label,
+    unsigned char out[CRYPTO_KEY_LEN])
+{
+	return gnutls_hmac_fast(GNUTLS_MAC_SHA256, kr->mac_key, CRYPTO_KEY_LEN,
+	    label, strlen(label), out) < 0 ? -1 : 0;
+}
+
+char *
+crypto_box_seal(const struct keyring *kr, const char *label, const void *pt,
+    size_t n)
+{
+	unsigned char	 key[CRYPTO_KEY_LEN], *box;
+	size_t		 blen = CRYPTO_NONCE_LEN + n + CRYPTO_TAG_LEN, olen;
+	char		*out = NULL;
+
+	if ((box = malloc(blen)) == NULL)
+		return NULL;
+	olen = n + CRYPTO_TAG_LEN;
+	if (derive_key(kr, label, key) == 0 &&
+	    gnutls_rnd(GNUTLS_RND_NONCE, box, CRYPTO_NONCE_LEN) == 0 &&
+	    gcm(1, key, box, label, strlen(label), pt, n,
+	    box + CRYPTO_NONCE_LEN, &olen) == 0)
+		out = b64url_encode(box, blen);
+	secure_wipe(key, sizeof(key));
+	secure_free(box, blen);
+	return out;
+}
+
+unsigned char *
+crypto_box_open(const struct keyring *kr, const char *label, const char *b64,
+    size_t b64len, size_t *n)
+{
+	unsigned char	 key[CRYPTO_KEY_LEN], *box, *pt = NULL;
+	size_t		 blen, olen;
+
+	if ((box = b64url_decode(b64, b64len, &blen)) == NULL)
+		return NULL;
+	if (blen < CRYPTO_NONCE_LEN + CRYPTO_TAG_LEN) {
+		free(box);
+		return NULL;
+	}
+	olen = blen - CRYPTO_NONCE_LEN - CRYPTO_TAG_LEN;
+	if ((pt = malloc(olen + 1)) == NULL || derive_key(kr, label, key) == -1 ||
+	    gcm(0, key, box, label, strlen(label), box + CRYPTO_NONCE_LEN,
+	    blen - CRYPTO_NONCE_LEN, pt, &olen) == -1) {
+		secure_free(pt, blen - CRYPTO_NONCE_LEN - CRYPTO_TAG_LEN + 1);
+		pt = NULL;
+	} else {
+		pt[olen] = '\0';
+		*n = olen;
+	}
+	secure_wipe(key, sizeof(key));
+	free(box);
+	return pt;
+}
+
 int
 crypto_mac(const struct keyring *kr, const char *label, const void *p,
     size_t n, unsigned char out[CRYPTO_MAC_LEN])
@@ -597,9 +655,7 @@ crypto_mac(const struct keyring *kr, const char *label, const void *p,
 	unsigned char	 sub[CRYPTO_MAC_LEN];
 	int		 rc;
 
-	/* sub-key = HMAC(mac_key, label): one key per purpose */
-	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, kr->mac_key, CRYPTO_KEY_LEN,
-	    label, strlen(label), sub) < 0)
+	if (derive_key(kr, label, sub) == -1)
 		return -1;
 	rc = gnutls_hmac_fast(GNUTLS_MAC_SHA256, sub, sizeof(sub), p, n, out);
 	secure_wipe(sub, sizeof(sub));

@@ -83,6 +83,17 @@ void	 sealed_free(struct sealed *);
 int	 crypto_mac(const struct keyring *, const char *label, const void *p,
 	    size_t n, unsigned char out[CRYPTO_MAC_LEN]);
 
+/*
+ * Small authenticated-encrypted tokens (session cookies): AES-256-GCM
+ * under a key derived from the MAC key and label, random nonce.  seal
+ * returns malloc'd base64url of nonce|ciphertext|tag; open returns the
+ * malloc'd plaintext (NUL-terminated; secure_free it) or NULL.
+ */
+char	*crypto_box_seal(const struct keyring *, const char *label,
+	    const void *pt, size_t n);
+unsigned char *crypto_box_open(const struct keyring *, const char *label,
+	    const char *box, size_t boxlen, size_t *n);
+
 /* "crd_" + ULID (26 characters), NUL-terminated. */
 int	 crypto_credential_id(char out[CREDENTIAL_ID_LEN + 1]);
 /* ULID from 48-bit ms time and 80 random bits. */

@@ -13,6 +13,8 @@
 #include "handlers.h"
 #include "jsonx.h"
 #include "log.h"
+#include "pages.h"
+#include "session.h"
 #include "probe.h"
 #include "router.h"
 #include "store.h"
@@ -36,12 +38,108 @@ struct ctx {
 	struct jwt_identity	 id;
 	int			 authed;
 	struct req_input	*form;	/* a form body parsed before the gates */
+	int			 html;	/* answer for a browser (Accept) */
+	int			 via_cookie;	/* signed in by the session cookie */
+	int			 had_cookie;	/* a session cookie was sent */
+	char			 sid[SESSION_SID_LEN + 1];
+	char			 csrf[SESSION_CSRF_LEN + 1];
+	/* for re-rendering the provider form after a failed post */
+	const struct cat_provider *form_provider;
+	const struct req_input	*form_input;
 };
+
+static void
+page_user(const struct ctx *c, struct page_user *u)
+{
+	memset(u, 0, sizeof(*u));
+	if (c->authed) {
+		u->subject = c->id.sub;
+		u->tenant = c->id.tenant;
+		u->csrf = c->via_cookie ? c->csrf : NULL;
+	}
+}
+
+/*
+ * The one way handlers answer an error: the JSON error document, or for a
+ * browser (the admin page's form posts) a page: the provider form again
+ * with the messages next to its fields, the sign-in page for 401, an
+ * error page otherwise.
+ */
+static void
+reply_error(struct ctx *c, const struct apierr *e, const char *extra)
+{
+	struct page_user	 u;
+	struct json_object	*ctx;
+	int			 status = apierr_status(e->code);
+
+	if (!c->html) {
+		http_send_error(c->req, e, extra);
+		return;
+	}
+	page_user(c, &u);
+	if (e->code == AE_UNAUTHORIZED) {
+		page_redirect(c->req, c->had_cookie ? "/admin/login?expired=1" :
+		    "/admin/login", c->had_cookie ?
+		    session_clear_header(c->req->https) : NULL);
+		return;
+	}
+	if (c->form_provider != NULL && (e->code == AE_VALIDATION ||
+	    e->code == AE_CREDENTIAL_REJECTED)) {
+		ctx = page_provider_form(c->form_provider, c->form_input, e);
+		json_object_object_add(ctx, "message", json_object_new_string(
+		    e->code == AE_CREDENTIAL_REJECTED ?
+		    "The provider rejected these credentials; nothing was saved." :
+		    "Please correct the fields marked below."));
+		page_send(c->app->tmpl, c->req, status, "provider",
+		    c->form_provider->name, &u, ctx, extra);
+		return;
+	}
+	page_error(c->app->tmpl, c->req, status, &u,
+	    e->message ? e->message : apierr_default_message(e->code));
+}
+
+static void
+reply_fail(struct ctx *c, enum apierr_code code, const char *msg,
+    const char *extra)
+{
+	struct apierr e;
+
+	apierr_init(&e, code, msg);
+	reply_error(c, &e, extra);
+}
 
 static void
 unavailable(struct ctx *c)
 {
-	http_fail(c->req, AE_UNAVAILABLE, NULL, RETRY_AFTER);
+	reply_fail(c, AE_UNAVAILABLE, NULL, RETRY_AFTER);
+}
+
+/*
+ * The session cookie, when there is no other credential: 1 when it
+ * authenticates (identity in c->id), 0 when absent, -1 when bad or
+ * expired.
+ */
+static int
+cookie_identity(struct ctx *c)
+{
+	struct session	 s;
+	const char	*v;
+	size_t		 len;
+
+	if (c->req->cookie == NULL ||
+	    (v = session_cookie_find(c->req->cookie, SESSION_COOKIE, &len)) == NULL)
+		return 0;
+	c->had_cookie = 1;
+	if (session_open(c->app->kr, v, len, time(NULL), &s) == -1)
+		return -1;
+	c->id = s.id;		/* takes the strings */
+	memcpy(c->sid, s.sid, sizeof(c->sid));
+	if (session_csrf(c->app->kr, c->sid, c->csrf) == -1) {
+		jwt_identity_free(&c->id);
+		return -1;
+	}
+	c->via_cookie = 1;
+	return 1;
 }
 
 /*
@@ -50,16 +148,40 @@ unavailable(struct ctx *c)
  * 400 (RFC 6750 section 2).  On failure the response is sent and -1
  * returned.
  */
+/* Verifies a bearer token into c->id; the reason is logged, never shown. */
+static enum jwt_err
+verify_token(struct ctx *c, const char *tok)
+{
+	struct jwt_policy	 pol;
+	enum jwt_err		 je;
+	size_t			 len = strlen(tok);
+
+	if (validate_scalar(VK_TOKEN, tok, len) != NULL) {
+		log_info("auth: malformed or oversized token (%zu bytes)", len);
+		return JWT_ERR_MALFORMED;
+	}
+	memset(&pol, 0, sizeof(pol));
+	pol.issuer = c->app->cfg.jwt_issuer;
+	pol.audience = c->app->cfg.jwt_audience;
+	pol.leeway = c->app->cfg.jwt_leeway;
+	pol.role_claim = c->app->cfg.jwt_role_claim;
+	pol.admin_role = c->app->cfg.admin_role;
+	pol.tenant_claim = c->app->cfg.tenant_claim;
+	je = jwt_verify(tok, len, &c->app->jk, &pol, time(NULL), &c->id);
+	if (je != JWT_OK)
+		log_info("auth: token rejected: %s", jwt_strerror(je));
+	return je;
+}
+
 static int
 authenticate(struct ctx *c, const char *form_token)
 {
 	const char	*h = c->req->authorization, *tok = NULL;
 	enum jwt_err	 je;
-	size_t		 len;
 
 	if (h != NULL && *h != '\0') {
 		if (strncasecmp(h, "Bearer ", 7) != 0) {
-			http_fail(c->req, AE_UNAUTHORIZED,
+			reply_fail(c, AE_UNAUTHORIZED,
 			    "Use the Bearer authentication scheme",
 			    WWW_AUTH_INVALID);
 			return -1;
@@ -73,37 +195,29 @@ authenticate(struct ctx *c, const char *form_token)
 			apierr_init(&e, AE_VALIDATION,
 			    "Send the token in one way only");
 			apierr_add(&e, "access_token", NULL, "duplicate_token");
-			http_send_error(c->req, &e, NULL);
+			reply_error(c, &e, NULL);
 			return -1;
 		}
 	} else
 		tok = form_token;
 	if (tok == NULL || *tok == '\0') {
-		http_fail(c->req, AE_UNAUTHORIZED, NULL, WWW_AUTH_NONE);
+		switch (cookie_identity(c)) {
+		case 1:
+			c->authed = 1;
+			return 0;
+		case -1:
+			reply_fail(c, AE_UNAUTHORIZED,
+			    "The session has expired; sign in again",
+			    WWW_AUTH_INVALID);
+			return -1;
+		default:
+			break;
+		}
+		reply_fail(c, AE_UNAUTHORIZED, NULL, WWW_AUTH_NONE);
 		return -1;
 	}
-	len = strlen(tok);
-	if (validate_scalar(VK_TOKEN, tok, len) != NULL) {
-		log_info("auth: malformed or oversized token (%zu bytes)", len);
-		http_fail(c->req, AE_UNAUTHORIZED, "The token is not valid",
-		    WWW_AUTH_INVALID);
-		return -1;
-	}
-	{
-		struct jwt_policy pol = {
-			.issuer = c->app->cfg.jwt_issuer,
-			.audience = c->app->cfg.jwt_audience,
-			.leeway = c->app->cfg.jwt_leeway,
-			.role_claim = c->app->cfg.jwt_role_claim,
-			.admin_role = c->app->cfg.admin_role,
-			.tenant_claim = c->app->cfg.tenant_claim,
-		};
-
-		je = jwt_verify(tok, len, &c->app->jk, &pol, time(NULL), &c->id);
-	}
-	if (je != JWT_OK) {
-		log_info("auth: token rejected: %s", jwt_strerror(je));
-		http_fail(c->req, AE_UNAUTHORIZED, "The token is not valid",
+	if ((je = verify_token(c, tok)) != JWT_OK) {
+		reply_fail(c, AE_UNAUTHORIZED, "The token is not valid",
 		    WWW_AUTH_INVALID);
 		return -1;
 	}
@@ -116,7 +230,7 @@ require_admin(struct ctx *c)
 {
 	if (c->id.is_admin)
 		return 0;
-	http_fail(c->req, AE_FORBIDDEN, "The admin role is required", NULL);
+	reply_fail(c, AE_FORBIDDEN, "The admin role is required", NULL);
 	return -1;
 }
 
@@ -130,7 +244,7 @@ resolve_provider(struct ctx *c)
 	    strlen(c->rm.provider)) == NULL)
 		p = catalog_find(c->app->cat, c->rm.provider);
 	if (p == NULL)
-		http_fail(c->req, AE_NOT_FOUND, "Unknown provider", NULL);
+		reply_fail(c, AE_NOT_FOUND, "Unknown provider", NULL);
 	return p;
 }
 
@@ -262,7 +376,7 @@ list_params(struct ctx *c, long *limit, char *after, size_t afterlen)
 			apierr_add(&e, "query", NULL, "unknown_parameter");
 	}
 	if (e.nd > 0) {
-		http_send_error(c->req, &e, NULL);
+		reply_error(c, &e, NULL);
 		return -1;
 	}
 	return 0;
@@ -335,17 +449,17 @@ handle_cred_get(struct ctx *c, const struct cat_provider *p)
 
 	if (validate_scalar(VK_CREDENTIAL_ID, c->rm.cred_id,
 	    strlen(c->rm.cred_id)) != NULL) {
-		http_fail(c->req, AE_NOT_FOUND, "Unknown credential", NULL);
+		reply_fail(c, AE_NOT_FOUND, "Unknown credential", NULL);
 		return;
 	}
 	rc = store_cred_get(c->app->st, c->id.tenant, p->id, c->rm.cred_id, &r);
 	if (rc == STORE_NOTFOUND) {
-		http_fail(c->req, AE_NOT_FOUND, "Unknown credential", NULL);
+		reply_fail(c, AE_NOT_FOUND, "Unknown credential", NULL);
 		return;
 	}
 	if (rc != STORE_OK) {
 		if (rc == STORE_CORRUPT)
-			http_fail(c->req, AE_INTERNAL, NULL, NULL);
+			reply_fail(c, AE_INTERNAL, NULL, NULL);
 		else
 			unavailable(c);
 		return;
@@ -364,7 +478,7 @@ read_body(struct ctx *c)
 	case HTTP_BODY_OK:
 		return 0;
 	case HTTP_BODY_TOO_LARGE:
-		http_fail(c->req, AE_TOO_LARGE, NULL, NULL);
+		reply_fail(c, AE_TOO_LARGE, NULL, NULL);
 		return -1;
 	case HTTP_BODY_SHORT:
 	case HTTP_BODY_ERROR:
@@ -375,7 +489,7 @@ read_body(struct ctx *c)
 			apierr_init(&e, AE_VALIDATION,
 			    "The body could not be read");
 			apierr_add(&e, "body", NULL, "incomplete");
-			http_send_error(c->req, &e, NULL);
+			reply_error(c, &e, NULL);
 		}
 		return -1;
 	}
@@ -462,7 +576,7 @@ begin_change(struct ctx *c, unsigned flags, struct req_input *in,
 		    *c->req->authorization != '\0' &&
 		    c->form->access_token != NULL) {
 			apierr_add(e, "access_token", NULL, "duplicate_token");
-			http_send_error(c->req, e, NULL);
+			reply_error(c, e, NULL);
 			return NULL;
 		}
 		if (authenticate(c, c->req->authorization != NULL &&
@@ -482,19 +596,26 @@ begin_change(struct ctx *c, unsigned flags, struct req_input *in,
 			return NULL;
 	} else if (authenticate(c, NULL) == -1)
 		return NULL;
+	if (c->via_cookie && !session_csrf_ok(c->app->kr, c->sid, c->form ?
+	    c->form->csrf_token : in->csrf_token)) {
+		/* a signed-in browser: every change carries the CSRF token */
+		log_info("auth: session cookie without a valid CSRF token");
+		reply_fail(c, AE_FORBIDDEN, "Missing or invalid CSRF token", NULL);
+		return NULL;
+	}
 	if (require_admin(c) == -1 || (p = resolve_provider(c)) == NULL)
 		return NULL;
 	if ((flags & CH_API_KEY) && p->auth != AUTH_API_KEY) {
 		apierr_init(e, AE_VALIDATION,
 		    "This provider does not use API-key credentials");
 		apierr_add(e, "provider", NULL, "unsupported_auth_type");
-		http_send_error(c->req, e, NULL);
+		reply_error(c, e, NULL);
 		return NULL;
 	}
 	if (!(flags & CH_BODY))
 		return p;
 	if (*m == MEDIA_OTHER) {
-		http_fail(c->req, AE_MEDIA_TYPE, NULL, NULL);
+		reply_fail(c, AE_MEDIA_TYPE, NULL, NULL);
 		return NULL;
 	}
 	if (!have_body) {
@@ -504,7 +625,7 @@ begin_change(struct ctx *c, unsigned flags, struct req_input *in,
 		    c->req->body.data, c->req->body.len, in, e) == -1) {
 			if (e->nd == 0)
 				apierr_add(e, "body", NULL, "malformed");
-			http_send_error(c->req, e, NULL);
+			reply_error(c, e, NULL);
 			return NULL;
 		}
 		if (in->access_token != NULL) {
@@ -512,7 +633,7 @@ begin_change(struct ctx *c, unsigned flags, struct req_input *in,
 			apierr_init(e, AE_VALIDATION,
 			    "Send the token in one way only");
 			apierr_add(e, "access_token", NULL, "duplicate_token");
-			http_send_error(c->req, e, NULL);
+			reply_error(c, e, NULL);
 			return NULL;
 		}
 	}
@@ -526,7 +647,7 @@ path_cred_id(struct ctx *c)
 	if (validate_scalar(VK_CREDENTIAL_ID, c->rm.cred_id,
 	    strlen(c->rm.cred_id)) == NULL)
 		return 0;
-	http_fail(c->req, AE_NOT_FOUND, "Unknown credential", NULL);
+	reply_fail(c, AE_NOT_FOUND, "Unknown credential", NULL);
 	return -1;
 }
 
@@ -538,16 +659,16 @@ store_failed(struct ctx *c, enum store_rc rc, const char *what)
 	case STORE_OK:
 		return 0;
 	case STORE_NOTFOUND:
-		http_fail(c->req, AE_NOT_FOUND, what, NULL);
+		reply_fail(c, AE_NOT_FOUND, what, NULL);
 		break;
 	case STORE_IN_USE:
-		http_fail(c->req, AE_CONFLICT,
+		reply_fail(c, AE_CONFLICT,
 		    "The credential is used by a connection; disconnect first",
 		    NULL);
 		break;
 	case STORE_CORRUPT:
 		log_error("storage: corrupt record");
-		http_fail(c->req, AE_INTERNAL, NULL, NULL);
+		reply_fail(c, AE_INTERNAL, NULL, NULL);
 		break;
 	default:
 		unavailable(c);
@@ -681,23 +802,25 @@ handle_cred_create(struct ctx *c)
 
 	if ((p = begin_change(c, CH_BODY | CH_API_KEY, &in, &m, &e)) == NULL)
 		goto out;
+	c->form_provider = p;
+	c->form_input = &in;
 	if (idk != NULL && (s = validate_scalar(VK_IDEMPOTENCY_KEY, idk,
 	    strlen(idk))) != NULL) {
 		apierr_init(&e, AE_VALIDATION, "Invalid Idempotency-Key header");
 		apierr_add(&e, "Idempotency-Key", NULL, s);
-		http_send_error(c->req, &e, NULL);
+		reply_error(c, &e, NULL);
 		goto out;
 	}
 	if (input_validate(p, &in, &cs, &e) == -1 || e.nd > 0) {
 		if (e.message == NULL)
 			e.message = "Invalid request body";
-		http_send_error(c->req, &e, NULL);
+		reply_error(c, &e, NULL);
 		goto out;
 	}
 
 	if (idk != NULL) {
 		if (request_hash(c, p->id, m, hash) == -1) {
-			http_fail(c->req, AE_INTERNAL, NULL, NULL);
+			reply_fail(c, AE_INTERNAL, NULL, NULL);
 			goto out;
 		}
 		src = store_idem_get(c->app->st, c->id.tenant, idk, &prior);
@@ -705,7 +828,7 @@ handle_cred_create(struct ctx *c)
 			if (ct_equal(prior.hash, hash, sizeof(hash)))
 				replay(c, &prior);
 			else
-				http_fail(c->req, AE_IDEMPOTENCY_CONFLICT, NULL,
+				reply_fail(c, AE_IDEMPOTENCY_CONFLICT, NULL,
 				    NULL);
 			goto out;
 		}
@@ -717,7 +840,7 @@ handle_cred_create(struct ctx *c)
 
 	run_probe(c, p, &cs, &pr);
 	if (pr.verdict == PROBE_REJECTED) {
-		http_fail(c->req, AE_CREDENTIAL_REJECTED, NULL, NULL);
+		reply_fail(c, AE_CREDENTIAL_REJECTED, NULL, NULL);
 		goto out;
 	}
 
@@ -765,7 +888,7 @@ handle_cred_create(struct ctx *c)
 		if (ct_equal(prior.hash, hash, sizeof(hash)))
 			replay(c, &prior);
 		else
-			http_fail(c->req, AE_IDEMPOTENCY_CONFLICT, NULL, NULL);
+			reply_fail(c, AE_IDEMPOTENCY_CONFLICT, NULL, NULL);
 		goto out;
 	}
 	if (src != STORE_OK) {
@@ -774,11 +897,20 @@ handle_cred_create(struct ctx *c)
 	}
 	log_info("stored credential %s provider=%s tenant=%s status=%s",
 	    rec.id, p->id, rec.tenant, rec.status);
+	if (c->html) {
+		/* after a form post: see the result; reload does not re-post */
+		char page[256];
+
+		snprintf(page, sizeof(page), "/admin/integrations/%s/credentials/"
+		    "%s", p->id, rec.id);
+		page_redirect(c->req, page, NULL);
+		goto out;
+	}
 	snprintf(extra, sizeof(extra), "Location: %s\r\n", location);
 	http_send_json(c->req, 201, o, extra);
 	goto out;
 internal:
-	http_fail(c->req, AE_INTERNAL, NULL, NULL);
+	reply_fail(c, AE_INTERNAL, NULL, NULL);
 out:
 	json_object_put(o);
 	sealed_free(&rec.sealed);
@@ -875,7 +1007,7 @@ handle_cred_put(struct ctx *c)
 	if (input_validate(p, &in, &cs, &e) == -1 || e.nd > 0) {
 		if (e.message == NULL)
 			e.message = "Invalid request body";
-		http_send_error(c->req, &e, NULL);
+		reply_error(c, &e, NULL);
 		goto out;
 	}
 	/* 404 before the provider is asked anything */
@@ -885,11 +1017,11 @@ handle_cred_put(struct ctx *c)
 	cred_rec_free(&cur);
 	run_probe(c, p, &cs, &pr);
 	if (pr.verdict == PROBE_REJECTED) {
-		http_fail(c->req, AE_CREDENTIAL_REJECTED, NULL, NULL);
+		reply_fail(c, AE_CREDENTIAL_REJECTED, NULL, NULL);
 		goto out;
 	}
 	if (seal_values(c, p->id, c->rm.cred_id, &cs, &sealed) == -1) {
-		http_fail(c->req, AE_INTERNAL, NULL, NULL);
+		reply_fail(c, AE_INTERNAL, NULL, NULL);
 		goto out;
 	}
 	memset(&ch, 0, sizeof(ch));
@@ -941,7 +1073,7 @@ handle_cred_patch(struct ctx *c)
 	if (e.nd > 0) {
 		if (e.message == NULL)
 			e.message = "Only the label can be patched";
-		http_send_error(c->req, &e, NULL);
+		reply_error(c, &e, NULL);
 		goto out;
 	}
 	memset(&ch, 0, sizeof(ch));
@@ -982,7 +1114,10 @@ handle_cred_delete(struct ctx *c)
 		goto out;
 	log_info("deleted credential %s provider=%s tenant=%s", c->rm.cred_id,
 	    p->id, c->id.tenant);
-	http_send(c->req, 204, NULL, NULL, NULL, 0);
+	if (c->html)
+		page_redirect(c->req, "/admin/?deleted=1", NULL);
+	else
+		http_send(c->req, 204, NULL, NULL, NULL, 0);
 out:
 	input_free(&in);
 }
@@ -1016,7 +1151,7 @@ handle_cred_validate(struct ctx *c)
 		goto out;
 	if (open_values(c, &r, &cs) == -1) {
 		cred_rec_free(&r);
-		http_fail(c->req, AE_INTERNAL, NULL, NULL);
+		reply_fail(c, AE_INTERNAL, NULL, NULL);
 		goto out;
 	}
 	cred_rec_free(&r);
@@ -1031,8 +1166,14 @@ handle_cred_validate(struct ctx *c)
 	    apply_change, &ch, &ev);
 	if (store_failed(c, rc, "Unknown credential") == -1)
 		goto out;
-	if (pr.verdict == PROBE_REJECTED)
-		http_fail(c->req, AE_CREDENTIAL_REJECTED, NULL, NULL);
+	if (c->html) {
+		char page[256];
+
+		snprintf(page, sizeof(page), "/admin/integrations/%s/credentials/"
+		    "%s?retested=1", p->id, c->rm.cred_id);
+		page_redirect(c->req, page, NULL);
+	} else if (pr.verdict == PROBE_REJECTED)
+		reply_fail(c, AE_CREDENTIAL_REJECTED, NULL, NULL);
 	else
 		send_meta(c, p->id, c->rm.cred_id, 200);
 out:
@@ -1094,7 +1235,7 @@ handle_connect(struct ctx *c)
 	if ((p = begin_change(c, 0, &in, &m, &e)) == NULL)
 		goto out;
 	if (m != MEDIA_JSON) {
-		http_fail(c->req, AE_MEDIA_TYPE, "Use application/json", NULL);
+		reply_fail(c, AE_MEDIA_TYPE, "Use application/json", NULL);
 		goto out;
 	}
 	if (read_body(c) == -1)
@@ -1104,7 +1245,7 @@ handle_connect(struct ctx *c)
 	if (root == NULL || !json_object_is_type(root, json_type_object)) {
 		apierr_add(&e, "body", NULL, root ? "must_be_object" :
 		    "malformed_json");
-		http_send_error(c->req, &e, NULL);
+		reply_error(c, &e, NULL);
 		goto out;
 	}
 	json_object_object_foreach(root, k, v) {
@@ -1122,7 +1263,7 @@ handle_connect(struct ctx *c)
 	else if (validate_scalar(VK_CREDENTIAL_ID, id, strlen(id)) != NULL)
 		apierr_add(&e, "credentialId", NULL, "invalid");
 	if (e.nd > 0) {
-		http_send_error(c->req, &e, NULL);
+		reply_error(c, &e, NULL);
 		goto out;
 	}
 	audit_init(c, &ev, "integration.connect", p->id, id);
@@ -1165,7 +1306,7 @@ handle_cred_form_post(struct ctx *c)
 	if (media_of(c->req) != MEDIA_FORM) {
 		router_allow_header(c->rm.allowed, allow, sizeof(allow));
 		snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
-		http_fail(c->req, AE_METHOD,
+		reply_fail(c, AE_METHOD,
 		    "POST here is for HTML forms with _method=DELETE", extra);
 		return;
 	}
@@ -1180,7 +1321,7 @@ handle_cred_form_post(struct ctx *c)
 			    "required" : "not_allowed");
 		if (e.message == NULL)
 			e.message = "A form post here needs _method=DELETE";
-		http_send_error(c->req, &e, NULL);
+		reply_error(c, &e, NULL);
 		goto out;
 	}
 	c->form = &in;
@@ -1216,6 +1357,208 @@ handle_credential(struct ctx *c)
 	handle_cred_get(c, p);
 }
 
+
+/* GET /admin/login, POST /admin/login (the pasted token) */
+static void
+handle_admin_login(struct ctx *c)
+{
+	struct json_object	*ctx = json_object_new_object();
+	struct req_input	 in;
+	struct apierr		 e;
+	char			*cookie, sid[SESSION_SID_LEN + 1];
+	int			 status = 200;
+
+	input_init(&in);
+	if (c->req->method != HM_POST) {
+		if (c->req->query != NULL && strstr(c->req->query, "expired=1"))
+			json_object_object_add(ctx, "message",
+			    json_object_new_string("Your session has expired. "
+			    "Sign in again."));
+		if (c->req->query != NULL && strstr(c->req->query, "out=1"))
+			json_object_object_add(ctx, "message",
+			    json_object_new_string("You are signed out."));
+		page_send(c->app->tmpl, c->req, 200, "login", "Sign in", NULL,
+		    ctx, NULL);
+		goto out;
+	}
+	apierr_init(&e, AE_VALIDATION, NULL);
+	if (media_of(c->req) != MEDIA_FORM || read_body(c) == -1 ||
+	    input_parse_form(c->req->body.data, c->req->body.len, &in,
+	    &e) == -1 || in.access_token == NULL || *in.access_token == '\0') {
+		if (!c->req->responded) {
+			json_object_object_add(ctx, "message",
+			    json_object_new_string("Paste a token to sign in."));
+			page_send(c->app->tmpl, c->req, 400, "login", "Sign in",
+			    NULL, ctx, NULL);
+		} else
+			json_object_put(ctx);
+		goto out;
+	}
+	if (verify_token(c, in.access_token) != JWT_OK) {
+		status = 401;
+		json_object_object_add(ctx, "message", json_object_new_string(
+		    "That token is not valid here (expired, wrong issuer or "
+		    "audience, or not signed by a trusted key)."));
+		page_send(c->app->tmpl, c->req, status, "login", "Sign in", NULL,
+		    ctx, NULL);
+		goto out;
+	}
+	json_object_put(ctx);
+	cookie = session_issue(c->app->kr, &c->id, time(NULL), c->req->https,
+	    sid);
+	if (cookie == NULL) {
+		reply_fail(c, AE_INTERNAL, NULL, NULL);
+		goto out;
+	}
+	log_info("admin page: signed in subject=%s tenant=%s",
+	    c->id.sub ? c->id.sub : "-", c->id.tenant);
+	c->authed = 1;
+	page_redirect(c->req, "/admin/", cookie);
+	free(cookie);
+out:
+	input_free(&in);
+}
+
+/* POST /admin/logout: the session cookie is dropped. */
+static void
+handle_admin_logout(struct ctx *c)
+{
+	struct req_input	in;
+	struct apierr		e;
+
+	input_init(&in);
+	apierr_init(&e, AE_VALIDATION, NULL);
+	if (cookie_identity(c) == 1) {
+		c->authed = 1;
+		if (media_of(c->req) != MEDIA_FORM || read_body(c) == -1 ||
+		    input_parse_form(c->req->body.data, c->req->body.len, &in,
+		    &e) == -1 || !session_csrf_ok(c->app->kr, c->sid,
+		    in.csrf_token)) {
+			if (!c->req->responded)
+				reply_fail(c, AE_FORBIDDEN,
+				    "Missing or invalid CSRF token", NULL);
+			input_free(&in);
+			return;
+		}
+	}
+	input_free(&in);
+	page_redirect(c->req, "/admin/login?out=1",
+	    session_clear_header(c->req->https));
+}
+
+/* A signed-in user for a page, or -1 after the redirect to sign-in. */
+static int
+page_auth(struct ctx *c)
+{
+	c->html = 1;
+	return authenticate(c, NULL);
+}
+
+struct index_acc {
+	struct json_object	*arr;
+	const struct catalog	*cat;
+};
+
+static int
+index_cb(const struct cred_rec *r, void *arg)
+{
+	struct index_acc *a = arg;
+
+	json_object_array_add(a->arr, page_cred(catalog_find(a->cat,
+	    r->provider), r));
+	return 0;
+}
+
+/* GET /admin/: the catalog and the tenant's stored credentials. */
+static void
+handle_admin_index(struct ctx *c)
+{
+	struct json_object	*ctx, *provs, *o;
+	struct index_acc	 acc;
+	struct page_user	 u;
+	const struct cat_provider *p;
+	size_t			 i;
+
+	if (page_auth(c) == -1)
+		return;
+	ctx = json_object_new_object();
+	acc.arr = json_object_new_array();
+	acc.cat = c->app->cat;
+	if (store_cred_list(c->app->st, c->id.tenant, NULL, NULL, 1000,
+	    index_cb, &acc) != STORE_OK) {
+		json_object_put(acc.arr);
+		json_object_put(ctx);
+		unavailable(c);
+		return;
+	}
+	json_object_object_add(ctx, "credentials", acc.arr);
+	provs = json_object_new_array();
+	for (i = 0; i < c->app->cat->nproviders; i++) {
+		p = &c->app->cat->providers[i];
+		o = json_object_new_object();
+		json_object_object_add(o, "id", json_object_new_string(p->id));
+		json_object_object_add(o, "name", json_object_new_string(p->name));
+		json_object_object_add(o, "authType",
+		    json_object_new_string(p->auth_name));
+		json_object_object_add(o, "api_key",
+		    json_object_new_boolean(p->auth == AUTH_API_KEY));
+		json_object_array_add(provs, o);
+	}
+	json_object_object_add(ctx, "providers", provs);
+	if (c->req->query != NULL && strstr(c->req->query, "deleted=1"))
+		json_object_object_add(ctx, "message",
+		    json_object_new_string("The credential was deleted."));
+	page_user(c, &u);
+	page_send(c->app->tmpl, c->req, 200, "index", "Integrations", &u, ctx,
+	    NULL);
+}
+
+/* GET /admin/integrations/{provider}: the form. */
+static void
+handle_admin_provider(struct ctx *c)
+{
+	const struct cat_provider	*p;
+	struct page_user		 u;
+
+	if (page_auth(c) == -1 || (p = resolve_provider(c)) == NULL)
+		return;
+	if (p->auth != AUTH_API_KEY) {
+		reply_fail(c, AE_VALIDATION, "This integration does not use "
+		    "API-key credentials.", NULL);
+		return;
+	}
+	page_user(c, &u);
+	page_send(c->app->tmpl, c->req, 200, "provider", p->name, &u,
+	    page_provider_form(p, NULL, NULL), NULL);
+}
+
+/* GET /admin/integrations/{provider}/credentials/{id}: one credential. */
+static void
+handle_admin_credential(struct ctx *c)
+{
+	const struct cat_provider	*p;
+	struct cred_rec			 r;
+	struct json_object		*ctx;
+	struct page_user		 u;
+	enum store_rc			 rc;
+	char				 msg[128];
+
+	if (page_auth(c) == -1 || (p = resolve_provider(c)) == NULL ||
+	    path_cred_id(c) == -1)
+		return;
+	rc = store_cred_get(c->app->st, c->id.tenant, p->id, c->rm.cred_id, &r);
+	if (store_failed(c, rc, "Unknown credential") == -1)
+		return;
+	ctx = page_cred(p, &r);
+	if (c->req->query != NULL && strstr(c->req->query, "retested=1")) {
+		snprintf(msg, sizeof(msg), "Tested again: %s.", r.status);
+		json_object_object_add(ctx, "message", json_object_new_string(msg));
+	}
+	cred_rec_free(&r);
+	page_user(c, &u);
+	page_send(c->app->tmpl, c->req, 200, "result", p->name, &u, ctx, NULL);
+}
+
 void
 handle_request(struct app *a, struct http_req *req)
 {
@@ -1226,6 +1569,7 @@ handle_request(struct app *a, struct http_req *req)
 	memset(&c, 0, sizeof(c));
 	c.app = a;
 	c.req = req;
+	c.html = http_wants_html(req);
 	rrc = router_match(req->method, req->path, &c.rm);
 	if (rrc == ROUTE_NOT_FOUND) {
 		http_fail(req, AE_NOT_FOUND, "Unknown path", NULL);
@@ -1265,6 +1609,26 @@ handle_request(struct app *a, struct http_req *req)
 		break;
 	case RT_CONNECT:
 		handle_connect(&c);
+		break;
+	case RT_ADMIN_INDEX:
+		handle_admin_index(&c);
+		break;
+	case RT_ADMIN_STYLE:
+		page_css(req, a->css, a->csslen);
+		break;
+	case RT_ADMIN_LOGIN:
+		c.html = 1;
+		handle_admin_login(&c);
+		break;
+	case RT_ADMIN_LOGOUT:
+		c.html = 1;
+		handle_admin_logout(&c);
+		break;
+	case RT_ADMIN_PROVIDER:
+		handle_admin_provider(&c);
+		break;
+	case RT_ADMIN_CREDENTIAL:
+		handle_admin_credential(&c);
 		break;
 	case RT_HEALTHZ:
 	case RT__MAX:

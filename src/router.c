@@ -30,6 +30,14 @@ static const struct {
 	    "validate" }, M(HM_POST) },
 	{ RT_CONNECT, { "v1", "integrations", "{p}", "connect" },
 	    M(HM_GET) | M(HM_HEAD) | M(HM_POST) | M(HM_DELETE) },
+	{ RT_ADMIN_INDEX, { "admin" }, M(HM_GET) | M(HM_HEAD) },
+	{ RT_ADMIN_STYLE, { "admin", "style.css" }, M(HM_GET) | M(HM_HEAD) },
+	{ RT_ADMIN_LOGIN, { "admin", "login" }, M(HM_GET) | M(HM_HEAD) | M(HM_POST) },
+	{ RT_ADMIN_LOGOUT, { "admin", "logout" }, M(HM_POST) },
+	{ RT_ADMIN_PROVIDER, { "admin", "integrations", "{p}" },
+	    M(HM_GET) | M(HM_HEAD) },
+	{ RT_ADMIN_CREDENTIAL, { "admin", "integrations", "{p}", "credentials",
+	    "{c}" }, M(HM_GET) | M(HM_HEAD) },
 };
 
 static int

@@ -16,6 +16,12 @@ enum route {
 	RT_CREDENTIAL,		/* .../credentials/{credentialId} */
 	RT_CRED_VALIDATE,	/* .../credentials/{credentialId}/validate */
 	RT_CONNECT,		/* /v1/integrations/{provider}/connect */
+	RT_ADMIN_INDEX,		/* /admin/ */
+	RT_ADMIN_STYLE,		/* /admin/style.css */
+	RT_ADMIN_LOGIN,		/* /admin/login */
+	RT_ADMIN_LOGOUT,	/* /admin/logout */
+	RT_ADMIN_PROVIDER,	/* /admin/integrations/{provider} */
+	RT_ADMIN_CREDENTIAL,	/* /admin/integrations/{provider}/credentials/{id} */
 	RT__MAX
 };
 

@@ -60,15 +60,6 @@ errcall(const DB_ENV *env, const char *pfx, const char *msg)
 	log_error("bdb: %s%s%s", pfx ? pfx : "", pfx ? ": " : "", msg);
 }
 
-static int
-isalive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
-{
-	(void)env;
-	(void)tid;
-	(void)flags;
-	return pid == getpid() || kill(pid, 0) == 0 || errno == EPERM;
-}
-
 static void
 env_close(struct store *st)
 {
@@ -107,9 +98,7 @@ env_open(struct store *st, char *err, size_t errlen)
 	env->set_errpfx(env, st->home);
 	if ((rc = env->set_lk_detect(env, DB_LOCK_DEFAULT)) != 0 ||
 	    (rc = env->set_timeout(env, 3 * 1000000, DB_SET_LOCK_TIMEOUT)) != 0 ||
-	    (rc = env->set_cachesize(env, 0, 2 * 1024 * 1024, 1)) != 0 ||
-	    (rc = env->set_thread_count(env, 256)) != 0 ||
-	    (rc = env->set_isalive(env, isalive)) != 0)
+	    (rc = env->set_cachesize(env, 0, 2 * 1024 * 1024, 1)) != 0)
 		goto dberr;
 	if (st->dur == DUR_WRITE_NOSYNC &&
 	    (rc = env->set_flags(env, DB_TXN_WRITE_NOSYNC, 1)) != 0)
@@ -117,8 +106,16 @@ env_open(struct store *st, char *err, size_t errlen)
 	if (st->dur == DUR_NOSYNC &&
 	    (rc = env->set_flags(env, DB_TXN_NOSYNC, 1)) != 0)
 		goto dberr;
+	/*
+	 * DB_REGISTER notices a process that died with the environment open
+	 * and then runs recovery, which rebuilds the shared regions.  No
+	 * DB_FAILCHK: aborting a dead process's transaction in place must
+	 * destroy pthread condition variables it may have been waiting on,
+	 * and glibc's pthread_cond_destroy then blocks forever (seen under
+	 * kill -9 in the crash test).
+	 */
 	flags = DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
-	    DB_INIT_TXN | DB_THREAD | DB_REGISTER | DB_RECOVER | DB_FAILCHK;
+	    DB_INIT_TXN | DB_THREAD | DB_REGISTER | DB_RECOVER;
 	if ((rc = env->open(env, st->home, flags, 0600)) != 0)
 		goto dberr;
 	/* logs no longer needed for recovery go; backups copy what is left */
@@ -206,9 +203,6 @@ should_retry(struct store *st, int rc, int attempt)
 		 * it; DB_RUNRECOVERY means another process ran recovery.
 		 * Reopening the environment with DB_REGISTER recovers.
 		 */
-		if (st->env != NULL && rc == DB_LOCK_NOTGRANTED &&
-		    st->env->failchk(st->env, 0) == 0)
-			return 1;
 		log_warn("storage: %s, reopening the environment",
 		    db_strerror(rc));
 		env_close(st);

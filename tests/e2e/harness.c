@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -117,6 +118,24 @@ spawn(char *const argv[], const char *out, char *const envp[])
 	return pid;
 }
 
+/* The wrapper script of CREDSTORE_FCGI_WRAPPER, or NULL. */
+static const char *
+fcgi_wrapper(void)
+{
+	const char *w = getenv("CREDSTORE_FCGI_WRAPPER");
+
+	return (w != NULL && *w != '\0') ? w : NULL;
+}
+
+/* What lighttpd starts: credstore.fcgi itself or the wrapper that runs it. */
+static const char *
+fcgi_bin_path(struct h_env *e)
+{
+	const char *w = fcgi_wrapper();
+
+	return w != NULL ? w : e->fcgi;
+}
+
 /* Replaces the value of "var.NAME = ..." lines of the shipped example. */
 static char *
 gen_lighttpd_conf(struct h_env *e, int procs)
@@ -133,7 +152,11 @@ gen_lighttpd_conf(struct h_env *e, int procs)
 	for (line = strtok_r(ex, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
 		if (strncmp(line, "var.credstore_fcgi", 18) == 0)
-			buf_printf(&b, "var.credstore_fcgi = \"%s\"\n", e->fcgi);
+			buf_printf(&b, "var.credstore_fcgi = \"%s\"\n",
+			    fcgi_bin_path(e));
+		else if (strncmp(line, "var.credstore_templates", 23) == 0)
+			buf_printf(&b, "var.credstore_templates = \"%s/templates\"\n",
+			    e->srcdir);
 		else if (strncmp(line, "var.credstore_config", 20) == 0)
 			buf_printf(&b, "var.credstore_config = \"%s\"\n", e->conf);
 		else if (strncmp(line, "var.credstore_state", 19) == 0)
@@ -151,20 +174,16 @@ gen_lighttpd_conf(struct h_env *e, int procs)
 }
 
 int
-h_setup(struct h_env *e, const struct h_opts *o)
+h_setup_stopped(struct h_env *e, const struct h_opts *o)
 {
 	const char	*src = getenv("top_srcdir"), *bld = getenv("top_builddir");
-	const char	*lighttpd = getenv("LIGHTTPD");
-	char		 path[800], portfile[700], *conf, *p, *tok;
+	char		 path[800], portfile[700], *p, *tok;
 	char		 mockbin[700], *s, www[700];
 	int		 i;
-	struct h_resp	 r;
 
 	memset(e, 0, sizeof(*e));
 	if (src == NULL || bld == NULL)
 		die("top_srcdir and top_builddir must be set (run via make check)");
-	if (lighttpd == NULL)
-		lighttpd = "/usr/sbin/lighttpd";
 	snprintf(e->srcdir, sizeof(e->srcdir), "%s", src);
 	snprintf(e->dir, sizeof(e->dir), "/tmp/credstore-e2e-XXXXXX");
 	if (mkdtemp(e->dir) == NULL)
@@ -232,29 +251,55 @@ h_setup(struct h_env *e, const struct h_opts *o)
 	if ((p = strchr(tok, '\n')) != NULL)
 		*p = '\0';
 
-	conf = gen_lighttpd_conf(e, o ? o->procs : 0);
+	e->procs = o ? o->procs : 0;
+	return 0;
+}
+
+int
+h_setup(struct h_env *e, const struct h_opts *o)
+{
+	h_setup_stopped(e, o);
+	if (h_start_server(e, 200) != 200)
+		die("lighttpd did not answer /healthz in %s", e->dir);
+	return 0;
+}
+
+long
+h_start_server(struct h_env *e, long want)
+{
+	const char	*lighttpd = getenv("LIGHTTPD");
+	char		 path[700], lpath[700], *conf;
+	int		 i, tries;
+	long		 last = 0;
+	struct h_resp	 r;
+
+	if (lighttpd == NULL)
+		lighttpd = "/usr/sbin/lighttpd";
+	conf = gen_lighttpd_conf(e, e->procs);
 	snprintf(path, sizeof(path), "%s/lighttpd.conf", e->dir);
 	spit(path, conf, 0644);
 	free(conf);
 	{
 		char *argv[] = { (char *)lighttpd, (char *)"-D", (char *)"-f",
 		    path, NULL };
-		char lpath[700];
 
 		snprintf(lpath, sizeof(lpath), "%s/lighttpd.out", e->dir);
 		e->lighttpd = spawn(argv, lpath, NULL);
 	}
-	for (i = 0; i < 300; i++) {
-		if (h_req(e, "GET", "/healthz", NULL, NULL, NULL, NULL, &r) == 0 &&
-		    r.status == 200) {
-			h_resp_free(&r);
-			return 0;
+	/* 15 s; a FastCGI process under valgrind starts far slower */
+	tries = fcgi_wrapper() != NULL ? 2400 : 300;
+	for (i = 0; i < tries; i++) {
+		if (h_req(e, "GET", "/healthz", NULL, NULL, NULL, NULL, &r) == 0) {
+			last = r.status;
+			if (want == 0 || r.status == want) {
+				h_resp_free(&r);
+				return last;
+			}
 		}
 		h_resp_free(&r);
 		usleep(50000);
 	}
-	die("lighttpd did not answer /healthz in %s", e->dir);
-	return -1;
+	return last;
 }
 
 static void
@@ -399,6 +444,112 @@ h_resp_free(struct h_resp *r)
 	free(r->body);
 	free(r->headers);
 	memset(r, 0, sizeof(*r));
+}
+
+/* Fills r from the first response in s[0..n). */
+static void
+raw_parse(const char *s, size_t n, struct h_resp *r)
+{
+	const char	*eoh, *cl;
+	size_t		 hlen, blen;
+	long long	 want;
+
+	if (n < 12 || strncmp(s, "HTTP/1.", 7) != 0)
+		return;
+	r->status = strtol(s + 9, NULL, 10);
+	eoh = memmem(s, n, "\r\n\r\n", 4);
+	hlen = eoh != NULL ? (size_t)(eoh - s) + 4 : n;
+	if ((r->headers = malloc(hlen + 1)) == NULL)
+		return;
+	memcpy(r->headers, s, hlen);
+	r->headers[hlen] = '\0';
+	blen = n - hlen;
+	if ((cl = h_header(r, "Content-Length")) != NULL) {
+		want = strtoll(cl, NULL, 10);
+		if (want >= 0 && (unsigned long long)want < blen)
+			blen = (size_t)want;
+	}
+	if ((r->body = malloc(blen + 1)) == NULL)
+		return;
+	memcpy(r->body, s + hlen, blen);
+	r->body[blen] = '\0';
+	r->len = blen;
+}
+
+int
+h_raw(struct h_env *e, const void *req, size_t len, int flags, int timeout_ms,
+    struct h_resp *r, char **all, size_t *alllen)
+{
+	struct sockaddr_in	 sa;
+	struct timeval		 t0, t1;
+	struct buf		 in;
+	char			 chunk[16384];
+	const char		*p = req;
+	size_t			 off = 0;
+	ssize_t			 n;
+	int			 fd, left;
+	struct pollfd		 pfd;
+
+	memset(r, 0, sizeof(*r));
+	if (all != NULL)
+		*all = NULL;
+	if (alllen != NULL)
+		*alllen = 0;
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)e->port);
+	gettimeofday(&t0, NULL);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		close(fd);
+		return -1;
+	}
+	/* the server may answer and close before it read everything */
+	while (off < len) {
+		n = send(fd, p + off, len - off, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	if (flags & H_RAW_SHUT_WR)
+		shutdown(fd, SHUT_WR);
+	buf_init(&in, 64 * 1024 * 1024, 0);
+	for (;;) {
+		gettimeofday(&t1, NULL);
+		left = timeout_ms - (int)((t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_usec - t0.tv_usec) / 1000);
+		if (left <= 0)
+			break;
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, left) <= 0)
+			break;
+		n = recv(fd, chunk, sizeof(chunk), 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0 || buf_add(&in, chunk, (size_t)n) == -1)
+			break;
+	}
+	close(fd);
+	gettimeofday(&t1, NULL);
+	r->seconds = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_usec - t0.tv_usec) / 1e6;
+	if (buf_add(&in, "", 0) == -1) {
+		buf_reset(&in);
+		return -1;
+	}
+	raw_parse(in.data, in.len, r);
+	if (alllen != NULL)
+		*alllen = in.len;
+	if (all != NULL)
+		*all = buf_steal(&in, NULL);
+	else
+		buf_reset(&in);
+	return r->status > 0 ? 0 : -1;
 }
 
 const char *
@@ -595,6 +746,24 @@ h_grep_tree(const char *dir, const char *needle)
 	return found;
 }
 
+/* 1 when an argument of process pid is path (a wrapped credstore.fcgi). */
+static int
+cmdline_has(const char *pid, const char *path)
+{
+	char	 p[300], *s, *a;
+	size_t	 len;
+	int	 found = 0;
+
+	snprintf(p, sizeof(p), "/proc/%s/cmdline", pid);
+	if ((s = slurp(p, &len)) == NULL)
+		return 0;
+	for (a = s; a < s + len; a += strlen(a) + 1)
+		if (strcmp(a, path) == 0)
+			found = 1;
+	free(s);
+	return found;
+}
+
 int
 h_fcgi_pids(struct h_env *e, pid_t *out, int max)
 {
@@ -615,7 +784,9 @@ h_fcgi_pids(struct h_env *e, pid_t *out, int max)
 		if ((n = readlink(path, link, sizeof(link) - 1)) <= 0)
 			continue;
 		link[n] = '\0';
-		if (strcmp(link, want) != 0)
+		if (strcmp(link, want) != 0 &&
+		    (fcgi_wrapper() == NULL || (!cmdline_has(de->d_name, want) &&
+		    !cmdline_has(de->d_name, e->fcgi))))
 			continue;
 		/* only the children of this environment's lighttpd */
 		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);

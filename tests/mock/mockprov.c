@@ -98,7 +98,7 @@ struct req {
 struct conn {
 	struct conn	*prev, *next;
 	int		 fd;
-	int		 keep;		/* keep the connection after this reply */
+	int		 keep;		/* keep the connection open after */
 	int		 minor;
 	int		 linger;	/* drain input before closing */
 	size_t		 len;
@@ -505,7 +505,8 @@ read_body(struct conn *c, struct req *r)
 			return 413;
 	}
 	ex = get_hdr(r, "Expect");
-	if (ex != NULL && r->minor >= 1 && strcasecmp(ex, "100-continue") == 0 &&
+	if (ex != NULL && r->minor >= 1 &&
+	    strcasecmp(ex, "100-continue") == 0 &&
 	    (te != NULL || n > 0) &&
 	    send_all(c->fd, "HTTP/1.1 100 Continue\r\n\r\n", 25) == -1)
 		return -1;
@@ -971,7 +972,8 @@ control(struct conn *c, const struct req *r)
 	post = strcmp(r->method, "POST") == 0;
 	if (strcmp(ep, "health") == 0 || strcmp(ep, "requests") == 0) {
 		if (!get)
-			return respond(c, 405, "Allow: GET, HEAD\r\n", "", 0, 0);
+			return respond(c, 405, "Allow: GET, HEAD\r\n", "", 0,
+			    0);
 		if (ep[0] == 'h')
 			return respond(c, 200, "Content-Type: text/plain\r\n",
 			    "ok", 2, r->is_head);
@@ -1073,7 +1075,7 @@ done:
 	return rc;
 }
 
-/* Close our side gently: discard input for a while so the peer gets our reply. */
+/* Half-close, then discard input for a while so the peer reads our reply. */
 static void
 lingering_close(int fd)
 {
@@ -1289,7 +1291,8 @@ main(int argc, char *argv[])
 		if (ppoll(&pfd, 1, NULL, &omask) == -1) {
 			if (errno == EINTR)
 				continue;
-			fprintf(stderr, "mockprov: poll: %s\n", strerror(errno));
+			fprintf(stderr, "mockprov: poll: %s\n",
+			    strerror(errno));
 			break;
 		}
 		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {

@@ -1,0 +1,255 @@
+#include "cs_build.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pages.h"
+#include "util.h"
+
+#define PAGE_HEADERS \
+	"Content-Security-Policy: default-src 'none'; style-src 'self'; " \
+	"img-src 'self'; form-action 'self'; frame-ancestors 'none'; " \
+	"base-uri 'none'\r\n" \
+	"Referrer-Policy: no-referrer\r\n" \
+	"X-Frame-Options: DENY\r\n"
+
+static const struct {
+	const char *reason, *text;
+} reasons[] = {
+	{ "required", "This field is required." },
+	{ "unknown_field", "This field is not part of this integration." },
+	{ "must_be_string", "This value must be text." },
+	{ "empty", "This field is required." },
+	{ "too_long", "This value is too long." },
+	{ "invalid_characters", "This value has characters that are not allowed." },
+	{ "not_allowed", "Choose one of the listed values." },
+	{ "pattern_mismatch", "This value does not have the expected format." },
+	{ "duplicate", "This field was sent twice." },
+	{ NULL, NULL },
+};
+
+const char *
+page_reason_text(const char *reason)
+{
+	size_t i;
+
+	for (i = 0; reasons[i].reason != NULL; i++)
+		if (strcmp(reasons[i].reason, reason) == 0)
+			return reasons[i].text;
+	return "This value is not valid.";
+}
+
+void
+page_send(const struct tmpl_set *set, struct http_req *req, int status,
+    const char *name, const char *title, const struct page_user *u,
+    struct json_object *ctx, const char *extra)
+{
+	const struct tmpl	*t;
+	struct buf		 out, hdr;
+
+	if (set == NULL || (t = tmpl_get(set, name)) == NULL) {
+		json_object_put(ctx);
+		http_send(req, 503, "text/plain; charset=utf-8",
+		    "Retry-After: 5\r\n" PAGE_HEADERS,
+		    "The admin page is unavailable.\n", 31);
+		return;
+	}
+	json_object_object_add(ctx, "title", json_object_new_string(title));
+	if (u != NULL && u->tenant != NULL) {
+		json_object_object_add(ctx, "signed_in",
+		    json_object_new_boolean(1));
+		json_object_object_add(ctx, "tenant",
+		    json_object_new_string(u->tenant));
+		json_object_object_add(ctx, "subject", json_object_new_string(
+		    u->subject ? u->subject : "signed in"));
+		json_object_object_add(ctx, "csrf",
+		    json_object_new_string(u->csrf ? u->csrf : ""));
+	}
+	buf_init(&out, TMPL_MAX_OUTPUT, 0);
+	buf_init(&hdr, 8192, 0);
+	if (tmpl_render(set, t, ctx, &out) == -1) {
+		buf_reset(&out);
+		json_object_put(ctx);
+		http_send(req, 500, "text/plain; charset=utf-8", PAGE_HEADERS,
+		    "Internal error.\n", 16);
+		return;
+	}
+	buf_adds(&hdr, PAGE_HEADERS);
+	if (extra != NULL)
+		buf_adds(&hdr, extra);
+	http_send(req, status, "text/html; charset=utf-8", hdr.data, out.data,
+	    out.len);
+	buf_reset(&out);
+	buf_reset(&hdr);
+	json_object_put(ctx);
+}
+
+void
+page_error(const struct tmpl_set *set, struct http_req *req, int status,
+    const struct page_user *u, const char *message)
+{
+	struct json_object	*ctx = json_object_new_object();
+	const char		*heading;
+
+	heading = status == 403 ? "Not allowed" : status == 404 ? "Not found" :
+	    status == 503 ? "Unavailable" : status >= 500 ? "Something failed" :
+	    "That did not work";
+	json_object_object_add(ctx, "heading", json_object_new_string(heading));
+	json_object_object_add(ctx, "message", json_object_new_string(message));
+	page_send(set, req, status, "error", heading, u, ctx, NULL);
+}
+
+void
+page_redirect(struct http_req *req, const char *location, const char *extra)
+{
+	struct buf h;
+
+	buf_init(&h, 8192, 0);
+	buf_printf(&h, "Location: %s\r\n", location);
+	buf_adds(&h, PAGE_HEADERS);
+	if (extra != NULL)
+		buf_adds(&h, extra);
+	http_send(req, 303, "text/plain; charset=utf-8", h.data, "", 0);
+	buf_reset(&h);
+}
+
+void
+page_css(struct http_req *req, const char *css, size_t len)
+{
+	if (css == NULL) {
+		http_send(req, 404, "text/plain; charset=utf-8", PAGE_HEADERS,
+		    "", 0);
+		return;
+	}
+	http_send(req, 200, "text/css; charset=utf-8", PAGE_HEADERS, css, len);
+}
+
+/* The error of detail field "credentials.NAME" (or "label"), or NULL. */
+static const char *
+error_for(const struct apierr *e, const char *field)
+{
+	char	want[96];
+	size_t	i;
+
+	if (e == NULL)
+		return NULL;
+	snprintf(want, sizeof(want), "%s", field);
+	for (i = 0; i < e->nd; i++)
+		if (strcmp(e->d[i].field, want) == 0)
+			return page_reason_text(e->d[i].reason);
+	return NULL;
+}
+
+/* The submitted value of a non-secret field, or NULL. */
+static const char *
+submitted(const struct req_input *in, const char *name)
+{
+	size_t i;
+
+	if (in == NULL)
+		return NULL;
+	for (i = 0; i < in->nf; i++)
+		if (strcmp(in->f[i].name, name) == 0 && in->f[i].value != NULL &&
+		    !in->f[i].dup)
+			return in->f[i].value;
+	return NULL;
+}
+
+struct json_object *
+page_provider_form(const struct cat_provider *p, const struct req_input *in,
+    const struct apierr *e)
+{
+	struct json_object	*ctx, *fields, *f, *opts, *o;
+	const struct cat_field	*cf;
+	const char		*v, *err;
+	char			 key[96];
+	size_t			 i, j;
+
+	ctx = json_object_new_object();
+	json_object_object_add(ctx, "provider", json_object_new_string(p->id));
+	json_object_object_add(ctx, "provider_name",
+	    json_object_new_string(p->name));
+	fields = json_object_new_array();
+	for (i = 0; i < p->nfields; i++) {
+		cf = &p->fields[i];
+		f = json_object_new_object();
+		json_object_object_add(f, "name", json_object_new_string(cf->name));
+		json_object_object_add(f, "label",
+		    json_object_new_string(cf->label));
+		json_object_object_add(f, "secret",
+		    json_object_new_boolean(cf->secret));
+		json_object_object_add(f, "required",
+		    json_object_new_boolean(cf->required));
+		/* a secret is never put back into the page */
+		v = cf->secret ? NULL : submitted(in, cf->name);
+		if (cf->enumv != NULL) {
+			const char *sel = v ? v : cf->def;
+
+			json_object_object_add(f, "is_enum",
+			    json_object_new_boolean(1));
+			opts = json_object_new_array();
+			for (j = 0; j < cf->nenum; j++) {
+				o = json_object_new_object();
+				json_object_object_add(o, "value",
+				    json_object_new_string(cf->enumv[j]));
+				json_object_object_add(o, "selected",
+				    json_object_new_boolean(sel != NULL &&
+				    strcmp(sel, cf->enumv[j]) == 0));
+				json_object_array_add(opts, o);
+			}
+			json_object_object_add(f, "options", opts);
+		} else if (v != NULL)
+			json_object_object_add(f, "value",
+			    json_object_new_string(v));
+		snprintf(key, sizeof(key), "credentials.%s", cf->name);
+		if ((err = error_for(e, key)) != NULL)
+			json_object_object_add(f, "error",
+			    json_object_new_string(err));
+		json_object_array_add(fields, f);
+	}
+	json_object_object_add(ctx, "fields", fields);
+	if (in != NULL && in->label_state == VS_STRING && in->label != NULL)
+		json_object_object_add(ctx, "label",
+		    json_object_new_string(in->label));
+	if ((err = error_for(e, "label")) != NULL)
+		json_object_object_add(ctx, "label_error",
+		    json_object_new_string(err));
+	return ctx;
+}
+
+static void
+add_time(struct json_object *o, const char *k, time_t t)
+{
+	char ts[21];
+
+	if (t == 0)
+		return;
+	fmt_time(t, ts);
+	json_object_object_add(o, k, json_object_new_string(ts));
+}
+
+struct json_object *
+page_cred(const struct cat_provider *p, const struct cred_rec *r)
+{
+	struct json_object	*o, *f;
+	size_t			 i;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "credentialId", json_object_new_string(r->id));
+	json_object_object_add(o, "provider", json_object_new_string(r->provider));
+	json_object_object_add(o, "provider_name",
+	    json_object_new_string(p != NULL ? p->name : r->provider));
+	if (r->label != NULL)
+		json_object_object_add(o, "label",
+		    json_object_new_string(r->label));
+	json_object_object_add(o, "status", json_object_new_string(r->status));
+	f = json_object_new_array();
+	for (i = 0; i < r->nfields; i++)
+		json_object_array_add(f, json_object_new_string(r->fields[i]));
+	json_object_object_add(o, "fields", f);
+	add_time(o, "createdAt", r->created);
+	add_time(o, "updatedAt", r->updated);
+	add_time(o, "lastValidatedAt", r->validated);
+	return o;
+}

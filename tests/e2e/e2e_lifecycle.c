@@ -924,7 +924,7 @@ main(void)
 	TCase		*tc;
 	SRunner		*sr;
 	int		 failed;
-	struct h_opts	 o = { NULL, 2 };
+	struct h_opts	 o = { NULL, 2, NULL };
 
 	signal(SIGPIPE, SIG_IGN);
 	h_setup(&E, &o);

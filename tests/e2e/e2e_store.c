@@ -945,7 +945,7 @@ main(void)
 	SRunner		*sr;
 	int		 failed;
 	char		 path[700];
-	struct h_opts	 o = { NULL, 2 };
+	struct h_opts	 o = { NULL, 2, NULL };
 
 	signal(SIGPIPE, SIG_IGN);
 	h_setup(&E, &o);

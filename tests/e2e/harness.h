@@ -28,6 +28,7 @@ struct h_env {
 	char	*tok_admin;		/* tenant acme, role admin */
 	char	*tok_reader;		/* tenant acme, role viewer */
 	char	*tok_other;		/* tenant globex, role admin */
+	int	 procs;			/* FastCGI processes (0: the example's) */
 };
 
 struct h_resp {
@@ -42,12 +43,23 @@ struct h_resp {
 struct h_opts {
 	const char	*conf_extra;
 	int		 procs;
+	const char	*catalog;	/* NULL: the bundled etc/catalog.json */
 };
 
 int	 h_setup(struct h_env *, const struct h_opts *);
+/* h_setup without starting lighttpd: h_start_server does that. */
+int	 h_setup_stopped(struct h_env *, const struct h_opts *);
 void	 h_teardown(struct h_env *);
 /* Stops lighttpd (and so the FastCGI processes); teardown is still due. */
 void	 h_stop_server(struct h_env *);
+/*
+ * (Re)starts lighttpd with a freshly generated config and waits until
+ * /healthz answers `want` (0: any status).  Returns the last /healthz
+ * status, 0 when nothing answered.  The environment variable
+ * CREDSTORE_FCGI_WRAPPER, when set, replaces credstore.fcgi as lighttpd's
+ * bin-path (a script that execs e.g. valgrind ... credstore.fcgi).
+ */
+long	 h_start_server(struct h_env *, long want);
 /* 1 when a sanitizer report is in the server's output. */
 int	 h_sanitizer_report(struct h_env *);
 
@@ -59,6 +71,17 @@ int	 h_req(struct h_env *, const char *method, const char *path,
 	    const char *token, const char *ctype, const char *body,
 	    const char *const *hdrs, struct h_resp *);
 void	 h_resp_free(struct h_resp *);
+/*
+ * Sends req[0..len) as it is on a new connection to lighttpd and reads
+ * until the server closes or timeout_ms pass.  r gets the first response
+ * (headers with their status line, body by Content-Length); *all, when
+ * all is not NULL, everything received (malloc'd, NUL-terminated).
+ * H_RAW_SHUT_WR half-closes the connection after sending.  Returns 0 when
+ * a status line came back, -1 otherwise (r->status 0).
+ */
+#define H_RAW_SHUT_WR	0x1
+int	 h_raw(struct h_env *, const void *req, size_t len, int flags,
+	    int timeout_ms, struct h_resp *r, char **all, size_t *alllen);
 /* Case-insensitive response header value (static buffer) or NULL. */
 const char *h_header(const struct h_resp *, const char *name);
 /* Parsed body (caller puts) or NULL. */

@@ -1,0 +1,339 @@
+/*
+ * The admin page over HTTP (issue: the admin page and deployment):
+ * sign-in cookie, CSRF, security headers, escaping, the form's error
+ * handling, behind a real lighttpd.  The browser test drives the same
+ * pages in headless Chromium (tests/browser/).
+ */
+#include "cs_build.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <check.h>
+#include <json-c/json.h>
+
+#include "harness.h"
+
+static struct h_env E;
+static char cookie[4096];	/* "Cookie: cs_session=..." */
+static char csrf[128];
+
+#define FORM	"application/x-www-form-urlencoded"
+#define HTML	"Accept: text/html,application/xhtml+xml"
+
+/* Every page carries the headers of SPEC section 6. */
+static void
+assert_page_headers(const struct h_resp *r)
+{
+	const char *v;
+
+	ck_assert_ptr_nonnull(v = h_header(r, "Content-Security-Policy"));
+	ck_assert(strstr(v, "default-src 'none'") != NULL);
+	ck_assert(strstr(v, "frame-ancestors 'none'") != NULL);
+	ck_assert_str_eq(h_header(r, "X-Content-Type-Options"), "nosniff");
+	ck_assert_str_eq(h_header(r, "Referrer-Policy"), "no-referrer");
+	ck_assert_str_eq(h_header(r, "Cache-Control"), "no-store");
+	ck_assert_str_eq(h_header(r, "X-Frame-Options"), "DENY");
+}
+
+static void
+get_page(const char *path, const char *ck, struct h_resp *r)
+{
+	const char *h[] = { HTML, ck, NULL };
+
+	ck_assert_int_eq(h_req(&E, "GET", path, NULL, NULL, NULL,
+	    ck ? h : h, r), 0);
+	assert_page_headers(r);
+}
+
+static void
+post_form(const char *path, const char *ck, const char *body,
+    struct h_resp *r)
+{
+	const char *h[] = { HTML, ck, NULL };
+
+	ck_assert_int_eq(h_req(&E, "POST", path, NULL, FORM, body, h, r), 0);
+}
+
+/* Signs in with token; fills cookie and csrf. */
+static void
+sign_in(const char *token, char *ck, size_t cklen, char *cs, size_t cslen)
+{
+	struct h_resp	 r;
+	char		 body[9000];
+	const char	*sc, *p;
+	size_t		 n;
+
+	snprintf(body, sizeof(body), "access_token=%s", token);
+	post_form("/admin/login", NULL, body, &r);
+	ck_assert_msg(r.status == 303, "login: %ld", r.status);
+	ck_assert_str_eq(h_header(&r, "Location"), "/admin/");
+	assert_page_headers(&r);
+	sc = h_header(&r, "Set-Cookie");
+	ck_assert_ptr_nonnull(sc);
+	ck_assert(strncmp(sc, "cs_session=", 11) == 0);
+	ck_assert(strstr(sc, "; HttpOnly") != NULL);
+	ck_assert(strstr(sc, "; SameSite=Strict") != NULL);
+	ck_assert(strstr(sc, "; Path=/") != NULL);
+	ck_assert(strstr(sc, "Max-Age=") != NULL);
+	ck_assert(strstr(sc, "Secure") == NULL);	/* plain http here */
+	n = strcspn(sc, ";");
+	snprintf(ck, cklen, "Cookie: %.*s", (int)n, sc);
+	h_resp_free(&r);
+	get_page("/admin/", ck, &r);
+	ck_assert_int_eq(r.status, 200);
+	p = strstr(r.body, "name=\"csrf_token\" value=\"");
+	ck_assert_ptr_nonnull(p);
+	p += strlen("name=\"csrf_token\" value=\"");
+	n = strcspn(p, "\"");
+	snprintf(cs, cslen, "%.*s", (int)n, p);
+	ck_assert_uint_eq(strlen(cs), 43);
+	h_resp_free(&r);
+}
+
+START_TEST(sign_in_and_pages)
+{
+	struct h_resp r;
+
+	get_page("/admin/login", NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(r.body, "name=\"access_token\"") != NULL);
+	h_resp_free(&r);
+	/* not signed in: every page sends you to sign in */
+	get_page("/admin/", NULL, &r);
+	ck_assert_int_eq(r.status, 303);
+	ck_assert_str_eq(h_header(&r, "Location"), "/admin/login");
+	h_resp_free(&r);
+	/* a bad token: the sign-in page again, 401 */
+	post_form("/admin/login", NULL, "access_token=nope", &r);
+	ck_assert_int_eq(r.status, 401);
+	ck_assert(h_header(&r, "Set-Cookie") == NULL);
+	ck_assert(strstr(r.body, "not valid") != NULL);
+	h_resp_free(&r);
+
+	sign_in(E.tok_admin, cookie, sizeof(cookie), csrf, sizeof(csrf));
+	get_page("/admin/", cookie, &r);
+	ck_assert(strstr(r.body, "tenant <strong>acme</strong>") != NULL);
+	ck_assert(strstr(r.body, "href=\"/admin/integrations/datadog\"") != NULL);
+	h_resp_free(&r);
+	get_page("/admin/integrations/datadog", cookie, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(r.body, "<label for=\"f-api_key\">API key") != NULL);
+	ck_assert(strstr(r.body, "id=\"f-api_key\" name=\"credentials[api_key]\" "
+	    "type=\"password\"") != NULL);
+	ck_assert(strstr(r.body, "<select id=\"f-site\"") != NULL);
+	ck_assert(strstr(r.body, "<option value=\"datadoghq.com\" selected>") !=
+	    NULL);
+	h_resp_free(&r);
+	get_page("/admin/integrations/slack-oauth", cookie, &r);
+	ck_assert_int_eq(r.status, 400);
+	h_resp_free(&r);
+	get_page("/admin/integrations/nope", cookie, &r);
+	ck_assert_int_eq(r.status, 404);
+	h_resp_free(&r);
+	{
+		const char *h[] = { NULL };
+
+		ck_assert_int_eq(h_req(&E, "GET", "/admin/style.css", NULL, NULL,
+		    NULL, h, &r), 0);
+		ck_assert_int_eq(r.status, 200);
+		ck_assert_str_eq(h_header(&r, "Content-Type"),
+		    "text/css; charset=utf-8");
+		ck_assert(strstr(r.body, ":focus-visible") != NULL);
+		h_resp_free(&r);
+	}
+}
+END_TEST
+
+START_TEST(csrf_required)
+{
+	struct h_resp	 r;
+	char		 other_ck[4096], other_csrf[128], body[512];
+	char		*out;
+	size_t		 before;
+
+	ck_assert_int_eq(h_admin(&E, &out, "list", NULL), 0);
+	before = h_lines(out);
+	free(out);
+	/* cookie, no CSRF field */
+	post_form("/v1/integrations/sentry/credentials", cookie,
+	    "credentials%5Bauth_token%5D=SECRETVAL-c1", &r);
+	ck_assert_int_eq(r.status, 403);
+	assert_page_headers(&r);
+	h_resp_free(&r);
+	/* cookie, the CSRF token of another session */
+	sign_in(E.tok_admin, other_ck, sizeof(other_ck), other_csrf,
+	    sizeof(other_csrf));
+	ck_assert_str_ne(other_csrf, csrf);
+	snprintf(body, sizeof(body), "credentials%%5Bauth_token%%5D=SECRETVAL-c2"
+	    "&csrf_token=%s", other_csrf);
+	post_form("/v1/integrations/sentry/credentials", cookie, body, &r);
+	ck_assert_int_eq(r.status, 403);
+	h_resp_free(&r);
+	/* JSON with the cookie: no CSRF field can be there, 403 */
+	{
+		const char *h[] = { cookie, NULL };
+
+		ck_assert_int_eq(h_req(&E, "POST",
+		    "/v1/integrations/sentry/credentials", NULL,
+		    "application/json", "{\"credentials\":{\"auth_token\":"
+		    "\"SECRETVAL-c3\"}}", h, &r), 0);
+		ck_assert_int_eq(r.status, 403);
+		ck_assert_str_eq(h_errcode(&r), "forbidden");
+		h_resp_free(&r);
+	}
+	ck_assert_int_eq(h_admin(&E, &out, "list", NULL), 0);
+	ck_assert_uint_eq(h_lines(out), before);
+	free(out);
+	/* with its own token: stored, 303 to the result page */
+	snprintf(body, sizeof(body), "credentials%%5Bauth_token%%5D=SECRETVAL-c4"
+	    "&label=ok&csrf_token=%s", csrf);
+	post_form("/v1/integrations/sentry/credentials", cookie, body, &r);
+	ck_assert_int_eq(r.status, 303);
+	ck_assert(strncmp(h_header(&r, "Location"),
+	    "/admin/integrations/sentry/credentials/crd_", 43) == 0);
+	h_resp_free(&r);
+	ck_assert_int_eq(h_admin(&E, &out, "list", NULL), 0);
+	ck_assert_uint_eq(h_lines(out), before + 1);
+	free(out);
+	/* sign-out needs the token too, then the cookie is gone */
+	post_form("/admin/logout", cookie, "x=1", &r);
+	ck_assert_int_eq(r.status, 403);
+	h_resp_free(&r);
+	snprintf(body, sizeof(body), "csrf_token=%s", other_csrf);
+	post_form("/admin/logout", other_ck, body, &r);
+	ck_assert_int_eq(r.status, 303);
+	ck_assert_str_eq(h_header(&r, "Location"), "/admin/login?out=1");
+	ck_assert(strstr(h_header(&r, "Set-Cookie"), "Max-Age=0") != NULL);
+	h_resp_free(&r);
+}
+END_TEST
+
+START_TEST(escaping)
+{
+	struct h_resp	 r;
+	char		 body[512], loc[256];
+
+	snprintf(body, sizeof(body), "credentials%%5Bauth_token%%5D=SECRETVAL-x"
+	    "&label=%%3Cscript%%3Ealert(1)%%3C%%2Fscript%%3E&csrf_token=%s",
+	    csrf);
+	post_form("/v1/integrations/sentry/credentials", cookie, body, &r);
+	ck_assert_int_eq(r.status, 303);
+	snprintf(loc, sizeof(loc), "%s", h_header(&r, "Location"));
+	h_resp_free(&r);
+	get_page(loc, cookie, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(r.body, "<script>") == NULL);
+	ck_assert(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt;") != NULL);
+	h_resp_free(&r);
+	get_page("/admin/", cookie, &r);
+	ck_assert(strstr(r.body, "<script>") == NULL);
+	ck_assert(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt;") != NULL);
+	/* a provider whose name has quotes and markup */
+	ck_assert(strstr(r.body, "Quote &quot;Test&quot; &lt;b&gt;&amp;&#39;") !=
+	    NULL);
+	ck_assert(strstr(r.body, "Quote \"Test\"") == NULL);
+	h_resp_free(&r);
+}
+END_TEST
+
+START_TEST(form_errors_keep_label_not_secrets)
+{
+	struct h_resp	 r;
+	char		 body[512];
+
+	snprintf(body, sizeof(body), "credentials%%5Bapi_key%%5D=SECRETVAL-typed"
+	    "&credentials%%5Bsite%%5D=datadoghq.eu&label=My+label&csrf_token=%s",
+	    csrf);
+	post_form("/v1/integrations/datadog/credentials", cookie, body, &r);
+	ck_assert_int_eq(r.status, 400);
+	assert_page_headers(&r);
+	ck_assert_str_eq(h_header(&r, "Content-Type"), "text/html; charset=utf-8");
+	ck_assert(strstr(r.body, "id=\"e-application_key\">This field is "
+	    "required.") != NULL);
+	ck_assert(strstr(r.body, "aria-describedby=\"e-application_key\"") != NULL);
+	ck_assert(strstr(r.body, "value=\"My label\"") != NULL);
+	ck_assert(strstr(r.body, "<option value=\"datadoghq.eu\" selected>") !=
+	    NULL);
+	ck_assert(strstr(r.body, "SECRETVAL") == NULL);
+	h_resp_free(&r);
+}
+END_TEST
+
+START_TEST(expired_session)
+{
+	struct h_resp	 r;
+	char		*tok, claims[256], ck[4096], cs[128], *p;
+
+	/* a token valid for 2 s: the session ends with it */
+	snprintf(claims, sizeof(claims), "{\"sub\":\"short\",\"org_id\":\"acme\","
+	    "\"role\":\"admin\",\"iss\":\"https://issuer.test\",\"aud\":"
+	    "\"credstore\",\"exp\":%ld}", (long)time(NULL) + 2);
+	tok = h_mint(&E, claims);
+	sign_in(tok, ck, sizeof(ck), cs, sizeof(cs));
+	free(tok);
+	/* the cookie expires with the token; servers refuse it after */
+	sleep(3);
+	get_page("/admin/", ck, &r);
+	ck_assert_int_eq(r.status, 303);
+	ck_assert_str_eq(h_header(&r, "Location"), "/admin/login?expired=1");
+	h_resp_free(&r);
+	get_page("/admin/login?expired=1", NULL, &r);
+	ck_assert(strstr(r.body, "Your session has expired") != NULL);
+	h_resp_free(&r);
+	/* a forged cookie is refused the same way */
+	snprintf(ck, sizeof(ck), "%s", cookie);
+	p = ck + strlen(ck) - 3;
+	*p = *p == 'A' ? 'B' : 'A';
+	get_page("/admin/", ck, &r);
+	ck_assert_int_eq(r.status, 303);
+	h_resp_free(&r);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite		*s;
+	TCase		*tc;
+	SRunner		*sr;
+	int		 failed;
+	char		 cat[700], cmd[2000];
+	struct h_opts	 o = { NULL, 2, NULL };
+	const char	*src = getenv("top_srcdir");
+
+	signal(SIGPIPE, SIG_IGN);
+	/* the bundled catalog plus a provider with a hostile name */
+	snprintf(cat, sizeof(cat), "/tmp/credstore-admin-cat-%ld.json",
+	    (long)getpid());
+	snprintf(cmd, sizeof(cmd), "sed 's/\"providers\": \\[/\"providers\": "
+	    "[{\"id\": \"quote-test\", \"name\": \"Quote \\\\\"Test\\\\\" <b>\\&'"
+	    "\"'\"'\", \"authType\": \"api_key\", \"requiredFields\": "
+	    "[\"key\"], \"fields\": {\"key\": {\"label\": \"Key\", \"secret\": "
+	    "true}}},/' %s/etc/catalog.json > %s", src ? src : ".", cat);
+	if (system(cmd) != 0)
+		return 99;
+	o.catalog = cat;
+	h_setup(&E, &o);
+	s = suite_create("e2e_admin");
+	tc = tcase_create("admin");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, sign_in_and_pages);
+	tcase_add_test(tc, csrf_required);
+	tcase_add_test(tc, escaping);
+	tcase_add_test(tc, form_errors_keep_label_not_secrets);
+	tcase_add_test(tc, expired_session);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	h_teardown(&E);
+	unlink(cat);
+	return failed == 0 ? 0 : 1;
+}

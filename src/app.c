@@ -167,11 +167,21 @@ refresh(struct app *a)
 	struct keyring	*kr;
 	char		 err[512];
 
-	if (file_id(a->cfg.keyring, &id) == -1 ||
-	    memcmp(&id, &a->keyring_id, sizeof(id)) == 0)
+	if (file_id(a->cfg.keyring, &id) == -1) {
+		/* a keyring that went away: no more service with a stale copy */
+		snprintf(a->why, sizeof(a->why), "%s: keyring is gone",
+		    a->cfg.keyring);
+		log_error("not ready: %s", a->why);
+		unload(a);
+		return;
+	}
+	if (memcmp(&id, &a->keyring_id, sizeof(id)) == 0)
 		return;
 	if (keyring_load(a->cfg.keyring, &kr, err, sizeof(err)) == -1) {
-		log_error("keyring changed but cannot be loaded: %s", err);
+		snprintf(a->why, sizeof(a->why), "%s", err);
+		log_error("not ready: keyring changed and cannot be loaded: %s",
+		    err);
+		unload(a);
 		return;
 	}
 	keyring_free(a->kr);
@@ -189,7 +199,8 @@ app_ensure(struct app *a)
 	if (a->ready) {
 		/* a stat per request: rotation must be seen at once */
 		refresh(a);
-		return 1;
+		if (a->ready)
+			return 1;
 	}
 	now = time(NULL);
 	if (now == a->last_try)

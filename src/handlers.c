@@ -1582,8 +1582,7 @@ handle_request(struct app *a, struct http_req *req)
 		goto out;
 	}
 	if (c.rm.route == RT_HEALTHZ) {
-		if (!a->ready)
-			app_ensure(a);
+		app_ensure(a);
 		handle_healthz(&c);
 		goto out;
 	}

@@ -27,6 +27,7 @@
 #include "credset.h"
 #include "crypto.h"
 #include "jwt.h"
+#include "jsonx.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
@@ -251,19 +252,6 @@ cmd_token(struct config *cfg, int argc, char **argv)
 	return EX_OK;
 }
 
-static void
-add_time(struct json_object *o, const char *k, time_t t)
-{
-	char ts[21];
-
-	if (t == 0) {
-		json_object_object_add(o, k, NULL);
-		return;
-	}
-	fmt_time(t, ts);
-	json_object_object_add(o, k, json_object_new_string(ts));
-}
-
 static int
 print_rec(const struct cred_rec *r, void *arg)
 {
@@ -283,9 +271,9 @@ print_rec(const struct cred_rec *r, void *arg)
 	for (i = 0; i < r->nfields; i++)
 		json_object_array_add(f, json_object_new_string(r->fields[i]));
 	json_object_object_add(o, "fields", f);
-	add_time(o, "createdAt", r->created);
-	add_time(o, "updatedAt", r->updated);
-	add_time(o, "lastValidatedAt", r->validated);
+	jsonx_add_time(o, "createdAt", r->created);
+	jsonx_add_time(o, "updatedAt", r->updated);
+	jsonx_add_time(o, "lastValidatedAt", r->validated);
 	json_object_object_add(o, "keyId",
 	    json_object_new_string(r->sealed.key_id));
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |

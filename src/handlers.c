@@ -248,19 +248,6 @@ resolve_provider(struct ctx *c)
 	return p;
 }
 
-static void
-add_time(struct json_object *o, const char *k, time_t t)
-{
-	char ts[21];
-
-	if (t == 0) {
-		json_object_object_add(o, k, NULL);
-		return;
-	}
-	fmt_time(t, ts);
-	json_object_object_add(o, k, json_object_new_string(ts));
-}
-
 /* Public metadata of a credential: never a value, never a hint of one. */
 static struct json_object *
 cred_meta_json(const struct cred_rec *r)
@@ -279,9 +266,9 @@ cred_meta_json(const struct cred_rec *r)
 	for (i = 0; i < r->nfields; i++)
 		json_object_array_add(f, json_object_new_string(r->fields[i]));
 	json_object_object_add(o, "fields", f);
-	add_time(o, "createdAt", r->created);
-	add_time(o, "updatedAt", r->updated);
-	add_time(o, "lastValidatedAt", r->validated);
+	jsonx_add_time(o, "createdAt", r->created);
+	jsonx_add_time(o, "updatedAt", r->updated);
+	jsonx_add_time(o, "lastValidatedAt", r->validated);
 	return o;
 }
 
@@ -866,7 +853,7 @@ handle_cred_create(struct ctx *c)
 	json_object_object_add(o, "label",
 	    rec.label ? json_object_new_string(rec.label) : NULL);
 	json_object_object_add(o, "status", json_object_new_string(rec.status));
-	add_time(o, "createdAt", rec.created);
+	jsonx_add_time(o, "createdAt", rec.created);
 	snprintf(location, sizeof(location),
 	    "/v1/integrations/%s/credentials/%s", p->id, rec.id);
 
@@ -1190,7 +1177,7 @@ conn_json(const char *provider, const struct conn_rec *cr)
 	json_object_object_add(o, "credentialId",
 	    json_object_new_string(cr->cred_id));
 	json_object_object_add(o, "status", json_object_new_string(cr->status));
-	add_time(o, "connectedAt", cr->connected);
+	jsonx_add_time(o, "connectedAt", cr->connected);
 	return o;
 }
 

@@ -461,3 +461,16 @@ jsonx_get_str(struct json_object *o, const char *key)
 
 	return v != NULL ? json_object_get_string(v) : NULL;
 }
+
+void
+jsonx_add_time(struct json_object *o, const char *key, time_t t)
+{
+	char ts[21];
+
+	if (t == 0) {
+		json_object_object_add(o, key, NULL);
+		return;
+	}
+	fmt_time(t, ts);
+	json_object_object_add(o, key, json_object_new_string(ts));
+}

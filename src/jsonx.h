@@ -9,6 +9,7 @@
 #define CS_JSONX_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -40,5 +41,8 @@ struct json_object *jsonx_get(struct json_object *o, const char *key,
 	    json_type type);
 /* The string member `key`, or NULL when absent or not a string. */
 const char *jsonx_get_str(struct json_object *o, const char *key);
+
+/* Adds key: "YYYY-MM-DDTHH:MM:SSZ", or null when t is 0. */
+void	 jsonx_add_time(struct json_object *o, const char *key, time_t t);
 
 #endif

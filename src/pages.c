@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonx.h"
 #include "pages.h"
 #include "util.h"
 
@@ -218,17 +219,6 @@ page_provider_form(const struct cat_provider *p, const struct req_input *in,
 	return ctx;
 }
 
-static void
-add_time(struct json_object *o, const char *k, time_t t)
-{
-	char ts[21];
-
-	if (t == 0)
-		return;
-	fmt_time(t, ts);
-	json_object_object_add(o, k, json_object_new_string(ts));
-}
-
 struct json_object *
 page_cred(const struct cat_provider *p, const struct cred_rec *r)
 {
@@ -248,8 +238,8 @@ page_cred(const struct cat_provider *p, const struct cred_rec *r)
 	for (i = 0; i < r->nfields; i++)
 		json_object_array_add(f, json_object_new_string(r->fields[i]));
 	json_object_object_add(o, "fields", f);
-	add_time(o, "createdAt", r->created);
-	add_time(o, "updatedAt", r->updated);
-	add_time(o, "lastValidatedAt", r->validated);
+	jsonx_add_time(o, "createdAt", r->created);
+	jsonx_add_time(o, "updatedAt", r->updated);
+	jsonx_add_time(o, "lastValidatedAt", r->validated);
 	return o;
 }

@@ -715,34 +715,47 @@ commit_flags(const struct store *st)
 	return 0;	/* the environment flags carry the durability */
 }
 
-enum store_rc
-store_idem_get(struct store *st, const char *tenant, const char *key,
-    struct idem_rec *out)
+/*
+ * Reads the value of key a\0b\0c (c may be NULL) from one database,
+ * retrying as should_retry says; STORE_OK with *d malloc'd.
+ */
+static enum store_rc
+read_value(struct store *st, enum dbi i, const char *a, const char *b,
+    const char *c, DBT *d)
 {
-	DBT		 k, d;
-	char		*kb;
-	size_t		 klen;
-	int		 rc, attempt = 0;
-	enum store_rc	 src;
+	DBT	 k;
+	char	*kb;
+	size_t	 klen;
+	int	 rc, attempt = 0;
 
-	memset(out, 0, sizeof(*out));
 	if (ensure_open(st) == -1)
 		return STORE_UNAVAILABLE;
-	if ((kb = make_key(tenant, key, NULL, &klen)) == NULL)
+	if ((kb = make_key(a, b, c, &klen)) == NULL)
 		return STORE_UNAVAILABLE;
 	for (;;) {
 		memset(&k, 0, sizeof(k));
-		memset(&d, 0, sizeof(d));
+		memset(d, 0, sizeof(*d));
 		k.data = kb;
 		k.size = (u_int32_t)klen;
-		d.flags = DB_DBT_MALLOC;
-		rc = st->db[DBI_IDEM]->get(st->db[DBI_IDEM], NULL, &k, &d, 0);
+		d->flags = DB_DBT_MALLOC;
+		rc = st->db[i]->get(st->db[i], NULL, &k, d, 0);
 		if (rc == 0 || !should_retry(st, rc, attempt++))
 			break;
 	}
 	free(kb);
-	if (rc != 0)
-		return map_rc(rc);
+	return rc == 0 ? STORE_OK : map_rc(rc);
+}
+
+enum store_rc
+store_idem_get(struct store *st, const char *tenant, const char *key,
+    struct idem_rec *out)
+{
+	DBT		 d;
+	enum store_rc	 src;
+
+	memset(out, 0, sizeof(*out));
+	if ((src = read_value(st, DBI_IDEM, tenant, key, NULL, &d)) != STORE_OK)
+		return src;
 	src = idem_from_json(d.data, d.size, out);
 	free(d.data);
 	if (src == STORE_OK && out->created + IDEM_TTL < time(NULL)) {
@@ -844,30 +857,13 @@ enum store_rc
 store_cred_get(struct store *st, const char *tenant, const char *provider,
     const char *id, struct cred_rec *out)
 {
-	DBT		 k, d;
-	char		*kb;
-	size_t		 klen;
-	int		 rc, attempt = 0;
+	DBT		 d;
 	enum store_rc	 src;
 
 	memset(out, 0, sizeof(*out));
-	if (ensure_open(st) == -1)
-		return STORE_UNAVAILABLE;
-	if ((kb = make_key(tenant, provider, id, &klen)) == NULL)
-		return STORE_UNAVAILABLE;
-	for (;;) {
-		memset(&k, 0, sizeof(k));
-		memset(&d, 0, sizeof(d));
-		k.data = kb;
-		k.size = (u_int32_t)klen;
-		d.flags = DB_DBT_MALLOC;
-		rc = st->db[DBI_CREDS]->get(st->db[DBI_CREDS], NULL, &k, &d, 0);
-		if (rc == 0 || !should_retry(st, rc, attempt++))
-			break;
-	}
-	free(kb);
-	if (rc != 0)
-		return map_rc(rc);
+	if ((src = read_value(st, DBI_CREDS, tenant, provider, id, &d)) !=
+	    STORE_OK)
+		return src;
 	src = rec_from_json(d.data, d.size, out);
 	free(d.data);
 	if (src == STORE_OK && (strcmp(out->tenant, tenant) != 0 ||
@@ -1304,22 +1300,12 @@ store_conn_get(struct store *st, const char *tenant, const char *provider,
     struct conn_rec *out)
 {
 	DBT		 d;
-	char		*k;
-	size_t		 klen;
-	int		 rc, attempt = 0;
 	enum store_rc	 src;
 
 	memset(out, 0, sizeof(*out));
-	if (ensure_open(st) == -1)
-		return STORE_UNAVAILABLE;
-	if ((k = make_key(tenant, provider, NULL, &klen)) == NULL)
-		return STORE_UNAVAILABLE;
-	while ((rc = get_dbt(st->db[DBI_CONN], NULL, k, klen, &d, 0)) != 0 &&
-	    should_retry(st, rc, attempt++))
-		;
-	free(k);
-	if (rc != 0)
-		return map_rc(rc);
+	if ((src = read_value(st, DBI_CONN, tenant, provider, NULL, &d)) !=
+	    STORE_OK)
+		return src;
 	src = conn_from_json(d.data, d.size, out);
 	free(d.data);
 	return src;

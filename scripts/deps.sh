@@ -5,7 +5,8 @@ set -eu
 
 PKGS="build-essential autoconf automake libtool pkg-config
 libfcgi-dev libjson-c-dev libgnutls28-dev libcurl4-gnutls-dev libdb5.3-dev
-check lighttpd curl db5.3-util gnutls-bin procps"
+check lighttpd curl db5.3-util gnutls-bin procps openssl
+apache2 libapache2-mod-fcgid nginx spawn-fcgi"
 [ $# -gt 0 ] && PKGS="$PKGS $*"
 
 missing=""
@@ -25,8 +26,12 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-# Debian starts lighttpd on port 80 when it installs it; we run our own.
-if command -v systemctl >/dev/null 2>&1; then
-	systemctl disable --now lighttpd >/dev/null 2>&1 || true
-fi
+# Debian starts the web servers on port 80 when it installs them; the
+# project runs its own instances on other ports.
+for svc in lighttpd apache2 apache-htcacheclean nginx; do
+	if command -v systemctl >/dev/null 2>&1; then
+		systemctl disable --now "$svc" >/dev/null 2>&1 || true
+	fi
+	service "$svc" stop >/dev/null 2>&1 || true
+done
 exit 0

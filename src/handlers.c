@@ -88,8 +88,10 @@ reply_error(struct ctx *c, const struct apierr *e, const char *extra)
 		ctx = page_provider_form(c->form_provider, c->form_input, e);
 		json_object_object_add(ctx, "message", json_object_new_string(
 		    e->code == AE_CREDENTIAL_REJECTED ?
-		    "The provider rejected these credentials; nothing was saved." :
-		    "Please correct the fields marked below."));
+		    "The provider rejected these credentials; nothing was saved. "
+		    "Secret fields are not kept: enter them again." :
+		    "Please correct the fields marked below. Secret fields are "
+		    "not kept: enter them again."));
 		page_send(c->app->tmpl, c->req, status, "provider",
 		    c->form_provider->name, &u, ctx, extra);
 		return;

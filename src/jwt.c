@@ -14,6 +14,7 @@
 #include <gnutls/crypto.h>
 
 #include "jsonx.h"
+#include "jwks.h"
 #include "jwt.h"
 #include "util.h"
 
@@ -106,11 +107,32 @@ jwt_strerror(enum jwt_err e)
 	return errs[e];
 }
 
+const char *
+jwt_alg_name(enum jwt_alg a)
+{
+	if ((unsigned)a >= JWT_ALG__MAX)
+		return "?";
+	return algs[a].name;
+}
+
 /* 1 when s[0..n) has exactly the bytes of the C string lit. */
 static int
 str_eq(const char *s, size_t n, const char *lit)
 {
 	return strlen(lit) == n && memcmp(s, lit, n) == 0;
+}
+
+int
+jwt_alg_parse(const char *s, size_t n, enum jwt_alg *out)
+{
+	size_t i;
+
+	for (i = 0; i < JWT_ALG__MAX; i++)
+		if (str_eq(s, n, algs[i].name)) {
+			*out = (enum jwt_alg)i;
+			return 0;
+		}
+	return -1;
 }
 
 /* Like str_eq, ASCII letters folded; locale-independent on purpose. */
@@ -216,16 +238,12 @@ check_header(const unsigned char *raw, size_t n, struct json_object **hdrp,
 		goto out;
 	}
 
+	/* "none", "None" and any other name off the list end here */
 	rc = JWT_ERR_ALG;
 	if (!json_object_object_get_ex(hdr, "alg", &v) ||
-	    (s = json_str(v, &sn)) == NULL)
+	    (s = json_str(v, &sn)) == NULL ||
+	    jwt_alg_parse(s, sn, algp) == -1)
 		goto out;
-	for (i = 0; i < JWT_ALG__MAX; i++)
-		if (str_eq(s, sn, algs[i].name))
-			break;
-	if (i == JWT_ALG__MAX)
-		goto out;
-	*algp = (enum jwt_alg)i;
 
 	rc = JWT_ERR_HEADER;
 	/* Presence is enough, whatever the value (null included). */
@@ -293,24 +311,17 @@ out:
 }
 
 /*
- * RS*, PS*, ES*, EdDSA: the key is the JWKS entry named by kid.  JWKS
- * support is not built yet, so this fails closed for every token.
+ * RS*, PS*, ES*, EdDSA: only a JWKS key, chosen by kid (or the one key
+ * that fits when the token has none), never the HS secret: a public key
+ * can neither sign HS tokens nor be their secret.
  */
 static enum jwt_err
-verify_asym(const struct alg_info *a, const struct jwt_keys *keys,
-    const char *kid, const char *input, size_t ilen,
-    const unsigned char *sig, size_t siglen)
+verify_asym(enum jwt_alg alg, const struct jwt_keys *keys, const char *kid,
+    const char *input, size_t ilen, const unsigned char *sig, size_t siglen)
 {
-	(void)a;
-	(void)kid;
-	(void)input;
-	(void)ilen;
-	(void)sig;
-	(void)siglen;
 	if (keys->jwks == NULL)
 		return JWT_ERR_KEY;
-	/* Until JWKS lookup and verification land: never accept. */
-	return JWT_ERR_KEY;
+	return jwks_verify(keys->jwks, alg, kid, input, ilen, sig, siglen);
 }
 
 /*
@@ -542,19 +553,24 @@ check_claims(struct json_object *claims, const struct jwt_policy *pol,
 	return JWT_OK;
 }
 
-enum jwt_err
-jwt_verify(const char *token, size_t len, const struct jwt_keys *keys,
-    const struct jwt_policy *pol, time_t now, struct jwt_identity *id)
+/*
+ * Everything up to and including the signature.  On JWT_OK *praw holds
+ * the decoded payload (caller frees with secure_free(*praw, *plen)).
+ */
+static enum jwt_err
+verify_jws(const char *token, size_t len, const struct jwt_keys *keys,
+    enum jwt_alg *algp, unsigned char **praw, size_t *plen)
 {
-	struct json_object	*hdr = NULL, *claims = NULL;
-	unsigned char		*hraw = NULL, *praw = NULL, *sig = NULL;
-	size_t			 hlen = 0, plen = 0, siglen = 0, d1, d2;
+	struct json_object	*hdr = NULL;
+	unsigned char		*hraw = NULL, *sig = NULL;
+	size_t			 hlen = 0, siglen = 0, d1, d2;
 	const struct alg_info	*a;
-	const char		*kid = NULL, *err;
+	const char		*kid = NULL;
 	enum jwt_alg		 alg = JWT_ALG_HS256;
 	enum jwt_err		 rc;
 
-	memset(id, 0, sizeof(*id));
+	*praw = NULL;
+	*plen = 0;
 	if (token == NULL) {
 		rc = JWT_ERR_MALFORMED;
 		goto out;
@@ -569,7 +585,7 @@ jwt_verify(const char *token, size_t len, const struct jwt_keys *keys,
 	/* All three parts must be strict base64url before anything else. */
 	rc = JWT_ERR_MALFORMED;
 	if ((hraw = b64url_decode(token, d1, &hlen)) == NULL ||
-	    (praw = b64url_decode(token + d1 + 1, d2 - d1 - 1, &plen)) ==
+	    (*praw = b64url_decode(token + d1 + 1, d2 - d1 - 1, plen)) ==
 	    NULL ||
 	    (sig = b64url_decode(token + d2 + 1, len - d2 - 1, &siglen)) ==
 	    NULL)
@@ -592,13 +608,52 @@ jwt_verify(const char *token, size_t len, const struct jwt_keys *keys,
 	case FAM_RSA_PSS:
 	case FAM_ECDSA:
 	case FAM_EDDSA:
-		rc = verify_asym(a, keys, kid, token, d2, sig, siglen);
+		rc = verify_asym(alg, keys, kid, token, d2, sig, siglen);
 		break;
 	default:
 		rc = JWT_ERR_ALG;
 		break;
 	}
-	if (rc != JWT_OK)
+	if (rc == JWT_OK)
+		*algp = alg;
+out:
+	json_object_put(hdr);
+	secure_free(hraw, hlen);
+	secure_free(sig, siglen);
+	if (rc != JWT_OK) {
+		secure_free(*praw, *plen);
+		*praw = NULL;
+		*plen = 0;
+	}
+	return rc;
+}
+
+enum jwt_err
+jwt_verify_signature(const char *token, size_t len,
+    const struct jwt_keys *keys, enum jwt_alg *alg)
+{
+	unsigned char	*praw;
+	size_t		 plen;
+	enum jwt_err	 rc;
+
+	rc = verify_jws(token, len, keys, alg, &praw, &plen);
+	secure_free(praw, plen);
+	return rc;
+}
+
+enum jwt_err
+jwt_verify(const char *token, size_t len, const struct jwt_keys *keys,
+    const struct jwt_policy *pol, time_t now, struct jwt_identity *id)
+{
+	struct json_object	*claims = NULL;
+	unsigned char		*praw = NULL;
+	size_t			 plen = 0;
+	const char		*err;
+	enum jwt_alg		 alg = JWT_ALG_HS256;
+	enum jwt_err		 rc;
+
+	memset(id, 0, sizeof(*id));
+	if ((rc = verify_jws(token, len, keys, &alg, &praw, &plen)) != JWT_OK)
 		goto out;
 
 	/* Only now, with the signature good, are the claims read. */
@@ -612,11 +667,8 @@ jwt_verify(const char *token, size_t len, const struct jwt_keys *keys,
 		goto out;
 	id->alg = alg;
 out:
-	json_object_put(hdr);
 	json_object_put(claims);
-	secure_free(hraw, hlen);
 	secure_free(praw, plen);
-	secure_free(sig, siglen);
 	if (rc != JWT_OK)
 		jwt_identity_free(id);
 	return rc;

@@ -49,7 +49,7 @@ enum jwt_err {
 struct jwt_keys {
 	unsigned char	*hs_secret;	/* NULL when HS* is not configured */
 	size_t		 hs_len;
-	struct jwks	*jwks;		/* asymmetric keys; NULL when none */
+	struct jwks	*jwks;		/* jwks.h; NULL when none */
 };
 
 /* What is checked besides the signature. */
@@ -73,6 +73,14 @@ struct jwt_identity {
 
 const char	*jwt_strerror(enum jwt_err);
 
+/* The JWS "alg" name of a (e.g. "RS256"), or "?" when out of range. */
+const char	*jwt_alg_name(enum jwt_alg a);
+/*
+ * The algorithm whose name is exactly s[0..n) (case-sensitive, as RFC
+ * 7515 4.1.1 says): 0 and *out, or -1 when credstore does not allow it.
+ */
+int		 jwt_alg_parse(const char *s, size_t n, enum jwt_alg *out);
+
 /*
  * Verifies token[0..len) at time `now` against keys and policy.  On JWT_OK
  * fills *id (caller frees with jwt_identity_free); otherwise *id is zeroed.
@@ -81,6 +89,17 @@ enum jwt_err	 jwt_verify(const char *token, size_t len,
 		    const struct jwt_keys *keys, const struct jwt_policy *pol,
 		    time_t now, struct jwt_identity *id);
 void		 jwt_identity_free(struct jwt_identity *id);
+
+/*
+ * The signature layer of jwt_verify alone: size, strict compact form,
+ * header rules, key choice and signature.  The payload is decoded but
+ * neither parsed nor checked (it need not even be JSON), so no claim,
+ * not even exp, is looked at: never use it to accept a request.  Exists
+ * for published test vectors whose tokens expired long ago.  On JWT_OK
+ * *alg is the token's algorithm.
+ */
+enum jwt_err	 jwt_verify_signature(const char *token, size_t len,
+		    const struct jwt_keys *keys, enum jwt_alg *alg);
 
 /*
  * Signs claims_json (a JSON object text) as an HS256 JWT with header

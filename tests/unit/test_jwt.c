@@ -1,5 +1,7 @@
 #include "cs_build.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,12 +11,15 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
 
+#include "jwks.h"
 #include "jwt.h"
 #include "util.h"
 
 /*
  * Tokens are built here with gnutls_hmac_fast and b64url_encode directly,
  * not with jwt_sign_hs256, so a signer bug cannot hide a verifier bug.
+ * Asymmetric keys and tokens come from tests/unit/jwks_vectors.sh, which
+ * uses the openssl command, run once by main() before the tests fork.
  */
 
 #define NOW	((time_t)1700000000)
@@ -928,6 +933,282 @@ START_TEST(test_strerror)
 }
 END_TEST
 
+/* ------------------------------------------------ asymmetric tokens */
+
+static char vdir[256];		/* the vectors of jwks_vectors.sh */
+
+/* A file of the vectors, malloc'd, NUL-terminated. */
+static char *
+vec(const char *name)
+{
+	char	 path[PATH_MAX];
+	FILE	*f;
+	char	*s;
+	long	 n;
+
+	snprintf(path, sizeof(path), "%s/%s", vdir, name);
+	f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	ck_assert(fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0);
+	rewind(f);
+	s = malloc((size_t)n + 1);
+	ck_assert(s != NULL);
+	ck_assert(fread(s, 1, (size_t)n, f) == (size_t)n);
+	s[n] = '\0';
+	fclose(f);
+	return s;
+}
+
+static struct jwks *
+vec_jwks(const char *name)
+{
+	struct jwks	*ks;
+	char		 path[PATH_MAX], err[512];
+
+	snprintf(path, sizeof(path), "%s/%s", vdir, name);
+	ks = jwks_load(path, NULL, err, sizeof(err));
+	ck_assert_msg(ks != NULL, "%s", err);
+	return ks;
+}
+
+#define K_JWKS		0x01	/* jwks.json */
+#define K_HS		0x02	/* the HS secret too */
+#define K_ADDED		0x04	/* jwks_added.json instead */
+#define K_ROTATED	0x08	/* jwks_rotated.json instead */
+
+struct acase {
+	const char	*tok;		/* tok/NAME.jwt */
+	int		 keys;
+	enum jwt_err	 want;
+	enum jwt_alg	 alg;		/* on JWT_OK */
+};
+
+#define OK(t, a)	{ t, K_JWKS, JWT_OK, JWT_ALG_ ## a }
+#define NO(t, e)	{ t, K_JWKS, JWT_ERR_ ## e, JWT_ALG__MAX }
+
+/*
+ * The vectors against the JWKS of jwks_vectors.sh: rsa1 (any RS/PS),
+ * rsa2 (PS256 only), rsa3 (use enc), ec256 (ES256), ec384, ed1 (EdDSA).
+ * One case per rejection rule of issue #3, most of them several.
+ */
+static const struct acase acases[] = {
+	/* a valid token per algorithm */
+	OK("rs256", RS256), OK("rs384", RS384), OK("rs512", RS512),
+	OK("ps256", PS256), OK("ps384", PS384), OK("ps512", PS512),
+	OK("ps256_rsa2", PS256), OK("es256", ES256), OK("es384", ES384),
+	OK("eddsa", EDDSA), OK("rs256_atjwt", RS256),
+	/* the script's r || s conversion, checked on its own */
+	OK("es256_recheck", ES256),
+	/* no kid: exactly one key fits the algorithm */
+	OK("rs256_nokid", RS256), OK("es256_nokid", ES256),
+	OK("eddsa_nokid", EDDSA),
+	/* no kid, two keys fit (rsa1, rsa2): refused */
+	NO("ps256_nokid", KEY),
+	/* a key with alg verifies that algorithm only */
+	NO("rs256_kid_rsa2", KEY),
+	/* a key with use enc never verifies */
+	NO("rs256_kid_enc", KEY),
+	/* unknown kid */
+	NO("rs256_kid_unknown", KEY),
+	NO("rs256_new", KEY),
+	/* the kid of one kind of key, the algorithm of another */
+	NO("es256_kid_ec384", KEY), NO("es384_kid_ec256", KEY),
+	NO("eddsa_kid_rsa1", KEY),
+	/* signed by another key, or another way */
+	NO("rs256_wrong_key", SIGNATURE), NO("rs256_as_ps256", SIGNATURE),
+	NO("rs384_as_rs256", SIGNATURE),
+	/* PS*: the salt must be as long as the hash */
+	NO("ps256_saltmax", SIGNATURE), NO("ps256_salt0", SIGNATURE),
+
+	/* alg none in any casing */
+	NO("none_empty", MALFORMED),
+	NO("alg_none", ALG), NO("alg_None", ALG), NO("alg_NONE", ALG),
+	NO("alg_nOnE", ALG),
+	/* algorithms not on the allow-list */
+	NO("alg_es512", ALG), NO("alg_es256k", ALG),
+	NO("alg_rs256_lower", ALG),
+	/* HMAC keyed with public key bytes: no HS secret, no key */
+	NO("hs256_pem", KEY), NO("hs256_jwks", KEY), NO("hs256_n", KEY),
+	NO("hs512_ed", KEY),
+	/* ... and with an HS secret configured, only that secret counts */
+	{ "hs256_pem", K_JWKS | K_HS, JWT_ERR_SIGNATURE, JWT_ALG__MAX },
+	{ "hs256_jwks", K_JWKS | K_HS, JWT_ERR_SIGNATURE, JWT_ALG__MAX },
+	{ "hs256_n", K_JWKS | K_HS, JWT_ERR_SIGNATURE, JWT_ALG__MAX },
+	{ "hs512_ed", K_JWKS | K_HS, JWT_ERR_SIGNATURE, JWT_ALG__MAX },
+	/* header parameters that would pick the key or the rules */
+	NO("crit", HEADER), NO("jku", HEADER), NO("x5u", HEADER),
+	NO("x5c", HEADER), NO("jwk", HEADER), NO("jwk_kid", HEADER),
+	/* typ other than JWT or at+jwt */
+	NO("typ_jose", HEADER), NO("typ_jws", HEADER), NO("typ_dpop", HEADER),
+	/* non-canonical base64url */
+	NO("noncanon_sig", MALFORMED), NO("padded_sig", MALFORMED),
+	NO("padded_hdr", MALFORMED),
+	/* trailing data */
+	NO("trail_dot", MALFORMED), NO("trail_part", MALFORMED),
+	NO("trail_space", MALFORMED), NO("trail_hdr_json", MALFORMED),
+	NO("trail_claims_json", MALFORMED),
+	/* a signature of the wrong size */
+	NO("rs256_sig_zero_prefix", SIGNATURE),
+	NO("rs256_sig_short", SIGNATURE), NO("es256_der", SIGNATURE),
+	NO("es256_sig_63", SIGNATURE), NO("es256_sig_65", SIGNATURE),
+	NO("eddsa_sig_63", SIGNATURE),
+	/* ECDSA r or s zero or out of range */
+	NO("es256_rs_zero", SIGNATURE), NO("es256_r_zero", SIGNATURE),
+	NO("es256_s_zero", SIGNATURE), NO("es256_r_order", SIGNATURE),
+	NO("es256_s_order", SIGNATURE), NO("es256_r_max", SIGNATURE),
+	NO("es256_s_max", SIGNATURE), NO("es384_r_order", SIGNATURE),
+	/* duplicate keys in header or claims */
+	NO("dup_hdr_alg", MALFORMED), NO("dup_hdr_kid", MALFORMED),
+	NO("dup_claim_exp", MALFORMED), NO("dup_claim_tenant", MALFORMED),
+	/* exp not a number */
+	NO("exp_string", CLAIMS), NO("exp_null", CLAIMS),
+	NO("exp_bool", CLAIMS),
+	/* the claims layer applies as for HS tokens */
+	NO("rs256_expired", EXPIRED), NO("es256_wrong_iss", ISSUER),
+
+	/* key rotation: a key added, a key removed */
+	{ "rs256_new", K_ADDED, JWT_OK, JWT_ALG_RS256 },
+	{ "rs256", K_ADDED, JWT_OK, JWT_ALG_RS256 },
+	{ "rs256_new", K_ROTATED, JWT_OK, JWT_ALG_RS256 },
+	{ "rs256", K_ROTATED, JWT_ERR_KEY, JWT_ALG__MAX },
+	/* without kid the one RS256 key is now rsa-new: not the signer */
+	{ "rs256_nokid", K_ROTATED, JWT_ERR_SIGNATURE, JWT_ALG__MAX },
+	/* no JWKS at all */
+	{ "rs256", K_HS, JWT_ERR_KEY, JWT_ALG__MAX },
+	{ "eddsa", 0, JWT_ERR_KEY, JWT_ALG__MAX },
+};
+
+START_TEST(test_asym_table)
+{
+	const struct acase	*c = &acases[_i];
+	struct jwt_keys		 k;
+	struct jwt_identity	 id;
+	char			 name[128], *tok;
+	enum jwt_err		 rc;
+
+	memset(&k, 0, sizeof(k));
+	if (c->keys & K_HS) {
+		k.hs_secret = (unsigned char *)(uintptr_t)secret;
+		k.hs_len = SECRET_LEN;
+	}
+	if (c->keys & K_ADDED)
+		k.jwks = vec_jwks("jwks_added.json");
+	else if (c->keys & K_ROTATED)
+		k.jwks = vec_jwks("jwks_rotated.json");
+	else if (c->keys & K_JWKS)
+		k.jwks = vec_jwks("jwks.json");
+	snprintf(name, sizeof(name), "tok/%s.jwt", c->tok);
+	tok = vec(name);
+	rc = jwt_verify(tok, strlen(tok), &k, &policy, NOW, &id);
+	ck_assert_msg(rc == c->want, "%s: got %d (%s), want %d (%s)", c->tok,
+	    rc, jwt_strerror(rc), c->want, jwt_strerror(c->want));
+	if (rc == JWT_OK) {
+		ck_assert_msg(id.alg == c->alg, "%s: alg %s", c->tok,
+		    jwt_alg_name(id.alg));
+		ck_assert_str_eq(id.tenant, "acme");
+		ck_assert_str_eq(id.sub, "alice");
+		ck_assert_int_eq(id.is_admin, 1);
+		ck_assert(id.exp == (time_t)1700003600);
+	} else
+		assert_id_zero(&id, c->tok);
+	jwt_identity_free(&id);
+	jwks_free(k.jwks);
+	free(tok);
+}
+END_TEST
+
+/* Both kinds of keys at once: each token finds only its own kind. */
+START_TEST(test_asym_mixed)
+{
+	struct jwt_keys		 k;
+	struct jwt_identity	 id;
+	char			*tok;
+
+	memset(&k, 0, sizeof(k));
+	k.hs_secret = (unsigned char *)(uintptr_t)secret;
+	k.hs_len = SECRET_LEN;
+	k.jwks = vec_jwks("jwks.json");
+	tok = mk_token(256, H256, CLAIMS(""), 0);
+	ck_assert_int_eq(jwt_verify(tok, strlen(tok), &k, &policy, NOW, &id),
+	    JWT_OK);
+	ck_assert_int_eq(id.alg, JWT_ALG_HS256);
+	jwt_identity_free(&id);
+	free(tok);
+	/* an RS256 header over an HMAC made with the HS secret */
+	tok = mk_token(256, "{\"alg\":\"RS256\",\"kid\":\"rsa1\"}", CLAIMS(""),
+	    0);
+	ck_assert_int_eq(jwt_verify(tok, strlen(tok), &k, &policy, NOW, &id),
+	    JWT_ERR_SIGNATURE);
+	free(tok);
+	tok = mk_token(256, "{\"alg\":\"RS256\"}", CLAIMS(""), 0);
+	ck_assert_int_eq(jwt_verify(tok, strlen(tok), &k, &policy, NOW, &id),
+	    JWT_ERR_SIGNATURE);
+	free(tok);
+	tok = vec("tok/es256_viewer.jwt");
+	ck_assert_int_eq(jwt_verify(tok, strlen(tok), &k, &policy, NOW, &id),
+	    JWT_OK);
+	ck_assert_str_eq(id.sub, "bob");
+	ck_assert_int_eq(id.is_admin, 0);
+	ck_assert_int_eq(id.alg, JWT_ALG_ES256);
+	jwt_identity_free(&id);
+	free(tok);
+	jwks_free(k.jwks);
+}
+END_TEST
+
+/* The signature layer alone accepts what jwt_verify refuses for claims. */
+START_TEST(test_signature_layer)
+{
+	struct jwt_keys	 k;
+	enum jwt_alg	 alg = JWT_ALG__MAX;
+	char		*tok;
+
+	memset(&k, 0, sizeof(k));
+	k.jwks = vec_jwks("jwks.json");
+	tok = vec("tok/rs256_expired.jwt");
+	ck_assert_int_eq(jwt_verify_signature(tok, strlen(tok), &k, &alg),
+	    JWT_OK);
+	ck_assert_int_eq(alg, JWT_ALG_RS256);
+	free(tok);
+	tok = vec("tok/exp_string.jwt");
+	ck_assert_int_eq(jwt_verify_signature(tok, strlen(tok), &k, &alg),
+	    JWT_OK);
+	free(tok);
+	/* but not what the signature layer itself refuses */
+	tok = vec("tok/crit.jwt");
+	ck_assert_int_eq(jwt_verify_signature(tok, strlen(tok), &k, &alg),
+	    JWT_ERR_HEADER);
+	free(tok);
+	tok = vec("tok/es256_r_zero.jwt");
+	ck_assert_int_eq(jwt_verify_signature(tok, strlen(tok), &k, &alg),
+	    JWT_ERR_SIGNATURE);
+	free(tok);
+	ck_assert_int_eq(jwt_verify_signature(NULL, 0, &k, &alg),
+	    JWT_ERR_MALFORMED);
+	jwks_free(k.jwks);
+}
+END_TEST
+
+START_TEST(test_alg_names)
+{
+	enum jwt_alg	 a;
+	int		 i;
+
+	for (i = 0; i < JWT_ALG__MAX; i++) {
+		const char *n = jwt_alg_name((enum jwt_alg)i);
+
+		ck_assert_int_eq(jwt_alg_parse(n, strlen(n), &a), 0);
+		ck_assert_int_eq(a, i);
+	}
+	ck_assert_str_eq(jwt_alg_name(JWT_ALG_EDDSA), "EdDSA");
+	ck_assert_str_eq(jwt_alg_name(JWT_ALG__MAX), "?");
+	ck_assert_int_eq(jwt_alg_parse("none", 4, &a), -1);
+	ck_assert_int_eq(jwt_alg_parse("eddsa", 5, &a), -1);
+	ck_assert_int_eq(jwt_alg_parse("RS256", 4, &a), -1);
+	ck_assert_int_eq(jwt_alg_parse("RS256\0", 6, &a), -1);
+}
+END_TEST
+
 static Suite *
 jwt_suite(void)
 {
@@ -960,21 +1241,66 @@ jwt_suite(void)
 	tcase_add_test(tc, test_secret_load_missing);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("asymmetric");
+	tcase_add_loop_test(tc, test_asym_table, 0,
+	    (int)(sizeof(acases) / sizeof(acases[0])));
+	tcase_add_test(tc, test_asym_mixed);
+	tcase_add_test(tc, test_signature_layer);
+	tcase_add_test(tc, test_alg_names);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("strerror");
 	tcase_add_test(tc, test_strerror);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
+/*
+ * Runs jwks_vectors.sh once, before the tests fork: the openssl command
+ * makes every asymmetric key and token the tests read.
+ */
+static int
+make_vectors(void)
+{
+	const char	*top = getenv("top_srcdir"), *t = getenv("TMPDIR");
+	char		 script[PATH_MAX], cmd[3 * PATH_MAX];
+
+	if (top == NULL || *top == '\0')
+		top = "../..";	/* run by hand from the build tree */
+	snprintf(script, sizeof(script), "%s/tests/unit/jwks_vectors.sh", top);
+	if (access(script, R_OK) != 0) {
+		fprintf(stderr, "%s: %s (set top_srcdir)\n", script,
+		    strerror(errno));
+		return -1;
+	}
+	snprintf(vdir, sizeof(vdir), "%s/test_jwt_vec.XXXXXX",
+	    t != NULL && *t != '\0' ? t : "/tmp");
+	if (mkdtemp(vdir) == NULL) {
+		fprintf(stderr, "mkdtemp: %s\n", strerror(errno));
+		return -1;
+	}
+	snprintf(cmd, sizeof(cmd), "sh '%s' '%s'", script, vdir);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "%s failed\n", cmd);
+		return -1;
+	}
+	return 0;
+}
+
 int
 main(void)
 {
 	SRunner	*sr;
+	char	 cmd[PATH_MAX + 16];
 	int	 failed;
 
+	if (make_vectors() == -1)
+		return 1;
 	sr = srunner_create(jwt_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", vdir);
+	(void)system(cmd);
 	return failed != 0 ? 1 : 0;
 }

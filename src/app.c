@@ -84,6 +84,7 @@ unload(struct app *a)
 {
 	tmpl_set_free(a->tmpl);
 	a->tmpl = NULL;
+	a->tmpl_tried = 0;
 	free(a->css);
 	a->css = NULL;
 	a->csslen = 0;
@@ -97,6 +98,8 @@ unload(struct app *a)
 		secure_free(a->jk.hs_secret, a->jk.hs_len);
 	a->jk.hs_secret = NULL;
 	a->jk.hs_len = 0;
+	jwks_free(a->jk.jwks);
+	a->jk.jwks = NULL;
 	if (a->have_cfg)
 		config_free(&a->cfg);
 	a->have_cfg = 0;
@@ -121,6 +124,12 @@ load(struct app *a)
 	    jwt_secret_load(a->cfg.jwt_secret_file, &a->jk.hs_secret,
 	    &a->jk.hs_len, err, sizeof(err)) == -1)
 		goto fail;
+	/* A malformed JWKS is not ready, never a partial set of keys. */
+	if (a->cfg.jwt_jwks_file != NULL &&
+	    (a->jk.jwks = jwks_load(a->cfg.jwt_jwks_file, &a->jwks_seen, err,
+	    sizeof(err))) == NULL)
+		goto fail;
+	a->jwks_checked = time(NULL);
 	if (a->cfg.jwt_secret_file == NULL && a->cfg.jwt_jwks_file == NULL) {
 		snprintf(err, sizeof(err), "%s: neither jwt_secret_file nor "
 		    "jwt_jwks_file is set: no token can be verified",
@@ -131,11 +140,7 @@ load(struct app *a)
 	    sizeof(err)) == -1)
 		goto fail;
 	store_set_audit_mac(a->st, audit_mac, a);
-	load_templates(a);
-	if (probe_init() == -1) {
-		snprintf(err, sizeof(err), "cannot initialise libcurl");
-		goto fail;
-	}
+	/* libcurl is loaded by the first check, templates by the first page */
 	a->ready = 1;
 	a->why[0] = '\0';
 	return 0;
@@ -144,6 +149,16 @@ fail:
 	log_error("not ready: %s", err);
 	unload(a);
 	return -1;
+}
+
+const struct tmpl_set *
+app_tmpl(struct app *a)
+{
+	if (!a->tmpl_tried) {
+		a->tmpl_tried = 1;
+		load_templates(a);
+	}
+	return a->tmpl;
 }
 
 int
@@ -191,6 +206,42 @@ refresh(struct app *a)
 	    keyring_active(kr)->id);
 }
 
+/*
+ * Re-reads the JWKS when its file was replaced or rewritten, looking at
+ * most once a second.  A new file that does not load leaves the old keys
+ * in place (a typo must not lock every user out) and is logged once; the
+ * next change of the file is tried again.
+ */
+static void
+refresh_jwks(struct app *a)
+{
+	struct jwks_stamp	 now_st, read_st;
+	struct jwks		*ks;
+	char			 err[512];
+	time_t			 now;
+
+	if (a->cfg.jwt_jwks_file == NULL)
+		return;
+	now = time(NULL);
+	if (now == a->jwks_checked)
+		return;
+	a->jwks_checked = now;
+	(void)jwks_stamp_of(a->cfg.jwt_jwks_file, &now_st);
+	if (jwks_stamp_eq(&now_st, &a->jwks_seen))
+		return;
+	ks = jwks_load(a->cfg.jwt_jwks_file, &read_st, err, sizeof(err));
+	a->jwks_seen = read_st;
+	if (ks == NULL) {
+		log_error("jwks: keeping the %zu keys loaded before: %s",
+		    jwks_nkeys(a->jk.jwks), err);
+		return;
+	}
+	jwks_free(a->jk.jwks);
+	a->jk.jwks = ks;
+	log_info("jwks: %s re-read: %zu usable keys", a->cfg.jwt_jwks_file,
+	    jwks_nkeys(ks));
+}
+
 int
 app_ensure(struct app *a)
 {
@@ -199,8 +250,11 @@ app_ensure(struct app *a)
 	if (a->ready) {
 		/* a stat per request: rotation must be seen at once */
 		refresh(a);
-		if (a->ready)
+		/* refresh() may have unloaded everything, the config too */
+		if (a->ready) {
+			refresh_jwks(a);
 			return 1;
+		}
 	}
 	now = time(NULL);
 	if (now == a->last_try)

@@ -13,6 +13,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "crypto.h"
+#include "jwks.h"
 #include "jwt.h"
 #include "store.h"
 #include "tmpl.h"
@@ -31,6 +32,7 @@ struct app {
 	struct tmpl_set	*tmpl;		/* NULL: admin pages unavailable */
 	char		*css;		/* the admin page's stylesheet */
 	size_t		 csslen;
+	int		 tmpl_tried;
 	struct file_id {
 		dev_t	 dev;
 		ino_t	 ino;
@@ -39,6 +41,8 @@ struct app {
 		long	 mtime_ns;
 	}		 keyring_id;	/* to notice a rotation */
 	time_t		 last_refresh;
+	struct jwks_stamp jwks_seen;	/* the JWKS file last read */
+	time_t		 jwks_checked;	/* when its stamp was last looked at */
 	int		 ready;
 	char		 why[512];	/* why not ready (logged, not shown) */
 	time_t		 last_try;
@@ -48,10 +52,16 @@ struct app {
 int	 app_init(struct app *, const char *config_path);
 /*
  * Retries a failed load (at most once a second) and re-reads files that
- * changed under a running process (the keyring after rotate-key); 1 when
- * ready.
+ * changed under a running process (the keyring after rotate-key, the
+ * JWKS after a key rotation at the identity provider, looked at at most
+ * once a second); 1 when ready.
  */
 int	 app_ensure(struct app *);
+/*
+ * The admin page's templates, loaded on first use (an API request in CGI
+ * mode never reads them); NULL when they cannot be loaded.
+ */
+const struct tmpl_set *app_tmpl(struct app *);
 void	 app_free(struct app *);
 
 #endif

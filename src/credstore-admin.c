@@ -58,6 +58,7 @@ usage(void)
 
 static int
 fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void	close_store(struct store *);
 
 static int
 fail(const char *fmt, ...)
@@ -157,7 +158,7 @@ cmd_init(struct config *cfg)
 	if (store_open(cfg->data_dir, cfg->durability, &st, err,
 	    sizeof(err)) == -1)
 		return fail("%s", err);
-	store_close(st);
+	close_store(st);
 	printf("ready: data_dir %s\n", cfg->data_dir);
 	return EX_OK;
 }
@@ -295,6 +296,14 @@ open_store(struct config *cfg, struct store **st)
 	return 0;
 }
 
+/* A checkpoint first: the files alone are then consistent (db_dump). */
+static void
+close_store(struct store *st)
+{
+	store_checkpoint(st);
+	store_close(st);
+}
+
 static int
 audit_mac(const void *p, size_t n, unsigned char out[STORE_MAC_LEN],
     void *arg)
@@ -373,7 +382,7 @@ cmd_list(struct config *cfg, int argc, char **argv)
 	rc = store_cred_list(st, tenant, tenant ? provider : NULL, NULL,
 	    (size_t)-1, print_rec,
 	    tenant ? NULL : (void *)(uintptr_t)provider);
-	store_close(st);
+	close_store(st);
 	if (rc != STORE_OK)
 		return fail("list: %s", store_strerror(rc));
 	return EX_OK;
@@ -422,9 +431,9 @@ cmd_verify(struct config *cfg)
 	memset(&v, 0, sizeof(v));
 	if (open_all(cfg, &v.kr, &st) == -1)
 		return EX_FAIL;
-	rc = store_cred_list(st, NULL, NULL, NULL, (size_t)-1, verify_rec, &v);
+	rc = store_cred_walk(st, NULL, NULL, NULL, (size_t)-1, 1, verify_rec, &v);
 	arc = store_audit_verify(st, &naudit, &bad, why, sizeof(why));
-	store_close(st);
+	close_store(st);
 	keyring_free(v.kr);
 	printf("records: %zu\nok: %zu\nfailed: %zu\naudit records: %zu\n"
 	    "audit chain: %s\n", v.total, v.ok, v.bad, naudit,
@@ -485,7 +494,7 @@ cmd_rotate(struct config *cfg)
 	if (open_all(cfg, &a.kr, &st) == -1)
 		return EX_FAIL;
 	if (keyring_add_key(cfg->keyring, a.kr, err, sizeof(err)) == -1) {
-		store_close(st);
+		close_store(st);
 		keyring_free(a.kr);
 		return fail("%s", err);
 	}
@@ -507,7 +516,7 @@ cmd_rotate(struct config *cfg)
 	    "ok" : "failed");
 	ev.cred_id = keyring_active(a.kr)->id;
 	(void)store_audit_event(st, &ev);
-	store_close(st);
+	close_store(st);
 	keyring_free(a.kr);
 	printf("records: %zu\nrewrapped: %zu\nfailed: %zu\n", seen, changed,
 	    a.failed);
@@ -547,7 +556,7 @@ cmd_retire(struct config *cfg, const char *id)
 	u.uses = 0;
 	rc = store_cred_list(st, NULL, NULL, NULL, (size_t)-1, count_use, &u);
 	if (rc != STORE_OK || u.uses > 0) {
-		store_close(st);
+		close_store(st);
 		keyring_free(kr);
 		if (rc != STORE_OK)
 			return fail("retire-key: %s", store_strerror(rc));
@@ -555,14 +564,14 @@ cmd_retire(struct config *cfg, const char *id)
 		    "first", id, u.uses);
 	}
 	if (keyring_remove_key(cfg->keyring, kr, id, err, sizeof(err)) == -1) {
-		store_close(st);
+		close_store(st);
 		keyring_free(kr);
 		return fail("%s", err);
 	}
 	admin_event(&ev, "key.retire", "ok");
 	ev.cred_id = id;
 	(void)store_audit_event(st, &ev);
-	store_close(st);
+	close_store(st);
 	keyring_free(kr);
 	printf("retired %s\n", id);
 	return EX_OK;
@@ -578,7 +587,7 @@ cmd_backup(struct config *cfg, const char *dir)
 	if (open_store(cfg, &st) == -1)
 		return EX_FAIL;
 	rc = store_backup(st, dir, err, sizeof(err));
-	store_close(st);
+	close_store(st);
 	if (rc != STORE_OK)
 		return fail("%s", err);
 	printf("backup written to %s (the keyring is not in it: keep a copy "
@@ -620,7 +629,7 @@ cmd_keys(struct config *cfg)
 		return EX_FAIL;
 	}
 	(void)store_cred_list(st, NULL, NULL, NULL, (size_t)-1, count_key, &k);
-	store_close(st);
+	close_store(st);
 	for (i = 0; i < k.kr->nkeys; i++) {
 		fmt_time(k.kr->keys[i].created, ts);
 		printf("%s %s %s records=%zu\n", k.kr->keys[i].id,
@@ -678,7 +687,7 @@ cmd_audit(struct config *cfg, int argc, char **argv)
 	if (open_store(cfg, &st) == -1)
 		return EX_FAIL;
 	rc = store_audit_list(st, print_audit, (void *)(uintptr_t)tenant);
-	store_close(st);
+	close_store(st);
 	return rc == STORE_OK ? EX_OK : fail("audit: %s", store_strerror(rc));
 }
 

@@ -121,10 +121,10 @@ valid_key_id(const char *id)
 }
 
 static int
-parse_keyring(FILE *f, const char *path, struct keyring *kr, char *err,
+parse_keyring(char *text, const char *path, struct keyring *kr, char *err,
     size_t errlen)
 {
-	char		 line[512], *tok[5], *save, *p;
+	char		*line, *next, *tok[5], *save, *p;
 	unsigned	 lineno = 0;
 	int		 ntok, have_mac = 0;
 	struct tm	 tm;
@@ -135,9 +135,11 @@ parse_keyring(FILE *f, const char *path, struct keyring *kr, char *err,
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
-	while (fgets(line, sizeof(line), f) != NULL) {
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
 		lineno++;
-		if (line[0] == '#' || line[0] == '\n')
+		if (line[0] == '#' || line[0] == '\0')
 			continue;
 		ntok = 0;
 		for (p = strtok_r(line, " \t\r\n", &save); p != NULL && ntok < 5;
@@ -166,7 +168,6 @@ parse_keyring(FILE *f, const char *path, struct keyring *kr, char *err,
 			goto bad;
 		kr->nkeys++;
 	}
-	secure_wipe(line, sizeof(line));
 	if (!have_mac || kr->nkeys == 0) {
 		snprintf(err, errlen, "%s: keyring has no %s", path,
 		    have_mac ? "key" : "mac line");
@@ -174,7 +175,6 @@ parse_keyring(FILE *f, const char *path, struct keyring *kr, char *err,
 	}
 	return 0;
 bad:
-	secure_wipe(line, sizeof(line));
 	snprintf(err, errlen, "%s:%u: malformed keyring line", path, lineno);
 	return -1;
 }
@@ -184,7 +184,7 @@ keyring_load(const char *path, struct keyring **out, char *err, size_t errlen)
 {
 	struct keyring	*kr;
 	struct stat	 st;
-	FILE		*f;
+	struct buf	 b;
 	int		 fd, rc;
 
 	*out = NULL;
@@ -204,19 +204,36 @@ keyring_load(const char *path, struct keyring **out, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	if ((f = fdopen(fd, "r")) == NULL) {
-		close(fd);
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
+	/* one read into a buffer that is wiped: no stdio copy of the keys */
+	buf_init(&b, 64 * 1024, 1);
+	for (;;) {
+		char	chunk[4096];
+		ssize_t	n = read(fd, chunk, sizeof(chunk));
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0 || buf_add(&b, chunk, (size_t)n) == -1) {
+			secure_wipe(chunk, sizeof(chunk));
+			if (n != 0) {
+				snprintf(err, errlen, "%s: cannot read the keyring",
+				    path);
+				close(fd);
+				buf_reset(&b);
+				return -1;
+			}
+			break;
+		}
+		secure_wipe(chunk, sizeof(chunk));
 	}
-	setvbuf(f, NULL, _IONBF, 0);	/* no stdio copy of the key bytes */
+	close(fd);
 	if ((kr = calloc(1, sizeof(*kr))) == NULL) {
-		fclose(f);
+		buf_reset(&b);
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
-	rc = parse_keyring(f, path, kr, err, errlen);
-	fclose(f);
+	rc = parse_keyring(b.data != NULL ? b.data : (char *)"", path, kr, err,
+	    errlen);
+	buf_reset(&b);
 	if (rc == -1) {
 		if (kr->keys != NULL)
 			secure_free(kr->keys, KEYRING_MAX_KEYS * sizeof(*kr->keys));

@@ -92,11 +92,11 @@ reply_error(struct ctx *c, const struct apierr *e, const char *extra)
 		    "Secret fields are not kept: enter them again." :
 		    "Please correct the fields marked below. Secret fields are "
 		    "not kept: enter them again."));
-		page_send(c->app->tmpl, c->req, status, "provider",
+		page_send(app_tmpl(c->app), c->req, status, "provider",
 		    c->form_provider->name, &u, ctx, extra);
 		return;
 	}
-	page_error(c->app->tmpl, c->req, status, &u,
+	page_error(app_tmpl(c->app), c->req, status, &u,
 	    e->message ? e->message : apierr_default_message(e->code));
 }
 
@@ -675,7 +675,7 @@ run_probe(struct ctx *c, const struct cat_provider *p,
 	po.timeout_ms = c->app->cfg.probe_timeout_ms;
 	po.origin_override = c->app->cfg.probe_origin_override;
 	probe_check(p, cs, &po, pr);
-	log_info("probe: provider=%s verdict=%s status=%ld (%s)", p->id,
+	log_debug("probe: provider=%s verdict=%s status=%ld (%s)", p->id,
 	    probe_verdict_name(pr->verdict), pr->http_status, pr->why);
 }
 
@@ -884,8 +884,8 @@ handle_cred_create(struct ctx *c)
 		unavailable(c);
 		goto out;
 	}
-	log_info("stored credential %s provider=%s tenant=%s status=%s",
-	    rec.id, p->id, rec.tenant, rec.status);
+	log_info("stored credential %s provider=%s tenant=%s status=%s "
+	    "check=%ld", rec.id, p->id, rec.tenant, rec.status, pr.http_status);
 	if (c->html) {
 		/* after a form post: see the result; reload does not re-post */
 		char page[256];
@@ -1366,7 +1366,7 @@ handle_admin_login(struct ctx *c)
 		if (c->req->query != NULL && strstr(c->req->query, "out=1"))
 			json_object_object_add(ctx, "message",
 			    json_object_new_string("You are signed out."));
-		page_send(c->app->tmpl, c->req, 200, "login", "Sign in", NULL,
+		page_send(app_tmpl(c->app), c->req, 200, "login", "Sign in", NULL,
 		    ctx, NULL);
 		goto out;
 	}
@@ -1377,7 +1377,7 @@ handle_admin_login(struct ctx *c)
 		if (!c->req->responded) {
 			json_object_object_add(ctx, "message",
 			    json_object_new_string("Paste a token to sign in."));
-			page_send(c->app->tmpl, c->req, 400, "login", "Sign in",
+			page_send(app_tmpl(c->app), c->req, 400, "login", "Sign in",
 			    NULL, ctx, NULL);
 		} else
 			json_object_put(ctx);
@@ -1388,7 +1388,7 @@ handle_admin_login(struct ctx *c)
 		json_object_object_add(ctx, "message", json_object_new_string(
 		    "That token is not valid here (expired, wrong issuer or "
 		    "audience, or not signed by a trusted key)."));
-		page_send(c->app->tmpl, c->req, status, "login", "Sign in", NULL,
+		page_send(app_tmpl(c->app), c->req, status, "login", "Sign in", NULL,
 		    ctx, NULL);
 		goto out;
 	}
@@ -1498,7 +1498,7 @@ handle_admin_index(struct ctx *c)
 		json_object_object_add(ctx, "message",
 		    json_object_new_string("The credential was deleted."));
 	page_user(c, &u);
-	page_send(c->app->tmpl, c->req, 200, "index", "Integrations", &u, ctx,
+	page_send(app_tmpl(c->app), c->req, 200, "index", "Integrations", &u, ctx,
 	    NULL);
 }
 
@@ -1517,7 +1517,7 @@ handle_admin_provider(struct ctx *c)
 		return;
 	}
 	page_user(c, &u);
-	page_send(c->app->tmpl, c->req, 200, "provider", p->name, &u,
+	page_send(app_tmpl(c->app), c->req, 200, "provider", p->name, &u,
 	    page_provider_form(p, NULL, NULL), NULL);
 }
 
@@ -1545,7 +1545,7 @@ handle_admin_credential(struct ctx *c)
 	}
 	cred_rec_free(&r);
 	page_user(c, &u);
-	page_send(c->app->tmpl, c->req, 200, "result", p->name, &u, ctx, NULL);
+	page_send(app_tmpl(c->app), c->req, 200, "result", p->name, &u, ctx, NULL);
 }
 
 void
@@ -1602,6 +1602,7 @@ handle_request(struct app *a, struct http_req *req)
 		handle_admin_index(&c);
 		break;
 	case RT_ADMIN_STYLE:
+		(void)app_tmpl(a);
 		page_css(req, a->css, a->csslen);
 		break;
 	case RT_ADMIN_LOGIN:
@@ -1626,7 +1627,8 @@ handle_request(struct app *a, struct http_req *req)
 out:
 	if (!req->responded)
 		http_fail(req, AE_INTERNAL, NULL, NULL);
-	log_info("%s %s -> %d tenant=%s", req->method_name,
+	/* the web server's access log has every request; this is for debugging */
+	log_debug("%s %s -> %d tenant=%s", req->method_name,
 	    strlen(req->path) > 200 ? "(long path)" : req->path, req->status,
 	    c.authed ? c.id.tenant : "-");
 	jwt_identity_free(&c.id);

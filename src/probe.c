@@ -7,6 +7,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <dlfcn.h>
+
+#define CURL_DISABLE_TYPECHECK	1	/* calls go through pointers below */
 #include <curl/curl.h>
 #include <json-c/json.h>
 
@@ -16,6 +19,81 @@
 #include "util.h"
 
 static CURL	*curl;		/* one per process: connection and DNS cache */
+
+#ifndef CS_CURL_SONAME
+#define CS_CURL_SONAME "libcurl-gnutls.so.4"
+#endif
+
+/*
+ * libcurl is loaded when the first check runs, not at start: a CGI
+ * request that checks no provider (and every FastCGI process until its
+ * first check) does not pay for loading it and the thirty libraries it
+ * needs.  Calls go through this table, filled by dlsym.
+ */
+static struct {
+	void		*handle;
+	CURLcode	(*global_init)(long);
+	void		(*global_cleanup)(void);
+	CURL		*(*easy_init)(void);
+	void		(*easy_cleanup)(CURL *);
+	void		(*easy_reset)(CURL *);
+	CURLcode	(*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode	(*easy_perform)(CURL *);
+	CURLcode	(*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char	*(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void		(*slist_free_all)(struct curl_slist *);
+} api;
+
+#define curl_global_init	api.global_init
+#define curl_global_cleanup	api.global_cleanup
+#define curl_easy_init		api.easy_init
+#define curl_easy_cleanup	api.easy_cleanup
+#define curl_easy_reset		api.easy_reset
+#undef curl_easy_setopt		/* curl.h's type-checking wrappers */
+#undef curl_easy_getinfo
+#define curl_easy_setopt	api.easy_setopt
+#define curl_easy_perform	api.easy_perform
+#define curl_easy_getinfo	api.easy_getinfo
+#define curl_easy_strerror	api.easy_strerror
+#define curl_slist_append	api.slist_append
+#define curl_slist_free_all	api.slist_free_all
+
+/* dlsym into a function pointer without a cast between object and function. */
+#define LOAD(sym, name) do {						\
+	void *p_ = dlsym(api.handle, name);				\
+	if (p_ == NULL)							\
+		goto fail;						\
+	memcpy(&api.sym, &p_, sizeof(p_));				\
+} while (0)
+
+static int
+load_curl(void)
+{
+	if (api.handle != NULL)
+		return 0;
+	if ((api.handle = dlopen(CS_CURL_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		log_error("probe: cannot load %s: %s", CS_CURL_SONAME, dlerror());
+		return -1;
+	}
+	LOAD(global_init, "curl_global_init");
+	LOAD(global_cleanup, "curl_global_cleanup");
+	LOAD(easy_init, "curl_easy_init");
+	LOAD(easy_cleanup, "curl_easy_cleanup");
+	LOAD(easy_reset, "curl_easy_reset");
+	LOAD(easy_setopt, "curl_easy_setopt");
+	LOAD(easy_perform, "curl_easy_perform");
+	LOAD(easy_getinfo, "curl_easy_getinfo");
+	LOAD(easy_strerror, "curl_easy_strerror");
+	LOAD(slist_append, "curl_slist_append");
+	LOAD(slist_free_all, "curl_slist_free_all");
+	return 0;
+fail:
+	log_error("probe: %s lacks a symbol: %s", CS_CURL_SONAME, dlerror());
+	dlclose(api.handle);
+	memset(&api, 0, sizeof(api));
+	return -1;
+}
 
 static const char *const verdict_names[PROBE__MAX] = {
 	"validated", "rejected", "unverified",
@@ -32,6 +110,8 @@ probe_init(void)
 {
 	if (curl != NULL)
 		return 0;
+	if (load_curl() == -1)
+		return -1;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return -1;
 	if ((curl = curl_easy_init()) == NULL)
@@ -47,6 +127,37 @@ probe_cleanup(void)
 		curl = NULL;
 		curl_global_cleanup();
 	}
+	if (api.handle != NULL) {
+		dlclose(api.handle);
+		memset(&api, 0, sizeof(api));
+	}
+}
+
+/* RFC 3986 percent-encoding of everything but the unreserved characters. */
+static int
+url_escape(struct buf *b, const char *v, size_t n)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	size_t			 i;
+	unsigned char		 c;
+	char			 enc[3];
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)v[i];
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+		    c == '~') {
+			if (buf_addc(b, (char)c) == -1)
+				return -1;
+			continue;
+		}
+		enc[0] = '%';
+		enc[1] = hex[c >> 4];
+		enc[2] = hex[c & 15];
+		if (buf_add(b, enc, 3) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 char *
@@ -55,7 +166,7 @@ probe_render(const char *tmpl, const struct credset *cs, int urlenc)
 	struct buf	 b;
 	size_t		 pos = 0, last = 0, start, nlen, vlen;
 	const char	*name, *v;
-	char		 fname[65], *esc;
+	char		 fname[65];
 
 	buf_init(&b, 64 * 1024, 1);
 	while (catalog_next_placeholder(tmpl, &pos, &start, &name, &nlen)) {
@@ -71,13 +182,8 @@ probe_render(const char *tmpl, const struct credset *cs, int urlenc)
 		if (buf_add(&b, tmpl + last, start - last) == -1)
 			goto bad;
 		if (urlenc) {
-			if ((esc = curl_easy_escape(curl, v, (int)vlen)) == NULL)
+			if (url_escape(&b, v, vlen) == -1)
 				goto bad;
-			if (buf_adds(&b, esc) == -1) {
-				secure_free_str(esc);
-				goto bad;
-			}
-			secure_free_str(esc);
 		} else if (buf_add(&b, v, vlen) == -1)
 			goto bad;
 		last = pos;

@@ -65,9 +65,6 @@ env_close(struct store *st)
 {
 	int i;
 
-	/* a clean close leaves recovery nothing to replay */
-	if (st->env != NULL)
-		(void)st->env->txn_checkpoint(st->env, 0, 0, 0);
 
 	for (i = 0; i < DBI__MAX; i++)
 		if (st->db[i] != NULL) {
@@ -98,8 +95,9 @@ env_open(struct store *st, char *err, size_t errlen)
 	env->set_errpfx(env, st->home);
 	if ((rc = env->set_lk_detect(env, DB_LOCK_DEFAULT)) != 0 ||
 	    (rc = env->set_timeout(env, 3 * 1000000, DB_SET_LOCK_TIMEOUT)) != 0 ||
-	    (rc = env->set_cachesize(env, 0, 2 * 1024 * 1024, 1)) != 0)
-		goto dberr;
+	    (rc = env->set_cachesize(env, 0, 2 * 1024 * 1024, 1)) != 0 ||
+	    (rc = env->mutex_set_max(env, 64 * 1024)) != 0)
+		goto dberr;	/* mutexes: many CGI processes at once */
 	if (st->dur == DUR_WRITE_NOSYNC &&
 	    (rc = env->set_flags(env, DB_TXN_WRITE_NOSYNC, 1)) != 0)
 		goto dberr;
@@ -131,7 +129,8 @@ env_open(struct store *st, char *err, size_t errlen)
 		if (rc != 0)
 			goto dberr;
 	}
-	if ((rc = txn->commit(txn, 0)) != 0) {
+	/* opening changes no data: do not make every process wait on a flush */
+	if ((rc = txn->commit(txn, DB_TXN_NOSYNC)) != 0) {
 		txn = NULL;
 		goto dberr;
 	}
@@ -328,6 +327,24 @@ store_record_ad(const char *tenant, const char *provider, const char *id,
 	return ad;
 }
 
+/* Parses one JSON document of known length (no NUL needed). */
+static struct json_object *
+json_tokener_parse_ex_len(const void *data, size_t len)
+{
+	struct json_tokener	*tok;
+	struct json_object	*o;
+
+	if ((tok = json_tokener_new()) == NULL)
+		return NULL;
+	o = json_tokener_parse_ex(tok, data, (int)len);
+	if (json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
 static void
 add_b64(struct json_object *o, const char *k, const void *p, size_t n)
 {
@@ -421,7 +438,21 @@ get_time(struct json_object *o, const char *k)
 
 /* Parses a stored record; STORE_CORRUPT on any surprise. */
 static enum store_rc
+rec_parse(const void *data, size_t len, struct cred_rec *r, int sealed);
+
+static enum store_rc
 rec_from_json(const void *data, size_t len, struct cred_rec *r)
+{
+	return rec_parse(data, len, r, 1);
+}
+
+/*
+ * Parses a stored record; STORE_CORRUPT on any surprise.  Without sealed
+ * the ciphertext is not decoded (metadata listings).  The text is ours,
+ * written by rec_to_json, so json-c's own parser is enough here.
+ */
+static enum store_rc
+rec_parse(const void *data, size_t len, struct cred_rec *r, int sealed)
 {
 	struct json_object	*o, *f;
 	const char		*s, *jerr;
@@ -429,7 +460,8 @@ rec_from_json(const void *data, size_t len, struct cred_rec *r)
 	size_t			 i, n, ctlen;
 
 	memset(r, 0, sizeof(*r));
-	if ((o = jsonx_parse(data, len, 8, 0, &jerr)) == NULL)
+	(void)jerr;
+	if (len > INT32_MAX || (o = json_tokener_parse_ex_len(data, len)) == NULL)
 		return STORE_CORRUPT;
 	if ((s = jsonx_get_str(o, "id")) == NULL ||
 	    strlen(s) != CREDENTIAL_ID_LEN)
@@ -462,6 +494,10 @@ rec_from_json(const void *data, size_t len, struct cred_rec *r)
 	    strlen(s) >= sizeof(r->sealed.key_id))
 		goto bad;
 	snprintf(r->sealed.key_id, sizeof(r->sealed.key_id), "%s", s);
+	if (!sealed) {
+		json_object_put(o);
+		return STORE_OK;
+	}
 	if (get_fixed_b64(o, "wrapped", r->sealed.wrapped,
 	    sizeof(r->sealed.wrapped)) == -1 ||
 	    get_fixed_b64(o, "nonce", r->sealed.nonce,
@@ -883,6 +919,14 @@ enum store_rc
 store_cred_list(struct store *st, const char *tenant, const char *provider,
     const char *after_id, size_t limit, store_cred_cb cb, void *arg)
 {
+	return store_cred_walk(st, tenant, provider, after_id, limit, 0, cb, arg);
+}
+
+enum store_rc
+store_cred_walk(struct store *st, const char *tenant, const char *provider,
+    const char *after_id, size_t limit, int need_sealed, store_cred_cb cb,
+    void *arg)
+{
 	DBC		*c = NULL;
 	DBT		 k, d;
 	char		*pfx = NULL, *start = NULL;
@@ -940,7 +984,7 @@ again:
 	for (; rc == 0 && n < limit; rc = c->get(c, &k, &d, op)) {
 		if (pfx != NULL && (k.size < plen || memcmp(k.data, pfx, plen) != 0))
 			break;
-		if (rec_from_json(d.data, d.size, &r) != STORE_OK) {
+		if (rec_parse(d.data, d.size, &r, need_sealed) != STORE_OK) {
 			log_error("storage: corrupt credential record skipped");
 			out = STORE_CORRUPT;
 			continue;
@@ -1588,4 +1632,14 @@ dberr:
 	if (benv != NULL)
 		benv->close(benv, 0);
 	return STORE_UNAVAILABLE;
+}
+
+void
+store_checkpoint(struct store *st)
+{
+	int rc;
+
+	if (st->env != NULL &&
+	    (rc = st->env->txn_checkpoint(st->env, 0, 0, 0)) != 0)
+		log_warn("storage: checkpoint: %s", db_strerror(rc));
 }

@@ -118,6 +118,12 @@ typedef int	(*store_cred_cb)(const struct cred_rec *, void *);
 enum store_rc	 store_cred_list(struct store *, const char *tenant,
 		    const char *provider, const char *after_id, size_t limit,
 		    store_cred_cb cb, void *arg);
+/* The same, with r->sealed filled too when need_sealed (verify, keys). */
+enum store_rc	 store_cred_walk(struct store *, const char *tenant,
+		    const char *provider, const char *after_id, size_t limit,
+		    int need_sealed, store_cred_cb cb, void *arg);
+/* Checkpoint now: recovery after this has nothing to replay. */
+void		 store_checkpoint(struct store *);
 
 /* Sets the MAC of the audit chain (records appended later are chained). */
 void		 store_set_audit_mac(struct store *, store_mac_fn, void *arg);

@@ -1,0 +1,725 @@
+#!/bin/sh
+# credstore benchmark (issue #6): puts each endpoint next to the ceiling
+# of its stack, measured side by side in one run.
+#
+#   empty-fcgi          an empty libfcgi responder behind the same lighttpd
+#   healthz, list10     GET endpoints                      / empty-fcgi
+#   store-sync          store with provider check, sync    / bdb-4proc
+#   store-write-nosync  the same, write_nosync             / empty-fcgi
+#   store-nocheck       store, no check, write_nosync      / empty-fcgi
+#   cgi-min, cgi-store  plain CGI under mod_cgi            / cgi-min
+#   bdb-1proc, -4proc   raw Berkeley DB commit loop (credstore's flags)
+#
+# Prints a table and writes bench-results.json in the current folder.
+# Environment: BENCH_SECONDS (10), BENCH_PROCS (2 FastCGI processes),
+# BENCH_LONG (100000 requests of the flat-RSS run), BENCH_WARMUP (3 s,
+# at most BENCH_SECONDS), BENCH_THREADS (2 wrk threads),
+# BENCH_CONNECTIONS ("16 64"), BENCH_TIMEOUT (30 s), BENCH_LOG_LEVEL
+# (info), BENCH_BUILD (./bench-build), BENCH_KEEP=1 keeps the state
+# folder.  Only 127.0.0.1 is used.  See tests/bench/README.md.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
+srcdir=$(cd "$srcdir" && pwd)
+outdir=$(pwd)
+SECS=${BENCH_SECONDS:-10}
+PROCS=${BENCH_PROCS:-2}
+LONG=${BENCH_LONG:-100000}
+WARM=${BENCH_WARMUP:-3}
+[ -n "${BENCH_WARMUP:-}" ] || [ "$SECS" -ge "$WARM" ] || WARM=$SECS
+THREADS=${BENCH_THREADS:-2}
+CONNS=${BENCH_CONNECTIONS:-16 64}
+LOGLEVEL=${BENCH_LOG_LEVEL:-info}
+TIMEOUT=${BENCH_TIMEOUT:-30}
+build=${BENCH_BUILD:-$outdir/bench-build}
+LIGHTTPD=${LIGHTTPD:-/usr/sbin/lighttpd}
+t_start=$(date +%s)
+
+state=""
+lighttpd_pid=""
+lighttpd_kids=""
+mock_pid=""
+bdb_pid=""
+
+say() { printf '%s\n' "bench: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+# --- cleanup: every process this script started, by pid -------------------
+stop_pid() {	# pid: TERM, then KILL after 5 s
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null || return 0
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -9 "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+stop_lighttpd() {
+	[ -n "$lighttpd_pid" ] || return 0
+	stop_pid "$lighttpd_pid"
+	# lighttpd stops its FastCGI children; make sure of it
+	for p in $lighttpd_kids; do
+		if kill -0 "$p" 2>/dev/null; then
+			kill "$p" 2>/dev/null
+			sleep 0.2
+			kill -9 "$p" 2>/dev/null || true
+		fi
+	done
+	lighttpd_pid=""
+	lighttpd_kids=""
+}
+
+cleanup() {
+	trap - EXIT INT TERM
+	stop_lighttpd
+	# CGI programs lighttpd left running when it stopped
+	if [ -n "$state" ] && [ -d "$state/www-cgi" ]; then
+		for p in $(cgi_procs); do
+			kill "$p" 2>/dev/null
+		done
+		sleep 0.2
+		for p in $(cgi_procs); do
+			kill -9 "$p" 2>/dev/null
+		done
+	fi
+	[ -n "$bdb_pid" ] && stop_pid "$bdb_pid"
+	[ -n "$mock_pid" ] && stop_pid "$mock_pid"
+	if [ -n "$state" ] && [ -d "$state" ]; then
+		if [ "${BENCH_KEEP:-0}" = 1 ]; then
+			say "kept $state"
+		else
+			rm -rf "$state"
+		fi
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- tools -------------------------------------------------------------------
+if [ "$(id -u)" -eq 0 ] && [ -f "$srcdir/scripts/deps.sh" ] &&
+    command -v dpkg-query >/dev/null 2>&1; then
+	sh "$srcdir/scripts/deps.sh" || die "installing the build dependencies failed"
+fi
+if ! command -v wrk >/dev/null 2>&1; then
+	[ "$(id -u)" -eq 0 ] || die "wrk is missing; run as root or install wrk"
+	say "installing wrk"
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends wrk >/dev/null ||
+	    die "apt-get install wrk failed"
+fi
+for t in wrk curl awk "$LIGHTTPD"; do
+	command -v "$t" >/dev/null 2>&1 || die "$t is missing"
+done
+[ -f /usr/lib/lighttpd/mod_cgi.so ] || say "warning: mod_cgi.so not found"
+
+# --- build: an out-of-tree build of its own, unless the source tree is
+# configured in place (configure then refuses to build elsewhere) --------
+if [ -f "$srcdir/config.status" ]; then
+	say "the source tree is configured in place; using its build"
+	build=$srcdir
+else
+	if [ ! -x "$srcdir/configure" ]; then
+		say "autoreconf -fi"
+		(cd "$srcdir" && autoreconf -fi >/dev/null 2>&1) ||
+		    die "autoreconf failed"
+	fi
+	mkdir -p "$build" || die "cannot create $build"
+	if [ ! -f "$build/Makefile" ]; then
+		say "configuring in $build"
+		(cd "$build" && "$srcdir/configure" -q >/dev/null) ||
+		    die "configure failed (see $build/config.log)"
+	fi
+fi
+build=$(cd "$build" && pwd)
+say "building in $build"
+make -C "$build" -s -j"$(nproc)" all tests/mock/mockprov >"$build/bench-make.log" 2>&1 ||
+    { tail -20 "$build/bench-make.log" >&2; die "make failed"; }
+grep -q '^SAN_CFLAGS = .*fsanitize' "$build/Makefile" &&
+    say "warning: $build is a sanitizer build; figures are meaningless"
+
+CC=$(sed -n 's/^CC = //p' "$build/Makefile")
+DB_LIBS=$(sed -n 's/^DB_LIBS = //p' "$build/Makefile")
+FCGI_LIBS=$(sed -n 's/^FCGI_LIBS = //p' "$build/Makefile")
+BCFLAGS="-std=c11 -O2 -g -Wall -Wextra"
+mkdir -p "$build/tests/bench"
+for p in empty_fcgi:"$FCGI_LIBS" cgi_min: bdb_commit:"$DB_LIBS"; do
+	name=${p%%:*}
+	libs=${p#*:}
+	bin=$build/tests/bench/$name
+	if [ ! -x "$bin" ] || [ "$here/$name.c" -nt "$bin" ]; then
+		# shellcheck disable=SC2086
+		${CC:-cc} $BCFLAGS -o "$bin" "$here/$name.c" $libs ||
+		    die "cannot build $name"
+	fi
+done
+FCGI_BIN=$build/cgi-bin/credstore.fcgi
+ADMIN=$build/credstore-admin
+MOCK=$build/tests/mock/mockprov
+EMPTY=$build/tests/bench/empty_fcgi
+CGIMIN=$build/tests/bench/cgi_min
+BDB=$build/tests/bench/bdb_commit
+LUA=$here/post.lua
+
+nproc_=$(nproc)
+model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+[ -n "$model" ] || model=$(uname -m)
+machine="$nproc_ cores, $model, $(uname -sr)"
+machine=$(printf '%s' "$machine" | tr -d '"\\')
+loadavg=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "machine: $machine (load average at start: $loadavg)"
+echo "settings: ${SECS}s per run, warm-up ${WARM}s, $PROCS FastCGI processes," \
+    "wrk $THREADS threads, connections: $CONNS, long run $LONG requests," \
+    "log_level $LOGLEVEL"
+
+# --- state -------------------------------------------------------------------
+state=$(mktemp -d /tmp/credstore-bench.XXXXXX) || die "mktemp failed"
+chmod 700 "$state"
+results=$state/results	# name conns rps p50 p99 requests errors ok rss
+: >"$results"
+
+# A port nothing listens on (lighttpd's bind still decides; see start_*).
+pick_port() {
+	while :; do
+		p=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
+		p=$((20000 + p % 40000))
+		curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$p/"
+		[ $? -eq 7 ] && { echo "$p"; return; }
+	done
+}
+
+# http_code METHOD URL [TOKEN [BODY]]: prints the status, body to $state/last
+http_code() {
+	if [ -n "${4:-}" ]; then
+		curl -s -o "$state/last" -w '%{http_code}' --max-time 20 -X "$1" \
+		    -H "Authorization: Bearer $3" -H 'Content-Type: application/json' \
+		    --data-binary "$4" "$2"
+	elif [ -n "${3:-}" ]; then
+		curl -s -o "$state/last" -w '%{http_code}' --max-time 20 -X "$1" \
+		    -H "Authorization: Bearer $3" "$2"
+	else
+		curl -s -o "$state/last" -w '%{http_code}' --max-time 20 -X "$1" "$2"
+	fi
+}
+
+# The children of lighttpd $1 running the binary $2 (FastCGI processes).
+# Process creation is slow on some VMs: only shell builtins in the loop.
+kids_of() {
+	want=$(readlink -f "$2")
+	for d in /proc/[0-9]*; do
+		{ read -r s <"$d/stat"; } 2>/dev/null || continue
+		s=${s##*) }
+		s=${s#* }
+		[ "${s%% *}" = "$1" ] || continue
+		[ "$(readlink "$d/exe" 2>/dev/null)" = "$want" ] || continue
+		echo "${d#/proc/}"
+	done
+}
+
+# CGI processes of this run's mod_cgi server (live, not zombies): their
+# name, and mod_cgi's working folder, which is unique to $state.
+cgi_procs() {
+	for d in /proc/[0-9]*; do
+		{ read -r s <"$d/stat"; } 2>/dev/null || continue
+		case $s in
+		*"(credstore.cgi) "*|*"(cgi-min.cgi) "*) ;;
+		*) continue ;;
+		esac
+		s=${s##*) }
+		[ "${s%% *}" != Z ] || continue
+		[ "$(readlink "$d/cwd" 2>/dev/null)" = "$state/www-cgi/bin" ] &&
+		    echo "${d#/proc/}"
+	done
+}
+
+# Waits (up to 60 s) for CGI requests still running after a wrk run, so
+# they neither load the next run nor outlive lighttpd.
+cgi_drain() {
+	i=0
+	while [ -n "$(cgi_procs)" ] && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# status_kib pid field: VmHWM or VmRSS in KiB
+status_kib() {
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+# Max of field over the current FastCGI processes.
+kids_max_kib() {
+	m=0
+	for p in $lighttpd_kids; do
+		v=$(status_kib "$p" "$1")
+		[ -n "$v" ] && [ "$v" -gt "$m" ] && m=$v
+	done
+	echo "$m"
+}
+
+# start_lighttpd NAME CONF-TEMPLATE-FN HEALTH-PATH EXPECT BIN
+# The config function writes $state/NAME.conf for port $port.
+start_lighttpd() {
+	name=$1 genconf=$2 hpath=$3 expect=$4 kidbin=$5
+	tries=0
+	while [ $tries -lt 5 ]; do
+		tries=$((tries + 1))
+		port=$(pick_port)
+		$genconf "$name" "$port" >"$state/$name.conf"
+		"$LIGHTTPD" -D -f "$state/$name.conf" >"$state/$name.out" 2>&1 &
+		lighttpd_pid=$!
+		i=0
+		while [ $i -lt 150 ]; do
+			if ! kill -0 "$lighttpd_pid" 2>/dev/null; then
+				break
+			fi
+			if [ "$(http_code GET "http://127.0.0.1:$port$hpath")" = "$expect" ]; then
+				base="http://127.0.0.1:$port"
+				if [ -n "$kidbin" ]; then
+					j=0
+					lighttpd_kids=$(kids_of "$lighttpd_pid" "$kidbin")
+					while [ "$(echo $lighttpd_kids | wc -w)" -lt "$PROCS" ] &&
+					    [ $j -lt 50 ]; do
+						sleep 0.1
+						j=$((j + 1))
+						lighttpd_kids=$(kids_of "$lighttpd_pid" "$kidbin")
+					done
+				fi
+				say "$name: lighttpd $lighttpd_pid on $base," \
+				    "processes: $(echo $lighttpd_kids)"
+				return 0
+			fi
+			sleep 0.1
+			i=$((i + 1))
+		done
+		if kill -0 "$lighttpd_pid" 2>/dev/null; then
+			tail -5 "$state/$name.out" "$state/www-$name/error.log" >&2 2>/dev/null
+			stop_lighttpd
+			die "$name: no $expect from $hpath"
+		fi
+		wait "$lighttpd_pid" 2>/dev/null
+		lighttpd_pid=""
+		grep -q 'Address already in use' "$state/$name.out" ||
+		    { cat "$state/$name.out" >&2; die "$name: lighttpd did not start"; }
+	done
+	die "$name: no free port"
+}
+
+# lighttpd with mod_fastcgi: the shipped example, var. lines replaced (as
+# the end-to-end harness does); $fcgi_bin and $cs_conf choose what runs.
+gen_fcgi_conf() {
+	mkdir -p "$state/www-$1"
+	sed -e "s|^var.credstore_fcgi .*|var.credstore_fcgi   = \"$fcgi_bin\"|" \
+	    -e "s|^var.credstore_config .*|var.credstore_config = \"$cs_conf\"|" \
+	    -e "s|^var.credstore_state .*|var.credstore_state  = \"$state/www-$1\"|" \
+	    -e "s|^var.server_bind .*|var.server_bind      = \"127.0.0.1\"|" \
+	    -e "s|^var.server_port .*|var.server_port      = $2|" \
+	    -e "s|\"max-procs\" *=> *[0-9]*|\"max-procs\"       => $PROCS|" \
+	    "$srcdir/etc/lighttpd.conf.example"
+}
+
+# lighttpd with mod_cgi: the same server settings; /cgi-min is the minimal
+# CGI program, everything else credstore.fcgi started as a CGI program.
+gen_cgi_conf() {
+	w=$state/www-$1
+	mkdir -p "$w/bin"
+	ln -sf "$CGIMIN" "$w/bin/cgi-min.cgi"
+	ln -sf "$FCGI_BIN" "$w/bin/credstore.cgi"
+	cat <<EOF
+# generated by tests/bench/bench.sh: credstore as a plain CGI program
+server.modules += ( "mod_alias", "mod_setenv", "mod_cgi" )
+server.bind          = "127.0.0.1"
+server.port          = $2
+server.document-root = "$w"
+server.errorlog      = "$w/error.log"
+server.pid-file      = "$w/lighttpd.pid"
+server.max-request-field-size = 16384
+server.max-request-size = 128
+setenv.add-environment = ( "CREDSTORE_CONFIG" => "$cs_conf" )
+alias.url = ( "/cgi-min" => "$w/bin/cgi-min.cgi",
+              "/" => "$w/bin/credstore.cgi/" )
+cgi.assign = ( ".cgi" => "" )
+EOF
+}
+
+# credstore.conf for durability $2 in $state/$1
+gen_cs_conf() {
+	mkdir -p "$state/$1"
+	cat >"$state/$1/credstore.conf" <<EOF
+# generated by tests/bench/bench.sh
+data_dir = data
+keyring = keyring
+catalog = $srcdir/etc/catalog.json
+jwt_secret_file = jwt.secret
+probe_origin_override = http://127.0.0.1:$mock_port
+durability = $2
+log_level = $LOGLEVEL
+EOF
+	"$ADMIN" -c "$state/$1/credstore.conf" init >/dev/null ||
+	    die "credstore-admin init failed ($1)"
+}
+
+token() {	# conf tenant role
+	"$ADMIN" -c "$1" token --sub bench --tenant "$2" --role "$3" \
+	    --ttl 7200 | head -1
+}
+
+# --- wrk ---------------------------------------------------------------------
+# wrk_run SECONDS CONNECTIONS URL: output in $state/wrk.out; sets w_* vars
+wrk_run() {
+	th=$THREADS
+	[ "$th" -gt "$2" ] && th=$2
+	BENCH_RUN="r$(date +%s%N)" wrk -t"$th" -c"$2" -d"$1"s \
+	    --timeout "$TIMEOUT"s -s "$LUA" "$3" >"$state/wrk.out" 2>&1
+	w_rc=$?
+	[ -n "${after_wrk:-}" ] && $after_wrk
+	line=$(grep '^BENCH ' "$state/wrk.out" | tail -1)
+	w_req=0 w_dur=0 w_p50=0 w_p99=0 w_status=0 w_sock=0
+	if [ -n "$line" ]; then
+		eval "$(printf '%s\n' "$line" | awk '{
+		    for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		    printf "w_req=%d w_dur=%d w_p50=%d w_p99=%d w_status=%d w_sock=%d\n",
+		        v["requests"], v["duration_us"], v["p50_us"], v["p99_us"],
+		        v["status_errors"], v["connect"] + v["read"] + v["write"] + v["timeout"] }')"
+	fi
+	# wrk's own line, in case the script's summary disagrees
+	n2=$(sed -n 's/.*Non-2xx or 3xx responses: *\([0-9]*\).*/\1/p' "$state/wrk.out")
+	[ -n "$n2" ] && [ "$n2" -gt "$w_status" ] && w_status=$n2
+	return 0
+}
+
+# bench NAME URL: warm-up, then one measured run per connection count.
+# The request comes from the BENCH_* variables already exported.
+bench() {
+	name=$1 url=$2
+	say "$name: warm-up ${WARM}s"
+	wrk_run "$WARM" 16 "$url"
+	for c in $CONNS; do
+		[ -n "${pre_run:-}" ] && $pre_run
+		wrk_run "${bench_secs:-$SECS}" "$c" "$url"
+		errs=$((w_status + w_sock))
+		ok=1
+		if [ "$w_rc" -ne 0 ] || [ "$w_req" -le 0 ] || [ "$w_dur" -le 0 ]; then
+			ok=0
+		elif [ $((errs * 100)) -gt "$w_req" ]; then
+			ok=0
+		fi
+		if [ -n "${post_run:-}" ] && ! $post_run; then
+			ok=0
+		fi
+		rps=$(awk -v r="$w_req" -v d="$w_dur" 'BEGIN { printf "%.1f", (d > 0 ? r / (d / 1e6) : 0) }')
+		rss=-
+		[ "$rss_track" = 1 ] && rss=$(kids_max_kib VmHWM)
+		echo "$name $c $rps $w_p50 $w_p99 $w_req $errs $ok $rss" >>"$results"
+		if [ "$ok" = 1 ]; then
+			say "$name c=$c: $rps req/s, $w_req requests, $errs errors"
+		else
+			say "$name c=$c: FAILED ($w_req requests, $errs errors, wrk rc $w_rc)"
+			sed 's/^/    /' "$state/wrk.out" >&2
+		fi
+		check_kids
+	done
+}
+
+# A FastCGI process that died and was restarted would make RSS figures
+# and the flat-RSS check meaningless: say so.
+check_kids() {
+	[ -n "$lighttpd_kids" ] || return 0
+	for p in $lighttpd_kids; do
+		if ! kill -0 "$p" 2>/dev/null; then
+			say "WARNING: FastCGI process $p is gone (crashed?)"
+			echo "$p" >>"$state/dead"
+		fi
+	done
+}
+
+# The mock provider answers every check; count what reached it.
+mock_reset() {
+	curl -s -o /dev/null -X POST -d '{}' "$mock/__mock/reset"
+	mock_route
+}
+mock_route() {
+	curl -s -o /dev/null -X POST -H 'Content-Type: application/json' \
+	    -d '{"method": "GET", "path": "/v1/models", "status": 200,
+	         "headers": {"Content-Type": "application/json"},
+	         "body": {"object": "list", "data": []}}' "$mock/__mock/route"
+}
+mock_count() {
+	curl -s --max-time 60 "$mock/__mock/requests" | grep -o '"method"' | wc -l
+}
+probe_pre() { mock_reset; }
+probe_post() {
+	n=$(mock_count)
+	say "  provider checks seen by the mock: $n for $w_req responses"
+	# in-flight requests at the end reach the mock without being counted
+	[ "$n" -ge $((w_req - w_req / 100)) ]
+}
+
+# --- the mock provider -------------------------------------------------------
+"$MOCK" -a 127.0.0.1 -P "$state/mock.port" >"$state/mock.log" 2>&1 &
+mock_pid=$!
+i=0
+while [ ! -s "$state/mock.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+mock_port=$(cat "$state/mock.port" 2>/dev/null)
+[ -n "$mock_port" ] || die "the mock provider did not start"
+mock=http://127.0.0.1:$mock_port
+mock_reset
+
+gen_cs_conf sync sync
+gen_cs_conf nosync write_nosync
+CONF_SYNC=$state/sync/credstore.conf
+CONF_NOSYNC=$state/nosync/credstore.conf
+TOK=$(token "$CONF_SYNC" bench admin)
+TOK_NOSYNC=$(token "$CONF_NOSYNC" bench admin)
+[ -n "$TOK" ] && [ -n "$TOK_NOSYNC" ] || die "credstore-admin token failed"
+
+# the same request for the ceiling and for the stores
+BODY_OPENAI='{"credentials": {"api_key": "sk-bench-{n}-0123456789abcdefghijklmnopqrstuvwxyzABCDEF"}, "label": "bench"}'
+BODY_SENTRY='{"credentials": {"auth_token": "sntrys_bench_{n}_0123456789abcdefghijklmnopqrstuvwxyz"}, "label": "bench"}'
+export BENCH_TOKEN BENCH_METHOD BENCH_BODY BENCH_PATH BENCH_SPECS
+BENCH_SPECS=0
+pre_run="" post_run=""
+
+# --- 1. the ceiling: an empty libfcgi responder --------------------------
+rss_track=1
+fcgi_bin=$EMPTY cs_conf=/dev/null
+start_lighttpd empty-fcgi gen_fcgi_conf / 201 "$EMPTY"
+BENCH_TOKEN=$TOK BENCH_METHOD=POST BENCH_PATH=/v1/integrations/openai/credentials
+BENCH_BODY=$BODY_OPENAI
+bench empty-fcgi "$base/v1/integrations/openai/credentials"
+stop_lighttpd
+
+# --- 2, 3, 6: credstore, durability sync -----------------------------------
+fcgi_bin=$FCGI_BIN cs_conf=$CONF_SYNC
+start_lighttpd cs-sync gen_fcgi_conf /healthz 200 "$FCGI_BIN"
+
+BENCH_TOKEN="" BENCH_METHOD=GET BENCH_PATH=/healthz BENCH_BODY=""
+bench healthz "$base/healthz"
+
+# list10: a tenant with exactly 10 credentials, read by a viewer
+TOK_LIST=$(token "$CONF_SYNC" bench-list admin)
+TOK_VIEW=$(token "$CONF_SYNC" bench-list viewer)
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	code=$(http_code POST "$base/v1/integrations/sentry/credentials" "$TOK_LIST" \
+	    "{\"credentials\": {\"auth_token\": \"sntrys_list_$i\"}, \"label\": \"list $i\"}")
+	[ "$code" = 201 ] || die "list10 setup: store answered $code: $(cat "$state/last")"
+done
+code=$(http_code GET "$base/v1/integrations/sentry/credentials" "$TOK_VIEW")
+[ "$code" = 200 ] && [ "$(grep -o '"credentialId"' "$state/last" | wc -l)" -eq 10 ] ||
+    die "list10: expected 10 credentials, got $code: $(cat "$state/last")"
+BENCH_TOKEN=$TOK_VIEW BENCH_METHOD=GET BENCH_PATH=/v1/integrations/sentry/credentials
+bench list10 "$base/v1/integrations/sentry/credentials"
+
+BENCH_TOKEN=$TOK BENCH_METHOD=POST BENCH_PATH=/v1/integrations/openai/credentials
+BENCH_BODY=$BODY_OPENAI
+code=$(http_code POST "$base$BENCH_PATH" "$TOK" "$(printf '%s' "$BODY_OPENAI" | sed 's/{n}/preflight/')")
+[ "$code" = 201 ] && grep -q '"status":"validated"' "$state/last" ||
+    die "store-sync: the preflight store gave $code: $(cat "$state/last")"
+pre_run=probe_pre post_run=probe_post
+bench store-sync "$base/v1/integrations/openai/credentials"
+pre_run="" post_run=""
+sync_hwm=$(kids_max_kib VmHWM)
+check_kids
+stop_lighttpd
+
+# --- 8. the storage ceiling: raw Berkeley DB commits ------------------------
+# credstore.fcgi's flags (src/store.c env_open), records the size of the
+# stored credentials (the first in credentials.db of the sync run).
+recsz=0
+if command -v db_dump >/dev/null 2>&1; then dbdump=db_dump; else dbdump=db5.3_dump; fi
+recsz=$($dbdump -h "$state/sync/data" credentials.db 2>/dev/null |
+    awk '/^HEADER=END/ { h = 1; next } h && /^ / { n++; if (n == 2) { print int((length($0) - 1) / 2); exit } }')
+[ -n "$recsz" ] && [ "$recsz" -ge 16 ] 2>/dev/null || recsz=600
+for n in 1 4; do
+	say "bdb-${n}proc: ${SECS}s, $recsz-byte records"
+	"$BDB" -h "$state/bdb$n" -p "$n" -t "$SECS" -s "$recsz" -d sync \
+	    >"$state/bdb.out" 2>&1 &
+	bdb_pid=$!
+	wait "$bdb_pid"
+	rc=$?
+	bdb_pid=""
+	line=$(grep '^procs=' "$state/bdb.out")
+	if [ $rc -eq 0 ] && [ -n "$line" ]; then
+		eval "$(printf '%s\n' "$line" | awk '{
+		    for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		    printf "b_n=%d b_rate=%s b_p50=%d b_p99=%d\n", v["commits"],
+		        v["rate"], v["p50_ms"] * 1000, v["p99_ms"] * 1000 }')"
+		echo "bdb-${n}proc $n $b_rate $b_p50 $b_p99 $b_n 0 1 -" >>"$results"
+		say "bdb-${n}proc: $b_rate commits/s"
+	else
+		cat "$state/bdb.out" >&2
+		echo "bdb-${n}proc $n 0 0 0 0 0 0 -" >>"$results"
+	fi
+	rm -rf "$state/bdb$n"
+done
+
+# --- 4, 5 and the long run: credstore, durability write_nosync ------------
+fcgi_bin=$FCGI_BIN cs_conf=$CONF_NOSYNC
+start_lighttpd cs-nosync gen_fcgi_conf /healthz 200 "$FCGI_BIN"
+BENCH_TOKEN=$TOK_NOSYNC BENCH_METHOD=POST BENCH_PATH=/v1/integrations/openai/credentials
+BENCH_BODY=$BODY_OPENAI
+pre_run=probe_pre post_run=probe_post
+bench store-write-nosync "$base/v1/integrations/openai/credentials"
+pre_run="" post_run=""
+
+BENCH_PATH=/v1/integrations/sentry/credentials BENCH_BODY=$BODY_SENTRY
+code=$(http_code POST "$base$BENCH_PATH" "$TOK_NOSYNC" "$(printf '%s' "$BODY_SENTRY" | sed 's/{n}/preflight/')")
+[ "$code" = 201 ] && grep -q '"status":"unverified"' "$state/last" ||
+    die "store-nocheck: the preflight store gave $code: $(cat "$state/last")"
+bench store-nocheck "$base/v1/integrations/sentry/credentials"
+
+# Flat RSS: healthz, store with check, store without check, in turn, for
+# BENCH_LONG requests in chunks; VmRSS of each process after each chunk.
+say "long run: $LONG requests (healthz + store-nocheck + store with check)"
+BENCH_SPECS=3
+export BENCH_METHOD_1=GET BENCH_PATH_1=/healthz
+export BENCH_METHOD_2=POST BENCH_PATH_2=/v1/integrations/sentry/credentials \
+    BENCH_BODY_2="$BODY_SENTRY"
+export BENCH_METHOD_3=POST BENCH_PATH_3=/v1/integrations/openai/credentials \
+    BENCH_BODY_3="$BODY_OPENAI"
+mock_reset
+wrk_run "$WARM" 16 "$base/"
+long_errs=$((w_status + w_sock))
+rss_warm=""
+for p in $lighttpd_kids; do rss_warm="$rss_warm $(status_kib "$p" VmRSS)"; done
+long_n=0
+long_traj="after warm-up:$rss_warm KiB"
+chunk=$SECS
+[ "$chunk" -lt 5 ] && chunk=5
+while [ "$long_n" -lt "$LONG" ]; do
+	wrk_run "$chunk" 16 "$base/"
+	[ "$w_req" -gt 0 ] || { long_errs=$((long_errs + 1)); break; }
+	long_n=$((long_n + w_req))
+	long_errs=$((long_errs + w_status + w_sock))
+	mock_reset	# the mock keeps every request; do not let it grow
+	r=""
+	for p in $lighttpd_kids; do r="$r $(status_kib "$p" VmRSS)"; done
+	long_traj="$long_traj; after $long_n:$r KiB"
+done
+rss_end=""
+growth=0
+set -- $rss_warm
+for p in $lighttpd_kids; do
+	e=$(status_kib "$p" VmRSS)
+	rss_end="$rss_end ${e:-0}"
+	g=$(( ${e:-0} - ${1:-0} ))
+	[ "$g" -gt "$growth" ] && growth=$g
+	shift 2>/dev/null
+done
+check_kids
+nosync_hwm=$(kids_max_kib VmHWM)
+BENCH_SPECS=0
+stop_lighttpd
+
+# --- 7. plain CGI under mod_cgi: the store without check, write_nosync ---
+rss_track=0
+cs_conf=$CONF_NOSYNC
+start_lighttpd cgi gen_cgi_conf /healthz 200 ""
+after_wrk=cgi_drain
+# 64 CGI programs started at once may take seconds to answer: at least 10 s
+bench_secs=$SECS
+[ "$bench_secs" -lt 10 ] && bench_secs=10
+BENCH_TOKEN=$TOK_NOSYNC BENCH_METHOD=POST BENCH_PATH=/cgi-min BENCH_BODY=$BODY_SENTRY
+code=$(http_code POST "$base/cgi-min" "$TOK_NOSYNC" '{}')
+[ "$code" = 201 ] || die "cgi-min answered $code"
+bench cgi-min "$base/cgi-min"
+BENCH_PATH=/v1/integrations/sentry/credentials
+code=$(http_code POST "$base$BENCH_PATH" "$TOK_NOSYNC" "$(printf '%s' "$BODY_SENTRY" | sed 's/{n}/cgi-preflight/')")
+[ "$code" = 201 ] || die "cgi-store: the preflight store gave $code: $(cat "$state/last")"
+bench cgi-store "$base/v1/integrations/sentry/credentials"
+after_wrk="" bench_secs=""
+cgi_drain
+stop_lighttpd
+
+# --- report ------------------------------------------------------------------
+rss_max=$sync_hwm
+[ "$nosync_hwm" -gt "$rss_max" ] && rss_max=$nosync_hwm
+t_end=$(date +%s)
+[ -s "$state/dead" ] && say "WARNING: FastCGI processes died during the run:" \
+    "$(tr '\n' ' ' <"$state/dead")"
+
+awk -v machine="$machine" -v rss_max="$rss_max" -v growth="$growth" \
+    -v long_n="$long_n" -v long_errs="$long_errs" -v traj="$long_traj" \
+    -v rss_warm="$rss_warm" -v rss_end="$rss_end" -v procs="$PROCS" \
+    -v secs="$SECS" -v elapsed="$((t_end - t_start))" -v load0="$loadavg" \
+    -v load1="$(cut -d' ' -f1-3 /proc/loadavg)" \
+    -v recsz="$recsz" \
+    -v json="$outdir/bench-results.json" '
+function ceil_of(n) {
+	if (n == "healthz" || n == "list10" || n == "store-nocheck" ||
+	    n == "store-write-nosync") return "empty-fcgi"
+	if (n == "store-sync") return "bdb-4proc"
+	if (n == "cgi-store") return "cgi-min"
+	return ""
+}
+function target_of(n) {
+	if (n == "healthz") return 0.9
+	if (n == "list10") return 0.7
+	if (n == "store-nocheck") return 0.5
+	if (n == "store-sync") return 0.7
+	if (n == "cgi-store") return 0.6
+	return 0
+}
+function jnum(x) { return x == "" ? "null" : x }
+{
+	k++; name[k] = $1; conns[k] = $2; rps[k] = $3; p50[k] = $4 / 1000
+	p99[k] = $5 / 1000; reqs[k] = $6; errs[k] = $7; ok[k] = $8; rss[k] = $9
+	if (ok[k]) { best[$1 " " $2] = $3; anyc[$1] = $3 }
+}
+END {
+	printf "\n%-19s %5s %10s %8s %8s  %-11s %6s  %-11s %8s\n", "name", "conns",
+	    "req/s", "p50 ms", "p99 ms", "ceiling", "ratio", "target", "rss KiB"
+	printf "%s\n", "----------------------------------------------------------------------------------------------"
+	out = sprintf("{\n  \"machine\": \"%s\",\n  \"settings\": {\"seconds\": %d, \"fastcgi_procs\": %d, \"record_bytes\": %d},\n  \"loadavg\": \"%s\",\n  \"results\": [\n", machine, secs, procs, recsz, load0)
+	misses = 0
+	# the order of the issue
+	no = split("empty-fcgi healthz store-sync store-write-nosync store-nocheck list10 cgi-min cgi-store bdb-1proc bdb-4proc", order, " ")
+	m = 0
+	for (o = 1; o <= no; o++)
+		for (i = 1; i <= k; i++)
+			if (name[i] == order[o]) seq[++m] = i
+	for (j = 1; j <= m; j++) {
+		i = seq[j]
+		c = ceil_of(name[i]); ratio = ""; tgt = ""; verdict = ""
+		if (c != "") {
+			ref = (c == "bdb-4proc") ? anyc[c] : best[c " " conns[i]]
+			if (ok[i] && ref > 0) ratio = sprintf("%.2f", rps[i] / ref)
+		}
+		t = target_of(name[i])
+		if (t > 0 && conns[i] == 16) {
+			if (ratio == "") verdict = "n/a"
+			else if (ratio + 0 >= t) verdict = "ok"
+			else { verdict = "MISS"; misses++ }
+			tgt = sprintf(">=%.2f %s", t, verdict)
+		}
+		shown = ok[i] ? sprintf("%10.0f", rps[i]) : sprintf("%10s", "FAILED")
+		if (ok[i] && reqs[i] < 200) { shown = sprintf("%9.0f*", rps[i]); few++ }
+		printf "%-19s %5d %s %8.2f %8.2f  %-11s %6s  %-11s %8s\n", name[i],
+		    conns[i], shown, p50[i], p99[i], c == "" ? "-" : c,
+		    ratio == "" ? "-" : ratio, tgt == "" ? "-" : tgt, rss[i]
+		out = out sprintf("    {\"name\": \"%s\", \"connections\": %d, \"rps\": %.1f, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"ceiling\": %s, \"ratio\": %s, \"requests\": %d, \"errors\": %d, \"ok\": %s, \"rss_kib\": %s}%s\n",
+		    name[i], conns[i], ok[i] ? rps[i] : 0, p50[i], p99[i],
+		    c == "" ? "null" : "\"" c "\"", ratio == "" ? "null" : ratio,
+		    reqs[i], errs[i], ok[i] ? "true" : "false",
+		    rss[i] == "-" ? "null" : rss[i], j < m ? "," : "")
+		if (!ok[i]) failed++
+	}
+	if (few) printf "* fewer than 200 answers in the run: not a reliable figure\n"
+	printf "\npeak RSS of a credstore FastCGI process (VmHWM): %d KiB (target < 16384): %s\n",
+	    rss_max, rss_max < 16384 ? "ok" : "MISS"
+	printf "flat RSS over %d requests (%d errors): VmRSS %s KiB after warm-up, %s KiB at the end; max growth %d KiB: %s\n",
+	    long_n, long_errs, rss_warm, rss_end, growth, growth <= 128 ? "flat" : "GROWS"
+	printf "  %s\n", traj
+	printf "bdb record: %d bytes (the size of a stored credential)\n", recsz
+	printf "load average: %s at the start, %s at the end\n", load0, load1
+	printf "rows failed: %d; targets missed: %d; took %d s\n", failed, misses, elapsed
+	out = out sprintf("  ],\n  \"rss_kib_max\": %d,\n  \"long_run\": {\"requests\": %d, \"errors\": %d, \"rss_growth_kib\": %d},\n  \"elapsed_s\": %d\n}\n",
+	    rss_max, long_n, long_errs, growth, elapsed)
+	printf "%s", out > json
+	printf "wrote %s\n", json
+	exit (failed > 0 ? 1 : 0)
+}' "$results"

@@ -7,7 +7,7 @@ PKGS="build-essential autoconf automake libtool pkg-config
 libfcgi-dev libjson-c-dev libgnutls28-dev libcurl4-gnutls-dev libdb5.3-dev
 check lighttpd curl db5.3-util gnutls-bin procps openssl
 apache2 libapache2-mod-fcgid nginx spawn-fcgi
-chromium fonts-dejavu-core nodejs gdb valgrind"
+chromium fonts-dejavu-core nodejs gdb valgrind clang libclang-rt-14-dev wrk"
 # npm only when missing: a NodeSource nodejs bundles it, and Debian's npm
 # package would pull an older node stack in beside it.
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"

@@ -45,6 +45,22 @@ else
 	status=1
 fi
 
+# A short libFuzzer pass over every harness (tests/fuzz): 5 s each.
+fuzz_passed=0
+fuzz_failed=0
+if [ "${SKIP_FUZZ:-0}" != 1 ]; then
+	step "fuzz (FUZZ_SECONDS=${FUZZ_SECONDS:-5} per harness)"
+	FUZZ_SECONDS=${FUZZ_SECONDS:-5} FUZZ_BUILD_DIR="$top/build/fuzz" \
+	    sh tests/fuzz/fuzz.sh >build/fuzz.out 2>&1 || status=1
+	grep -E '^fuzz_[a-z_]+: |^fuzz: ' build/fuzz.out
+	fuzz_passed=$(grep -cE '^fuzz_[a-z_]+: ok' build/fuzz.out)
+	fuzz_failed=$(grep -cE '^fuzz_[a-z_]+: (BUILD FAILED|FAILED|CRASH|LEAK)' build/fuzz.out)
+	if ! grep -qE '^fuzz: [0-9]+ harness\(es\) clean' build/fuzz.out &&
+	    [ "$fuzz_failed" -eq 0 ]; then
+		fuzz_failed=1
+	fi
+fi
+
 if [ "${SKIP_DISTCHECK:-0}" != 1 ]; then
 	step "make distcheck"
 	if make -C build -j"$jobs" distcheck >build/distcheck.out 2>&1; then
@@ -74,6 +90,8 @@ for f in $logs; do
 	passed=$((passed + n - fl - er))
 	failed=$((failed + fl + er))
 done
+passed=$((passed + fuzz_passed))
+failed=$((failed + fuzz_failed))
 [ "$failed" -eq 0 ] || status=1
 echo "$passed passed, $failed failed"
 exit $status

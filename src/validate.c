@@ -280,6 +280,12 @@ set_once(char **dst, const char *v, size_t vlen, const char *field,
 		apierr_add(e, field, NULL, "duplicate");
 		return 0;
 	}
+	if (memchr(v, '\0', vlen) != NULL) {
+		/* read as a C string it would be cut short, and not wiped */
+		e->message = "Malformed form body";
+		apierr_add(e, field, NULL, "invalid_characters");
+		return 0;
+	}
 	if ((*dst = malloc(vlen + 1)) == NULL)
 		return -1;
 	memcpy(*dst, v, vlen + 1);

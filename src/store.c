@@ -744,11 +744,33 @@ checkpoint(struct store *st)
 		log_warn("storage: checkpoint: %s", db_strerror(rc));
 }
 
+/*
+ * With durability = sync a commit must be on disk before the caller
+ * answers, but not while the transaction still holds its locks: the
+ * B-tree page of a tenant's newest credentials and the audit chain's head
+ * are the same for concurrent stores, so a commit that flushed under its
+ * locks would make every other store wait for that flush, and no two
+ * stores could share one.  So the commit itself does not sync, its locks
+ * go, and durable() then flushes the log up to it; flushes of concurrent
+ * commits are shared (group commit).  No caller learns of the commit
+ * before durable() returned.
+ */
 static u_int32_t
 commit_flags(const struct store *st)
 {
-	(void)st;
-	return 0;	/* the environment flags carry the durability */
+	return st->dur == DUR_SYNC ? DB_TXN_NOSYNC : 0;
+}
+
+static int
+durable(struct store *st)
+{
+	int rc;
+
+	if (st->dur != DUR_SYNC)
+		return 0;	/* the environment flags say how much */
+	if ((rc = st->env->log_flush(st->env, NULL)) != 0)
+		log_error("storage: log flush: %s", db_strerror(rc));
+	return rc;
 }
 
 /*
@@ -870,6 +892,10 @@ retry:
 	txn = NULL;
 	if (rc != 0)
 		goto dberr;
+	if (durable(st) != 0) {		/* committed, not known durable */
+		out = STORE_UNAVAILABLE;
+		goto out;
+	}
 	checkpoint(st);
 	out = STORE_OK;
 	goto out;
@@ -1086,6 +1112,8 @@ run_txn(struct store *st, txn_body body, void *arg, enum store_rc *result)
 		if (rc == 0 && *result == STORE_OK) {
 			rc = txn->commit(txn, commit_flags(st));
 			if (rc == 0) {
+				if (durable(st) != 0)
+					return STORE_UNAVAILABLE;
 				checkpoint(st);
 				return STORE_OK;
 			}

@@ -20,6 +20,7 @@
 #include "handlers.h"
 #include "http.h"
 #include "log.h"
+#include "util.h"
 
 static void
 on_term(int sig)
@@ -44,6 +45,45 @@ stderr_is_null(void)
 
 	return fstat(STDERR_FILENO, &a) == 0 && stat("/dev/null", &b) == 0 &&
 	    S_ISCHR(a.st_mode) && a.st_rdev == b.st_rdev;
+}
+
+/*
+ * libfcgi's stream data: its first members, unchanged since libfcgi 2.4
+ * (fcgiapp.c, FCGX_Stream_Data).  libfcgi frees its buffers without
+ * wiping them, and they hold the request: the Authorization header among
+ * the FCGI_PARAMS records, credential values in the FCGI_STDIN records.
+ */
+struct fcgx_stream_data_head {
+	unsigned char	*buff;
+	int		 bufflen;
+};
+
+/*
+ * Wipes what libfcgi keeps of the request before it frees it: unread
+ * input is drained first (so FCGX_Finish_r reads nothing afterwards), then
+ * the input buffer and the values of the parameters that carry secrets.
+ */
+static void
+wipe_request(FCGX_Request *r)
+{
+	struct fcgx_stream_data_head	*d;
+	char				 scratch[4096];
+	char				**e;
+	char				*eq;
+
+	if (r->in != NULL) {
+		while (FCGX_GetStr(scratch, (int)sizeof(scratch), r->in) > 0)
+			;
+		secure_wipe(scratch, sizeof(scratch));
+		if ((d = r->in->data) != NULL && d->buff != NULL &&
+		    d->bufflen > 0)
+			secure_wipe(d->buff, (size_t)d->bufflen);
+	}
+	for (e = r->envp; e != NULL && *e != NULL; e++)
+		if ((strncmp(*e, "HTTP_AUTHORIZATION=", 19) == 0 ||
+		    strncmp(*e, "HTTP_COOKIE=", 12) == 0) &&
+		    (eq = strchr(*e, '=')) != NULL)
+			secure_wipe(eq + 1, strlen(eq + 1));
 }
 
 static void
@@ -90,6 +130,7 @@ main(void)
 			log_set_sink(fcgi_log, r.err);
 		serve(&app, r.in, r.out, r.envp);
 		log_set_sink(NULL, NULL);
+		wipe_request(&r);
 		FCGX_Finish_r(&r);
 	}
 	FCGX_Free(&r, 1);

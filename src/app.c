@@ -33,6 +33,9 @@ file_id(const char *path, struct file_id *id)
 	id->size = st.st_size;
 	id->mtime = st.st_mtim.tv_sec;
 	id->mtime_ns = st.st_mtim.tv_nsec;
+	id->ctime = st.st_ctim.tv_sec;
+	id->ctime_ns = st.st_ctim.tv_nsec;
+	id->mode = st.st_mode;
 	return 0;
 }
 

@@ -39,6 +39,9 @@ struct app {
 		off_t	 size;
 		time_t	 mtime;
 		long	 mtime_ns;
+		time_t	 ctime;		/* chmod and chown move it */
+		long	 ctime_ns;
+		mode_t	 mode;
 	}		 keyring_id;	/* to notice a rotation */
 	time_t		 last_refresh;
 	struct jwks_stamp jwks_seen;	/* the JWKS file last read */

@@ -129,15 +129,37 @@ unescape(const char *s, size_t n, size_t *i, size_t *olen)
 	return out;
 }
 
-/* Moves *i past the string at s[*i]; -1 on a raw control byte in it. */
+/*
+ * Moves *i past the string at s[*i]; -1 on a raw control byte in it, -2
+ * on a \u escape of an unpaired surrogate (json-c would silently turn it
+ * into U+FFFD: a secret must not change on its way in).
+ */
 static int
 skip_string(const char *s, size_t n, size_t *i)
 {
-	size_t j = *i + 1;
+	size_t		j = *i + 1;
+	unsigned	cp, lo;
 
 	while (j < n && s[j] != '"') {
 		if ((unsigned char)s[j] < 0x20)
 			return -1;
+		if (s[j] == '\\' && j + 5 < n && s[j + 1] == 'u') {
+			cp = hex4(s + j + 2);
+			if (cp >= 0xdc00 && cp < 0xe000)
+				return -2;
+			if (cp >= 0xd800 && cp < 0xdc00) {
+				if (j + 11 >= n || s[j + 6] != '\\' ||
+				    s[j + 7] != 'u')
+					return -2;
+				lo = hex4(s + j + 8);
+				if (lo < 0xdc00 || lo >= 0xe000)
+					return -2;
+				j += 12;
+				continue;
+			}
+			j += 6;
+			continue;
+		}
 		j += (s[j] == '\\') ? 2 : 1;
 	}
 	*i = j + 1;
@@ -225,16 +247,18 @@ check_keys(const char *s, size_t n, int max_depth)
 			break;
 		case '"':
 			if (top < 0 || !st[top].is_obj || !st[top].want_key) {
-				if (skip_string(s, n, &i) == -1)
-					err = "control character in a string";
+				if ((k = skip_string(s, n, &i)) < 0)
+					err = k == -1 ? "control character in a string" :
+					    "unpaired surrogate in a string";
 				break;
 			}
 			st[top].want_key = 0;
 			{
 				size_t t = i;
 
-				if (skip_string(s, n, &t) == -1) {
-					err = "control character in a string";
+				if ((k = skip_string(s, n, &t)) < 0) {
+					err = k == -1 ? "control character in a string" :
+					    "unpaired surrogate in a string";
 					break;
 				}
 			}

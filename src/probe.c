@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include <dlfcn.h>
+#include <malloc.h>
 
 #define CURL_DISABLE_TYPECHECK	1	/* calls go through pointers below */
 #include <curl/curl.h>
@@ -32,6 +33,9 @@ static CURL	*curl;		/* one per process: connection and DNS cache */
  */
 static struct {
 	void		*handle;
+	CURLcode	(*global_init_mem)(long, curl_malloc_callback,
+			    curl_free_callback, curl_realloc_callback,
+			    curl_strdup_callback, curl_calloc_callback);
 	CURLcode	(*global_init)(long);
 	void		(*global_cleanup)(void);
 	CURL		*(*easy_init)(void);
@@ -67,6 +71,33 @@ static struct {
 	memcpy(&api.sym, &p_, sizeof(p_));				\
 } while (0)
 
+static void
+wiping_free(void *p)
+{
+	if (p != NULL)
+		secure_free(p, malloc_usable_size(p));
+}
+
+static void *
+wiping_realloc(void *p, size_t n)
+{
+	void	*q;
+	size_t	 old;
+
+	if (p == NULL)
+		return malloc(n);
+	if (n == 0) {
+		wiping_free(p);
+		return NULL;
+	}
+	if ((q = malloc(n)) == NULL)
+		return NULL;
+	old = malloc_usable_size(p);
+	memcpy(q, p, old < n ? old : n);
+	wiping_free(p);
+	return q;
+}
+
 static int
 load_curl(void)
 {
@@ -76,6 +107,7 @@ load_curl(void)
 		log_error("probe: cannot load %s: %s", CS_CURL_SONAME, dlerror());
 		return -1;
 	}
+	LOAD(global_init_mem, "curl_global_init_mem");
 	LOAD(global_init, "curl_global_init");
 	LOAD(global_cleanup, "curl_global_cleanup");
 	LOAD(easy_init, "curl_easy_init");
@@ -112,7 +144,9 @@ probe_init(void)
 		return 0;
 	if (load_curl() == -1)
 		return -1;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	/* libcurl copies the check's headers and body: wipe what it frees */
+	if (api.global_init_mem(CURL_GLOBAL_DEFAULT, malloc, wiping_free,
+	    wiping_realloc, strdup, calloc) != CURLE_OK)
 		return -1;
 	if ((curl = curl_easy_init()) == NULL)
 		return -1;

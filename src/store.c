@@ -1,6 +1,7 @@
 #include "cs_build.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,44 @@ env_close(struct store *st)
 	}
 }
 
+/*
+ * The shared regions are files in data_dir mapped at their full size but
+ * grown lazily (Berkeley DB extends them as the cache fills).  Touching a
+ * page that a full file system cannot back is a SIGBUS, in the middle of
+ * a transaction.  So every mapped region file gets its blocks reserved
+ * now (fallocate, size unchanged): a full disk is an error at open.
+ */
+static int
+reserve_regions(const char *home, char *err, size_t errlen)
+{
+	FILE		*f;
+	char		 line[4608], path[4096];
+	unsigned long	 lo, hi;
+	size_t		 hl = strlen(home);
+	int		 fd, rc = 0;
+
+	if ((f = fopen("/proc/self/maps", "r")) == NULL)
+		return 0;	/* not Linux: nothing to do */
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %4095s", &lo, &hi,
+		    path) != 3 || strncmp(path, home, hl) != 0 ||
+		    strncmp(path + hl, "/__db.", 6) != 0 ||
+		    strcmp(path + hl, "/__db.register") == 0)
+			continue;
+		if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1)
+			continue;
+		if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)(hi - lo)) == -1 &&
+		    errno != EOPNOTSUPP) {
+			snprintf(err, errlen, "%s: cannot reserve %lu bytes: %s",
+			    path, hi - lo, strerror(errno));
+			rc = -1;
+		}
+		close(fd);
+	}
+	fclose(f);
+	return rc;
+}
+
 /* Opens environment and databases; recovery runs when a process died. */
 static int
 env_open(struct store *st, char *err, size_t errlen)
@@ -96,8 +135,15 @@ env_open(struct store *st, char *err, size_t errlen)
 	if ((rc = env->set_lk_detect(env, DB_LOCK_DEFAULT)) != 0 ||
 	    (rc = env->set_timeout(env, 3 * 1000000, DB_SET_LOCK_TIMEOUT)) != 0 ||
 	    (rc = env->set_cachesize(env, 0, 2 * 1024 * 1024, 1)) != 0 ||
-	    (rc = env->mutex_set_max(env, 64 * 1024)) != 0)
+	    (rc = env->mutex_set_max(env, 8192)) != 0)
 		goto dberr;	/* mutexes: many CGI processes at once */
+	/*
+	 * The shared regions are memory-mapped files in data_dir.  Touching
+	 * every page when the region is made means a full file system is an
+	 * error at open, not a SIGBUS in the middle of a transaction later.
+	 */
+	if ((rc = env->set_flags(env, DB_REGION_INIT, 1)) != 0)
+		goto dberr;
 	if (st->dur == DUR_WRITE_NOSYNC &&
 	    (rc = env->set_flags(env, DB_TXN_WRITE_NOSYNC, 1)) != 0)
 		goto dberr;
@@ -116,6 +162,10 @@ env_open(struct store *st, char *err, size_t errlen)
 	    DB_INIT_TXN | DB_THREAD | DB_REGISTER | DB_RECOVER;
 	if ((rc = env->open(env, st->home, flags, 0600)) != 0)
 		goto dberr;
+	if (reserve_regions(st->home, err, errlen) == -1) {
+		env_close(st);
+		return -1;
+	}
 	/* logs no longer needed for recovery go; backups copy what is left */
 	if ((rc = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1)) != 0)
 		goto dberr;
@@ -745,32 +795,20 @@ checkpoint(struct store *st)
 }
 
 /*
- * With durability = sync a commit must be on disk before the caller
- * answers, but not while the transaction still holds its locks: the
- * B-tree page of a tenant's newest credentials and the audit chain's head
- * are the same for concurrent stores, so a commit that flushed under its
- * locks would make every other store wait for that flush, and no two
- * stores could share one.  So the commit itself does not sync, its locks
- * go, and durable() then flushes the log up to it; flushes of concurrent
- * commits are shared (group commit).  No caller learns of the commit
- * before durable() returned.
+ * A commit carries the durability of the environment flags.  With sync
+ * the log is flushed before the commit returns, under the transaction's
+ * locks, which serialises concurrent stores on a shared page (the newest
+ * credentials of a tenant, the audit chain's head).  Committing without a
+ * sync and flushing after the locks are gone would let stores share
+ * flushes, but a flush that then fails (a full disk) would leave a
+ * committed record behind a 503: a failed sync commit, by contrast, is
+ * aborted.  Correctness first.
  */
 static u_int32_t
 commit_flags(const struct store *st)
 {
-	return st->dur == DUR_SYNC ? DB_TXN_NOSYNC : 0;
-}
-
-static int
-durable(struct store *st)
-{
-	int rc;
-
-	if (st->dur != DUR_SYNC)
-		return 0;	/* the environment flags say how much */
-	if ((rc = st->env->log_flush(st->env, NULL)) != 0)
-		log_error("storage: log flush: %s", db_strerror(rc));
-	return rc;
+	(void)st;
+	return 0;
 }
 
 /*
@@ -892,10 +930,6 @@ retry:
 	txn = NULL;
 	if (rc != 0)
 		goto dberr;
-	if (durable(st) != 0) {		/* committed, not known durable */
-		out = STORE_UNAVAILABLE;
-		goto out;
-	}
 	checkpoint(st);
 	out = STORE_OK;
 	goto out;
@@ -1112,8 +1146,6 @@ run_txn(struct store *st, txn_body body, void *arg, enum store_rc *result)
 		if (rc == 0 && *result == STORE_OK) {
 			rc = txn->commit(txn, commit_flags(st));
 			if (rc == 0) {
-				if (durable(st) != 0)
-					return STORE_UNAVAILABLE;
 				checkpoint(st);
 				return STORE_OK;
 			}

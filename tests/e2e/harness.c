@@ -808,6 +808,36 @@ h_fcgi_pids(struct h_env *e, pid_t *out, int max)
 	return count;
 }
 
+int
+h_env_pids(struct h_env *e, pid_t *out, int max)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 path[300], want[700], *env, *v;
+	size_t		 len;
+	int		 count = 0;
+
+	snprintf(want, sizeof(want), "CREDSTORE_CONFIG=%s", e->conf);
+	if ((d = opendir("/proc")) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL && count < max) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/environ", de->d_name);
+		if ((env = slurp(path, &len)) == NULL)
+			continue;
+		for (v = env; v < env + len; v += strlen(v) + 1)
+			if (strcmp(v, want) == 0) {
+				out[count++] = (pid_t)strtol(de->d_name, NULL,
+				    10);
+				break;
+			}
+		free(env);
+	}
+	closedir(d);
+	return count;
+}
+
 size_t
 h_lines(const char *s)
 {

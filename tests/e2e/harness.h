@@ -105,6 +105,11 @@ int	 h_grep_tree(const char *dir, const char *needle);
 int	 h_grep_file(const char *path, const char *needle);
 /* Pids of running credstore.fcgi processes of this env. */
 int	 h_fcgi_pids(struct h_env *, pid_t *out, int max);
+/*
+ * Pids of every process started with this env's CREDSTORE_CONFIG, those
+ * that outlived their lighttpd too (a FastCGI process stuck in a wait).
+ */
+int	 h_env_pids(struct h_env *, pid_t *out, int max);
 /* Count of lines in s. */
 size_t	 h_lines(const char *s);
 

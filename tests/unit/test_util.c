@@ -760,10 +760,10 @@ static const struct {
 	{ "[-1e999]", 0, "number out of range" },
 	{ "{\"a\":{\"b\":1E400}}", 0, "number out of range" },
 	/* keys */
-	{ "{\"\\ud800\":1}", 0, "unpaired surrogate in a key" },
-	{ "{\"\\udc00\":1}", 0, "unpaired surrogate in a key" },
-	{ "{\"\\ud800\\u0041\":1}", 0, "unpaired surrogate in a key" },
-	{ "{\"x\\udbff\":1}", 0, "unpaired surrogate in a key" },
+	{ "{\"\\ud800\":1}", 0, "unpaired surrogate in a string" },
+	{ "{\"\\udc00\":1}", 0, "unpaired surrogate in a string" },
+	{ "{\"\\ud800\\u0041\":1}", 0, "unpaired surrogate in a string" },
+	{ "{\"x\\udbff\":1}", 0, "unpaired surrogate in a string" },
 	{ "{\"a\\u0000b\":1}", 0, "NUL byte in a key" },
 	/* NUL bytes in the text */
 	{ "{\"a\":\"b\0c\"}", 11, "NUL byte in document" },

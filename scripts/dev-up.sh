@@ -95,4 +95,6 @@ List them:
 
 curl -sS http://127.0.0.1:$port/v1/integrations/datadog/credentials -H "Authorization: Bearer $token"
 
+Admin page: http://127.0.0.1:$port/admin/ (sign in with the token above)
+
 MSG

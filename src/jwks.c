@@ -759,18 +759,11 @@ jwks_load(const char *path, struct jwks_stamp *stamp, char *err,
 		set_err(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
-	while (n < JWKS_MAX_FILE + 1) {
-		r = read(fd, buf + n, JWKS_MAX_FILE + 1 - n);
-		if (r == -1) {
-			if (errno == EINTR)
-				continue;
-			set_err(err, errlen, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
+	if ((r = read_full(fd, buf, JWKS_MAX_FILE + 1)) == -1) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
 	}
+	n = (size_t)r;
 	if (n > JWKS_MAX_FILE) {
 		set_err(err, errlen, "%s: larger than %d bytes", path,
 		    JWKS_MAX_FILE);

@@ -775,18 +775,11 @@ jwt_secret_load(const char *path, unsigned char **out, size_t *outlen,
 		set_err(err, errlen, "%s: out of memory", path);
 		goto out;
 	}
-	while (n < JWT_SECRET_MAX + 1) {
-		r = read(fd, p + n, JWT_SECRET_MAX + 1 - n);
-		if (r == -1) {
-			if (errno == EINTR)
-				continue;
-			set_err(err, errlen, "%s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
+	if ((r = read_full(fd, p, JWT_SECRET_MAX + 1)) == -1) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
 	}
+	n = (size_t)r;
 	if (n > JWT_SECRET_MAX) {
 		set_err(err, errlen, "%s: secret longer than %d bytes", path,
 		    JWT_SECRET_MAX);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <gnutls/gnutls.h>
 
@@ -311,6 +312,25 @@ now_ms(void)
 
 	gettimeofday(&tv, NULL);
 	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+}
+
+ssize_t
+read_full(int fd, void *buf, size_t cap)
+{
+	size_t	n = 0;
+	ssize_t	r;
+
+	while (n < cap) {
+		r = read(fd, (char *)buf + n, cap - n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return -1;
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	return (ssize_t)n;
 }
 
 int

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 /*
@@ -60,6 +61,12 @@ unsigned char *b64url_decode(const char *s, size_t slen, size_t *outlen);
 void	 fmt_time(time_t t, char out[21]);
 /* Milliseconds since the epoch, wall clock. */
 uint64_t now_ms(void);
+
+/*
+ * Reads from fd until end of file or cap bytes, retrying EINTR.  Returns
+ * the byte count (cap means there may be more) or -1 with errno set.
+ */
+ssize_t	 read_full(int fd, void *buf, size_t cap);
 
 /* Parses a decimal long in [min, max]; whole string; 0 on success. */
 int	 parse_long(const char *s, long min, long max, long *out);

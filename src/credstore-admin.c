@@ -256,25 +256,12 @@ cmd_token(struct config *cfg, int argc, char **argv)
 static int
 print_rec(const struct cred_rec *r, void *arg)
 {
-	struct json_object	*o, *f;
-	size_t			 i;
+	struct json_object	*o;
 
 	if (arg != NULL && strcmp(r->provider, (const char *)arg) != 0)
 		return 0;
-	o = json_object_new_object();
+	o = store_cred_meta_json(r);
 	json_object_object_add(o, "tenant", json_object_new_string(r->tenant));
-	json_object_object_add(o, "provider", json_object_new_string(r->provider));
-	json_object_object_add(o, "credentialId", json_object_new_string(r->id));
-	json_object_object_add(o, "label",
-	    r->label ? json_object_new_string(r->label) : NULL);
-	json_object_object_add(o, "status", json_object_new_string(r->status));
-	f = json_object_new_array();
-	for (i = 0; i < r->nfields; i++)
-		json_object_array_add(f, json_object_new_string(r->fields[i]));
-	json_object_object_add(o, "fields", f);
-	jsonx_add_time(o, "createdAt", r->created);
-	jsonx_add_time(o, "updatedAt", r->updated);
-	jsonx_add_time(o, "lastValidatedAt", r->validated);
 	json_object_object_add(o, "keyId",
 	    json_object_new_string(r->sealed.key_id));
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |

@@ -250,30 +250,6 @@ resolve_provider(struct ctx *c)
 	return p;
 }
 
-/* Public metadata of a credential: never a value, never a hint of one. */
-static struct json_object *
-cred_meta_json(const struct cred_rec *r)
-{
-	struct json_object	*o, *f;
-	size_t			 i;
-
-	o = json_object_new_object();
-	json_object_object_add(o, "credentialId", json_object_new_string(r->id));
-	json_object_object_add(o, "provider",
-	    json_object_new_string(r->provider));
-	json_object_object_add(o, "label",
-	    r->label ? json_object_new_string(r->label) : NULL);
-	json_object_object_add(o, "status", json_object_new_string(r->status));
-	f = json_object_new_array();
-	for (i = 0; i < r->nfields; i++)
-		json_object_array_add(f, json_object_new_string(r->fields[i]));
-	json_object_object_add(o, "fields", f);
-	jsonx_add_time(o, "createdAt", r->created);
-	jsonx_add_time(o, "updatedAt", r->updated);
-	jsonx_add_time(o, "lastValidatedAt", r->validated);
-	return o;
-}
-
 static void
 handle_healthz(struct ctx *c)
 {
@@ -382,7 +358,7 @@ list_cb(const struct cred_rec *r, void *arg)
 {
 	struct list_acc *acc = arg;
 
-	json_object_array_add(acc->arr, cred_meta_json(r));
+	json_object_array_add(acc->arr, store_cred_meta_json(r));
 	snprintf(acc->last, sizeof(acc->last), "%s", r->id);
 	acc->n++;
 	return 0;
@@ -453,7 +429,7 @@ handle_cred_get(struct ctx *c, const struct cat_provider *p)
 			unavailable(c);
 		return;
 	}
-	o = cred_meta_json(&r);
+	o = store_cred_meta_json(&r);
 	http_send_json(c->req, 200, o, NULL);
 	json_object_put(o);
 	cred_rec_free(&r);
@@ -754,7 +730,7 @@ send_meta(struct ctx *c, const char *provider, const char *id, int status)
 	rc = store_cred_get(c->app->st, c->id.tenant, provider, id, &r);
 	if (store_failed(c, rc, "Unknown credential") == -1)
 		return;
-	o = cred_meta_json(&r);
+	o = store_cred_meta_json(&r);
 	http_send_json(c->req, status, o, NULL);
 	json_object_put(o);
 	cred_rec_free(&r);

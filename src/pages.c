@@ -222,24 +222,9 @@ page_provider_form(const struct cat_provider *p, const struct req_input *in,
 struct json_object *
 page_cred(const struct cat_provider *p, const struct cred_rec *r)
 {
-	struct json_object	*o, *f;
-	size_t			 i;
+	struct json_object *o = store_cred_meta_json(r);
 
-	o = json_object_new_object();
-	json_object_object_add(o, "credentialId", json_object_new_string(r->id));
-	json_object_object_add(o, "provider", json_object_new_string(r->provider));
 	json_object_object_add(o, "provider_name",
 	    json_object_new_string(p != NULL ? p->name : r->provider));
-	if (r->label != NULL)
-		json_object_object_add(o, "label",
-		    json_object_new_string(r->label));
-	json_object_object_add(o, "status", json_object_new_string(r->status));
-	f = json_object_new_array();
-	for (i = 0; i < r->nfields; i++)
-		json_object_array_add(f, json_object_new_string(r->fields[i]));
-	json_object_object_add(o, "fields", f);
-	jsonx_add_time(o, "createdAt", r->created);
-	jsonx_add_time(o, "updatedAt", r->updated);
-	jsonx_add_time(o, "lastValidatedAt", r->validated);
 	return o;
 }

@@ -395,6 +395,20 @@ json_tokener_parse_ex_len(const void *data, size_t len)
 	return o;
 }
 
+/* Serializes o (consumed) into malloc'd text; NULL on failure. */
+static char *
+json_text(struct json_object *o, size_t *len)
+{
+	const char	*s = json_object_to_json_string_ext(o,
+			    JSON_C_TO_STRING_PLAIN);
+	char		*out = s ? strdup(s) : NULL;
+
+	if (out != NULL)
+		*len = strlen(out);
+	json_object_put(o);
+	return out;
+}
+
 static void
 add_b64(struct json_object *o, const char *k, const void *p, size_t n)
 {
@@ -415,8 +429,6 @@ static char *
 rec_to_json(const struct cred_rec *r, size_t *len)
 {
 	struct json_object	*o, *f;
-	const char		*s;
-	char			*out;
 	size_t			 i;
 
 	o = json_object_new_object();
@@ -439,12 +451,7 @@ rec_to_json(const struct cred_rec *r, size_t *len)
 	add_b64(o, "wrapped", r->sealed.wrapped, sizeof(r->sealed.wrapped));
 	add_b64(o, "nonce", r->sealed.nonce, sizeof(r->sealed.nonce));
 	add_b64(o, "ct", r->sealed.ct, r->sealed.ctlen);
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	out = s ? strdup(s) : NULL;
-	if (out != NULL)
-		*len = strlen(out);
-	json_object_put(o);
-	return out;
+	return json_text(o, len);
 }
 
 static int
@@ -570,8 +577,6 @@ static char *
 idem_to_json(const struct idem_rec *r, size_t *len)
 {
 	struct json_object	*o;
-	const char		*s;
-	char			*out;
 
 	o = json_object_new_object();
 	add_b64(o, "hash", r->hash, sizeof(r->hash));
@@ -579,12 +584,7 @@ idem_to_json(const struct idem_rec *r, size_t *len)
 	add_str(o, "body", r->body);
 	add_str(o, "location", r->location);
 	json_object_object_add(o, "created", json_object_new_int64(r->created));
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	out = s ? strdup(s) : NULL;
-	if (out != NULL)
-		*len = strlen(out);
-	json_object_put(o);
-	return out;
+	return json_text(o, len);
 }
 
 static enum store_rc
@@ -614,8 +614,7 @@ static char *
 audit_to_json(const struct audit_ev *ev, uint64_t seq, size_t *len)
 {
 	struct json_object	*o;
-	const char		*s;
-	char			*out, ts[21];
+	char			 ts[21];
 
 	fmt_time(ev->time, ts);
 	o = json_object_new_object();
@@ -628,12 +627,7 @@ audit_to_json(const struct audit_ev *ev, uint64_t seq, size_t *len)
 	add_str(o, "credentialId", ev->cred_id);
 	add_str(o, "outcome", ev->outcome);
 	add_str(o, "client", ev->client);
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	out = s ? strdup(s) : NULL;
-	if (out != NULL)
-		*len = strlen(out);
-	json_object_put(o);
-	return out;
+	return json_text(o, len);
 }
 
 static void
@@ -1202,20 +1196,13 @@ static char *
 conn_to_json(const struct conn_rec *c, size_t *len)
 {
 	struct json_object	*o;
-	const char		*s;
-	char			*out;
 
 	o = json_object_new_object();
 	add_str(o, "credentialId", c->cred_id);
 	add_str(o, "status", c->status);
 	json_object_object_add(o, "connectedAt",
 	    json_object_new_int64(c->connected));
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	out = s ? strdup(s) : NULL;
-	if (out != NULL)
-		*len = strlen(out);
-	json_object_put(o);
-	return out;
+	return json_text(o, len);
 }
 
 static enum store_rc
@@ -1702,4 +1689,27 @@ store_checkpoint(struct store *st)
 	if (st->env != NULL &&
 	    (rc = st->env->txn_checkpoint(st->env, 0, 0, 0)) != 0)
 		log_warn("storage: checkpoint: %s", db_strerror(rc));
+}
+
+struct json_object *
+store_cred_meta_json(const struct cred_rec *r)
+{
+	struct json_object	*o, *f;
+	size_t			 i;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "credentialId", json_object_new_string(r->id));
+	json_object_object_add(o, "provider",
+	    json_object_new_string(r->provider));
+	json_object_object_add(o, "label",
+	    r->label ? json_object_new_string(r->label) : NULL);
+	json_object_object_add(o, "status", json_object_new_string(r->status));
+	f = json_object_new_array();
+	for (i = 0; i < r->nfields; i++)
+		json_object_array_add(f, json_object_new_string(r->fields[i]));
+	json_object_object_add(o, "fields", f);
+	jsonx_add_time(o, "createdAt", r->created);
+	jsonx_add_time(o, "updatedAt", r->updated);
+	jsonx_add_time(o, "lastValidatedAt", r->validated);
+	return o;
 }

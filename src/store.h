@@ -16,6 +16,8 @@
 #include "credset.h"
 #include "crypto.h"
 
+struct json_object;
+
 enum store_rc {
 	STORE_OK = 0,
 	STORE_NOTFOUND,
@@ -83,6 +85,12 @@ enum store_rc	 store_ping(struct store *);
 const char	*store_strerror(enum store_rc);
 
 void		 cred_rec_free(struct cred_rec *);
+/*
+ * The public metadata of a credential (caller puts): credentialId,
+ * provider, label, status, fields (names), createdAt, updatedAt,
+ * lastValidatedAt.  Never a value, never a hint of one.
+ */
+struct json_object *store_cred_meta_json(const struct cred_rec *);
 void		 idem_rec_free(struct idem_rec *);
 
 /* Associated data binding a ciphertext to its record (malloc'd). */

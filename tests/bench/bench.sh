@@ -26,6 +26,13 @@ outdir=$(pwd)
 SECS=${BENCH_SECONDS:-10}
 PROCS=${BENCH_PROCS:-2}
 LONG=${BENCH_LONG:-100000}
+# BENCH_ONLY: a subset of the groups fcgi sync bdb nosync cgi (default all)
+ONLY=${BENCH_ONLY:-}
+want() {
+	[ -z "$ONLY" ] && return 0
+	case " $ONLY " in *" $1 "*) return 0 ;; esac
+	return 1
+}
 WARM=${BENCH_WARMUP:-3}
 [ -n "${BENCH_WARMUP:-}" ] || [ "$SECS" -ge "$WARM" ] || WARM=$SECS
 THREADS=${BENCH_THREADS:-2}
@@ -484,7 +491,11 @@ export BENCH_TOKEN BENCH_METHOD BENCH_BODY BENCH_PATH BENCH_SPECS
 BENCH_SPECS=0
 pre_run="" post_run=""
 
+sync_hwm=0 nosync_hwm=0 growth=0 long_n=0 long_errs=0 rss_warm="" rss_end=""
+long_traj="" recsz=0 rss_track=1
+
 # --- 1. the ceiling: an empty libfcgi responder --------------------------
+if want fcgi; then
 rss_track=1
 fcgi_bin=$EMPTY cs_conf=/dev/null
 start_lighttpd empty-fcgi gen_fcgi_conf / 201 "$EMPTY"
@@ -493,7 +504,10 @@ BENCH_BODY=$BODY_OPENAI
 bench empty-fcgi "$base/v1/integrations/openai/credentials"
 stop_lighttpd
 
+fi
+
 # --- 2, 3, 6: credstore, durability sync -----------------------------------
+if want sync; then
 fcgi_bin=$FCGI_BIN cs_conf=$CONF_SYNC
 start_lighttpd cs-sync gen_fcgi_conf /healthz 200 "$FCGI_BIN"
 
@@ -526,7 +540,10 @@ sync_hwm=$(kids_max_kib VmHWM)
 check_kids
 stop_lighttpd
 
+fi
+
 # --- 8. the storage ceiling: raw Berkeley DB commits ------------------------
+if want bdb; then
 # credstore.fcgi's flags (src/store.c env_open), records the size of the
 # stored credentials (the first in credentials.db of the sync run).
 recsz=0
@@ -557,7 +574,10 @@ for n in 1 4; do
 	rm -rf "$state/bdb$n"
 done
 
+fi
+
 # --- 4, 5 and the long run: credstore, durability write_nosync ------------
+if want nosync; then
 fcgi_bin=$FCGI_BIN cs_conf=$CONF_NOSYNC
 start_lighttpd cs-nosync gen_fcgi_conf /healthz 200 "$FCGI_BIN"
 BENCH_TOKEN=$TOK_NOSYNC BENCH_METHOD=POST BENCH_PATH=/v1/integrations/openai/credentials
@@ -615,7 +635,10 @@ nosync_hwm=$(kids_max_kib VmHWM)
 BENCH_SPECS=0
 stop_lighttpd
 
+fi
+
 # --- 7. plain CGI under mod_cgi: the store without check, write_nosync ---
+if want cgi; then
 rss_track=0
 cs_conf=$CONF_NOSYNC
 start_lighttpd cgi gen_cgi_conf /healthz 200 ""
@@ -634,6 +657,8 @@ bench cgi-store "$base/v1/integrations/sentry/credentials"
 after_wrk="" bench_secs=""
 cgi_drain
 stop_lighttpd
+
+fi
 
 # --- report ------------------------------------------------------------------
 rss_max=$sync_hwm

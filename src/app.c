@@ -118,7 +118,8 @@ load(struct app *a)
 		goto fail;
 	a->have_cfg = 1;
 	log_set_level(a->cfg.log_level);
-	if ((a->cat = catalog_load(a->cfg.catalog, err, sizeof(err))) == NULL)
+	if ((a->cat = catalog_load_flags(a->cfg.catalog,
+	    (a->flags & APP_CGI) ? CATALOG_LAZY : 0, err, sizeof(err))) == NULL)
 		goto fail;
 	(void)file_id(a->cfg.keyring, &a->keyring_id);
 	if (keyring_load(a->cfg.keyring, &a->kr, err, sizeof(err)) == -1)
@@ -165,9 +166,10 @@ app_tmpl(struct app *a)
 }
 
 int
-app_init(struct app *a, const char *config_path)
+app_init(struct app *a, const char *config_path, int flags)
 {
 	memset(a, 0, sizeof(*a));
+	a->flags = flags;
 	if ((a->config_path = strdup(config_path)) == NULL)
 		return -1;
 	a->last_try = time(NULL);

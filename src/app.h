@@ -22,6 +22,7 @@
 const char	*app_templates_dir(void);
 
 struct app {
+	int		 flags;		/* APP_* */
 	char		*config_path;
 	struct config	 cfg;
 	int		 have_cfg;
@@ -51,8 +52,14 @@ struct app {
 	time_t		 last_try;
 };
 
+/*
+ * APP_CGI: one request per process; load only what a request needs (the
+ * catalog's patterns are compiled when first used).
+ */
+#define APP_CGI	0x1
+
 /* Loads everything; returns 0 when ready.  Never exits. */
-int	 app_init(struct app *, const char *config_path);
+int	 app_init(struct app *, const char *config_path, int flags);
 /*
  * Retries a failed load (at most once a second) and re-reads files that
  * changed under a running process (the keyring after rotate-key, the

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@ struct cctx {
 	size_t		 errlen;
 	size_t		 idx;
 	const char	*pid;
+	int		 flags;
 };
 
 static void
@@ -105,7 +107,7 @@ field_free(struct cat_field *f)
 		free(f->enumv[i]);
 	free(f->enumv);
 	free(f->def);
-	if (f->pattern != NULL)
+	if (f->re_ready)
 		regfree(&f->re);
 	free(f->pattern);
 }
@@ -523,13 +525,16 @@ load_field(struct cctx *c, struct cat_field *f, const char *name,
 	if (json_object_object_get_ex(fo, "pattern", &v)) {
 		if ((f->pattern = dup_str(c, fo, "pattern", 1, 1024)) == NULL)
 			return -1;
-		if ((rc = regcomp(&f->re, f->pattern, REG_EXTENDED | REG_NOSUB))
-		    != 0) {
-			regerror(rc, &f->re, rerr, sizeof(rerr));
-			free(f->pattern);
-			f->pattern = NULL;
-			cerr(c, "fields.%s.pattern: %s", name, rerr);
-			return -1;
+		if (!(c->flags & CATALOG_LAZY)) {
+			if ((rc = regcomp(&f->re, f->pattern,
+			    REG_EXTENDED | REG_NOSUB)) != 0) {
+				regerror(rc, &f->re, rerr, sizeof(rerr));
+				free(f->pattern);
+				f->pattern = NULL;
+				cerr(c, "fields.%s.pattern: %s", name, rerr);
+				return -1;
+			}
+			f->re_ready = 1;
 		}
 	}
 	if (json_object_object_get_ex(fo, "default", &v)) {
@@ -549,8 +554,7 @@ load_field(struct cctx *c, struct cat_field *f, const char *name,
 				return -1;
 			}
 		}
-		if (f->pattern != NULL &&
-		    regexec(&f->re, f->def, 0, NULL, 0) != 0) {
+		if (f->re_ready && regexec(&f->re, f->def, 0, NULL, 0) != 0) {
 			cerr(c, "fields.%s.default does not match its pattern",
 			    name);
 			return -1;
@@ -682,6 +686,13 @@ struct catalog *
 catalog_parse(const char *text, size_t len, const char *name, char *err,
     size_t errlen)
 {
+	return catalog_parse_flags(text, len, name, 0, err, errlen);
+}
+
+struct catalog *
+catalog_parse_flags(const char *text, size_t len, const char *name, int flags,
+    char *err, size_t errlen)
+{
 	struct catalog		*cat;
 	struct json_object	*root, *arr;
 	const char		*jerr;
@@ -692,6 +703,7 @@ catalog_parse(const char *text, size_t len, const char *name, char *err,
 	c.name = name;
 	c.err = err;
 	c.errlen = errlen;
+	c.flags = flags;
 	if ((root = jsonx_parse(text, len, 32, 0, &jerr)) == NULL) {
 		snprintf(err, errlen, "%s: invalid JSON: %s", name, jerr);
 		return NULL;
@@ -733,6 +745,12 @@ fail:
 struct catalog *
 catalog_load(const char *path, char *err, size_t errlen)
 {
+	return catalog_load_flags(path, 0, err, errlen);
+}
+
+struct catalog *
+catalog_load_flags(const char *path, int flags, char *err, size_t errlen)
+{
 	FILE		*f;
 	struct buf	 b;
 	char		 chunk[8192];
@@ -759,8 +777,8 @@ catalog_load(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	fclose(f);
-	cat = catalog_parse(b.data != NULL ? b.data : "", b.len, path, err,
-	    errlen);
+	cat = catalog_parse_flags(b.data != NULL ? b.data : "", b.len, path,
+	    flags, err, errlen);
 	buf_reset(&b);
 	return cat;
 }
@@ -785,6 +803,23 @@ catalog_field(const struct cat_provider *p, const char *name)
 		if (strcmp(p->fields[i].name, name) == 0)
 			return &p->fields[i];
 	return NULL;
+}
+
+int
+catalog_field_match(const struct cat_field *cf, const char *value)
+{
+	/* the compiled form is a cache inside a catalog that is otherwise
+	 * read-only after load */
+	struct cat_field *f = (struct cat_field *)(uintptr_t)cf;
+
+	if (f->pattern == NULL)
+		return 1;
+	if (!f->re_ready) {
+		if (regcomp(&f->re, f->pattern, REG_EXTENDED | REG_NOSUB) != 0)
+			return -1;
+		f->re_ready = 1;
+	}
+	return regexec(&f->re, value, 0, NULL, 0) == 0;
 }
 
 struct json_object *

@@ -31,7 +31,8 @@ struct cat_field {
 	size_t		 nenum;
 	char		*def;		/* default value or NULL */
 	char		*pattern;	/* source text or NULL */
-	regex_t		 re;		/* compiled when pattern != NULL */
+	regex_t		 re;		/* valid when re_ready */
+	int		 re_ready;	/* 0: not compiled yet (lazy) */
 	size_t		 max_len;	/* 4096 unless the catalog says less */
 };
 
@@ -73,18 +74,37 @@ struct catalog {
 };
 
 /*
+ * CATALOG_LAZY: compile a field's pattern when it is first matched, not at
+ * load, and do not check defaults against patterns.  A CGI request needs
+ * at most one provider; compiling every pattern would be most of its
+ * start-up (glibc expands bounded repetitions such as {0,61}).
+ */
+#define CATALOG_LAZY	0x1
+
+/*
  * Loads and checks the catalog at path.  Returns a new catalog (free with
  * catalog_free) or NULL with "PATH: provider N (id): what" in err.
  */
 struct catalog	*catalog_load(const char *path, char *err, size_t errlen);
+struct catalog	*catalog_load_flags(const char *path, int flags, char *err,
+		    size_t errlen);
 /* Same from memory (used by tests and fuzzers). */
 struct catalog	*catalog_parse(const char *text, size_t len, const char *name,
 		    char *err, size_t errlen);
+struct catalog	*catalog_parse_flags(const char *text, size_t len,
+		    const char *name, int flags, char *err, size_t errlen);
 void		 catalog_free(struct catalog *);
 
 const struct cat_provider *catalog_find(const struct catalog *, const char *id);
 const struct cat_field *catalog_field(const struct cat_provider *,
 		    const char *name);
+/*
+ * 1 when value matches the field's pattern (or it has none), 0 when it does
+ * not, -1 when a lazily compiled pattern is invalid.  Compiles the pattern
+ * on first use (the one piece of a catalog that changes after load; the
+ * process serves one request at a time).
+ */
+int		 catalog_field_match(const struct cat_field *, const char *value);
 /* 1 when id matches [a-z0-9][a-z0-9_-]{0,63}. */
 int		 catalog_valid_id(const char *id);
 /* The public JSON description of SPEC section 2 (caller puts). */

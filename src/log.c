@@ -51,16 +51,19 @@ log_level_parse(const char *s, enum log_level *out)
 void
 log_msg(enum log_level l, const char *fmt, ...)
 {
-	char	 line[2048], ts[21];
-	va_list	 ap;
-	int	 n, m;
-	size_t	 i, len;
+	static pid_t	 pid;	/* credstore never forks: one lookup */
+	char		 line[2048], ts[21];
+	va_list		 ap;
+	int		 n, m;
+	size_t		 i, len;
 
 	if (l > cur_level)
 		return;
+	if (pid == 0)
+		pid = getpid();
 	fmt_time(time(NULL), ts);
 	n = snprintf(line, sizeof(line), "%s credstore[%ld] %s: ", ts,
-	    (long)getpid(), level_names[l]);
+	    (long)pid, level_names[l]);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
 	va_start(ap, fmt);

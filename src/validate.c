@@ -378,6 +378,7 @@ input_validate(const struct cat_provider *p, const struct req_input *in,
     struct credset *cs, struct apierr *e)
 {
 	const struct cat_field	*f;
+	int			 m;
 	const char		*why;
 	size_t			 i, before = e->nd;
 
@@ -427,9 +428,10 @@ input_validate(const struct cat_provider *p, const struct req_input *in,
 			apierr_add(e, "credentials", name, "not_allowed");
 			continue;
 		}
-		if (f->pattern != NULL &&
-		    regexec(&f->re, in->f[i].value, 0, NULL, 0) != 0) {
-			apierr_add(e, "credentials", name, "pattern_mismatch");
+		if ((m = catalog_field_match(f, in->f[i].value)) != 1) {
+			/* -1: a catalog loaded lazily (CGI) with a bad pattern */
+			apierr_add(e, "credentials", name, m == 0 ?
+			    "pattern_mismatch" : "catalog_pattern_invalid");
 			continue;
 		}
 		if (credset_add(cs, name, in->f[i].value, in->f[i].len) == -1)

@@ -1,6 +1,7 @@
 #include "cs_build.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -497,4 +498,254 @@ jsonx_add_time(struct json_object *o, const char *key, time_t t)
 	}
 	fmt_time(t, ts);
 	json_object_object_add(o, key, json_object_new_string(ts));
+}
+
+/*
+ * The flat reader.  Strict about what json-c writes and nothing more:
+ * anything else is -1, and the caller falls back to a full parser.
+ */
+static const char *
+flat_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/*
+ * p is just past an opening quote: the closing quote, or NULL.  memchr
+ * does the scanning (a stored ciphertext is a long base64 string); a quote
+ * after an odd number of backslashes is part of the string.
+ */
+static const char *
+flat_string_end(const char *p, const char *end, int *escaped)
+{
+	const char	*start = p, *q;
+	size_t		 n;
+
+	for (;;) {
+		if ((q = memchr(p, '"', (size_t)(end - p))) == NULL)
+			return NULL;
+		for (n = 0; q - n > start && q[-(ptrdiff_t)n - 1] == '\\'; n++)
+			;
+		if (n % 2 == 0)
+			break;
+		p = q + 1;
+	}
+	*escaped = memchr(start, '\\', (size_t)(q - start)) != NULL;
+	return q;
+}
+
+static int
+flat_value(const char **pp, const char *end, struct jflat_val *v)
+{
+	const char	*p = *pp, *q;
+	int		 esc;
+	long long	 n = 0;
+	int		 neg = 0;
+
+	memset(v, 0, sizeof(*v));
+	if (p == end)
+		return -1;
+	if (*p == '"') {
+		if ((q = flat_string_end(p + 1, end, &esc)) == NULL)
+			return -1;
+		v->type = JFLAT_STRING;
+		v->p = p + 1;
+		v->len = (size_t)(q - p - 1);
+		v->escaped = esc;
+		*pp = q + 1;
+		return 0;
+	}
+	if (*p == '[') {
+		int items = 0;
+
+		v->type = JFLAT_ARRAY;
+		v->p = ++p;
+		for (;;) {
+			p = flat_ws(p, end);
+			if (p == end)
+				return -1;
+			if (*p == ']')
+				break;
+			if (items > 0) {
+				if (*p != ',')
+					return -1;
+				p = flat_ws(p + 1, end);
+			}
+			if (p == end || *p != '"' ||
+			    (q = flat_string_end(p + 1, end, &esc)) == NULL)
+				return -1;
+			p = q + 1;
+			items++;
+		}
+		v->len = (size_t)(p - v->p);
+		*pp = p + 1;
+		return 0;
+	}
+	if ((size_t)(end - p) >= 4 && memcmp(p, "null", 4) == 0) {
+		v->type = JFLAT_NULL;
+		*pp = p + 4;
+		return 0;
+	}
+	if (*p == '-') {
+		neg = 1;
+		p++;
+	}
+	q = p;
+	while (p < end && *p >= '0' && *p <= '9') {
+		if (n > (INT64_MAX - 9) / 10)
+			return -1;
+		n = n * 10 + (*p - '0');
+		p++;
+	}
+	if (p == q || (p - q > 1 && *q == '0') ||
+	    (p < end && (*p == '.' || *p == 'e' || *p == 'E')))
+		return -1;
+	v->type = JFLAT_INT;
+	v->num = neg ? -n : n;
+	*pp = p;
+	return 0;
+}
+
+int
+jflat_open(struct jflat *j, const char *s, size_t n)
+{
+	j->end = s + n;
+	j->p = flat_ws(s, j->end);
+	j->first = 1;
+	if (j->p == j->end || *j->p != '{')
+		return -1;
+	j->p++;
+	return 0;
+}
+
+int
+jflat_next(struct jflat *j, const char **key, size_t *klen,
+    struct jflat_val *v)
+{
+	const char	*p = flat_ws(j->p, j->end), *q;
+	int		 esc;
+
+	if (p == j->end)
+		return -1;
+	if (*p == '}') {
+		if (flat_ws(p + 1, j->end) != j->end)
+			return -1;
+		j->p = j->end;
+		return 0;
+	}
+	if (!j->first) {
+		if (*p != ',')
+			return -1;
+		p = flat_ws(p + 1, j->end);
+	}
+	if (p == j->end || *p != '"' ||
+	    (q = flat_string_end(p + 1, j->end, &esc)) == NULL || esc)
+		return -1;
+	*key = p + 1;
+	*klen = (size_t)(q - p - 1);
+	p = flat_ws(q + 1, j->end);
+	if (p == j->end || *p != ':')
+		return -1;
+	p = flat_ws(p + 1, j->end);
+	if (flat_value(&p, j->end, v) == -1)
+		return -1;
+	j->p = p;
+	j->first = 0;
+	return 1;
+}
+
+int
+jflat_array_next(const struct jflat_val *arr, size_t *pos,
+    struct jflat_val *v)
+{
+	const char	*end = arr->p + arr->len;
+	const char	*p = flat_ws(arr->p + *pos, end), *q;
+	int		 esc;
+
+	if (p == end)
+		return 0;
+	if (*pos > 0) {
+		if (*p != ',')
+			return -1;
+		p = flat_ws(p + 1, end);
+	}
+	if (*p != '"' || (q = flat_string_end(p + 1, end, &esc)) == NULL)
+		return -1;
+	memset(v, 0, sizeof(*v));
+	v->type = JFLAT_STRING;
+	v->p = p + 1;
+	v->len = (size_t)(q - p - 1);
+	v->escaped = esc;
+	*pos = (size_t)(q + 1 - arr->p);
+	return 1;
+}
+
+/* Four hex digits at p, checked (the strict parser's hex4 trusts them). */
+static int
+flat_hex4(const char *p, unsigned *out)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (hexval(p[i]) < 0)
+			return -1;
+	*out = hex4(p);
+	return 0;
+}
+
+char *
+jflat_strdup(const struct jflat_val *v)
+{
+	const char	*p = v->p, *end = v->p + v->len;
+	char		*out, *o;
+	unsigned	 u, lo;
+
+	if (v->type != JFLAT_STRING || (out = malloc(v->len + 1)) == NULL)
+		return NULL;
+	/* an escape never takes fewer bytes than what it stands for */
+	for (o = out; p < end; p++) {
+		if ((unsigned char)*p < 0x20)	/* json-c escapes these */
+			goto bad;
+		if (*p != '\\') {
+			*o++ = *p;
+			continue;
+		}
+		if (++p == end)
+			goto bad;
+		switch (*p) {
+		case '"': case '\\': case '/':
+			*o++ = *p;
+			break;
+		case 'b': *o++ = '\b'; break;
+		case 'f': *o++ = '\f'; break;
+		case 'n': *o++ = '\n'; break;
+		case 'r': *o++ = '\r'; break;
+		case 't': *o++ = '\t'; break;
+		case 'u':
+			if (end - p < 5 || flat_hex4(p + 1, &u) == -1 || u == 0)
+				goto bad;
+			p += 4;
+			if (u >= 0xdc00 && u <= 0xdfff)
+				goto bad;
+			if (u >= 0xd800 && u <= 0xdbff) {
+				if (end - p < 7 || p[1] != '\\' || p[2] != 'u' ||
+				    flat_hex4(p + 3, &lo) == -1 ||
+				    lo < 0xdc00 || lo > 0xdfff)
+					goto bad;
+				p += 6;
+				u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+			}
+			o += put_utf8(o, u);
+			break;
+		default:
+			goto bad;
+		}
+	}
+	*o = '\0';
+	return out;
+bad:
+	free(out);
+	return NULL;
 }

@@ -42,6 +42,52 @@ struct json_object *jsonx_get(struct json_object *o, const char *key,
 /* The string member `key`, or NULL when absent or not a string. */
 const char *jsonx_get_str(struct json_object *o, const char *key);
 
+/*
+ * jflat: a reader of the flat JSON objects credstore itself writes with
+ * json-c (stored records): members whose values are strings, integers,
+ * null or arrays of strings.  It builds no tree and copies nothing: a
+ * value is a span of the input.  Anything else (nesting, fractions,
+ * escapes in keys, malformed text) is -1, and the caller falls back to a
+ * full parser.  Not for input from outside: use jsonx_parse.
+ */
+enum jflat_type {
+	JFLAT_STRING,
+	JFLAT_INT,
+	JFLAT_NULL,
+	JFLAT_ARRAY
+};
+
+struct jflat_val {
+	enum jflat_type	 type;
+	const char	*p;	/* string: inside the quotes; array: inside [] */
+	size_t		 len;
+	int		 escaped;	/* string: has backslash escapes */
+	long long	 num;		/* JFLAT_INT */
+};
+
+struct jflat {
+	const char	*p, *end;
+	int		 first;
+};
+
+/* 0 when s[0..n) starts an object, -1 when not. */
+int	 jflat_open(struct jflat *, const char *s, size_t n);
+/*
+ * The next member: 1 with its key (raw, without escapes) and value, 0 at
+ * the closing brace when nothing but white space follows it, -1 when the
+ * text is not what json-c writes.
+ */
+int	 jflat_next(struct jflat *, const char **key, size_t *klen,
+	    struct jflat_val *v);
+/* The next string of an array value (*pos starts at 0): 1, 0 at its end, -1. */
+int	 jflat_array_next(const struct jflat_val *arr, size_t *pos,
+	    struct jflat_val *v);
+/*
+ * A string value unescaped, NUL-terminated and malloc'd; NULL when it has
+ * a bad escape, a NUL (raw or \u0000) or a lone surrogate, or on ENOMEM.
+ */
+char	*jflat_strdup(const struct jflat_val *v);
+
 /* Adds key: "YYYY-MM-DDTHH:MM:SSZ", or null when t is 0. */
 void	 jsonx_add_time(struct json_object *o, const char *key, time_t t);
 

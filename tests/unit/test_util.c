@@ -1024,6 +1024,134 @@ END_TEST
 
 /* ---------------------------------------------------------------- suite */
 
+/*
+ * jflat against json-c: every string json-c writes (quotes, backslashes,
+ * slashes, control characters, non-ASCII, characters outside the BMP)
+ * reads back the same, members and array items in order.
+ */
+START_TEST(test_jflat_roundtrip)
+{
+	static const char *const strs[] = {
+		"", "plain", "a/b//c", "quote\"back\\slash", "\t\n\r\b\f",
+		"\x01\x1f\x7f", "caf\xc3\xa9 \xe2\x82\xac", "\xf0\x9f\x94\x91 key",
+		"</script>", "tab\tend",
+	};
+	struct json_object	*o = json_object_new_object(), *a;
+	struct jflat		 j;
+	struct jflat_val	 v, e;
+	const char		*text, *key;
+	size_t			 klen, pos, i, n = sizeof(strs) / sizeof(strs[0]);
+	char			 name[16], *t;
+	int			 rc;
+
+	a = json_object_new_array();
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "k%zu", i);
+		json_object_object_add(o, name, json_object_new_string(strs[i]));
+		json_object_array_add(a, json_object_new_string(strs[i]));
+	}
+	json_object_object_add(o, "arr", a);
+	json_object_object_add(o, "num", json_object_new_int64(-1234567890123LL));
+	json_object_object_add(o, "zero", json_object_new_int(0));
+	json_object_object_add(o, "nil", NULL);
+	json_object_object_add(o, "empty", json_object_new_array());
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	ck_assert_int_eq(jflat_open(&j, text, strlen(text)), 0);
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(jflat_next(&j, &key, &klen, &v), 1);
+		snprintf(name, sizeof(name), "k%zu", i);
+		ck_assert_uint_eq(klen, strlen(name));
+		ck_assert(memcmp(key, name, klen) == 0);
+		ck_assert_int_eq(v.type, JFLAT_STRING);
+		ck_assert_ptr_nonnull(t = jflat_strdup(&v));
+		ck_assert_str_eq(t, strs[i]);
+		free(t);
+	}
+	ck_assert_int_eq(jflat_next(&j, &key, &klen, &v), 1);
+	ck_assert_int_eq(v.type, JFLAT_ARRAY);
+	pos = 0;
+	for (i = 0; (rc = jflat_array_next(&v, &pos, &e)) == 1; i++) {
+		ck_assert_uint_lt(i, n);
+		ck_assert_ptr_nonnull(t = jflat_strdup(&e));
+		ck_assert_str_eq(t, strs[i]);
+		free(t);
+	}
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_eq(i, n);
+	ck_assert_int_eq(jflat_next(&j, &key, &klen, &v), 1);
+	ck_assert_int_eq(v.type, JFLAT_INT);
+	ck_assert(v.num == -1234567890123LL);
+	ck_assert_int_eq(jflat_next(&j, &key, &klen, &v), 1);
+	ck_assert_int_eq(v.type, JFLAT_INT);
+	ck_assert(v.num == 0);
+	ck_assert_int_eq(jflat_next(&j, &key, &klen, &v), 1);
+	ck_assert_int_eq(v.type, JFLAT_NULL);
+	ck_assert_int_eq(jflat_next(&j, &key, &klen, &v), 1);
+	ck_assert_int_eq(v.type, JFLAT_ARRAY);
+	pos = 0;
+	ck_assert_int_eq(jflat_array_next(&v, &pos, &e), 0);
+	ck_assert_int_eq(jflat_next(&j, &key, &klen, &v), 0);
+	json_object_put(o);
+}
+END_TEST
+
+/* What json-c does not write is -1 (the caller falls back), never a guess. */
+START_TEST(test_jflat_rejects)
+{
+	static const char *const bad[] = {
+		"", "[]", "{", "{\"a\":1", "{\"a\":1}x", "{\"a\" 1}", "{\"a\":}",
+		"{,\"a\":1}", "{\"a\":1,}", "{\"a\":1 \"b\":2}", "{\"a\":1.5}",
+		"{\"a\":1e3}", "{\"a\":01}", "{\"a\":-}", "{\"a\":true}",
+		"{\"a\":{\"b\":1}}", "{\"a\":[1]}", "{\"a\":[\"x\",]}",
+		"{\"a\":[,\"x\"]}", "{\"a\":[\"x\" \"y\"]}", "{\"a\":[\"x\",,\"y\"]}",
+		"{\"a\\u0062\":1}", "{\"a\":\"x}",
+		"{\"a\":99999999999999999999}", "{\"a\":nul}",
+	};
+	struct jflat		 j;
+	struct jflat_val	 v;
+	const char		*key;
+	size_t			 klen, i;
+	int			 rc;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rc = jflat_open(&j, bad[i], strlen(bad[i]));
+		while (rc == 0 && (rc = jflat_next(&j, &key, &klen, &v)) == 1)
+			rc = 0;
+		ck_assert_msg(rc == -1, "accepted %s", bad[i]);
+	}
+}
+END_TEST
+
+/* Escapes json-c would never write, or that name no character: NULL. */
+START_TEST(test_jflat_strdup_bad)
+{
+	static const char *const bad[] = {
+		"\\", "\\x", "\\u12", "\\u12g4", "\\u0000", "\\ud800",
+		"\\udc00", "\\ud800\\u0041", "\\ud800x", "raw\x01", "raw\x1f\\n",
+	};
+	struct jflat_val	 v;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&v, 0, sizeof(v));
+		v.type = JFLAT_STRING;
+		v.p = bad[i];
+		v.len = strlen(bad[i]);
+		v.escaped = 1;
+		ck_assert_msg(jflat_strdup(&v) == NULL, "accepted %s", bad[i]);
+	}
+	v.p = "\\ud83d\\udd11";
+	v.len = strlen(v.p);
+	{
+		char *t = jflat_strdup(&v);
+
+		ck_assert_ptr_nonnull(t);
+		ck_assert_str_eq(t, "\xf0\x9f\x94\x91");
+		free(t);
+	}
+}
+END_TEST
+
 static Suite *
 util_suite(void)
 {
@@ -1066,6 +1194,9 @@ util_suite(void)
 	tcase_add_test(tc, test_jsonx_put_wipe);
 	tcase_add_test(tc, test_jsonx_put_wipe_scalar);
 	tcase_add_test(tc, test_jsonx_get);
+	tcase_add_test(tc, test_jflat_roundtrip);
+	tcase_add_test(tc, test_jflat_rejects);
+	tcase_add_test(tc, test_jflat_strdup_bad);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -347,10 +347,15 @@ list_params(struct ctx *c, long *limit, char *after, size_t afterlen)
 	return 0;
 }
 
+/* A listing is written as text as it is read: no json-c tree. */
+#define LIST_BODY_MAX	(1024 * 1024)
+
 struct list_acc {
-	struct json_object	*arr;
-	char			 last[CREDENTIAL_ID_LEN + 1];
-	long			 n;
+	struct buf	 body;
+	char		 last[CREDENTIAL_ID_LEN + 1];
+	long		 n, limit;
+	int		 more;		/* a record past the page was seen */
+	int		 full;		/* the body reached its cap */
 };
 
 static int
@@ -358,7 +363,13 @@ list_cb(const struct cred_rec *r, void *arg)
 {
 	struct list_acc *acc = arg;
 
-	json_object_array_add(acc->arr, store_cred_meta_json(r));
+	if (acc->n == acc->limit) {
+		acc->more = 1;
+		return 0;
+	}
+	if ((acc->n > 0 && buf_addc(&acc->body, ',') == -1) ||
+	    store_cred_meta_write(&acc->body, r) == -1)
+		acc->full = 1;
 	snprintf(acc->last, sizeof(acc->last), "%s", r->id);
 	acc->n++;
 	return 0;
@@ -368,41 +379,38 @@ static void
 handle_cred_list(struct ctx *c, const struct cat_provider *p)
 {
 	struct list_acc		 acc;
-	struct json_object	*o;
 	long			 limit;
-	char			 after[CREDENTIAL_ID_LEN + 1], *cur;
+	char			 after[CREDENTIAL_ID_LEN + 1], *cur = NULL;
 	enum store_rc		 rc;
 
 	if (list_params(c, &limit, after, sizeof(after)) == -1)
 		return;
 	memset(&acc, 0, sizeof(acc));
-	acc.arr = json_object_new_array();
+	buf_init(&acc.body, LIST_BODY_MAX, 0);
+	acc.limit = limit;
+	(void)buf_adds(&acc.body, "{\"data\":[");
 	/* one extra to learn whether a next page exists */
 	rc = store_cred_list(c->app->st, c->id.tenant, p->id,
 	    after[0] ? after : NULL, (size_t)limit + 1, list_cb, &acc);
 	if (rc != STORE_OK && rc != STORE_CORRUPT) {
-		json_object_put(acc.arr);
+		buf_reset(&acc.body);
 		unavailable(c);
 		return;
 	}
-	o = json_object_new_object();
-	if (acc.n > limit) {
-		struct json_object *lastv;
-
-		json_object_array_del_idx(acc.arr, (size_t)limit, 1);
-		lastv = json_object_array_get_idx(acc.arr, (size_t)limit - 1);
-		cur = b64url_encode(jsonx_get_str(lastv, "credentialId"),
-		    CREDENTIAL_ID_LEN);
-		json_object_object_add(o, "data", acc.arr);
-		json_object_object_add(o, "nextCursor",
-		    cur ? json_object_new_string(cur) : NULL);
+	if (acc.more)
+		cur = b64url_encode(acc.last, CREDENTIAL_ID_LEN);
+	if (acc.full || buf_adds(&acc.body, "],\"nextCursor\":") == -1 ||
+	    jsonx_buf_str(&acc.body, cur) == -1 ||
+	    buf_addc(&acc.body, '}') == -1) {
 		free(cur);
-	} else {
-		json_object_object_add(o, "data", acc.arr);
-		json_object_object_add(o, "nextCursor", NULL);
+		buf_reset(&acc.body);
+		reply_fail(c, AE_INTERNAL, NULL, NULL);
+		return;
 	}
-	http_send_json(c->req, 200, o, NULL);
-	json_object_put(o);
+	free(cur);
+	http_send(c->req, 200, "application/json", NULL, acc.body.data,
+	    acc.body.len);
+	buf_reset(&acc.body);
 }
 
 static void

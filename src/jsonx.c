@@ -749,3 +749,56 @@ bad:
 	free(out);
 	return NULL;
 }
+
+int
+jsonx_buf_str(struct buf *b, const char *s)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const char		*run = s;
+	char			 esc[7];
+	unsigned char		 c;
+
+	if (s == NULL)
+		return buf_add(b, "null", 4);
+	if (buf_addc(b, '"') == -1)
+		return -1;
+	for (; (c = (unsigned char)*s) != '\0'; s++) {
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		if (buf_add(b, run, (size_t)(s - run)) == -1)
+			return -1;
+		run = s + 1;
+		esc[0] = '\\';
+		switch (c) {
+		case '"': case '\\': esc[1] = (char)c; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 0xf];
+			if (buf_add(b, esc, 6) == -1)
+				return -1;
+			continue;
+		}
+		if (buf_add(b, esc, 2) == -1)
+			return -1;
+	}
+	if (buf_add(b, run, (size_t)(s - run)) == -1)
+		return -1;
+	return buf_addc(b, '"');
+}
+
+int
+jsonx_buf_time(struct buf *b, time_t t)
+{
+	char ts[21];
+
+	if (t == 0)
+		return buf_add(b, "null", 4);
+	fmt_time(t, ts);
+	return jsonx_buf_str(b, ts);
+}

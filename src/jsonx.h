@@ -13,6 +13,8 @@
 
 #include <json-c/json.h>
 
+#include "util.h"
+
 #define JSONX_MAX_KEYS	1024	/* per object */
 
 /*
@@ -87,6 +89,15 @@ int	 jflat_array_next(const struct jflat_val *arr, size_t *pos,
  * a bad escape, a NUL (raw or \u0000) or a lone surrogate, or on ENOMEM.
  */
 char	*jflat_strdup(const struct jflat_val *v);
+
+/*
+ * Writers for answers built without a json-c tree: a JSON string (null
+ * for NULL), escaped as json-c writes it with JSON_C_TO_STRING_PLAIN |
+ * JSON_C_TO_STRING_NOSLASHESCAPE, and a time as jsonx_add_time writes it.
+ * 0, or -1 when the buffer's cap is reached.
+ */
+int	 jsonx_buf_str(struct buf *b, const char *s);
+int	 jsonx_buf_time(struct buf *b, time_t t);
 
 /* Adds key: "YYYY-MM-DDTHH:MM:SSZ", or null when t is 0. */
 void	 jsonx_add_time(struct json_object *o, const char *key, time_t t);

@@ -1890,6 +1890,36 @@ store_checkpoint(struct store *st)
 		log_warn("storage: checkpoint: %s", db_strerror(rc));
 }
 
+int
+store_cred_meta_write(struct buf *b, const struct cred_rec *r)
+{
+	size_t i;
+
+	if (buf_adds(b, "{\"credentialId\":") == -1 ||
+	    jsonx_buf_str(b, r->id) == -1 ||
+	    buf_adds(b, ",\"provider\":") == -1 ||
+	    jsonx_buf_str(b, r->provider) == -1 ||
+	    buf_adds(b, ",\"label\":") == -1 ||
+	    jsonx_buf_str(b, r->label) == -1 ||
+	    buf_adds(b, ",\"status\":") == -1 ||
+	    jsonx_buf_str(b, r->status) == -1 ||
+	    buf_adds(b, ",\"fields\":[") == -1)
+		return -1;
+	for (i = 0; i < r->nfields; i++)
+		if ((i > 0 && buf_addc(b, ',') == -1) ||
+		    jsonx_buf_str(b, r->fields[i]) == -1)
+			return -1;
+	if (buf_adds(b, "],\"createdAt\":") == -1 ||
+	    jsonx_buf_time(b, r->created) == -1 ||
+	    buf_adds(b, ",\"updatedAt\":") == -1 ||
+	    jsonx_buf_time(b, r->updated) == -1 ||
+	    buf_adds(b, ",\"lastValidatedAt\":") == -1 ||
+	    jsonx_buf_time(b, r->validated) == -1 ||
+	    buf_addc(b, '}') == -1)
+		return -1;
+	return 0;
+}
+
 struct json_object *
 store_cred_meta_json(const struct cred_rec *r)
 {

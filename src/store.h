@@ -91,6 +91,9 @@ void		 cred_rec_free(struct cred_rec *);
  * lastValidatedAt.  Never a value, never a hint of one.
  */
 struct json_object *store_cred_meta_json(const struct cred_rec *);
+/* The same object written as text into b (listings); -1 at b's cap. */
+struct buf;
+int		 store_cred_meta_write(struct buf *b, const struct cred_rec *);
 void		 idem_rec_free(struct idem_rec *);
 
 /* Associated data binding a ciphertext to its record (malloc'd). */

@@ -156,6 +156,53 @@ START_TEST(catalog_endpoints)
 }
 END_TEST
 
+/*
+ * A listing is written without json-c; each item must be byte for byte
+ * the object GET answers (json-c), labels with quotes, backslashes,
+ * slashes and non-ASCII included.
+ */
+START_TEST(list_items_match_get)
+{
+	static const char *const labels[] = {
+		"say \\\"hi\\\"", "back\\\\slash / slash", "caf\xc3\xa9 \xe2\x98\x83 \xf0\x9f\x94\x91",
+		"<b>&amp;</b>",
+	};
+	char			*tok, body[512], path[256], id[64];
+	struct h_resp		 r, g;
+	struct json_object	*o;
+	size_t			 i;
+
+	ck_assert_int_eq(h_admin(&E, &tok, "token", "--sub", "l", "--tenant",
+	    "lister", "--role", "admin", NULL), 0);
+	tok[strcspn(tok, "\n")] = '\0';
+	for (i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
+		snprintf(body, sizeof(body), "{\"credentials\":{\"auth_token\":"
+		    "\"SECRETVAL-list-%zu\"},\"label\":\"%s\"}", i, labels[i]);
+		req("POST", "/v1/integrations/sentry/credentials", tok, JSON,
+		    body, &r);
+		ck_assert_int_eq(r.status, 201);
+		o = h_json(&r);
+		snprintf(id, sizeof(id), "%s", js(o, "credentialId"));
+		json_object_put(o);
+		h_resp_free(&r);
+		snprintf(path, sizeof(path),
+		    "/v1/integrations/sentry/credentials/%s", id);
+		req("GET", path, tok, NULL, NULL, &g);
+		ck_assert_int_eq(g.status, 200);
+		req("GET", "/v1/integrations/sentry/credentials", tok, NULL,
+		    NULL, &r);
+		ck_assert_int_eq(r.status, 200);
+		ck_assert_msg(g.len > 10 && memmem(r.body, r.len, g.body,
+		    g.len) != NULL, "GET %.*s not in the list %.*s", (int)g.len,
+		    g.body, (int)r.len, r.body);
+		ck_assert(strstr(r.body, "\"nextCursor\":null}") != NULL);
+		h_resp_free(&r);
+		h_resp_free(&g);
+	}
+	free(tok);
+}
+END_TEST
+
 /* 120 credentials in pages of 50: no duplicate, none missing, newest first. */
 START_TEST(paging_120)
 {
@@ -933,6 +980,7 @@ main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, catalog_endpoints);
 	tcase_add_test(tc, paging_120);
+	tcase_add_test(tc, list_items_match_get);
 	tcase_add_test(tc, delete_and_connections);
 	tcase_add_test(tc, retest_flips_status);
 	tcase_add_test(tc, put_and_patch);

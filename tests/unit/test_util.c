@@ -1152,6 +1152,45 @@ START_TEST(test_jflat_strdup_bad)
 }
 END_TEST
 
+/* jsonx_buf_str writes what json-c writes (PLAIN | NOSLASHESCAPE). */
+START_TEST(test_jsonx_buf_str_like_jsonc)
+{
+	struct json_object	*o;
+	struct buf		 b;
+	char			 in[8];
+	const char		*want;
+	char			*got;
+	size_t			 n;
+	int			 c;
+
+	for (c = 1; c < 256; c++) {
+		snprintf(in, sizeof(in), "a%cb", c);
+		o = json_object_new_string(in);
+		want = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+		    JSON_C_TO_STRING_NOSLASHESCAPE);
+		buf_init(&b, 64, 0);
+		ck_assert_int_eq(jsonx_buf_str(&b, in), 0);
+		got = buf_steal(&b, &n);
+		ck_assert_msg(n == strlen(want) && memcmp(got, want, n) == 0,
+		    "byte %d: %.*s, json-c %s", c, (int)n, got, want);
+		free(got);
+		json_object_put(o);
+	}
+	buf_init(&b, 64, 0);
+	ck_assert_int_eq(jsonx_buf_str(&b, NULL), 0);
+	ck_assert_int_eq(jsonx_buf_str(&b, "caf\xc3\xa9 </x>"), 0);
+	ck_assert_int_eq(jsonx_buf_time(&b, 0), 0);
+	ck_assert_int_eq(jsonx_buf_time(&b, 86400), 0);
+	got = buf_steal(&b, &n);
+	ck_assert_str_eq(got,
+	    "null\"caf\xc3\xa9 </x>\"null\"1970-01-02T00:00:00Z\"");
+	free(got);
+	buf_init(&b, 4, 0);		/* the cap holds */
+	ck_assert_int_eq(jsonx_buf_str(&b, "too long"), -1);
+	buf_reset(&b);
+}
+END_TEST
+
 static Suite *
 util_suite(void)
 {
@@ -1195,6 +1234,7 @@ util_suite(void)
 	tcase_add_test(tc, test_jsonx_put_wipe_scalar);
 	tcase_add_test(tc, test_jsonx_get);
 	tcase_add_test(tc, test_jflat_roundtrip);
+	tcase_add_test(tc, test_jsonx_buf_str_like_jsonc);
 	tcase_add_test(tc, test_jflat_rejects);
 	tcase_add_test(tc, test_jflat_strdup_bad);
 	suite_add_tcase(s, tc);

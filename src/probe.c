@@ -47,6 +47,7 @@ static struct {
 	const char	*(*easy_strerror)(CURLcode);
 	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
 	void		(*slist_free_all)(struct curl_slist *);
+	curl_version_info_data *(*version_info)(CURLversion);
 } api;
 
 #define curl_global_init	api.global_init
@@ -119,6 +120,17 @@ load_curl(void)
 	LOAD(easy_strerror, "curl_easy_strerror");
 	LOAD(slist_append, "curl_slist_append");
 	LOAD(slist_free_all, "curl_slist_free_all");
+	LOAD(version_info, "curl_version_info");
+	{
+		const curl_version_info_data *v = api.version_info(CURLVERSION_NOW);
+
+		/* the GnuTLS flavour is the one credstore is built for */
+		if (v == NULL || v->ssl_version == NULL ||
+		    strstr(v->ssl_version, "GnuTLS") == NULL)
+			log_warn("probe: %s uses %s, not GnuTLS", CS_CURL_SONAME,
+			    v != NULL && v->ssl_version != NULL ?
+			    v->ssl_version : "no TLS library");
+	}
 	return 0;
 fail:
 	log_error("probe: %s lacks a symbol: %s", CS_CURL_SONAME, dlerror());

@@ -539,10 +539,9 @@ flat_string_end(const char *p, const char *end, int *escaped)
 static int
 flat_value(const char **pp, const char *end, struct jflat_val *v)
 {
-	const char	*p = *pp, *q;
-	int		 esc;
-	long long	 n = 0;
-	int		 neg = 0;
+	const char		*p = *pp, *q;
+	int			 esc, neg = 0;
+	unsigned long long	 n = 0, lim;
 
 	memset(v, 0, sizeof(*v));
 	if (p == end)
@@ -593,17 +592,25 @@ flat_value(const char **pp, const char *end, struct jflat_val *v)
 		p++;
 	}
 	q = p;
+	lim = neg ? (unsigned long long)INT64_MAX + 1 : (unsigned long long)INT64_MAX;
 	while (p < end && *p >= '0' && *p <= '9') {
-		if (n > (INT64_MAX - 9) / 10)
-			return -1;
-		n = n * 10 + (*p - '0');
+		unsigned d = (unsigned)(*p - '0');
+
+		if (n > (lim - d) / 10)
+			return -1;	/* json-c would saturate; not ours */
+		n = n * 10 + d;
 		p++;
 	}
 	if (p == q || (p - q > 1 && *q == '0') ||
 	    (p < end && (*p == '.' || *p == 'e' || *p == 'E')))
 		return -1;
 	v->type = JFLAT_INT;
-	v->num = neg ? -n : n;
+	if (!neg)
+		v->num = (long long)n;
+	else if (n == (unsigned long long)INT64_MAX + 1)
+		v->num = INT64_MIN;
+	else
+		v->num = -(long long)n;
 	*pp = p;
 	return 0;
 }

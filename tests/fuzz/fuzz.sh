@@ -26,8 +26,8 @@ secs=${FUZZ_SECONDS:-10}
 bdir=${FUZZ_BUILD_DIR:-${TMPDIR:-/tmp}/credstore-fuzz}
 cc=${FUZZ_CC:-clang}
 timeout=${FUZZ_TIMEOUT:-10}
-all="jwt json_body form_body config catalog jsonx probe_render credset router
-jwks session tmpl"
+all="jwt json_body form_body config catalog jsonx jflat probe_render credset
+router jwks session tmpl"
 names=${*:-$all}
 
 case $secs in
@@ -44,7 +44,7 @@ sources() {
 			    "$s/credset.c $s/apierr.c $s/jsonx.c $s/util.c" ;;
 	config)		echo "$s/config.c $s/log.c $s/util.c" ;;
 	catalog)	echo "$s/catalog.c $s/jsonx.c $s/util.c" ;;
-	jsonx)		echo "$s/jsonx.c $s/util.c" ;;
+	jsonx|jflat)	echo "$s/jsonx.c $s/util.c" ;;
 	probe_render)	echo "$s/probe.c $s/catalog.c $s/credset.c" \
 			    "$s/jsonx.c $s/log.c $s/util.c" ;;
 	credset)	echo "$s/credset.c $s/util.c" ;;

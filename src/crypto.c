@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -607,13 +608,33 @@ sealed_free(struct sealed *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* One key per purpose: HMAC(mac_key, label). */
+/*
+ * One key per purpose: HMAC(mac_key, label), kept in the keyring after
+ * its first use (the audit chain and idempotency keys are needed by every
+ * change).  The cache is the only part of a keyring that changes after
+ * load; keyring_free wipes it with the rest.
+ */
 static int
-derive_key(const struct keyring *kr, const char *label,
+derive_key(const struct keyring *ckr, const char *label,
     unsigned char out[CRYPTO_KEY_LEN])
 {
-	return gnutls_hmac_fast(GNUTLS_MAC_SHA256, kr->mac_key, CRYPTO_KEY_LEN,
-	    label, strlen(label), out) < 0 ? -1 : 0;
+	struct keyring	*kr = (struct keyring *)(uintptr_t)ckr;
+	size_t		 i, len = strlen(label);
+
+	for (i = 0; i < kr->nsub; i++)
+		if (strcmp(kr->sub[i].label, label) == 0) {
+			memcpy(out, kr->sub[i].key, CRYPTO_KEY_LEN);
+			return 0;
+		}
+	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, kr->mac_key, CRYPTO_KEY_LEN,
+	    label, len, out) < 0)
+		return -1;
+	if (kr->nsub < KEYRING_SUBKEYS && len < KEYRING_LABEL_MAX) {
+		memcpy(kr->sub[kr->nsub].label, label, len + 1);
+		memcpy(kr->sub[kr->nsub].key, out, CRYPTO_KEY_LEN);
+		kr->nsub++;
+	}
+	return 0;
 }
 
 char *

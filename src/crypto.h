@@ -26,10 +26,19 @@ struct kr_key {
 };
 
 /* Keys oldest first; the last one is active. */
+#define KEYRING_SUBKEYS	4
+#define KEYRING_LABEL_MAX	32
+
 struct keyring {
 	struct kr_key	*keys;
 	size_t		 nkeys;
 	unsigned char	 mac_key[CRYPTO_KEY_LEN];	/* never rotates */
+	/* keys derived from mac_key, by label: one HMAC per label, not per use */
+	struct {
+		char		 label[KEYRING_LABEL_MAX];
+		unsigned char	 key[CRYPTO_KEY_LEN];
+	}		 sub[KEYRING_SUBKEYS];
+	size_t		 nsub;
 };
 
 /* A sealed credential set as stored. */

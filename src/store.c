@@ -436,30 +436,59 @@ add_str(struct json_object *o, const char *k, const char *v)
 static char *
 rec_to_json(const struct cred_rec *r, size_t *len)
 {
-	struct json_object	*o, *f;
-	size_t			 i;
+	struct buf	 b;
+	char		*w = NULL, *n = NULL, *ct = NULL;
+	size_t		 i;
+	int		 ok;
 
-	o = json_object_new_object();
-	json_object_object_add(o, "v", json_object_new_int(1));
-	add_str(o, "id", r->id);
-	add_str(o, "tenant", r->tenant);
-	add_str(o, "provider", r->provider);
-	add_str(o, "label", r->label);
-	add_str(o, "createdBy", r->created_by);
-	add_str(o, "status", r->status);
-	f = json_object_new_array();
-	for (i = 0; i < r->nfields; i++)
-		json_object_array_add(f, json_object_new_string(r->fields[i]));
-	json_object_object_add(o, "fields", f);
-	json_object_object_add(o, "createdAt", json_object_new_int64(r->created));
-	json_object_object_add(o, "updatedAt", json_object_new_int64(r->updated));
-	json_object_object_add(o, "lastValidatedAt", r->validated ?
-	    json_object_new_int64(r->validated) : NULL);
-	add_str(o, "kid", r->sealed.key_id);
-	add_b64(o, "wrapped", r->sealed.wrapped, sizeof(r->sealed.wrapped));
-	add_b64(o, "nonce", r->sealed.nonce, sizeof(r->sealed.nonce));
-	add_b64(o, "ct", r->sealed.ct, r->sealed.ctlen);
-	return json_text(o, len);
+	/*
+	 * Written as text, as rec_parse_flat reads it: one of these per
+	 * change, so no json-c tree.  Base64 has no character to escape.
+	 */
+	if ((w = b64_encode(r->sealed.wrapped, sizeof(r->sealed.wrapped))) ==
+	    NULL || (n = b64_encode(r->sealed.nonce,
+	    sizeof(r->sealed.nonce))) == NULL ||
+	    (ct = b64_encode(r->sealed.ct, r->sealed.ctlen)) == NULL) {
+		free(w);
+		free(n);
+		return NULL;
+	}
+	buf_init(&b, 1024 + strlen(ct) + 64 * 1024, 0);
+	ok = buf_adds(&b, "{\"v\":1,\"id\":") == 0 &&
+	    jsonx_buf_str(&b, r->id) == 0 &&
+	    buf_adds(&b, ",\"tenant\":") == 0 &&
+	    jsonx_buf_str(&b, r->tenant) == 0 &&
+	    buf_adds(&b, ",\"provider\":") == 0 &&
+	    jsonx_buf_str(&b, r->provider) == 0 &&
+	    buf_adds(&b, ",\"label\":") == 0 &&
+	    jsonx_buf_str(&b, r->label) == 0 &&
+	    buf_adds(&b, ",\"createdBy\":") == 0 &&
+	    jsonx_buf_str(&b, r->created_by) == 0 &&
+	    buf_adds(&b, ",\"status\":") == 0 &&
+	    jsonx_buf_str(&b, r->status) == 0 &&
+	    buf_adds(&b, ",\"fields\":[") == 0;
+	for (i = 0; ok && i < r->nfields; i++)
+		ok = (i == 0 || buf_addc(&b, ',') == 0) &&
+		    jsonx_buf_str(&b, r->fields[i]) == 0;
+	ok = ok && buf_printf(&b, "],\"createdAt\":%lld,\"updatedAt\":%lld,"
+	    "\"lastValidatedAt\":", (long long)r->created,
+	    (long long)r->updated) == 0 &&
+	    (r->validated ? buf_printf(&b, "%lld", (long long)r->validated) :
+	    buf_adds(&b, "null")) == 0 &&
+	    buf_adds(&b, ",\"kid\":") == 0 &&
+	    jsonx_buf_str(&b, r->sealed.key_id) == 0 &&
+	    buf_adds(&b, ",\"wrapped\":\"") == 0 && buf_adds(&b, w) == 0 &&
+	    buf_adds(&b, "\",\"nonce\":\"") == 0 && buf_adds(&b, n) == 0 &&
+	    buf_adds(&b, "\",\"ct\":\"") == 0 && buf_adds(&b, ct) == 0 &&
+	    buf_adds(&b, "\"}") == 0;
+	free(w);
+	free(n);
+	free(ct);
+	if (!ok) {
+		buf_reset(&b);
+		return NULL;
+	}
+	return buf_steal(&b, len);
 }
 
 static int

@@ -941,6 +941,29 @@ START_TEST(test_crypto_mac)
 	    want), 0);
 	ck_assert_mem_eq(a, want, CRYPTO_MAC_LEN);
 
+	/*
+	 * Derived keys are kept in the keyring: more labels than it keeps,
+	 * each asked twice, in turns, still give the pinned construction.
+	 */
+	{
+		static const char *const labels[] = { "idem", "a", "b", "c", "d",
+		    "e", "a-label-longer-than-the-cache-keeps-by-far", "idem" };
+		unsigned char	 got[CRYPTO_MAC_LEN], exp[CRYPTO_MAC_LEN];
+		size_t		 i, round;
+
+		for (round = 0; round < 2; round++)
+			for (i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
+				ck_assert_int_eq(crypto_mac(kr, labels[i], "body",
+				    4, got), 0);
+				ck_assert_int_eq(gnutls_hmac_fast(GNUTLS_MAC_SHA256,
+				    mk, 32, labels[i], strlen(labels[i]), sub), 0);
+				ck_assert_int_eq(gnutls_hmac_fast(GNUTLS_MAC_SHA256,
+				    sub, 32, "body", 4, exp), 0);
+				ck_assert_mem_eq(got, exp, CRYPTO_MAC_LEN);
+			}
+		ck_assert_uint_eq(kr->nsub, KEYRING_SUBKEYS);
+	}
+
 	/* another keyring, another MAC */
 	kr2 = new_keyring("mac2.keys", 0600, path, sizeof(path));
 	ck_assert_int_eq(crypto_mac(kr2, "idem", "body", 4, b), 0);

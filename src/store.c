@@ -491,14 +491,11 @@ rec_to_json(const struct cred_rec *r, size_t *len)
 	return buf_steal(&b, len);
 }
 
+/* Moves decoded bytes p[l] (malloc'd or NULL) into dst[n]: -1 unless l == n. */
 static int
-get_fixed_b64(struct json_object *o, const char *k, void *dst, size_t n)
+take_fixed(unsigned char *p, size_t l, void *dst, size_t n)
 {
-	const char	*s = jsonx_get_str(o, k);
-	unsigned char	*p;
-	size_t		 l;
-
-	if (s == NULL || (p = b64_decode(s, strlen(s), &l)) == NULL)
+	if (p == NULL)
 		return -1;
 	if (l != n) {
 		free(p);
@@ -507,6 +504,19 @@ get_fixed_b64(struct json_object *o, const char *k, void *dst, size_t n)
 	memcpy(dst, p, n);
 	free(p);
 	return 0;
+}
+
+static int
+get_fixed_b64(struct json_object *o, const char *k, void *dst, size_t n)
+{
+	const char	*s = jsonx_get_str(o, k);
+	unsigned char	*p;
+	size_t		 l = 0;
+
+	if (s == NULL)
+		return -1;
+	p = b64_decode(s, strlen(s), &l);
+	return take_fixed(p, l, dst, n);
 }
 
 static int
@@ -614,17 +624,10 @@ static int
 flat_fixed_b64(const struct jflat_val *v, int seen, void *dst, size_t n)
 {
 	unsigned char	*p;
-	size_t		 l;
+	size_t		 l = 0;
 
-	if ((p = flat_b64(v, seen, &l)) == NULL)
-		return -1;
-	if (l != n) {
-		free(p);
-		return -1;
-	}
-	memcpy(dst, p, n);
-	free(p);
-	return 0;
+	p = flat_b64(v, seen, &l);
+	return take_fixed(p, l, dst, n);
 }
 
 /*

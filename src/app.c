@@ -103,6 +103,8 @@ unload(struct app *a)
 	a->jk.hs_len = 0;
 	jwks_free(a->jk.jwks);
 	a->jk.jwks = NULL;
+	jwt_cache_free(a->jk.cache);
+	a->jk.cache = NULL;
 	if (a->have_cfg)
 		config_free(&a->cfg);
 	a->have_cfg = 0;
@@ -134,6 +136,12 @@ load(struct app *a)
 	    sizeof(err))) == NULL)
 		goto fail;
 	a->jwks_checked = time(NULL);
+	/* tokens verified under these keys and this policy (jwt.h); a CGI
+	 * process sees one token */
+	if (!(a->flags & APP_CGI) && (a->jk.cache = jwt_cache_new()) == NULL) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto fail;
+	}
 	if (a->cfg.jwt_secret_file == NULL && a->cfg.jwt_jwks_file == NULL) {
 		snprintf(err, sizeof(err), "%s: neither jwt_secret_file nor "
 		    "jwt_jwks_file is set: no token can be verified",
@@ -243,6 +251,7 @@ refresh_jwks(struct app *a)
 	}
 	jwks_free(a->jk.jwks);
 	a->jk.jwks = ks;
+	jwt_cache_clear(a->jk.cache);	/* verified under the old keys */
 	log_info("jwks: %s re-read: %zu usable keys", a->cfg.jwt_jwks_file,
 	    jwks_nkeys(ks));
 }

@@ -414,33 +414,45 @@ sat_sub(int64_t a, long b)
 	return a - b;
 }
 
-/* exp (required), nbf and iat against now with pol->leeway of skew. */
-static enum jwt_err
-check_times(struct json_object *claims, const struct jwt_policy *pol,
-    time_t now, int64_t *expp)
-{
+/* The time claims of a token, as read once. */
+struct claim_times {
 	struct numdate	 exp, nbf, iat;
 	int		 has_exp, has_nbf, has_iat;
-	int64_t		 early, late;
-	enum jwt_err	 rc;
+};
 
-	if ((rc = get_numdate(claims, "exp", &has_exp, &exp)) != JWT_OK ||
-	    (rc = get_numdate(claims, "nbf", &has_nbf, &nbf)) != JWT_OK ||
-	    (rc = get_numdate(claims, "iat", &has_iat, &iat)) != JWT_OK)
-		return rc;
-	if (!has_exp)
+/* exp (required), nbf and iat against now with pol->leeway of skew. */
+static enum jwt_err
+times_check(const struct claim_times *t, const struct jwt_policy *pol,
+    time_t now, int64_t *expp)
+{
+	int64_t early, late;
+
+	if (!t->has_exp)
 		return JWT_ERR_CLAIMS;
 	early = sat_sub((int64_t)now, pol->leeway);
 	late = sat_add((int64_t)now, pol->leeway);
 	/* now > exp + leeway, written so nothing overflows */
-	if (num_cmp(&exp, early) < 0)
+	if (num_cmp(&t->exp, early) < 0)
 		return JWT_ERR_EXPIRED;
 	/* now + leeway < nbf; iat > now + leeway */
-	if ((has_nbf && num_cmp(&nbf, late) > 0) ||
-	    (has_iat && num_cmp(&iat, late) > 0))
+	if ((t->has_nbf && num_cmp(&t->nbf, late) > 0) ||
+	    (t->has_iat && num_cmp(&t->iat, late) > 0))
 		return JWT_ERR_NOT_YET_VALID;
-	*expp = time_of(&exp);
+	*expp = time_of(&t->exp);
 	return JWT_OK;
+}
+
+static enum jwt_err
+check_times(struct json_object *claims, const struct jwt_policy *pol,
+    time_t now, int64_t *expp, struct claim_times *t)
+{
+	enum jwt_err rc;
+
+	if ((rc = get_numdate(claims, "exp", &t->has_exp, &t->exp)) != JWT_OK ||
+	    (rc = get_numdate(claims, "nbf", &t->has_nbf, &t->nbf)) != JWT_OK ||
+	    (rc = get_numdate(claims, "iat", &t->has_iat, &t->iat)) != JWT_OK)
+		return rc;
+	return times_check(t, pol, now, expp);
 }
 
 /* aud is want, or an array with want among its elements. */
@@ -506,7 +518,7 @@ check_role(struct json_object *claims, const struct jwt_policy *pol,
  */
 static enum jwt_err
 check_claims(struct json_object *claims, const struct jwt_policy *pol,
-    time_t now, struct jwt_identity *id)
+    time_t now, struct jwt_identity *id, struct claim_times *t)
 {
 	struct json_object	*v;
 	const char		*s;
@@ -514,7 +526,7 @@ check_claims(struct json_object *claims, const struct jwt_policy *pol,
 	int64_t			 exp;
 	enum jwt_err		 rc;
 
-	if ((rc = check_times(claims, pol, now, &exp)) != JWT_OK)
+	if ((rc = check_times(claims, pol, now, &exp, t)) != JWT_OK)
 		return rc;
 
 	if (pol->issuer != NULL) {
@@ -628,6 +640,111 @@ out:
 	return rc;
 }
 
+/*
+ * The verified-token cache (jwt.h).  Slots are reused oldest first.  A
+ * hit costs one SHA-256 of the token instead of a signature check and
+ * two JSON parses; the time claims are checked again at every use.
+ */
+#define JWT_CACHE_SLOTS	8
+
+struct jwt_cache {
+	struct {
+		unsigned char		 digest[32];
+		struct claim_times	 times;
+		struct jwt_identity	 id;
+		unsigned long		 stamp;	/* 0: empty */
+	}		 slot[JWT_CACHE_SLOTS];
+	unsigned long	 clock;
+};
+
+struct jwt_cache *
+jwt_cache_new(void)
+{
+	return calloc(1, sizeof(struct jwt_cache));
+}
+
+void
+jwt_cache_clear(struct jwt_cache *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < JWT_CACHE_SLOTS; i++)
+		jwt_identity_free(&c->slot[i].id);
+	secure_wipe(c, sizeof(*c));
+}
+
+void
+jwt_cache_free(struct jwt_cache *c)
+{
+	jwt_cache_clear(c);
+	free(c);
+}
+
+/* A copy of src's strings into dst: 0, or -1 without memory. */
+static int
+identity_copy(struct jwt_identity *dst, const struct jwt_identity *src)
+{
+	*dst = *src;
+	dst->sub = NULL;
+	if ((dst->tenant = strdup(src->tenant)) == NULL ||
+	    (src->sub != NULL && (dst->sub = strdup(src->sub)) == NULL)) {
+		jwt_identity_free(dst);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * What jwt_verify would say of a cached token: JWT_OK with *id filled,
+ * a time error, or JWT_ERR__MAX when the token is not in the cache.
+ */
+static enum jwt_err
+cache_get(struct jwt_cache *c, const char *token, size_t len,
+    const struct jwt_policy *pol, time_t now, struct jwt_identity *id)
+{
+	unsigned char	 d[32];
+	int64_t		 exp;
+	enum jwt_err	 rc;
+	size_t		 i;
+
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, token, len, d) < 0)
+		return JWT_ERR__MAX;
+	for (i = 0; i < JWT_CACHE_SLOTS; i++)
+		if (c->slot[i].stamp != 0 && ct_equal(c->slot[i].digest, d, 32))
+			break;
+	if (i == JWT_CACHE_SLOTS)
+		return JWT_ERR__MAX;
+	if ((rc = times_check(&c->slot[i].times, pol, now, &exp)) != JWT_OK)
+		return rc;
+	if (identity_copy(id, &c->slot[i].id) == -1)
+		return JWT_ERR_NOMEM;
+	c->slot[i].stamp = ++c->clock;
+	return JWT_OK;
+}
+
+static void
+cache_put(struct jwt_cache *c, const char *token, size_t len,
+    const struct claim_times *t, const struct jwt_identity *id)
+{
+	unsigned char	d[32];
+	size_t		i, old = 0;
+
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, token, len, d) < 0)
+		return;
+	for (i = 1; i < JWT_CACHE_SLOTS; i++)
+		if (c->slot[i].stamp < c->slot[old].stamp)
+			old = i;
+	jwt_identity_free(&c->slot[old].id);
+	c->slot[old].stamp = 0;
+	if (identity_copy(&c->slot[old].id, id) == -1)
+		return;
+	memcpy(c->slot[old].digest, d, sizeof(d));
+	c->slot[old].times = *t;
+	c->slot[old].stamp = ++c->clock;
+}
+
 enum jwt_err
 jwt_verify_signature(const char *token, size_t len,
     const struct jwt_keys *keys, enum jwt_alg *alg)
@@ -651,8 +768,13 @@ jwt_verify(const char *token, size_t len, const struct jwt_keys *keys,
 	const char		*err;
 	enum jwt_alg		 alg = JWT_ALG_HS256;
 	enum jwt_err		 rc;
+	struct claim_times	 times;
 
 	memset(id, 0, sizeof(*id));
+	if (keys->cache != NULL &&
+	    (rc = cache_get(keys->cache, token, len, pol, now, id)) !=
+	    JWT_ERR__MAX)
+		return rc;
 	if ((rc = verify_jws(token, len, keys, &alg, &praw, &plen)) != JWT_OK)
 		goto out;
 
@@ -663,9 +785,11 @@ jwt_verify(const char *token, size_t len, const struct jwt_keys *keys,
 		rc = JWT_ERR_MALFORMED;
 		goto out;
 	}
-	if ((rc = check_claims(claims, pol, now, id)) != JWT_OK)
+	if ((rc = check_claims(claims, pol, now, id, &times)) != JWT_OK)
 		goto out;
 	id->alg = alg;
+	if (keys->cache != NULL)
+		cache_put(keys->cache, token, len, &times, id);
 out:
 	json_object_put(claims);
 	secure_free(praw, plen);

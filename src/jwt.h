@@ -45,12 +45,27 @@ enum jwt_err {
 	JWT_ERR__MAX
 };
 
+struct jwt_cache;
+
 /* Key material, loaded once per process. */
 struct jwt_keys {
 	unsigned char	*hs_secret;	/* NULL when HS* is not configured */
 	size_t		 hs_len;
 	struct jwks	*jwks;		/* jwks.h; NULL when none */
+	struct jwt_cache *cache;	/* NULL: verify every time */
 };
+
+/*
+ * A cache of tokens this process verified, by SHA-256 of the token: the
+ * identity and the times (exp, nbf, iat), which are checked again against
+ * the clock at every use.  A token is taken from it only when it is the
+ * same bytes, verified under the same keys and policy: whoever changes
+ * either (a new JWKS, a reloaded configuration) clears it.  Only accepted
+ * tokens are kept.
+ */
+struct jwt_cache *jwt_cache_new(void);
+void		 jwt_cache_clear(struct jwt_cache *);
+void		 jwt_cache_free(struct jwt_cache *);
 
 /* What is checked besides the signature. */
 struct jwt_policy {

@@ -842,6 +842,69 @@ START_TEST(test_sign_too_large)
 }
 END_TEST
 
+/*
+ * The verified-token cache: a second use of a token gives the same
+ * identity; its times are checked again (expired later, not yet valid
+ * earlier); a token with one bit of its MAC flipped, or a token that was
+ * rejected, is never served from it; more tokens than slots are all
+ * still right; a cleared cache verifies again.
+ */
+START_TEST(test_verify_cache)
+{
+	struct jwt_keys		 k = hs_keys();
+	struct jwt_identity	 a, b;
+	char			*tok, *bad, *many[12], claims[256];
+	size_t			 i, round;
+
+	k.cache = jwt_cache_new();
+	ck_assert_ptr_nonnull(k.cache);
+	tok = mk_token(256, "{\"alg\":\"HS256\"}", CLAIMS(",\"nbf\":1699990000"),
+	    0);
+	bad = mk_token(256, "{\"alg\":\"HS256\"}", CLAIMS(",\"nbf\":1699990000"),
+	    F_FLIP);
+	for (round = 0; round < 3; round++) {
+		ck_assert_int_eq(jwt_verify(tok, strlen(tok), &k, &policy, NOW,
+		    &a), JWT_OK);
+		ck_assert_str_eq(a.tenant, "acme");
+		ck_assert_ptr_nonnull(a.sub);
+		ck_assert_int_eq(a.alg, JWT_ALG_HS256);
+		ck_assert(a.exp == 1700003600);
+		ck_assert_int_eq(jwt_verify(bad, strlen(bad), &k, &policy, NOW,
+		    &b), JWT_ERR_SIGNATURE);
+		assert_id_zero(&b, "flipped");
+		jwt_identity_free(&a);
+	}
+	/* the clock moves on: the cached token expires like any other */
+	ck_assert_int_eq(jwt_verify(tok, strlen(tok), &k, &policy,
+	    1700003600 + policy.leeway + 1, &a), JWT_ERR_EXPIRED);
+	assert_id_zero(&a, "expired");
+	ck_assert_int_eq(jwt_verify(tok, strlen(tok), &k, &policy,
+	    1699990000 - policy.leeway - 1, &a), JWT_ERR_NOT_YET_VALID);
+	/* more tokens than slots, twice over */
+	for (i = 0; i < sizeof(many) / sizeof(many[0]); i++) {
+		snprintf(claims, sizeof(claims), CLAIMS(",\"n\":%zu"), i);
+		many[i] = mk_token(256, "{\"alg\":\"HS256\"}", claims, 0);
+	}
+	for (round = 0; round < 2; round++)
+		for (i = 0; i < sizeof(many) / sizeof(many[0]); i++) {
+			ck_assert_int_eq(jwt_verify(many[i], strlen(many[i]), &k,
+			    &policy, NOW, &a), JWT_OK);
+			ck_assert_str_eq(a.tenant, "acme");
+			jwt_identity_free(&a);
+		}
+	/* cleared (new keys): a token signed with other keys is refused */
+	jwt_cache_clear(k.cache);
+	k.hs_secret = (unsigned char *)(uintptr_t)other_secret;
+	ck_assert_int_eq(jwt_verify(tok, strlen(tok), &k, &policy, NOW, &a),
+	    JWT_ERR_SIGNATURE);
+	for (i = 0; i < sizeof(many) / sizeof(many[0]); i++)
+		free(many[i]);
+	free(tok);
+	free(bad);
+	jwt_cache_free(k.cache);
+}
+END_TEST
+
 /* Secret files of various sizes; the content is raw bytes, NULs too. */
 struct scase {
 	size_t	 len;
@@ -1251,6 +1314,7 @@ jwt_suite(void)
 
 	tc = tcase_create("strerror");
 	tcase_add_test(tc, test_strerror);
+	tcase_add_test(tc, test_verify_cache);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -126,13 +126,24 @@ main(void)
 	if (FCGX_Init() != 0)
 		return 1;
 	if (FCGX_IsCGI()) {
+		sigset_t term;
+
+		/*
+		 * A CGI request runs to its end, storage closed: lighttpd's
+		 * mod_cgi sends SIGTERM as soon as the answer is complete,
+		 * and a process that dies inside a transaction or while it
+		 * closes the environment makes Berkeley DB panic every other
+		 * process (they reopen and recover, but requests fail).  The
+		 * signals stay blocked until exit, a few milliseconds later;
+		 * SIGKILL still works.
+		 */
+		sigemptyset(&term);
+		sigaddset(&term, SIGTERM);
+		sigaddset(&term, SIGINT);
+		sigaddset(&term, SIGHUP);
+		sigprocmask(SIG_BLOCK, &term, NULL);
 		(void)app_init(&app, config_path_from_env(), APP_CGI);
 		serve(&app, NULL, NULL, NULL);
-		/*
-		 * The answer is complete: let the server have it now, not
-		 * after the storage environment is closed.
-		 */
-		(void)close(STDOUT_FILENO);
 		app_free(&app);
 		return 0;
 	}

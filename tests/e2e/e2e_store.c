@@ -7,6 +7,7 @@
  */
 #include "cs_build.h"
 
+#include <fcntl.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdio.h>
@@ -937,6 +938,79 @@ START_TEST(cgi_mode_unavailable)
 }
 END_TEST
 
+/*
+ * A CGI request runs to its end whatever SIGTERM says (lighttpd's mod_cgi
+ * sends one as soon as the answer is complete): sent while the program
+ * waits for its body, it still answers 201, stores the credential and
+ * exits 0.
+ */
+START_TEST(cgi_mode_sigterm_finishes)
+{
+	const char	*body = "{\"credentials\":{\"auth_token\":"
+	    "\"SECRETVAL-cgi-term\"},\"label\":\"cgi-term\"}";
+	char		 out[700], env[8][1200], *envp[9], status[700], line[256];
+	char		 errf[700];
+	int		 in[2], fd, st, i, blocked = 0;
+	pid_t		 pid;
+	FILE		*f;
+
+	snprintf(out, sizeof(out), "%s/cgi-term.out", E.dir);
+	snprintf(errf, sizeof(errf), "%s/cgi-term.err", E.dir);
+	snprintf(env[0], sizeof(env[0]), "CREDSTORE_CONFIG=%s", E.conf);
+	snprintf(env[1], sizeof(env[1]), "REQUEST_METHOD=POST");
+	snprintf(env[2], sizeof(env[2]),
+	    "REQUEST_URI=/v1/integrations/sentry/credentials");
+	snprintf(env[3], sizeof(env[3]), "CONTENT_TYPE=application/json");
+	snprintf(env[4], sizeof(env[4]), "CONTENT_LENGTH=%zu", strlen(body));
+	snprintf(env[5], sizeof(env[5]), "HTTP_AUTHORIZATION=Bearer %s",
+	    E.tok_admin);
+	snprintf(env[6], sizeof(env[6]), "GATEWAY_INTERFACE=CGI/1.1");
+	snprintf(env[7], sizeof(env[7]), "REMOTE_ADDR=127.0.0.1");
+	for (i = 0; i < 8; i++)
+		envp[i] = env[i];
+	envp[8] = NULL;
+	ck_assert_int_eq(pipe(in), 0);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		dup2(in[0], 0);
+		close(in[0]);
+		close(in[1]);
+		if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1)
+			dup2(fd, 1);
+		if ((fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1)
+			dup2(fd, 2);
+		execle(E.fcgi, E.fcgi, (char *)NULL, envp);
+		_exit(127);
+	}
+	close(in[0]);
+	/* wait until it has blocked SIGTERM (bit 15 of SigBlk), at most 5 s */
+	snprintf(status, sizeof(status), "/proc/%ld/status", (long)pid);
+	for (i = 0; i < 500 && !blocked; i++) {
+		if ((f = fopen(status, "r")) != NULL) {
+			while (fgets(line, sizeof(line), f) != NULL)
+				if (strncmp(line, "SigBlk:", 7) == 0 &&
+				    (strtoull(line + 7, NULL, 16) & 0x4000) != 0)
+					blocked = 1;
+			fclose(f);
+		}
+		if (!blocked)
+			usleep(10000);
+	}
+	usleep(100000);		/* well into the wait for its body */
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert(write(in[1], body, strlen(body)) == (ssize_t)strlen(body));
+	close(in[1]);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(blocked, "SIGTERM was never blocked");
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "CGI program ended with status %#x", st);
+	ck_assert(h_grep_file(out, "Status: 201"));
+	ck_assert(h_grep_file(out, "\"label\":\"cgi-term\""));
+	ck_assert(!h_grep_file(errf, "PANIC"));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -958,6 +1032,7 @@ main(void)
 	tcase_add_test(tc, store_validated);
 	tcase_add_test(tc, store_unverified_no_check);
 	tcase_add_test(tc, store_unverified_5xx_and_timeout);
+	tcase_add_test(tc, cgi_mode_sigterm_finishes);
 	tcase_add_test(tc, store_rejected_422_nothing_stored);
 	tcase_add_test(tc, slack_body_condition);
 	tcase_add_test(tc, auth_errors);

@@ -64,6 +64,44 @@ errcall(const DB_ENV *env, const char *pfx, const char *msg)
 	log_error("bdb: %s%s%s", pfx ? pfx : "", pfx ? ": " : "", msg);
 }
 
+/*
+ * Berkeley DB 5.3's DB_REGISTER has a race that many short-lived
+ * processes (CGI) hit: a process opening the environment scans the
+ * register file under its lock on byte 1, reading each slot and then
+ * trying to lock it; a process closing its handle empties its slot and
+ * drops the slot's lock without that byte-1 lock.  A slot read before it
+ * was emptied and locked after it was dropped looks like a dead process,
+ * and the opener runs recovery: every other process panics.  So the
+ * close waits for the byte-1 lock (a scan in progress ends first) and
+ * holds it while the handle is closed.  Returns the descriptor holding
+ * it, or -1 (then the close goes ahead unguarded).  The lock is the
+ * process's: Berkeley DB's close of its own descriptor drops it too, by
+ * then with the slot empty.
+ */
+static int
+register_lock(const char *home)
+{
+	char		path[4096];
+	struct flock	fl;
+	int		fd;
+
+	if (snprintf(path, sizeof(path), "%s/__db.register", home) >=
+	    (int)sizeof(path) ||
+	    (fd = open(path, O_RDWR | O_CLOEXEC)) == -1)
+		return -1;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = 1;		/* env_register.c: REGISTRY_EXCL_LOCK */
+	fl.l_len = 1;
+	while (fcntl(fd, F_SETLKW, &fl) == -1)
+		if (errno != EINTR) {
+			(void)close(fd);
+			return -1;
+		}
+	return fd;
+}
+
 static void
 env_close(struct store *st)
 {
@@ -81,8 +119,12 @@ env_close(struct store *st)
 			st->db[i] = NULL;
 		}
 	if (st->env != NULL) {
+		int rfd = register_lock(st->home);
+
 		st->env->close(st->env, 0);
 		st->env = NULL;
+		if (rfd != -1)
+			(void)close(rfd);
 	}
 }
 

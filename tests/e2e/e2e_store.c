@@ -939,23 +939,23 @@ START_TEST(cgi_mode_unavailable)
 END_TEST
 
 /*
- * A CGI request runs to its end whatever SIGTERM says (lighttpd's mod_cgi
- * sends one as soon as the answer is complete): sent while the program
- * waits for its body, it still answers 201, stores the credential and
- * exits 0.
+ * Starts credstore.fcgi as a CGI program storing a sentry credential
+ * labelled label, its body not yet written: *in is the pipe to write it
+ * to.  Waits until the program has blocked SIGTERM (bit 15 of SigBlk,
+ * after which it opens storage and waits for the body); 0 when that
+ * never happened within 5 s.
  */
-START_TEST(cgi_mode_sigterm_finishes)
+static int
+cgi_spawn(const char *label, const char *out, const char *errf, pid_t *pidp,
+    int *in, char *body, size_t bodylen)
 {
-	const char	*body = "{\"credentials\":{\"auth_token\":"
-	    "\"SECRETVAL-cgi-term\"},\"label\":\"cgi-term\"}";
-	char		 out[700], env[8][1200], *envp[9], status[700], line[256];
-	char		 errf[700];
-	int		 in[2], fd, st, i, blocked = 0;
-	pid_t		 pid;
-	FILE		*f;
+	char	 env[8][1200], *envp[9], status[700], line[256];
+	int	 p[2], fd, i, blocked = 0;
+	pid_t	 pid;
+	FILE	*f;
 
-	snprintf(out, sizeof(out), "%s/cgi-term.out", E.dir);
-	snprintf(errf, sizeof(errf), "%s/cgi-term.err", E.dir);
+	snprintf(body, bodylen, "{\"credentials\":{\"auth_token\":"
+	    "\"SECRETVAL-%s\"},\"label\":\"%s\"}", label, label);
 	snprintf(env[0], sizeof(env[0]), "CREDSTORE_CONFIG=%s", E.conf);
 	snprintf(env[1], sizeof(env[1]), "REQUEST_METHOD=POST");
 	snprintf(env[2], sizeof(env[2]),
@@ -969,13 +969,13 @@ START_TEST(cgi_mode_sigterm_finishes)
 	for (i = 0; i < 8; i++)
 		envp[i] = env[i];
 	envp[8] = NULL;
-	ck_assert_int_eq(pipe(in), 0);
+	ck_assert_int_eq(pipe(p), 0);
 	pid = fork();
 	ck_assert_int_ne(pid, -1);
 	if (pid == 0) {
-		dup2(in[0], 0);
-		close(in[0]);
-		close(in[1]);
+		dup2(p[0], 0);
+		close(p[0]);
+		close(p[1]);
 		if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1)
 			dup2(fd, 1);
 		if ((fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1)
@@ -983,8 +983,9 @@ START_TEST(cgi_mode_sigterm_finishes)
 		execle(E.fcgi, E.fcgi, (char *)NULL, envp);
 		_exit(127);
 	}
-	close(in[0]);
-	/* wait until it has blocked SIGTERM (bit 15 of SigBlk), at most 5 s */
+	close(p[0]);
+	*in = p[1];
+	*pidp = pid;
 	snprintf(status, sizeof(status), "/proc/%ld/status", (long)pid);
 	for (i = 0; i < 500 && !blocked; i++) {
 		if ((f = fopen(status, "r")) != NULL) {
@@ -997,16 +998,101 @@ START_TEST(cgi_mode_sigterm_finishes)
 		if (!blocked)
 			usleep(10000);
 	}
-	usleep(100000);		/* well into the wait for its body */
+	usleep(200000);		/* storage open, waiting for its body */
+	return blocked;
+}
+
+/*
+ * A CGI request runs to its end whatever SIGTERM says (lighttpd's mod_cgi
+ * sends one as soon as the answer is complete): sent while the program
+ * waits for its body, it still answers 201, stores the credential and
+ * exits 0.
+ */
+START_TEST(cgi_mode_sigterm_finishes)
+{
+	char	 out[700], errf[700], body[256];
+	int	 in, st, blocked;
+	pid_t	 pid;
+
+	snprintf(out, sizeof(out), "%s/cgi-term.out", E.dir);
+	snprintf(errf, sizeof(errf), "%s/cgi-term.err", E.dir);
+	blocked = cgi_spawn("cgi-term", out, errf, &pid, &in, body,
+	    sizeof(body));
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
-	ck_assert(write(in[1], body, strlen(body)) == (ssize_t)strlen(body));
-	close(in[1]);
+	ck_assert(write(in, body, strlen(body)) == (ssize_t)strlen(body));
+	close(in);
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	ck_assert_msg(blocked, "SIGTERM was never blocked");
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	    "CGI program ended with status %#x", st);
 	ck_assert(h_grep_file(out, "Status: 201"));
 	ck_assert(h_grep_file(out, "\"label\":\"cgi-term\""));
+	ck_assert(!h_grep_file(errf, "PANIC"));
+}
+END_TEST
+
+/*
+ * Closing storage waits for the register file's scan lock (byte 1 of
+ * __db.register, what an opening process holds while it checks who is
+ * alive): held here, the CGI program answers but does not finish closing
+ * until it is released.  Berkeley DB alone empties its slot without it,
+ * and a scan racing that close takes the process for dead (recovery,
+ * panics).
+ */
+START_TEST(cgi_close_waits_for_register_scan)
+{
+	char		 out[700], errf[700], body[256], reg[700];
+	int		 in, st, hst, rfd, blocked, alive;
+	pid_t		 pid;
+	struct flock	 fl;
+
+	snprintf(out, sizeof(out), "%s/cgi-reg.out", E.dir);
+	snprintf(errf, sizeof(errf), "%s/cgi-reg.err", E.dir);
+	snprintf(reg, sizeof(reg), "%s/__db.register", E.data_dir);
+	blocked = cgi_spawn("cgi-reg", out, errf, &pid, &in, body,
+	    sizeof(body));
+	ck_assert(blocked);
+	/* a child holds the lock: fcntl locks are per process */
+	{
+		int	 hold[2];
+		pid_t	 holder;
+		char	 c;
+
+		ck_assert_int_eq(pipe(hold), 0);
+		holder = fork();
+		ck_assert_int_ne(holder, -1);
+		if (holder == 0) {
+			close(hold[0]);
+			rfd = open(reg, O_RDWR);
+			memset(&fl, 0, sizeof(fl));
+			fl.l_type = F_WRLCK;
+			fl.l_whence = SEEK_SET;
+			fl.l_start = 1;
+			fl.l_len = 1;
+			if (rfd == -1 || fcntl(rfd, F_SETLKW, &fl) == -1)
+				_exit(1);
+			(void)!write(hold[1], "l", 1);
+			sleep(1);	/* hold it a second, then exit */
+			_exit(0);
+		}
+		close(hold[1]);
+		ck_assert_int_eq(read(hold[0], &c, 1), 1);
+		close(hold[0]);
+		ck_assert(write(in, body, strlen(body)) ==
+		    (ssize_t)strlen(body));
+		close(in);
+		usleep(500000);
+		/* answered, but still waiting to close storage */
+		alive = waitpid(pid, &st, WNOHANG) == 0;
+		ck_assert_msg(alive,
+		    "the CGI program closed storage during a scan");
+		ck_assert_int_eq(waitpid(holder, &hst, 0), holder);
+		ck_assert(WIFEXITED(hst) && WEXITSTATUS(hst) == 0);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "CGI program ended with status %#x", st);
+	ck_assert(h_grep_file(out, "Status: 201"));
 	ck_assert(!h_grep_file(errf, "PANIC"));
 }
 END_TEST
@@ -1033,6 +1119,7 @@ main(void)
 	tcase_add_test(tc, store_unverified_no_check);
 	tcase_add_test(tc, store_unverified_5xx_and_timeout);
 	tcase_add_test(tc, cgi_mode_sigterm_finishes);
+	tcase_add_test(tc, cgi_close_waits_for_register_scan);
 	tcase_add_test(tc, store_rejected_422_nothing_stored);
 	tcase_add_test(tc, slack_body_condition);
 	tcase_add_test(tc, auth_errors);

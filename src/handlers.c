@@ -388,7 +388,7 @@ handle_cred_list(struct ctx *c, const struct cat_provider *p)
 	memset(&acc, 0, sizeof(acc));
 	buf_init(&acc.body, LIST_BODY_MAX, 0);
 	acc.limit = limit;
-	(void)buf_adds(&acc.body, "{\"data\":[");
+	acc.full = buf_adds(&acc.body, "{\"data\":[") == -1;
 	/* one extra to learn whether a next page exists */
 	rc = store_cred_list(c->app->st, c->id.tenant, p->id,
 	    after[0] ? after : NULL, (size_t)limit + 1, list_cb, &acc);

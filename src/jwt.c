@@ -701,16 +701,13 @@ identity_copy(struct jwt_identity *dst, const struct jwt_identity *src)
  * a time error, or JWT_ERR__MAX when the token is not in the cache.
  */
 static enum jwt_err
-cache_get(struct jwt_cache *c, const char *token, size_t len,
+cache_get(struct jwt_cache *c, const unsigned char d[32],
     const struct jwt_policy *pol, time_t now, struct jwt_identity *id)
 {
-	unsigned char	 d[32];
 	int64_t		 exp;
 	enum jwt_err	 rc;
 	size_t		 i;
 
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, token, len, d) < 0)
-		return JWT_ERR__MAX;
 	for (i = 0; i < JWT_CACHE_SLOTS; i++)
 		if (c->slot[i].stamp != 0 && ct_equal(c->slot[i].digest, d, 32))
 			break;
@@ -725,14 +722,11 @@ cache_get(struct jwt_cache *c, const char *token, size_t len,
 }
 
 static void
-cache_put(struct jwt_cache *c, const char *token, size_t len,
+cache_put(struct jwt_cache *c, const unsigned char d[32],
     const struct claim_times *t, const struct jwt_identity *id)
 {
-	unsigned char	d[32];
-	size_t		i, old = 0;
+	size_t i, old = 0;
 
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, token, len, d) < 0)
-		return;
 	for (i = 1; i < JWT_CACHE_SLOTS; i++)
 		if (c->slot[i].stamp < c->slot[old].stamp)
 			old = i;
@@ -740,7 +734,7 @@ cache_put(struct jwt_cache *c, const char *token, size_t len,
 	c->slot[old].stamp = 0;
 	if (identity_copy(&c->slot[old].id, id) == -1)
 		return;
-	memcpy(c->slot[old].digest, d, sizeof(d));
+	memcpy(c->slot[old].digest, d, sizeof(c->slot[old].digest));
 	c->slot[old].times = *t;
 	c->slot[old].stamp = ++c->clock;
 }
@@ -769,10 +763,14 @@ jwt_verify(const char *token, size_t len, const struct jwt_keys *keys,
 	enum jwt_alg		 alg = JWT_ALG_HS256;
 	enum jwt_err		 rc;
 	struct claim_times	 times;
+	unsigned char		 digest[32];
+	int			 cached;
 
 	memset(id, 0, sizeof(*id));
-	if (keys->cache != NULL &&
-	    (rc = cache_get(keys->cache, token, len, pol, now, id)) !=
+	/* the token's digest, looked up now and stored on success */
+	cached = keys->cache != NULL &&
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, token, len, digest) == 0;
+	if (cached && (rc = cache_get(keys->cache, digest, pol, now, id)) !=
 	    JWT_ERR__MAX)
 		return rc;
 	if ((rc = verify_jws(token, len, keys, &alg, &praw, &plen)) != JWT_OK)
@@ -788,8 +786,8 @@ jwt_verify(const char *token, size_t len, const struct jwt_keys *keys,
 	if ((rc = check_claims(claims, pol, now, id, &times)) != JWT_OK)
 		goto out;
 	id->alg = alg;
-	if (keys->cache != NULL)
-		cache_put(keys->cache, token, len, &times, id);
+	if (cached)
+		cache_put(keys->cache, digest, &times, id);
 out:
 	json_object_put(claims);
 	secure_free(praw, plen);

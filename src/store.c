@@ -48,7 +48,7 @@ struct store {
 
 static const char *const rc_names[STORE__MAX] = {
 	"ok", "not found", "exists", "storage unavailable", "corrupt record",
-	"not the master site", "in use",
+	"not the master site", "in use", "internal error",
 };
 
 const char *
@@ -1541,6 +1541,10 @@ modify_body(struct store *st, DB_TXN *txn, void *arg)
 	switch (op) {
 	case STORE_OP_NONE:
 		*m->result = STORE_EXISTS;	/* "nothing to do" for the caller */
+		rc = 0;
+		break;
+	case STORE_OP_ERROR:
+		*m->result = STORE_ERROR;
 		rc = 0;
 		break;
 	case STORE_OP_DELETE:

@@ -26,6 +26,7 @@ enum store_rc {
 	STORE_CORRUPT,		/* a record does not parse */
 	STORE_NOT_MASTER,	/* reserved for replication */
 	STORE_IN_USE,		/* a connection uses the credential */
+	STORE_ERROR,		/* the caller's change failed; nothing written */
 	STORE__MAX
 };
 
@@ -161,7 +162,9 @@ enum store_rc	 store_audit_verify(struct store *, size_t *n, uint64_t *bad,
 enum store_op {
 	STORE_OP_WRITE = 0,
 	STORE_OP_DELETE,
-	STORE_OP_NONE		/* change nothing, write no audit event */
+	STORE_OP_NONE,		/* change nothing, write no audit event */
+	STORE_OP_ERROR		/* the change failed (no memory): write nothing,
+				   store_cred_modify returns STORE_ERROR */
 };
 typedef enum store_op (*store_modify_cb)(struct cred_rec *r, void *arg);
 enum store_rc	 store_cred_modify(struct store *, const char *tenant,

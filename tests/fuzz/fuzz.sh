@@ -9,6 +9,12 @@
 # Environment:
 #   FUZZ_SECONDS	seconds per harness (default 10); 0 runs the seed
 #			corpus once and stops (a quick regression run)
+#   FUZZ_RUNS		instead of FUZZ_SECONDS: replay the seed corpus, then
+#			exactly this many generated inputs from FUZZ_SEED
+#			(default 1): the same inputs on every run (CI)
+#   FUZZ_SEED		libFuzzer's -seed with FUZZ_RUNS (default 1)
+#   FUZZ_RSS_MB		memory limit of one run in MB (default 2048): over
+#			it is a failure with the input saved, never a flake
 #   FUZZ_BUILD_DIR	binaries, logs and work corpora
 #			(default ${TMPDIR:-/tmp}/credstore-fuzz)
 #   FUZZ_CC		the compiler (default clang; needs libFuzzer)
@@ -30,9 +36,15 @@ all="jwt json_body form_body config catalog jsonx jflat probe_render credset
 router jwks session tmpl"
 names=${*:-$all}
 
-case $secs in
-''|*[!0-9]*) echo "fuzz: FUZZ_SECONDS must be a whole number" >&2; exit 2 ;;
-esac
+runs=${FUZZ_RUNS:-}
+seed=${FUZZ_SEED:-1}
+rss=${FUZZ_RSS_MB:-2048}
+for v in "$secs" "${runs:-0}" "$seed" "$rss"; do
+	case $v in
+	''|*[!0-9]*) echo "fuzz: FUZZ_SECONDS, FUZZ_RUNS, FUZZ_SEED and" \
+	    "FUZZ_RSS_MB take whole numbers" >&2; exit 2 ;;
+	esac
+done
 
 # The modules each harness needs, besides tests/fuzz/fuzz_NAME.c.
 sources() {
@@ -122,9 +134,12 @@ for n in $names; do
 		cp "$here/corpus/$n"/* "$work/corpus/" 2>/dev/null
 	fi
 	set -- -detect_leaks=1 -print_final_stats=1 -timeout="$timeout" \
+	    -rss_limit_mb="$rss" -malloc_limit_mb="$rss" \
 	    -max_len="$(maxlen "$n")" -artifact_prefix="$work/artifacts/"
 	[ -f "$here/$n.dict" ] && set -- "$@" -dict="$here/$n.dict"
-	if [ "$secs" -eq 0 ]; then
+	if [ -n "$runs" ]; then
+		set -- "$@" -runs="$runs" -seed="$seed"
+	elif [ "$secs" -eq 0 ]; then
 		set -- "$@" -runs=0
 	else
 		set -- "$@" -max_total_time="$secs"
@@ -167,7 +182,13 @@ if [ $status -eq 0 ]; then
 	if [ "${FUZZ_BUILD_ONLY:-0}" = 1 ]; then
 		echo "fuzz: built in $bdir"
 	else
-		[ "$secs" -eq 0 ] && how="seed corpora only" || how="$secs s each"
+		if [ -n "$runs" ]; then
+			how="seed corpora + $runs runs each, seed $seed"
+		elif [ "$secs" -eq 0 ]; then
+			how="seed corpora only"
+		else
+			how="$secs s each"
+		fi
 		echo "fuzz: $n_ok harness(es) clean, $total executions, $how"
 	fi
 else

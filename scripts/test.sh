@@ -35,6 +35,11 @@ runcheck() {	# runcheck DIR
 step "autoreconf"
 autoreconf -fi >/dev/null 2>&1 || { autoreconf -fi; exit 1; }
 
+lint_passed=0
+lint_failed=0
+step "make lint (banned functions, line, function and file length, include cycles)"
+if sh scripts/lint.sh; then lint_passed=1; else lint_failed=1; status=1; fi
+
 step "build (warnings are errors) and make check"
 if build build; then runcheck build || status=1; else status=1; fi
 
@@ -45,12 +50,16 @@ else
 	status=1
 fi
 
-# A short libFuzzer pass over every harness (tests/fuzz): 5 s each.
+# A deterministic libFuzzer pass over every harness (tests/fuzz): the
+# committed corpus replayed, then a fixed number of inputs from a fixed
+# seed, so the same tree always runs the same inputs.  Long, random
+# campaigns are `make fuzz`.
 fuzz_passed=0
 fuzz_failed=0
 if [ "${SKIP_FUZZ:-0}" != 1 ]; then
-	step "fuzz (FUZZ_SECONDS=${FUZZ_SECONDS:-5} per harness)"
-	FUZZ_SECONDS=${FUZZ_SECONDS:-5} FUZZ_BUILD_DIR="$top/build/fuzz" \
+	step "fuzz (corpus + FUZZ_RUNS=${FUZZ_RUNS:-50000} runs, seed ${FUZZ_SEED:-1})"
+	FUZZ_RUNS=${FUZZ_RUNS:-50000} FUZZ_SEED=${FUZZ_SEED:-1} \
+	    FUZZ_BUILD_DIR="$top/build/fuzz" \
 	    sh tests/fuzz/fuzz.sh >build/fuzz.out 2>&1 || status=1
 	grep -E '^fuzz_[a-z_]+: |^fuzz: ' build/fuzz.out
 	fuzz_passed=$(grep -cE '^fuzz_[a-z_]+: ok' build/fuzz.out)
@@ -90,8 +99,8 @@ for f in $logs; do
 	passed=$((passed + n - fl - er))
 	failed=$((failed + fl + er))
 done
-passed=$((passed + fuzz_passed))
-failed=$((failed + fuzz_failed))
+passed=$((passed + fuzz_passed + lint_passed))
+failed=$((failed + fuzz_failed + lint_failed))
 [ "$failed" -eq 0 ] || status=1
 echo "$passed passed, $failed failed"
 exit $status

@@ -14,6 +14,7 @@
 #include <gnutls/crypto.h>
 
 #include "crypto.h"
+#include "secmem.h"
 #include "util.h"
 
 #define KEYRING_MAX_KEYS	256
@@ -69,9 +70,8 @@ keyring_free(struct keyring *kr)
 {
 	if (kr == NULL)
 		return;
-	secure_free(kr->keys, kr->nkeys * sizeof(*kr->keys));
-	secure_wipe(kr, sizeof(*kr));
-	free(kr);
+	secmem_free(kr->keys);
+	secmem_free(kr);
 }
 
 const struct kr_key *
@@ -132,7 +132,8 @@ parse_keyring(char *text, const char *path, struct keyring *kr, char *err,
 	struct kr_key	*k;
 	size_t		 i;
 
-	if ((kr->keys = calloc(KEYRING_MAX_KEYS, sizeof(*kr->keys))) == NULL) {
+	kr->keys = secmem_alloc(KEYRING_MAX_KEYS * sizeof(*kr->keys));
+	if (kr->keys == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
@@ -227,7 +228,7 @@ keyring_load(const char *path, struct keyring **out, char *err, size_t errlen)
 		secure_wipe(chunk, sizeof(chunk));
 	}
 	close(fd);
-	if ((kr = calloc(1, sizeof(*kr))) == NULL) {
+	if ((kr = secmem_alloc(sizeof(*kr))) == NULL) {
 		buf_reset(&b);
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -1;
@@ -236,10 +237,6 @@ keyring_load(const char *path, struct keyring **out, char *err, size_t errlen)
 	    errlen);
 	buf_reset(&b);
 	if (rc == -1) {
-		if (kr->keys != NULL)
-			secure_free(kr->keys, KEYRING_MAX_KEYS * sizeof(*kr->keys));
-		kr->keys = NULL;
-		kr->nkeys = 0;
 		keyring_free(kr);
 		return -1;
 	}

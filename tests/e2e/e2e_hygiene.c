@@ -4,7 +4,9 @@
  * FastCGI process is dumped with gcore (gdb) and the dump searched for
  * the values and the JWT; every hit is printed with the mapping it lies
  * in and the bytes around it, which usually tell whose buffer it is.
- * The logs, at debug level, hold no value and no token either.
+ * The logs, at debug level, hold no value and no token either.  Nor does
+ * the dump hold a keyring key or the JWT secret: those live in memory
+ * that core dumps leave out.
  */
 #include "cs_build.h"
 
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <gnutls/gnutls.h>
 #include <json-c/json.h>
 
 #include "harness.h"
@@ -260,11 +263,11 @@ guess(const char *core, size_t len, size_t off)
  * address, mapping and the bytes before it.
  */
 static size_t
-report_hits(const char *what, const char *needle, const char *core,
-    size_t len, const char *maps, const char *whole)
+report_bytes(const char *what, const void *needle, size_t nl,
+    const char *core, size_t len, const char *maps, const char *whole)
 {
 	const char	*p = core, *q;
-	size_t		 nl = strlen(needle), hits = 0, off, i, from;
+	size_t		 hits = 0, off, i, from;
 	unsigned long	 va;
 	char		 map[300], ctx[200];
 	int		 c;
@@ -295,6 +298,60 @@ report_hits(const char *what, const char *needle, const char *core,
 		    guess(core, len, off), ctx);
 		hits++;
 	}
+	return hits;
+}
+
+static size_t
+report_hits(const char *what, const char *needle, const char *core,
+    size_t len, const char *maps, const char *whole)
+{
+	return report_bytes(what, needle, strlen(needle), core, len, maps,
+	    whole);
+}
+
+/*
+ * Searches the core for every key of the keyring file (the MAC key and
+ * each data-key-wrapping key, raw and as written in the file) and for the
+ * JWT secret (issue 12, finding 10: they live in MADV_DONTDUMP memory).
+ */
+static size_t
+report_keys(const char *core, size_t len, const char *maps)
+{
+	char		 path[700], *text, *line, *save, *b64, what[64];
+	size_t		 tlen, hits = 0, nkeys = 0;
+	gnutls_datum_t	 in, raw;
+
+	snprintf(path, sizeof(path), "%s/keyring", E.dir);
+	ck_assert_ptr_nonnull(text = slurp(path, &tlen));
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "mac ", 4) == 0)
+			b64 = line + 4;
+		else if (strncmp(line, "key ", 4) == 0 &&
+		    (b64 = strrchr(line, ' ')) != NULL)
+			b64++;
+		else
+			continue;
+		in.data = (unsigned char *)b64;
+		in.size = (unsigned)strlen(b64);
+		ck_assert_int_eq(gnutls_base64_decode2(&in, &raw), 0);
+		ck_assert_uint_eq(raw.size, 32);
+		snprintf(what, sizeof(what), "keyring key %zu (raw)", nkeys);
+		hits += report_bytes(what, raw.data, raw.size, core, len, maps,
+		    NULL);
+		snprintf(what, sizeof(what), "keyring key %zu (base64)", nkeys);
+		hits += report_hits(what, b64, core, len, maps, NULL);
+		gnutls_free(raw.data);
+		nkeys++;
+	}
+	ck_assert_uint_ge(nkeys, 2);		/* the MAC key and one key */
+	free(text);
+	snprintf(path, sizeof(path), "%s/jwt.secret", E.dir);
+	ck_assert_ptr_nonnull(text = slurp(path, &tlen));
+	ck_assert_uint_ge(tlen, 32);
+	/* its first 16 bytes are as telling as the whole */
+	hits += report_bytes("JWT secret", text, 16, core, len, maps, NULL);
+	free(text);
 	return hits;
 }
 
@@ -352,6 +409,7 @@ START_TEST(core_holds_no_secret)
 	sig = strrchr(tok_form, '.') + 1;
 	hits += report_hits("form JWT signature", sig, core, len, maps,
 	    tok_form);
+	hits += report_keys(core, len, maps);
 	/* the search can succeed: the catalog is in the process */
 	ck_assert(memmem(core, len, "validate_keys", 13) != NULL);
 	unlink(core_path);

@@ -64,7 +64,7 @@ sources() {
 			    "$s/credset.c $s/apierr.c $s/jsonx.c $s/log.c" \
 			    "$s/util.c" ;;
 	jwks)		echo "$s/jwks.c $s/jwt.c $s/jsonx.c $s/log.c $s/util.c" ;;
-	session)	echo "$s/session.c $s/crypto.c $s/jwt.c $s/jwks.c" \
+	session)	echo "$s/session.c $s/crypto.c $s/secmem.c $s/jwt.c $s/jwks.c" \
 			    "$s/jsonx.c $s/log.c $s/util.c" ;;
 	tmpl)		echo "$s/tmpl.c $s/util.c" ;;
 	*)		return 1 ;;

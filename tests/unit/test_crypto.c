@@ -17,6 +17,7 @@
 
 #include "credset.h"
 #include "crypto.h"
+#include "secmem.h"
 #include "store.h"
 #include "util.h"
 
@@ -371,6 +372,62 @@ START_TEST(test_keyring_load_not_a_file)
 	assert_err_path(err, link);
 	ck_assert_int_eq(keyring_load(path, &kr, err, sizeof(err)), 0);
 	keyring_free(kr);
+}
+END_TEST
+
+/*
+ * The VmFlags of the mapping that holds address p in /proc/self/smaps
+ * (malloc'd), or NULL when no mapping holds it.
+ */
+static char *
+vmflags_of(const void *p)
+{
+	FILE		*f;
+	char		 line[512], *flags = NULL;
+	unsigned long	 lo, hi, a = (unsigned long)(uintptr_t)p;
+	int		 in = 0;
+
+	ck_assert_ptr_nonnull(f = fopen("/proc/self/smaps", "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		/* a mapping's first line; field lines never scan as two */
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+			in = a >= lo && a < hi;
+		if (in && strncmp(line, "VmFlags:", 8) == 0) {
+			ck_assert_ptr_nonnull(flags = strdup(line + 8));
+			break;
+		}
+	}
+	fclose(f);
+	return flags;
+}
+
+/* Keys live in memory a core dump leaves out (issue 12, finding 10). */
+START_TEST(test_keyring_not_dumped)
+{
+	struct keyring	*kr;
+	char		 path[512], *fl;
+	unsigned char	*p;
+
+	kr = new_keyring("dontdump", 0600, path, sizeof(path));
+	ck_assert_ptr_nonnull(fl = vmflags_of(kr->keys[0].key));
+	ck_assert_msg(strstr(fl, " dd") != NULL, "key not MADV_DONTDUMP: %s", fl);
+	free(fl);
+	ck_assert_ptr_nonnull(fl = vmflags_of(kr->mac_key));
+	ck_assert_msg(strstr(fl, " dd") != NULL, "MAC key dumpable: %s", fl);
+	free(fl);
+	keyring_free(kr);
+	/* a plain heap block is dumpable: the probe above can tell */
+	ck_assert_ptr_nonnull(p = malloc(64));
+	ck_assert_ptr_nonnull(fl = vmflags_of(p));
+	ck_assert_ptr_null(strstr(fl, " dd"));
+	free(fl);
+	free(p);
+	/* secmem: zeroed, writable, freed with a wipe */
+	ck_assert_ptr_nonnull(p = secmem_alloc(100));
+	ck_assert_int_eq(p[0] | p[99], 0);
+	memset(p, 0xa5, 100);
+	secmem_free(p);
+	secmem_free(NULL);
 }
 END_TEST
 
@@ -1364,6 +1421,7 @@ crypto_suite(void)
 	    (int)(sizeof(bad_rows) / sizeof(bad_rows[0])));
 	tcase_add_test(tc, test_keyring_load_not_a_file);
 	tcase_add_test(tc, test_keyring_load_known);
+	tcase_add_test(tc, test_keyring_not_dumped);
 	tcase_add_loop_test(tc, test_keyring_add_key, 0, 2);
 	tcase_add_test(tc, test_keyring_add_key_missing_file);
 	tcase_add_loop_test(tc, test_keyring_remove_key, 0, 2);

@@ -563,16 +563,20 @@ load_field(struct cctx *c, struct cat_field *f, const char *name,
 	return 0;
 }
 
+/*
+ * Loads the field list po[key] into p->fields, each marked required or
+ * not.  The list itself may be absent unless must_exist.
+ */
 static int
 load_field_list(struct cctx *c, struct cat_provider *p, struct json_object *po,
-    struct json_object *fields, const char *key, int required)
+    struct json_object *fields, const char *key, int required, int must_exist)
 {
 	struct json_object	*a, *v, *fo;
 	size_t			 i, n, j;
 	const char		*name;
 
 	if (!json_object_object_get_ex(po, key, &a)) {
-		if (required) {
+		if (must_exist) {
 			cerr(c, "'%s' is required", key);
 			return -1;
 		}
@@ -658,9 +662,10 @@ load_provider(struct cctx *c, struct cat_provider *p, struct json_object *po)
 		cerr(c, "out of memory");
 		return -1;
 	}
-	if (load_field_list(c, p, po, fields, "requiredFields",
+	/* the lists as the file gives them, whatever the authType */
+	if (load_field_list(c, p, po, fields, "requiredFields", 1,
 	    p->auth == AUTH_API_KEY) == -1 ||
-	    load_field_list(c, p, po, fields, "optionalFields", 0) == -1)
+	    load_field_list(c, p, po, fields, "optionalFields", 0, 0) == -1)
 		return -1;
 	if (p->auth == AUTH_API_KEY && p->nrequired == 0) {
 		cerr(c, "an api_key provider needs at least one required field");

@@ -475,7 +475,7 @@ static const char *
 request_build(const struct cat_check *k, const struct credset *cs,
     const struct probe_opts *o, struct request *rq)
 {
-	static const char	*missing = "a field of the check is missing";
+	static const char *const missing = "a field of the check is missing";
 	const char		*why;
 	int			 bad = 0;
 

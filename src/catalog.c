@@ -304,32 +304,16 @@ static const char *const check_keys[] = {
 	"rejectStatus", "expect", NULL,
 };
 
+/* validation.method, one of a few, and validation.url, https with a host. */
 static int
-load_check(struct cctx *c, struct cat_provider *p, struct json_object *o)
+load_method_url(struct cctx *c, const struct cat_provider *p,
+    struct cat_check *k, struct json_object *o)
 {
-	struct cat_check	*k;
-	struct json_object	*h, *ba, *ex, *v;
-	const char		*bad, *host;
-	size_t			 i, hend;
 	static const char *const methods[] = {
 		"GET", "POST", "PUT", "PATCH", "HEAD", NULL,
 	};
-	static const char *const ba_keys[] = { "user", "password", NULL };
-	static const char *const ex_keys[] = { "pointer", "equals", NULL };
+	size_t i, hend;
 
-	if (!json_object_is_type(o, json_type_object)) {
-		cerr(c, "validation must be an object");
-		return -1;
-	}
-	if ((bad = unknown_key(o, check_keys)) != NULL) {
-		cerr(c, "validation: unknown key '%.64s'", bad);
-		return -1;
-	}
-	if ((k = calloc(1, sizeof(*k))) == NULL) {
-		cerr(c, "out of memory");
-		return -1;
-	}
-	p->check = k;
 	if ((k->method = dup_str(c, o, "method", 1, 16)) == NULL)
 		return -1;
 	for (i = 0; methods[i] != NULL; i++)
@@ -345,99 +329,164 @@ load_check(struct cctx *c, struct cat_provider *p, struct json_object *o)
 		cerr(c, "validation.url must start with https://");
 		return -1;
 	}
-	host = k->url + 8;
-	hend = 8 + strcspn(host, "/?#");
+	hend = 8 + strcspn(k->url + 8, "/?#");
 	if (hend == 8) {
 		cerr(c, "validation.url has no host");
 		return -1;
 	}
-	if (check_template(c, p, k->url, "validation.url", hend) == -1)
+	return check_template(c, p, k->url, "validation.url", hend);
+}
+
+/* One member of validation.headers: a token name, a printable template. */
+static int
+load_header(struct cctx *c, const struct cat_provider *p, struct cat_check *k,
+    const char *hn, struct json_object *hv)
+{
+	struct cat_header *e = &k->headers[k->nheaders];
+
+	if (hv == NULL || !json_object_is_type(hv, json_type_string) ||
+	    hn[0] == '\0' || strcspn(hn, ":\r\n \t") != strlen(hn) ||
+	    !is_printable_ascii(hn, strlen(hn)) ||
+	    !is_printable_ascii(json_object_get_string(hv),
+	    (size_t)json_object_get_string_len(hv))) {
+		cerr(c, "validation.headers: bad header '%.64s'", hn);
 		return -1;
+	}
+	if ((e->name = strdup(hn)) == NULL ||
+	    (e->value = strdup(json_object_get_string(hv))) == NULL) {
+		free(e->name);
+		e->name = NULL;
+		cerr(c, "out of memory");
+		return -1;
+	}
+	k->nheaders++;
+	return check_template(c, p, e->value, "validation.headers", 0);
+}
 
-	if (json_object_object_get_ex(o, "headers", &h)) {
-		if (!json_object_is_type(h, json_type_object)) {
-			cerr(c, "validation.headers must be an object");
-			return -1;
-		}
-		k->headers = calloc((size_t)json_object_object_length(h) + 1,
-		    sizeof(*k->headers));
-		if (k->headers == NULL) {
-			cerr(c, "out of memory");
-			return -1;
-		}
-		json_object_object_foreach(h, hn, hv) {
-			struct cat_header *e = &k->headers[k->nheaders];
+static int
+load_headers(struct cctx *c, const struct cat_provider *p,
+    struct cat_check *k, struct json_object *o)
+{
+	struct json_object *h;
 
-			if (hv == NULL || !json_object_is_type(hv,
-			    json_type_string) || hn[0] == '\0' ||
-			    strcspn(hn, ":\r\n \t") != strlen(hn) ||
-			    !is_printable_ascii(hn, strlen(hn)) ||
-			    !is_printable_ascii(json_object_get_string(hv),
-			    (size_t)json_object_get_string_len(hv))) {
-				cerr(c, "validation.headers: bad header '%.64s'",
-				    hn);
-				return -1;
-			}
-			if ((e->name = strdup(hn)) == NULL ||
-			    (e->value = strdup(json_object_get_string(hv))) == NULL) {
-				free(e->name);
-				e->name = NULL;
-				cerr(c, "out of memory");
-				return -1;
-			}
-			k->nheaders++;
-			if (check_template(c, p, e->value, "validation.headers",
-			    0) == -1)
-				return -1;
-		}
+	if (!json_object_object_get_ex(o, "headers", &h))
+		return 0;
+	if (!json_object_is_type(h, json_type_object)) {
+		cerr(c, "validation.headers must be an object");
+		return -1;
 	}
-	if (json_object_object_get_ex(o, "basicAuth", &ba)) {
-		if (!json_object_is_type(ba, json_type_object) ||
-		    (bad = unknown_key(ba, ba_keys)) != NULL) {
-			cerr(c, "validation.basicAuth must be {user, password}");
-			return -1;
-		}
-		if ((k->basic_user = dup_str(c, ba, "user", 1, 1024)) == NULL ||
-		    (k->basic_pass = dup_str(c, ba, "password", 1, 1024)) == NULL)
-			return -1;
-		if (check_template(c, p, k->basic_user, "validation.basicAuth",
-		    0) == -1 || check_template(c, p, k->basic_pass,
-		    "validation.basicAuth", 0) == -1)
-			return -1;
+	k->headers = calloc((size_t)json_object_object_length(h) + 1,
+	    sizeof(*k->headers));
+	if (k->headers == NULL) {
+		cerr(c, "out of memory");
+		return -1;
 	}
-	if (json_object_object_get_ex(o, "body", &v) && v != NULL) {
-		k->body = json_object_get(v);
-		if (check_body_template(c, p, v) == -1)
+	json_object_object_foreach(h, hn, hv)
+		if (load_header(c, p, k, hn, hv) == -1)
 			return -1;
+	return 0;
+}
+
+static int
+load_basic_auth(struct cctx *c, const struct cat_provider *p,
+    struct cat_check *k, struct json_object *o)
+{
+	static const char *const ba_keys[] = { "user", "password", NULL };
+	struct json_object	*ba;
+
+	if (!json_object_object_get_ex(o, "basicAuth", &ba))
+		return 0;
+	if (!json_object_is_type(ba, json_type_object) ||
+	    unknown_key(ba, ba_keys) != NULL) {
+		cerr(c, "validation.basicAuth must be {user, password}");
+		return -1;
 	}
+	if ((k->basic_user = dup_str(c, ba, "user", 1, 1024)) == NULL ||
+	    (k->basic_pass = dup_str(c, ba, "password", 1, 1024)) == NULL)
+		return -1;
+	if (check_template(c, p, k->basic_user, "validation.basicAuth",
+	    0) == -1 || check_template(c, p, k->basic_pass,
+	    "validation.basicAuth", 0) == -1)
+		return -1;
+	return 0;
+}
+
+/* validStatus (required) and rejectStatus, with no status in both. */
+static int
+load_statuses(struct cctx *c, struct cat_check *k, struct json_object *o)
+{
+	size_t i, j;
+
 	if (load_status(c, o, "validStatus", k->valid, &k->nvalid, 1) == -1 ||
 	    load_status(c, o, "rejectStatus", k->reject, &k->nreject, 0) == -1)
 		return -1;
-	for (i = 0; i < k->nvalid; i++) {
-		size_t j;
-
+	for (i = 0; i < k->nvalid; i++)
 		for (j = 0; j < k->nreject; j++)
 			if (k->valid[i] == k->reject[j]) {
 				cerr(c, "status %d is both valid and rejected",
 				    k->valid[i]);
 				return -1;
 			}
+	return 0;
+}
+
+/* The optional {"pointer": "/...", "equals": any JSON value}. */
+static int
+load_expect(struct cctx *c, struct cat_check *k, struct json_object *o)
+{
+	static const char *const ex_keys[] = { "pointer", "equals", NULL };
+	struct json_object	*ex, *v;
+
+	if (!json_object_object_get_ex(o, "expect", &ex))
+		return 0;
+	if (!json_object_is_type(ex, json_type_object) ||
+	    unknown_key(ex, ex_keys) != NULL ||
+	    !json_object_object_get_ex(ex, "equals", &v)) {
+		cerr(c, "validation.expect must be {pointer, equals}");
+		return -1;
 	}
-	if (json_object_object_get_ex(o, "expect", &ex)) {
-		if (!json_object_is_type(ex, json_type_object) ||
-		    unknown_key(ex, ex_keys) != NULL ||
-		    !json_object_object_get_ex(ex, "equals", &v)) {
-			cerr(c, "validation.expect must be {pointer, equals}");
-			return -1;
-		}
-		if ((k->expect_pointer = dup_str(c, ex, "pointer", 1, 256)) == NULL)
-			return -1;
-		if (k->expect_pointer[0] != '/') {
-			cerr(c, "validation.expect.pointer must start with '/'");
-			return -1;
-		}
-		k->expect_value = json_object_get(v);
+	if ((k->expect_pointer = dup_str(c, ex, "pointer", 1, 256)) == NULL)
+		return -1;
+	if (k->expect_pointer[0] != '/') {
+		cerr(c, "validation.expect.pointer must start with '/'");
+		return -1;
 	}
+	k->expect_value = json_object_get(v);
+	return 0;
+}
+
+/* The validation block into p->check (freed with p even when this fails). */
+static int
+load_check(struct cctx *c, struct cat_provider *p, struct json_object *o)
+{
+	struct cat_check	*k;
+	struct json_object	*v;
+	const char		*bad;
+
+	if (!json_object_is_type(o, json_type_object)) {
+		cerr(c, "validation must be an object");
+		return -1;
+	}
+	if ((bad = unknown_key(o, check_keys)) != NULL) {
+		cerr(c, "validation: unknown key '%.64s'", bad);
+		return -1;
+	}
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		cerr(c, "out of memory");
+		return -1;
+	}
+	p->check = k;
+	if (load_method_url(c, p, k, o) == -1 ||
+	    load_headers(c, p, k, o) == -1 ||
+	    load_basic_auth(c, p, k, o) == -1)
+		return -1;
+	if (json_object_object_get_ex(o, "body", &v) && v != NULL) {
+		k->body = json_object_get(v);
+		if (check_body_template(c, p, v) == -1)
+			return -1;
+	}
+	if (load_statuses(c, k, o) == -1 || load_expect(c, k, o) == -1)
+		return -1;
 	return 0;
 }
 
@@ -478,16 +527,64 @@ static const char *const field_keys[] = {
 	"label", "secret", "enum", "default", "pattern", "maxLength", NULL,
 };
 
+/* fields.NAME.pattern, compiled now unless the catalog is lazy. */
+static int
+load_pattern(struct cctx *c, struct cat_field *f, struct json_object *fo)
+{
+	char	 rerr[128];
+	int	 rc;
+
+	if ((f->pattern = dup_str(c, fo, "pattern", 1, 1024)) == NULL)
+		return -1;
+	if (c->flags & CATALOG_LAZY)
+		return 0;
+	if ((rc = regcomp(&f->re, f->pattern, REG_EXTENDED | REG_NOSUB)) != 0) {
+		regerror(rc, &f->re, rerr, sizeof(rerr));
+		free(f->pattern);
+		f->pattern = NULL;
+		cerr(c, "fields.%s.pattern: %s", f->name, rerr);
+		return -1;
+	}
+	f->re_ready = 1;
+	return 0;
+}
+
+/* fields.NAME.default: within maxLength, in the enum, matching the pattern. */
+static int
+load_default(struct cctx *c, struct cat_field *f, struct json_object *fo)
+{
+	size_t i;
+
+	if ((f->def = dup_str(c, fo, "default", 1, FIELD_MAX_LEN)) == NULL)
+		return -1;
+	if (strlen(f->def) > f->max_len) {
+		cerr(c, "fields.%s.default is longer than maxLength", f->name);
+		return -1;
+	}
+	if (f->enumv != NULL) {
+		for (i = 0; i < f->nenum; i++)
+			if (strcmp(f->enumv[i], f->def) == 0)
+				break;
+		if (i == f->nenum) {
+			cerr(c, "fields.%s.default is not in its enum", f->name);
+			return -1;
+		}
+	}
+	if (f->re_ready && regexec(&f->re, f->def, 0, NULL, 0) != 0) {
+		cerr(c, "fields.%s.default does not match its pattern",
+		    f->name);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 load_field(struct cctx *c, struct cat_field *f, const char *name,
     struct json_object *fo, int required)
 {
 	struct json_object	*v;
 	const char		*bad;
-	int			 rc;
-	size_t			 i;
 	int64_t			 ml;
-	char			 rerr[128];
 
 	if ((f->name = strdup(name)) == NULL) {
 		cerr(c, "out of memory");
@@ -522,57 +619,29 @@ load_field(struct cctx *c, struct cat_field *f, const char *name,
 		}
 		f->max_len = (size_t)ml;
 	}
-	if (json_object_object_get_ex(fo, "pattern", &v)) {
-		if ((f->pattern = dup_str(c, fo, "pattern", 1, 1024)) == NULL)
-			return -1;
-		if (!(c->flags & CATALOG_LAZY)) {
-			if ((rc = regcomp(&f->re, f->pattern,
-			    REG_EXTENDED | REG_NOSUB)) != 0) {
-				regerror(rc, &f->re, rerr, sizeof(rerr));
-				free(f->pattern);
-				f->pattern = NULL;
-				cerr(c, "fields.%s.pattern: %s", name, rerr);
-				return -1;
-			}
-			f->re_ready = 1;
-		}
-	}
-	if (json_object_object_get_ex(fo, "default", &v)) {
-		if ((f->def = dup_str(c, fo, "default", 1, FIELD_MAX_LEN)) == NULL)
-			return -1;
-		if (strlen(f->def) > f->max_len) {
-			cerr(c, "fields.%s.default is longer than maxLength", name);
-			return -1;
-		}
-		if (f->enumv != NULL) {
-			for (i = 0; i < f->nenum; i++)
-				if (strcmp(f->enumv[i], f->def) == 0)
-					break;
-			if (i == f->nenum) {
-				cerr(c, "fields.%s.default is not in its enum",
-				    name);
-				return -1;
-			}
-		}
-		if (f->re_ready && regexec(&f->re, f->def, 0, NULL, 0) != 0) {
-			cerr(c, "fields.%s.default does not match its pattern",
-			    name);
-			return -1;
-		}
-	}
+	if (json_object_object_get_ex(fo, "pattern", NULL) &&
+	    load_pattern(c, f, fo) == -1)
+		return -1;
+	if (json_object_object_get_ex(fo, "default", NULL) &&
+	    load_default(c, f, fo) == -1)
+		return -1;
 	return 0;
 }
 
+/*
+ * Loads the field list po[key] into p->fields, each marked required or
+ * not.  The list itself may be absent unless must_exist.
+ */
 static int
 load_field_list(struct cctx *c, struct cat_provider *p, struct json_object *po,
-    struct json_object *fields, const char *key, int required)
+    struct json_object *fields, const char *key, int required, int must_exist)
 {
 	struct json_object	*a, *v, *fo;
 	size_t			 i, n, j;
 	const char		*name;
 
 	if (!json_object_object_get_ex(po, key, &a)) {
-		if (required) {
+		if (must_exist) {
 			cerr(c, "'%s' is required", key);
 			return -1;
 		}
@@ -658,9 +727,10 @@ load_provider(struct cctx *c, struct cat_provider *p, struct json_object *po)
 		cerr(c, "out of memory");
 		return -1;
 	}
-	if (load_field_list(c, p, po, fields, "requiredFields",
+	/* the lists as the file gives them, whatever the authType */
+	if (load_field_list(c, p, po, fields, "requiredFields", 1,
 	    p->auth == AUTH_API_KEY) == -1 ||
-	    load_field_list(c, p, po, fields, "optionalFields", 0) == -1)
+	    load_field_list(c, p, po, fields, "optionalFields", 0, 0) == -1)
 		return -1;
 	if (p->auth == AUTH_API_KEY && p->nrequired == 0) {
 		cerr(c, "an api_key provider needs at least one required field");

@@ -7,137 +7,20 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include <dlfcn.h>
-#include <malloc.h>
-
-#define CURL_DISABLE_TYPECHECK	1	/* calls go through pointers below */
-#include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "curlapi.h"
 #include "jsonx.h"
 #include "log.h"
 #include "probe.h"
 #include "util.h"
 
-static CURL	*curl;		/* one per process: connection and DNS cache */
-
-#ifndef CS_CURL_SONAME
-#define CS_CURL_SONAME "libcurl-gnutls.so.4"
-#endif
-
 /*
- * libcurl is loaded when the first check runs, not at start: a CGI
- * request that checks no provider (and every FastCGI process until its
- * first check) does not pay for loading it and the thirty libraries it
- * needs.  Calls go through this table, filled by dlsym.
+ * libcurl, loaded by the first check (curlapi.c), and one handle per
+ * process: its connection and DNS caches serve every later check.
  */
-static struct {
-	void		*handle;
-	CURLcode	(*global_init_mem)(long, curl_malloc_callback,
-			    curl_free_callback, curl_realloc_callback,
-			    curl_strdup_callback, curl_calloc_callback);
-	CURLcode	(*global_init)(long);
-	void		(*global_cleanup)(void);
-	CURL		*(*easy_init)(void);
-	void		(*easy_cleanup)(CURL *);
-	void		(*easy_reset)(CURL *);
-	CURLcode	(*easy_setopt)(CURL *, CURLoption, ...);
-	CURLcode	(*easy_perform)(CURL *);
-	CURLcode	(*easy_getinfo)(CURL *, CURLINFO, ...);
-	const char	*(*easy_strerror)(CURLcode);
-	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
-	void		(*slist_free_all)(struct curl_slist *);
-	curl_version_info_data *(*version_info)(CURLversion);
-} api;
-
-#define curl_global_init	api.global_init
-#define curl_global_cleanup	api.global_cleanup
-#define curl_easy_init		api.easy_init
-#define curl_easy_cleanup	api.easy_cleanup
-#define curl_easy_reset		api.easy_reset
-#undef curl_easy_setopt		/* curl.h's type-checking wrappers */
-#undef curl_easy_getinfo
-#define curl_easy_setopt	api.easy_setopt
-#define curl_easy_perform	api.easy_perform
-#define curl_easy_getinfo	api.easy_getinfo
-#define curl_easy_strerror	api.easy_strerror
-#define curl_slist_append	api.slist_append
-#define curl_slist_free_all	api.slist_free_all
-
-/* dlsym into a function pointer without a cast between object and function. */
-#define LOAD(sym, name) do {						\
-	void *p_ = dlsym(api.handle, name);				\
-	if (p_ == NULL)							\
-		goto fail;						\
-	memcpy(&api.sym, &p_, sizeof(p_));				\
-} while (0)
-
-static void
-wiping_free(void *p)
-{
-	if (p != NULL)
-		secure_free(p, malloc_usable_size(p));
-}
-
-static void *
-wiping_realloc(void *p, size_t n)
-{
-	void	*q;
-	size_t	 old;
-
-	if (p == NULL)
-		return malloc(n);
-	if (n == 0) {
-		wiping_free(p);
-		return NULL;
-	}
-	if ((q = malloc(n)) == NULL)
-		return NULL;
-	old = malloc_usable_size(p);
-	memcpy(q, p, old < n ? old : n);
-	wiping_free(p);
-	return q;
-}
-
-static int
-load_curl(void)
-{
-	if (api.handle != NULL)
-		return 0;
-	if ((api.handle = dlopen(CS_CURL_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		log_error("probe: cannot load %s: %s", CS_CURL_SONAME, dlerror());
-		return -1;
-	}
-	LOAD(global_init_mem, "curl_global_init_mem");
-	LOAD(global_init, "curl_global_init");
-	LOAD(global_cleanup, "curl_global_cleanup");
-	LOAD(easy_init, "curl_easy_init");
-	LOAD(easy_cleanup, "curl_easy_cleanup");
-	LOAD(easy_reset, "curl_easy_reset");
-	LOAD(easy_setopt, "curl_easy_setopt");
-	LOAD(easy_perform, "curl_easy_perform");
-	LOAD(easy_getinfo, "curl_easy_getinfo");
-	LOAD(easy_strerror, "curl_easy_strerror");
-	LOAD(slist_append, "curl_slist_append");
-	LOAD(slist_free_all, "curl_slist_free_all");
-	LOAD(version_info, "curl_version_info");
-	{
-		const curl_version_info_data *v = api.version_info(CURLVERSION_NOW);
-
-		/* the GnuTLS flavour is the one credstore is built for */
-		if (v == NULL || v->ssl_version == NULL ||
-		    strstr(v->ssl_version, "GnuTLS") == NULL)
-			log_warn("probe: %s uses %s, not GnuTLS", CS_CURL_SONAME,
-			    v != NULL && v->ssl_version != NULL ?
-			    v->ssl_version : "no TLS library");
-	}
-	return 0;
-fail:
-	log_error("probe: %s lacks a symbol: %s", CS_CURL_SONAME, dlerror());
-	dlclose(api.handle);
-	memset(&api, 0, sizeof(api));
-	return -1;
-}
+static const struct curlapi	*cu;
+static CURL			*curl;
 
 static const char *const verdict_names[PROBE__MAX] = {
 	"validated", "rejected", "unverified",
@@ -152,15 +35,15 @@ probe_verdict_name(enum probe_verdict v)
 int
 probe_init(void)
 {
+	const char *why;
+
 	if (curl != NULL)
 		return 0;
-	if (load_curl() == -1)
+	if (cu == NULL && (cu = curlapi_get(&why)) == NULL) {
+		log_error("probe: %s", why);
 		return -1;
-	/* libcurl copies the check's headers and body: wipe what it frees */
-	if (api.global_init_mem(CURL_GLOBAL_DEFAULT, malloc, wiping_free,
-	    wiping_realloc, strdup, calloc) != CURLE_OK)
-		return -1;
-	if ((curl = curl_easy_init()) == NULL)
+	}
+	if ((curl = cu->easy_init()) == NULL)
 		return -1;
 	return 0;
 }
@@ -169,14 +52,11 @@ void
 probe_cleanup(void)
 {
 	if (curl != NULL) {
-		curl_easy_cleanup(curl);
+		cu->easy_cleanup(curl);
 		curl = NULL;
-		curl_global_cleanup();
 	}
-	if (api.handle != NULL) {
-		dlclose(api.handle);
-		memset(&api, 0, sizeof(api));
-	}
+	cu = NULL;
+	curlapi_release();
 }
 
 /* RFC 3986 percent-encoding of everything but the unreserved characters. */
@@ -437,36 +317,281 @@ verdict(struct probe_result *res, enum probe_verdict v, const char *why)
 	snprintf(res->why, sizeof(res->why), "%s", why);
 }
 
+/* A 2xx in validStatus with an `expect` rule: the body decides. */
+static void
+classify_expect(const struct cat_check *k, const struct probe_outcome *out,
+    struct probe_result *res)
+{
+	struct json_object	*resp, *at;
+	const char		*jerr;
+
+	if (out->truncated) {
+		verdict(res, PROBE_UNVERIFIED, "response body over 64 KiB");
+		return;
+	}
+	if (out->body_len == 0 || (resp = jsonx_parse(out->body, out->body_len,
+	    64, 1, &jerr)) == NULL) {
+		verdict(res, PROBE_REJECTED, "response is not the JSON expected");
+		return;
+	}
+	at = probe_json_pointer(resp, k->expect_pointer);
+	if (at != NULL && json_object_equal(at, k->expect_value))
+		verdict(res, PROBE_VALID, "provider answered with the expected value");
+	else
+		verdict(res, PROBE_REJECTED,
+		    "provider answered without the expected value");
+	jsonx_put_wipe(resp);
+}
+
+void
+probe_classify(const struct cat_check *k, const struct probe_outcome *out,
+    struct probe_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->http_status = out->status;
+	if (out->fenced) {
+		verdict(res, PROBE_UNVERIFIED, "check target is a private address");
+		return;
+	}
+	if (out->neterr != NULL) {
+		snprintf(res->why, sizeof(res->why), "check failed: %s",
+		    out->neterr);
+		res->verdict = PROBE_UNVERIFIED;
+		return;
+	}
+	if (in_list(k->reject, k->nreject, out->status)) {
+		snprintf(res->why, sizeof(res->why), "provider answered %ld",
+		    out->status);
+		res->verdict = PROBE_REJECTED;
+		return;
+	}
+	/* 429, 5xx and every other status the catalog does not list */
+	if (!in_list(k->valid, k->nvalid, out->status)) {
+		snprintf(res->why, sizeof(res->why),
+		    "provider answered %ld, neither valid nor rejected",
+		    out->status);
+		res->verdict = PROBE_UNVERIFIED;
+		return;
+	}
+	if (k->expect_pointer != NULL) {
+		classify_expect(k, out, res);
+		return;
+	}
+	snprintf(res->why, sizeof(res->why), "provider answered %ld",
+	    out->status);
+	res->verdict = PROBE_VALID;
+}
+
+/* A check's request rendered from its templates; holds secrets. */
+struct request {
+	char			*url;
+	struct curl_slist	*hdrs;
+	struct json_object	*bodyo;
+	char			*body;		/* NULL: none */
+	char			*user;		/* NULL: no basic auth */
+	char			*pass;
+};
+
 static void
 wipe_slist(struct curl_slist *l)
 {
 	struct curl_slist *i;
 
+	if (l == NULL)
+		return;
 	for (i = l; i != NULL; i = i->next)
 		secure_wipe(i->data, strlen(i->data));
-	curl_slist_free_all(l);
+	cu->slist_free_all(l);
+}
+
+static void
+request_free(struct request *rq)
+{
+	jsonx_put_wipe(rq->bodyo);
+	wipe_slist(rq->hdrs);
+	secure_free_str(rq->url);
+	secure_free_str(rq->user);
+	secure_free_str(rq->pass);
+	secure_free_str(rq->body);
+	memset(rq, 0, sizeof(*rq));
+}
+
+/* The URL with its fields, moved to the override origin if any. */
+static const char *
+build_url(const struct cat_check *k, const struct credset *cs,
+    const struct probe_opts *o, struct request *rq)
+{
+	char *tmp;
+
+	if ((rq->url = probe_render(k->url, cs, 1)) == NULL)
+		return "a field of the check is missing";
+	if (o->origin_override != NULL) {
+		if ((tmp = probe_apply_origin(rq->url, o->origin_override)) == NULL)
+			return "bad check URL";
+		secure_free_str(rq->url);
+		rq->url = tmp;
+	}
+	return NULL;
+}
+
+/* "Name: value" lines with their fields; -1 when one is missing or bad. */
+static int
+build_headers(const struct cat_check *k, const struct credset *cs,
+    struct request *rq)
+{
+	struct curl_slist	*nl;
+	char			*hv = NULL, *line = NULL;
+	size_t			 i, n;
+	int			 rc = -1;
+
+	for (i = 0; i < k->nheaders; i++) {
+		if ((hv = probe_render(k->headers[i].value, cs, 0)) == NULL)
+			goto out;
+		n = strlen(k->headers[i].name) + strlen(hv) + 3;
+		if ((line = malloc(n)) == NULL)
+			goto out;
+		snprintf(line, n, "%s: %s", k->headers[i].name, hv);
+		secure_free_str(hv);
+		hv = NULL;
+		if ((nl = cu->slist_append(rq->hdrs, line)) == NULL)
+			goto out;
+		rq->hdrs = nl;
+		secure_free_str(line);
+		line = NULL;
+	}
+	rc = 0;
+out:
+	secure_free_str(hv);
+	secure_free_str(line);
+	return rc;
+}
+
+/*
+ * Renders every part of the check with the values of cs into *rq (freed
+ * with request_free whatever the outcome).  Returns NULL, or why no
+ * request can be made.
+ */
+static const char *
+request_build(const struct cat_check *k, const struct credset *cs,
+    const struct probe_opts *o, struct request *rq)
+{
+	static const char *const missing = "a field of the check is missing";
+	const char		*why;
+	int			 bad = 0;
+
+	if ((why = build_url(k, cs, o, rq)) != NULL)
+		return why;
+	if (build_headers(k, cs, rq) == -1)
+		return missing;
+	if (k->body != NULL) {
+		rq->bodyo = render_json(k->body, cs, &bad);
+		if (bad)
+			return missing;
+		if ((rq->body = strdup(json_object_to_json_string_ext(rq->bodyo,
+		    JSON_C_TO_STRING_PLAIN))) == NULL)
+			return missing;
+	}
+	if (k->basic_user != NULL &&
+	    ((rq->user = probe_render(k->basic_user, cs, 0)) == NULL ||
+	    (rq->pass = probe_render(k->basic_pass, cs, 0)) == NULL))
+		return missing;
+	return NULL;
+}
+
+/* What is sent: method, URL, headers, body, credentials. */
+static void
+set_request(const struct cat_check *k, const struct request *rq)
+{
+	if (rq->body != NULL) {
+		cu->easy_setopt(curl, CURLOPT_POSTFIELDS, rq->body);
+		cu->easy_setopt(curl, CURLOPT_POSTFIELDSIZE,
+		    (long)strlen(rq->body));
+	}
+	if (rq->user != NULL) {
+		cu->easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		cu->easy_setopt(curl, CURLOPT_USERNAME, rq->user);
+		cu->easy_setopt(curl, CURLOPT_PASSWORD, rq->pass);
+	}
+	cu->easy_setopt(curl, CURLOPT_URL, rq->url);
+	if (strcmp(k->method, "GET") == 0 && rq->body == NULL)
+		cu->easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+	else if (strcmp(k->method, "HEAD") == 0)
+		cu->easy_setopt(curl, CURLOPT_NOBODY, 1L);
+	else
+		cu->easy_setopt(curl, CURLOPT_CUSTOMREQUEST, k->method);
+	cu->easy_setopt(curl, CURLOPT_HTTPHEADER, rq->hdrs);
+	cu->easy_setopt(curl, CURLOPT_USERAGENT, "credstore/" PACKAGE_VERSION);
+}
+
+/*
+ * The outbound fence: https only (http too when an override is set), no
+ * redirects, no proxy, bounded time and body, and no connection to a
+ * fenced address unless the override chose it.
+ */
+static void
+set_fence(const struct probe_opts *o, struct sink *sink, int *fenced)
+{
+	cu->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	cu->easy_setopt(curl, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+	cu->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, o->timeout_ms);
+	cu->easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	cu->easy_setopt(curl, CURLOPT_PROXY, "");
+	cu->easy_setopt(curl, CURLOPT_PROTOCOLS_STR,
+	    o->origin_override != NULL ? "http,https" : "https");
+	cu->easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	cu->easy_setopt(curl, CURLOPT_WRITEFUNCTION, sink_write);
+	cu->easy_setopt(curl, CURLOPT_WRITEDATA, sink);
+	cu->easy_setopt(curl, CURLOPT_DNS_CACHE_TIMEOUT, 60L);
+	if (o->origin_override == NULL) {
+		cu->easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+		cu->easy_setopt(curl, CURLOPT_OPENSOCKETDATA, fenced);
+	}
+}
+
+/*
+ * Sends rq and reads the answer into sink.  Fills *out; its body points
+ * into sink and its neterr is libcurl's static text.
+ */
+static void
+request_perform(const struct cat_check *k, const struct request *rq,
+    const struct probe_opts *o, struct sink *sink, struct probe_outcome *out)
+{
+	CURLcode	 cc;
+	long		 status = 0;
+	int		 fenced = 0;
+
+	cu->easy_reset(curl);
+	set_request(k, rq);
+	set_fence(o, sink, &fenced);
+	cc = cu->easy_perform(curl);
+	cu->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	/* drop pointers into buffers that are about to be wiped */
+	cu->easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
+	cu->easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
+	cu->easy_setopt(curl, CURLOPT_OPENSOCKETDATA, NULL);
+
+	memset(out, 0, sizeof(*out));
+	out->fenced = fenced;
+	out->status = status;
+	/* a body over the cap stops the transfer; that is no network error */
+	if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && sink->truncated))
+		out->neterr = cu->easy_strerror(cc);
+	out->body = sink->b.data;
+	out->body_len = sink->b.len;
+	out->truncated = sink->truncated;
 }
 
 void
 probe_check(const struct cat_provider *p, const struct credset *cs,
     const struct probe_opts *o, struct probe_result *res)
 {
-	const struct cat_check	*k = p->check;
-	struct curl_slist	*hdrs = NULL, *nl;
-	struct json_object	*bodyo = NULL, *resp = NULL, *at;
+	struct request		 rq;
+	struct probe_outcome	 out;
 	struct sink		 sink;
-	char			*url = NULL, *tmp, *hv = NULL, *line = NULL;
-	char			*user = NULL, *pass = NULL, *body = NULL;
-	const char		*jerr;
-	size_t			 i, n;
-	long			 status = 0;
-	int			 fenced = 0, bad = 0;
-	CURLcode		 cc;
+	const char		*why;
 
 	memset(res, 0, sizeof(*res));
-	buf_init(&sink.b, PROBE_MAX_BODY, 1);
-	sink.truncated = 0;
-	if (k == NULL) {
+	if (p->check == NULL) {
 		verdict(res, PROBE_UNVERIFIED, "provider has no check");
 		return;
 	}
@@ -474,137 +599,15 @@ probe_check(const struct cat_provider *p, const struct credset *cs,
 		verdict(res, PROBE_UNVERIFIED, "HTTP client unavailable");
 		return;
 	}
-	curl_easy_reset(curl);
-	if ((url = probe_render(k->url, cs, 1)) == NULL) {
-		verdict(res, PROBE_UNVERIFIED, "a field of the check is missing");
-		goto out;
+	memset(&rq, 0, sizeof(rq));
+	buf_init(&sink.b, PROBE_MAX_BODY, 1);
+	sink.truncated = 0;
+	if ((why = request_build(p->check, cs, o, &rq)) != NULL)
+		verdict(res, PROBE_UNVERIFIED, why);
+	else {
+		request_perform(p->check, &rq, o, &sink, &out);
+		probe_classify(p->check, &out, res);
 	}
-	if (o->origin_override != NULL) {
-		if ((tmp = probe_apply_origin(url, o->origin_override)) == NULL) {
-			verdict(res, PROBE_UNVERIFIED, "bad check URL");
-			goto out;
-		}
-		secure_free_str(url);
-		url = tmp;
-	}
-	for (i = 0; i < k->nheaders; i++) {
-		if ((hv = probe_render(k->headers[i].value, cs, 0)) == NULL)
-			goto missing;
-		n = strlen(k->headers[i].name) + strlen(hv) + 3;
-		if ((line = malloc(n)) == NULL)
-			goto missing;
-		snprintf(line, n, "%s: %s", k->headers[i].name, hv);
-		secure_free_str(hv);
-		hv = NULL;
-		if ((nl = curl_slist_append(hdrs, line)) == NULL)
-			goto missing;
-		hdrs = nl;
-		secure_free_str(line);
-		line = NULL;
-	}
-	if (k->body != NULL) {
-		bodyo = render_json(k->body, cs, &bad);
-		if (bad)
-			goto missing;
-		if ((body = strdup(json_object_to_json_string_ext(bodyo,
-		    JSON_C_TO_STRING_PLAIN))) == NULL)
-			goto missing;
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	}
-	if (k->basic_user != NULL) {
-		if ((user = probe_render(k->basic_user, cs, 0)) == NULL ||
-		    (pass = probe_render(k->basic_pass, cs, 0)) == NULL)
-			goto missing;
-		curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-		curl_easy_setopt(curl, CURLOPT_USERNAME, user);
-		curl_easy_setopt(curl, CURLOPT_PASSWORD, pass);
-	}
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	if (strcmp(k->method, "GET") == 0 && body == NULL)
-		curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-	else if (strcmp(k->method, "HEAD") == 0)
-		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-	else
-		curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, k->method);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "credstore/" PACKAGE_VERSION);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, o->timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, o->timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(curl, CURLOPT_PROXY, "");
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR,
-	    o->origin_override != NULL ? "http,https" : "https");
-	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, sink_write);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
-	curl_easy_setopt(curl, CURLOPT_DNS_CACHE_TIMEOUT, 60L);
-	if (o->origin_override == NULL) {
-		curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-		curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &fenced);
-	}
-
-	cc = curl_easy_perform(curl);
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	res->http_status = status;
-	if (fenced) {
-		verdict(res, PROBE_UNVERIFIED, "check target is a private address");
-		goto out;
-	}
-	if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && sink.truncated)) {
-		snprintf(res->why, sizeof(res->why), "check failed: %s",
-		    curl_easy_strerror(cc));
-		res->verdict = PROBE_UNVERIFIED;
-		goto out;
-	}
-	if (in_list(k->reject, k->nreject, status)) {
-		snprintf(res->why, sizeof(res->why), "provider answered %ld", status);
-		res->verdict = PROBE_REJECTED;
-		goto out;
-	}
-	if (!in_list(k->valid, k->nvalid, status)) {
-		snprintf(res->why, sizeof(res->why),
-		    "provider answered %ld, neither valid nor rejected", status);
-		res->verdict = PROBE_UNVERIFIED;
-		goto out;
-	}
-	if (k->expect_pointer == NULL) {
-		snprintf(res->why, sizeof(res->why), "provider answered %ld", status);
-		res->verdict = PROBE_VALID;
-		goto out;
-	}
-	if (sink.truncated) {
-		verdict(res, PROBE_UNVERIFIED, "response body over 64 KiB");
-		goto out;
-	}
-	if (sink.b.len == 0 ||
-	    (resp = jsonx_parse(sink.b.data, sink.b.len, 64, 1, &jerr)) == NULL) {
-		verdict(res, PROBE_REJECTED, "response is not the JSON expected");
-		goto out;
-	}
-	at = probe_json_pointer(resp, k->expect_pointer);
-	if (at != NULL && json_object_equal(at, k->expect_value))
-		verdict(res, PROBE_VALID, "provider answered with the expected value");
-	else
-		verdict(res, PROBE_REJECTED, "provider answered without the expected value");
-	goto out;
-missing:
-	verdict(res, PROBE_UNVERIFIED, "a field of the check is missing");
-out:
-	if (curl != NULL) {
-		/* drop pointers into buffers that are about to be wiped */
-		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
-	}
-	jsonx_put_wipe(resp);
-	jsonx_put_wipe(bodyo);
-	wipe_slist(hdrs);
-	secure_free_str(url);
-	secure_free_str(hv);
-	secure_free_str(line);
-	secure_free_str(user);
-	secure_free_str(pass);
-	secure_free_str(body);
+	request_free(&rq);
 	buf_reset(&sink.b);
 }

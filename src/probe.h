@@ -4,8 +4,10 @@
  * fenced: https only (http only to the configured override), no
  * redirects, bounded time and response size, and no connection to
  * loopback, private, link-local or multicast addresses unless the override
- * points there.  One curl handle per process, reused.  Knows nothing about
- * HTTP requests coming in, nor about storage.
+ * points there.  A check is built (templates rendered), performed (one
+ * curl handle per process, reused; libcurl comes from curlapi.c) and
+ * classified (probe_classify, a pure function).  Knows nothing about HTTP
+ * requests coming in, nor about storage.
  */
 #ifndef CS_PROBE_H
 #define CS_PROBE_H
@@ -35,6 +37,19 @@ struct probe_result {
 	char			 why[160];	/* for the log; never a secret */
 };
 
+/*
+ * What a check's exchange came to.  body and neterr are borrowed: they
+ * stay the caller's.
+ */
+struct probe_outcome {
+	int		 fenced;	/* the fence refused the connection */
+	const char	*neterr;	/* no answer: timeout, DNS, TLS, ...; NULL: answered */
+	long		 status;	/* HTTP status; 0: none */
+	const char	*body;		/* the answer's body (not NUL-terminated) */
+	size_t		 body_len;
+	int		 truncated;	/* the body went past PROBE_MAX_BODY */
+};
+
 int		 probe_init(void);
 void		 probe_cleanup(void);
 const char	*probe_verdict_name(enum probe_verdict);
@@ -42,6 +57,15 @@ const char	*probe_verdict_name(enum probe_verdict);
 /* Runs the provider's check; always fills *res. */
 void		 probe_check(const struct cat_provider *, const struct credset *,
 		    const struct probe_opts *, struct probe_result *res);
+/*
+ * The verdict of SPEC section 9 on an outcome of check k: fenced or no
+ * answer, or a status in neither list (429 and 5xx among them) give
+ * unverified; a status in rejectStatus, or a validStatus answer whose JSON
+ * body lacks the `expect` value, rejected.  Fills all of *res.  Pure: no
+ * I/O.
+ */
+void		 probe_classify(const struct cat_check *k,
+		    const struct probe_outcome *, struct probe_result *res);
 
 /*
  * Substitutes {{field}} placeholders of tmpl with values from cs

@@ -57,8 +57,8 @@ sources() {
 	config)		echo "$s/config.c $s/log.c $s/util.c" ;;
 	catalog)	echo "$s/catalog.c $s/jsonx.c $s/util.c" ;;
 	jsonx|jflat)	echo "$s/jsonx.c $s/util.c" ;;
-	probe_render)	echo "$s/probe.c $s/catalog.c $s/credset.c" \
-			    "$s/jsonx.c $s/log.c $s/util.c" ;;
+	probe_render)	echo "$s/probe.c $s/curlapi.c $s/catalog.c" \
+			    "$s/credset.c $s/jsonx.c $s/log.c $s/util.c" ;;
 	credset)	echo "$s/credset.c $s/util.c" ;;
 	router)		echo "$s/router.c $s/http.c $s/validate.c $s/catalog.c" \
 			    "$s/credset.c $s/apierr.c $s/jsonx.c $s/log.c" \

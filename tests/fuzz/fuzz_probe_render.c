@@ -13,8 +13,8 @@
 
 /*
  * libFuzzer harness for the parts of probe.c that read catalog templates
- * and provider answers: probe_render, probe_apply_origin and
- * probe_json_pointer.  The input is split at 0xff bytes (never part of
+ * and provider answers: probe_render, probe_apply_origin,
+ * probe_json_pointer and probe_classify.  The input is split at 0xff bytes (never part of
  * UTF-8, so every part can hold any text, NUL included):
  *
  *   template 0xff url 0xff origin 0xff json 0xff pointer
@@ -81,6 +81,39 @@ check_render(const char *tmpl, const struct credset *cs, int urlenc)
 	secure_free_str(out);
 }
 
+/*
+ * The answer body judged by a check expecting true at ptr: validated
+ * exactly when the body is JSON holding true there (at, found by the
+ * caller in the same parse; NULL when the body is not JSON or lacks it).
+ */
+static void
+check_classify(const uint8_t *body, size_t len, const char *ptr,
+    struct json_object *at)
+{
+	struct cat_check	 k;
+	struct probe_outcome	 out;
+	struct probe_result	 res;
+	enum probe_verdict	 want;
+
+	memset(&k, 0, sizeof(k));
+	k.valid[0] = 200;
+	k.nvalid = 1;
+	k.expect_pointer = (char *)(uintptr_t)ptr;
+	if ((k.expect_value = json_object_new_boolean(1)) == NULL)
+		abort();
+	memset(&out, 0, sizeof(out));
+	out.status = 200;
+	out.body = (const char *)body;
+	out.body_len = len;
+	probe_classify(&k, &out, &res);
+	want = at != NULL && json_object_equal(at, k.expect_value) ?
+	    PROBE_VALID : PROBE_REJECTED;
+	if (res.verdict != want || res.http_status != 200 ||
+	    memchr(res.why, '\0', sizeof(res.why)) == NULL)
+		abort();
+	json_object_put(k.expect_value);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -137,8 +170,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (at != NULL)
 			(void)json_object_to_json_string(at);
+		check_classify(part[3], plen[3], ptr, at);
 		jsonx_put_wipe(doc);
-	}
+	} else
+		check_classify(part[3], plen[3], ptr, NULL);
 	free(ptr);
 	credset_free(&cs);
 	return 0;

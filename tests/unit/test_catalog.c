@@ -736,6 +736,62 @@ START_TEST(test_provider_json)
 }
 END_TEST
 
+/*
+ * SPEC section 2: the field lists as the catalog file gives them, whatever
+ * the authType (they once came out empty for anything but api_key).
+ */
+static const char non_api_key[] =
+    "{'providers': ["
+    " {'id': 'acme-oauth', 'name': 'Acme (OAuth)', 'authType': 'oauth2',"
+    "  'requiredFields': ['client_id'], 'optionalFields': ['tenant'],"
+    "  'fields': {'client_id': {'label': 'Client ID', 'secret': false},"
+    "             'tenant': {'label': 'Tenant', 'secret': false}}},"
+    " {'id': 'acme-saml', 'name': 'Acme (SAML)', 'authType': 'saml',"
+    "  'requiredFields': ['entity_id', 'cert'],"
+    "  'fields': {'entity_id': {'label': 'Entity', 'secret': false},"
+    "             'cert': {'label': 'Certificate', 'secret': false}}},"
+    " {'id': 'acme-none', 'name': 'Acme (none)', 'authType': 'oauth2',"
+    "  'optionalFields': ['tenant'],"
+    "  'fields': {'tenant': {'label': 'Tenant', 'secret': false}}}"
+    "]}";
+
+START_TEST(test_provider_json_any_auth)
+{
+	char				 err[ERRLEN];
+	struct catalog			*c;
+	struct json_object		*o;
+	static const char *const	 oreq[] = { "client_id" };
+	static const char *const	 oopt[] = { "tenant" };
+	static const char *const	 sreq[] = { "entity_id", "cert" };
+
+	c = parse_q(non_api_key, err);
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_uint_eq(c->nproviders, 3);
+
+	ck_assert_int_eq(c->providers[0].auth, AUTH_OAUTH2);
+	ck_assert_uint_eq(c->providers[0].nrequired, 1);
+	ck_assert_int_eq(c->providers[0].fields[0].required, 1);
+	ck_assert_int_eq(c->providers[0].fields[1].required, 0);
+	o = catalog_provider_json(&c->providers[0]);
+	assert_str_array(member(o, "requiredFields"), oreq, 1);
+	assert_str_array(member(o, "optionalFields"), oopt, 1);
+	json_object_put(o);
+
+	ck_assert_int_eq(c->providers[1].auth, AUTH_OTHER);
+	o = catalog_provider_json(&c->providers[1]);
+	assert_str_array(member(o, "requiredFields"), sreq, 2);
+	assert_str_array(member(o, "optionalFields"), NULL, 0);
+	json_object_put(o);
+
+	/* requiredFields may still be left out when the authType is not api_key */
+	o = catalog_provider_json(&c->providers[2]);
+	assert_str_array(member(o, "requiredFields"), NULL, 0);
+	assert_str_array(member(o, "optionalFields"), oopt, 1);
+	json_object_put(o);
+	catalog_free(c);
+}
+END_TEST
+
 /* --------------------------------------------------- the shipped catalog */
 
 static struct catalog *
@@ -877,6 +933,7 @@ catalog_suite(void)
 	tcase_add_loop_test(tc, test_valid_id, 0, (int)NELEM(ids));
 	tcase_add_test(tc, test_next_placeholder);
 	tcase_add_test(tc, test_provider_json);
+	tcase_add_test(tc, test_provider_json_any_auth);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("files");

@@ -21,7 +21,8 @@
 /*
  * Unit tests of the pieces of the provider check (probe.c) that need no
  * server: template rendering, the origin override, the address fence,
- * JSON pointers, and the verdicts reached before any byte is sent.  The
+ * JSON pointers, the verdict rules on a given outcome, and the verdicts
+ * reached before any byte is sent.  The
  * checks against a live provider are in the end-to-end suite.
  */
 
@@ -431,6 +432,198 @@ START_TEST(test_json_pointer_whole)
 }
 END_TEST
 
+/* --- probe_classify: the verdict rules of SPEC section 9 -------------- */
+
+#define TIMEOUT		"Timeout was reached"
+#define NO_DNS		"Could not resolve hostname"
+#define NEITHER(st)	"provider answered " #st ", neither valid nor rejected"
+#define NOT_JSON	"response is not the JSON expected"
+#define EXPECTED	"provider answered with the expected value"
+#define UNEXPECTED	"provider answered without the expected value"
+
+enum { PLAIN, EXPECT };		/* which check a row classifies against */
+
+static const struct {
+	int		 check;
+	int		 fenced;
+	const char	*neterr;
+	long		 status;
+	const char	*body;
+	int		 truncated;
+	enum probe_verdict want;
+	const char	*why;
+} classify_rows[] = {
+	/* validStatus [200, 204], rejectStatus [401, 403], no expect */
+	{ PLAIN, 0, NULL, 200, "", 0, PROBE_VALID, "provider answered 200" },
+	{ PLAIN, 0, NULL, 204, NULL, 0, PROBE_VALID, "provider answered 204" },
+	{ PLAIN, 0, NULL, 200, "not json", 0, PROBE_VALID,
+	    "provider answered 200" },
+	{ PLAIN, 0, NULL, 200, "{}", 1, PROBE_VALID, "provider answered 200" },
+	{ PLAIN, 0, NULL, 401, "{}", 0, PROBE_REJECTED,
+	    "provider answered 401" },
+	{ PLAIN, 0, NULL, 403, NULL, 0, PROBE_REJECTED,
+	    "provider answered 403" },
+	{ PLAIN, 0, NULL, 201, NULL, 0, PROBE_UNVERIFIED, NEITHER(201) },
+	{ PLAIN, 0, NULL, 202, NULL, 0, PROBE_UNVERIFIED, NEITHER(202) },
+	{ PLAIN, 0, NULL, 301, NULL, 0, PROBE_UNVERIFIED, NEITHER(301) },
+	{ PLAIN, 0, NULL, 400, NULL, 0, PROBE_UNVERIFIED, NEITHER(400) },
+	{ PLAIN, 0, NULL, 404, NULL, 0, PROBE_UNVERIFIED, NEITHER(404) },
+	{ PLAIN, 0, NULL, 429, NULL, 0, PROBE_UNVERIFIED, NEITHER(429) },
+	{ PLAIN, 0, NULL, 500, NULL, 0, PROBE_UNVERIFIED, NEITHER(500) },
+	{ PLAIN, 0, NULL, 502, NULL, 0, PROBE_UNVERIFIED, NEITHER(502) },
+	{ PLAIN, 0, NULL, 503, NULL, 0, PROBE_UNVERIFIED, NEITHER(503) },
+	{ PLAIN, 0, NULL, 599, NULL, 0, PROBE_UNVERIFIED, NEITHER(599) },
+	/* no answer: the transport's reason, whatever the status says */
+	{ PLAIN, 0, TIMEOUT, 0, NULL, 0, PROBE_UNVERIFIED,
+	    "check failed: " TIMEOUT },
+	{ PLAIN, 0, NO_DNS, 0, NULL, 0, PROBE_UNVERIFIED,
+	    "check failed: " NO_DNS },
+	{ PLAIN, 0, TIMEOUT, 200, NULL, 0, PROBE_UNVERIFIED,
+	    "check failed: " TIMEOUT },
+	{ PLAIN, 0, TIMEOUT, 401, NULL, 0, PROBE_UNVERIFIED,
+	    "check failed: " TIMEOUT },
+	{ EXPECT, 0, TIMEOUT, 200, "{\"ok\": true}", 0, PROBE_UNVERIFIED,
+	    "check failed: " TIMEOUT },
+	/* the fence comes first */
+	{ PLAIN, 1, NULL, 0, NULL, 0, PROBE_UNVERIFIED,
+	    "check target is a private address" },
+	{ PLAIN, 1, "Couldn't connect to server", 0, NULL, 0, PROBE_UNVERIFIED,
+	    "check target is a private address" },
+	{ EXPECT, 1, NULL, 200, "{\"ok\": true}", 0, PROBE_UNVERIFIED,
+	    "check target is a private address" },
+	/* validStatus [200], rejectStatus [401], expect /ok == true */
+	{ EXPECT, 0, NULL, 200, "{\"ok\": true}", 0, PROBE_VALID, EXPECTED },
+	{ EXPECT, 0, NULL, 200, "{\"ok\": true, \"user\": \"x\"}", 0,
+	    PROBE_VALID, EXPECTED },
+	{ EXPECT, 0, NULL, 200, "{\"ok\": false}", 0, PROBE_REJECTED,
+	    UNEXPECTED },
+	{ EXPECT, 0, NULL, 200, "{\"ok\": \"true\"}", 0, PROBE_REJECTED,
+	    UNEXPECTED },
+	{ EXPECT, 0, NULL, 200, "{\"ok\": 1}", 0, PROBE_REJECTED, UNEXPECTED },
+	{ EXPECT, 0, NULL, 200, "{\"ok\": null}", 0, PROBE_REJECTED,
+	    UNEXPECTED },
+	{ EXPECT, 0, NULL, 200, "{\"error\": \"invalid_auth\"}", 0,
+	    PROBE_REJECTED, UNEXPECTED },
+	{ EXPECT, 0, NULL, 200, "{\"data\": {\"ok\": true}}", 0,
+	    PROBE_REJECTED, UNEXPECTED },
+	{ EXPECT, 0, NULL, 200, "[true]", 0, PROBE_REJECTED, UNEXPECTED },
+	{ EXPECT, 0, NULL, 200, "true", 0, PROBE_REJECTED, UNEXPECTED },
+	{ EXPECT, 0, NULL, 200, "not json", 0, PROBE_REJECTED, NOT_JSON },
+	{ EXPECT, 0, NULL, 200, "{\"ok\": tru", 0, PROBE_REJECTED, NOT_JSON },
+	{ EXPECT, 0, NULL, 200, "", 0, PROBE_REJECTED, NOT_JSON },
+	{ EXPECT, 0, NULL, 200, NULL, 0, PROBE_REJECTED, NOT_JSON },
+	{ EXPECT, 0, NULL, 200, "{\"ok\": true}", 1, PROBE_UNVERIFIED,
+	    "response body over 64 KiB" },
+	{ EXPECT, 0, NULL, 401, "{\"ok\": true}", 0, PROBE_REJECTED,
+	    "provider answered 401" },
+	{ EXPECT, 0, NULL, 204, "{\"ok\": true}", 0, PROBE_UNVERIFIED,
+	    NEITHER(204) },
+	{ EXPECT, 0, NULL, 429, "{\"ok\": true}", 0, PROBE_UNVERIFIED,
+	    NEITHER(429) },
+	{ EXPECT, 0, NULL, 500, "{\"ok\": true}", 0, PROBE_UNVERIFIED,
+	    NEITHER(500) },
+};
+
+START_TEST(test_classify)
+{
+	struct report		 r;
+	struct cat_check	 checks[2];
+	struct probe_outcome	 out;
+	struct probe_result	 res;
+	const char		*body;
+	int			 row;
+
+	memset(checks, 0, sizeof(checks));
+	checks[PLAIN].valid[0] = 200;
+	checks[PLAIN].valid[1] = 204;
+	checks[PLAIN].nvalid = 2;
+	checks[PLAIN].reject[0] = 401;
+	checks[PLAIN].reject[1] = 403;
+	checks[PLAIN].nreject = 2;
+	checks[EXPECT].valid[0] = 200;
+	checks[EXPECT].nvalid = 1;
+	checks[EXPECT].reject[0] = 401;
+	checks[EXPECT].nreject = 1;
+	checks[EXPECT].expect_pointer = "/ok";
+	checks[EXPECT].expect_value = json_object_new_boolean(1);
+	ck_assert_ptr_nonnull(checks[EXPECT].expect_value);
+
+	REPORT_INIT(&r);
+	for (row = 0; row < NROWS(classify_rows); row++) {
+		body = classify_rows[row].body;
+		memset(&out, 0, sizeof(out));
+		out.fenced = classify_rows[row].fenced;
+		out.neterr = classify_rows[row].neterr;
+		out.status = classify_rows[row].status;
+		out.body = body;
+		out.body_len = body != NULL ? strlen(body) : 0;
+		out.truncated = classify_rows[row].truncated;
+		memset(&res, 0x5a, sizeof(res));
+		probe_classify(&checks[classify_rows[row].check], &out, &res);
+		if (res.verdict != classify_rows[row].want ||
+		    res.http_status != classify_rows[row].status ||
+		    memchr(res.why, '\0', sizeof(res.why)) == NULL ||
+		    strcmp(res.why, classify_rows[row].why) != 0)
+			report_add(&r, "row %d: want %s (%ld) '%s', got %s (%ld) "
+			    "'%.*s'", row,
+			    probe_verdict_name(classify_rows[row].want),
+			    classify_rows[row].status, classify_rows[row].why,
+			    probe_verdict_name(res.verdict), res.http_status,
+			    (int)sizeof(res.why), res.why);
+	}
+	json_object_put(checks[EXPECT].expect_value);
+	REPORT_END(&r);
+}
+END_TEST
+
+START_TEST(test_classify_expect_values)
+{
+	struct cat_check	 k;
+	struct probe_outcome	 out;
+	struct probe_result	 res;
+	static const char	 body[] =
+	    "{\"team\": {\"plan\": \"pro\", \"ids\": [7, 8]}}";
+
+	/* expect compares any JSON value, not just booleans */
+	memset(&k, 0, sizeof(k));
+	k.valid[0] = 200;
+	k.nvalid = 1;
+	memset(&out, 0, sizeof(out));
+	out.status = 200;
+	out.body = body;
+	out.body_len = strlen(body);
+
+	k.expect_pointer = "/team/plan";
+	k.expect_value = json_object_new_string("pro");
+	probe_classify(&k, &out, &res);
+	ck_assert_int_eq(res.verdict, PROBE_VALID);
+	json_object_put(k.expect_value);
+
+	k.expect_value = json_object_new_string("free");
+	probe_classify(&k, &out, &res);
+	ck_assert_int_eq(res.verdict, PROBE_REJECTED);
+	json_object_put(k.expect_value);
+
+	k.expect_pointer = "/team/ids/1";
+	k.expect_value = json_object_new_int(8);
+	probe_classify(&k, &out, &res);
+	ck_assert_int_eq(res.verdict, PROBE_VALID);
+	json_object_put(k.expect_value);
+
+	k.expect_pointer = "/team/ids";
+	k.expect_value = json_tokener_parse("[7, 8]");
+	probe_classify(&k, &out, &res);
+	ck_assert_int_eq(res.verdict, PROBE_VALID);
+	json_object_put(k.expect_value);
+
+	/* a missing member is not the value, not even null */
+	k.expect_pointer = "/missing";
+	k.expect_value = NULL;
+	probe_classify(&k, &out, &res);
+	ck_assert_int_eq(res.verdict, PROBE_REJECTED);
+}
+END_TEST
+
 /* --- probe_check verdicts reached without a server -------------------- */
 
 static const char check_catalog[] =
@@ -683,6 +876,11 @@ probe_suite(void)
 	tc = tcase_create("pointer");
 	tcase_add_test(tc, test_json_pointer);
 	tcase_add_test(tc, test_json_pointer_whole);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("classify");
+	tcase_add_test(tc, test_classify);
+	tcase_add_test(tc, test_classify_expect_values);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("check");

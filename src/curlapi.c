@@ -1,0 +1,147 @@
+#include "cs_build.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <dlfcn.h>
+#include <malloc.h>
+
+#include "curlapi.h"
+#include "log.h"
+#include "util.h"
+
+#ifndef CS_CURL_SONAME
+#define CS_CURL_SONAME "libcurl-gnutls.so.4"
+#endif
+
+/* The loaded library: the public table and what only this file calls. */
+struct curllib {
+	void		*handle;	/* NULL: not loaded */
+	int		 ready;		/* global init done */
+	struct curlapi	 api;
+	CURLcode	(*global_init_mem)(long, curl_malloc_callback,
+			    curl_free_callback, curl_realloc_callback,
+			    curl_strdup_callback, curl_calloc_callback);
+	void		(*global_cleanup)(void);
+	curl_version_info_data *(*version_info)(CURLversion);
+};
+
+static struct curllib	lib;
+
+/* Every symbol looked up, and where its address goes in struct curllib. */
+static const struct {
+	const char	*name;
+	size_t		 off;
+} syms[] = {
+	{ "curl_global_init_mem", offsetof(struct curllib, global_init_mem) },
+	{ "curl_global_cleanup", offsetof(struct curllib, global_cleanup) },
+	{ "curl_version_info", offsetof(struct curllib, version_info) },
+	{ "curl_easy_init", offsetof(struct curllib, api.easy_init) },
+	{ "curl_easy_cleanup", offsetof(struct curllib, api.easy_cleanup) },
+	{ "curl_easy_reset", offsetof(struct curllib, api.easy_reset) },
+	{ "curl_easy_setopt", offsetof(struct curllib, api.easy_setopt) },
+	{ "curl_easy_perform", offsetof(struct curllib, api.easy_perform) },
+	{ "curl_easy_getinfo", offsetof(struct curllib, api.easy_getinfo) },
+	{ "curl_easy_strerror", offsetof(struct curllib, api.easy_strerror) },
+	{ "curl_slist_append", offsetof(struct curllib, api.slist_append) },
+	{ "curl_slist_free_all", offsetof(struct curllib, api.slist_free_all) },
+};
+
+static void
+wiping_free(void *p)
+{
+	if (p != NULL)
+		secure_free(p, malloc_usable_size(p));
+}
+
+static void *
+wiping_realloc(void *p, size_t n)
+{
+	void	*q;
+	size_t	 old;
+
+	if (p == NULL)
+		return malloc(n);
+	if (n == 0) {
+		wiping_free(p);
+		return NULL;
+	}
+	if ((q = malloc(n)) == NULL)
+		return NULL;
+	old = malloc_usable_size(p);
+	memcpy(q, p, old < n ? old : n);
+	wiping_free(p);
+	return q;
+}
+
+/* The GnuTLS flavour is the one credstore is built for: warn otherwise. */
+static void
+check_flavour(void)
+{
+	const curl_version_info_data *v = lib.version_info(CURLVERSION_NOW);
+
+	if (v == NULL || v->ssl_version == NULL ||
+	    strstr(v->ssl_version, "GnuTLS") == NULL)
+		log_warn("curlapi: %s uses %s, not GnuTLS", CS_CURL_SONAME,
+		    v != NULL && v->ssl_version != NULL ?
+		    v->ssl_version : "no TLS library");
+}
+
+/* dlopen and dlsym every symbol; 0, or -1 (logged) with nothing loaded. */
+static int
+load(void)
+{
+	void	*p;
+	size_t	 i;
+
+	if (lib.handle != NULL)
+		return 0;
+	if ((lib.handle = dlopen(CS_CURL_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		log_error("curlapi: cannot load %s: %s", CS_CURL_SONAME,
+		    dlerror());
+		return -1;
+	}
+	for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		if ((p = dlsym(lib.handle, syms[i].name)) == NULL)
+			goto fail;
+		/* into a function pointer without a cast from an object one */
+		memcpy((char *)&lib + syms[i].off, &p, sizeof(p));
+	}
+	check_flavour();
+	return 0;
+fail:
+	log_error("curlapi: %s lacks a symbol: %s", CS_CURL_SONAME, dlerror());
+	dlclose(lib.handle);
+	memset(&lib, 0, sizeof(lib));
+	return -1;
+}
+
+const struct curlapi *
+curlapi_get(const char **why)
+{
+	if (lib.ready)
+		return &lib.api;
+	if (load() == -1) {
+		*why = "cannot load libcurl";
+		return NULL;
+	}
+	/* libcurl copies the checks' headers and bodies: wipe what it frees */
+	if (lib.global_init_mem(CURL_GLOBAL_DEFAULT, malloc, wiping_free,
+	    wiping_realloc, strdup, calloc) != CURLE_OK) {
+		*why = "libcurl global init failed";
+		return NULL;
+	}
+	lib.ready = 1;
+	return &lib.api;
+}
+
+void
+curlapi_release(void)
+{
+	if (lib.ready)
+		lib.global_cleanup();
+	if (lib.handle != NULL)
+		dlclose(lib.handle);
+	memset(&lib, 0, sizeof(lib));
+}

@@ -9,6 +9,7 @@
 
 #include "catalog.h"
 #include "jsonx.h"
+#include "pattern.h"
 #include "util.h"
 
 #define FIELD_MAX_LEN	4096
@@ -534,8 +535,15 @@ load_pattern(struct cctx *c, struct cat_field *f, struct json_object *fo)
 	char	 rerr[128];
 	int	 rc;
 
-	if ((f->pattern = dup_str(c, fo, "pattern", 1, 1024)) == NULL)
+	if ((f->pattern = dup_str(c, fo, "pattern", 1, PATTERN_MAX_LEN)) == NULL)
 		return -1;
+	/* regcomp's memory grows with nested repetitions: bound them first */
+	if (pattern_check(f->pattern, rerr, sizeof(rerr)) == -1) {
+		free(f->pattern);
+		f->pattern = NULL;
+		cerr(c, "fields.%s.pattern: %s", f->name, rerr);
+		return -1;
+	}
 	if (c->flags & CATALOG_LAZY)
 		return 0;
 	if ((rc = regcomp(&f->re, f->pattern, REG_EXTENDED | REG_NOSUB)) != 0) {

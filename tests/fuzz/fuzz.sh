@@ -46,35 +46,14 @@ for v in "$secs" "${runs:-0}" "$seed" "$rss"; do
 	esac
 done
 
-# The modules each harness needs, besides tests/fuzz/fuzz_NAME.c.
-sources() {
-	s=$top/src
+# Sources a harness needs besides tests/fuzz/fuzz_NAME.c and the modules
+# of src/ (linked from one static library: each harness pulls what it uses).
+extra_sources() {
 	case $1 in
-	jwt)		echo "$s/jwt.c $s/jwks.c $s/jsonx.c $s/log.c $s/util.c" ;;
-	json_body|form_body)
-			echo "$here/body_fixture.c $s/validate.c $s/catalog.c" \
-			    "$s/credset.c $s/apierr.c $s/jsonx.c $s/util.c" ;;
-	config)		echo "$s/config.c $s/log.c $s/util.c" ;;
-	catalog)	echo "$s/catalog.c $s/jsonx.c $s/util.c" ;;
-	jsonx|jflat)	echo "$s/jsonx.c $s/util.c" ;;
-	probe_render)	echo "$s/probe.c $s/curlapi.c $s/catalog.c" \
-			    "$s/credset.c $s/jsonx.c $s/log.c $s/util.c" ;;
-	credset)	echo "$s/credset.c $s/util.c" ;;
-	router)		echo "$s/router.c $s/http.c $s/validate.c $s/catalog.c" \
-			    "$s/credset.c $s/apierr.c $s/jsonx.c $s/log.c" \
-			    "$s/util.c" ;;
-	jwks)		echo "$s/jwks.c $s/jwt.c $s/jsonx.c $s/log.c $s/util.c" ;;
-	session)	echo "$s/session.c $s/crypto.c $s/secmem.c $s/jwt.c $s/jwks.c" \
-			    "$s/jsonx.c $s/log.c $s/util.c" ;;
-	tmpl)		echo "$s/tmpl.c $s/util.c" ;;
-	*)		return 1 ;;
-	esac
-}
-
-# Libraries besides GnuTLS, json-c, libcurl and libm.
-libs() {
-	case $1 in
-	router)		echo "-lfcgi" ;;	# http.c
+	json_body|form_body)	echo "$here/body_fixture.c" ;;
+	jwt|config|catalog|jsonx|jflat|probe_render|credset|router|jwks|session|tmpl)
+				;;
+	*)			return 1 ;;
 	esac
 }
 
@@ -102,9 +81,27 @@ if ! deps=$(pkg-config --cflags --libs gnutls json-c libcurl); then
 	exit 1
 fi
 cflags="-std=c11 -g -O1 -fno-omit-frame-pointer
-    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+    -fsanitize=address,undefined -fno-sanitize-recover=all
     -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
     -Wformat=2 -I$bdir -I$top/src -I$here"
+# every module of src/ but the command-line tool's main, once, into one
+# library: each harness links only the objects it uses
+lib=$bdir/libsrc.a
+rm -f "$lib"
+mkdir -p "$bdir/obj" || exit 1
+for f in "$top"/src/*.c; do
+	case $f in */credstore-admin.c) continue ;; esac
+	o=$bdir/obj/$(basename "$f" .c).o
+	# shellcheck disable=SC2086	# word splitting is wanted here
+	if ! $cc $cflags -fsanitize=fuzzer-no-link \
+	    $(pkg-config --cflags gnutls json-c libcurl) -c -o "$o" "$f" \
+	    >"$bdir/build-lib.log" 2>&1; then
+		cat "$bdir/build-lib.log"
+		echo "fuzz: BUILD FAILED: $f"
+		exit 1
+	fi
+	ar rc "$lib" "$o" || exit 1
+done
 
 status=0
 failed=""
@@ -112,14 +109,14 @@ total=0
 n_ok=0
 
 for n in $names; do
-	if ! src=$(sources "$n"); then
+	if ! src=$(extra_sources "$n"); then
 		echo "fuzz_$n: no such harness (have: $all)"
 		status=1; failed="$failed $n"; continue
 	fi
 	bin=$bdir/fuzz_$n
 	# shellcheck disable=SC2086	# word splitting is wanted here
-	if ! $cc $cflags -o "$bin" "$here/fuzz_$n.c" $src $deps \
-	    $(libs "$n") -lm \
+	if ! $cc $cflags -fsanitize=fuzzer -o "$bin" "$here/fuzz_$n.c" $src \
+	    "$lib" $deps -ldb -lfcgi -lm \
 	    >"$bdir/build-$n.log" 2>&1; then
 		cat "$bdir/build-$n.log"
 		echo "fuzz_$n: BUILD FAILED"

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "catalog.h"
+#include "pattern.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define ERRLEN		512
@@ -306,6 +307,16 @@ static const struct {
 	    " 'pattern': '([a-z'}}}", 1, "fields.t.pattern: " },
 	{ BAD_HEAD " 'fields': {'t': {'label': 'T', 'secret': false,"
 	    " 'pattern': 'a{2,1}'}}}", 1, "fields.t.pattern: " },
+	/* what could make regcomp allocate gigabytes (issue 12, finding 13) */
+	{ BAD_HEAD " 'fields': {'t': {'label': 'T', 'secret': true,"
+	    " 'pattern': '{0,62}++++++++++++'}}}", 1,
+	    "fields.t.pattern: a repetition of a repetition" },
+	{ BAD_HEAD " 'fields': {'t': {'label': 'T', 'secret': true,"
+	    " 'pattern': '((a{0,62}){0,62}){0,62}'}}}", 1,
+	    "fields.t.pattern: too large once its repetitions are expanded" },
+	{ BAD_HEAD " 'fields': {'t': {'label': 'T', 'secret': true,"
+	    " 'pattern': 'a{256}'}}}", 1,
+	    "fields.t.pattern: a repetition count over 255 or malformed" },
 	{ BAD_HEAD " 'fields': {'t': {'label': 'T', 'secret': false,"
 	    " 'pattern': '^[a-z]+$', 'default': 'A1'}}}", 1,
 	    "fields.t.default does not match its pattern" },
@@ -792,6 +803,60 @@ START_TEST(test_provider_json_any_auth)
 }
 END_TEST
 
+/* ------------------------------------------------ the regcomp guard */
+
+static const struct {
+	const char	*re;
+	const char	*why;	/* NULL: accepted */
+} pats[] = {
+	{ "^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]([a-z0-9-]{0,61}"
+	    "[a-z0-9])?$", NULL },
+	{ "^[a-z0-9][a-z0-9-]{0,62}$", NULL },
+	{ "^AC[0-9a-f]{32}$", NULL },
+	{ "[]{}*+]+", NULL },		/* specials in brackets are literal */
+	{ "[[:alnum:]_]{1,255}", NULL },
+	{ "(ab|cd)*x{2,}", NULL },
+	{ "\\{0,62}", NULL },		/* an escaped brace is literal */
+	{ "a**", "a repetition of a repetition" },
+	{ "a{2}+", "a repetition of a repetition" },
+	{ "(a?)*?", "a repetition of a repetition" },
+	{ "{0,62}++++", "a repetition of a repetition" },
+	{ "a{0,256}", "a repetition count over 255 or malformed" },
+	{ "a{99999999999999999999}", "a repetition count over 255 or malformed" },
+	{ "((a{0,62}){0,62}){0,62}", "too large once its repetitions are expanded" },
+	{ "(((((((((((((((((a)))))))))))))))))", "groups nested too deep" },
+};
+
+START_TEST(test_pattern_check)
+{
+	char	 why[128];
+	int	 rc;
+
+	why[0] = '\0';
+	rc = pattern_check(pats[_i].re, why, sizeof(why));
+	if (pats[_i].why == NULL)
+		ck_assert_msg(rc == 0, "%s refused: %s", pats[_i].re, why);
+	else {
+		ck_assert_msg(rc == -1, "%s accepted", pats[_i].re);
+		ck_assert_str_eq(why, pats[_i].why);
+	}
+}
+END_TEST
+
+START_TEST(test_pattern_check_length)
+{
+	char	 re[PATTERN_MAX_LEN + 2], why[128];
+
+	memset(re, 'a', sizeof(re));
+	re[PATTERN_MAX_LEN] = '\0';
+	ck_assert_int_eq(pattern_check(re, why, sizeof(why)), 0);
+	re[PATTERN_MAX_LEN] = 'a';
+	re[PATTERN_MAX_LEN + 1] = '\0';
+	ck_assert_int_eq(pattern_check(re, why, sizeof(why)), -1);
+	ck_assert_str_eq(why, "longer than 512 bytes");
+}
+END_TEST
+
 /* --------------------------------------------------- the shipped catalog */
 
 static struct catalog *
@@ -934,6 +999,8 @@ catalog_suite(void)
 	tcase_add_test(tc, test_next_placeholder);
 	tcase_add_test(tc, test_provider_json);
 	tcase_add_test(tc, test_provider_json_any_auth);
+	tcase_add_loop_test(tc, test_pattern_check, 0, (int)NELEM(pats));
+	tcase_add_test(tc, test_pattern_check_length);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("files");

@@ -4,6 +4,11 @@
  * DB_THREAD; every write is a transaction that goes through here, so a
  * replication-aware build can refuse writes on a non-master site in one
  * place.  Knows nothing about HTTP; values arrive already encrypted.
+ *
+ * The module's files: dbenv.c (the environment, transactions, backup),
+ * record.c (the text of the records), audit.c (the audit chain) and
+ * store.c (credentials, connections, idempotency); store_int.h is what
+ * they share.
  */
 #ifndef CS_STORE_H
 #define CS_STORE_H
@@ -15,8 +20,6 @@
 #include "config.h"
 #include "credset.h"
 #include "crypto.h"
-
-struct json_object;
 
 enum store_rc {
 	STORE_OK = 0,
@@ -86,18 +89,12 @@ enum store_rc	 store_ping(struct store *);
 const char	*store_strerror(enum store_rc);
 
 void		 cred_rec_free(struct cred_rec *);
-/*
- * The public metadata of a credential (caller puts): credentialId,
- * provider, label, status, fields (names), createdAt, updatedAt,
- * lastValidatedAt.  Never a value, never a hint of one.
- */
-struct json_object *store_cred_meta_json(const struct cred_rec *);
-/* The same object written as text into b (listings); -1 at b's cap. */
-struct buf;
-int		 store_cred_meta_write(struct buf *b, const struct cred_rec *);
 void		 idem_rec_free(struct idem_rec *);
 
-/* Associated data binding a ciphertext to its record (malloc'd). */
+/*
+ * Associated data binding a ciphertext to its record (malloc'd).
+ * TODO(merge): moves to credsvc.c (store_ad_compat.c until then).
+ */
 char		*store_record_ad(const char *tenant, const char *provider,
 		    const char *id, size_t *len);
 
@@ -204,5 +201,8 @@ enum store_rc	 store_audit_event(struct store *, const struct audit_ev *ev);
  */
 enum store_rc	 store_backup(struct store *, const char *dir, char *err,
 		    size_t errlen);
+
+/* TODO(merge): remove, with the compatibility names in credmeta.h */
+#include "credmeta.h"
 
 #endif

@@ -1,0 +1,354 @@
+/*
+ * audit: the audit chain of the storage module (SPEC section 8).  Every
+ * change appends one record under the change's own transaction: key =
+ * big-endian sequence number, value = the event's JSON and, when a MAC key
+ * is set, "\n" and the base64 chain MAC; the head (last seq and MAC) is
+ * kept in the meta database.  Owns the audit and meta databases' content;
+ * the environment is dbenv.c's.
+ */
+#include "cs_build.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <db.h>
+#include <json-c/json.h>
+
+#include "record.h"
+#include "store.h"
+#include "store_int.h"
+#include "util.h"
+
+#define AUDIT_HEAD	"audit.head"	/* the key of the head in meta */
+
+static void
+add_str(struct json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
+}
+
+/* One event as json-c writes it; malloc'd text, or NULL. */
+static char *
+audit_to_json(const struct audit_ev *ev, uint64_t seq, size_t *len)
+{
+	struct json_object	*o;
+	char			 ts[21];
+
+	fmt_time(ev->time, ts);
+	o = json_object_new_object();
+	json_object_object_add(o, "seq", json_object_new_int64((int64_t)seq));
+	add_str(o, "time", ts);
+	add_str(o, "tenant", ev->tenant);
+	add_str(o, "subject", ev->subject);
+	add_str(o, "action", ev->action);
+	add_str(o, "provider", ev->provider);
+	add_str(o, "credentialId", ev->cred_id);
+	add_str(o, "outcome", ev->outcome);
+	add_str(o, "client", ev->client);
+	return record_json_text(o, len);
+}
+
+static void
+put_be64(unsigned char b[8], uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		b[i] = (unsigned char)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+static uint64_t
+get_be64(const unsigned char b[8])
+{
+	uint64_t	v = 0;
+	int		i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
+/*
+ * The chain MAC of one audit record:
+ * MAC(previous record's MAC | big-endian seq | the record's JSON).
+ */
+static int
+audit_mac(struct store *st, const unsigned char prev[STORE_MAC_LEN],
+    uint64_t seq, const char *json, size_t jlen,
+    unsigned char out[STORE_MAC_LEN])
+{
+	unsigned char	*m;
+	size_t		 n = STORE_MAC_LEN + 8 + jlen;
+	int		 rc;
+
+	if ((m = malloc(n)) == NULL)
+		return -1;
+	memcpy(m, prev, STORE_MAC_LEN);
+	put_be64(m + STORE_MAC_LEN, seq);
+	memcpy(m + STORE_MAC_LEN + 8, json, jlen);
+	rc = st->mac(m, n, out, st->mac_arg);
+	free(m);
+	return rc;
+}
+
+/*
+ * Splits a stored audit value "JSON\nBASE64(MAC)" (or just "JSON" when no
+ * MAC key was configured).  Returns the JSON length; *has_mac says
+ * whether mac was filled.
+ */
+static size_t
+audit_split(const char *v, size_t n, unsigned char mac[STORE_MAC_LEN],
+    int *has_mac)
+{
+	const char	*nl = memchr(v, '\n', n);
+	unsigned char	*m;
+	size_t		 mlen;
+
+	*has_mac = 0;
+	if (nl == NULL)
+		return n;
+	m = b64_decode(nl + 1, n - (size_t)(nl + 1 - v), &mlen);
+	if (m != NULL && mlen == STORE_MAC_LEN) {
+		memcpy(mac, m, STORE_MAC_LEN);
+		*has_mac = 1;
+	}
+	free(m);
+	return (size_t)(nl - v);
+}
+
+/*
+ * The newest record's sequence number and MAC under txn (locked for
+ * update): *seq 0 and a zero MAC when the chain is empty.  0 or a code.
+ */
+static int
+audit_last(struct store *st, DB_TXN *txn, uint64_t *seq,
+    unsigned char mac[STORE_MAC_LEN])
+{
+	DB	*db = st->db[DBI_AUDIT];
+	DBC	*c;
+	DBT	 k, d;
+	int	 rc, has;
+
+	*seq = 0;
+	memset(mac, 0, STORE_MAC_LEN);
+	if ((rc = db->cursor(db, txn, &c, 0)) != 0)
+		return rc;
+	memset(&k, 0, sizeof(k));
+	memset(&d, 0, sizeof(d));
+	rc = c->get(c, &k, &d, DB_LAST | DB_RMW);
+	if (rc == 0 && k.size == 8) {
+		*seq = get_be64(k.data);
+		(void)audit_split(d.data, d.size, mac, &has);
+	}
+	c->close(c);
+	return rc == DB_NOTFOUND ? 0 : rc;
+}
+
+/* Records seq and its MAC as the chain head, under txn. */
+static int
+audit_put_head(struct store *st, DB_TXN *txn, uint64_t seq,
+    const unsigned char mac[STORE_MAC_LEN])
+{
+	unsigned char head[8 + STORE_MAC_LEN];
+
+	put_be64(head, seq);
+	memcpy(head + 8, mac, STORE_MAC_LEN);
+	return dbenv_put(st->db[DBI_META], txn, AUDIT_HEAD,
+	    sizeof(AUDIT_HEAD) - 1, head, sizeof(head), 0);
+}
+
+/*
+ * Appends an audit record under txn: key = big-endian sequence number,
+ * value = JSON and, when a MAC key is set, the chain MAC; the chain head
+ * (last seq and MAC) is kept in the meta database too, so that removing
+ * the newest record is noticed as well.
+ */
+int
+audit_append(struct store *st, DB_TXN *txn, const struct audit_ev *ev)
+{
+	uint64_t	 seq;
+	unsigned char	 kb[8], prev[STORE_MAC_LEN], mac[STORE_MAC_LEN];
+	char		*json = NULL, *val = NULL, *m64 = NULL;
+	size_t		 jlen = 0, vlen;
+	int		 rc;
+
+	if ((rc = audit_last(st, txn, &seq, prev)) != 0)
+		return rc;
+	seq++;
+	put_be64(kb, seq);
+	if ((json = audit_to_json(ev, seq, &jlen)) == NULL)
+		return ENOMEM;
+	val = json;
+	vlen = jlen;
+	if (st->mac != NULL) {
+		if (audit_mac(st, prev, seq, json, jlen, mac) == -1 ||
+		    (m64 = b64_encode(mac, sizeof(mac))) == NULL) {
+			rc = EIO;
+			goto out;
+		}
+		vlen = jlen + 1 + strlen(m64);
+		if ((val = malloc(vlen + 1)) == NULL) {
+			rc = ENOMEM;
+			goto out;
+		}
+		snprintf(val, vlen + 1, "%s\n%s", json, m64);
+	}
+	if ((rc = dbenv_put(st->db[DBI_AUDIT], txn, kb, sizeof(kb), val, vlen,
+	    DB_NOOVERWRITE)) != 0)
+		goto out;
+	if (st->mac != NULL)
+		rc = audit_put_head(st, txn, seq, mac);
+out:
+	if (val != json)
+		free(val);
+	free(json);
+	free(m64);
+	return rc;
+}
+
+enum store_rc
+store_audit_list(struct store *st, store_audit_cb cb, void *arg)
+{
+	DBC	*c;
+	DBT	 k, d;
+	char	*s;
+	int	 rc;
+
+	if (dbenv_ensure_open(st) == -1)
+		return STORE_UNAVAILABLE;
+	if ((rc = st->db[DBI_AUDIT]->cursor(st->db[DBI_AUDIT], NULL, &c, 0)) != 0)
+		return dbenv_map_rc(rc);
+	memset(&k, 0, sizeof(k));
+	memset(&d, 0, sizeof(d));
+	while ((rc = c->get(c, &k, &d, DB_NEXT)) == 0) {
+		unsigned char	mac[STORE_MAC_LEN];
+		int		has;
+		size_t		jlen = audit_split(d.data, d.size, mac, &has);
+
+		if ((s = malloc(jlen + 1)) == NULL) {
+			rc = ENOMEM;
+			break;
+		}
+		memcpy(s, d.data, jlen);
+		s[jlen] = '\0';
+		rc = cb(s, arg);
+		free(s);
+		if (rc != 0) {
+			rc = 0;
+			break;
+		}
+	}
+	c->close(c);
+	return rc == DB_NOTFOUND ? STORE_OK : dbenv_map_rc(rc);
+}
+
+void
+store_set_audit_mac(struct store *st, store_mac_fn fn, void *arg)
+{
+	st->mac = fn;
+	st->mac_arg = arg;
+}
+
+static int
+event_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	return audit_append(st, txn, arg);
+}
+
+enum store_rc
+store_audit_event(struct store *st, const struct audit_ev *ev)
+{
+	enum store_rc result;
+
+	return dbenv_run_txn(st, event_body, (void *)(uintptr_t)ev, &result);
+}
+
+/*
+ * The stored head against the last record read (seq last, MAC prev):
+ * the newest record cannot be removed unnoticed.  STORE_OK, or
+ * STORE_CORRUPT with *bad and why set.
+ */
+static enum store_rc
+audit_check_head(struct store *st, uint64_t last,
+    const unsigned char prev[STORE_MAC_LEN], uint64_t *bad, char *why,
+    size_t whylen)
+{
+	DBT		hd;
+	int		rc;
+	enum store_rc	out = STORE_OK;
+
+	rc = dbenv_get(st->db[DBI_META], NULL, AUDIT_HEAD,
+	    sizeof(AUDIT_HEAD) - 1, &hd, 0);
+	if (rc == DB_NOTFOUND && last == 0)
+		return STORE_OK;
+	if (rc != 0 || hd.size != 8 + STORE_MAC_LEN ||
+	    get_be64(hd.data) != last ||
+	    !ct_equal((unsigned char *)hd.data + 8, prev, STORE_MAC_LEN)) {
+		*bad = last + 1;
+		snprintf(why, whylen, "the chain head does not match record %llu",
+		    (unsigned long long)last);
+		out = STORE_CORRUPT;
+	}
+	if (rc == 0)
+		free(hd.data);
+	return out;
+}
+
+enum store_rc
+store_audit_verify(struct store *st, size_t *n, uint64_t *bad, char *why,
+    size_t whylen)
+{
+	DBC		*c;
+	DBT		 k, d;
+	unsigned char	 prev[STORE_MAC_LEN], mac[STORE_MAC_LEN];
+	unsigned char	 want[STORE_MAC_LEN];
+	uint64_t	 seq, expect = 1;
+	size_t		 jlen;
+	int		 rc, has;
+
+	*n = 0;
+	*bad = 0;
+	why[0] = '\0';
+	if (st->mac == NULL) {
+		snprintf(why, whylen, "no audit MAC key");
+		return STORE_UNAVAILABLE;
+	}
+	if (dbenv_ensure_open(st) == -1)
+		return STORE_UNAVAILABLE;
+	memset(prev, 0, sizeof(prev));
+	if ((rc = st->db[DBI_AUDIT]->cursor(st->db[DBI_AUDIT], NULL, &c, 0)) != 0)
+		return dbenv_map_rc(rc);
+	memset(&k, 0, sizeof(k));
+	memset(&d, 0, sizeof(d));
+	while ((rc = c->get(c, &k, &d, DB_NEXT)) == 0) {
+		seq = k.size == 8 ? get_be64(k.data) : 0;
+		if (seq != expect) {
+			*bad = expect;
+			snprintf(why, whylen, "record %llu is missing",
+			    (unsigned long long)expect);
+			break;
+		}
+		jlen = audit_split(d.data, d.size, mac, &has);
+		if (!has || audit_mac(st, prev, seq, d.data, jlen, want) == -1 ||
+		    !ct_equal(mac, want, sizeof(mac))) {
+			*bad = seq;
+			snprintf(why, whylen, "record %llu does not match its MAC",
+			    (unsigned long long)seq);
+			break;
+		}
+		memcpy(prev, mac, sizeof(prev));
+		expect++;
+		(*n)++;
+	}
+	c->close(c);
+	if (*bad != 0)
+		return STORE_CORRUPT;
+	if (rc != DB_NOTFOUND)
+		return dbenv_map_rc(rc);
+	return audit_check_head(st, expect - 1, prev, bad, why, whylen);
+}

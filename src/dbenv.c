@@ -1,0 +1,595 @@
+/*
+ * dbenv: the Berkeley DB environment of the storage module (SPEC section
+ * 8): opening it (recovery, the DB_REGISTER close race, regions reserved
+ * on disk), transactions with their retries, checkpoints and backups, and
+ * the layout of keys.  Owns struct store (store_int.h); the other store
+ * files reach the databases only through the helpers here.
+ */
+#include "cs_build.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <db.h>
+
+#include "log.h"
+#include "store.h"
+#include "store_int.h"
+#include "util.h"
+
+#define TXN_RETRIES	8
+#define CKP_BYTES	(1024 * 1024)	/* log written before a checkpoint */
+#define CKP_SECONDS	300		/* or time since the last one */
+
+static const char *const db_files[DBI__MAX] = {
+	"credentials.db", "idempotency.db", "audit.db", "connections.db",
+	"meta.db",
+};
+
+static const char *const rc_names[STORE__MAX] = {
+	"ok", "not found", "exists", "storage unavailable", "corrupt record",
+	"not the master site", "in use", "internal error",
+};
+
+const char *
+store_strerror(enum store_rc rc)
+{
+	return rc < STORE__MAX ? rc_names[rc] : "?";
+}
+
+static void
+errcall(const DB_ENV *env, const char *pfx, const char *msg)
+{
+	(void)env;
+	log_error("bdb: %s%s%s", pfx ? pfx : "", pfx ? ": " : "", msg);
+}
+
+/*
+ * Berkeley DB 5.3's DB_REGISTER has a race that many short-lived
+ * processes (CGI) hit: a process opening the environment scans the
+ * register file under its lock on byte 1, reading each slot and then
+ * trying to lock it; a process closing its handle empties its slot and
+ * drops the slot's lock without that byte-1 lock.  A slot read before it
+ * was emptied and locked after it was dropped looks like a dead process,
+ * and the opener runs recovery: every other process panics.  So the
+ * close waits for the byte-1 lock (a scan in progress ends first) and
+ * holds it while the handle is closed.  Returns the descriptor holding
+ * it, or -1 (then the close goes ahead unguarded).  The lock is the
+ * process's: Berkeley DB's close of its own descriptor drops it too, by
+ * then with the slot empty.
+ */
+static int
+register_lock(const char *home)
+{
+	char		path[4096];
+	struct flock	fl;
+	int		fd;
+
+	if (snprintf(path, sizeof(path), "%s/__db.register", home) >=
+	    (int)sizeof(path) ||
+	    (fd = open(path, O_RDWR | O_CLOEXEC)) == -1)
+		return -1;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = 1;		/* env_register.c: REGISTRY_EXCL_LOCK */
+	fl.l_len = 1;
+	while (fcntl(fd, F_SETLKW, &fl) == -1)
+		if (errno != EINTR) {
+			(void)close(fd);
+			return -1;
+		}
+	return fd;
+}
+
+static void
+env_close(struct store *st)
+{
+	int i;
+
+	/*
+	 * DB_NOSYNC: a committed change is in the log (recovery replays it)
+	 * and its pages stay in the shared cache for the next process or
+	 * checkpoint to write.  Without it every close writes and syncs each
+	 * database a request touched: four fdatasyncs per CGI request.
+	 */
+	for (i = 0; i < DBI__MAX; i++)
+		if (st->db[i] != NULL) {
+			st->db[i]->close(st->db[i], DB_NOSYNC);
+			st->db[i] = NULL;
+		}
+	if (st->env != NULL) {
+		int rfd = register_lock(st->home);
+
+		st->env->close(st->env, 0);
+		st->env = NULL;
+		if (rfd != -1)
+			(void)close(rfd);
+	}
+}
+
+/*
+ * The shared regions are files in data_dir mapped at their full size but
+ * grown lazily (Berkeley DB extends them as the cache fills).  Touching a
+ * page that a full file system cannot back is a SIGBUS, in the middle of
+ * a transaction.  So every mapped region file gets its blocks reserved
+ * now (fallocate, size unchanged): a full disk is an error at open.
+ */
+static int
+reserve_regions(const char *home, char *err, size_t errlen)
+{
+	FILE		*f;
+	char		 line[4608], path[4096];
+	unsigned long	 lo, hi;
+	size_t		 hl = strlen(home);
+	int		 fd, rc = 0;
+
+	if ((f = fopen("/proc/self/maps", "r")) == NULL)
+		return 0;	/* not Linux: nothing to do */
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %4095s", &lo, &hi,
+		    path) != 3 || strncmp(path, home, hl) != 0 ||
+		    strncmp(path + hl, "/__db.", 6) != 0 ||
+		    strcmp(path + hl, "/__db.register") == 0)
+			continue;
+		if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1)
+			continue;
+		if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)(hi - lo)) == -1 &&
+		    errno != EOPNOTSUPP) {
+			snprintf(err, errlen, "%s: cannot reserve %lu bytes: %s",
+			    path, hi - lo, strerror(errno));
+			rc = -1;
+		}
+		close(fd);
+	}
+	fclose(f);
+	return rc;
+}
+
+/*
+ * The settings of a new environment handle before it is opened: deadlock
+ * detection, lock timeout, cache, mutexes (many CGI processes at once)
+ * and the durability of commits.  0 or a Berkeley DB code.
+ */
+static int
+env_configure(DB_ENV *env, enum durability dur)
+{
+	int rc;
+
+	if ((rc = env->set_lk_detect(env, DB_LOCK_DEFAULT)) != 0 ||
+	    (rc = env->set_timeout(env, 3 * 1000000, DB_SET_LOCK_TIMEOUT)) != 0 ||
+	    (rc = env->set_cachesize(env, 0, 2 * 1024 * 1024, 1)) != 0 ||
+	    (rc = env->mutex_set_max(env, 8192)) != 0)
+		return rc;
+	/*
+	 * The shared regions are memory-mapped files in data_dir.  Touching
+	 * every page when the region is made means a full file system is an
+	 * error at open, not a SIGBUS in the middle of a transaction later.
+	 */
+	if ((rc = env->set_flags(env, DB_REGION_INIT, 1)) != 0)
+		return rc;
+	if (dur == DUR_WRITE_NOSYNC &&
+	    (rc = env->set_flags(env, DB_TXN_WRITE_NOSYNC, 1)) != 0)
+		return rc;
+	if (dur == DUR_NOSYNC &&
+	    (rc = env->set_flags(env, DB_TXN_NOSYNC, 1)) != 0)
+		return rc;
+	return 0;
+}
+
+/*
+ * Opens (creating) every database of db_files in one transaction.  0 or
+ * a Berkeley DB code; the handles opened so far stay in st->db for
+ * env_close.
+ */
+static int
+env_open_dbs(struct store *st)
+{
+	DB_TXN	*txn;
+	int	 rc, i;
+
+	if ((rc = st->env->txn_begin(st->env, NULL, &txn, 0)) != 0)
+		return rc;
+	for (i = 0; i < DBI__MAX; i++) {
+		if ((rc = db_create(&st->db[i], st->env, 0)) != 0)
+			goto fail;
+		rc = st->db[i]->open(st->db[i], txn, db_files[i], NULL,
+		    DB_BTREE, DB_CREATE | DB_THREAD, 0600);
+		if (rc != 0)
+			goto fail;
+	}
+	/* opening changes no data: do not make every process wait on a flush */
+	return txn->commit(txn, DB_TXN_NOSYNC);
+fail:
+	txn->abort(txn);
+	return rc;
+}
+
+/* Opens environment and databases; recovery runs when a process died. */
+static int
+env_open(struct store *st, char *err, size_t errlen)
+{
+	DB_ENV		*env;
+	u_int32_t	 flags;
+	int		 rc;
+
+	if ((rc = db_env_create(&env, 0)) != 0) {
+		snprintf(err, errlen, "db_env_create: %s", db_strerror(rc));
+		return -1;
+	}
+	st->env = env;
+	env->set_errcall(env, errcall);
+	env->set_errpfx(env, st->home);
+	if ((rc = env_configure(env, st->dur)) != 0)
+		goto dberr;
+	/*
+	 * DB_REGISTER notices a process that died with the environment open
+	 * and then runs recovery, which rebuilds the shared regions.  No
+	 * DB_FAILCHK: aborting a dead process's transaction in place must
+	 * destroy pthread condition variables it may have been waiting on,
+	 * and glibc's pthread_cond_destroy then blocks forever (seen under
+	 * kill -9 in the crash test).
+	 */
+	flags = DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
+	    DB_INIT_TXN | DB_THREAD | DB_REGISTER | DB_RECOVER;
+	if ((rc = env->open(env, st->home, flags, 0600)) != 0)
+		goto dberr;
+	if (reserve_regions(st->home, err, errlen) == -1) {
+		env_close(st);
+		return -1;
+	}
+	/* logs no longer needed for recovery go; backups copy what is left */
+	if ((rc = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1)) != 0 ||
+	    (rc = env_open_dbs(st)) != 0)
+		goto dberr;
+	return 0;
+dberr:
+	snprintf(err, errlen, "%s: cannot open storage: %s", st->home,
+	    db_strerror(rc));
+	env_close(st);
+	return -1;
+}
+
+int
+store_open(const char *home, enum durability dur, struct store **out,
+    char *err, size_t errlen)
+{
+	struct store	*st;
+	struct stat	 sb;
+
+	*out = NULL;
+	if (stat(home, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "%s: data_dir is not a directory", home);
+		return -1;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (st->home = strdup(home)) == NULL) {
+		free(st);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	st->dur = dur;
+	if (env_open(st, err, errlen) == -1) {
+		free(st->home);
+		free(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	env_close(st);
+	free(st->home);
+	free(st);
+}
+
+/*
+ * Decides what to do after a failed operation: 1 to retry (deadlock, lock
+ * timeout, or a panic after which the environment was reopened), 0 to give
+ * up.
+ */
+int
+dbenv_retry(struct store *st, int rc, int attempt)
+{
+	char err[256];
+
+	if (attempt >= TXN_RETRIES)
+		return 0;
+	if (rc == DB_LOCK_DEADLOCK)
+		return 1;
+	if (rc == DB_LOCK_NOTGRANTED || rc == DB_RUNRECOVERY) {
+		/*
+		 * A lock held too long usually means a process died holding
+		 * it; DB_RUNRECOVERY means another process ran recovery.
+		 * Reopening the environment with DB_REGISTER recovers.
+		 */
+		log_warn("storage: %s, reopening the environment",
+		    db_strerror(rc));
+		env_close(st);
+		if (env_open(st, err, sizeof(err)) == -1) {
+			log_error("storage: %s", err);
+			return 0;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+enum store_rc
+dbenv_map_rc(int rc)
+{
+	switch (rc) {
+	case 0:
+		return STORE_OK;
+	case DB_NOTFOUND:
+	case DB_KEYEMPTY:
+		return STORE_NOTFOUND;
+	default:
+		log_error("storage: %s", db_strerror(rc));
+		return STORE_UNAVAILABLE;
+	}
+}
+
+int
+dbenv_ensure_open(struct store *st)
+{
+	char err[256];
+
+	if (st->env != NULL)
+		return 0;
+	if (env_open(st, err, sizeof(err)) == -1) {
+		log_error("storage: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+enum store_rc
+store_ping(struct store *st)
+{
+	DB_TXN	*txn;
+	int	 rc;
+
+	if (dbenv_ensure_open(st) == -1)
+		return STORE_UNAVAILABLE;
+	if ((rc = st->env->txn_begin(st->env, NULL, &txn, DB_TXN_NOWAIT)) != 0) {
+		if (rc == DB_RUNRECOVERY)
+			(void)dbenv_retry(st, rc, 0);
+		return STORE_UNAVAILABLE;
+	}
+	txn->abort(txn);
+	return STORE_OK;
+}
+
+/* key = a \0 b \0 c (c may be NULL: prefix "a\0b\0"). */
+char *
+dbenv_key(const char *a, const char *b, const char *c, size_t *len)
+{
+	size_t	 la = strlen(a) + 1, lb = b ? strlen(b) + 1 : 0;
+	size_t	 lc = c ? strlen(c) : 0;
+	char	*k;
+
+	if ((k = malloc(la + lb + lc + 1)) == NULL)
+		return NULL;
+	memcpy(k, a, la);
+	if (b != NULL)
+		memcpy(k + la, b, lb);
+	if (c != NULL)
+		memcpy(k + la + lb, c, lc);
+	*len = la + lb + lc;
+	return k;
+}
+
+
+/* Bounds recovery time: a checkpoint per MiB of log or 5 minutes. */
+void
+dbenv_checkpoint(struct store *st)
+{
+	DB_LOG_STAT	*ls;
+	DB_TXN_STAT	*ts;
+	uint64_t	 written;
+	time_t		 last;
+	int		 rc;
+
+	/*
+	 * txn_checkpoint(1 MB, 5 min) would decide the same, but with
+	 * DB_LOG_AUTO_REMOVE every call, checkpoint or not, reads the log
+	 * back to find the files it may remove: an open, a 32 KB read and a
+	 * close per commit.  The two counters live in the shared regions.
+	 */
+	if (st->env->log_stat(st->env, &ls, 0) != 0)
+		return;
+	written = (uint64_t)ls->st_wc_mbytes * 1048576 + ls->st_wc_bytes;
+	free(ls);
+	if (written < CKP_BYTES) {
+		if (st->env->txn_stat(st->env, &ts, 0) != 0)
+			return;
+		last = ts->st_time_ckp;
+		free(ts);
+		if (time(NULL) - last < CKP_SECONDS)
+			return;
+	}
+	if ((rc = st->env->txn_checkpoint(st->env, 0, 0, 0)) != 0)
+		log_warn("storage: checkpoint: %s", db_strerror(rc));
+}
+
+/*
+ * A commit carries the durability of the environment flags.  With sync
+ * the log is flushed before the commit returns, under the transaction's
+ * locks, which serialises concurrent stores on a shared page (the newest
+ * credentials of a tenant, the audit chain's head).  Committing without a
+ * sync and flushing after the locks are gone would let stores share
+ * flushes, but a flush that then fails (a full disk) would leave a
+ * committed record behind a 503: a failed sync commit, by contrast, is
+ * aborted.  Correctness first.
+ */
+u_int32_t
+dbenv_commit_flags(const struct store *st)
+{
+	(void)st;
+	return 0;
+}
+
+/*
+ * Reads the value of key a\0b\0c (c may be NULL) from one database,
+ * retrying as dbenv_retry says; STORE_OK with *d malloc'd.
+ */
+enum store_rc
+dbenv_read(struct store *st, enum dbi i, const char *a, const char *b,
+    const char *c, DBT *d)
+{
+	DBT	 k;
+	char	*kb;
+	size_t	 klen;
+	int	 rc, attempt = 0;
+
+	if (dbenv_ensure_open(st) == -1)
+		return STORE_UNAVAILABLE;
+	if ((kb = dbenv_key(a, b, c, &klen)) == NULL)
+		return STORE_UNAVAILABLE;
+	for (;;) {
+		memset(&k, 0, sizeof(k));
+		memset(d, 0, sizeof(*d));
+		k.data = kb;
+		k.size = (u_int32_t)klen;
+		d->flags = DB_DBT_MALLOC;
+		rc = st->db[i]->get(st->db[i], NULL, &k, d, 0);
+		if (rc == 0 || !dbenv_retry(st, rc, attempt++))
+			break;
+	}
+	free(kb);
+	return rc == 0 ? STORE_OK : dbenv_map_rc(rc);
+}
+
+/*
+ * Runs body in a transaction, retrying on deadlock, lock timeout and
+ * after a panic (see dbenv_retry).  A positive STORE_* result that the
+ * body stores in *result aborts the transaction without an error.
+ */
+enum store_rc
+dbenv_run_txn(struct store *st, dbenv_txn_body body, void *arg,
+    enum store_rc *result)
+{
+	DB_TXN	*txn;
+	int	 rc, attempt = 0;
+
+	if (dbenv_ensure_open(st) == -1)
+		return STORE_UNAVAILABLE;
+	for (;;) {
+		*result = STORE_OK;
+		if ((rc = st->env->txn_begin(st->env, NULL, &txn, 0)) != 0) {
+			if (dbenv_retry(st, rc, attempt++))
+				continue;
+			return dbenv_map_rc(rc);
+		}
+		rc = body(st, txn, arg);
+		if (rc == 0 && *result == STORE_OK) {
+			rc = txn->commit(txn, dbenv_commit_flags(st));
+			if (rc == 0) {
+				dbenv_checkpoint(st);
+				return STORE_OK;
+			}
+		} else
+			txn->abort(txn);
+		if (rc == 0)		/* the body decided: no change */
+			return *result;
+		if (!dbenv_retry(st, rc, attempt++))
+			return dbenv_map_rc(rc);
+	}
+}
+
+int
+dbenv_get(DB *db, DB_TXN *txn, const void *key, size_t klen, DBT *d,
+    u_int32_t flags)
+{
+	DBT k;
+
+	memset(&k, 0, sizeof(k));
+	memset(d, 0, sizeof(*d));
+	k.data = (void *)(uintptr_t)key;
+	k.size = (u_int32_t)klen;
+	d->flags = DB_DBT_MALLOC;
+	return db->get(db, txn, &k, d, flags);
+}
+
+int
+dbenv_put(DB *db, DB_TXN *txn, const void *key, size_t klen, const void *val,
+    size_t vlen, u_int32_t flags)
+{
+	DBT k, d;
+
+	memset(&k, 0, sizeof(k));
+	memset(&d, 0, sizeof(d));
+	k.data = (void *)(uintptr_t)key;
+	k.size = (u_int32_t)klen;
+	d.data = (void *)(uintptr_t)val;
+	d.size = (u_int32_t)vlen;
+	return db->put(db, txn, &k, &d, flags);
+}
+
+int
+dbenv_del(DB *db, DB_TXN *txn, const void *key, size_t klen)
+{
+	DBT k;
+
+	memset(&k, 0, sizeof(k));
+	k.data = (void *)(uintptr_t)key;
+	k.size = (u_int32_t)klen;
+	return db->del(db, txn, &k, 0);
+}
+
+enum store_rc
+store_backup(struct store *st, const char *dir, char *err, size_t errlen)
+{
+	DB_ENV	*benv = NULL;
+	int	 rc;
+
+	if (dbenv_ensure_open(st) == -1) {
+		snprintf(err, errlen, "storage unavailable");
+		return STORE_UNAVAILABLE;
+	}
+	if ((rc = st->env->txn_checkpoint(st->env, 0, 0, 0)) != 0)
+		goto dberr;
+	if ((rc = st->env->backup(st->env, dir, DB_CREATE | DB_EXCL)) != 0)
+		goto dberr;
+	/* make the copy consistent now: catastrophic recovery in place */
+	if ((rc = db_env_create(&benv, 0)) != 0)
+		goto dberr;
+	benv->set_errcall(benv, errcall);
+	if ((rc = benv->open(benv, dir, DB_CREATE | DB_INIT_LOCK |
+	    DB_INIT_LOG | DB_INIT_MPOOL | DB_INIT_TXN | DB_RECOVER_FATAL |
+	    DB_PRIVATE, 0600)) != 0)
+		goto dberr;
+	rc = benv->close(benv, 0);
+	benv = NULL;
+	if (rc != 0)
+		goto dberr;
+	return STORE_OK;
+dberr:
+	snprintf(err, errlen, "%s: backup failed: %s", dir, db_strerror(rc));
+	if (benv != NULL)
+		benv->close(benv, 0);
+	return STORE_UNAVAILABLE;
+}
+
+void
+store_checkpoint(struct store *st)
+{
+	int rc;
+
+	if (st->env != NULL &&
+	    (rc = st->env->txn_checkpoint(st->env, 0, 0, 0)) != 0)
+		log_warn("storage: checkpoint: %s", db_strerror(rc));
+}

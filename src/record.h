@@ -1,0 +1,53 @@
+/*
+ * record: the text of the values the storage module keeps (credentials,
+ * connections, idempotency records), written and read from one table of
+ * members per kind of record.  Pure functions of memory: no database, no
+ * HTTP.  The text is the on-disk format: what an older credstore wrote
+ * must read back the same, so the bytes written never change.
+ */
+#ifndef CS_RECORD_H
+#define CS_RECORD_H
+
+#include <stddef.h>
+
+#include "store.h"
+
+/* The version of the credential record format: its member "v". */
+#define RECORD_CRED_VERSION	1
+
+/*
+ * A credential record as JSON text, written without a JSON tree (one per
+ * change).  Returns malloc'd text and its length in *len, or NULL.
+ */
+char		*record_cred_write(const struct cred_rec *, size_t *len);
+/*
+ * Reads a credential record written by record_cred_write or by json-c
+ * (older versions): the in-place reader, falling back to json-c when the
+ * text is not of the shape it reads.  Without sealed the sealed values
+ * (wrapped key, nonce, ciphertext) are not decoded (metadata listings).
+ * STORE_OK fills *r (cred_rec_free); STORE_CORRUPT on any surprise,
+ * including a missing or unknown "v".
+ */
+enum store_rc	 record_cred_read(const void *p, size_t n, struct cred_rec *r,
+		    int sealed);
+/*
+ * The two readers on their own.  record_cred_read_flat returns -1 when the
+ * text is not of the flat shape it reads (a duplicate member, nesting,
+ * malformed text; *r is then empty), else 0 with the result in *out.
+ */
+int		 record_cred_read_flat(const void *p, size_t n,
+		    struct cred_rec *r, int sealed, enum store_rc *out);
+enum store_rc	 record_cred_read_json(const void *p, size_t n,
+		    struct cred_rec *r, int sealed);
+
+/* o (consumed) as json-c writes it, plain: malloc'd text, or NULL. */
+struct json_object;
+char		*record_json_text(struct json_object *o, size_t *len);
+
+/* Idempotency and connection records (json-c text); malloc'd or NULL. */
+char		*record_idem_write(const struct idem_rec *, size_t *len);
+enum store_rc	 record_idem_read(const void *p, size_t n, struct idem_rec *r);
+char		*record_conn_write(const struct conn_rec *, size_t *len);
+enum store_rc	 record_conn_read(const void *p, size_t n, struct conn_rec *c);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * store_int: what the files of the storage module share and nobody else
+ * sees (the public API is store.h).  dbenv.c owns struct store, the
+ * environment and its transactions (open, retry, checkpoint, backup) and
+ * the key layout; audit.c owns the audit chain; record.c the text of the
+ * records; store.c the credential, connection and idempotency operations.
+ * Include only from those files.
+ */
+#ifndef CS_STORE_INT_H
+#define CS_STORE_INT_H
+
+#include <stddef.h>
+
+#include <db.h>
+
+#include "store.h"
+
+/* The databases of the environment, one file each. */
+enum dbi {
+	DBI_CREDS = 0,
+	DBI_IDEM,
+	DBI_AUDIT,
+	DBI_CONN,
+	DBI_META,
+	DBI__MAX
+};
+
+struct store {
+	char		*home;
+	enum durability	 dur;
+	DB_ENV		*env;
+	DB		*db[DBI__MAX];
+	store_mac_fn	 mac;		/* audit chain; NULL: no chain */
+	void		*mac_arg;
+};
+
+/* key = a \0 b \0 c (c may be NULL: prefix "a\0b\0"); malloc'd. */
+char		*dbenv_key(const char *a, const char *b, const char *c,
+		    size_t *len);
+
+/* Reopens a closed environment: 0, or -1 (logged). */
+int		 dbenv_ensure_open(struct store *);
+/*
+ * After a failed operation: 1 to retry (deadlock, lock timeout, or a
+ * panic after which the environment was reopened), 0 to give up.
+ */
+int		 dbenv_retry(struct store *, int rc, int attempt);
+/* A Berkeley DB result as a store_rc (other errors are logged). */
+enum store_rc	 dbenv_map_rc(int rc);
+/* The flags of every commit. */
+u_int32_t	 dbenv_commit_flags(const struct store *);
+/* Checkpoints when enough log was written or time went by. */
+void		 dbenv_checkpoint(struct store *);
+
+/* A transaction body: 0 to commit, or a Berkeley DB / errno code. */
+typedef int	(*dbenv_txn_body)(struct store *, DB_TXN *, void *);
+/*
+ * Runs body in a transaction, retrying as dbenv_retry says.  A result
+ * other than STORE_OK that the body stores in *result aborts the
+ * transaction without an error and is returned.
+ */
+enum store_rc	 dbenv_run_txn(struct store *, dbenv_txn_body body, void *arg,
+		    enum store_rc *result);
+
+/* get with DB_DBT_MALLOC (*d's data is the caller's), put, del of a key. */
+int		 dbenv_get(DB *, DB_TXN *, const void *key, size_t klen, DBT *d,
+		    u_int32_t flags);
+int		 dbenv_put(DB *, DB_TXN *, const void *key, size_t klen,
+		    const void *val, size_t vlen, u_int32_t flags);
+int		 dbenv_del(DB *, DB_TXN *, const void *key, size_t klen);
+/*
+ * Reads the value of key a\0b\0c (c may be NULL) outside a transaction,
+ * retrying; STORE_OK with d->data malloc'd.
+ */
+enum store_rc	 dbenv_read(struct store *, enum dbi, const char *a,
+		    const char *b, const char *c, DBT *d);
+
+/* audit.c: appends ev to the chain under txn; 0 or a DB / errno code. */
+int		 audit_append(struct store *, DB_TXN *, const struct audit_ev *);
+
+#endif

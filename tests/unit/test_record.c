@@ -1,0 +1,442 @@
+#include "cs_build.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "record.h"
+#include "store.h"
+#include "util.h"
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+#define ID	"crd_01M8NP07NWZ340VMZAXT2VVK76"
+#define A16	"AAAAAAAAAAAAAAAA"
+#define WRAPPED	A16 A16 A16 A16 A16	/* 60 zero bytes */
+#define NONCE	A16			/* 12 zero bytes */
+
+/* The bytes record_cred_write gives for known_rec(): the on-disk format. */
+static const char known_text[] =
+    "{\"v\":1,\"id\":\"" ID "\",\"tenant\":\"t\",\"provider\":\"sentry\","
+    "\"label\":\"a \\\"q\\\" / caf\xc3\xa9\",\"createdBy\":null,"
+    "\"status\":\"validated\",\"fields\":[\"api_key\",\"site\"],"
+    "\"createdAt\":1764489600,\"updatedAt\":1764489601,"
+    "\"lastValidatedAt\":null,\"kid\":\"k1\",\"wrapped\":\"" WRAPPED "\","
+    "\"nonce\":\"" NONCE "\",\"ct\":\"Zm9v\"}";
+
+/* The same record as json-c wrote it before (slashes escaped, \u00e9). */
+static const char jsonc_text[] =
+    "{\"v\":1,\"id\":\"" ID "\",\"tenant\":\"t\",\"provider\":\"sentry\","
+    "\"label\":\"a \\\"q\\\" \\/ caf\\u00e9\",\"createdBy\":null,"
+    "\"status\":\"validated\",\"fields\":[\"api_key\",\"site\"],"
+    "\"createdAt\":1764489600,\"updatedAt\":1764489601,"
+    "\"lastValidatedAt\":null,\"kid\":\"k1\",\"wrapped\":\"" WRAPPED "\","
+    "\"nonce\":\"" NONCE "\",\"ct\":\"Zm9v\"}";
+
+static char *
+xstrdup(const char *s)
+{
+	char *t = strdup(s);
+
+	ck_assert_ptr_nonnull(t);
+	return t;
+}
+
+/* Fills r with the known record (cred_rec_free). */
+static void
+known_rec(struct cred_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->id, sizeof(r->id), "%s", ID);
+	r->tenant = xstrdup("t");
+	r->provider = xstrdup("sentry");
+	r->label = xstrdup("a \"q\" / caf\xc3\xa9");
+	snprintf(r->status, sizeof(r->status), "validated");
+	r->fields[r->nfields++] = xstrdup("api_key");
+	r->fields[r->nfields++] = xstrdup("site");
+	r->created = 1764489600;
+	r->updated = 1764489601;
+	snprintf(r->sealed.key_id, sizeof(r->sealed.key_id), "k1");
+	r->sealed.ct = (unsigned char *)xstrdup("foo");
+	r->sealed.ctlen = 3;
+}
+
+static void
+assert_same_str(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		ck_assert_ptr_eq(a, b);
+	else
+		ck_assert_str_eq(a, b);
+}
+
+/* a and b hold the same record (sealed: the sealed values too). */
+static void
+assert_same(const struct cred_rec *a, const struct cred_rec *b, int sealed)
+{
+	size_t i;
+
+	ck_assert_str_eq(a->id, b->id);
+	assert_same_str(a->tenant, b->tenant);
+	assert_same_str(a->provider, b->provider);
+	assert_same_str(a->label, b->label);
+	assert_same_str(a->created_by, b->created_by);
+	ck_assert_str_eq(a->status, b->status);
+	ck_assert_uint_eq(a->nfields, b->nfields);
+	for (i = 0; i < a->nfields; i++)
+		ck_assert_str_eq(a->fields[i], b->fields[i]);
+	ck_assert_int_eq((long long)a->created, (long long)b->created);
+	ck_assert_int_eq((long long)a->updated, (long long)b->updated);
+	ck_assert_int_eq((long long)a->validated, (long long)b->validated);
+	ck_assert_str_eq(a->sealed.key_id, b->sealed.key_id);
+	if (!sealed) {
+		ck_assert_ptr_null(b->sealed.ct);
+		return;
+	}
+	ck_assert_mem_eq(a->sealed.wrapped, b->sealed.wrapped,
+	    sizeof(a->sealed.wrapped));
+	ck_assert_mem_eq(a->sealed.nonce, b->sealed.nonce,
+	    sizeof(a->sealed.nonce));
+	ck_assert_uint_eq(a->sealed.ctlen, b->sealed.ctlen);
+	ck_assert_mem_eq(a->sealed.ct, b->sealed.ct, a->sealed.ctlen);
+}
+
+/* Reads text with both readers (and record_cred_read): all must agree. */
+static void
+assert_reads_as(const char *text, const struct cred_rec *want, int flat_ok)
+{
+	struct cred_rec	r;
+	enum store_rc	out;
+	size_t		n = strlen(text);
+	int		sealed;
+
+	for (sealed = 0; sealed <= 1; sealed++) {
+		if (flat_ok) {
+			ck_assert_int_eq(record_cred_read_flat(text, n, &r,
+			    sealed, &out), 0);
+			ck_assert_int_eq(out, STORE_OK);
+			assert_same(want, &r, sealed);
+			cred_rec_free(&r);
+		}
+		ck_assert_int_eq(record_cred_read_json(text, n, &r, sealed),
+		    STORE_OK);
+		assert_same(want, &r, sealed);
+		cred_rec_free(&r);
+		ck_assert_int_eq(record_cred_read(text, n, &r, sealed),
+		    STORE_OK);
+		assert_same(want, &r, sealed);
+		cred_rec_free(&r);
+	}
+}
+
+/* Both readers refuse text: STORE_CORRUPT (flat may also pass it on). */
+static void
+assert_refused(const char *text, size_t n)
+{
+	struct cred_rec	r;
+	enum store_rc	out;
+	int		sealed;
+
+	for (sealed = 0; sealed <= 1; sealed++) {
+		if (record_cred_read_flat(text, n, &r, sealed, &out) == 0)
+			ck_assert_int_eq(out, STORE_CORRUPT);
+		ck_assert_ptr_null(r.tenant);
+		ck_assert_ptr_null(r.sealed.ct);
+		ck_assert_int_eq(record_cred_read_json(text, n, &r, sealed),
+		    STORE_CORRUPT);
+		ck_assert_ptr_null(r.tenant);
+		ck_assert_int_eq(record_cred_read(text, n, &r, sealed),
+		    STORE_CORRUPT);
+	}
+}
+
+/* ------------------------------------------------------ credentials */
+
+START_TEST(test_cred_bytes)
+{
+	struct cred_rec	 r;
+	char		*t;
+	size_t		 n = 0;
+
+	known_rec(&r);
+	t = record_cred_write(&r, &n);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_uint_eq(n, strlen(known_text));
+	ck_assert_str_eq(t, known_text);
+	free(t);
+
+	/* lastValidatedAt is a number once set; a NULL label is null */
+	r.validated = 1764489602;
+	free(r.label);
+	r.label = NULL;
+	t = record_cred_write(&r, &n);
+	ck_assert_ptr_nonnull(strstr(t, ",\"lastValidatedAt\":1764489602,"));
+	ck_assert_ptr_nonnull(strstr(t, ",\"label\":null,"));
+	free(t);
+	cred_rec_free(&r);
+}
+END_TEST
+
+START_TEST(test_cred_round_trip)
+{
+	struct cred_rec	 r;
+	char		*t, name[16];
+	size_t		 n = 0, i;
+
+	known_rec(&r);
+	assert_reads_as(known_text, &r, 1);
+
+	/* every field, a set validation time, a creator, a longer value */
+	for (i = r.nfields; i < CREDSET_MAX; i++) {
+		snprintf(name, sizeof(name), "f%zu", i);
+		r.fields[r.nfields++] = xstrdup(name);
+	}
+	r.validated = 1764489700;
+	r.created_by = xstrdup("user/42\x01");
+	free(r.sealed.ct);
+	r.sealed.ctlen = 1000;
+	ck_assert_ptr_nonnull(r.sealed.ct = malloc(r.sealed.ctlen));
+	for (i = 0; i < r.sealed.ctlen; i++)
+		r.sealed.ct[i] = (unsigned char)(i * 7);
+	for (i = 0; i < sizeof(r.sealed.wrapped); i++)
+		r.sealed.wrapped[i] = (unsigned char)(255 - i);
+	memset(r.sealed.nonce, 0xfb, sizeof(r.sealed.nonce));
+	t = record_cred_write(&r, &n);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_uint_eq(n, strlen(t));
+	assert_reads_as(t, &r, 1);
+	free(t);
+	cred_rec_free(&r);
+}
+END_TEST
+
+START_TEST(test_cred_jsonc_written)
+{
+	struct cred_rec	 r;
+	char		 text[2048];
+
+	/* records written by json-c (older versions) read the same */
+	known_rec(&r);
+	assert_reads_as(jsonc_text, &r, 1);
+	/* another member order, members a newer version may add */
+	snprintf(text, sizeof(text), "{\"newer\":[\"x\"],\"ct\":\"Zm9v\","
+	    "\"nonce\":\"%s\",\"wrapped\":\"%s\",\"kid\":\"k1\","
+	    "\"lastValidatedAt\":null,\"updatedAt\":1764489601,"
+	    "\"createdAt\":1764489600,\"fields\":[\"api_key\",\"site\"],"
+	    "\"status\":\"validated\",\"createdBy\":null,"
+	    "\"label\":\"a \\\"q\\\" / caf\xc3\xa9\",\"provider\":\"sentry\","
+	    "\"tenant\":\"t\",\"id\":\"%s\",\"v\":1}", NONCE, WRAPPED, ID);
+	assert_reads_as(text, &r, 1);
+	cred_rec_free(&r);
+}
+END_TEST
+
+START_TEST(test_cred_duplicate)
+{
+	struct cred_rec	 r, got;
+	enum store_rc	 out;
+	char		 text[2048];
+
+	/* a duplicate member is not flat: json-c decides (the last wins) */
+	snprintf(text, sizeof(text), "%.*s,\"label\":\"second\"}",
+	    (int)strlen(known_text) - 1, known_text);
+	ck_assert_int_eq(record_cred_read_flat(text, strlen(text), &got, 1,
+	    &out), -1);
+	ck_assert_ptr_null(got.tenant);
+	known_rec(&r);
+	free(r.label);
+	r.label = xstrdup("second");
+	assert_reads_as(text, &r, 0);
+	cred_rec_free(&r);
+}
+END_TEST
+
+/* "v" is checked by both readers: missing or unknown is corrupt. */
+static const char *const bad_versions[] = {
+	"", "\"v\":2,", "\"v\":0,", "\"v\":\"1\",", "\"v\":null,",
+	"\"v\":-1,", "\"v\":[\"1\"],", "\"v\":1.0,",
+};
+
+START_TEST(test_cred_version)
+{
+	char text[2048];
+
+	/* known_text starts {"v":1, (7 bytes) */
+	ck_assert_int_eq(strncmp(known_text, "{\"v\":1,", 7), 0);
+	snprintf(text, sizeof(text), "{%s%s", bad_versions[_i],
+	    known_text + 7);
+	assert_refused(text, strlen(text));
+}
+END_TEST
+
+START_TEST(test_cred_truncated)
+{
+	size_t n;
+
+	for (n = 0; n < strlen(known_text); n++)
+		assert_refused(known_text, n);
+}
+END_TEST
+
+/* Garbage, and records with one member wrong. */
+static const char *const garbage[] = {
+	"", "null", "[]", "{}", "\"v\"", "{\"v\":1}", "xyz", "{\"v\":1,",
+	"{\"v\":1,\"id\":\"crd_1\"}",
+	"{\"v\":1,\"id\":\"" ID "\",\"tenant\":null,\"provider\":\"p\","
+	"\"status\":\"s\",\"fields\":[],\"kid\":\"k\",\"wrapped\":\"" WRAPPED
+	"\",\"nonce\":\"" NONCE "\",\"ct\":\"\"}",
+	"{\"v\":1,\"id\":\"" ID "\",\"tenant\":\"t\",\"provider\":\"p\","
+	"\"status\":\"s\",\"fields\":[1],\"kid\":\"k\",\"wrapped\":\"" WRAPPED
+	"\",\"nonce\":\"" NONCE "\",\"ct\":\"\"}",
+	"{\"v\":1,\"id\":\"" ID "\",\"tenant\":\"t\",\"provider\":\"p\","
+	"\"status\":\"much too long a status\",\"fields\":[],\"kid\":\"k\","
+	"\"wrapped\":\"" WRAPPED "\",\"nonce\":\"" NONCE "\",\"ct\":\"\"}",
+	"{\"v\":1,\"id\":\"" ID "\",\"tenant\":\"t\",\"provider\":\"p\","
+	"\"status\":\"s\",\"fields\":[],\"wrapped\":\"" WRAPPED "\","
+	"\"nonce\":\"" NONCE "\",\"ct\":\"\"}",
+	"\x01\xff{{{",
+};
+
+START_TEST(test_cred_garbage)
+{
+	assert_refused(garbage[_i], strlen(garbage[_i]));
+}
+END_TEST
+
+START_TEST(test_cred_unsealed_skips_values)
+{
+	struct cred_rec	r;
+	enum store_rc	out;
+	const char	text[] = "{\"v\":1,\"id\":\"" ID "\",\"tenant\":\"t\","
+			    "\"provider\":\"p\",\"status\":\"s\",\"fields\":[],"
+			    "\"kid\":\"k\",\"wrapped\":\"?\"}";
+
+	/* a listing does not decode the sealed values, nor needs them */
+	ck_assert_int_eq(record_cred_read_flat(text, strlen(text), &r, 0,
+	    &out), 0);
+	ck_assert_int_eq(out, STORE_OK);
+	ck_assert_str_eq(r.tenant, "t");
+	ck_assert_ptr_null(r.label);
+	ck_assert_int_eq((long long)r.created, 0);
+	cred_rec_free(&r);
+	ck_assert_int_eq(record_cred_read_json(text, strlen(text), &r, 0),
+	    STORE_OK);
+	ck_assert_str_eq(r.provider, "p");
+	cred_rec_free(&r);
+	/* asked for them, the bad wrapped key and the missing rest are corrupt */
+	ck_assert_int_eq(record_cred_read_flat(text, strlen(text), &r, 1,
+	    &out), 0);
+	ck_assert_int_eq(out, STORE_CORRUPT);
+	ck_assert_int_eq(record_cred_read_json(text, strlen(text), &r, 1),
+	    STORE_CORRUPT);
+}
+END_TEST
+
+/* ------------------------------------------- idempotency, connections */
+
+START_TEST(test_idem)
+{
+	struct idem_rec	 r, got;
+	const char	*short_hash = "{\"hash\":\"AAAA\",\"status\":1}";
+	char		*t, want[512];
+	size_t		 n = 0;
+
+	memset(&r, 0, sizeof(r));
+	memset(r.hash, 0, sizeof(r.hash));
+	r.status = 201;
+	r.body = xstrdup("{\"a\":\"b/c\"}");
+	r.location = NULL;
+	r.created = 1764489600;
+	t = record_idem_write(&r, &n);
+	ck_assert_ptr_nonnull(t);
+	/* json-c's bytes: slashes escaped */
+	snprintf(want, sizeof(want), "{\"hash\":\"%s%s%s\",\"status\":201,"
+	    "\"body\":\"{\\\"a\\\":\\\"b\\/c\\\"}\",\"location\":null,"
+	    "\"created\":1764489600}", A16, A16, "AAAAAAAAAAA=");
+	ck_assert_str_eq(t, want);
+	ck_assert_uint_eq(n, strlen(want));
+	ck_assert_int_eq(record_idem_read(t, n, &got), STORE_OK);
+	ck_assert_int_eq(got.status, 201);
+	ck_assert_str_eq(got.body, r.body);
+	ck_assert_ptr_null(got.location);
+	ck_assert_int_eq((long long)got.created, 1764489600);
+	ck_assert_mem_eq(got.hash, r.hash, sizeof(r.hash));
+	idem_rec_free(&got);
+	/* no status, or a short hash: corrupt */
+	ck_assert_int_eq(record_idem_read(t, n - 1, &got), STORE_CORRUPT);
+	ck_assert_int_eq(record_idem_read(short_hash, strlen(short_hash),
+	    &got), STORE_CORRUPT);
+	ck_assert_ptr_null(got.body);
+	free(t);
+	idem_rec_free(&r);
+}
+END_TEST
+
+START_TEST(test_conn)
+{
+	struct conn_rec	 c, got;
+	char		*t;
+	size_t		 n = 0;
+	const char	*short_id = "{\"credentialId\":\"crd_1\","
+			    "\"status\":\"active\"}";
+	const char	 want[] = "{\"credentialId\":\"" ID "\",\"status\":"
+			    "\"active\",\"connectedAt\":1764489600}";
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.cred_id, sizeof(c.cred_id), "%s", ID);
+	snprintf(c.status, sizeof(c.status), "active");
+	c.connected = 1764489600;
+	t = record_conn_write(&c, &n);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_str_eq(t, want);
+	ck_assert_uint_eq(n, strlen(want));
+	ck_assert_int_eq(record_conn_read(t, n, &got), STORE_OK);
+	ck_assert_str_eq(got.cred_id, ID);
+	ck_assert_str_eq(got.status, "active");
+	ck_assert_int_eq((long long)got.connected, 1764489600);
+	free(t);
+	ck_assert_int_eq(record_conn_read(short_id, strlen(short_id), &got),
+	    STORE_CORRUPT);
+	ck_assert_int_eq(record_conn_read("{", 1, &got), STORE_CORRUPT);
+}
+END_TEST
+
+static Suite *
+record_suite(void)
+{
+	Suite	*s = suite_create("record");
+	TCase	*tc;
+
+	tc = tcase_create("cred");
+	tcase_add_test(tc, test_cred_bytes);
+	tcase_add_test(tc, test_cred_round_trip);
+	tcase_add_test(tc, test_cred_jsonc_written);
+	tcase_add_test(tc, test_cred_duplicate);
+	tcase_add_loop_test(tc, test_cred_version, 0, (int)NELEM(bad_versions));
+	tcase_add_test(tc, test_cred_truncated);
+	tcase_add_loop_test(tc, test_cred_garbage, 0, (int)NELEM(garbage));
+	tcase_add_test(tc, test_cred_unsealed_skips_values);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("other");
+	tcase_add_test(tc, test_idem);
+	tcase_add_test(tc, test_conn);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	sr = srunner_create(record_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

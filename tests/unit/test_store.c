@@ -1,0 +1,196 @@
+#include "cs_build.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "store.h"
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+#define TENANT		"t1"
+#define PROVIDER	"sentry"
+#define ID		"crd_01M8NP07NWZ340VMZAXT2VVK76"
+
+static char		 home[] = "/tmp/test_store.XXXXXX";
+static struct store	*st;
+
+/* A fresh environment in a temporary directory per test. */
+static void
+setup(void)
+{
+	char err[256];
+
+	ck_assert_ptr_nonnull(mkdtemp(home));
+	ck_assert_int_eq(store_open(home, DUR_NOSYNC, &st, err, sizeof(err)),
+	    0);
+}
+
+static void
+teardown(void)
+{
+	char cmd[128];
+
+	store_close(st);
+	st = NULL;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", home);
+	ck_assert_int_eq(system(cmd), 0);
+	memcpy(home + strlen(home) - 6, "XXXXXX", 6);
+}
+
+static int
+count_cb(const char *json, void *arg)
+{
+	(void)json;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+static size_t
+audit_count(void)
+{
+	size_t n = 0;
+
+	ck_assert_int_eq(store_audit_list(st, count_cb, &n), STORE_OK);
+	return n;
+}
+
+static struct audit_ev
+event(const char *action)
+{
+	struct audit_ev ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.time = 1764489600;
+	ev.tenant = TENANT;
+	ev.subject = "user";
+	ev.action = action;
+	ev.provider = PROVIDER;
+	ev.cred_id = ID;
+	ev.outcome = "ok";
+	return ev;
+}
+
+/* Stores one credential labelled "old"; the sealed value is any bytes. */
+static void
+create_cred(void)
+{
+	static unsigned char	 ct[] = "ciphertext";
+	struct cred_rec		 r;
+	struct idem_rec		 existing;
+	struct audit_ev		 ev = event("credential.create");
+	char			 tenant[] = TENANT, provider[] = PROVIDER;
+	char			 label[] = "old", field[] = "api_key";
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.id, sizeof(r.id), "%s", ID);
+	r.tenant = tenant;
+	r.provider = provider;
+	r.label = label;
+	snprintf(r.status, sizeof(r.status), "unvalidated");
+	r.fields[r.nfields++] = field;
+	r.created = r.updated = ev.time;
+	snprintf(r.sealed.key_id, sizeof(r.sealed.key_id), "k1");
+	memset(r.sealed.wrapped, 0x5a, sizeof(r.sealed.wrapped));
+	memset(r.sealed.nonce, 0xa5, sizeof(r.sealed.nonce));
+	r.sealed.ct = ct;
+	r.sealed.ctlen = sizeof(ct);
+	ck_assert_int_eq(store_cred_create(st, &r, NULL, NULL, &ev, &existing),
+	    STORE_OK);
+	ck_assert_uint_eq(audit_count(), 1);
+}
+
+/* The stored label, checked against want. */
+static void
+assert_label(const char *want)
+{
+	struct cred_rec r;
+
+	ck_assert_int_eq(store_cred_get(st, TENANT, PROVIDER, ID, &r),
+	    STORE_OK);
+	ck_assert_str_eq(r.label, want);
+	ck_assert_uint_eq(r.sealed.ctlen, sizeof("ciphertext"));
+	ck_assert_mem_eq(r.sealed.ct, "ciphertext", r.sealed.ctlen);
+	cred_rec_free(&r);
+}
+
+/* Changes the label to "new" and answers with *(enum store_op *)arg. */
+static enum store_op
+relabel(struct cred_rec *r, void *arg)
+{
+	free(r->label);
+	r->label = strdup("new");
+	ck_assert_ptr_nonnull(r->label);
+	return *(enum store_op *)arg;
+}
+
+/*
+ * What a modify does with each answer of the callback: STORE_OP_ERROR and
+ * STORE_OP_NONE write nothing and audit nothing, STORE_OP_WRITE writes
+ * and audits.
+ */
+static const struct {
+	enum store_op	 op;
+	enum store_rc	 rc;
+	const char	*label;
+	size_t		 events;
+} mt[] = {
+	{ STORE_OP_ERROR, STORE_ERROR, "old", 1 },
+	{ STORE_OP_NONE, STORE_OK, "old", 1 },
+	{ STORE_OP_WRITE, STORE_OK, "new", 2 },
+};
+
+START_TEST(test_modify)
+{
+	struct audit_ev	ev = event("credential.update");
+	enum store_op	op = mt[_i].op;
+
+	create_cred();
+	ck_assert_int_eq(store_cred_modify(st, TENANT, PROVIDER, ID, relabel,
+	    &op, &ev), mt[_i].rc);
+	assert_label(mt[_i].label);
+	ck_assert_uint_eq(audit_count(), mt[_i].events);
+}
+END_TEST
+
+START_TEST(test_modify_missing)
+{
+	struct audit_ev	ev = event("credential.update");
+	enum store_op	op = STORE_OP_WRITE;
+
+	ck_assert_int_eq(store_cred_modify(st, TENANT, PROVIDER, ID, relabel,
+	    &op, &ev), STORE_NOTFOUND);
+	ck_assert_uint_eq(audit_count(), 0);
+}
+END_TEST
+
+static Suite *
+store_suite(void)
+{
+	Suite	*s = suite_create("store");
+	TCase	*tc;
+
+	tc = tcase_create("modify");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_modify, 0, (int)NELEM(mt));
+	tcase_add_test(tc, test_modify_missing);
+	tcase_set_timeout(tc, 30);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	sr = srunner_create(store_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

@@ -5,7 +5,8 @@
 #   - no line over 100 columns (tabs count as 8) in src/ and cgi-bin/;
 #   - no function over 100 lines and no file over 1,000 lines in src/;
 #   - no include cycle among the modules of src/ (a module is NAME.c and
-#     NAME.h; A depends on B when A.c or A.h includes "B.h").
+#     NAME.h, and a private NAME_int.h; A depends on B when a file of A
+#     includes "B.h").
 # Prints one line per finding and a summary; exits 1 when anything is found.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,9 +53,10 @@ found=$((found + $(wc -l <"$tmp/size")))
 
 # Include cycles between modules: tsort reports any loop.
 for f in src/*.c src/*.h; do
-	from=$(basename "$f"); from=${from%.*}
+	from=$(basename "$f"); from=${from%.*}; from=${from%_int}
 	sed -n 's/^#include "\([A-Za-z0-9_-]*\)\.h".*/\1/p' "$f" |
 	    while read -r to; do
+		to=${to%_int}
 		[ "$to" = "$from" ] || [ ! -f "src/$to.h" ] || echo "$from $to"
 	    done
 done >"$tmp/deps"

@@ -10,7 +10,11 @@
 
 #include <stddef.h>
 
-#include "store.h"
+#include "rectypes.h"
+
+/* Frees what a reader filled in (the sealed values wiped); NULL is fine. */
+void		 cred_rec_free(struct cred_rec *);
+void		 idem_rec_free(struct idem_rec *);
 
 /* The version of the credential record format: its member "v". */
 #define RECORD_CRED_VERSION	1

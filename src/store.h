@@ -18,47 +18,8 @@
 #include <time.h>
 
 #include "config.h"
-#include "credset.h"
 #include "crypto.h"
-
-enum store_rc {
-	STORE_OK = 0,
-	STORE_NOTFOUND,
-	STORE_EXISTS,		/* idempotency key taken meanwhile */
-	STORE_UNAVAILABLE,	/* environment cannot be used now */
-	STORE_CORRUPT,		/* a record does not parse */
-	STORE_NOT_MASTER,	/* reserved for replication */
-	STORE_IN_USE,		/* a connection uses the credential */
-	STORE_ERROR,		/* the caller's change failed; nothing written */
-	STORE__MAX
-};
-
-#define STORE_TENANT_MAX	128
-#define STORE_LABEL_MAX		200	/* characters */
-#define STORE_STATUS_MAX	16
-
-/* Metadata and sealed values of one credential. */
-struct cred_rec {
-	char		 id[CREDENTIAL_ID_LEN + 1];
-	char		*tenant;
-	char		*provider;
-	char		*label;		/* NULL: none */
-	char		*created_by;	/* subject of the token; may be NULL */
-	char		 status[STORE_STATUS_MAX];
-	char		*fields[CREDSET_MAX];
-	size_t		 nfields;
-	time_t		 created, updated, validated;	/* validated 0: never */
-	struct sealed	 sealed;
-};
-
-/* A remembered response to an Idempotency-Key. */
-struct idem_rec {
-	unsigned char	 hash[CRYPTO_MAC_LEN];	/* keyed hash of the request */
-	int		 status;
-	char		*body;
-	char		*location;
-	time_t		 created;
-};
+#include "record.h"
 
 /* One audit event; strings may be NULL. */
 struct audit_ev {
@@ -88,8 +49,6 @@ void		 store_close(struct store *);
 enum store_rc	 store_ping(struct store *);
 const char	*store_strerror(enum store_rc);
 
-void		 cred_rec_free(struct cred_rec *);
-void		 idem_rec_free(struct idem_rec *);
 
 /*
  * Associated data binding a ciphertext to its record (malloc'd).
@@ -167,13 +126,6 @@ typedef enum store_op (*store_modify_cb)(struct cred_rec *r, void *arg);
 enum store_rc	 store_cred_modify(struct store *, const char *tenant,
 		    const char *provider, const char *id, store_modify_cb cb,
 		    void *arg, struct audit_ev *ev);
-
-/* A tenant's connection of one provider. */
-struct conn_rec {
-	char		 cred_id[CREDENTIAL_ID_LEN + 1];
-	char		 status[STORE_STATUS_MAX];
-	time_t		 connected;
-};
 
 /* STORE_NOTFOUND when the credential does not exist. */
 enum store_rc	 store_conn_put(struct store *, const char *tenant,

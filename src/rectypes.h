@@ -1,0 +1,62 @@
+/*
+ * rectypes: the records the storage module keeps, as C types: a
+ * credential, an idempotency record, a connection, and the results of
+ * storage operations.  Shared by record (their text) and store (their
+ * operations), so that neither includes the other.
+ */
+#ifndef CS_RECTYPES_H
+#define CS_RECTYPES_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "credset.h"
+#include "crypto.h"
+
+enum store_rc {
+	STORE_OK = 0,
+	STORE_NOTFOUND,
+	STORE_EXISTS,		/* idempotency key taken meanwhile */
+	STORE_UNAVAILABLE,	/* environment cannot be used now */
+	STORE_CORRUPT,		/* a record does not parse */
+	STORE_NOT_MASTER,	/* reserved for replication */
+	STORE_IN_USE,		/* a connection uses the credential */
+	STORE_ERROR,		/* the caller's change failed; nothing written */
+	STORE__MAX
+};
+
+#define STORE_TENANT_MAX	128
+#define STORE_LABEL_MAX		200	/* characters */
+#define STORE_STATUS_MAX	16
+
+/* Metadata and sealed values of one credential. */
+struct cred_rec {
+	char		 id[CREDENTIAL_ID_LEN + 1];
+	char		*tenant;
+	char		*provider;
+	char		*label;		/* NULL: none */
+	char		*created_by;	/* subject of the token; may be NULL */
+	char		 status[STORE_STATUS_MAX];
+	char		*fields[CREDSET_MAX];
+	size_t		 nfields;
+	time_t		 created, updated, validated;	/* validated 0: never */
+	struct sealed	 sealed;
+};
+
+/* A remembered response to an Idempotency-Key. */
+struct idem_rec {
+	unsigned char	 hash[CRYPTO_MAC_LEN];	/* keyed hash of the request */
+	int		 status;
+	char		*body;
+	char		*location;
+	time_t		 created;
+};
+
+/* A tenant's connection of one provider. */
+struct conn_rec {
+	char		 cred_id[CREDENTIAL_ID_LEN + 1];
+	char		 status[STORE_STATUS_MAX];
+	time_t		 connected;
+};
+
+#endif

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "curlapi.h"
+#include "fence.h"
 #include "jsonx.h"
 #include "log.h"
 #include "probe.h"
@@ -139,63 +140,13 @@ probe_apply_origin(const char *url, const char *origin)
 	return out;
 }
 
-static int
-v4_fenced(uint32_t a)
-{
-	return (a >> 24) == 0 || (a >> 24) == 10 || (a >> 24) == 127 ||
-	    (a & 0xffc00000) == 0x64400000 ||	/* 100.64/10 */
-	    (a & 0xffff0000) == 0xa9fe0000 ||	/* 169.254/16 */
-	    (a & 0xfff00000) == 0xac100000 ||	/* 172.16/12 */
-	    (a & 0xffffff00) == 0xc0000000 ||	/* 192.0.0/24 */
-	    (a & 0xffff0000) == 0xc0a80000 ||	/* 192.168/16 */
-	    (a & 0xfffe0000) == 0xc6120000 ||	/* 198.18/15 */
-	    (a >> 28) >= 0xe;			/* multicast, reserved */
-}
-
-int
-probe_addr_fenced(const struct sockaddr *sa)
-{
-	const struct sockaddr_in	*s4;
-	const struct sockaddr_in6	*s6;
-	const unsigned char		*b;
-	static const unsigned char	 mapped[12] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
-	};
-	static const unsigned char	 nat64[12] = {
-		0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0,
-	};
-	size_t				 i;
-	int				 zero = 1;
-
-	if (sa->sa_family == AF_INET) {
-		s4 = (const struct sockaddr_in *)(const void *)sa;
-		return v4_fenced(ntohl(s4->sin_addr.s_addr));
-	}
-	if (sa->sa_family != AF_INET6)
-		return 1;
-	s6 = (const struct sockaddr_in6 *)(const void *)sa;
-	b = s6->sin6_addr.s6_addr;
-	if (memcmp(b, mapped, 12) == 0 || memcmp(b, nat64, 12) == 0)
-		return v4_fenced((uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 |
-		    (uint32_t)b[14] << 8 | b[15]);
-	for (i = 0; i < 15; i++)
-		if (b[i] != 0)
-			zero = 0;
-	if (zero)				/* :: and ::1 */
-		return 1;
-	return (b[0] & 0xfe) == 0xfc ||		/* fc00::/7 */
-	    (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||	/* fe80::/10 */
-	    (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) ||	/* fec0::/10 */
-	    b[0] == 0xff;				/* multicast */
-}
-
 static curl_socket_t
 open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 {
 	int *fenced = arg;
 
 	(void)purpose;
-	if (probe_addr_fenced(&a->addr)) {
+	if (fence_refused(&a->addr)) {
 		*fenced = 1;
 		return CURL_SOCKET_BAD;
 	}

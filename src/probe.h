@@ -80,9 +80,6 @@ char		*probe_render(const char *tmpl, const struct credset *cs,
  * NULL when url has no scheme://.
  */
 char		*probe_apply_origin(const char *url, const char *origin);
-/* 1 when a connection to this address must be refused. */
-struct sockaddr;
-int		 probe_addr_fenced(const struct sockaddr *sa);
 /* Looks up an RFC 6901 pointer in o; NULL when absent. */
 struct json_object *probe_json_pointer(struct json_object *o, const char *ptr);
 

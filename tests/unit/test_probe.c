@@ -5,6 +5,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ifaddrs.h>
+#include <sched.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -15,6 +18,7 @@
 
 #include "catalog.h"
 #include "credset.h"
+#include "fence.h"
 #include "probe.h"
 #include "util.h"
 
@@ -224,7 +228,7 @@ START_TEST(test_apply_origin_other)
 }
 END_TEST
 
-/* --- probe_addr_fenced ------------------------------------------------ */
+/* --- fence_refused (fence.c) ------------------------------------------ */
 
 static const struct {
 	const char	*addr;
@@ -281,6 +285,38 @@ static const struct {
 	{ "::ffff:8.8.8.8", 0 },
 	{ "64:ff9b::8.8.8.8", 0 },
 	{ "fe00::1", 0 },
+	/* issue 12, finding 12: the special-purpose registries in full */
+	{ "::7f00:1", 1 },			/* IPv4-compatible ::127.0.0.1 */
+	{ "::8.8.8.8", 1 },			/* IPv4-compatible: all of ::/96 */
+	{ "::ffff:0:127.0.0.1", 1 },		/* SIIT */
+	{ "::ffff:0:10.1.2.3", 1 },
+	{ "::ffff:0:8.8.8.8", 0 },
+	{ "64:ff9b:1::a00:1", 1 },		/* local-use NAT64 */
+	{ "64:ff9b:1:ffff::8.8.8.8", 1 },
+	{ "2002:7f00:1::1", 1 },		/* 6to4 of 127.0.0.1 */
+	{ "2002:a9fe:a9fe::1", 1 },		/* 6to4 of 169.254.169.254 */
+	{ "2002:0808:0808::1", 0 },		/* 6to4 of 8.8.8.8 */
+	{ "2001:0:4136:e378:8000:63bf:80ff:fffe", 1 },	/* Teredo, client 127.0.0.1 */
+	{ "2001:0:7f00:1:8000:63bf:f7f7:f7f7", 1 },	/* Teredo, server 127.0.0.1 */
+	{ "2001:0:4136:e378:8000:63bf:f7f7:f7f7", 0 },	/* Teredo, both public */
+	{ "192.0.2.1", 1 },			/* TEST-NET-1 */
+	{ "198.51.100.7", 1 },			/* TEST-NET-2 */
+	{ "203.0.113.200", 1 },			/* TEST-NET-3 */
+	{ "198.19.255.255", 1 },		/* benchmarking */
+	{ "192.88.99.1", 1 },			/* 6to4 relay anycast */
+	{ "192.0.0.170", 1 },
+	{ "203.0.114.1", 0 },
+	{ "198.20.0.1", 0 },
+	{ "100::1", 1 },			/* discard-only */
+	{ "100::1:0:0:0:1", 0 },		/* past 100::/64 */
+	{ "2001:db8::1", 1 },			/* documentation */
+	{ "3fff::1", 1 },
+	{ "3fff:1000::1", 0 },
+	{ "2001:2::1", 1 },			/* benchmarking */
+	{ "2001:10::1", 1 },			/* ORCHID */
+	{ "5f00::1", 1 },
+	{ "fec0::1", 1 },			/* site local */
+	{ "2a00:1450:4001::200e", 0 },
 };
 
 START_TEST(test_addr_fenced)
@@ -309,11 +345,71 @@ START_TEST(test_addr_fenced)
 			    1);
 			sa = (const struct sockaddr *)(const void *)&s6;
 		}
-		if ((got = probe_addr_fenced(sa)) != fence_rows[row].fenced)
+		if ((got = fence_refused(sa)) != fence_rows[row].fenced)
 			report_add(&r, "%s: want %s, got %d", a,
 			    fence_rows[row].fenced ? "fenced" : "allowed", got);
 	}
 	REPORT_END(&r);
+}
+END_TEST
+
+/* This host's own interface addresses are refused, whatever they are. */
+START_TEST(test_addr_fenced_own)
+{
+	struct ifaddrs	*ifa, *p;
+	int		 n = 0;
+
+	ck_assert_int_eq(getifaddrs(&ifa), 0);
+	for (p = ifa; p != NULL; p = p->ifa_next) {
+		if (p->ifa_addr == NULL || (p->ifa_addr->sa_family != AF_INET &&
+		    p->ifa_addr->sa_family != AF_INET6))
+			continue;
+		ck_assert_msg(fence_refused(p->ifa_addr) == 1,
+		    "address of interface %s allowed", p->ifa_name);
+		n++;
+	}
+	freeifaddrs(ifa);
+	ck_assert_int_ge(n, 1);		/* lo at least */
+}
+END_TEST
+
+/*
+ * An address no registry fences becomes refused once this host has it:
+ * in a network namespace of its own (root), 203.0.114.9 is put on lo.
+ * Skipped, loudly, where namespaces cannot be made.
+ */
+START_TEST(test_addr_fenced_own_public)
+{
+	struct sockaddr_in	 mine, other;
+	pid_t			 pid;
+	int			 st;
+
+	memset(&mine, 0, sizeof(mine));
+	mine.sin_family = AF_INET;
+	ck_assert_int_eq(inet_pton(AF_INET, "203.0.114.9", &mine.sin_addr), 1);
+	other = mine;
+	ck_assert_int_eq(inet_pton(AF_INET, "203.0.114.10", &other.sin_addr), 1);
+	/* the child reads the interface list first (fresh from Check's fork) */
+	ck_assert_int_ge(pid = fork(), 0);
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNET) == -1)
+			_exit(77);
+		if (system("ip link set lo up && "
+		    "ip addr add 203.0.114.9/32 dev lo") != 0)
+			_exit(78);
+		_exit(fence_refused((struct sockaddr *)(void *)&mine) == 1 &&
+		    fence_refused((struct sockaddr *)(void *)&other) == 0 ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 77 || WEXITSTATUS(st) == 78) {
+		fprintf(stderr, "test_addr_fenced_own_public: SKIPPED: no "
+		    "network namespace (needs root and iproute2)\n");
+		return;
+	}
+	ck_assert_msg(WEXITSTATUS(st) == 0, "own address 203.0.114.9 allowed");
+	/* out here it is nobody's address */
+	ck_assert_int_eq(fence_refused((struct sockaddr *)(void *)&mine), 0);
 }
 END_TEST
 
@@ -324,7 +420,7 @@ START_TEST(test_addr_fenced_family)
 	memset(&un, 0, sizeof(un));
 	un.sun_family = AF_UNIX;
 	snprintf(un.sun_path, sizeof(un.sun_path), "/tmp/x.sock");
-	ck_assert_int_eq(probe_addr_fenced((const struct sockaddr *)
+	ck_assert_int_eq(fence_refused((const struct sockaddr *)
 	    (const void *)&un), 1);
 }
 END_TEST
@@ -871,6 +967,8 @@ probe_suite(void)
 	tc = tcase_create("fence");
 	tcase_add_test(tc, test_addr_fenced);
 	tcase_add_test(tc, test_addr_fenced_family);
+	tcase_add_test(tc, test_addr_fenced_own);
+	tcase_add_test(tc, test_addr_fenced_own_public);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("pointer");

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,9 +61,13 @@ probe_cleanup(void)
 	curlapi_release();
 }
 
-/* RFC 3986 percent-encoding of everything but the unreserved characters. */
+/*
+ * RFC 3986 percent-encoding of everything but the unreserved characters;
+ * in the path (in_path) '.' is encoded too, so a value never makes a dot
+ * segment.
+ */
 static int
-url_escape(struct buf *b, const char *v, size_t n)
+url_escape(struct buf *b, const char *v, size_t n, int in_path)
 {
 	static const char	 hex[] = "0123456789ABCDEF";
 	size_t			 i;
@@ -72,8 +77,8 @@ url_escape(struct buf *b, const char *v, size_t n)
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)v[i];
 		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-		    c == '~') {
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		    c == '~' || (c == '.' && !in_path)) {
 			if (buf_addc(b, (char)c) == -1)
 				return -1;
 			continue;
@@ -91,11 +96,14 @@ char *
 probe_render(const char *tmpl, const struct credset *cs, int urlenc)
 {
 	struct buf	 b;
-	size_t		 pos = 0, last = 0, start, nlen, vlen;
+	size_t		 pos = 0, last = 0, start, nlen, vlen, path = SIZE_MAX;
 	const char	*name, *v;
 	char		 fname[65];
 
 	buf_init(&b, 64 * 1024, 1);
+	/* where the path starts: after scheme://authority (none: no URL) */
+	if (urlenc && (v = strstr(tmpl, "://")) != NULL)
+		path = (size_t)(v + 3 - tmpl) + strcspn(v + 3, "/?#");
 	while (catalog_next_placeholder(tmpl, &pos, &start, &name, &nlen)) {
 		if (nlen == 0 || nlen >= sizeof(fname))
 			goto bad;
@@ -108,8 +116,12 @@ probe_render(const char *tmpl, const struct credset *cs, int urlenc)
 			goto bad;
 		if (buf_add(&b, tmpl + last, start - last) == -1)
 			goto bad;
+		/* "." and ".." in a path would move the request elsewhere */
+		if (urlenc && start >= path && (strcmp(v, ".") == 0 ||
+		    strcmp(v, "..") == 0))
+			goto bad;
 		if (urlenc) {
-			if (url_escape(&b, v, vlen) == -1)
+			if (url_escape(&b, v, vlen, start >= path) == -1)
 				goto bad;
 		} else if (buf_add(&b, v, vlen) == -1)
 			goto bad;

@@ -71,7 +71,9 @@ void		 probe_classify(const struct cat_check *k,
  * Substitutes {{field}} placeholders of tmpl with values from cs
  * (URL-encoded when urlenc).  Returns a malloc'd string (may hold secrets:
  * free with secure_free_str) or NULL when a field is missing or a value
- * has a CR, LF or NUL.
+ * has a CR, LF or NUL.  In the path of a URL (urlenc, after
+ * scheme://authority) '.' is encoded too and a value "." or ".." is
+ * refused: a value never makes a dot segment.
  */
 char		*probe_render(const char *tmpl, const struct credset *cs,
 		    int urlenc);

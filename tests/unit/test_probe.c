@@ -88,6 +88,9 @@ fill_credset(struct credset *cs)
 	ck_assert_int_eq(credset_add(cs, "lf", "a\nb", 3), 0);
 	ck_assert_int_eq(credset_add(cs, "crlf", "a\r\nX-Evil: 1", 13), 0);
 	ck_assert_int_eq(credset_add(cs, "nul", "a\0b", 3), 0);
+	ck_assert_int_eq(credset_add(cs, "dot", ".", 1), 0);
+	ck_assert_int_eq(credset_add(cs, "dotdot", "..", 2), 0);
+	ck_assert_int_eq(credset_add(cs, "dots", "../x/..", 7), 0);
 }
 
 static const struct {
@@ -129,6 +132,18 @@ static const struct {
 	{ "X: {{crlf}}", 0, NULL },
 	{ "{{nul}}", 0, NULL },
 	{ "{{nul}}", 1, NULL },
+	/* issue 12, finding 11: no dot segment from a value in the path */
+	{ "https://api.example.com/a/{{dotdot}}/b", 1, NULL },
+	{ "https://api.example.com/a/{{dot}}/b", 1, NULL },
+	{ "https://api.example.com/a/{{dots}}/b", 1,
+	    "https://api.example.com/a/%2E%2E%2Fx%2F%2E%2E/b" },
+	{ "https://api.example.com/a/{{unreserved}}", 1,
+	    "https://api.example.com/a/A-z_0%2E9~" },
+	{ "https://api.example.com/a?x={{dotdot}}", 1, NULL },
+	{ "https://{{site}}/x", 1, "https://us5.datadoghq.com/x" },
+	{ "https://{{site}}/{{site}}", 1,
+	    "https://us5.datadoghq.com/us5%2Edatadoghq%2Ecom" },
+	{ "{{dotdot}}", 0, ".." },
 };
 
 START_TEST(test_render)

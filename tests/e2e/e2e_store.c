@@ -893,9 +893,16 @@ START_TEST(no_plaintext_anywhere)
 }
 END_TEST
 
-/* After a clean shutdown: no sanitizer report from any process. */
+/*
+ * After a clean shutdown: no sanitizer report from any process.  Only a
+ * sanitizer build can print a report: elsewhere, say so.
+ */
 START_TEST(sanitizers_quiet)
 {
+	if (!h_sanitizer_build()) {
+		fprintf(stderr, "SKIPPED: not a sanitizer build\n");
+		return;
+	}
 	h_stop_server(&E);
 	ck_assert_msg(!h_sanitizer_report(&E), "sanitizer report in %s",
 	    E.errlog);

@@ -336,6 +336,25 @@ h_sanitizer_report(struct h_env *e)
 	    h_grep_file(e->errlog, "runtime error:");
 }
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define H_ASAN	1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(CS_SANITIZERS)
+#define H_ASAN	1
+#endif
+
+int
+h_sanitizer_build(void)
+{
+#ifdef H_ASAN
+	return 1;
+#else
+	return 0;
+#endif
+}
+
 void
 h_teardown(struct h_env *e)
 {

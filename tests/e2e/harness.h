@@ -62,6 +62,11 @@ void	 h_stop_server(struct h_env *);
 long	 h_start_server(struct h_env *, long want);
 /* 1 when a sanitizer report is in the server's output. */
 int	 h_sanitizer_report(struct h_env *);
+/*
+ * 1 when this build has ASan (so credstore.fcgi, built with the same
+ * flags, can print a report at all); 0 otherwise.
+ */
+int	 h_sanitizer_build(void);
 
 /*
  * One request.  hdrs is a NULL-terminated list of "Name: value" lines.

@@ -453,7 +453,7 @@ main(void)
 	SRunner		*sr;
 	int		 failed;
 	char		 extra[400], cmd[300];
-	struct h_opts	 o = { NULL, 2, NULL };
+	struct h_opts	 o = { NULL, 2, NULL, 0 };
 
 	signal(SIGPIPE, SIG_IGN);
 	make_vectors();

@@ -976,7 +976,7 @@ main(void)
 	TCase		*tc;
 	SRunner		*sr;
 	int		 failed;
-	struct h_opts	 o = { NULL, 2, NULL };
+	struct h_opts	 o = { NULL, 2, NULL, 0 };
 
 	signal(SIGPIPE, SIG_IGN);
 	h_setup(&E, &o);

@@ -264,6 +264,162 @@ START_TEST(form_errors_keep_label_not_secrets)
 }
 END_TEST
 
+#define SENTRY	"/v1/integrations/sentry/credentials"
+
+/* Stores a sentry credential with a bearer token; id gets its id. */
+static void
+store_sentry(const char *token, const char *secret, char id[64])
+{
+	struct h_resp		 r;
+	struct json_object	*o, *v;
+	char			 body[256];
+
+	snprintf(body, sizeof(body), "{\"credentials\":{\"auth_token\":\"%s\"}}",
+	    secret);
+	ck_assert_int_eq(h_req(&E, "POST", SENTRY, token, "application/json",
+	    body, NULL, &r), 0);
+	ck_assert_msg(r.status == 201, "store: %ld %s", r.status, r.body);
+	ck_assert_ptr_nonnull(o = h_json(&r));
+	ck_assert(json_object_object_get_ex(o, "credentialId", &v));
+	snprintf(id, 64, "%s", json_object_get_string(v));
+	ck_assert_uint_eq(strlen(id), 30);
+	json_object_put(o);
+	h_resp_free(&r);
+}
+
+/* GET path with a bearer token: its status, and whether id is in the body. */
+static long
+api_get(const char *path, const char *token, const char *id, int *has)
+{
+	struct h_resp	r;
+	long		status;
+
+	ck_assert_int_eq(h_req(&E, "GET", path, token, NULL, NULL, NULL, &r), 0);
+	status = r.status;
+	*has = r.body != NULL && strstr(r.body, id) != NULL;
+	h_resp_free(&r);
+	return status;
+}
+
+/* What tenant (by token and name) may see: own, never other. */
+static void
+assert_sees_own(const char *token, const char *ck, const char *tenant,
+    const char *own, const char *other)
+{
+	struct h_resp	 r;
+	char		 path[256], *out;
+	int		 has;
+
+	/* the provider's list, one by id */
+	ck_assert_int_eq(api_get(SENTRY, token, own, &has), 200);
+	ck_assert_msg(has, "%s: own record not in %s", tenant, SENTRY);
+	ck_assert_int_eq(api_get(SENTRY, token, other, &has), 200);
+	ck_assert_msg(!has, "%s: lists the other tenant's record", tenant);
+	snprintf(path, sizeof(path), SENTRY "/%s", own);
+	ck_assert_int_eq(api_get(path, token, own, &has), 200);
+	snprintf(path, sizeof(path), SENTRY "/%s", other);
+	ck_assert_int_eq(api_get(path, token, other, &has), 404);
+	ck_assert(!has);
+	/* the admin page */
+	get_page("/admin/", ck, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_msg(strstr(r.body, own) != NULL, "%s: own not on /admin/",
+	    tenant);
+	ck_assert_msg(strstr(r.body, other) == NULL,
+	    "%s: /admin/ shows the other tenant's record", tenant);
+	h_resp_free(&r);
+	/* credstore-admin list --tenant */
+	ck_assert_int_eq(h_admin(&E, &out, "list", "--tenant", tenant, NULL), 0);
+	ck_assert_msg(strstr(out, own) != NULL, "%s: own not listed", tenant);
+	ck_assert_msg(strstr(out, other) == NULL,
+	    "credstore-admin list --tenant %s shows the other's record", tenant);
+	free(out);
+}
+
+/*
+ * Two tenants, one name a prefix of the other (acme, acme2): each sees
+ * its own record only, through the API, the admin page and
+ * credstore-admin list --tenant.
+ */
+START_TEST(tenant_prefix)
+{
+	char	 claims[256], ck2[4096], cs2[128], id1[64], id2[64], *tok2, *out;
+
+	snprintf(claims, sizeof(claims), "{\"sub\":\"dave\",\"org_id\":\"acme2\","
+	    "\"role\":\"admin\",\"iss\":\"https://issuer.test\",\"aud\":"
+	    "\"credstore\",\"exp\":%ld}", (long)time(NULL) + 3600);
+	ck_assert_ptr_nonnull(tok2 = h_mint(&E, claims));
+	store_sentry(E.tok_admin, "SECRETVAL-pfx-acme", id1);
+	store_sentry(tok2, "SECRETVAL-pfx-acme2", id2);
+	sign_in(tok2, ck2, sizeof(ck2), cs2, sizeof(cs2));
+	assert_sees_own(E.tok_admin, cookie, "acme", id1, id2);
+	assert_sees_own(tok2, ck2, "acme2", id2, id1);
+	ck_assert_int_eq(h_admin(&E, &out, "list", "--tenant", "acme2", NULL), 0);
+	ck_assert_uint_eq(h_lines(out), 1);
+	free(out);
+	free(tok2);
+}
+END_TEST
+
+/* POSTs the admin page's delete form for id with body; its status. */
+static long
+delete_form(const char *id, const char *body, struct h_resp *r)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), SENTRY "/%s", id);
+	post_form(path, cookie, body, r);
+	return r->status;
+}
+
+/* The status of GET of sentry credential id (bearer, tenant acme). */
+static long
+get_status(const char *id)
+{
+	char	path[256];
+	int	has;
+
+	snprintf(path, sizeof(path), SENTRY "/%s", id);
+	return api_get(path, E.tok_reader, id, &has);
+}
+
+/*
+ * The delete form (_method=DELETE) with the session cookie needs the
+ * session's CSRF token like every other change: without it, with another
+ * session's or with one byte off, 403 and the record stays.
+ */
+START_TEST(csrf_delete_form)
+{
+	struct h_resp	 r;
+	char		 id[64], body[256], other_ck[4096], other_csrf[128];
+
+	store_sentry(E.tok_admin, "SECRETVAL-del-csrf", id);
+	ck_assert_int_eq(get_status(id), 200);
+	ck_assert_int_eq(delete_form(id, "_method=DELETE", &r), 403);
+	assert_page_headers(&r);
+	h_resp_free(&r);
+	ck_assert_int_eq(get_status(id), 200);
+	sign_in(E.tok_admin, other_ck, sizeof(other_ck), other_csrf,
+	    sizeof(other_csrf));
+	ck_assert_str_ne(other_csrf, csrf);
+	snprintf(body, sizeof(body), "_method=DELETE&csrf_token=%s", other_csrf);
+	ck_assert_int_eq(delete_form(id, body, &r), 403);
+	h_resp_free(&r);
+	ck_assert_int_eq(get_status(id), 200);
+	snprintf(body, sizeof(body), "_method=DELETE&csrf_token=%s", csrf);
+	body[strlen(body) - 1] = body[strlen(body) - 1] == 'A' ? 'B' : 'A';
+	ck_assert_int_eq(delete_form(id, body, &r), 403);
+	h_resp_free(&r);
+	ck_assert_int_eq(get_status(id), 200);
+	/* with its own token: deleted, back to the list */
+	snprintf(body, sizeof(body), "_method=DELETE&csrf_token=%s", csrf);
+	ck_assert_int_eq(delete_form(id, body, &r), 303);
+	ck_assert_str_eq(h_header(&r, "Location"), "/admin/?deleted=1");
+	h_resp_free(&r);
+	ck_assert_int_eq(get_status(id), 404);
+}
+END_TEST
+
 START_TEST(expired_session)
 {
 	struct h_resp	 r;
@@ -303,7 +459,7 @@ main(void)
 	SRunner		*sr;
 	int		 failed;
 	char		 cat[700], cmd[2000];
-	struct h_opts	 o = { NULL, 2, NULL };
+	struct h_opts	 o = { NULL, 2, NULL, 0 };
 	const char	*src = getenv("top_srcdir");
 
 	signal(SIGPIPE, SIG_IGN);
@@ -326,6 +482,8 @@ main(void)
 	tcase_add_test(tc, csrf_required);
 	tcase_add_test(tc, escaping);
 	tcase_add_test(tc, form_errors_keep_label_not_secrets);
+	tcase_add_test(tc, tenant_prefix);
+	tcase_add_test(tc, csrf_delete_form);
 	tcase_add_test(tc, expired_session);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -33,6 +33,7 @@
 #define JSON	"application/json"
 #define DD	"/v1/integrations/datadog/credentials"
 #define SENTRY	"/v1/integrations/sentry/credentials"
+#define FORM	"application/x-www-form-urlencoded"
 
 static struct h_env	E;
 static int		live;		/* E is set up */
@@ -936,6 +937,70 @@ START_TEST(kill9_under_load)
 }
 END_TEST
 
+/*
+ * A body of exactly n bytes for sentry: JSON or a form, the auth token
+ * padded with 'x' to fill it (malloc'd).
+ */
+static char *
+sized_body(int form, size_t n)
+{
+	static const char	 jpre[] = "{\"credentials\":{\"auth_token\":"
+	    "\"SECRETVAL-limit-", jpost[] = "\"}}";
+	static const char	 fpre[] = "credentials%5Bauth_token%5D="
+	    "SECRETVAL-limit-";
+	const char		*pre = form ? fpre : jpre, *post = form ? "" : jpost;
+	size_t			 fixed = strlen(pre) + strlen(post);
+	char			*b;
+
+	ck_assert_uint_gt(n, fixed);
+	ck_assert_ptr_nonnull(b = malloc(n + 1));
+	memcpy(b, pre, strlen(pre));
+	memset(b + strlen(pre), 'x', n - fixed);
+	memcpy(b + n - strlen(post), post, strlen(post) + 1);
+	ck_assert_uint_eq(strlen(b), n);
+	return b;
+}
+
+#define LIMIT	2048
+
+/*
+ * max_body_bytes is the largest body accepted: exactly that many bytes
+ * is stored (201), one more is 413 payload_too_large and stores nothing,
+ * for JSON and for form bodies alike.
+ */
+START_TEST(body_limit_boundary)
+{
+	struct h_opts	 o = { .procs = 1, .max_body_bytes = LIMIT };
+	struct h_resp	 r;
+	char		*b;
+	int		 form;
+	size_t		 n;
+
+	h_setup_stopped(&E, &o);
+	live = 1;
+	ck_assert_int_eq(h_start_server(&E, 200), 200);
+	for (form = 0; form < 2; form++) {
+		n = count_records("acme");
+		b = sized_body(form, LIMIT);
+		req("POST", SENTRY, E.tok_admin, form ? FORM : JSON, b, NULL, &r);
+		ck_assert_msg(r.status == 201, "%s of %d bytes: %ld %s",
+		    form ? "form" : "JSON", LIMIT, r.status, r.body);
+		h_resp_free(&r);
+		free(b);
+		ck_assert_uint_eq(count_records("acme"), n + 1);
+		b = sized_body(form, LIMIT + 1);
+		req("POST", SENTRY, E.tok_admin, form ? FORM : JSON, b, NULL, &r);
+		ck_assert_msg(r.status == 413, "%s of %d bytes: %ld %s",
+		    form ? "form" : "JSON", LIMIT + 1, r.status, r.body);
+		ck_assert_str_eq(h_errcode(&r), "payload_too_large");
+		h_resp_free(&r);
+		free(b);
+		ck_assert_uint_eq(count_records("acme"), n + 1);
+	}
+	finish();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -961,6 +1026,7 @@ main(void)
 	CASE(keyring_opened_up_while_running);
 	CASE(hostile_provider);
 	CASE(kill9_under_load);
+	CASE(body_limit_boundary);
 #undef CASE
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);

@@ -7,12 +7,16 @@
  */
 #include "cs_build.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -703,6 +707,201 @@ START_TEST(tenant_isolation)
 }
 END_TEST
 
+/* Requests the mock provider received with DD-API-KEY: key. */
+static size_t
+mock_count_key(const char *key)
+{
+	struct json_object	*reqs, *hd;
+	const char		*v;
+	size_t			 i, n, c = 0;
+
+	reqs = h_mock_requests(&E);
+	ck_assert_ptr_nonnull(reqs);
+	n = json_object_array_length(reqs);
+	for (i = 0; i < n; i++) {
+		hd = json_object_object_get(json_object_array_get_idx(reqs, i),
+		    "headers");
+		if ((v = jstr(hd, "DD-API-KEY")) != NULL && strcmp(v, key) == 0)
+			c++;
+	}
+	json_object_put(reqs);
+	return c;
+}
+
+/*
+ * Sends two first attempts with one Idempotency-Key at once, with bodies
+ * a and b, while the provider check takes 1 s: both pass the lookup and
+ * both reach the provider, so the second commit finds the key taken
+ * (STORE_EXISTS).  r[0] and r[1] get the answers.
+ */
+static void
+race_two(const char *tok, const char *key, const char *a, const char *b,
+    struct h_resp r[2])
+{
+	char		 hk[128];
+	const char	*hdrs[] = { hk, NULL };
+	struct h_call	 k[2] = {
+		{ "POST", DD, tok, JSON, a, hdrs },
+		{ "POST", DD, tok, JSON, b, hdrs },
+	};
+	size_t		 probes = mock_count_key("SECRETVAL-dd-slow");
+
+	snprintf(hk, sizeof(hk), "Idempotency-Key: %s", key);
+	ck_assert_int_eq(h_req_many(&E, k, 2, r), 0);
+	fprintf(responses, "%s\n%s\n%s\n%s\n", r[0].headers, r[0].body,
+	    r[1].headers, r[1].body);
+	fflush(responses);
+	/* the race happened: neither attempt saw the other's commit */
+	ck_assert_uint_eq(mock_count_key("SECRETVAL-dd-slow"), probes + 2);
+}
+
+#define RACE_BODY(app)	"{\"credentials\":{\"api_key\":\"SECRETVAL-dd-slow\"," \
+	"\"application_key\":\"" app "\"}}"
+
+/*
+ * The race of two first attempts with one Idempotency-Key (two FastCGI
+ * processes): the loser is answered like a retry, so another body is
+ * 409 idempotency_conflict (not the winner's 201) and the same body gets
+ * the winner's answer; one record either way.
+ */
+START_TEST(idempotency_race)
+{
+	struct h_resp	 r[2];
+	char		*tok;
+	int		 w;
+
+	setup_routes();
+	ck_assert_int_eq(h_mock_route(&E, "{\"path\":\"/api/v2/validate_keys\","
+	    "\"match\":{\"header\":\"DD-API-KEY\",\"equals\":\"SECRETVAL-dd-slow\"},"
+	    "\"status\":200,\"delayMs\":1000,\"body\":\"{}\"}"), 0);
+	ck_assert_int_eq(h_admin(&E, &tok, "token", "--sub", "racer", "--tenant",
+	    "race", "--role", "admin", NULL), 0);
+	tok[strcspn(tok, "\n")] = '\0';
+
+	/* different bodies: one 201, one 409 */
+	race_two(tok, "race-1", RACE_BODY("SECRETVAL-race-a"),
+	    RACE_BODY("SECRETVAL-race-b"), r);
+	w = r[0].status == 201 ? 0 : 1;
+	ck_assert_msg(r[w].status == 201, "no 201: %ld %s / %ld %s",
+	    r[0].status, r[0].body, r[1].status, r[1].body);
+	ck_assert_msg(r[!w].status == 409, "the loser got %ld: %s",
+	    r[!w].status, r[!w].body);
+	assert_error(&r[!w], 409, "idempotency_conflict");
+	ck_assert_ptr_null(h_header(&r[!w], "Location"));
+	ck_assert_uint_eq(count_records("race"), 1);
+	h_resp_free(&r[0]);
+	h_resp_free(&r[1]);
+
+	/* the same body: both get the winner's 201 */
+	race_two(tok, "race-2", RACE_BODY("SECRETVAL-race-c"),
+	    RACE_BODY("SECRETVAL-race-c"), r);
+	ck_assert_msg(r[0].status == 201 && r[1].status == 201,
+	    "%ld %s / %ld %s", r[0].status, r[0].body, r[1].status, r[1].body);
+	ck_assert_str_eq(r[0].body, r[1].body);
+	ck_assert_ptr_nonnull(h_header(&r[0], "Location"));
+	ck_assert_str_eq(h_header(&r[1], "Location"), h_header(&r[0], "Location"));
+	ck_assert_uint_eq(count_records("race"), 2);
+	h_resp_free(&r[0]);
+	h_resp_free(&r[1]);
+	free(tok);
+}
+END_TEST
+
+/* A listening socket on a free loopback port; *port gets the port. */
+static int
+listener(int *port)
+{
+	struct sockaddr_in	sa;
+	socklen_t		len = sizeof(sa);
+	int			fd;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	ck_assert_int_ne(fd, -1);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* Requests the mock provider received for path. */
+static size_t
+mock_count_path(const char *path)
+{
+	struct json_object	*reqs;
+	const char		*v;
+	size_t			 i, n, c = 0;
+
+	reqs = h_mock_requests(&E);
+	ck_assert_ptr_nonnull(reqs);
+	n = json_object_array_length(reqs);
+	for (i = 0; i < n; i++)
+		if ((v = jstr(json_object_array_get_idx(reqs, i), "path")) !=
+		    NULL && strcmp(v, path) == 0)
+			c++;
+	json_object_put(reqs);
+	return c;
+}
+
+static const int redirects[] = { 302, 307 };
+
+/*
+ * A check answered with a redirect: not followed (SPEC 9), neither to
+ * another path of the provider (plain http, relative Location) nor to an
+ * https URL on another port (nothing may even connect there).  A 3xx is
+ * in neither list: unverified, stored, 201.
+ */
+START_TEST(store_redirect_not_followed)
+{
+	struct h_resp		 r;
+	struct json_object	*o;
+	struct pollfd		 pfd;
+	char			 route[512], body[256];
+	const char		*how[] = { "rel", "abs" };
+	int			 port, fd, i, code = redirects[_i];
+
+	setup_routes();
+	fd = listener(&port);
+	ck_assert_int_eq(h_mock_route(&E, "{\"path\":\"/redirect-target\","
+	    "\"status\":200,\"body\":\"{}\"}"), 0);
+	snprintf(route, sizeof(route), "{\"path\":\"/api/v2/validate_keys\","
+	    "\"match\":{\"header\":\"DD-API-KEY\",\"equals\":\"SECRETVAL-dd-rel\"},"
+	    "\"status\":%d,\"headers\":{\"Location\":\"/redirect-target\"}}",
+	    code);
+	ck_assert_int_eq(h_mock_route(&E, route), 0);
+	snprintf(route, sizeof(route), "{\"path\":\"/api/v2/validate_keys\","
+	    "\"match\":{\"header\":\"DD-API-KEY\",\"equals\":\"SECRETVAL-dd-abs\"},"
+	    "\"status\":%d,\"headers\":{\"Location\":"
+	    "\"https://127.0.0.1:%d/redirect-target\"}}", code, port);
+	ck_assert_int_eq(h_mock_route(&E, route), 0);
+	for (i = 0; i < 2; i++) {
+		snprintf(body, sizeof(body), "{\"credentials\":{\"api_key\":"
+		    "\"SECRETVAL-dd-%s\",\"application_key\":\"SECRETVAL-r\"}}",
+		    how[i]);
+		req("POST", DD, E.tok_admin, JSON, body, NULL, &r);
+		ck_assert_msg(r.status == 201, "%d %s: %ld %s", code, how[i],
+		    r.status, r.body);
+		o = h_json(&r);
+		ck_assert_str_eq(jstr(o, "status"), "unverified");
+		json_object_put(o);
+		h_resp_free(&r);
+		ck_assert_uint_eq(mock_count_key(i == 0 ? "SECRETVAL-dd-rel" :
+		    "SECRETVAL-dd-abs"), 1);
+		ck_assert_msg(mock_count_path("/redirect-target") == 0,
+		    "%d %s: the redirect was followed", code, how[i]);
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		ck_assert_msg(poll(&pfd, 1, 100) == 0,
+		    "%d %s: credstore connected to the Location", code, how[i]);
+	}
+	close(fd);
+}
+END_TEST
+
 /* 4 clients, 400 stores, two FastCGI processes. */
 START_TEST(concurrency_400)
 {
@@ -893,9 +1092,16 @@ START_TEST(no_plaintext_anywhere)
 }
 END_TEST
 
-/* After a clean shutdown: no sanitizer report from any process. */
+/*
+ * After a clean shutdown: no sanitizer report from any process.  Only a
+ * sanitizer build can print a report: elsewhere, say so.
+ */
 START_TEST(sanitizers_quiet)
 {
+	if (!h_sanitizer_build()) {
+		fprintf(stderr, "SKIPPED: not a sanitizer build\n");
+		return;
+	}
 	h_stop_server(&E);
 	ck_assert_msg(!h_sanitizer_report(&E), "sanitizer report in %s",
 	    E.errlog);
@@ -1105,7 +1311,7 @@ main(void)
 	SRunner		*sr;
 	int		 failed;
 	char		 path[700];
-	struct h_opts	 o = { NULL, 2, NULL };
+	struct h_opts	 o = { NULL, 2, NULL, 0 };
 
 	signal(SIGPIPE, SIG_IGN);
 	h_setup(&E, &o);
@@ -1128,6 +1334,9 @@ main(void)
 	tcase_add_test(tc, validation_errors);
 	tcase_add_test(tc, form_post_access_token);
 	tcase_add_test(tc, idempotency);
+	tcase_add_test(tc, idempotency_race);
+	tcase_add_loop_test(tc, store_redirect_not_followed, 0,
+	    (int)(sizeof(redirects) / sizeof(redirects[0])));
 	tcase_add_test(tc, tenant_isolation);
 	tcase_add_test(tc, concurrency_400);
 	tcase_add_test(tc, crash_kill9);

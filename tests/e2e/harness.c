@@ -226,10 +226,11 @@ h_setup_stopped(struct h_env *e, const struct h_opts *o)
 	    "jwt_audience = credstore\n"
 	    "probe_timeout_ms = 1500\n"
 	    "probe_origin_override = http://127.0.0.1:%d\n"
-	    "max_body_bytes = 16384\n"
+	    "max_body_bytes = %ld\n"
 	    "log_level = debug\n"
 	    "%s", o && o->catalog ? o->catalog : src,
 	    o && o->catalog ? "" : "/etc/catalog.json", e->mock_port,
+	    o && o->max_body_bytes > 0 ? o->max_body_bytes : 16384L,
 	    o && o->conf_extra ? o->conf_extra : "");
 	spit(e->conf, path, 0644);
 	if (h_admin(e, NULL, "init", NULL) != 0)
@@ -336,6 +337,25 @@ h_sanitizer_report(struct h_env *e)
 	    h_grep_file(e->errlog, "runtime error:");
 }
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define H_ASAN	1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(CS_SANITIZERS)
+#define H_ASAN	1
+#endif
+
+int
+h_sanitizer_build(void)
+{
+#ifdef H_ASAN
+	return 1;
+#else
+	return 0;
+#endif
+}
+
 void
 h_teardown(struct h_env *e)
 {
@@ -368,76 +388,157 @@ acc_write(char *p, size_t sz, size_t n, void *arg)
 	return sz * n;
 }
 
+/* One request in flight: its handle, header list and buffers. */
+struct h_xfer {
+	CURL			*c;
+	struct curl_slist	*l;
+	struct buf		 bb, hb;
+	struct timeval		 t0;
+};
+
+/* Appends "prefix value" to the header list l. */
+static struct curl_slist *
+hdr_add(struct curl_slist *l, const char *prefix, const char *value)
+{
+	size_t	 n = strlen(prefix) + strlen(value) + 1;
+	char	*line;
+
+	if ((line = malloc(n)) == NULL)
+		return l;
+	snprintf(line, n, "%s%s", prefix, value);
+	l = curl_slist_append(l, line);
+	free(line);
+	return l;
+}
+
+/* Sets x up for the request k (not yet sent); -1 when out of memory. */
+static int
+xfer_prepare(struct h_env *e, const struct h_call *k, struct h_xfer *x)
+{
+	char		 url[4096];
+	const char	*body = k->body;
+	size_t		 i;
+
+	memset(x, 0, sizeof(*x));
+	if ((x->c = curl_easy_init()) == NULL)
+		return -1;
+	buf_init(&x->bb, 64 * 1024 * 1024, 0);
+	buf_init(&x->hb, 1024 * 1024, 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", e->port, k->path);
+	curl_easy_setopt(x->c, CURLOPT_URL, url);
+	curl_easy_setopt(x->c, CURLOPT_CUSTOMREQUEST, k->method);
+	curl_easy_setopt(x->c, CURLOPT_PATH_AS_IS, 1L);
+	if (strcmp(k->method, "HEAD") == 0)
+		curl_easy_setopt(x->c, CURLOPT_NOBODY, 1L);
+	if (k->token != NULL)
+		x->l = hdr_add(x->l, "Authorization: Bearer ", k->token);
+	if (k->ctype != NULL)
+		x->l = hdr_add(x->l, "Content-Type: ", k->ctype);
+	else if (body != NULL)
+		x->l = curl_slist_append(x->l, "Content-Type:");	/* none */
+	x->l = curl_slist_append(x->l, "Expect:");
+	for (i = 0; k->hdrs != NULL && k->hdrs[i] != NULL; i++)
+		x->l = curl_slist_append(x->l, k->hdrs[i]);
+	curl_easy_setopt(x->c, CURLOPT_HTTPHEADER, x->l);
+	if (body == NULL && (strcmp(k->method, "POST") == 0 ||
+	    strcmp(k->method, "PUT") == 0 || strcmp(k->method, "PATCH") == 0))
+		body = "";	/* Content-Length: 0, as clients send */
+	if (body != NULL) {
+		curl_easy_setopt(x->c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(x->c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	}
+	curl_easy_setopt(x->c, CURLOPT_WRITEFUNCTION, acc_write);
+	curl_easy_setopt(x->c, CURLOPT_WRITEDATA, &x->bb);
+	curl_easy_setopt(x->c, CURLOPT_HEADERFUNCTION, acc_write);
+	curl_easy_setopt(x->c, CURLOPT_HEADERDATA, &x->hb);
+	curl_easy_setopt(x->c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(x->c, CURLOPT_NOSIGNAL, 1L);
+	gettimeofday(&x->t0, NULL);
+	return 0;
+}
+
+/* Moves x's answer into r and frees x; -1 when r could not be filled. */
+static int
+xfer_finish(struct h_xfer *x, struct h_resp *r)
+{
+	struct timeval t1;
+
+	gettimeofday(&t1, NULL);
+	r->seconds = (double)(t1.tv_sec - x->t0.tv_sec) +
+	    (double)(t1.tv_usec - x->t0.tv_usec) / 1e6;
+	curl_easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_slist_free_all(x->l);
+	curl_easy_cleanup(x->c);
+	if (buf_add(&x->bb, "", 0) == -1 || buf_add(&x->hb, "", 0) == -1) {
+		buf_reset(&x->bb);
+		buf_reset(&x->hb);
+		return -1;
+	}
+	r->body = buf_steal(&x->bb, &r->len);
+	r->headers = buf_steal(&x->hb, NULL);
+	return 0;
+}
+
 int
 h_req(struct h_env *e, const char *method, const char *path, const char *token,
     const char *ctype, const char *body, const char *const *hdrs,
     struct h_resp *r)
 {
-	CURL			*c;
-	struct curl_slist	*l = NULL;
-	struct buf		 bb, hb;
-	char			 url[4096], *line;
-	size_t			 i, n;
-	struct timeval		 t0, t1;
-	CURLcode		 cc;
+	struct h_call	 k = { method, path, token, ctype, body, hdrs };
+	struct h_xfer	 x;
+	CURLcode	 cc;
 
 	memset(r, 0, sizeof(*r));
-	if ((c = curl_easy_init()) == NULL)
+	if (xfer_prepare(e, &k, &x) == -1)
 		return -1;
-	buf_init(&bb, 64 * 1024 * 1024, 0);
-	buf_init(&hb, 1024 * 1024, 0);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", e->port, path);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
-	if (strcmp(method, "HEAD") == 0)
-		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-	if (token != NULL) {
-		n = strlen(token) + 32;
-		line = malloc(n);
-		snprintf(line, n, "Authorization: Bearer %s", token);
-		l = curl_slist_append(l, line);
-		free(line);
-	}
-	if (ctype != NULL) {
-		n = strlen(ctype) + 32;
-		line = malloc(n);
-		snprintf(line, n, "Content-Type: %s", ctype);
-		l = curl_slist_append(l, line);
-		free(line);
-	}
-	else if (body != NULL)
-		l = curl_slist_append(l, "Content-Type:");	/* none at all */
-	l = curl_slist_append(l, "Expect:");
-	for (i = 0; hdrs != NULL && hdrs[i] != NULL; i++)
-		l = curl_slist_append(l, hdrs[i]);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, l);
-	if (body == NULL && (strcmp(method, "POST") == 0 ||
-	    strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0))
-		body = "";	/* Content-Length: 0, as clients send */
-	if (body != NULL) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	}
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, acc_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &bb);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, acc_write);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &hb);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	gettimeofday(&t0, NULL);
-	cc = curl_easy_perform(c);
-	gettimeofday(&t1, NULL);
-	r->seconds = (double)(t1.tv_sec - t0.tv_sec) +
-	    (double)(t1.tv_usec - t0.tv_usec) / 1e6;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-	curl_slist_free_all(l);
-	curl_easy_cleanup(c);
-	if (buf_add(&bb, "", 0) == -1 || buf_add(&hb, "", 0) == -1)
+	cc = curl_easy_perform(x.c);
+	if (xfer_finish(&x, r) == -1)
 		return -1;
-	r->body = buf_steal(&bb, &r->len);
-	r->headers = buf_steal(&hb, NULL);
 	return cc == CURLE_OK ? 0 : -1;
+}
+
+int
+h_req_many(struct h_env *e, const struct h_call *k, size_t n,
+    struct h_resp *r)
+{
+	CURLM		*m;
+	CURLMsg		*msg;
+	struct h_xfer	*x;
+	size_t		 i, ok = 0;
+	int		 running = 1, left, rc = -1;
+
+	for (i = 0; i < n; i++)
+		memset(&r[i], 0, sizeof(r[i]));
+	if ((m = curl_multi_init()) == NULL)
+		return -1;
+	if ((x = calloc(n, sizeof(*x))) == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (xfer_prepare(e, &k[i], &x[i]) == -1)
+			goto out;
+		curl_multi_add_handle(m, x[i].c);
+	}
+	while (running > 0) {
+		if (curl_multi_perform(m, &running) != CURLM_OK ||
+		    (running > 0 && curl_multi_poll(m, NULL, 0, 1000, NULL) !=
+		    CURLM_OK))
+			goto out;
+		while ((msg = curl_multi_info_read(m, &left)) != NULL)
+			if (msg->msg == CURLMSG_DONE && msg->data.result == CURLE_OK)
+				ok++;
+	}
+	rc = ok == n ? 0 : -1;
+out:
+	for (i = 0; x != NULL && i < n; i++) {
+		if (x[i].c == NULL)
+			continue;
+		curl_multi_remove_handle(m, x[i].c);
+		if (xfer_finish(&x[i], &r[i]) == -1)
+			rc = -1;
+	}
+	free(x);
+	curl_multi_cleanup(m);
+	return rc;
 }
 
 void

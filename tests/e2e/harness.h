@@ -44,6 +44,7 @@ struct h_opts {
 	const char	*conf_extra;
 	int		 procs;
 	const char	*catalog;	/* NULL: the bundled etc/catalog.json */
+	long		 max_body_bytes;	/* 0: 16384 */
 };
 
 int	 h_setup(struct h_env *, const struct h_opts *);
@@ -62,6 +63,11 @@ void	 h_stop_server(struct h_env *);
 long	 h_start_server(struct h_env *, long want);
 /* 1 when a sanitizer report is in the server's output. */
 int	 h_sanitizer_report(struct h_env *);
+/*
+ * 1 when this build has ASan (so credstore.fcgi, built with the same
+ * flags, can print a report at all); 0 otherwise.
+ */
+int	 h_sanitizer_build(void);
 
 /*
  * One request.  hdrs is a NULL-terminated list of "Name: value" lines.
@@ -71,6 +77,23 @@ int	 h_req(struct h_env *, const char *method, const char *path,
 	    const char *token, const char *ctype, const char *body,
 	    const char *const *hdrs, struct h_resp *);
 void	 h_resp_free(struct h_resp *);
+/* One request of h_req_many: h_req's arguments. */
+struct h_call {
+	const char		*method;
+	const char		*path;
+	const char		*token;
+	const char		*ctype;
+	const char		*body;
+	const char *const	*hdrs;
+};
+/*
+ * Sends the n requests at once, each on a connection of its own (curl
+ * multi: every request is on the wire before any answer is read), and
+ * waits for all of them.  r[i] gets the answer to k[i] (h_resp_free
+ * each).  Returns 0 when every request got an answer, -1 otherwise.
+ */
+int	 h_req_many(struct h_env *, const struct h_call *k, size_t n,
+	    struct h_resp *r);
 /*
  * Sends req[0..len) as it is on a new connection to lighttpd and reads
  * until the server closes or timeout_ms pass.  r gets the first response

@@ -979,19 +979,46 @@ START_TEST(test_jsonx_put_wipe)
 }
 END_TEST
 
-/* Scalars, arrays and NULL members go through the wipe path cleanly. */
+/*
+ * A lone string (short and heap-stored), a string inside an array with a
+ * NULL member, and an int: jsonx_put_wipe zeroes the strings, leaves the
+ * int alone and drops exactly one reference.  As above, a reference of
+ * our own keeps each node alive to look at; json_object_put returning 1
+ * then shows that ours was the last one.
+ */
 START_TEST(test_jsonx_put_wipe_scalar)
 {
-	struct json_object *o;
+	static const char	*strs[] = { "lonely secret",
+	    "a lonely secret that is well over thirty-two bytes long" };
+	struct json_object	*o, *arr, *in;
+	size_t			 i, len;
 
-	o = json_object_new_string("lonely secret");
-	jsonx_put_wipe(o);
+	for (i = 0; i < NELEM(strs); i++) {
+		o = json_object_new_string(strs[i]);
+		len = strlen(strs[i]);
+		ck_assert_uint_eq((size_t)json_object_get_string_len(o), len);
+		json_object_get(o);
+		jsonx_put_wipe(o);
+		ck_assert_msg(all_zero(json_object_get_string(o), len),
+		    "string %zu not wiped", i);
+		ck_assert_int_eq(json_object_put(o), 1);
+	}
 	o = json_object_new_int(5);
+	json_object_get(o);
 	jsonx_put_wipe(o);
-	o = json_object_new_array();
-	json_object_array_add(o, json_object_new_string("in array"));
-	json_object_array_add(o, NULL);
-	jsonx_put_wipe(o);
+	ck_assert_int_eq(json_object_get_int(o), 5);
+	ck_assert_int_eq(json_object_put(o), 1);
+	arr = json_object_new_array();
+	in = json_object_new_string("in array");
+	json_object_array_add(arr, in);
+	json_object_array_add(arr, NULL);
+	json_object_get(in);
+	json_object_get(arr);
+	jsonx_put_wipe(arr);
+	ck_assert(all_zero(json_object_get_string(in), strlen("in array")));
+	ck_assert_uint_eq(json_object_array_length(arr), 2);
+	ck_assert_int_eq(json_object_put(arr), 1);
+	ck_assert_int_eq(json_object_put(in), 1);
 }
 END_TEST
 

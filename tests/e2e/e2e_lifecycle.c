@@ -19,6 +19,9 @@
 
 #include "harness.h"
 
+/* a well-formed Twilio account SID: AC and 32 hexadecimal digits */
+#define TWILIO_SID	"AC0123456789abcdef0123456789abcdef"
+
 static struct h_env E;
 
 #define JSON	"application/json"
@@ -796,8 +799,8 @@ static const struct pcase pcases[] = {
 	    { "Authorization=Bearer sk_test_k" } },
 	{ "sendgrid", "\"api_key\":\"k\"", "GET", "/v3/scopes",
 	    { "Authorization=Bearer k" } },
-	{ "twilio", "\"account_sid\":\"AC123\",\"auth_token\":\"k\"", "GET",
-	    "/2010-04-01/Accounts/AC123/Messages.json",
+	{ "twilio", "\"account_sid\":\"" TWILIO_SID "\",\"auth_token\":\"k\"",
+	    "GET", "/2010-04-01/Accounts/" TWILIO_SID "/Messages.json",
 	    { "Authorization=Basic " } },
 	{ "openai", "\"api_key\":\"k\"", "GET", "/v1/models",
 	    { "Authorization=Bearer k" } },

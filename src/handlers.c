@@ -1,5 +1,6 @@
 #include "cs_build.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "catalog.h"
+#include "credsvc.h"
 #include "crypto.h"
 #include "handlers.h"
 #include "jsonx.h"
@@ -650,81 +652,56 @@ store_failed(struct ctx *c, enum store_rc rc, const char *what)
 	return -1;
 }
 
+/* The credential service as this request sees it. */
 static void
-run_probe(struct ctx *c, const struct cat_provider *p,
-    const struct credset *cs, struct probe_result *pr)
+svc_of(struct ctx *c, struct credsvc *svc, struct credsvc_actor *who)
 {
-	struct probe_opts po;
-
-	po.timeout_ms = c->app->cfg.probe_timeout_ms;
-	po.origin_override = c->app->cfg.probe_origin_override;
-	probe_check(p, cs, &po, pr);
-	log_debug("probe: provider=%s verdict=%s status=%ld (%s)", p->id,
-	    probe_verdict_name(pr->verdict), pr->http_status, pr->why);
+	memset(svc, 0, sizeof(*svc));
+	svc->st = c->app->st;
+	svc->kr = c->app->kr;
+	svc->po.timeout_ms = c->app->cfg.probe_timeout_ms;
+	svc->po.origin_override = c->app->cfg.probe_origin_override;
+	who->tenant = c->id.tenant;
+	who->subject = c->id.sub;
+	who->client = c->req->remote_addr;
 }
 
-/* Encrypts cs for record (tenant, provider, id) into *s. */
+/* Maps a service result to its response; 0 only for CSVC_OK. */
 static int
-seal_values(struct ctx *c, const char *provider, const char *id,
-    const struct credset *cs, struct sealed *s)
+svc_failed(struct ctx *c, enum credsvc_rc rc)
 {
-	unsigned char	*pt;
-	char		*ad;
-	size_t		 ptlen = 0, adlen;
-	int		 rc = -1;
-
-	if ((pt = credset_serialize(cs, &ptlen)) == NULL)
-		return -1;
-	if ((ad = store_record_ad(c->id.tenant, provider, id, &adlen)) != NULL)
-		rc = envelope_seal(c->app->kr, ad, adlen, pt, ptlen, s);
-	secure_free(pt, ptlen);
-	free(ad);
-	if (rc == -1)
-		log_error("crypto: cannot seal credential %s", id);
-	return rc;
-}
-
-/* Decrypts a stored record into cs; -1 when it does not authenticate. */
-static int
-open_values(struct ctx *c, const struct cred_rec *r, struct credset *cs)
-{
-	unsigned char	*pt = NULL;
-	char		*ad;
-	size_t		 ptlen = 0, adlen;
-	int		 rc = -1;
-
-	credset_init(cs);
-	if ((ad = store_record_ad(r->tenant, r->provider, r->id, &adlen)) != NULL &&
-	    envelope_open(c->app->kr, ad, adlen, &r->sealed, &pt, &ptlen) == 0)
-		rc = credset_deserialize(pt, ptlen, cs);
-	secure_free(pt, ptlen);
-	free(ad);
-	if (rc == -1)
-		log_error("crypto: credential %s does not decrypt (key %s)",
-		    r->id, r->sealed.key_id);
-	return rc;
-}
-
-static void
-audit_init(struct ctx *c, struct audit_ev *ev, const char *action,
-    const char *provider, const char *id)
-{
-	memset(ev, 0, sizeof(*ev));
-	ev->time = time(NULL);
-	ev->tenant = c->id.tenant;
-	ev->subject = c->id.sub;
-	ev->action = action;
-	ev->provider = provider;
-	ev->cred_id = id;
-	ev->outcome = "ok";
-	ev->client = c->req->remote_addr;
-}
-
-static const char *
-status_of(enum probe_verdict v)
-{
-	return v == PROBE_VALID ? "validated" :
-	    v == PROBE_REJECTED ? "rejected" : "unverified";
+	switch (rc) {
+	case CSVC_OK:
+		return 0;
+	case CSVC_NOTFOUND:
+		reply_fail(c, AE_NOT_FOUND, "Unknown credential", NULL);
+		break;
+	case CSVC_REJECTED:
+		reply_fail(c, AE_CREDENTIAL_REJECTED, NULL, NULL);
+		break;
+	case CSVC_IDEM_CONFLICT:
+		reply_fail(c, AE_IDEMPOTENCY_CONFLICT, NULL, NULL);
+		break;
+	case CSVC_IN_USE:
+		reply_fail(c, AE_CONFLICT,
+		    "The credential is used by a connection; disconnect first",
+		    NULL);
+		break;
+	case CSVC_CORRUPT:
+		log_error("storage: corrupt record");
+		reply_fail(c, AE_INTERNAL, NULL, NULL);
+		break;
+	case CSVC_INTERNAL:
+		reply_fail(c, AE_INTERNAL, NULL, NULL);
+		break;
+	case CSVC_REPLAY:
+	case CSVC_UNAVAILABLE:
+	case CSVC__MAX:
+	default:
+		unavailable(c);
+		break;
+	}
+	return -1;
 }
 
 /* Sends the metadata of record (tenant, provider, id) with status. */
@@ -744,9 +721,111 @@ send_meta(struct ctx *c, const char *provider, const char *id, int status)
 	cred_rec_free(&r);
 }
 
+/* The label of a body: absent (left), null or "" (none) or a string. */
+static void
+label_of(const struct req_input *in, struct credsvc_label *l)
+{
+	l->set = in->label_state == VS_STRING || in->label_state == VS_NULL;
+	l->label = in->label_state == VS_STRING && in->label_len > 0 ?
+	    in->label : NULL;
+}
+
+/* Checks the body against p into cs; 1 after a 400. */
+static int
+body_invalid(struct ctx *c, const struct cat_provider *p,
+    const struct req_input *in, struct credset *cs, struct apierr *e)
+{
+	if (input_validate(p, in, cs, e) == 0 && e->nd == 0)
+		return 0;
+	if (e->message == NULL)
+		e->message = "Invalid request body";
+	reply_error(c, e, NULL);
+	return 1;
+}
+
+/* The create answer: what a replay of the idempotency key sends again. */
+static struct json_object *
+created_json(const struct cred_rec *rec)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "credentialId", json_object_new_string(rec->id));
+	json_object_object_add(o, "provider",
+	    json_object_new_string(rec->provider));
+	json_object_object_add(o, "label",
+	    rec->label ? json_object_new_string(rec->label) : NULL);
+	json_object_object_add(o, "status", json_object_new_string(rec->status));
+	jsonx_add_time(o, "createdAt", rec->created);
+	return o;
+}
+
+/* The idempotency key header, checked; -1 after a 400. */
+static int
+idem_key_ok(struct ctx *c, const char *idk)
+{
+	struct apierr	 e;
+	const char	*s;
+
+	if (idk == NULL ||
+	    (s = validate_scalar(VK_IDEMPOTENCY_KEY, idk, strlen(idk))) == NULL)
+		return 0;
+	apierr_init(&e, AE_VALIDATION, "Invalid Idempotency-Key header");
+	apierr_add(&e, "Idempotency-Key", NULL, s);
+	reply_error(c, &e, NULL);
+	return -1;
+}
+
+/* Answers a service result of an idempotent create: replay or failure. */
+static void
+create_failed(struct ctx *c, enum credsvc_rc rc, const struct credsvc_new *n)
+{
+	if (rc == CSVC_REPLAY)
+		replay(c, &n->prior);
+	else
+		(void)svc_failed(c, rc);
+}
+
+/* Commits the prepared record and answers 201 (or the page's redirect). */
+static void
+create_commit(struct ctx *c, const struct credsvc *svc,
+    const struct credsvc_actor *who, struct credsvc_new *n, const char *idk,
+    const unsigned char hash[CRYPTO_MAC_LEN])
+{
+	struct json_object	*o = created_json(&n->rec);
+	struct idem_rec		 idem;
+	enum credsvc_rc		 rc;
+	char			 location[256], extra[320];
+
+	snprintf(location, sizeof(location),
+	    "/v1/integrations/%s/credentials/%s", n->rec.provider, n->rec.id);
+	memset(&idem, 0, sizeof(idem));
+	if (idk != NULL) {
+		memcpy(idem.hash, hash, CRYPTO_MAC_LEN);
+		idem.status = 201;
+		idem.body = (char *)(uintptr_t)json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		idem.location = location;
+		idem.created = n->rec.created;
+	}
+	rc = credsvc_create_commit(svc, who, n, idk, idk ? &idem : NULL);
+	if (rc != CSVC_OK)
+		create_failed(c, rc, n);
+	else if (c->html) {
+		/* after a form post: see the result; reload does not re-post */
+		snprintf(location, sizeof(location),
+		    "/admin/integrations/%s/credentials/%s", n->rec.provider,
+		    n->rec.id);
+		page_redirect(c->req, location, NULL);
+	} else {
+		snprintf(extra, sizeof(extra), "Location: %s\r\n", location);
+		http_send_json(c->req, 201, o, extra);
+	}
+	json_object_put(o);
+}
+
 /*
  * POST /v1/integrations/{provider}/credentials: the reason credstore
- * exists.  Gates in the order of SPEC section 1.
+ * exists.  Gates in the order of SPEC section 1, then the service.
  */
 static void
 handle_cred_create(struct ctx *c)
@@ -755,201 +834,45 @@ handle_cred_create(struct ctx *c)
 	struct req_input		 in;
 	struct credset			 cs;
 	struct apierr			 e;
-	struct probe_result		 pr;
-	struct cred_rec			 rec;
-	struct idem_rec			 idem, prior;
-	struct audit_ev			 ev;
-	struct json_object		*o = NULL;
+	struct credsvc			 svc;
+	struct credsvc_actor		 who;
+	struct credsvc_new		 n;
 	enum media			 m;
-	enum store_rc			 src;
-	size_t				 i;
-	char				 location[256], extra[320];
-	const char			*idk = c->req->idem_key, *s;
+	enum credsvc_rc			 rc;
+	const char			*idk = c->req->idem_key;
 	unsigned char			 hash[CRYPTO_MAC_LEN];
 
 	input_init(&in);
 	credset_init(&cs);
-	memset(&rec, 0, sizeof(rec));
-	memset(&idem, 0, sizeof(idem));
-	memset(&prior, 0, sizeof(prior));
-
+	credsvc_new_init(&n);
+	memset(hash, 0, sizeof(hash));
 	if ((p = begin_change(c, CH_BODY | CH_API_KEY, &in, &m, &e)) == NULL)
 		goto out;
 	c->form_provider = p;
 	c->form_input = &in;
-	if (idk != NULL && (s = validate_scalar(VK_IDEMPOTENCY_KEY, idk,
-	    strlen(idk))) != NULL) {
-		apierr_init(&e, AE_VALIDATION, "Invalid Idempotency-Key header");
-		apierr_add(&e, "Idempotency-Key", NULL, s);
-		reply_error(c, &e, NULL);
+	if (idem_key_ok(c, idk) == -1 || body_invalid(c, p, &in, &cs, &e))
 		goto out;
-	}
-	if (input_validate(p, &in, &cs, &e) == -1 || e.nd > 0) {
-		if (e.message == NULL)
-			e.message = "Invalid request body";
-		reply_error(c, &e, NULL);
-		goto out;
-	}
-
+	svc_of(c, &svc, &who);
 	if (idk != NULL) {
 		if (request_hash(c, p->id, m, hash) == -1) {
 			reply_fail(c, AE_INTERNAL, NULL, NULL);
 			goto out;
 		}
-		src = store_idem_get(c->app->st, c->id.tenant, idk, &prior);
-		if (src == STORE_OK) {
-			if (ct_equal(prior.hash, hash, sizeof(hash)))
-				replay(c, &prior);
-			else
-				reply_fail(c, AE_IDEMPOTENCY_CONFLICT, NULL,
-				    NULL);
-			goto out;
-		}
-		if (src != STORE_NOTFOUND) {
-			unavailable(c);
+		if ((rc = credsvc_idem_check(&svc, &who, idk, hash,
+		    &n)) != CSVC_OK) {
+			create_failed(c, rc, &n);
 			goto out;
 		}
 	}
-
-	run_probe(c, p, &cs, &pr);
-	if (pr.verdict == PROBE_REJECTED) {
-		reply_fail(c, AE_CREDENTIAL_REJECTED, NULL, NULL);
-		goto out;
-	}
-
-	/* build, encrypt and commit */
-	if (crypto_credential_id(rec.id) == -1)
-		goto internal;
-	rec.tenant = c->id.tenant;
-	rec.provider = p->id;
-	rec.label = (in.label_state == VS_STRING && in.label_len > 0) ?
-	    in.label : NULL;
-	rec.created_by = c->id.sub;
-	snprintf(rec.status, sizeof(rec.status), "%s", status_of(pr.verdict));
-	for (i = 0; i < cs.n; i++)
-		rec.fields[rec.nfields++] = cs.f[i].name;
-	rec.created = rec.updated = time(NULL);
-	rec.validated = pr.verdict == PROBE_VALID ? rec.created : 0;
-	if (seal_values(c, p->id, rec.id, &cs, &rec.sealed) == -1)
-		goto internal;
-
-	o = json_object_new_object();
-	json_object_object_add(o, "credentialId", json_object_new_string(rec.id));
-	json_object_object_add(o, "provider", json_object_new_string(p->id));
-	json_object_object_add(o, "label",
-	    rec.label ? json_object_new_string(rec.label) : NULL);
-	json_object_object_add(o, "status", json_object_new_string(rec.status));
-	jsonx_add_time(o, "createdAt", rec.created);
-	snprintf(location, sizeof(location),
-	    "/v1/integrations/%s/credentials/%s", p->id, rec.id);
-
-	if (idk != NULL) {
-		memcpy(idem.hash, hash, sizeof(hash));
-		idem.status = 201;
-		idem.body = (char *)(uintptr_t)json_object_to_json_string_ext(o,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		idem.location = location;
-		idem.created = rec.created;
-	}
-	audit_init(c, &ev, "credential.create", p->id, rec.id);
-	ev.time = rec.created;
-	ev.outcome = rec.status;
-	src = store_cred_create(c->app->st, &rec, idk, idk ? &idem : NULL, &ev,
-	    &prior);
-	if (src == STORE_EXISTS) {
-		/* a concurrent retry with the same key won the race */
-		if (ct_equal(prior.hash, hash, sizeof(hash)))
-			replay(c, &prior);
-		else
-			reply_fail(c, AE_IDEMPOTENCY_CONFLICT, NULL, NULL);
-		goto out;
-	}
-	if (src != STORE_OK) {
-		unavailable(c);
-		goto out;
-	}
-	log_info("stored credential %s provider=%s tenant=%s status=%s "
-	    "check=%ld", rec.id, p->id, rec.tenant, rec.status, pr.http_status);
-	if (c->html) {
-		/* after a form post: see the result; reload does not re-post */
-		char page[256];
-
-		snprintf(page, sizeof(page), "/admin/integrations/%s/credentials/"
-		    "%s", p->id, rec.id);
-		page_redirect(c->req, page, NULL);
-		goto out;
-	}
-	snprintf(extra, sizeof(extra), "Location: %s\r\n", location);
-	http_send_json(c->req, 201, o, extra);
-	goto out;
-internal:
-	reply_fail(c, AE_INTERNAL, NULL, NULL);
+	rc = credsvc_create_prepare(&svc, &who, p, &cs,
+	    (in.label_state == VS_STRING && in.label_len > 0) ? in.label : NULL,
+	    &n);
+	if (svc_failed(c, rc) == 0)
+		create_commit(c, &svc, &who, &n, idk, hash);
 out:
-	json_object_put(o);
-	sealed_free(&rec.sealed);
-	idem_rec_free(&prior);
+	credsvc_new_free(&n);
 	credset_free(&cs);
 	input_free(&in);
-}
-
-/* What a read-modify-write of one credential changes. */
-struct change {
-	const struct sealed	*sealed;	/* new values, or NULL */
-	const struct credset	*cs;		/* their field names */
-	const char		*status;	/* or NULL */
-	int			 set_label;
-	const char		*label;		/* NULL: none */
-	int			 validated;	/* set lastValidatedAt */
-	int			 delete;
-	time_t			 now;
-};
-
-static enum store_op
-apply_change(struct cred_rec *r, void *arg)
-{
-	const struct change	*ch = arg;
-	size_t			 i;
-
-	if (ch->delete)
-		return STORE_OP_DELETE;
-	if (ch->sealed != NULL) {
-		sealed_free(&r->sealed);
-		r->sealed = *ch->sealed;
-		r->sealed.ct = malloc(ch->sealed->ctlen);
-		if (r->sealed.ct == NULL)
-			return STORE_OP_NONE;
-		memcpy(r->sealed.ct, ch->sealed->ct, ch->sealed->ctlen);
-		for (i = 0; i < r->nfields; i++)
-			free(r->fields[i]);
-		r->nfields = 0;
-		for (i = 0; i < ch->cs->n; i++)
-			if ((r->fields[r->nfields] = strdup(ch->cs->f[i].name)))
-				r->nfields++;
-	}
-	if (ch->status != NULL)
-		snprintf(r->status, sizeof(r->status), "%s", ch->status);
-	if (ch->validated)
-		r->validated = ch->now;
-	if (ch->set_label) {
-		free(r->label);
-		r->label = ch->label ? strdup(ch->label) : NULL;
-	}
-	if (ch->sealed != NULL || ch->set_label)
-		r->updated = ch->now;
-	return STORE_OP_WRITE;
-}
-
-/* The label of a body: absent, null, "" (none) or a string. */
-static void
-change_label(struct change *ch, const struct req_input *in)
-{
-	if (in->label_state == VS_STRING) {
-		ch->set_label = 1;
-		ch->label = in->label_len > 0 ? in->label : NULL;
-	} else if (in->label_state == VS_NULL) {
-		ch->set_label = 1;
-		ch->label = NULL;
-	}
 }
 
 /*
@@ -964,55 +887,22 @@ handle_cred_put(struct ctx *c)
 	struct credset			 cs;
 	struct apierr			 e;
 	struct probe_result		 pr;
-	struct sealed			 sealed;
-	struct cred_rec			 cur;
-	struct change			 ch;
-	struct audit_ev			 ev;
+	struct credsvc			 svc;
+	struct credsvc_actor		 who;
+	struct credsvc_label		 label;
 	enum media			 m;
-	enum store_rc			 rc;
 
 	input_init(&in);
 	credset_init(&cs);
-	memset(&sealed, 0, sizeof(sealed));
 	if ((p = begin_change(c, CH_BODY | CH_API_KEY, &in, &m, &e)) == NULL ||
-	    path_cred_id(c) == -1)
+	    path_cred_id(c) == -1 || body_invalid(c, p, &in, &cs, &e))
 		goto out;
-	if (input_validate(p, &in, &cs, &e) == -1 || e.nd > 0) {
-		if (e.message == NULL)
-			e.message = "Invalid request body";
-		reply_error(c, &e, NULL);
-		goto out;
-	}
-	/* 404 before the provider is asked anything */
-	rc = store_cred_get(c->app->st, c->id.tenant, p->id, c->rm.cred_id, &cur);
-	if (store_failed(c, rc, "Unknown credential") == -1)
-		goto out;
-	cred_rec_free(&cur);
-	run_probe(c, p, &cs, &pr);
-	if (pr.verdict == PROBE_REJECTED) {
-		reply_fail(c, AE_CREDENTIAL_REJECTED, NULL, NULL);
-		goto out;
-	}
-	if (seal_values(c, p->id, c->rm.cred_id, &cs, &sealed) == -1) {
-		reply_fail(c, AE_INTERNAL, NULL, NULL);
-		goto out;
-	}
-	memset(&ch, 0, sizeof(ch));
-	ch.sealed = &sealed;
-	ch.cs = &cs;
-	ch.status = status_of(pr.verdict);
-	ch.validated = pr.verdict == PROBE_VALID;
-	ch.now = time(NULL);
-	change_label(&ch, &in);
-	audit_init(c, &ev, "credential.update", p->id, c->rm.cred_id);
-	ev.outcome = ch.status;
-	rc = store_cred_modify(c->app->st, c->id.tenant, p->id, c->rm.cred_id,
-	    apply_change, &ch, &ev);
-	if (store_failed(c, rc, "Unknown credential") == -1)
-		goto out;
-	send_meta(c, p->id, c->rm.cred_id, 200);
+	svc_of(c, &svc, &who);
+	label_of(&in, &label);
+	if (svc_failed(c, credsvc_replace(&svc, &who, p, c->rm.cred_id, &cs,
+	    &label, &pr)) == 0)
+		send_meta(c, p->id, c->rm.cred_id, 200);
 out:
-	sealed_free(&sealed);
 	credset_free(&cs);
 	input_free(&in);
 }
@@ -1024,10 +914,10 @@ handle_cred_patch(struct ctx *c)
 	const struct cat_provider	*p;
 	struct req_input		 in;
 	struct apierr			 e;
-	struct change			 ch;
-	struct audit_ev			 ev;
+	struct credsvc			 svc;
+	struct credsvc_actor		 who;
+	struct credsvc_label		 label;
 	enum media			 m;
-	enum store_rc			 rc;
 	const char			*why;
 
 	input_init(&in);
@@ -1049,15 +939,11 @@ handle_cred_patch(struct ctx *c)
 		reply_error(c, &e, NULL);
 		goto out;
 	}
-	memset(&ch, 0, sizeof(ch));
-	ch.now = time(NULL);
-	change_label(&ch, &in);
-	audit_init(c, &ev, "credential.label", p->id, c->rm.cred_id);
-	rc = store_cred_modify(c->app->st, c->id.tenant, p->id, c->rm.cred_id,
-	    apply_change, &ch, &ev);
-	if (store_failed(c, rc, "Unknown credential") == -1)
-		goto out;
-	send_meta(c, p->id, c->rm.cred_id, 200);
+	svc_of(c, &svc, &who);
+	label_of(&in, &label);
+	if (svc_failed(c, credsvc_relabel(&svc, &who, p->id, c->rm.cred_id,
+	    &label)) == 0)
+		send_meta(c, p->id, c->rm.cred_id, 200);
 out:
 	input_free(&in);
 }
@@ -1069,21 +955,17 @@ handle_cred_delete(struct ctx *c)
 	const struct cat_provider	*p;
 	struct req_input		 in;
 	struct apierr			 e;
-	struct change			 ch;
-	struct audit_ev			 ev;
+	struct credsvc			 svc;
+	struct credsvc_actor		 who;
 	enum media			 m;
-	enum store_rc			 rc;
 
 	input_init(&in);
 	if ((p = begin_change(c, 0, &in, &m, &e)) == NULL ||
 	    path_cred_id(c) == -1)
 		goto out;
-	memset(&ch, 0, sizeof(ch));
-	ch.delete = 1;
-	audit_init(c, &ev, "credential.delete", p->id, c->rm.cred_id);
-	rc = store_cred_modify(c->app->st, c->id.tenant, p->id, c->rm.cred_id,
-	    apply_change, &ch, &ev);
-	if (store_failed(c, rc, "Unknown credential") == -1)
+	svc_of(c, &svc, &who);
+	if (svc_failed(c, credsvc_delete(&svc, &who, p->id,
+	    c->rm.cred_id)) == -1)
 		goto out;
 	log_info("deleted credential %s provider=%s tenant=%s", c->rm.cred_id,
 	    p->id, c->id.tenant);
@@ -1106,51 +988,30 @@ handle_cred_validate(struct ctx *c)
 	const struct cat_provider	*p;
 	struct req_input		 in;
 	struct apierr			 e;
-	struct credset			 cs;
-	struct cred_rec			 r;
 	struct probe_result		 pr;
-	struct change			 ch;
-	struct audit_ev			 ev;
+	struct credsvc			 svc;
+	struct credsvc_actor		 who;
 	enum media			 m;
-	enum store_rc			 rc;
+	enum credsvc_rc			 rc;
+	char				 page[256];
 
 	input_init(&in);
-	credset_init(&cs);
 	if ((p = begin_change(c, 0, &in, &m, &e)) == NULL ||
 	    path_cred_id(c) == -1)
 		goto out;
-	rc = store_cred_get(c->app->st, c->id.tenant, p->id, c->rm.cred_id, &r);
-	if (store_failed(c, rc, "Unknown credential") == -1)
-		goto out;
-	if (open_values(c, &r, &cs) == -1) {
-		cred_rec_free(&r);
-		reply_fail(c, AE_INTERNAL, NULL, NULL);
+	svc_of(c, &svc, &who);
+	rc = credsvc_retest(&svc, &who, p, c->rm.cred_id, &pr);
+	if (rc != CSVC_OK && (rc != CSVC_REJECTED || !c->html)) {
+		(void)svc_failed(c, rc);
 		goto out;
 	}
-	cred_rec_free(&r);
-	run_probe(c, p, &cs, &pr);
-	memset(&ch, 0, sizeof(ch));
-	ch.status = status_of(pr.verdict);
-	ch.validated = pr.verdict != PROBE_UNVERIFIED;
-	ch.now = time(NULL);
-	audit_init(c, &ev, "credential.validate", p->id, c->rm.cred_id);
-	ev.outcome = ch.status;
-	rc = store_cred_modify(c->app->st, c->id.tenant, p->id, c->rm.cred_id,
-	    apply_change, &ch, &ev);
-	if (store_failed(c, rc, "Unknown credential") == -1)
-		goto out;
 	if (c->html) {
-		char page[256];
-
 		snprintf(page, sizeof(page), "/admin/integrations/%s/credentials/"
 		    "%s?retested=1", p->id, c->rm.cred_id);
 		page_redirect(c->req, page, NULL);
-	} else if (pr.verdict == PROBE_REJECTED)
-		reply_fail(c, AE_CREDENTIAL_REJECTED, NULL, NULL);
-	else
+	} else
 		send_meta(c, p->id, c->rm.cred_id, 200);
 out:
-	credset_free(&cs);
 	input_free(&in);
 }
 
@@ -1176,6 +1037,8 @@ handle_connect(struct ctx *c)
 	struct apierr			 e;
 	struct conn_rec			 cr;
 	struct audit_ev			 ev;
+	struct credsvc			 svc;
+	struct credsvc_actor		 who;
 	struct json_object		*root = NULL, *o;
 	enum media			 m;
 	enum store_rc			 rc;
@@ -1197,7 +1060,9 @@ handle_connect(struct ctx *c)
 	if (c->req->method == HM_DELETE) {
 		if ((p = begin_change(c, 0, &in, &m, &e)) == NULL)
 			goto out;
-		audit_init(c, &ev, "integration.disconnect", p->id, NULL);
+		svc_of(c, &svc, &who);
+		credsvc_audit_init(&who, &ev, "integration.disconnect", p->id,
+		    NULL);
 		rc = store_conn_delete(c->app->st, c->id.tenant, p->id, &ev);
 		if (store_failed(c, rc, "Not connected") == -1)
 			goto out;
@@ -1239,7 +1104,8 @@ handle_connect(struct ctx *c)
 		reply_error(c, &e, NULL);
 		goto out;
 	}
-	audit_init(c, &ev, "integration.connect", p->id, id);
+	svc_of(c, &svc, &who);
+	credsvc_audit_init(&who, &ev, "integration.connect", p->id, id);
 	rc = store_conn_put(c->app->st, c->id.tenant, p->id, id, &ev, &cr);
 	if (store_failed(c, rc, "Unknown credential") == -1)
 		goto out;

@@ -274,9 +274,11 @@ change_values(const struct change *ch, struct cred_rec *r)
 	for (i = 0; i < r->nfields; i++)
 		free(r->fields[i]);
 	r->nfields = 0;
-	for (i = 0; i < ch->cs->n; i++)
-		if ((r->fields[r->nfields] = change_strdup(ch, ch->cs->f[i].name)))
-			r->nfields++;
+	for (i = 0; i < ch->cs->n; i++) {
+		if ((r->fields[i] = change_strdup(ch, ch->cs->f[i].name)) == NULL)
+			return -1;
+		r->nfields++;
+	}
 	return 0;
 }
 
@@ -292,15 +294,17 @@ apply_change(struct cred_rec *r, void *arg)
 	if (ch->delete)
 		return STORE_OP_DELETE;
 	if (ch->sealed != NULL && change_values(ch, r) == -1)
-		return STORE_OP_NONE;
+		return STORE_OP_ERROR;
 	if (ch->status != NULL)
 		snprintf(r->status, sizeof(r->status), "%s", ch->status);
 	if (ch->validated)
 		r->validated = ch->now;
 	if (ch->label.set) {
 		free(r->label);
-		r->label = ch->label.label ? change_strdup(ch, ch->label.label) :
-		    NULL;
+		r->label = NULL;
+		if (ch->label.label != NULL &&
+		    (r->label = change_strdup(ch, ch->label.label)) == NULL)
+			return STORE_OP_ERROR;
 	}
 	if (ch->sealed != NULL || ch->label.set)
 		r->updated = ch->now;

@@ -645,6 +645,9 @@ store_failed(struct ctx *c, enum store_rc rc, const char *what)
 		log_error("storage: corrupt record");
 		reply_fail(c, AE_INTERNAL, NULL, NULL);
 		break;
+	case STORE_ERROR:
+		reply_fail(c, AE_INTERNAL, NULL, NULL);
+		break;
 	default:
 		unavailable(c);
 		break;

@@ -245,6 +245,56 @@ START_TEST(test_retest_relabel_delete)
 }
 END_TEST
 
+/* The change callback's allocator: the Nth call fails. */
+static int	alloc_calls, alloc_fail_at;
+
+static void *
+failing_alloc(size_t n)
+{
+	if (++alloc_calls == alloc_fail_at)
+		return NULL;
+	return malloc(n);
+}
+
+/*
+ * A replace whose change callback runs out of memory writes nothing and
+ * says so: the ciphertext copy (1st), each field name (2nd, 3rd), the
+ * label (4th).  Before the fix the first was "nothing to do" (a 200 with
+ * the old metadata) and the others were dropped silently.
+ */
+START_TEST(test_replace_no_memory)
+{
+	struct credset		 cs;
+	struct probe_result	 pr;
+	struct credsvc_label	 l = { 1, "new label" };
+	struct cred_rec		 r;
+	char			 id[CREDENTIAL_ID_LEN + 1];
+
+	create("old-key", "us", id);
+	values(&cs, "new-key", "eu");
+	svc.alloc = failing_alloc;
+	alloc_calls = 0;
+	alloc_fail_at = _i;
+	ck_assert_int_eq(credsvc_replace(&svc, &who, prov, id, &cs, &l, &pr),
+	    CSVC_INTERNAL);
+	ck_assert_int_eq(alloc_calls, _i);
+	credset_free(&cs);
+	expect_values(id, "old-key", "us");
+	ck_assert_int_eq(store_cred_get(st, who.tenant, "acme", id, &r),
+	    STORE_OK);
+	ck_assert_str_eq(r.label, "lbl");
+	ck_assert_uint_eq(r.nfields, 2);
+	cred_rec_free(&r);
+	/* the same change with memory: written */
+	alloc_fail_at = 0;
+	values(&cs, "new-key", "eu");
+	ck_assert_int_eq(credsvc_replace(&svc, &who, prov, id, &cs, &l, &pr),
+	    CSVC_OK);
+	credset_free(&cs);
+	expect_values(id, "new-key", "eu");
+}
+END_TEST
+
 static Suite *
 credsvc_suite(void)
 {
@@ -259,6 +309,7 @@ credsvc_suite(void)
 	tcase_add_test(tc, test_open_elsewhere);
 	tcase_add_test(tc, test_rewrap);
 	tcase_add_test(tc, test_retest_relabel_delete);
+	tcase_add_loop_test(tc, test_replace_no_memory, 1, 5);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -473,3 +473,39 @@ input_validate(const struct cat_provider *p, const struct req_input *in,
 	}
 	return 0;
 }
+
+int
+input_parse_connect(const char *body, size_t len,
+    char id[CREDENTIAL_ID_LEN + 1], struct apierr *e)
+{
+	struct json_object	*root;
+	const char		*v, *jerr;
+
+	apierr_init(e, AE_VALIDATION, "Invalid request body");
+	id[0] = '\0';
+	root = jsonx_parse(body, len, 4, 0, &jerr);
+	if (root == NULL || !json_object_is_type(root, json_type_object)) {
+		apierr_add(e, "body", NULL, root ? "must_be_object" :
+		    "malformed_json");
+		json_object_put(root);
+		return -1;
+	}
+	json_object_object_foreach(root, k, val) {
+		(void)val;
+		if (strcmp(k, "credentialId") != 0)
+			apierr_add(e, strlen(k) <= 64 &&
+			    validate_scalar(VK_PROVIDER, k, strlen(k)) == NULL ?
+			    k : "?", NULL, "unknown_field");
+	}
+	v = jsonx_get_str(root, "credentialId");
+	if (!json_object_object_get_ex(root, "credentialId", NULL))
+		apierr_add(e, "credentialId", NULL, "required");
+	else if (v == NULL)
+		apierr_add(e, "credentialId", NULL, "must_be_string");
+	else if (validate_scalar(VK_CREDENTIAL_ID, v, strlen(v)) != NULL)
+		apierr_add(e, "credentialId", NULL, "invalid");
+	else
+		memcpy(id, v, CREDENTIAL_ID_LEN + 1);
+	json_object_put(root);
+	return e->nd > 0 ? -1 : 0;
+}

@@ -13,6 +13,7 @@
 #include "apierr.h"
 #include "catalog.h"
 #include "credset.h"
+#include "crypto.h"
 
 enum vkind {
 	VK_PROVIDER = 0,	/* catalog id syntax */
@@ -76,5 +77,12 @@ int	 input_parse_form(const char *body, size_t len, struct req_input *in,
  */
 int	 input_validate(const struct cat_provider *p, const struct req_input *in,
 	    struct credset *cs, struct apierr *e);
+
+/*
+ * The connect body {"credentialId": "crd_..."}: the id into id, or -1
+ * with e (initialised here) holding the details.
+ */
+int	 input_parse_connect(const char *body, size_t len,
+	    char id[CREDENTIAL_ID_LEN + 1], struct apierr *e);
 
 #endif

@@ -48,9 +48,13 @@ sources() {
 	probe_render)	echo "$s/probe.c $s/catalog.c $s/credset.c" \
 			    "$s/jsonx.c $s/log.c $s/util.c" ;;
 	credset)	echo "$s/credset.c $s/util.c" ;;
-	router)		echo "$s/router.c $s/http.c $s/validate.c $s/catalog.c" \
+	router)		# the route table names every handler: all of src/
+			echo "$s/router.c $s/http.c $s/validate.c $s/catalog.c" \
 			    "$s/credset.c $s/apierr.c $s/jsonx.c $s/log.c" \
-			    "$s/util.c" ;;
+			    "$s/util.c $s/adminpages.c $s/api.c $s/gate.c" \
+			    "$s/credsvc.c $s/store.c $s/crypto.c $s/probe.c" \
+			    "$s/pages.c $s/tmpl.c $s/session.c $s/jwt.c" \
+			    "$s/jwks.c $s/app.c $s/config.c" ;;
 	jwks)		echo "$s/jwks.c $s/jwt.c $s/jsonx.c $s/log.c $s/util.c" ;;
 	session)	echo "$s/session.c $s/crypto.c $s/jwt.c $s/jwks.c" \
 			    "$s/jsonx.c $s/log.c $s/util.c" ;;
@@ -62,7 +66,7 @@ sources() {
 # Libraries besides GnuTLS, json-c, libcurl and libm.
 libs() {
 	case $1 in
-	router)		echo "-lfcgi" ;;	# http.c
+	router)		echo "-lfcgi -ldb-5.3" ;;	# http.c, store.c
 	esac
 }
 

@@ -82,47 +82,13 @@ api_catalog_one(struct ctx *c)
 static int
 list_params(struct ctx *c, long *limit, char *after, size_t afterlen)
 {
-	const char	*q = c->req->query, *p, *amp;
-	char		 val[128];
-	size_t		 klen, vlen;
-	struct apierr	 e;
-	unsigned char	*dec;
-	size_t		 dlen;
+	struct apierr e;
 
-	*limit = LIST_DEFAULT;
-	after[0] = '\0';
-	apierr_init(&e, AE_VALIDATION, "Invalid query parameters");
-	for (p = q; p != NULL && *p != '\0'; p = amp ? amp + 1 : NULL) {
-		amp = strchr(p, '&');
-		klen = strcspn(p, "=&");
-		vlen = 0;
-		if (p[klen] == '=')
-			vlen = (amp ? (size_t)(amp - p) : strlen(p)) - klen - 1;
-		if (vlen >= sizeof(val)) {
-			apierr_add(&e, "query", NULL, "too_long");
-			continue;
-		}
-		memcpy(val, p + klen + 1, vlen);
-		val[vlen] = '\0';
-		if (klen == 5 && strncmp(p, "limit", 5) == 0) {
-			if (parse_long(val, 1, LIST_MAX, limit) == -1)
-				apierr_add(&e, "limit", NULL, "out_of_range");
-		} else if (klen == 6 && strncmp(p, "cursor", 6) == 0) {
-			dec = b64url_decode(val, vlen, &dlen);
-			if (dec == NULL || dlen >= afterlen ||
-			    validate_scalar(VK_CREDENTIAL_ID, (char *)dec, dlen)) {
-				apierr_add(&e, "cursor", NULL, "invalid");
-			} else
-				memcpy(after, dec, dlen + 1);
-			free(dec);
-		} else if (klen > 0)
-			apierr_add(&e, "query", NULL, "unknown_parameter");
-	}
-	if (e.nd > 0) {
-		gate_reply_error(c, &e, NULL);
-		return -1;
-	}
-	return 0;
+	if (input_parse_list_query(c->req->query, LIST_DEFAULT, LIST_MAX, limit,
+	    after, afterlen, &e) == 0)
+		return 0;
+	gate_reply_error(c, &e, NULL);
+	return -1;
 }
 
 /* A listing is written as text as it is read: no json-c tree. */
@@ -432,22 +398,12 @@ api_cred_patch(struct ctx *c)
 	struct credsvc_actor		 who;
 	struct credsvc_label		 label;
 	enum media			 m;
-	const char			*why;
 
 	input_init(&in);
 	if ((p = gate_begin_change(c, CH_BODY, &in, &m, &e)) == NULL ||
 	    gate_cred_id(c) == -1)
 		goto out;
-	if (in.has_credentials)
-		apierr_add(&e, "credentials", NULL, "unknown_field");
-	if (in.label_state == VS_ABSENT)
-		apierr_add(&e, "label", NULL, "required");
-	else if (in.label_state == VS_BAD_TYPE)
-		apierr_add(&e, "label", NULL, "must_be_string");
-	else if (in.label_state == VS_STRING && in.label_len > 0 &&
-	    (why = validate_scalar(VK_LABEL, in.label, in.label_len)) != NULL)
-		apierr_add(&e, "label", NULL, why);
-	if (e.nd > 0) {
+	if (input_check_label_patch(&in, &e) == -1) {
 		if (e.message == NULL)
 			e.message = "Only the label can be patched";
 		gate_reply_error(c, &e, NULL);

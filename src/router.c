@@ -9,6 +9,7 @@
 #include "adminpages.h"
 #include "api.h"
 #include "router.h"
+#include "util.h"
 
 #define M(x)	(1u << (x))
 #define SEGS	8
@@ -60,18 +61,6 @@ static const struct {
 	    "{c}" }, { GET(adminpage_credential) }, 0 },
 };
 
-static int
-hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes one segment; -1 when malformed or unsafe. */
 static int
 decode_seg(const char *s, size_t n, char *out, size_t outn)
@@ -86,7 +75,7 @@ decode_seg(const char *s, size_t n, char *out, size_t outn)
 		c = (unsigned char)s[i];
 		if (c == '%') {
 			if (i + 2 >= n ||
-			    (h = hexv(s[i + 1])) < 0 || (l = hexv(s[i + 2])) < 0)
+			    (h = hex_digit(s[i + 1])) < 0 || (l = hex_digit(s[i + 2])) < 0)
 				return -1;
 			c = (unsigned char)(h << 4 | l);
 			i += 2;

@@ -321,6 +321,39 @@ gate_replay(struct ctx *c, const struct idem_rec *ir)
 }
 
 /*
+ * Authenticates a changing request: a form may carry its token (RFC 6750
+ * 2.2), so a form body is read first.  1 when the body was read (and
+ * parsed into in), 0 when not, -1 after a reply.
+ */
+static int
+change_auth(struct ctx *c, struct req_input *in, enum media m,
+    struct apierr *e)
+{
+	int header = c->req->authorization != NULL &&
+	    *c->req->authorization != '\0';
+
+	if (c->form != NULL) {
+		/* an HTML form with _method: its body is read already */
+		if (header && c->form->access_token != NULL) {
+			apierr_add(e, "access_token", NULL, "duplicate_token");
+			gate_reply_error(c, e, NULL);
+			return -1;
+		}
+		return gate_authenticate(c, header ? NULL :
+		    c->form->access_token) == -1 ? -1 : 1;
+	}
+	if (m == MEDIA_FORM && !header) {
+		if (gate_read_body(c) == -1)
+			return -1;
+		/* problems found here are reported after authentication */
+		(void)input_parse_form(c->req->body.data, c->req->body.len, in,
+		    e);
+		return gate_authenticate(c, in->access_token) == -1 ? -1 : 1;
+	}
+	return gate_authenticate(c, NULL) == -1 ? -1 : 0;
+}
+
+/*
  * The gates of every changing request, in the order of SPEC section 1:
  * authenticate (a form may carry its token, RFC 6750 2.2), authorise the
  * admin role, resolve the provider, check the media type, read and parse
@@ -332,35 +365,11 @@ gate_begin_change(struct ctx *c, unsigned flags, struct req_input *in,
     enum media *m, struct apierr *e)
 {
 	const struct cat_provider	*p;
-	int				 have_body = 0;
+	int				 have_body;
 
 	*m = gate_media(c->req);
 	apierr_init(e, AE_VALIDATION, NULL);
-	if (c->form != NULL) {
-		/* an HTML form with _method: its body is read already */
-		if (c->req->authorization != NULL &&
-		    *c->req->authorization != '\0' &&
-		    c->form->access_token != NULL) {
-			apierr_add(e, "access_token", NULL, "duplicate_token");
-			gate_reply_error(c, e, NULL);
-			return NULL;
-		}
-		if (gate_authenticate(c, c->req->authorization != NULL &&
-		    *c->req->authorization != '\0' ? NULL :
-		    c->form->access_token) == -1)
-			return NULL;
-		have_body = 1;
-	} else if (*m == MEDIA_FORM && (c->req->authorization == NULL ||
-	    *c->req->authorization == '\0')) {
-		if (gate_read_body(c) == -1)
-			return NULL;
-		have_body = 1;
-		/* problems found here are reported after authentication */
-		(void)input_parse_form(c->req->body.data, c->req->body.len, in,
-		    e);
-		if (gate_authenticate(c, in->access_token) == -1)
-			return NULL;
-	} else if (gate_authenticate(c, NULL) == -1)
+	if ((have_body = change_auth(c, in, *m, e)) == -1)
 		return NULL;
 	if (c->via_cookie && !session_csrf_ok(c->app->kr, c->sid, c->form ?
 	    c->form->csrf_token : in->csrf_token)) {
@@ -417,35 +426,6 @@ gate_cred_id(struct ctx *c)
 	return -1;
 }
 
-/* Maps a storage result to its response; 0 only for STORE_OK. */
-int
-gate_store_failed(struct ctx *c, enum store_rc rc, const char *what)
-{
-	switch (rc) {
-	case STORE_OK:
-		return 0;
-	case STORE_NOTFOUND:
-		gate_reply_fail(c, AE_NOT_FOUND, what, NULL);
-		break;
-	case STORE_IN_USE:
-		gate_reply_fail(c, AE_CONFLICT,
-		    "The credential is used by a connection; disconnect first",
-		    NULL);
-		break;
-	case STORE_CORRUPT:
-		log_error("storage: corrupt record");
-		gate_reply_fail(c, AE_INTERNAL, NULL, NULL);
-		break;
-	case STORE_ERROR:
-		gate_reply_fail(c, AE_INTERNAL, NULL, NULL);
-		break;
-	default:
-		gate_unavailable(c);
-		break;
-	}
-	return -1;
-}
-
 /* The credential service as this request sees it. */
 void
 gate_svc(struct ctx *c, struct credsvc *svc, struct credsvc_actor *who)
@@ -460,15 +440,15 @@ gate_svc(struct ctx *c, struct credsvc *svc, struct credsvc_actor *who)
 	who->client = c->req->remote_addr;
 }
 
-/* Maps a service result to its response; 0 only for CSVC_OK. */
-int
-gate_svc_failed(struct ctx *c, enum credsvc_rc rc)
+/* A service result's response, what being the message of a 404. */
+static int
+reply_rc(struct ctx *c, enum credsvc_rc rc, const char *what)
 {
 	switch (rc) {
 	case CSVC_OK:
 		return 0;
 	case CSVC_NOTFOUND:
-		gate_reply_fail(c, AE_NOT_FOUND, "Unknown credential", NULL);
+		gate_reply_fail(c, AE_NOT_FOUND, what, NULL);
 		break;
 	case CSVC_REJECTED:
 		gate_reply_fail(c, AE_CREDENTIAL_REJECTED, NULL, NULL);
@@ -496,6 +476,18 @@ gate_svc_failed(struct ctx *c, enum credsvc_rc rc)
 		break;
 	}
 	return -1;
+}
+
+int
+gate_svc_failed(struct ctx *c, enum credsvc_rc rc)
+{
+	return reply_rc(c, rc, "Unknown credential");
+}
+
+int
+gate_store_failed(struct ctx *c, enum store_rc rc, const char *what)
+{
+	return reply_rc(c, credsvc_rc_of(rc), what);
 }
 
 int

@@ -25,6 +25,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "credset.h"
+#include "credsvc.h"
 #include "crypto.h"
 #include "jwt.h"
 #include "jsonx.h"
@@ -384,15 +385,10 @@ static int
 verify_rec(const struct cred_rec *r, void *arg)
 {
 	struct verify_acc	*v = arg;
-	unsigned char		*pt = NULL;
-	size_t			 ptlen = 0, adlen;
-	char			*ad;
 	struct credset		 cs;
 
 	v->total++;
-	if ((ad = store_record_ad(r->tenant, r->provider, r->id, &adlen)) == NULL ||
-	    envelope_open(v->kr, ad, adlen, &r->sealed, &pt, &ptlen) == -1 ||
-	    credset_deserialize(pt, ptlen, &cs) == -1) {
+	if (credsvc_open(v->kr, r, &cs) == -1) {
 		v->bad++;
 		fprintf(stderr, "%s: record %s (tenant %s, provider %s) does not "
 		    "decrypt\n", progname, r->id, r->tenant, r->provider);
@@ -400,8 +396,6 @@ verify_rec(const struct cred_rec *r, void *arg)
 		v->ok++;
 		credset_free(&cs);
 	}
-	free(ad);
-	secure_free(pt, ptlen);
 	return 0;
 }
 
@@ -442,23 +436,15 @@ static int
 rewrap_rec(struct cred_rec *r, void *arg)
 {
 	struct rewrap_acc	*a = arg;
-	char			*ad;
-	size_t			 adlen;
 	int			 rc;
 
-	if (strcmp(r->sealed.key_id, keyring_active(a->kr)->id) == 0)
-		return 0;
-	if ((ad = store_record_ad(r->tenant, r->provider, r->id, &adlen)) == NULL)
-		return -1;
-	rc = envelope_rewrap(a->kr, ad, adlen, &r->sealed);
-	free(ad);
-	if (rc == -1) {
+	if ((rc = credsvc_rewrap(a->kr, r)) == -1) {
 		fprintf(stderr, "%s: record %s cannot be re-wrapped (key %s)\n",
 		    progname, r->id, r->sealed.key_id);
 		a->failed++;
 		return 0;
 	}
-	return 1;
+	return rc;
 }
 
 /*

@@ -30,23 +30,11 @@ frame_clear(struct frame *f)
 	f->nkeys = 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static unsigned
 hex4(const char *p)
 {
-	return (unsigned)(hexval(p[0]) << 12 | hexval(p[1]) << 8 |
-	    hexval(p[2]) << 4 | hexval(p[3]));
+	return (unsigned)(hex_digit(p[0]) << 12 | hex_digit(p[1]) << 8 |
+	    hex_digit(p[2]) << 4 | hex_digit(p[3]));
 }
 
 static size_t
@@ -208,6 +196,43 @@ skip_number(const char *s, size_t n, size_t *i)
 }
 
 /*
+ * Reads the key at s[*i] into frame f: NULL, or why it is refused (bad
+ * string, NUL, duplicate, too many keys, no memory).
+ */
+static const char *
+add_key(struct frame *f, const char *s, size_t n, size_t *i)
+{
+	size_t	 t = *i, klen = 0, m;
+	char	*key, **nk;
+	int	 k;
+
+	if ((k = skip_string(s, n, &t)) < 0)
+		return k == -1 ? "control character in a string" :
+		    "unpaired surrogate in a string";
+	if ((key = unescape(s, n, i, &klen)) == NULL)
+		return klen == (size_t)-1 ? "unpaired surrogate in a key" :
+		    "out of memory";
+	for (m = 0; m < f->nkeys; m++)
+		if (strcmp(f->keys[m], key) == 0)
+			break;
+	if (m < f->nkeys || strlen(key) != klen) {
+		free(key);
+		return m < f->nkeys ? "duplicate key" : "NUL byte in a key";
+	}
+	if (f->nkeys >= JSONX_MAX_KEYS) {
+		free(key);
+		return "too many keys in one object";
+	}
+	if ((nk = realloc(f->keys, (f->nkeys + 1) * sizeof(*nk))) == NULL) {
+		free(key);
+		return "out of memory";
+	}
+	f->keys = nk;
+	f->keys[f->nkeys++] = key;
+	return NULL;
+}
+
+/*
  * Walks already-validated JSON text and fails on a repeated key within one
  * object (compared after unescaping) or too many keys.
  */
@@ -216,8 +241,7 @@ check_keys(const char *s, size_t n, int max_depth)
 {
 	struct frame	*st;
 	int		 top = -1, k;
-	size_t		 i = 0, klen, m;
-	char		*key, **nk;
+	size_t		 i = 0;
 	const char	*err = NULL;
 
 	if ((st = calloc((size_t)max_depth + 2, sizeof(*st))) == NULL)
@@ -254,44 +278,7 @@ check_keys(const char *s, size_t n, int max_depth)
 				break;
 			}
 			st[top].want_key = 0;
-			{
-				size_t t = i;
-
-				if ((k = skip_string(s, n, &t)) < 0) {
-					err = k == -1 ? "control character in a string" :
-					    "unpaired surrogate in a string";
-					break;
-				}
-			}
-			klen = 0;
-			if ((key = unescape(s, n, &i, &klen)) == NULL) {
-				err = klen == (size_t)-1 ?
-				    "unpaired surrogate in a key" : "out of memory";
-				break;
-			}
-			for (m = 0; m < st[top].nkeys; m++)
-				if (strcmp(st[top].keys[m], key) == 0)
-					break;
-			if (m < st[top].nkeys || strlen(key) != klen) {
-				free(key);
-				err = (m < st[top].nkeys) ? "duplicate key" :
-				    "NUL byte in a key";
-				break;
-			}
-			if (st[top].nkeys >= JSONX_MAX_KEYS) {
-				free(key);
-				err = "too many keys in one object";
-				break;
-			}
-			nk = realloc(st[top].keys,
-			    (st[top].nkeys + 1) * sizeof(*nk));
-			if (nk == NULL) {
-				free(key);
-				err = "out of memory";
-				break;
-			}
-			st[top].keys = nk;
-			st[top].keys[st[top].nkeys++] = key;
+			err = add_key(&st[top], s, n, &i);
 			break;
 		case 'N':
 		case 'I':
@@ -696,7 +683,7 @@ flat_hex4(const char *p, unsigned *out)
 	int i;
 
 	for (i = 0; i < 4; i++)
-		if (hexval(p[i]) < 0)
+		if (hex_digit(p[i]) < 0)
 			return -1;
 	*out = hex4(p);
 	return 0;

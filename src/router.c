@@ -1,56 +1,65 @@
+/*
+ * router: the route table and the matcher (router.h).
+ */
 #include "cs_build.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "adminpages.h"
+#include "api.h"
 #include "router.h"
+#include "util.h"
 
 #define M(x)	(1u << (x))
 #define SEGS	8
 
+/* A GET handler answers HEAD too (http.c sends no body for HEAD). */
+#define GET(f)		[HM_GET] = (f), [HM_HEAD] = (f)
+#define POST(f)		[HM_POST] = (f)
+#define PUT(f)		[HM_PUT] = (f)
+#define PATCH(f)	[HM_PATCH] = (f)
+#define DELETE(f)	[HM_DELETE] = (f)
+
 /*
  * The route table: one row per route, in match order (literal segments
- * before parameters).  "{p}" is the provider, "{c}" the credential id.
+ * before parameters), with the handler of each method it allows; the
+ * Allow header of a 405 is derived from it.  "{p}" is the provider, "{c}"
+ * the credential id.  Adding a route is a row here and its handler.
  */
 static const struct {
 	enum route	 route;
 	const char	*pattern[SEGS];
-	unsigned	 methods;
+	route_fn	 fn[HM__MAX];
+	unsigned	 flags;
 } routes[RT__MAX] = {
-	{ RT_HEALTHZ, { "healthz" }, M(HM_GET) | M(HM_HEAD) },
-	{ RT_CATALOG, { "v1", "integrations", "catalog" }, M(HM_GET) | M(HM_HEAD) },
+	{ RT_HEALTHZ, { "healthz" }, { GET(api_healthz) }, ROUTE_ANY_STATE },
+	{ RT_CATALOG, { "v1", "integrations", "catalog" },
+	    { GET(api_catalog) }, 0 },
 	{ RT_CATALOG_ONE, { "v1", "integrations", "catalog", "{p}" },
-	    M(HM_GET) | M(HM_HEAD) },
+	    { GET(api_catalog_one) }, 0 },
 	{ RT_CREDENTIALS, { "v1", "integrations", "{p}", "credentials" },
-	    M(HM_GET) | M(HM_HEAD) | M(HM_POST) },
+	    { GET(api_cred_list), POST(api_cred_create) }, 0 },
 	{ RT_CREDENTIAL, { "v1", "integrations", "{p}", "credentials", "{c}" },
-	    M(HM_GET) | M(HM_HEAD) | M(HM_POST) | M(HM_PUT) | M(HM_PATCH) |
-	    M(HM_DELETE) },
+	    { GET(api_cred_get), POST(api_cred_form_post), PUT(api_cred_put),
+	    PATCH(api_cred_patch), DELETE(api_cred_delete) }, 0 },
 	{ RT_CRED_VALIDATE, { "v1", "integrations", "{p}", "credentials", "{c}",
-	    "validate" }, M(HM_POST) },
+	    "validate" }, { POST(api_cred_validate) }, 0 },
 	{ RT_CONNECT, { "v1", "integrations", "{p}", "connect" },
-	    M(HM_GET) | M(HM_HEAD) | M(HM_POST) | M(HM_DELETE) },
-	{ RT_ADMIN_INDEX, { "admin" }, M(HM_GET) | M(HM_HEAD) },
-	{ RT_ADMIN_STYLE, { "admin", "style.css" }, M(HM_GET) | M(HM_HEAD) },
-	{ RT_ADMIN_LOGIN, { "admin", "login" }, M(HM_GET) | M(HM_HEAD) | M(HM_POST) },
-	{ RT_ADMIN_LOGOUT, { "admin", "logout" }, M(HM_POST) },
+	    { GET(api_conn_get), POST(api_conn_put), DELETE(api_conn_delete) },
+	    0 },
+	{ RT_ADMIN_INDEX, { "admin" }, { GET(adminpage_index) }, 0 },
+	{ RT_ADMIN_STYLE, { "admin", "style.css" }, { GET(adminpage_style) },
+	    0 },
+	{ RT_ADMIN_LOGIN, { "admin", "login" },
+	    { GET(adminpage_login_form), POST(adminpage_login) }, 0 },
+	{ RT_ADMIN_LOGOUT, { "admin", "logout" }, { POST(adminpage_logout) },
+	    0 },
 	{ RT_ADMIN_PROVIDER, { "admin", "integrations", "{p}" },
-	    M(HM_GET) | M(HM_HEAD) },
+	    { GET(adminpage_provider) }, 0 },
 	{ RT_ADMIN_CREDENTIAL, { "admin", "integrations", "{p}", "credentials",
-	    "{c}" }, M(HM_GET) | M(HM_HEAD) },
+	    "{c}" }, { GET(adminpage_credential) }, 0 },
 };
-
-static int
-hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Decodes one segment; -1 when malformed or unsafe. */
 static int
@@ -66,7 +75,7 @@ decode_seg(const char *s, size_t n, char *out, size_t outn)
 		c = (unsigned char)s[i];
 		if (c == '%') {
 			if (i + 2 >= n ||
-			    (h = hexv(s[i + 1])) < 0 || (l = hexv(s[i + 2])) < 0)
+			    (h = hex_digit(s[i + 1])) < 0 || (l = hex_digit(s[i + 2])) < 0)
 				return -1;
 			c = (unsigned char)(h << 4 | l);
 			i += 2;
@@ -138,10 +147,14 @@ router_match(enum http_method m, const char *path, struct route_match *rm)
 		else if (strcmp(routes[matched].pattern[i], "{c}") == 0)
 			memcpy(rm->cred_id, seg[i], strlen(seg[i]) + 1);
 	}
-	allowed = routes[matched].methods;
+	for (i = 0; i < HM__MAX; i++)
+		if (routes[matched].fn[i] != NULL)
+			allowed |= M(i);
 	rm->allowed = allowed;
-	if (!(allowed & M(m)))
+	rm->flags = routes[matched].flags;
+	if ((unsigned)m >= HM__MAX || routes[matched].fn[m] == NULL)
 		return ROUTE_METHOD;
+	rm->fn = routes[matched].fn[m];
 	return ROUTE_OK;
 }
 

@@ -1,5 +1,7 @@
 /*
- * router: maps a method and raw path to a route of the table in router.c.
+ * router: maps a method and raw path to a route of the table in router.c,
+ * and to the handler of that method: the one {route, method} -> handler
+ * table.
  * Path segments are percent-decoded one by one; a decoded segment with a
  * slash, a NUL, a control byte or "." / ".." never matches a parameter.
  */
@@ -27,11 +29,20 @@ enum route {
 
 #define ROUTE_PARAM_MAX	256
 
+/* A handler of one route and method; struct ctx is gate.h's. */
+struct ctx;
+typedef void	(*route_fn)(struct ctx *);
+
+/* Route flags. */
+#define ROUTE_ANY_STATE	0x1	/* runs while the process is not ready */
+
 struct route_match {
 	enum route	 route;
 	char		 provider[ROUTE_PARAM_MAX];
 	char		 cred_id[ROUTE_PARAM_MAX];
 	unsigned	 allowed;	/* bit (1 << enum http_method) */
+	route_fn	 fn;		/* ROUTE_OK: the method's handler */
+	unsigned	 flags;		/* ROUTE_* */
 };
 
 enum route_rc {

@@ -418,3 +418,15 @@ is_valid_utf8(const char *s, size_t n)
 {
 	return utf8_check(s, n, 0);
 }
+
+int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

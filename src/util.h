@@ -71,6 +71,9 @@ ssize_t	 read_full(int fd, void *buf, size_t cap);
 /* Parses a decimal long in [min, max]; whole string; 0 on success. */
 int	 parse_long(const char *s, long min, long max, long *out);
 
+/* The value of one hex digit (either case), or -1. */
+int	 hex_digit(char c);
+
 /* 1 when every byte is printable ASCII (0x20-0x7e). */
 int	 is_printable_ascii(const char *s, size_t n);
 /* 1 when s[0..n) is valid UTF-8 without NUL or C0/DEL control bytes. */

@@ -43,7 +43,8 @@ utf8_chars(const char *s, size_t n)
 const char *
 validate_scalar(enum vkind k, const char *s, size_t len)
 {
-	size_t i;
+	size_t	i;
+	char	id[65];		/* VK_PROVIDER: at most 64 bytes */
 
 	if (k >= VK__MAX || s == NULL)
 		return "invalid";
@@ -55,13 +56,13 @@ validate_scalar(enum vkind k, const char *s, size_t len)
 		return "too_short";
 	switch (validators[k].cls) {
 	case VC_ID:
-		if (!(s[0] >= 'a' && s[0] <= 'z') && !(s[0] >= '0' && s[0] <= '9'))
+		/* the catalog's rule, on a copy (s need not end at len) */
+		if (len >= sizeof(id) || memchr(s, '\0', len) != NULL)
 			return "invalid_characters";
-		for (i = 1; i < len; i++)
-			if (!((s[i] >= 'a' && s[i] <= 'z') ||
-			    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
-			    s[i] == '-'))
-				return "invalid_characters";
+		memcpy(id, s, len);
+		id[len] = '\0';
+		if (!catalog_valid_id(id))
+			return "invalid_characters";
 		break;
 	case VC_CRED_ID:
 		if (strncmp(s, "crd_", 4) != 0)
@@ -236,18 +237,6 @@ oom:
 	return -1;
 }
 
-static int
-hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes application/x-www-form-urlencoded s[0..n) in place into out. */
 static int
 form_decode(const char *s, size_t n, char *out, size_t *olen)
@@ -259,8 +248,8 @@ form_decode(const char *s, size_t n, char *out, size_t *olen)
 		if (s[i] == '+')
 			out[o++] = ' ';
 		else if (s[i] == '%') {
-			if (i + 2 >= n || (h = hexv(s[i + 1])) < 0 ||
-			    (l = hexv(s[i + 2])) < 0)
+			if (i + 2 >= n || (h = hex_digit(s[i + 1])) < 0 ||
+			    (l = hex_digit(s[i + 2])) < 0)
 				return -1;
 			out[o++] = (char)(h << 4 | l);
 			i += 2;
@@ -472,4 +461,108 @@ input_validate(const struct cat_provider *p, const struct req_input *in,
 		return -1;
 	}
 	return 0;
+}
+
+int
+input_parse_connect(const char *body, size_t len,
+    char id[CREDENTIAL_ID_LEN + 1], struct apierr *e)
+{
+	struct json_object	*root;
+	const char		*v, *jerr;
+
+	apierr_init(e, AE_VALIDATION, "Invalid request body");
+	id[0] = '\0';
+	root = jsonx_parse(body, len, 4, 0, &jerr);
+	if (root == NULL || !json_object_is_type(root, json_type_object)) {
+		apierr_add(e, "body", NULL, root ? "must_be_object" :
+		    "malformed_json");
+		json_object_put(root);
+		return -1;
+	}
+	json_object_object_foreach(root, k, val) {
+		(void)val;
+		if (strcmp(k, "credentialId") != 0)
+			apierr_add(e, strlen(k) <= 64 &&
+			    validate_scalar(VK_PROVIDER, k, strlen(k)) == NULL ?
+			    k : "?", NULL, "unknown_field");
+	}
+	v = jsonx_get_str(root, "credentialId");
+	if (!json_object_object_get_ex(root, "credentialId", NULL))
+		apierr_add(e, "credentialId", NULL, "required");
+	else if (v == NULL)
+		apierr_add(e, "credentialId", NULL, "must_be_string");
+	else if (validate_scalar(VK_CREDENTIAL_ID, v, strlen(v)) != NULL)
+		apierr_add(e, "credentialId", NULL, "invalid");
+	else
+		memcpy(id, v, CREDENTIAL_ID_LEN + 1);
+	json_object_put(root);
+	return e->nd > 0 ? -1 : 0;
+}
+
+int
+input_check_label_patch(const struct req_input *in, struct apierr *e)
+{
+	const char *why;
+
+	if (in->has_credentials)
+		apierr_add(e, "credentials", NULL, "unknown_field");
+	if (in->label_state == VS_ABSENT)
+		apierr_add(e, "label", NULL, "required");
+	else if (in->label_state == VS_BAD_TYPE)
+		apierr_add(e, "label", NULL, "must_be_string");
+	else if (in->label_state == VS_STRING && in->label_len > 0 &&
+	    (why = validate_scalar(VK_LABEL, in->label, in->label_len)) != NULL)
+		apierr_add(e, "label", NULL, why);
+	return e->nd > 0 ? -1 : 0;
+}
+
+/* One limit= or cursor= value into *limit or after; problems into e. */
+static void
+list_param(const char *k, size_t klen, const char *val, size_t vlen,
+    long max, long *limit, char *after, size_t afterlen, struct apierr *e)
+{
+	unsigned char	*dec;
+	size_t		 dlen;
+
+	if (klen == 5 && strncmp(k, "limit", 5) == 0) {
+		if (parse_long(val, 1, max, limit) == -1)
+			apierr_add(e, "limit", NULL, "out_of_range");
+	} else if (klen == 6 && strncmp(k, "cursor", 6) == 0) {
+		dec = b64url_decode(val, vlen, &dlen);
+		if (dec == NULL || dlen >= afterlen ||
+		    validate_scalar(VK_CREDENTIAL_ID, (char *)dec, dlen))
+			apierr_add(e, "cursor", NULL, "invalid");
+		else
+			memcpy(after, dec, dlen + 1);
+		free(dec);
+	} else if (klen > 0)
+		apierr_add(e, "query", NULL, "unknown_parameter");
+}
+
+int
+input_parse_list_query(const char *q, long def, long max, long *limit,
+    char *after, size_t afterlen, struct apierr *e)
+{
+	const char	*p, *amp;
+	char		 val[128];
+	size_t		 klen, vlen;
+
+	*limit = def;
+	after[0] = '\0';
+	apierr_init(e, AE_VALIDATION, "Invalid query parameters");
+	for (p = q; p != NULL && *p != '\0'; p = amp ? amp + 1 : NULL) {
+		amp = strchr(p, '&');
+		klen = strcspn(p, "=&");
+		vlen = 0;
+		if (p[klen] == '=')
+			vlen = (amp ? (size_t)(amp - p) : strlen(p)) - klen - 1;
+		if (vlen >= sizeof(val)) {
+			apierr_add(e, "query", NULL, "too_long");
+			continue;
+		}
+		memcpy(val, p + klen + 1, vlen);
+		val[vlen] = '\0';
+		list_param(p, klen, val, vlen, max, limit, after, afterlen, e);
+	}
+	return e->nd > 0 ? -1 : 0;
 }

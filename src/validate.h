@@ -13,6 +13,7 @@
 #include "apierr.h"
 #include "catalog.h"
 #include "credset.h"
+#include "crypto.h"
 
 enum vkind {
 	VK_PROVIDER = 0,	/* catalog id syntax */
@@ -76,5 +77,25 @@ int	 input_parse_form(const char *body, size_t len, struct req_input *in,
  */
 int	 input_validate(const struct cat_provider *p, const struct req_input *in,
 	    struct credset *cs, struct apierr *e);
+
+/*
+ * The connect body {"credentialId": "crd_..."}: the id into id, or -1
+ * with e (initialised here) holding the details.
+ */
+int	 input_parse_connect(const char *body, size_t len,
+	    char id[CREDENTIAL_ID_LEN + 1], struct apierr *e);
+
+/*
+ * A PATCH body: the label alone (absent is "required"; null or "" removes
+ * it).  Adds details to e; -1 when e has any.
+ */
+int	 input_check_label_patch(const struct req_input *, struct apierr *e);
+/*
+ * A listing's query ?limit=N&cursor=B64URL(credential id): *limit in
+ * [1, max] (def when absent), the cursor's id into after (size afterlen;
+ * "" when absent).  -1 with e (initialised here) holding the details.
+ */
+int	 input_parse_list_query(const char *q, long def, long max, long *limit,
+	    char *after, size_t afterlen, struct apierr *e);
 
 #endif

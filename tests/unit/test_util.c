@@ -1218,6 +1218,18 @@ START_TEST(test_jsonx_buf_str_like_jsonc)
 }
 END_TEST
 
+START_TEST(test_hex_digit)
+{
+	ck_assert_int_eq(hex_digit('0'), 0);
+	ck_assert_int_eq(hex_digit('9'), 9);
+	ck_assert_int_eq(hex_digit('a'), 10);
+	ck_assert_int_eq(hex_digit('F'), 15);
+	ck_assert_int_eq(hex_digit('g'), -1);
+	ck_assert_int_eq(hex_digit('\0'), -1);
+	ck_assert_int_eq(hex_digit('/'), -1);
+}
+END_TEST
+
 static Suite *
 util_suite(void)
 {
@@ -1264,6 +1276,7 @@ util_suite(void)
 	tcase_add_test(tc, test_jsonx_buf_str_like_jsonc);
 	tcase_add_test(tc, test_jflat_rejects);
 	tcase_add_test(tc, test_jflat_strdup_bad);
+	tcase_add_test(tc, test_hex_digit);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1237,6 +1237,107 @@ START_TEST(test_validate_no_echo)
 }
 END_TEST
 
+/* The connect body: exactly {"credentialId": "crd_..."}. */
+START_TEST(test_parse_connect)
+{
+	static const char ok[] = "{\"credentialId\":\"crd_01HX9VTPQR3KF8MZWBYD5N6JCE\"}";
+	static const struct {
+		const char	*body, *field, *reason;
+	} bad[] = {
+		{ "{", "body", "malformed_json" },
+		{ "[]", "body", "must_be_object" },
+		{ "{}", "credentialId", "required" },
+		{ "{\"credentialId\":1}", "credentialId", "must_be_string" },
+		{ "{\"credentialId\":\"crd_X\"}", "credentialId", "invalid" },
+		{ "{\"credentialId\":\"crd_01HX9VTPQR3KF8MZWBYD5N6JCE\",\"x\":1}",
+		    "x", "unknown_field" },
+	};
+	struct apierr	e;
+	char		id[CREDENTIAL_ID_LEN + 1];
+	size_t		i;
+
+	ck_assert_int_eq(input_parse_connect(ok, strlen(ok), id, &e), 0);
+	ck_assert_str_eq(id, "crd_01HX9VTPQR3KF8MZWBYD5N6JCE");
+	ck_assert_uint_eq(e.nd, 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(input_parse_connect(bad[i].body,
+		    strlen(bad[i].body), id, &e), -1);
+		ck_assert_uint_eq(e.nd, 1);
+		ck_assert_str_eq(e.d[0].field, bad[i].field);
+		ck_assert_str_eq(e.d[0].reason, bad[i].reason);
+	}
+}
+END_TEST
+
+/* A PATCH body: the label alone. */
+START_TEST(test_check_label_patch)
+{
+	struct req_input	in;
+	struct apierr		e;
+	char			lbl[] = "fine", ctl[] = "bad\x01";
+
+	input_init(&in);
+	apierr_init(&e, AE_VALIDATION, NULL);
+	ck_assert_int_eq(input_check_label_patch(&in, &e), -1);
+	ck_assert_str_eq(e.d[0].field, "label");
+	ck_assert_str_eq(e.d[0].reason, "required");
+	apierr_init(&e, AE_VALIDATION, NULL);
+	in.label_state = VS_NULL;
+	ck_assert_int_eq(input_check_label_patch(&in, &e), 0);
+	in.label_state = VS_BAD_TYPE;
+	ck_assert_int_eq(input_check_label_patch(&in, &e), -1);
+	ck_assert_str_eq(e.d[0].reason, "must_be_string");
+	apierr_init(&e, AE_VALIDATION, NULL);
+	in.label_state = VS_STRING;
+	in.label = lbl;
+	in.label_len = strlen(lbl);
+	ck_assert_int_eq(input_check_label_patch(&in, &e), 0);
+	in.label = ctl;
+	in.label_len = strlen(ctl);
+	ck_assert_int_eq(input_check_label_patch(&in, &e), -1);
+	ck_assert_str_eq(e.d[0].reason, "invalid_characters");
+	apierr_init(&e, AE_VALIDATION, NULL);
+	in.label = lbl;
+	in.label_len = strlen(lbl);
+	in.has_credentials = 1;
+	ck_assert_int_eq(input_check_label_patch(&in, &e), -1);
+	ck_assert_str_eq(e.d[0].field, "credentials");
+	ck_assert_str_eq(e.d[0].reason, "unknown_field");
+}
+END_TEST
+
+/* ?limit=&cursor= of a listing. */
+START_TEST(test_parse_list_query)
+{
+	struct apierr	 e;
+	long		 limit;
+	char		 after[CREDENTIAL_ID_LEN + 1];
+	/* base64url of crd_01HX9VTPQR3KF8MZWBYD5N6JCE */
+	const char	*cur = "Y3JkXzAxSFg5VlRQUVIzS0Y4TVpXQllENU42SkNF";
+	char		 q[128];
+
+	ck_assert_int_eq(input_parse_list_query(NULL, 50, 100, &limit, after,
+	    sizeof(after), &e), 0);
+	ck_assert_int_eq(limit, 50);
+	ck_assert_str_eq(after, "");
+	snprintf(q, sizeof(q), "limit=7&cursor=%s", cur);
+	ck_assert_int_eq(input_parse_list_query(q, 50, 100, &limit, after,
+	    sizeof(after), &e), 0);
+	ck_assert_int_eq(limit, 7);
+	ck_assert_str_eq(after, "crd_01HX9VTPQR3KF8MZWBYD5N6JCE");
+	ck_assert_int_eq(input_parse_list_query("limit=101", 50, 100, &limit,
+	    after, sizeof(after), &e), -1);
+	ck_assert_str_eq(e.d[0].field, "limit");
+	ck_assert_str_eq(e.d[0].reason, "out_of_range");
+	ck_assert_int_eq(input_parse_list_query("cursor=eA", 50, 100, &limit,
+	    after, sizeof(after), &e), -1);
+	ck_assert_str_eq(e.d[0].field, "cursor");
+	ck_assert_int_eq(input_parse_list_query("x=1", 50, 100, &limit,
+	    after, sizeof(after), &e), -1);
+	ck_assert_str_eq(e.d[0].reason, "unknown_parameter");
+}
+END_TEST
+
 static Suite *
 validate_suite(void)
 {
@@ -1277,6 +1378,9 @@ validate_suite(void)
 	tcase_add_loop_test(tc, test_validate_sizes, 0, NROWS(size_rows));
 	tcase_add_test(tc, test_validate_credentials_not_object);
 	tcase_add_test(tc, test_validate_no_echo);
+	tcase_add_test(tc, test_parse_connect);
+	tcase_add_test(tc, test_check_label_patch);
+	tcase_add_test(tc, test_parse_list_query);
 	suite_add_tcase(s, tc);
 	return s;
 }

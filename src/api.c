@@ -1,0 +1,613 @@
+/*
+ * api: the JSON API's handlers (SPEC section 1), one per route and
+ * method of the router's table.  Each runs its gates (gate.h), parses and
+ * validates its input, asks the credential service or the store, and
+ * writes one response.  Knows HTTP; the core never calls back.
+ */
+#include "cs_build.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "api.h"
+#include "catalog.h"
+#include "credsvc.h"
+#include "gate.h"
+#include "jsonx.h"
+#include "log.h"
+#include "pages.h"
+#include "store.h"
+#include "util.h"
+#include "validate.h"
+
+#define LIST_DEFAULT	50
+#define LIST_MAX	100
+
+void
+api_healthz(struct ctx *c)
+{
+	struct json_object *o;
+
+	if (!c->app->ready || store_ping(c->app->st) != STORE_OK) {
+		o = json_object_new_object();
+		json_object_object_add(o, "status",
+		    json_object_new_string("unavailable"));
+		http_send_json(c->req, 503, o, GATE_RETRY_AFTER);
+		json_object_put(o);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string("ok"));
+	http_send_json(c->req, 200, o, NULL);
+	json_object_put(o);
+}
+
+void
+api_catalog(struct ctx *c)
+{
+	struct json_object	*o, *arr;
+	size_t			 i;
+
+	if (gate_authenticate(c, NULL) == -1)
+		return;
+	arr = json_object_new_array();
+	for (i = 0; i < c->app->cat->nproviders; i++)
+		json_object_array_add(arr,
+		    catalog_provider_json(&c->app->cat->providers[i]));
+	o = json_object_new_object();
+	json_object_object_add(o, "data", arr);
+	http_send_json(c->req, 200, o, NULL);
+	json_object_put(o);
+}
+
+void
+api_catalog_one(struct ctx *c)
+{
+	const struct cat_provider	*p;
+	struct json_object		*o;
+
+	if (gate_authenticate(c, NULL) == -1 || (p = gate_provider(c)) == NULL)
+		return;
+	o = catalog_provider_json(p);
+	http_send_json(c->req, 200, o, NULL);
+	json_object_put(o);
+}
+
+/* Parses ?limit=&cursor= ; -1 after a 400. */
+static int
+list_params(struct ctx *c, long *limit, char *after, size_t afterlen)
+{
+	struct apierr e;
+
+	if (input_parse_list_query(c->req->query, LIST_DEFAULT, LIST_MAX, limit,
+	    after, afterlen, &e) == 0)
+		return 0;
+	gate_reply_error(c, &e, NULL);
+	return -1;
+}
+
+/* A listing is written as text as it is read: no json-c tree. */
+#define LIST_BODY_MAX	(1024 * 1024)
+
+struct list_acc {
+	struct buf	 body;
+	char		 last[CREDENTIAL_ID_LEN + 1];
+	long		 n, limit;
+	int		 more;		/* a record past the page was seen */
+	int		 full;		/* the body reached its cap */
+};
+
+static int
+list_cb(const struct cred_rec *r, void *arg)
+{
+	struct list_acc *acc = arg;
+
+	if (acc->n == acc->limit) {
+		acc->more = 1;
+		return 0;
+	}
+	if ((acc->n > 0 && buf_addc(&acc->body, ',') == -1) ||
+	    store_cred_meta_write(&acc->body, r) == -1)
+		acc->full = 1;
+	snprintf(acc->last, sizeof(acc->last), "%s", r->id);
+	acc->n++;
+	return 0;
+}
+
+void
+api_cred_list(struct ctx *c)
+{
+	const struct cat_provider	*p;
+	struct list_acc			 acc;
+	long				 limit;
+	char				 after[CREDENTIAL_ID_LEN + 1], *cur = NULL;
+	enum store_rc			 rc;
+
+	if (gate_authenticate(c, NULL) == -1 || (p = gate_provider(c)) == NULL ||
+	    list_params(c, &limit, after, sizeof(after)) == -1)
+		return;
+	memset(&acc, 0, sizeof(acc));
+	buf_init(&acc.body, LIST_BODY_MAX, 0);
+	acc.limit = limit;
+	acc.full = buf_adds(&acc.body, "{\"data\":[") == -1;
+	/* one extra to learn whether a next page exists */
+	rc = store_cred_list(c->app->st, c->id.tenant, p->id,
+	    after[0] ? after : NULL, (size_t)limit + 1, list_cb, &acc);
+	if (rc != STORE_OK && rc != STORE_CORRUPT) {
+		buf_reset(&acc.body);
+		gate_unavailable(c);
+		return;
+	}
+	if (acc.more)
+		cur = b64url_encode(acc.last, CREDENTIAL_ID_LEN);
+	if (acc.full || buf_adds(&acc.body, "],\"nextCursor\":") == -1 ||
+	    jsonx_buf_str(&acc.body, cur) == -1 ||
+	    buf_addc(&acc.body, '}') == -1) {
+		free(cur);
+		buf_reset(&acc.body);
+		gate_reply_fail(c, AE_INTERNAL, NULL, NULL);
+		return;
+	}
+	free(cur);
+	http_send(c->req, 200, "application/json", NULL, acc.body.data,
+	    acc.body.len);
+	buf_reset(&acc.body);
+}
+
+void
+api_cred_get(struct ctx *c)
+{
+	const struct cat_provider	*p;
+	struct cred_rec			 r;
+	struct json_object		*o;
+	enum store_rc			 rc;
+
+	if (gate_authenticate(c, NULL) == -1 || (p = gate_provider(c)) == NULL ||
+	    gate_cred_id(c) == -1)
+		return;
+	rc = store_cred_get(c->app->st, c->id.tenant, p->id, c->rm.cred_id, &r);
+	if (rc == STORE_NOTFOUND) {
+		gate_reply_fail(c, AE_NOT_FOUND, "Unknown credential", NULL);
+		return;
+	}
+	if (rc != STORE_OK) {
+		if (rc == STORE_CORRUPT)
+			gate_reply_fail(c, AE_INTERNAL, NULL, NULL);
+		else
+			gate_unavailable(c);
+		return;
+	}
+	o = store_cred_meta_json(&r);
+	http_send_json(c->req, 200, o, NULL);
+	json_object_put(o);
+	cred_rec_free(&r);
+}
+
+/* Sends the metadata of record (tenant, provider, id) with status. */
+static void
+send_meta(struct ctx *c, const char *provider, const char *id, int status)
+{
+	struct cred_rec		 r;
+	struct json_object	*o;
+	enum store_rc		 rc;
+
+	rc = store_cred_get(c->app->st, c->id.tenant, provider, id, &r);
+	if (gate_store_failed(c, rc, "Unknown credential") == -1)
+		return;
+	o = store_cred_meta_json(&r);
+	http_send_json(c->req, status, o, NULL);
+	json_object_put(o);
+	cred_rec_free(&r);
+}
+
+/* The label of a body: absent (left), null or "" (none) or a string. */
+static void
+label_of(const struct req_input *in, struct credsvc_label *l)
+{
+	l->set = in->label_state == VS_STRING || in->label_state == VS_NULL;
+	l->label = in->label_state == VS_STRING && in->label_len > 0 ?
+	    in->label : NULL;
+}
+
+/* Checks the body against p into cs; 1 after a 400. */
+static int
+body_invalid(struct ctx *c, const struct cat_provider *p,
+    const struct req_input *in, struct credset *cs, struct apierr *e)
+{
+	if (input_validate(p, in, cs, e) == 0 && e->nd == 0)
+		return 0;
+	if (e->message == NULL)
+		e->message = "Invalid request body";
+	gate_reply_error(c, e, NULL);
+	return 1;
+}
+
+/* The create answer: what a replay of the idempotency key sends again. */
+static struct json_object *
+created_json(const struct cred_rec *rec)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "credentialId", json_object_new_string(rec->id));
+	json_object_object_add(o, "provider",
+	    json_object_new_string(rec->provider));
+	json_object_object_add(o, "label",
+	    rec->label ? json_object_new_string(rec->label) : NULL);
+	json_object_object_add(o, "status", json_object_new_string(rec->status));
+	jsonx_add_time(o, "createdAt", rec->created);
+	return o;
+}
+
+/* The idempotency key header, checked; -1 after a 400. */
+static int
+idem_key_ok(struct ctx *c, const char *idk)
+{
+	struct apierr	 e;
+	const char	*s;
+
+	if (idk == NULL ||
+	    (s = validate_scalar(VK_IDEMPOTENCY_KEY, idk, strlen(idk))) == NULL)
+		return 0;
+	apierr_init(&e, AE_VALIDATION, "Invalid Idempotency-Key header");
+	apierr_add(&e, "Idempotency-Key", NULL, s);
+	gate_reply_error(c, &e, NULL);
+	return -1;
+}
+
+/* Answers a service result of an idempotent create: replay or failure. */
+static void
+create_failed(struct ctx *c, enum credsvc_rc rc, const struct credsvc_new *n)
+{
+	if (rc == CSVC_REPLAY)
+		gate_replay(c, &n->prior);
+	else
+		(void)gate_svc_failed(c, rc);
+}
+
+/* Commits the prepared record and answers 201 (or the page's redirect). */
+static void
+create_commit(struct ctx *c, const struct credsvc *svc,
+    const struct credsvc_actor *who, struct credsvc_new *n, const char *idk,
+    const unsigned char hash[CRYPTO_MAC_LEN])
+{
+	struct json_object	*o = created_json(&n->rec);
+	struct idem_rec		 idem;
+	enum credsvc_rc		 rc;
+	char			 location[256], extra[320];
+
+	snprintf(location, sizeof(location),
+	    "/v1/integrations/%s/credentials/%s", n->rec.provider, n->rec.id);
+	memset(&idem, 0, sizeof(idem));
+	if (idk != NULL) {
+		memcpy(idem.hash, hash, CRYPTO_MAC_LEN);
+		idem.status = 201;
+		idem.body = (char *)(uintptr_t)json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		idem.location = location;
+		idem.created = n->rec.created;
+	}
+	rc = credsvc_create_commit(svc, who, n, idk, idk ? &idem : NULL);
+	if (rc != CSVC_OK)
+		create_failed(c, rc, n);
+	/* after a form post: see the result; reload does not re-post */
+	else if (!gate_reply_browser(c, "/admin/integrations/%s/credentials/%s",
+	    n->rec.provider, n->rec.id)) {
+		snprintf(extra, sizeof(extra), "Location: %s\r\n", location);
+		http_send_json(c->req, 201, o, extra);
+	}
+	json_object_put(o);
+}
+
+/*
+ * POST /v1/integrations/{provider}/credentials: the reason credstore
+ * exists.  Gates in the order of SPEC section 1, then the service.
+ */
+void
+api_cred_create(struct ctx *c)
+{
+	const struct cat_provider	*p;
+	struct req_input		 in;
+	struct credset			 cs;
+	struct apierr			 e;
+	struct credsvc			 svc;
+	struct credsvc_actor		 who;
+	struct credsvc_new		 n;
+	enum media			 m;
+	enum credsvc_rc			 rc;
+	const char			*idk = c->req->idem_key;
+	unsigned char			 hash[CRYPTO_MAC_LEN];
+
+	input_init(&in);
+	credset_init(&cs);
+	credsvc_new_init(&n);
+	memset(hash, 0, sizeof(hash));
+	if ((p = gate_begin_change(c, CH_BODY | CH_API_KEY, &in, &m, &e)) == NULL)
+		goto out;
+	c->form_provider = p;
+	c->form_input = &in;
+	if (idem_key_ok(c, idk) == -1 || body_invalid(c, p, &in, &cs, &e))
+		goto out;
+	gate_svc(c, &svc, &who);
+	if (idk != NULL) {
+		if (gate_request_hash(c, p->id, m, hash) == -1) {
+			gate_reply_fail(c, AE_INTERNAL, NULL, NULL);
+			goto out;
+		}
+		if ((rc = credsvc_idem_check(&svc, &who, idk, hash,
+		    &n)) != CSVC_OK) {
+			create_failed(c, rc, &n);
+			goto out;
+		}
+	}
+	rc = credsvc_create_prepare(&svc, &who, p, &cs,
+	    (in.label_state == VS_STRING && in.label_len > 0) ? in.label : NULL,
+	    &n);
+	if (gate_svc_failed(c, rc) == 0)
+		create_commit(c, &svc, &who, &n, idk, hash);
+out:
+	credsvc_new_free(&n);
+	credset_free(&cs);
+	input_free(&in);
+}
+
+/*
+ * PUT .../credentials/{id}: new values, checked like a store; a 422
+ * leaves the old ones.  Same id, new data key, updatedAt moves.
+ */
+void
+api_cred_put(struct ctx *c)
+{
+	const struct cat_provider	*p;
+	struct req_input		 in;
+	struct credset			 cs;
+	struct apierr			 e;
+	struct probe_result		 pr;
+	struct credsvc			 svc;
+	struct credsvc_actor		 who;
+	struct credsvc_label		 label;
+	enum media			 m;
+
+	input_init(&in);
+	credset_init(&cs);
+	if ((p = gate_begin_change(c, CH_BODY | CH_API_KEY, &in, &m, &e)) == NULL ||
+	    gate_cred_id(c) == -1 || body_invalid(c, p, &in, &cs, &e))
+		goto out;
+	gate_svc(c, &svc, &who);
+	label_of(&in, &label);
+	if (gate_svc_failed(c, credsvc_replace(&svc, &who, p, c->rm.cred_id, &cs,
+	    &label, &pr)) == 0)
+		send_meta(c, p->id, c->rm.cred_id, 200);
+out:
+	credset_free(&cs);
+	input_free(&in);
+}
+
+/* PATCH .../credentials/{id} with {"label": ...}: the label alone. */
+void
+api_cred_patch(struct ctx *c)
+{
+	const struct cat_provider	*p;
+	struct req_input		 in;
+	struct apierr			 e;
+	struct credsvc			 svc;
+	struct credsvc_actor		 who;
+	struct credsvc_label		 label;
+	enum media			 m;
+
+	input_init(&in);
+	if ((p = gate_begin_change(c, CH_BODY, &in, &m, &e)) == NULL ||
+	    gate_cred_id(c) == -1)
+		goto out;
+	if (input_check_label_patch(&in, &e) == -1) {
+		if (e.message == NULL)
+			e.message = "Only the label can be patched";
+		gate_reply_error(c, &e, NULL);
+		goto out;
+	}
+	gate_svc(c, &svc, &who);
+	label_of(&in, &label);
+	if (gate_svc_failed(c, credsvc_relabel(&svc, &who, p->id, c->rm.cred_id,
+	    &label)) == 0)
+		send_meta(c, p->id, c->rm.cred_id, 200);
+out:
+	input_free(&in);
+}
+
+/* DELETE .../credentials/{id}: the record and its wrapped key go. */
+void
+api_cred_delete(struct ctx *c)
+{
+	const struct cat_provider	*p;
+	struct req_input		 in;
+	struct apierr			 e;
+	struct credsvc			 svc;
+	struct credsvc_actor		 who;
+	enum media			 m;
+
+	input_init(&in);
+	if ((p = gate_begin_change(c, 0, &in, &m, &e)) == NULL ||
+	    gate_cred_id(c) == -1)
+		goto out;
+	gate_svc(c, &svc, &who);
+	if (gate_svc_failed(c, credsvc_delete(&svc, &who, p->id,
+	    c->rm.cred_id)) == -1)
+		goto out;
+	log_info("deleted credential %s provider=%s tenant=%s", c->rm.cred_id,
+	    p->id, c->id.tenant);
+	if (!gate_reply_browser(c, "/admin/?deleted=1"))
+		http_send(c->req, 204, NULL, NULL, NULL, 0);
+out:
+	input_free(&in);
+}
+
+/*
+ * POST .../credentials/{id}/validate: tests the stored values again;
+ * status and lastValidatedAt move; 422 when now rejected (the record
+ * stays, status "rejected").
+ */
+void
+api_cred_validate(struct ctx *c)
+{
+	const struct cat_provider	*p;
+	struct req_input		 in;
+	struct apierr			 e;
+	struct probe_result		 pr;
+	struct credsvc			 svc;
+	struct credsvc_actor		 who;
+	enum media			 m;
+	enum credsvc_rc			 rc;
+
+	input_init(&in);
+	if ((p = gate_begin_change(c, 0, &in, &m, &e)) == NULL ||
+	    gate_cred_id(c) == -1)
+		goto out;
+	gate_svc(c, &svc, &who);
+	rc = credsvc_retest(&svc, &who, p, c->rm.cred_id, &pr);
+	/* the page shows a rejection; an API client gets 422 */
+	if ((rc == CSVC_OK || rc == CSVC_REJECTED) && gate_reply_browser(c,
+	    "/admin/integrations/%s/credentials/%s?retested=1", p->id,
+	    c->rm.cred_id))
+		goto out;
+	if (gate_svc_failed(c, rc) == 0)
+		send_meta(c, p->id, c->rm.cred_id, 200);
+out:
+	input_free(&in);
+}
+
+static struct json_object *
+conn_json(const char *provider, const struct conn_rec *cr)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "provider", json_object_new_string(provider));
+	json_object_object_add(o, "credentialId",
+	    json_object_new_string(cr->cred_id));
+	json_object_object_add(o, "status", json_object_new_string(cr->status));
+	jsonx_add_time(o, "connectedAt", cr->connected);
+	return o;
+}
+
+/* GET /v1/integrations/{provider}/connect */
+void
+api_conn_get(struct ctx *c)
+{
+	const struct cat_provider	*p;
+	struct conn_rec			 cr;
+	struct json_object		*o;
+
+	if (gate_authenticate(c, NULL) == -1 || (p = gate_provider(c)) == NULL ||
+	    gate_store_failed(c, store_conn_get(c->app->st, c->id.tenant, p->id,
+	    &cr), "Not connected") == -1)
+		return;
+	o = conn_json(p->id, &cr);
+	http_send_json(c->req, 200, o, NULL);
+	json_object_put(o);
+}
+
+/* DELETE /v1/integrations/{provider}/connect */
+void
+api_conn_delete(struct ctx *c)
+{
+	const struct cat_provider	*p;
+	struct req_input		 in;
+	struct apierr			 e;
+	struct audit_ev			 ev;
+	struct credsvc			 svc;
+	struct credsvc_actor		 who;
+	enum media			 m;
+
+	input_init(&in);
+	if ((p = gate_begin_change(c, 0, &in, &m, &e)) == NULL)
+		goto out;
+	gate_svc(c, &svc, &who);
+	credsvc_audit_init(&who, &ev, "integration.disconnect", p->id, NULL);
+	if (gate_store_failed(c, store_conn_delete(c->app->st, c->id.tenant,
+	    p->id, &ev), "Not connected") == 0)
+		http_send(c->req, 204, NULL, NULL, NULL, 0);
+out:
+	input_free(&in);
+}
+
+/* POST /v1/integrations/{provider}/connect {"credentialId": "..."} */
+void
+api_conn_put(struct ctx *c)
+{
+	const struct cat_provider	*p;
+	struct req_input		 in;
+	struct apierr			 e;
+	struct conn_rec			 cr;
+	struct audit_ev			 ev;
+	struct credsvc			 svc;
+	struct credsvc_actor		 who;
+	struct json_object		*o;
+	enum media			 m;
+	char				 id[CREDENTIAL_ID_LEN + 1];
+
+	input_init(&in);
+	if ((p = gate_begin_change(c, 0, &in, &m, &e)) == NULL)
+		goto out;
+	if (m != MEDIA_JSON) {
+		gate_reply_fail(c, AE_MEDIA_TYPE, "Use application/json", NULL);
+		goto out;
+	}
+	if (gate_read_body(c) == -1)
+		goto out;
+	if (input_parse_connect(c->req->body.data, c->req->body.len, id, &e)) {
+		gate_reply_error(c, &e, NULL);
+		goto out;
+	}
+	gate_svc(c, &svc, &who);
+	credsvc_audit_init(&who, &ev, "integration.connect", p->id, id);
+	if (gate_store_failed(c, store_conn_put(c->app->st, c->id.tenant, p->id,
+	    id, &ev, &cr), "Unknown credential") == -1)
+		goto out;
+	o = conn_json(p->id, &cr);
+	http_send_json(c->req, 200, o, NULL);
+	json_object_put(o);
+out:
+	input_free(&in);
+}
+
+/*
+ * POST on one credential: HTML forms cannot send DELETE, so a form body
+ * with _method=DELETE stands for it.  Anything else is 405.
+ */
+void
+api_cred_form_post(struct ctx *c)
+{
+	struct req_input	 in;
+	struct apierr		 e;
+	char			 allow[128], extra[160];
+
+	if (gate_media(c->req) != MEDIA_FORM) {
+		router_allow_header(c->rm.allowed, allow, sizeof(allow));
+		snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
+		gate_reply_fail(c, AE_METHOD,
+		    "POST here is for HTML forms with _method=DELETE", extra);
+		return;
+	}
+	input_init(&in);
+	apierr_init(&e, AE_VALIDATION, NULL);
+	if (gate_read_body(c) == -1)
+		goto out;
+	if (input_parse_form(c->req->body.data, c->req->body.len, &in,
+	    &e) == -1 || in.method == NULL || strcmp(in.method, "DELETE") != 0) {
+		if (e.nd == 0)
+			apierr_add(&e, "_method", NULL, in.method == NULL ?
+			    "required" : "not_allowed");
+		if (e.message == NULL)
+			e.message = "A form post here needs _method=DELETE";
+		gate_reply_error(c, &e, NULL);
+		goto out;
+	}
+	c->form = &in;
+	api_cred_delete(c);
+	c->form = NULL;
+out:
+	input_free(&in);
+}

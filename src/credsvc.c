@@ -1,0 +1,421 @@
+/*
+ * credsvc: sealing, opening and re-wrapping credential values, and the
+ * flows that change a stored credential (credsvc.h).  The store calls
+ * apply_change inside its transaction; everything else runs outside one.
+ */
+#include "cs_build.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "credsvc.h"
+#include "log.h"
+#include "util.h"
+
+char *
+credsvc_record_ad(const char *tenant, const char *provider, const char *id,
+    size_t *len)
+{
+	static const char	 pfx[] = "credstore-record-v1";
+	size_t			 lt = strlen(tenant) + 1, lp = strlen(provider) + 1;
+	size_t			 li = strlen(id), n = sizeof(pfx) + lt + lp + li;
+	char			*ad;
+
+	/* "credstore-record-v1" \0 tenant \0 provider \0 id */
+	if ((ad = malloc(n)) == NULL)
+		return NULL;
+	memcpy(ad, pfx, sizeof(pfx));
+	memcpy(ad + sizeof(pfx), tenant, lt);
+	memcpy(ad + sizeof(pfx) + lt, provider, lp);
+	memcpy(ad + sizeof(pfx) + lt + lp, id, li);
+	*len = n;
+	return ad;
+}
+
+int
+credsvc_seal(const struct keyring *kr, const char *tenant,
+    const char *provider, const char *id, const struct credset *cs,
+    struct sealed *s)
+{
+	unsigned char	*pt;
+	char		*ad;
+	size_t		 ptlen = 0, adlen;
+	int		 rc = -1;
+
+	if ((pt = credset_serialize(cs, &ptlen)) == NULL)
+		return -1;
+	if ((ad = credsvc_record_ad(tenant, provider, id, &adlen)) != NULL)
+		rc = envelope_seal(kr, ad, adlen, pt, ptlen, s);
+	secure_free(pt, ptlen);
+	free(ad);
+	if (rc == -1)
+		log_error("crypto: cannot seal credential %s", id);
+	return rc;
+}
+
+int
+credsvc_open(const struct keyring *kr, const struct cred_rec *r,
+    struct credset *cs)
+{
+	unsigned char	*pt = NULL;
+	char		*ad;
+	size_t		 ptlen = 0, adlen;
+	int		 rc = -1;
+
+	credset_init(cs);
+	if ((ad = credsvc_record_ad(r->tenant, r->provider, r->id,
+	    &adlen)) != NULL &&
+	    envelope_open(kr, ad, adlen, &r->sealed, &pt, &ptlen) == 0)
+		rc = credset_deserialize(pt, ptlen, cs);
+	secure_free(pt, ptlen);
+	free(ad);
+	return rc;
+}
+
+int
+credsvc_rewrap(const struct keyring *kr, struct cred_rec *r)
+{
+	char	*ad;
+	size_t	 adlen;
+	int	 rc;
+
+	if (strcmp(r->sealed.key_id, keyring_active(kr)->id) == 0)
+		return 0;
+	if ((ad = credsvc_record_ad(r->tenant, r->provider, r->id,
+	    &adlen)) == NULL)
+		return -1;
+	rc = envelope_rewrap(kr, ad, adlen, &r->sealed);
+	free(ad);
+	return rc == -1 ? -1 : 1;
+}
+
+const char *
+credsvc_status_name(enum probe_verdict v)
+{
+	return v == PROBE_VALID ? "validated" :
+	    v == PROBE_REJECTED ? "rejected" : "unverified";
+}
+
+void
+credsvc_probe(const struct credsvc *svc, const struct cat_provider *p,
+    const struct credset *cs, struct probe_result *pr)
+{
+	probe_check(p, cs, &svc->po, pr);
+	log_debug("probe: provider=%s verdict=%s status=%ld (%s)", p->id,
+	    probe_verdict_name(pr->verdict), pr->http_status, pr->why);
+}
+
+enum credsvc_rc
+credsvc_rc_of(enum store_rc rc)
+{
+	switch (rc) {
+	case STORE_OK:
+		return CSVC_OK;
+	case STORE_NOTFOUND:
+		return CSVC_NOTFOUND;
+	case STORE_IN_USE:
+		return CSVC_IN_USE;
+	case STORE_CORRUPT:
+		return CSVC_CORRUPT;
+	case STORE_ERROR:
+		return CSVC_INTERNAL;
+	default:
+		return CSVC_UNAVAILABLE;
+	}
+}
+
+void
+credsvc_audit_init(const struct credsvc_actor *who, struct audit_ev *ev,
+    const char *action, const char *provider, const char *id)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->time = time(NULL);
+	ev->tenant = who->tenant;
+	ev->subject = who->subject;
+	ev->action = action;
+	ev->provider = provider;
+	ev->cred_id = id;
+	ev->outcome = "ok";
+	ev->client = who->client;
+}
+
+void
+credsvc_new_init(struct credsvc_new *n)
+{
+	memset(n, 0, sizeof(*n));
+}
+
+void
+credsvc_new_free(struct credsvc_new *n)
+{
+	sealed_free(&n->rec.sealed);
+	idem_rec_free(&n->prior);
+}
+
+/* The same request (hash) gets its answer again; another one a conflict. */
+static enum credsvc_rc
+idem_verdict(const struct idem_rec *prior,
+    const unsigned char hash[CRYPTO_MAC_LEN])
+{
+	return ct_equal(prior->hash, hash, CRYPTO_MAC_LEN) ? CSVC_REPLAY :
+	    CSVC_IDEM_CONFLICT;
+}
+
+enum credsvc_rc
+credsvc_idem_check(const struct credsvc *svc, const struct credsvc_actor *who,
+    const char *idem_key, const unsigned char hash[CRYPTO_MAC_LEN],
+    struct credsvc_new *n)
+{
+	enum store_rc rc;
+
+	rc = store_idem_get(svc->st, who->tenant, idem_key, &n->prior);
+	if (rc == STORE_OK)
+		return idem_verdict(&n->prior, hash);
+	return rc == STORE_NOTFOUND ? CSVC_OK : CSVC_UNAVAILABLE;
+}
+
+enum credsvc_rc
+credsvc_create_prepare(const struct credsvc *svc,
+    const struct credsvc_actor *who, const struct cat_provider *p,
+    const struct credset *cs, const char *label, struct credsvc_new *n)
+{
+	struct cred_rec	*rec = &n->rec;
+	size_t		 i;
+
+	credsvc_probe(svc, p, cs, &n->pr);
+	if (n->pr.verdict == PROBE_REJECTED)
+		return CSVC_REJECTED;
+	if (crypto_credential_id(rec->id) == -1)
+		return CSVC_INTERNAL;
+	/* borrowed strings: the record is only read until the commit */
+	rec->tenant = (char *)(uintptr_t)who->tenant;
+	rec->provider = p->id;
+	rec->label = (char *)(uintptr_t)label;
+	rec->created_by = (char *)(uintptr_t)who->subject;
+	snprintf(rec->status, sizeof(rec->status), "%s",
+	    credsvc_status_name(n->pr.verdict));
+	for (i = 0; i < cs->n; i++)
+		rec->fields[rec->nfields++] = cs->f[i].name;
+	rec->created = rec->updated = time(NULL);
+	rec->validated = n->pr.verdict == PROBE_VALID ? rec->created : 0;
+	if (credsvc_seal(svc->kr, who->tenant, p->id, rec->id, cs,
+	    &rec->sealed) == -1)
+		return CSVC_INTERNAL;
+	return CSVC_OK;
+}
+
+enum credsvc_rc
+credsvc_create_commit(const struct credsvc *svc,
+    const struct credsvc_actor *who, struct credsvc_new *n,
+    const char *idem_key, const struct idem_rec *idem)
+{
+	struct audit_ev	ev;
+	enum store_rc	rc;
+
+	credsvc_audit_init(who, &ev, "credential.create", n->rec.provider, n->rec.id);
+	ev.time = n->rec.created;
+	ev.outcome = n->rec.status;
+	idem_rec_free(&n->prior);
+	rc = store_cred_create(svc->st, &n->rec, idem_key, idem, &ev,
+	    &n->prior);
+	if (rc == STORE_EXISTS)
+		/* a concurrent retry with the same key won the race */
+		return idem_verdict(&n->prior, idem->hash);
+	if (rc != STORE_OK)
+		return CSVC_UNAVAILABLE;
+	log_info("stored credential %s provider=%s tenant=%s status=%s "
+	    "check=%ld", n->rec.id, n->rec.provider, n->rec.tenant,
+	    n->rec.status, n->pr.http_status);
+	return CSVC_OK;
+}
+
+/* What a read-modify-write of one credential changes. */
+struct change {
+	const struct credsvc	*svc;
+	const struct sealed	*sealed;	/* new values, or NULL */
+	const struct credset	*cs;		/* their field names */
+	const char		*status;	/* or NULL */
+	struct credsvc_label	 label;
+	int			 validated;	/* set lastValidatedAt */
+	int			 delete;
+	time_t			 now;
+};
+
+static void *
+change_alloc(const struct change *ch, size_t n)
+{
+	return ch->svc->alloc != NULL ? ch->svc->alloc(n) : malloc(n);
+}
+
+static char *
+change_strdup(const struct change *ch, const char *s)
+{
+	size_t	 n = strlen(s) + 1;
+	char	*d;
+
+	if ((d = change_alloc(ch, n)) != NULL)
+		memcpy(d, s, n);
+	return d;
+}
+
+/* New values and their field names into r; -1 when out of memory. */
+static int
+change_values(const struct change *ch, struct cred_rec *r)
+{
+	size_t i;
+
+	sealed_free(&r->sealed);
+	r->sealed = *ch->sealed;
+	if ((r->sealed.ct = change_alloc(ch, ch->sealed->ctlen)) == NULL)
+		return -1;
+	memcpy(r->sealed.ct, ch->sealed->ct, ch->sealed->ctlen);
+	for (i = 0; i < r->nfields; i++)
+		free(r->fields[i]);
+	r->nfields = 0;
+	for (i = 0; i < ch->cs->n; i++) {
+		if ((r->fields[i] = change_strdup(ch, ch->cs->f[i].name)) == NULL)
+			return -1;
+		r->nfields++;
+	}
+	return 0;
+}
+
+/*
+ * The store's callback: applies ch to r.  An allocation that fails is
+ * STORE_OP_ERROR, so that nothing is written and the caller learns it.
+ */
+static enum store_op
+apply_change(struct cred_rec *r, void *arg)
+{
+	const struct change *ch = arg;
+
+	if (ch->delete)
+		return STORE_OP_DELETE;
+	if (ch->sealed != NULL && change_values(ch, r) == -1)
+		return STORE_OP_ERROR;
+	if (ch->status != NULL)
+		snprintf(r->status, sizeof(r->status), "%s", ch->status);
+	if (ch->validated)
+		r->validated = ch->now;
+	if (ch->label.set) {
+		free(r->label);
+		r->label = NULL;
+		if (ch->label.label != NULL &&
+		    (r->label = change_strdup(ch, ch->label.label)) == NULL)
+			return STORE_OP_ERROR;
+	}
+	if (ch->sealed != NULL || ch->label.set)
+		r->updated = ch->now;
+	return STORE_OP_WRITE;
+}
+
+static enum credsvc_rc
+modify(const struct credsvc *svc, const struct credsvc_actor *who,
+    const char *provider, const char *id, struct change *ch,
+    struct audit_ev *ev)
+{
+	ch->svc = svc;
+	return credsvc_rc_of(store_cred_modify(svc->st, who->tenant, provider,
+	    id, apply_change, ch, ev));
+}
+
+enum credsvc_rc
+credsvc_replace(const struct credsvc *svc, const struct credsvc_actor *who,
+    const struct cat_provider *p, const char *id, const struct credset *cs,
+    const struct credsvc_label *label, struct probe_result *pr)
+{
+	struct sealed	 sealed;
+	struct cred_rec	 cur;
+	struct change	 ch;
+	struct audit_ev	 ev;
+	enum store_rc	 src;
+	enum credsvc_rc	 rc;
+
+	/* not found before the provider is asked anything */
+	src = store_cred_get(svc->st, who->tenant, p->id, id, &cur);
+	if (src != STORE_OK)
+		return credsvc_rc_of(src);
+	cred_rec_free(&cur);
+	credsvc_probe(svc, p, cs, pr);
+	if (pr->verdict == PROBE_REJECTED)
+		return CSVC_REJECTED;
+	memset(&sealed, 0, sizeof(sealed));
+	if (credsvc_seal(svc->kr, who->tenant, p->id, id, cs, &sealed) == -1)
+		return CSVC_INTERNAL;
+	memset(&ch, 0, sizeof(ch));
+	ch.sealed = &sealed;
+	ch.cs = cs;
+	ch.status = credsvc_status_name(pr->verdict);
+	ch.validated = pr->verdict == PROBE_VALID;
+	ch.now = time(NULL);
+	ch.label = *label;
+	credsvc_audit_init(who, &ev, "credential.update", p->id, id);
+	ev.outcome = ch.status;
+	rc = modify(svc, who, p->id, id, &ch, &ev);
+	sealed_free(&sealed);
+	return rc;
+}
+
+enum credsvc_rc
+credsvc_retest(const struct credsvc *svc, const struct credsvc_actor *who,
+    const struct cat_provider *p, const char *id, struct probe_result *pr)
+{
+	struct credset	 cs;
+	struct cred_rec	 r;
+	struct change	 ch;
+	struct audit_ev	 ev;
+	enum store_rc	 src;
+	enum credsvc_rc	 rc;
+	int		 opened;
+
+	src = store_cred_get(svc->st, who->tenant, p->id, id, &r);
+	if (src != STORE_OK)
+		return credsvc_rc_of(src);
+	if ((opened = credsvc_open(svc->kr, &r, &cs)) == -1)
+		log_error("crypto: credential %s does not decrypt (key %s)",
+		    r.id, r.sealed.key_id);
+	cred_rec_free(&r);
+	if (opened == -1)
+		return CSVC_INTERNAL;
+	credsvc_probe(svc, p, &cs, pr);
+	credset_free(&cs);
+	memset(&ch, 0, sizeof(ch));
+	ch.status = credsvc_status_name(pr->verdict);
+	ch.validated = pr->verdict != PROBE_UNVERIFIED;
+	ch.now = time(NULL);
+	credsvc_audit_init(who, &ev, "credential.validate", p->id, id);
+	ev.outcome = ch.status;
+	rc = modify(svc, who, p->id, id, &ch, &ev);
+	if (rc == CSVC_OK && pr->verdict == PROBE_REJECTED)
+		return CSVC_REJECTED;
+	return rc;
+}
+
+enum credsvc_rc
+credsvc_relabel(const struct credsvc *svc, const struct credsvc_actor *who,
+    const char *provider, const char *id, const struct credsvc_label *label)
+{
+	struct change	ch;
+	struct audit_ev	ev;
+
+	memset(&ch, 0, sizeof(ch));
+	ch.now = time(NULL);
+	ch.label = *label;
+	credsvc_audit_init(who, &ev, "credential.label", provider, id);
+	return modify(svc, who, provider, id, &ch, &ev);
+}
+
+enum credsvc_rc
+credsvc_delete(const struct credsvc *svc, const struct credsvc_actor *who,
+    const char *provider, const char *id)
+{
+	struct change	ch;
+	struct audit_ev	ev;
+
+	memset(&ch, 0, sizeof(ch));
+	ch.delete = 1;
+	credsvc_audit_init(who, &ev, "credential.delete", provider, id);
+	return modify(svc, who, provider, id, &ch, &ev);
+}

@@ -16,6 +16,7 @@
 
 #include "api.h"
 #include "catalog.h"
+#include "credmeta.h"
 #include "credsvc.h"
 #include "gate.h"
 #include "jsonx.h"
@@ -112,7 +113,7 @@ list_cb(const struct cred_rec *r, void *arg)
 		return 0;
 	}
 	if ((acc->n > 0 && buf_addc(&acc->body, ',') == -1) ||
-	    store_cred_meta_write(&acc->body, r) == -1)
+	    credmeta_write(&acc->body, r) == -1)
 		acc->full = 1;
 	snprintf(acc->last, sizeof(acc->last), "%s", r->id);
 	acc->n++;
@@ -182,7 +183,7 @@ api_cred_get(struct ctx *c)
 			gate_unavailable(c);
 		return;
 	}
-	o = store_cred_meta_json(&r);
+	o = credmeta_json(&r);
 	http_send_json(c->req, 200, o, NULL);
 	json_object_put(o);
 	cred_rec_free(&r);
@@ -199,7 +200,7 @@ send_meta(struct ctx *c, const char *provider, const char *id, int status)
 	rc = store_cred_get(c->app->st, c->id.tenant, provider, id, &r);
 	if (gate_store_failed(c, rc, "Unknown credential") == -1)
 		return;
-	o = store_cred_meta_json(&r);
+	o = credmeta_json(&r);
 	http_send_json(c->req, status, o, NULL);
 	json_object_put(o);
 	cred_rec_free(&r);

@@ -17,8 +17,4 @@ struct json_object *credmeta_json(const struct cred_rec *);
 /* The same object written as text into b (listings); -1 at b's cap. */
 int		 credmeta_write(struct buf *b, const struct cred_rec *);
 
-/* TODO(merge): remove, once handlers.c and credstore-admin.c call credmeta_ */
-#define store_cred_meta_json	credmeta_json
-#define store_cred_meta_write	credmeta_write
-
 #endif

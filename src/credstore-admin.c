@@ -24,6 +24,7 @@
 
 #include "catalog.h"
 #include "config.h"
+#include "credmeta.h"
 #include "credset.h"
 #include "credsvc.h"
 #include "crypto.h"
@@ -261,7 +262,7 @@ print_rec(const struct cred_rec *r, void *arg)
 
 	if (arg != NULL && strcmp(r->provider, (const char *)arg) != 0)
 		return 0;
-	o = store_cred_meta_json(r);
+	o = credmeta_json(r);
 	json_object_object_add(o, "tenant", json_object_new_string(r->tenant));
 	json_object_object_add(o, "keyId",
 	    json_object_new_string(r->sealed.key_id));

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "credmeta.h"
 #include "jsonx.h"
 #include "pages.h"
 #include "util.h"
@@ -222,7 +223,7 @@ page_provider_form(const struct cat_provider *p, const struct req_input *in,
 struct json_object *
 page_cred(const struct cat_provider *p, const struct cred_rec *r)
 {
-	struct json_object *o = store_cred_meta_json(r);
+	struct json_object *o = credmeta_json(r);
 
 	json_object_object_add(o, "provider_name",
 	    json_object_new_string(p != NULL ? p->name : r->provider));

@@ -51,13 +51,6 @@ const char	*store_strerror(enum store_rc);
 
 
 /*
- * Associated data binding a ciphertext to its record (malloc'd).
- * TODO(merge): moves to credsvc.c (store_ad_compat.c until then).
- */
-char		*store_record_ad(const char *tenant, const char *provider,
-		    const char *id, size_t *len);
-
-/*
  * Looks up tenant's Idempotency-Key.  Records older than 24 h count as
  * absent.  STORE_OK fills *out (idem_rec_free), STORE_NOTFOUND otherwise.
  */
@@ -153,8 +146,5 @@ enum store_rc	 store_audit_event(struct store *, const struct audit_ev *ev);
  */
 enum store_rc	 store_backup(struct store *, const char *dir, char *err,
 		    size_t errlen);
-
-/* TODO(merge): remove, with the compatibility names in credmeta.h */
-#include "credmeta.h"
 
 #endif

@@ -16,6 +16,7 @@
 #include <gnutls/crypto.h>
 
 #include "credset.h"
+#include "credsvc.h"
 #include "crypto.h"
 #include "secmem.h"
 #include "store.h"
@@ -138,7 +139,7 @@ static char *
 record_ad(const char *tenant, const char *provider, const char *id,
     size_t *len)
 {
-	char *ad = store_record_ad(tenant, provider, id, len);
+	char *ad = credsvc_record_ad(tenant, provider, id, len);
 
 	ck_assert_ptr_nonnull(ad);
 	ck_assert_uint_gt(*len, 0);

@@ -499,43 +499,39 @@ cmd_rotate(struct config *cfg)
 	return a.failed == 0 ? EX_OK : EX_FAIL;
 }
 
-struct use_acc {
-	const char	*id;
-	size_t		 uses;
-};
-
-static int
-count_use(const struct cred_rec *r, void *arg)
-{
-	struct use_acc *u = arg;
-
-	if (strcmp(r->sealed.key_id, u->id) == 0)
-		u->uses++;
-	return 0;
-}
-
 static int
 cmd_retire(struct config *cfg, const char *id)
 {
-	struct keyring	*kr;
-	struct store	*st;
-	struct use_acc	 u;
-	struct audit_ev	 ev;
-	char		 err[512];
-	enum store_rc	 rc;
+	struct keyring		*kr;
+	struct store		*st;
+	struct audit_ev		 ev;
+	const struct kr_key	*k;
+	char			 err[512];
+	size_t			 uses = 0;
+	enum store_rc		 rc;
 
 	if (open_all(cfg, &kr, &st) == -1)
 		return EX_FAIL;
-	u.id = id;
-	u.uses = 0;
-	rc = store_cred_list(st, NULL, NULL, NULL, (size_t)-1, count_use, &u);
-	if (rc != STORE_OK || u.uses > 0) {
+	if ((k = keyring_find(kr, id)) == NULL || k == keyring_active(kr)) {
 		close_store(st);
 		keyring_free(kr);
-		if (rc != STORE_OK)
+		return fail(k == NULL ? "%s: no key %s" :
+		    "%s: key %s is the active key", cfg->keyring, id);
+	}
+	/*
+	 * Marked retired in storage first, counting its records in the same
+	 * transaction: a store in flight that sealed with it is refused at
+	 * its commit and seals again, so no record is left naming a key that
+	 * is gone (issue 12, finding 1).
+	 */
+	rc = store_key_retire(st, id, &uses);
+	if (rc != STORE_OK) {
+		close_store(st);
+		keyring_free(kr);
+		if (rc != STORE_IN_USE)
 			return fail("retire-key: %s", store_strerror(rc));
 		return fail("key %s is still used by %zu records; run rotate-key "
-		    "first", id, u.uses);
+		    "first", id, uses);
 	}
 	if (keyring_remove_key(cfg->keyring, kr, id, err, sizeof(err)) == -1) {
 		close_store(st);

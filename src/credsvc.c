@@ -206,6 +206,36 @@ credsvc_create_prepare(const struct credsvc *svc,
 	return CSVC_OK;
 }
 
+/*
+ * The key s was sealed with was retired while the request ran (a rotation
+ * and a retire-key since the keyring was loaded): its data key is wrapped
+ * again with the active key of the keyring file as it is now.  0 or -1.
+ */
+static int
+reseal_current(const struct credsvc *svc, const char *tenant,
+    const char *provider, const char *id, struct sealed *s)
+{
+	struct keyring	*now;
+	char		 err[512], *ad;
+	size_t		 adlen;
+	int		 rc = -1;
+
+	log_info("key %s was retired during the request; sealing %s again",
+	    s->key_id, id);
+	if (svc->keyring_path == NULL)
+		return -1;
+	if (keyring_load(svc->keyring_path, &now, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return -1;
+	}
+	if ((ad = credsvc_record_ad(tenant, provider, id, &adlen)) != NULL) {
+		rc = envelope_rewrap_to(svc->kr, now, ad, adlen, s);
+		free(ad);
+	}
+	keyring_free(now);
+	return rc;
+}
+
 enum credsvc_rc
 credsvc_create_commit(const struct credsvc *svc,
     const struct credsvc_actor *who, struct credsvc_new *n,
@@ -220,6 +250,12 @@ credsvc_create_commit(const struct credsvc *svc,
 	idem_rec_free(&n->prior);
 	rc = store_cred_create(svc->st, &n->rec, idem_key, idem, &ev,
 	    &n->prior);
+	if (rc == STORE_KEY_RETIRED && reseal_current(svc, n->rec.tenant,
+	    n->rec.provider, n->rec.id, &n->rec.sealed) == 0) {
+		idem_rec_free(&n->prior);
+		rc = store_cred_create(svc->st, &n->rec, idem_key, idem, &ev,
+		    &n->prior);
+	}
 	if (rc == STORE_EXISTS)
 		/* a concurrent retry with the same key won the race */
 		return idem_verdict(&n->prior, idem->hash);
@@ -234,7 +270,7 @@ credsvc_create_commit(const struct credsvc *svc,
 /* What a read-modify-write of one credential changes. */
 struct change {
 	const struct credsvc	*svc;
-	const struct sealed	*sealed;	/* new values, or NULL */
+	struct sealed		*sealed;	/* new values, or NULL */
 	const struct credset	*cs;		/* their field names */
 	const char		*status;	/* or NULL */
 	struct credsvc_label	 label;
@@ -316,9 +352,17 @@ modify(const struct credsvc *svc, const struct credsvc_actor *who,
     const char *provider, const char *id, struct change *ch,
     struct audit_ev *ev)
 {
+	enum store_rc	 src;
+
 	ch->svc = svc;
-	return credsvc_rc_of(store_cred_modify(svc->st, who->tenant, provider,
-	    id, apply_change, ch, ev));
+	src = store_cred_modify(svc->st, who->tenant, provider, id,
+	    apply_change, ch, ev);
+	/* new values sealed with a key retired meanwhile: seal again, once */
+	if (src == STORE_KEY_RETIRED && ch->sealed != NULL &&
+	    reseal_current(svc, who->tenant, provider, id, ch->sealed) == 0)
+		src = store_cred_modify(svc->st, who->tenant, provider, id,
+		    apply_change, ch, ev);
+	return credsvc_rc_of(src);
 }
 
 enum credsvc_rc

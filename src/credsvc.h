@@ -37,6 +37,11 @@ enum credsvc_rc {
 struct credsvc {
 	struct store		*st;
 	const struct keyring	*kr;
+	/*
+	 * The keyring file, read again when the key kr sealed with was
+	 * retired while the request ran; NULL: such a change fails.
+	 */
+	const char		*keyring_path;
 	struct probe_opts	 po;
 	/* allocation in the change callback; NULL: malloc (tests fail it) */
 	void			*(*alloc)(size_t);

@@ -580,11 +580,18 @@ int
 envelope_rewrap(const struct keyring *kr, const void *ad, size_t adlen,
     struct sealed *s)
 {
-	const struct kr_key	*kek = keyring_active(kr);
+	return envelope_rewrap_to(kr, kr, ad, adlen, s);
+}
+
+int
+envelope_rewrap_to(const struct keyring *from, const struct keyring *to,
+    const void *ad, size_t adlen, struct sealed *s)
+{
+	const struct kr_key	*kek = keyring_active(to);
 	unsigned char		 dek[CRYPTO_KEY_LEN], nw[CRYPTO_WRAPPED_LEN];
 	int			 rc = -1;
 
-	if (kek == NULL || unwrap_dek(kr, ad, adlen, s, dek) == -1)
+	if (kek == NULL || unwrap_dek(from, ad, adlen, s, dek) == -1)
 		return -1;
 	if (wrap_dek(kek, ad, adlen, dek, nw) == 0) {
 		memcpy(s->wrapped, nw, sizeof(nw));

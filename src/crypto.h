@@ -86,6 +86,13 @@ int	 envelope_open(const struct keyring *, const void *ad, size_t adlen,
 /* Re-wraps the data key of s with the active key; ciphertext untouched. */
 int	 envelope_rewrap(const struct keyring *, const void *ad, size_t adlen,
 	    struct sealed *s);
+/*
+ * The same across keyrings: unwrapped with from (which knows s's key),
+ * wrapped with the active key of to (a keyring read again from its file).
+ */
+int	 envelope_rewrap_to(const struct keyring *from,
+	    const struct keyring *to, const void *ad, size_t adlen,
+	    struct sealed *s);
 void	 sealed_free(struct sealed *);
 
 /* HMAC-SHA256 under a key derived from the keyring's MAC key and label. */

@@ -35,7 +35,7 @@ static const char *const db_files[DBI__MAX] = {
 
 static const char *const rc_names[STORE__MAX] = {
 	"ok", "not found", "exists", "storage unavailable", "corrupt record",
-	"not the master site", "in use", "internal error",
+	"not the master site", "in use", "internal error", "key retired",
 };
 
 const char *

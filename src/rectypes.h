@@ -22,6 +22,8 @@ enum store_rc {
 	STORE_NOT_MASTER,	/* reserved for replication */
 	STORE_IN_USE,		/* a connection uses the credential */
 	STORE_ERROR,		/* the caller's change failed; nothing written */
+	STORE_KEY_RETIRED,	/* sealed with a key retired meanwhile: nothing
+				   written, seal with the keyring's new state */
 	STORE__MAX
 };
 

@@ -21,6 +21,34 @@
 #include "store_int.h"
 
 #define IDEM_TTL	(24 * 3600)
+#define KEY_RETIRED	"key.retired"	/* meta: KEY_RETIRED \0 id \0 */
+
+/*
+ * Whether key_id was retired (store_key_retire), read under txn with a
+ * write lock: a retirement that has not committed yet waits for this
+ * transaction, so it counts the record this transaction writes.  Every
+ * write of sealed values asks it after its audit append (which holds the
+ * meta database's lock already).  0, or a code; *retired set.
+ */
+static int
+key_retired(struct store *st, DB_TXN *txn, const char *key_id, int *retired)
+{
+	DBT	 d;
+	char	*k;
+	size_t	 klen;
+	int	 rc;
+
+	*retired = 0;
+	if ((k = dbenv_key(KEY_RETIRED, key_id, NULL, &klen)) == NULL)
+		return ENOMEM;
+	rc = dbenv_get(st->db[DBI_META], txn, k, klen, &d, DB_RMW);
+	free(k);
+	if (rc == 0) {
+		free(d.data);
+		*retired = 1;
+	}
+	return rc == DB_NOTFOUND ? 0 : rc;
+}
 
 enum store_rc
 store_idem_get(struct store *st, const char *tenant, const char *key,
@@ -44,6 +72,7 @@ store_idem_get(struct store *st, const char *tenant, const char *key,
 struct create_args {
 	char			*ck, *cv, *ik, *iv;	/* malloc'd */
 	size_t			 cklen, cvlen, iklen, ivlen;
+	const char		*key_id;	/* of the sealed values */
 	const struct audit_ev	*ev;
 	struct idem_rec		*existing;
 	enum store_rc		*result;
@@ -93,8 +122,10 @@ create_body(struct store *st, DB_TXN *txn, void *arg)
 		}
 	}
 	if ((rc = dbenv_put(st->db[DBI_CREDS], txn, a->ck, a->cklen, a->cv,
-	    a->cvlen, DB_NOOVERWRITE)) == 0)
-		rc = audit_append(st, txn, a->ev);
+	    a->cvlen, DB_NOOVERWRITE)) == 0 &&
+	    (rc = audit_append(st, txn, a->ev)) == 0 &&
+	    (rc = key_retired(st, txn, a->key_id, &taken)) == 0 && taken)
+		*a->result = STORE_KEY_RETIRED;
 out:
 	/* not found is no answer for a create: the storage failed */
 	return rc == DB_NOTFOUND ? EINVAL : rc;
@@ -119,6 +150,7 @@ store_cred_create(struct store *st, const struct cred_rec *r,
 	    ((a.ik = dbenv_key(r->tenant, idem_key, NULL, &a.iklen)) == NULL ||
 	    (a.iv = record_idem_write(idem, &a.ivlen)) == NULL))
 		goto out;
+	a.key_id = r->sealed.key_id;
 	a.ev = ev;
 	a.existing = existing;
 	a.result = &result;
@@ -339,12 +371,15 @@ modify_write(struct store *st, DB_TXN *txn, struct modify_args *m,
 {
 	char	*v;
 	size_t	 vlen = 0;
-	int	 rc;
+	int	 rc, retired;
 
 	if ((v = record_cred_write(r, &vlen)) == NULL)
 		return ENOMEM;
-	if ((rc = dbenv_put(st->db[DBI_CREDS], txn, k, klen, v, vlen, 0)) == 0)
-		rc = audit_append(st, txn, m->ev);
+	if ((rc = dbenv_put(st->db[DBI_CREDS], txn, k, klen, v, vlen, 0)) == 0 &&
+	    (rc = audit_append(st, txn, m->ev)) == 0 &&
+	    (rc = key_retired(st, txn, r->sealed.key_id, &retired)) == 0 &&
+	    retired)
+		*m->result = STORE_KEY_RETIRED;
 	free(v);
 	return rc;
 }
@@ -529,6 +564,8 @@ store_conn_delete(struct store *st, const char *tenant, const char *provider,
 #define REWRAP_BATCH	64
 
 struct rewrap_args {
+	struct store	*st;
+	DB_TXN		*txn;
 	store_rewrap_cb	 cb;
 	void		*arg;
 	char		*last;		/* key of the last record done */
@@ -552,7 +589,7 @@ rewrap_one(struct rewrap_args *a, DBC *c, DBT *k, DBT *d, int *stop)
 	struct cred_rec	 r;
 	char		*v, *nk;
 	size_t		 vlen = 0;
-	int		 rc = 0, cbrc;
+	int		 rc = 0, cbrc, retired;
 
 	if (record_cred_read(d->data, d->size, &r, 1) != STORE_OK)
 		return EINVAL;
@@ -563,6 +600,14 @@ rewrap_one(struct rewrap_args *a, DBC *c, DBT *k, DBT *d, int *stop)
 		goto out;
 	}
 	if (cbrc > 0) {
+		if ((rc = key_retired(a->st, a->txn, r.sealed.key_id,
+		    &retired)) != 0)
+			goto out;
+		if (retired) {
+			*a->result = STORE_KEY_RETIRED;
+			*stop = 1;
+			goto out;
+		}
 		if ((v = record_cred_write(&r, &vlen)) == NULL) {
 			rc = ENOMEM;
 			goto out;
@@ -600,6 +645,8 @@ rewrap_body(struct store *st, DB_TXN *txn, void *arg)
 	int			 rc, stop = 0;
 
 	a->seen = a->changed = 0;
+	a->st = st;
+	a->txn = txn;
 	if ((rc = st->db[DBI_CREDS]->cursor(st->db[DBI_CREDS], txn, &c, 0)) != 0)
 		return rc;
 	memset(&k, 0, sizeof(k));
@@ -660,4 +707,61 @@ store_rewrap_all(struct store *st, store_rewrap_cb cb, void *arg,
 	free(a.last);
 	free(a.pending);
 	return rc;
+}
+
+struct retire_args {
+	const char	*key_id;
+	size_t		*in_use;
+	enum store_rc	*result;
+};
+
+/* Marks the key retired, then counts the records still sealed with it. */
+static int
+retire_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct retire_args	*a = arg;
+	struct cred_rec		 r;
+	DBC			*c;
+	DBT			 k, d;
+	char			*mk;
+	size_t			 mklen;
+	int			 rc;
+
+	*a->in_use = 0;
+	if ((mk = dbenv_key(KEY_RETIRED, a->key_id, NULL, &mklen)) == NULL)
+		return ENOMEM;
+	rc = dbenv_put(st->db[DBI_META], txn, mk, mklen, "1", 1, 0);
+	free(mk);
+	if (rc != 0 ||
+	    (rc = st->db[DBI_CREDS]->cursor(st->db[DBI_CREDS], txn, &c, 0)) != 0)
+		return rc;
+	memset(&k, 0, sizeof(k));
+	memset(&d, 0, sizeof(d));
+	while ((rc = c->get(c, &k, &d, DB_NEXT)) == 0) {
+		if (record_cred_read(d.data, d.size, &r, 1) != STORE_OK) {
+			rc = EINVAL;
+			break;
+		}
+		if (strcmp(r.sealed.key_id, a->key_id) == 0)
+			(*a->in_use)++;
+		cred_rec_free(&r);
+	}
+	c->close(c);
+	if (rc == DB_NOTFOUND && *a->in_use > 0)
+		*a->result = STORE_IN_USE;	/* the mark is undone */
+	return rc == DB_NOTFOUND ? 0 : rc;
+}
+
+enum store_rc
+store_key_retire(struct store *st, const char *key_id, size_t *in_use)
+{
+	struct retire_args	a;
+	enum store_rc		result;
+
+	if (dbenv_ensure_open(st) == -1)
+		return STORE_UNAVAILABLE;
+	a.key_id = key_id;
+	a.in_use = in_use;
+	a.result = &result;
+	return dbenv_run_txn(st, retire_body, &a, &result);
 }

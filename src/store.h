@@ -137,6 +137,18 @@ enum store_rc	 store_conn_delete(struct store *, const char *tenant,
 typedef int	(*store_rewrap_cb)(struct cred_rec *r, void *arg);
 enum store_rc	 store_rewrap_all(struct store *, store_rewrap_cb, void *arg,
 		    size_t *seen, size_t *changed);
+/*
+ * Retires keyring key key_id in storage, before it leaves the keyring
+ * file: in one transaction, marks it retired and counts the records still
+ * sealed with it.  STORE_IN_USE (count in *in_use, nothing marked) when
+ * there are any.  Once marked, a write of values sealed with that key
+ * (a store in flight that loaded the keyring before the rotation, a PUT,
+ * a re-wrap) gets STORE_KEY_RETIRED and writes nothing, so no record can
+ * name a key that is gone.  The mark stays: a retired key is never used
+ * again.
+ */
+enum store_rc	 store_key_retire(struct store *, const char *key_id,
+		    size_t *in_use);
 /* Appends one audit event on its own (key rotation, retirement). */
 enum store_rc	 store_audit_event(struct store *, const struct audit_ev *ev);
 

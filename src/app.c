@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "app.h"
 #include "log.h"
@@ -18,25 +17,6 @@ audit_mac(const void *p, size_t n, unsigned char out[STORE_MAC_LEN],
 	struct app *a = arg;
 
 	return crypto_mac(a->kr, "audit-chain-v1", p, n, out);
-}
-
-static int
-file_id(const char *path, struct file_id *id)
-{
-	struct stat st;
-
-	memset(id, 0, sizeof(*id));
-	if (stat(path, &st) == -1)
-		return -1;
-	id->dev = st.st_dev;
-	id->ino = st.st_ino;
-	id->size = st.st_size;
-	id->mtime = st.st_mtim.tv_sec;
-	id->mtime_ns = st.st_mtim.tv_nsec;
-	id->ctime = st.st_ctim.tv_sec;
-	id->ctime_ns = st.st_ctim.tv_nsec;
-	id->mode = st.st_mode;
-	return 0;
 }
 
 #ifndef CS_DATADIR
@@ -123,7 +103,7 @@ load(struct app *a)
 	if ((a->cat = catalog_load_flags(a->cfg.catalog,
 	    (a->flags & APP_CGI) ? CATALOG_LAZY : 0, err, sizeof(err))) == NULL)
 		goto fail;
-	(void)file_id(a->cfg.keyring, &a->keyring_id);
+	(void)filestamp_get(a->cfg.keyring, &a->keyring_id);
 	if (keyring_load(a->cfg.keyring, &a->kr, err, sizeof(err)) == -1)
 		goto fail;
 	if (a->cfg.jwt_secret_file != NULL &&
@@ -191,11 +171,11 @@ app_init(struct app *a, const char *config_path, int flags)
 static void
 refresh(struct app *a)
 {
-	struct file_id	 id;
+	struct filestamp id;
 	struct keyring	*kr;
 	char		 err[512];
 
-	if (file_id(a->cfg.keyring, &id) == -1) {
+	if (filestamp_get(a->cfg.keyring, &id) == -1) {
 		/* a keyring that went away: no more service with a stale copy */
 		snprintf(a->why, sizeof(a->why), "%s: keyring is gone",
 		    a->cfg.keyring);
@@ -203,7 +183,7 @@ refresh(struct app *a)
 		unload(a);
 		return;
 	}
-	if (memcmp(&id, &a->keyring_id, sizeof(id)) == 0)
+	if (filestamp_eq(&id, &a->keyring_id))
 		return;
 	if (keyring_load(a->cfg.keyring, &kr, err, sizeof(err)) == -1) {
 		snprintf(a->why, sizeof(a->why), "%s", err);
@@ -228,7 +208,7 @@ refresh(struct app *a)
 static void
 refresh_jwks(struct app *a)
 {
-	struct jwks_stamp	 now_st, read_st;
+	struct filestamp	 now_st, read_st;
 	struct jwks		*ks;
 	char			 err[512];
 	time_t			 now;
@@ -239,8 +219,8 @@ refresh_jwks(struct app *a)
 	if (now == a->jwks_checked)
 		return;
 	a->jwks_checked = now;
-	(void)jwks_stamp_of(a->cfg.jwt_jwks_file, &now_st);
-	if (jwks_stamp_eq(&now_st, &a->jwks_seen))
+	(void)filestamp_get(a->cfg.jwt_jwks_file, &now_st);
+	if (filestamp_eq(&now_st, &a->jwks_seen))
 		return;
 	ks = jwks_load(a->cfg.jwt_jwks_file, &read_st, err, sizeof(err));
 	a->jwks_seen = read_st;

@@ -13,6 +13,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "crypto.h"
+#include "filestamp.h"
 #include "jwks.h"
 #include "jwt.h"
 #include "store.h"
@@ -34,18 +35,9 @@ struct app {
 	char		*css;		/* the admin page's stylesheet */
 	size_t		 csslen;
 	int		 tmpl_tried;
-	struct file_id {
-		dev_t	 dev;
-		ino_t	 ino;
-		off_t	 size;
-		time_t	 mtime;
-		long	 mtime_ns;
-		time_t	 ctime;		/* chmod and chown move it */
-		long	 ctime_ns;
-		mode_t	 mode;
-	}		 keyring_id;	/* to notice a rotation */
+	struct filestamp keyring_id;	/* to notice a rotation */
 	time_t		 last_refresh;
-	struct jwks_stamp jwks_seen;	/* the JWKS file last read */
+	struct filestamp jwks_seen;	/* the JWKS file last read */
 	time_t		 jwks_checked;	/* when its stamp was last looked at */
 	int		 ready;
 	char		 why[512];	/* why not ready (logged, not shown) */

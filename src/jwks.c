@@ -1,21 +1,19 @@
 #include "cs_build.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
+#include "filestamp.h"
 #include "jsonx.h"
+#include "jwa.h"
 #include "jwks.h"
 #include "log.h"
 #include "util.h"
@@ -36,7 +34,7 @@ enum jwk_kind {
 struct jwk {
 	char			*kid;	/* NULL when the JWK has none */
 	enum jwk_kind		 kind;
-	int			 alg;	/* -1: any of its kind, else jwt_alg */
+	int			 alg;	/* -1: any of its kind, else jwa_alg */
 	size_t			 siglen;	/* RSA: modulus bytes */
 	gnutls_pubkey_t		 pk;
 };
@@ -47,45 +45,35 @@ struct jwks {
 };
 
 /*
- * One row per jwt_alg: the key kind it needs, the GnuTLS signature
- * algorithm and, for ECDSA, the size of r and s (JWS sends them raw,
- * GnuTLS wants DER).
- */
-struct alg_row {
-	enum jwk_kind			 kind;
-	gnutls_sign_algorithm_t		 sign;
-	unsigned			 flags;
-	size_t				 coord;
-};
-
-/*
  * PS*: GnuTLS checks that the salt is as long as the hash (RFC 7518
  * 3.5); the flag says so once more, in case a default ever changes.
  */
 #define PSS_FIXED	GNUTLS_VERIFY_RSA_PSS_FIXED_SALT_LENGTH
 
-static const struct alg_row rows[] = {
-	[JWT_ALG_HS256] = { JWK_NONE, GNUTLS_SIGN_UNKNOWN, 0, 0 },
-	[JWT_ALG_HS384] = { JWK_NONE, GNUTLS_SIGN_UNKNOWN, 0, 0 },
-	[JWT_ALG_HS512] = { JWK_NONE, GNUTLS_SIGN_UNKNOWN, 0, 0 },
-	[JWT_ALG_RS256] = { JWK_RSA, GNUTLS_SIGN_RSA_SHA256, 0, 0 },
-	[JWT_ALG_RS384] = { JWK_RSA, GNUTLS_SIGN_RSA_SHA384, 0, 0 },
-	[JWT_ALG_RS512] = { JWK_RSA, GNUTLS_SIGN_RSA_SHA512, 0, 0 },
-	[JWT_ALG_PS256] = { JWK_RSA, GNUTLS_SIGN_RSA_PSS_RSAE_SHA256,
-	    PSS_FIXED, 0 },
-	[JWT_ALG_PS384] = { JWK_RSA, GNUTLS_SIGN_RSA_PSS_RSAE_SHA384,
-	    PSS_FIXED, 0 },
-	[JWT_ALG_PS512] = { JWK_RSA, GNUTLS_SIGN_RSA_PSS_RSAE_SHA512,
-	    PSS_FIXED, 0 },
-	[JWT_ALG_ES256] = { JWK_P256, GNUTLS_SIGN_ECDSA_SHA256, 0, 32 },
-	[JWT_ALG_ES384] = { JWK_P384, GNUTLS_SIGN_ECDSA_SHA384, 0, 48 },
-	[JWT_ALG_EDDSA] = { JWK_ED25519, GNUTLS_SIGN_EDDSA_ED25519, 0, 0 },
-};
-_Static_assert(sizeof(rows) / sizeof(rows[0]) == JWT_ALG__MAX,
-    "one rows[] entry per enum jwt_alg");
+/* The kind of key an algorithm needs; JWK_NONE for HS*. */
+static enum jwk_kind
+alg_kind(const struct jwa_info *a)
+{
+	switch (a->family) {
+	case JWA_FAM_RSA_PKCS1:
+	case JWA_FAM_RSA_PSS:
+		return JWK_RSA;
+	case JWA_FAM_ECDSA:
+		if (a->curve == GNUTLS_ECC_CURVE_SECP256R1)
+			return JWK_P256;
+		if (a->curve == GNUTLS_ECC_CURVE_SECP384R1)
+			return JWK_P384;
+		return JWK_NONE;
+	case JWA_FAM_EDDSA:
+		return a->curve == GNUTLS_ECC_CURVE_ED25519 ? JWK_ED25519 :
+		    JWK_NONE;
+	case JWA_FAM_HMAC:
+	default:
+		return JWK_NONE;
+	}
+}
 
 #define ED25519_KEY	32
-#define ED25519_SIG	64
 
 /*
  * The group orders n of P-256 and P-384 (FIPS 186-4 D.1.2).  r and s
@@ -246,9 +234,52 @@ bit_length(const unsigned char *p, size_t n)
 }
 
 /*
- * RSA (RFC 7518 6.3.1): n of 2048 to 8192 bits and odd, e odd, at least
- * 65537 and below 2^256 (NIST SP 800-56B).  One leading zero octet in n
- * or e is tolerated: RFC 7518 warns that some libraries emit it.
+ * The RSA public key n, e (RFC 7518 6.3.1), a tolerated leading zero
+ * octet already stripped: n of 2048 to 8192 bits and odd, e odd, at least 65537 and
+ * below 2^256 (NIST SP 800-56B).  0, or -1 after a message.
+ */
+static int
+rsa_check(struct pctx *p, const unsigned char *np, size_t nlen,
+    const unsigned char *ep, size_t elen)
+{
+	uint32_t	 ev;
+	int		 bits;
+	size_t		 i;
+
+	if (np[0] == 0) {
+		key_err(p, "RSA modulus has more than one leading zero byte");
+		return -1;
+	}
+	bits = bit_length(np, nlen);
+	if (bits < JWKS_RSA_MIN_BITS || bits > JWKS_RSA_MAX_BITS) {
+		key_err(p, "RSA modulus of %d bits; %d to %d are allowed",
+		    bits, JWKS_RSA_MIN_BITS, JWKS_RSA_MAX_BITS);
+		return -1;
+	}
+	if ((np[nlen - 1] & 1) == 0) {
+		key_err(p, "RSA modulus is even");
+		return -1;
+	}
+	if (elen > JWKS_E_MAX || ep[0] == 0 || (ep[elen - 1] & 1) == 0) {
+		key_err(p, "RSA exponent must be odd, at least 65537 and "
+		    "below 2^256");
+		return -1;
+	}
+	if (elen <= 3) {
+		for (ev = 0, i = 0; i < elen; i++)
+			ev = ev << 8 | ep[i];
+		if (ev < 65537) {
+			key_err(p, "RSA exponent must be odd, at least 65537 "
+			    "and below 2^256");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * RSA (RFC 7518 6.3.1), checked by rsa_check.  One leading zero octet in
+ * n or e is tolerated: RFC 7518 warns that some libraries emit it.
  */
 static int
 parse_rsa(struct pctx *p, struct json_object *o, struct jwk *k)
@@ -256,9 +287,7 @@ parse_rsa(struct pctx *p, struct json_object *o, struct jwk *k)
 	unsigned char	*n = NULL, *e = NULL, *np, *ep;
 	size_t		 nlen = 0, elen = 0;
 	gnutls_datum_t	 dn, de;
-	uint32_t	 ev;
-	int		 bits, rc = -1, grc;
-	size_t		 i;
+	int		 rc = -1, grc;
 
 	if ((n = get_b64(p, o, "n", &nlen)) == NULL ||
 	    (e = get_b64(p, o, "e", &elen)) == NULL)
@@ -273,34 +302,8 @@ parse_rsa(struct pctx *p, struct json_object *o, struct jwk *k)
 		ep++;
 		elen--;
 	}
-	if (np[0] == 0) {
-		key_err(p, "RSA modulus has more than one leading zero byte");
+	if (rsa_check(p, np, nlen, ep, elen) == -1)
 		goto out;
-	}
-	bits = bit_length(np, nlen);
-	if (bits < JWKS_RSA_MIN_BITS || bits > JWKS_RSA_MAX_BITS) {
-		key_err(p, "RSA modulus of %d bits; %d to %d are allowed",
-		    bits, JWKS_RSA_MIN_BITS, JWKS_RSA_MAX_BITS);
-		goto out;
-	}
-	if ((np[nlen - 1] & 1) == 0) {
-		key_err(p, "RSA modulus is even");
-		goto out;
-	}
-	if (elen > JWKS_E_MAX || ep[0] == 0 || (ep[elen - 1] & 1) == 0) {
-		key_err(p, "RSA exponent must be odd, at least 65537 and "
-		    "below 2^256");
-		goto out;
-	}
-	if (elen <= 3) {
-		for (ev = 0, i = 0; i < elen; i++)
-			ev = ev << 8 | ep[i];
-		if (ev < 65537) {
-			key_err(p, "RSA exponent must be odd, at least 65537 "
-			    "and below 2^256");
-			goto out;
-		}
-	}
 	dn.data = np;
 	dn.size = (unsigned)nlen;
 	de.data = ep;
@@ -452,97 +455,127 @@ kind_of(struct pctx *p, struct json_object *o, const char *kty)
 	return JWK_NONE;
 }
 
+/* The members of one JWK that decide whether and how it is used. */
+struct members {
+	const char	*kid;	/* NULL when absent */
+	const char	*kty;
+	const char	*use;	/* NULL when absent */
+	const char	*alg;	/* NULL when absent */
+	int		 ops;	/* ops_allow_verify */
+};
+
 /*
- * Parses keys[p->idx] into k.  Returns 1 when the key is usable, 0 when
- * it is skipped (k untouched), -1 after a message when it is malformed.
+ * A leaked private key is an incident, whatever the key is for: 1 after
+ * a message when o holds private key material.
  */
 static int
-parse_key(struct pctx *p, struct json_object *o, struct jwk *k)
+holds_private(struct pctx *p, struct json_object *o)
 {
-	const char	*kid, *kty, *use, *alg;
-	enum jwt_alg	 a;
-	int		 present, bad, kind, ops, grc;
-	size_t		 i;
+	size_t i;
 
-	if (o == NULL || !json_object_is_type(o, json_type_object)) {
-		key_err(p, "not a JSON object");
-		return -1;
-	}
-	kid = get_str(o, "kid", &present, &bad);
-	if (bad || (present && (*kid == '\0' ||
-	    strlen(kid) > JWKS_KID_MAX))) {
-		key_err(p, "\"kid\" must be a string of 1 to %d bytes",
-		    JWKS_KID_MAX);
-		return -1;
-	}
-	p->kid = kid;
-	kty = get_str(o, "kty", &present, &bad);
-	if (!present || bad) {
-		key_err(p, "\"kty\" is %s", present ? "not a string" :
-		    "missing");
-		return -1;
-	}
-	use = get_str(o, "use", &present, &bad);
-	if (bad) {
-		key_err(p, "\"use\" is not a string");
-		return -1;
-	}
-	alg = get_str(o, "alg", &present, &bad);
-	if (bad) {
-		key_err(p, "\"alg\" is not a string");
-		return -1;
-	}
-	if ((ops = ops_allow_verify(o)) == -1) {
-		key_err(p, "\"key_ops\" is not an array of strings");
-		return -1;
-	}
-	if (strcmp(kty, "oct") == 0) {
-		key_err(p, "a symmetric key (kty \"oct\") does not belong in "
-		    "a JWKS; HS* tokens use jwt_secret_file");
-		return -1;
-	}
-	/* A leaked private key is an incident, whatever the key is for. */
 	for (i = 0; i < sizeof(private_members) / sizeof(private_members[0]);
 	    i++)
 		if (json_object_object_get_ex(o, private_members[i], NULL)) {
 			key_err(p, "holds private key material (\"%s\"); a "
 			    "JWKS for verification has public keys only",
 			    private_members[i]);
-			return -1;
+			return 1;
 		}
+	return 0;
+}
 
-	if ((kind = kind_of(p, o, kty)) == -1)
+/*
+ * Reads the members of keys[p->idx] into m (strings point into o) and
+ * refuses what no JWKS may hold: a symmetric or a private key.  0, or -1
+ * after a message.
+ */
+static int
+read_members(struct pctx *p, struct json_object *o, struct members *m)
+{
+	int present, bad;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object)) {
+		key_err(p, "not a JSON object");
 		return -1;
-	if (kind == JWK_NONE)
-		return 0;
-	if (use != NULL && strcmp(use, "sig") != 0) {
-		key_skip(p, "use is", use);
-		return 0;
 	}
-	if (ops == 0) {
-		key_skip(p, "key_ops lacks", "verify");
-		return 0;
+	m->kid = get_str(o, "kid", &present, &bad);
+	if (bad || (present && (*m->kid == '\0' ||
+	    strlen(m->kid) > JWKS_KID_MAX))) {
+		key_err(p, "\"kid\" must be a string of 1 to %d bytes",
+		    JWKS_KID_MAX);
+		return -1;
 	}
+	p->kid = m->kid;
+	m->kty = get_str(o, "kty", &present, &bad);
+	if (!present || bad) {
+		key_err(p, "\"kty\" is %s", present ? "not a string" :
+		    "missing");
+		return -1;
+	}
+	m->use = get_str(o, "use", &present, &bad);
+	if (bad) {
+		key_err(p, "\"use\" is not a string");
+		return -1;
+	}
+	m->alg = get_str(o, "alg", &present, &bad);
+	if (bad) {
+		key_err(p, "\"alg\" is not a string");
+		return -1;
+	}
+	if ((m->ops = ops_allow_verify(o)) == -1) {
+		key_err(p, "\"key_ops\" is not an array of strings");
+		return -1;
+	}
+	if (strcmp(m->kty, "oct") == 0) {
+		key_err(p, "a symmetric key (kty \"oct\") does not belong in "
+		    "a JWKS; HS* tokens use jwt_secret_file");
+		return -1;
+	}
+	return holds_private(p, o) ? -1 : 0;
+}
+
+/*
+ * The key's "alg" into k->alg (-1: any algorithm of its kind).  1 when it
+ * fits, 0 when credstore does not know it (the key is skipped), -1 after
+ * a message when it can never fit a key of this kind.
+ */
+static int
+check_alg(struct pctx *p, const struct members *m, enum jwk_kind kind,
+    struct jwk *k)
+{
+	enum jwa_alg	 a;
+	enum jwk_kind	 need;
+
 	k->alg = -1;
-	if (alg != NULL) {
-		if (jwt_alg_parse(alg, strlen(alg), &a) == -1) {
-			key_skip(p, "alg not supported:", alg);
-			return 0;
-		}
-		if (rows[a].kind == JWK_NONE) {
-			key_err(p, "alg \"%s\" is an HMAC algorithm; a public "
-			    "key must never be used as an HMAC secret", alg);
-			return -1;
-		}
-		if (rows[a].kind != (enum jwk_kind)kind) {
-			key_err(p, "alg \"%s\" does not fit a %s%s%s key", alg,
-			    kty, kind == JWK_RSA ? "" : " ",
-			    kind == JWK_P256 ? "P-256" : kind == JWK_P384 ?
-			    "P-384" : kind == JWK_ED25519 ? "Ed25519" : "");
-			return -1;
-		}
-		k->alg = (int)a;
+	if (m->alg == NULL)
+		return 1;
+	if (jwa_parse(m->alg, strlen(m->alg), &a) == -1) {
+		key_skip(p, "alg not supported:", m->alg);
+		return 0;
 	}
+	need = alg_kind(jwa_get(a));
+	if (need == JWK_NONE) {
+		key_err(p, "alg \"%s\" is an HMAC algorithm; a public "
+		    "key must never be used as an HMAC secret", m->alg);
+		return -1;
+	}
+	if (need != kind) {
+		key_err(p, "alg \"%s\" does not fit a %s%s%s key", m->alg,
+		    m->kty, kind == JWK_RSA ? "" : " ",
+		    kind == JWK_P256 ? "P-256" : kind == JWK_P384 ?
+		    "P-384" : kind == JWK_ED25519 ? "Ed25519" : "");
+		return -1;
+	}
+	k->alg = (int)a;
+	return 1;
+}
+
+/* The public key of o, of kind, into k->pk: 0, or -1 after a message. */
+static int
+import_key(struct pctx *p, struct json_object *o, enum jwk_kind kind,
+    struct jwk *k)
+{
+	int grc;
 
 	if ((grc = gnutls_pubkey_init(&k->pk)) < 0) {
 		key_err(p, "gnutls_pubkey_init: %s", gnutls_strerror(grc));
@@ -550,23 +583,48 @@ parse_key(struct pctx *p, struct json_object *o, struct jwk *k)
 	}
 	switch (kind) {
 	case JWK_RSA:
-		grc = parse_rsa(p, o, k);
-		break;
+		return parse_rsa(p, o, k);
 	case JWK_P256:
 	case JWK_P384:
-		grc = parse_ec(p, o, (enum jwk_kind)kind, k);
-		break;
+		return parse_ec(p, o, kind, k);
 	case JWK_ED25519:
-		grc = parse_ed25519(p, o, k);
-		break;
+		return parse_ed25519(p, o, k);
+	case JWK_NONE:
 	default:
-		key_err(p, "internal: kind %d", kind);
-		grc = -1;
-		break;
-	}
-	if (grc == -1)
+		key_err(p, "internal: kind %d", (int)kind);
 		return -1;
-	if (kid != NULL && (k->kid = strdup(kid)) == NULL) {
+	}
+}
+
+/*
+ * Parses keys[p->idx] into k.  Returns 1 when the key is usable, 0 when
+ * it is skipped, -1 after a message when it is malformed.
+ */
+static int
+parse_key(struct pctx *p, struct json_object *o, struct jwk *k)
+{
+	struct members	 m;
+	int		 kind, rc;
+
+	if (read_members(p, o, &m) == -1)
+		return -1;
+	if ((kind = kind_of(p, o, m.kty)) == -1)
+		return -1;
+	if (kind == JWK_NONE)
+		return 0;
+	if (m.use != NULL && strcmp(m.use, "sig") != 0) {
+		key_skip(p, "use is", m.use);
+		return 0;
+	}
+	if (m.ops == 0) {
+		key_skip(p, "key_ops lacks", "verify");
+		return 0;
+	}
+	if ((rc = check_alg(p, &m, (enum jwk_kind)kind, k)) != 1)
+		return rc;
+	if (import_key(p, o, (enum jwk_kind)kind, k) == -1)
+		return -1;
+	if (m.kid != NULL && (k->kid = strdup(m.kid)) == NULL) {
 		key_err(p, "out of memory");
 		return -1;
 	}
@@ -609,6 +667,72 @@ jwks_nkeys(const struct jwks *ks)
 	return ks == NULL ? 0 : ks->n;
 }
 
+/*
+ * The "keys" array of json[0..n), of 1 to JWKS_MAX_KEYS entries; *rootp
+ * holds it (caller puts, also on failure).  NULL after a message.
+ */
+static struct json_object *
+keys_array(const char *json, size_t n, struct json_object **rootp,
+    char *err, size_t errlen)
+{
+	struct json_object	*arr;
+	const char		*jerr = NULL;
+	size_t			 nkeys;
+
+	*rootp = NULL;
+	if (n > JWKS_MAX_FILE) {
+		set_err(err, errlen, "larger than %d bytes", JWKS_MAX_FILE);
+		return NULL;
+	}
+	if ((*rootp = jsonx_parse(json, n, JWKS_DEPTH, 0, &jerr)) == NULL) {
+		set_err(err, errlen, "not valid JSON: %s",
+		    jerr != NULL ? jerr : "parse error");
+		return NULL;
+	}
+	if (!json_object_is_type(*rootp, json_type_object) ||
+	    (arr = jsonx_get(*rootp, "keys", json_type_array)) == NULL) {
+		set_err(err, errlen, "not a JWKS: no \"keys\" array "
+		    "(RFC 7517 section 5)");
+		return NULL;
+	}
+	nkeys = json_object_array_length(arr);
+	if (nkeys == 0) {
+		set_err(err, errlen, "\"keys\" is empty: no token could be "
+		    "verified");
+		return NULL;
+	}
+	if (nkeys > JWKS_MAX_KEYS) {
+		set_err(err, errlen, "%zu keys; at most %d are allowed",
+		    nkeys, JWKS_MAX_KEYS);
+		return NULL;
+	}
+	return arr;
+}
+
+/*
+ * Adds the usable key k to ks, which takes it over (k is zeroed): 0, or
+ * -1 after a message when a key before it has the same kid and fits the
+ * same algorithm (k is left to the caller).
+ */
+static int
+add_key(struct pctx *p, struct jwks *ks, struct jwk *k)
+{
+	size_t j;
+
+	/* one kid, two keys for one algorithm: which one is meant? */
+	for (j = 0; j < ks->n; j++)
+		if (k->kid != NULL && ks->keys[j].kid != NULL &&
+		    strcmp(k->kid, ks->keys[j].kid) == 0 &&
+		    overlap(k, &ks->keys[j])) {
+			key_err(p, "another key before it has the "
+			    "same kid and fits the same algorithm");
+			return -1;
+		}
+	ks->keys[ks->n++] = *k;
+	memset(k, 0, sizeof(*k));
+	return 0;
+}
+
 struct jwks *
 jwks_parse(const char *json, size_t n, char *err, size_t errlen)
 {
@@ -616,37 +740,13 @@ jwks_parse(const char *json, size_t n, char *err, size_t errlen)
 	struct jwks		*ks = NULL;
 	struct jwk		 k;
 	struct pctx		 p;
-	const char		*jerr = NULL;
-	size_t			 i, j, nkeys, skipped = 0;
+	size_t			 i, nkeys, skipped = 0;
 	int			 rc;
 
 	memset(&k, 0, sizeof(k));
-	if (n > JWKS_MAX_FILE) {
-		set_err(err, errlen, "larger than %d bytes", JWKS_MAX_FILE);
+	if ((arr = keys_array(json, n, &root, err, errlen)) == NULL)
 		goto fail;
-	}
-	if ((root = jsonx_parse(json, n, JWKS_DEPTH, 0, &jerr)) == NULL) {
-		set_err(err, errlen, "not valid JSON: %s",
-		    jerr != NULL ? jerr : "parse error");
-		goto fail;
-	}
-	if (!json_object_is_type(root, json_type_object) ||
-	    (arr = jsonx_get(root, "keys", json_type_array)) == NULL) {
-		set_err(err, errlen, "not a JWKS: no \"keys\" array "
-		    "(RFC 7517 section 5)");
-		goto fail;
-	}
 	nkeys = json_object_array_length(arr);
-	if (nkeys == 0) {
-		set_err(err, errlen, "\"keys\" is empty: no token could be "
-		    "verified");
-		goto fail;
-	}
-	if (nkeys > JWKS_MAX_KEYS) {
-		set_err(err, errlen, "%zu keys; at most %d are allowed",
-		    nkeys, JWKS_MAX_KEYS);
-		goto fail;
-	}
 	if ((ks = calloc(1, sizeof(*ks))) == NULL ||
 	    (ks->keys = calloc(nkeys, sizeof(*ks->keys))) == NULL) {
 		set_err(err, errlen, "out of memory");
@@ -666,17 +766,8 @@ jwks_parse(const char *json, size_t n, char *err, size_t errlen)
 			skipped++;
 			continue;
 		}
-		/* one kid, two keys for one algorithm: which one is meant? */
-		for (j = 0; j < ks->n; j++)
-			if (k.kid != NULL && ks->keys[j].kid != NULL &&
-			    strcmp(k.kid, ks->keys[j].kid) == 0 &&
-			    overlap(&k, &ks->keys[j])) {
-				key_err(&p, "another key before it has the "
-				    "same kid and fits the same algorithm");
-				goto fail;
-			}
-		ks->keys[ks->n++] = k;
-		memset(&k, 0, sizeof(k));
+		if (add_key(&p, ks, &k) == -1)
+			goto fail;
 	}
 	if (ks->n == 0) {
 		set_err(err, errlen, "no usable key (%zu skipped): no token "
@@ -692,103 +783,48 @@ fail:
 	return NULL;
 }
 
-int
-jwks_stamp_of(const char *path, struct jwks_stamp *st)
-{
-	struct stat sb;
-
-	memset(st, 0, sizeof(*st));
-	if (stat(path, &sb) == -1)
-		return -1;
-	st->dev = sb.st_dev;
-	st->ino = sb.st_ino;
-	st->size = sb.st_size;
-	st->mtime = sb.st_mtim;
-	st->ctime = sb.st_ctim;
-	return 0;
-}
-
-int
-jwks_stamp_eq(const struct jwks_stamp *a, const struct jwks_stamp *b)
-{
-	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-	    a->mtime.tv_sec == b->mtime.tv_sec &&
-	    a->mtime.tv_nsec == b->mtime.tv_nsec &&
-	    a->ctime.tv_sec == b->ctime.tv_sec &&
-	    a->ctime.tv_nsec == b->ctime.tv_nsec;
-}
-
 /*
  * Reads at most JWKS_MAX_FILE + 1 bytes, so an oversized file costs
  * nothing.  The stamp comes from the descriptor that was read: a file
  * replaced between stat() and open() cannot be mistaken for the old one.
  */
 struct jwks *
-jwks_load(const char *path, struct jwks_stamp *stamp, char *err,
+jwks_load(const char *path, struct filestamp *stamp, char *err,
     size_t errlen)
 {
 	struct jwks	*ks = NULL;
-	struct stat	 sb;
-	char		*buf = NULL, msg[512];
+	unsigned char	*buf = NULL;
+	char		 msg[512];
 	size_t		 n = 0;
-	ssize_t		 r;
-	int		 fd = -1;
 
-	if (stamp != NULL)
-		memset(stamp, 0, sizeof(*stamp));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
+	if (filestamp_read(path, JWKS_MAX_FILE, FILESTAMP_REGULAR, &buf, &n,
+	    stamp, err, errlen) == -1)
 		goto out;
-	}
-	if (fstat(fd, &sb) == -1) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (stamp != NULL) {
-		stamp->dev = sb.st_dev;
-		stamp->ino = sb.st_ino;
-		stamp->size = sb.st_size;
-		stamp->mtime = sb.st_mtim;
-		stamp->ctime = sb.st_ctim;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		set_err(err, errlen, "%s: not a regular file", path);
-		goto out;
-	}
-	if ((buf = malloc(JWKS_MAX_FILE + 1)) == NULL) {
-		set_err(err, errlen, "%s: out of memory", path);
-		goto out;
-	}
-	if ((r = read_full(fd, buf, JWKS_MAX_FILE + 1)) == -1) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	n = (size_t)r;
 	if (n > JWKS_MAX_FILE) {
 		set_err(err, errlen, "%s: larger than %d bytes", path,
 		    JWKS_MAX_FILE);
 		goto out;
 	}
 	msg[0] = '\0';
-	if ((ks = jwks_parse(buf, n, msg, sizeof(msg))) == NULL)
+	if ((ks = jwks_parse((const char *)buf, n, msg, sizeof(msg))) == NULL)
 		set_err(err, errlen, "%s: %s", path, msg);
 out:
-	if (fd != -1)
-		close(fd);
 	free(buf);
 	return ks;
 }
 
 /* 1 when k may verify alg: its kind, its alg if it names one. */
 static int
-fits(const struct jwk *k, enum jwt_alg alg)
+fits(const struct jwk *k, enum jwa_alg alg)
 {
-	return rows[alg].kind != JWK_NONE && k->kind == rows[alg].kind &&
+	enum jwk_kind need = alg_kind(jwa_get(alg));
+
+	return need != JWK_NONE && k->kind == need &&
 	    (k->alg == -1 || k->alg == (int)alg);
 }
 
 static const struct jwk *
-find_key(const struct jwks *ks, enum jwt_alg alg, const char *kid)
+find_key(const struct jwks *ks, enum jwa_alg alg, const char *kid)
 {
 	const struct jwk	*found = NULL;
 	size_t			 i, count = 0;
@@ -831,74 +867,84 @@ trim(const unsigned char *p, size_t n)
 	return d;
 }
 
-enum jwt_err
-jwks_verify(const struct jwks *ks, enum jwt_alg alg, const char *kid,
-    const void *input, size_t ilen, const unsigned char *sig,
-    size_t siglen)
+/*
+ * The signature sig[0..siglen) as GnuTLS wants it for key k and
+ * algorithm a: the same bytes (RSA, Ed25519), or r || s encoded as DER
+ * (ECDSA; *dup set, caller gnutls_free()s sd->data).  Every signature
+ * has one size; anything else is not one.
+ */
+static enum jwks_err
+sig_datum(const struct jwk *k, const struct jwa_info *a,
+    const unsigned char *sig, size_t siglen, gnutls_datum_t *sd, int *dup)
 {
-	const struct alg_row	*row;
-	const struct jwk	*k;
 	const unsigned char	*order;
-	gnutls_datum_t		 data, sd, r, s;
+	gnutls_datum_t		 r, s;
+	size_t			 coord = a->siglen / 2;
 	int			 grc;
-	enum jwt_err		 rc;
 
-	sd.data = NULL;
-	sd.size = 0;
-	if (ks == NULL || (unsigned)alg >= JWT_ALG__MAX)
-		return JWT_ERR_KEY;
-	row = &rows[alg];
-	if ((k = find_key(ks, alg, kid)) == NULL)
-		return JWT_ERR_KEY;
-	data.data = (unsigned char *)(uintptr_t)input;
-	data.size = (unsigned)ilen;
-
-	/* Every signature has one size; anything else is not one. */
+	*dup = 0;
+	sd->data = (unsigned char *)(uintptr_t)sig;
+	sd->size = (unsigned)siglen;
 	switch (k->kind) {
 	case JWK_RSA:
 		/* RFC 8017 8.2.2: the signature is exactly k octets */
-		if (siglen != k->siglen)
-			return JWT_ERR_SIGNATURE;
-		sd.data = (unsigned char *)(uintptr_t)sig;
-		sd.size = (unsigned)siglen;
-		break;
+		return siglen == k->siglen ? JWKS_OK : JWKS_ERR_SIGNATURE;
+	case JWK_ED25519:
+		return siglen == a->siglen ? JWKS_OK : JWKS_ERR_SIGNATURE;
 	case JWK_P256:
 	case JWK_P384:
-		if (siglen != 2 * row->coord)
-			return JWT_ERR_SIGNATURE;
-		order = k->kind == JWK_P256 ? order_p256 : order_p384;
-		/* memcmp of equal-length big-endian numbers orders them */
-		if (all_zero(sig, row->coord) ||
-		    all_zero(sig + row->coord, row->coord) ||
-		    memcmp(sig, order, row->coord) >= 0 ||
-		    memcmp(sig + row->coord, order, row->coord) >= 0)
-			return JWT_ERR_SIGNATURE;
-		r = trim(sig, row->coord);
-		s = trim(sig + row->coord, row->coord);
-		if ((grc = gnutls_encode_rs_value(&sd, &r, &s)) < 0)
-			return grc == GNUTLS_E_MEMORY_ERROR ? JWT_ERR_NOMEM :
-			    JWT_ERR_SIGNATURE;
-		break;
-	case JWK_ED25519:
-		if (siglen != ED25519_SIG)
-			return JWT_ERR_SIGNATURE;
-		sd.data = (unsigned char *)(uintptr_t)sig;
-		sd.size = (unsigned)siglen;
 		break;
 	case JWK_NONE:
 	default:
-		return JWT_ERR_KEY;
+		return JWKS_ERR_KEY;
 	}
+	if (siglen != a->siglen)
+		return JWKS_ERR_SIGNATURE;
+	order = k->kind == JWK_P256 ? order_p256 : order_p384;
+	/* memcmp of equal-length big-endian numbers orders them */
+	if (all_zero(sig, coord) || all_zero(sig + coord, coord) ||
+	    memcmp(sig, order, coord) >= 0 ||
+	    memcmp(sig + coord, order, coord) >= 0)
+		return JWKS_ERR_SIGNATURE;
+	r = trim(sig, coord);
+	s = trim(sig + coord, coord);
+	sd->data = NULL;
+	sd->size = 0;
+	if ((grc = gnutls_encode_rs_value(sd, &r, &s)) < 0)
+		return grc == GNUTLS_E_MEMORY_ERROR ? JWKS_ERR_NOMEM :
+		    JWKS_ERR_SIGNATURE;
+	*dup = 1;
+	return JWKS_OK;
+}
 
-	grc = gnutls_pubkey_verify_data2(k->pk, row->sign, row->flags, &data,
-	    &sd);
+enum jwks_err
+jwks_verify(const struct jwks *ks, enum jwa_alg alg, const char *kid,
+    const void *input, size_t ilen, const unsigned char *sig,
+    size_t siglen)
+{
+	const struct jwa_info	*a;
+	const struct jwk	*k;
+	gnutls_datum_t		 data, sd;
+	int			 grc, dup;
+	enum jwks_err		 rc;
+
+	if (ks == NULL || (a = jwa_get(alg)) == NULL)
+		return JWKS_ERR_KEY;
+	if ((k = find_key(ks, alg, kid)) == NULL)
+		return JWKS_ERR_KEY;
+	if ((rc = sig_datum(k, a, sig, siglen, &sd, &dup)) != JWKS_OK)
+		return rc;
+	data.data = (unsigned char *)(uintptr_t)input;
+	data.size = (unsigned)ilen;
+	grc = gnutls_pubkey_verify_data2(k->pk, a->sign,
+	    a->family == JWA_FAM_RSA_PSS ? PSS_FIXED : 0, &data, &sd);
 	if (grc >= 0)
-		rc = JWT_OK;
+		rc = JWKS_OK;
 	else if (grc == GNUTLS_E_MEMORY_ERROR)
-		rc = JWT_ERR_NOMEM;
+		rc = JWKS_ERR_NOMEM;
 	else
-		rc = JWT_ERR_SIGNATURE;	/* fail closed on any other error */
-	if (k->kind == JWK_P256 || k->kind == JWK_P384)
+		rc = JWKS_ERR_SIGNATURE;	/* fail closed on any other error */
+	if (dup)
 		gnutls_free(sd.data);
 	return rc;
 }

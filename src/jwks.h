@@ -8,10 +8,9 @@
 #define CS_JWKS_H
 
 #include <stddef.h>
-#include <sys/types.h>
-#include <time.h>
 
-#include "jwt.h"
+#include "filestamp.h"
+#include "jwa.h"
 
 #define JWKS_MAX_FILE		(1024 * 1024)	/* bytes of the file */
 #define JWKS_MAX_KEYS		64		/* entries of "keys" */
@@ -21,16 +20,13 @@
 
 struct jwks;
 
-/*
- * What identifies one version of the file: a rename over it changes the
- * inode, a rewrite in place the size or the change times.
- */
-struct jwks_stamp {
-	dev_t		 dev;
-	ino_t		 ino;
-	off_t		 size;
-	struct timespec	 mtime;
-	struct timespec	 ctime;
+/* What a signature check says; jwt maps it to its own errors. */
+enum jwks_err {
+	JWKS_OK = 0,
+	JWKS_ERR_KEY,		/* no key, or more than one, fits */
+	JWKS_ERR_SIGNATURE,	/* wrong size, out of range, does not verify */
+	JWKS_ERR_NOMEM,
+	JWKS_ERR__MAX
 };
 
 /*
@@ -50,14 +46,8 @@ struct jwks	*jwks_parse(const char *json, size_t n, char *err,
  * of the file that was read, also on a parse error (zeroed when the file
  * could not be opened).  Messages start with the path.
  */
-struct jwks	*jwks_load(const char *path, struct jwks_stamp *stamp,
+struct jwks	*jwks_load(const char *path, struct filestamp *stamp,
 		    char *err, size_t errlen);
-
-/* The identity of the file at path now; -1 (stamp zeroed) when absent. */
-int		 jwks_stamp_of(const char *path, struct jwks_stamp *stamp);
-/* 1 when both stamps name the same version of the file. */
-int		 jwks_stamp_eq(const struct jwks_stamp *,
-		    const struct jwks_stamp *);
 
 /* The number of usable keys. */
 size_t		 jwks_nkeys(const struct jwks *);
@@ -66,12 +56,12 @@ void		 jwks_free(struct jwks *);
 /*
  * Checks sig[0..siglen) over input[0..ilen) for the asymmetric algorithm
  * alg.  The key is the one whose kid equals kid; without a kid, the one
- * key that fits alg.  Returns JWT_OK; JWT_ERR_KEY when no key or more
- * than one fits (HS* algorithms never fit a JWKS key); JWT_ERR_SIGNATURE
+ * key that fits alg.  Returns JWKS_OK; JWKS_ERR_KEY when no key or more
+ * than one fits (HS* algorithms never fit a JWKS key); JWKS_ERR_SIGNATURE
  * for a signature of the wrong size, an ECDSA r or s outside 1..n-1, or
- * one that does not verify; JWT_ERR_NOMEM.
+ * one that does not verify; JWKS_ERR_NOMEM.
  */
-enum jwt_err	 jwks_verify(const struct jwks *, enum jwt_alg alg,
+enum jwks_err	 jwks_verify(const struct jwks *, enum jwa_alg alg,
 		    const char *kid, const void *input, size_t ilen,
 		    const unsigned char *sig, size_t siglen);
 

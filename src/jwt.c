@@ -1,18 +1,16 @@
 #include "cs_build.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
 
+#include "filestamp.h"
 #include "jsonx.h"
 #include "jwks.h"
 #include "jwt.h"
@@ -26,42 +24,6 @@
 #define JWT_MAC_MAX		64	/* HMAC-SHA512 */
 #define JWT_SECRET_MIN		32	/* bytes of HMAC secret */
 #define JWT_SECRET_MAX		4096
-
-enum alg_family {
-	FAM_HMAC,	/* HS*: keys->hs_secret only, never a JWKS key */
-	FAM_RSA,	/* RS*: RSASSA-PKCS1-v1_5 */
-	FAM_RSA_PSS,	/* PS*: RSASSA-PSS, salt length = hash length */
-	FAM_ECDSA,	/* ES*: signature is raw r || s, not DER */
-	FAM_EDDSA	/* EdDSA: curve chosen by the JWK's crv */
-};
-
-struct alg_info {
-	const char			*name;	/* JWS "alg" */
-	enum alg_family			 family;
-	gnutls_digest_algorithm_t	 hash;
-};
-
-/*
- * One row per jwt_alg.  For FAM_HMAC the digest doubles as the MAC
- * algorithm: GnuTLS defines GNUTLS_DIG_SHAxxx = GNUTLS_MAC_SHAxxx.  Ed25519
- * hashes with SHA-512 internally; the row says so for completeness.
- */
-static const struct alg_info algs[] = {
-	[JWT_ALG_HS256] = { "HS256", FAM_HMAC, GNUTLS_DIG_SHA256 },
-	[JWT_ALG_HS384] = { "HS384", FAM_HMAC, GNUTLS_DIG_SHA384 },
-	[JWT_ALG_HS512] = { "HS512", FAM_HMAC, GNUTLS_DIG_SHA512 },
-	[JWT_ALG_RS256] = { "RS256", FAM_RSA, GNUTLS_DIG_SHA256 },
-	[JWT_ALG_RS384] = { "RS384", FAM_RSA, GNUTLS_DIG_SHA384 },
-	[JWT_ALG_RS512] = { "RS512", FAM_RSA, GNUTLS_DIG_SHA512 },
-	[JWT_ALG_PS256] = { "PS256", FAM_RSA_PSS, GNUTLS_DIG_SHA256 },
-	[JWT_ALG_PS384] = { "PS384", FAM_RSA_PSS, GNUTLS_DIG_SHA384 },
-	[JWT_ALG_PS512] = { "PS512", FAM_RSA_PSS, GNUTLS_DIG_SHA512 },
-	[JWT_ALG_ES256] = { "ES256", FAM_ECDSA, GNUTLS_DIG_SHA256 },
-	[JWT_ALG_ES384] = { "ES384", FAM_ECDSA, GNUTLS_DIG_SHA384 },
-	[JWT_ALG_EDDSA] = { "EdDSA", FAM_EDDSA, GNUTLS_DIG_SHA512 },
-};
-_Static_assert(sizeof(algs) / sizeof(algs[0]) == JWT_ALG__MAX,
-    "one algs[] row per enum jwt_alg");
 
 /* Short, fixed texts: they reach logs, so they never quote the token. */
 static const char *const errs[] = {
@@ -107,32 +69,11 @@ jwt_strerror(enum jwt_err e)
 	return errs[e];
 }
 
-const char *
-jwt_alg_name(enum jwt_alg a)
-{
-	if ((unsigned)a >= JWT_ALG__MAX)
-		return "?";
-	return algs[a].name;
-}
-
 /* 1 when s[0..n) has exactly the bytes of the C string lit. */
 static int
 str_eq(const char *s, size_t n, const char *lit)
 {
 	return strlen(lit) == n && memcmp(s, lit, n) == 0;
-}
-
-int
-jwt_alg_parse(const char *s, size_t n, enum jwt_alg *out)
-{
-	size_t i;
-
-	for (i = 0; i < JWT_ALG__MAX; i++)
-		if (str_eq(s, n, algs[i].name)) {
-			*out = (enum jwt_alg)i;
-			return 0;
-		}
-	return -1;
 }
 
 /* Like str_eq, ASCII letters folded; locale-independent on purpose. */
@@ -223,7 +164,7 @@ split_token(const char *token, size_t len, size_t *d1, size_t *d2)
  */
 static enum jwt_err
 check_header(const unsigned char *raw, size_t n, struct json_object **hdrp,
-    enum jwt_alg *algp, const char **kidp)
+    enum jwa_alg *algp, const char **kidp)
 {
 	struct json_object	*hdr, *v;
 	const char		*s, *err;
@@ -242,7 +183,7 @@ check_header(const unsigned char *raw, size_t n, struct json_object **hdrp,
 	rc = JWT_ERR_ALG;
 	if (!json_object_object_get_ex(hdr, "alg", &v) ||
 	    (s = json_str(v, &sn)) == NULL ||
-	    jwt_alg_parse(s, sn, algp) == -1)
+	    jwa_parse(s, sn, algp) == -1)
 		goto out;
 
 	rc = JWT_ERR_HEADER;
@@ -283,11 +224,11 @@ out:
  * and compares it with sig in constant time.  The computed MAC is wiped.
  */
 static enum jwt_err
-verify_hmac(const struct alg_info *a, const struct jwt_keys *keys,
+verify_hmac(const struct jwa_info *a, const struct jwt_keys *keys,
     const char *input, size_t ilen, const unsigned char *sig, size_t siglen)
 {
 	unsigned char		 mac[JWT_MAC_MAX];
-	gnutls_mac_algorithm_t	 m = (gnutls_mac_algorithm_t)a->hash;
+	gnutls_mac_algorithm_t	 m = a->mac;
 	size_t			 maclen;
 	enum jwt_err		 rc;
 
@@ -316,12 +257,22 @@ out:
  * can neither sign HS tokens nor be their secret.
  */
 static enum jwt_err
-verify_asym(enum jwt_alg alg, const struct jwt_keys *keys, const char *kid,
+verify_asym(enum jwa_alg alg, const struct jwt_keys *keys, const char *kid,
     const char *input, size_t ilen, const unsigned char *sig, size_t siglen)
 {
 	if (keys->jwks == NULL)
 		return JWT_ERR_KEY;
-	return jwks_verify(keys->jwks, alg, kid, input, ilen, sig, siglen);
+	switch (jwks_verify(keys->jwks, alg, kid, input, ilen, sig, siglen)) {
+	case JWKS_OK:
+		return JWT_OK;
+	case JWKS_ERR_SIGNATURE:
+		return JWT_ERR_SIGNATURE;
+	case JWKS_ERR_NOMEM:
+		return JWT_ERR_NOMEM;
+	case JWKS_ERR_KEY:
+	default:
+		return JWT_ERR_KEY;
+	}
 }
 
 /*
@@ -566,19 +517,42 @@ check_claims(struct json_object *claims, const struct jwt_policy *pol,
 }
 
 /*
+ * The signature sig[0..siglen) of input[0..ilen) by the family of alg:
+ * HS* with the configured secret, every other one with the JWKS.
+ */
+static enum jwt_err
+verify_sig(enum jwa_alg alg, const struct jwt_keys *keys, const char *kid,
+    const char *input, size_t ilen, const unsigned char *sig, size_t siglen)
+{
+	const struct jwa_info *a = jwa_get(alg);
+
+	switch (a->family) {
+	case JWA_FAM_HMAC:
+		return verify_hmac(a, keys, input, ilen, sig, siglen);
+	case JWA_FAM_RSA_PKCS1:
+	case JWA_FAM_RSA_PSS:
+	case JWA_FAM_ECDSA:
+	case JWA_FAM_EDDSA:
+		return verify_asym(alg, keys, kid, input, ilen, sig, siglen);
+	case JWA_FAM__MAX:
+	default:
+		return JWT_ERR_ALG;
+	}
+}
+
+/*
  * Everything up to and including the signature.  On JWT_OK *praw holds
  * the decoded payload (caller frees with secure_free(*praw, *plen)).
  */
 static enum jwt_err
 verify_jws(const char *token, size_t len, const struct jwt_keys *keys,
-    enum jwt_alg *algp, unsigned char **praw, size_t *plen)
+    enum jwa_alg *algp, unsigned char **praw, size_t *plen)
 {
 	struct json_object	*hdr = NULL;
 	unsigned char		*hraw = NULL, *sig = NULL;
 	size_t			 hlen = 0, siglen = 0, d1, d2;
-	const struct alg_info	*a;
 	const char		*kid = NULL;
-	enum jwt_alg		 alg = JWT_ALG_HS256;
+	enum jwa_alg		 alg = JWA_HS256;
 	enum jwt_err		 rc;
 
 	*praw = NULL;
@@ -611,21 +585,7 @@ verify_jws(const char *token, size_t len, const struct jwt_keys *keys,
 	}
 
 	/* The signing input is the token up to the second dot. */
-	a = &algs[alg];
-	switch (a->family) {
-	case FAM_HMAC:
-		rc = verify_hmac(a, keys, token, d2, sig, siglen);
-		break;
-	case FAM_RSA:
-	case FAM_RSA_PSS:
-	case FAM_ECDSA:
-	case FAM_EDDSA:
-		rc = verify_asym(alg, keys, kid, token, d2, sig, siglen);
-		break;
-	default:
-		rc = JWT_ERR_ALG;
-		break;
-	}
+	rc = verify_sig(alg, keys, kid, token, d2, sig, siglen);
 	if (rc == JWT_OK)
 		*algp = alg;
 out:
@@ -741,7 +701,7 @@ cache_put(struct jwt_cache *c, const unsigned char d[32],
 
 enum jwt_err
 jwt_verify_signature(const char *token, size_t len,
-    const struct jwt_keys *keys, enum jwt_alg *alg)
+    const struct jwt_keys *keys, enum jwa_alg *alg)
 {
 	unsigned char	*praw;
 	size_t		 plen;
@@ -760,7 +720,7 @@ jwt_verify(const char *token, size_t len, const struct jwt_keys *keys,
 	unsigned char		*praw = NULL;
 	size_t			 plen = 0;
 	const char		*err;
-	enum jwt_alg		 alg = JWT_ALG_HS256;
+	enum jwa_alg		 alg = JWA_HS256;
 	enum jwt_err		 rc;
 	struct claim_times	 times;
 	unsigned char		 digest[32];
@@ -884,24 +844,13 @@ jwt_secret_load(const char *path, unsigned char **out, size_t *outlen,
 {
 	unsigned char	*p = NULL;
 	size_t		 n = 0;
-	ssize_t		 r;
-	int		 fd = -1, rv = -1;
+	int		 rv = -1;
 
 	*out = NULL;
 	*outlen = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
+	if (filestamp_read(path, JWT_SECRET_MAX, 0, &p, &n, NULL, err,
+	    errlen) == -1)
 		goto out;
-	}
-	if ((p = malloc(JWT_SECRET_MAX + 1)) == NULL) {
-		set_err(err, errlen, "%s: out of memory", path);
-		goto out;
-	}
-	if ((r = read_full(fd, p, JWT_SECRET_MAX + 1)) == -1) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	n = (size_t)r;
 	if (n > JWT_SECRET_MAX) {
 		set_err(err, errlen, "%s: secret longer than %d bytes", path,
 		    JWT_SECRET_MAX);
@@ -917,8 +866,6 @@ jwt_secret_load(const char *path, unsigned char **out, size_t *outlen,
 	p = NULL;
 	rv = 0;
 out:
-	if (fd != -1)
-		close(fd);
 	secure_free(p, JWT_SECRET_MAX + 1);
 	return rv;
 }

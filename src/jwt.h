@@ -1,7 +1,9 @@
 /*
  * jwt: verification of JWS compact tokens (RFC 7515/7519) as SPEC section 3
- * says, and minting of HS256 tokens for credstore-admin.  GnuTLS does every
- * MAC and signature operation.  Knows nothing about HTTP.
+ * says, and minting of HS256 tokens for credstore-admin.  The algorithms
+ * are jwa's table; HS* MACs are checked here, every other signature by
+ * jwks, which knows nothing of tokens.  GnuTLS does every MAC and
+ * signature operation.  Knows nothing about HTTP.
  */
 #ifndef CS_JWT_H
 #define CS_JWT_H
@@ -9,23 +11,9 @@
 #include <stddef.h>
 #include <time.h>
 
-#define JWT_MAX_TOKEN	8192	/* bytes; longer tokens are rejected */
+#include "jwa.h"
 
-enum jwt_alg {
-	JWT_ALG_HS256 = 0,
-	JWT_ALG_HS384,
-	JWT_ALG_HS512,
-	JWT_ALG_RS256,
-	JWT_ALG_RS384,
-	JWT_ALG_RS512,
-	JWT_ALG_PS256,
-	JWT_ALG_PS384,
-	JWT_ALG_PS512,
-	JWT_ALG_ES256,
-	JWT_ALG_ES384,
-	JWT_ALG_EDDSA,
-	JWT_ALG__MAX
-};
+#define JWT_MAX_TOKEN	8192	/* bytes; longer tokens are rejected */
 
 enum jwt_err {
 	JWT_OK = 0,
@@ -83,18 +71,10 @@ struct jwt_identity {
 	char		*tenant;
 	int		 is_admin;
 	time_t		 exp;
-	enum jwt_alg	 alg;
+	enum jwa_alg	 alg;
 };
 
 const char	*jwt_strerror(enum jwt_err);
-
-/* The JWS "alg" name of a (e.g. "RS256"), or "?" when out of range. */
-const char	*jwt_alg_name(enum jwt_alg a);
-/*
- * The algorithm whose name is exactly s[0..n) (case-sensitive, as RFC
- * 7515 4.1.1 says): 0 and *out, or -1 when credstore does not allow it.
- */
-int		 jwt_alg_parse(const char *s, size_t n, enum jwt_alg *out);
 
 /*
  * Verifies token[0..len) at time `now` against keys and policy.  On JWT_OK
@@ -114,7 +94,7 @@ void		 jwt_identity_free(struct jwt_identity *id);
  * *alg is the token's algorithm.
  */
 enum jwt_err	 jwt_verify_signature(const char *token, size_t len,
-		    const struct jwt_keys *keys, enum jwt_alg *alg);
+		    const struct jwt_keys *keys, enum jwa_alg *alg);
 
 /*
  * Signs claims_json (a JSON object text) as an HS256 JWT with header

@@ -120,7 +120,7 @@ check_identity(const struct jwt_identity *id, const struct jwt_policy *pol)
 		abort();
 	if (pol->admin_role == NULL && id->is_admin)
 		abort();
-	if ((unsigned)id->alg >= JWT_ALG__MAX)
+	if ((unsigned)id->alg >= JWA__MAX)
 		abort();
 }
 

@@ -491,7 +491,7 @@ tmp_teardown(void)
 START_TEST(test_load)
 {
 	struct jwks		*ks;
-	struct jwks_stamp	 st, st2, now;
+	struct filestamp	 st, st2, now;
 	char			 path[PATH_MAX], path2[PATH_MAX], err[ERRLEN];
 	char			 want[PATH_MAX + 128], *json, *big;
 
@@ -500,8 +500,8 @@ START_TEST(test_load)
 	ck_assert_msg(ks != NULL, "%s", err);
 	/* rsa1, rsa2, ec256, ec384, ed1; rsa3 is an encryption key */
 	ck_assert_uint_eq(jwks_nkeys(ks), 5);
-	ck_assert_int_eq(jwks_stamp_of(path, &now), 0);
-	ck_assert(jwks_stamp_eq(&st, &now));
+	ck_assert_int_eq(filestamp_get(path, &now), 0);
+	ck_assert(filestamp_eq(&st, &now));
 	jwks_free(ks);
 	snprintf(path, sizeof(path), "%s/jwks_added.json", vdir);
 	ks = jwks_load(path, NULL, err, sizeof(err));
@@ -514,9 +514,9 @@ START_TEST(test_load)
 	snprintf(want, sizeof(want), "%s: No such file or directory", path);
 	ck_assert_str_eq(err, want);
 	memset(&now, 0, sizeof(now));
-	ck_assert(jwks_stamp_eq(&st, &now));
-	ck_assert_int_eq(jwks_stamp_of(path, &st2), -1);
-	ck_assert(jwks_stamp_eq(&st2, &now));
+	ck_assert(filestamp_eq(&st, &now));
+	ck_assert_int_eq(filestamp_get(path, &st2), -1);
+	ck_assert(filestamp_eq(&st2, &now));
 
 	ck_assert(jwks_load(tdir, &st, err, sizeof(err)) == NULL);
 	snprintf(want, sizeof(want), "%s: not a regular file", tdir);
@@ -547,8 +547,8 @@ START_TEST(test_load)
 	snprintf(want, sizeof(want), "%s: keys[0]: not a JSON object", path);
 	ck_assert_str_eq(err, want);
 	/* the stamp of a file that did not parse is still taken */
-	ck_assert_int_eq(jwks_stamp_of(path, &now), 0);
-	ck_assert(jwks_stamp_eq(&st, &now));
+	ck_assert_int_eq(filestamp_get(path, &now), 0);
+	ck_assert(filestamp_eq(&st, &now));
 
 	/* change detection: same file, rewritten, replaced */
 	snprintf(path, sizeof(path), "%s/k.json", tdir);
@@ -556,20 +556,62 @@ START_TEST(test_load)
 	ks = jwks_load(path, &st, err, sizeof(err));
 	ck_assert(ks != NULL);
 	jwks_free(ks);
-	ck_assert_int_eq(jwks_stamp_of(path, &now), 0);
-	ck_assert(jwks_stamp_eq(&st, &now));
+	ck_assert_int_eq(filestamp_get(path, &now), 0);
+	ck_assert(filestamp_eq(&st, &now));
 	spit(path, json, strlen(json) - 1);	/* in place, other size */
-	ck_assert_int_eq(jwks_stamp_of(path, &now), 0);
-	ck_assert(!jwks_stamp_eq(&st, &now));
+	ck_assert_int_eq(filestamp_get(path, &now), 0);
+	ck_assert(!filestamp_eq(&st, &now));
 	st = now;
 	snprintf(path2, sizeof(path2), "%s/k.json.new", tdir);
 	spit(path2, json, strlen(json) - 1);	/* same size, new inode */
-	ck_assert_int_eq(jwks_stamp_of(path2, &st2), 0);
+	ck_assert_int_eq(filestamp_get(path2, &st2), 0);
 	ck_assert_int_eq(rename(path2, path), 0);
-	ck_assert_int_eq(jwks_stamp_of(path, &now), 0);
-	ck_assert(!jwks_stamp_eq(&st, &now));
+	ck_assert_int_eq(filestamp_get(path, &now), 0);
+	ck_assert(!filestamp_eq(&st, &now));
 	ck_assert(now.ino == st2.ino && now.ino != st.ino);
 	free(json);
+}
+END_TEST
+
+/*
+ * The stamp notices what the keyring's always did: a chmod or chown (the
+ * mode and the ctime), and filestamp_read stamps the file it read.
+ */
+START_TEST(test_stamp_mode)
+{
+	struct filestamp	 st, now;
+	unsigned char		*buf;
+	char			 path[PATH_MAX], err[ERRLEN];
+	char			 want[PATH_MAX + 32];
+	size_t			 n;
+
+	snprintf(path, sizeof(path), "%s/k.json", tdir);
+	spit(path, "{}", 2);
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	ck_assert_int_eq(filestamp_read(path, 16, FILESTAMP_REGULAR, &buf, &n,
+	    &st, err, sizeof(err)), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert(memcmp(buf, "{}", 2) == 0);
+	free(buf);
+	ck_assert_int_eq(filestamp_get(path, &now), 0);
+	ck_assert(filestamp_eq(&st, &now));
+	ck_assert_int_eq(chmod(path, 0640), 0);
+	ck_assert_int_eq(filestamp_get(path, &now), 0);
+	ck_assert(!filestamp_eq(&st, &now));
+	ck_assert_uint_eq(now.mode & 0777, 0640);
+
+	/* over the cap: cap + 1 bytes, the caller says no */
+	ck_assert_int_eq(filestamp_read(path, 1, 0, &buf, &n, NULL, err,
+	    sizeof(err)), 0);
+	ck_assert_uint_eq(n, 2);
+	free(buf);
+	ck_assert_int_eq(filestamp_read(tdir, 16, FILESTAMP_REGULAR, &buf, &n,
+	    &st, err, sizeof(err)), -1);
+	ck_assert(buf == NULL);
+	snprintf(want, sizeof(want), "%s: not a regular file", tdir);
+	ck_assert_str_eq(err, want);
+	ck_assert_int_eq(filestamp_get(tdir, &now), 0);
+	ck_assert(filestamp_eq(&st, &now));
 }
 END_TEST
 
@@ -588,14 +630,14 @@ vec_jwks(const char *file)
 }
 
 /* jwks_verify on the signing input and signature of a token file. */
-static enum jwt_err
-verify_file(const struct jwks *ks, enum jwt_alg alg, const char *kid,
+static enum jwks_err
+verify_file(const struct jwks *ks, enum jwa_alg alg, const char *kid,
     const char *name)
 {
 	char		 path[64], *tok, *dot;
 	unsigned char	*sig;
 	size_t		 siglen;
-	enum jwt_err	 rc;
+	enum jwks_err	 rc;
 
 	snprintf(path, sizeof(path), "tok/%s.jwt", name);
 	tok = vec(path);
@@ -613,35 +655,35 @@ START_TEST(test_verify_direct)
 {
 	struct jwks *ks = vec_jwks("jwks.json");
 
-	ck_assert_int_eq(verify_file(ks, JWT_ALG_RS256, "rsa1", "rs256"),
-	    JWT_OK);
-	ck_assert_int_eq(verify_file(ks, JWT_ALG_RS256, NULL, "rs256"),
-	    JWT_OK);
-	ck_assert_int_eq(verify_file(ks, JWT_ALG_ES256, "ec256", "es256"),
-	    JWT_OK);
-	ck_assert_int_eq(verify_file(ks, JWT_ALG_EDDSA, NULL, "eddsa"),
-	    JWT_OK);
+	ck_assert_int_eq(verify_file(ks, JWA_RS256, "rsa1", "rs256"),
+	    JWKS_OK);
+	ck_assert_int_eq(verify_file(ks, JWA_RS256, NULL, "rs256"),
+	    JWKS_OK);
+	ck_assert_int_eq(verify_file(ks, JWA_ES256, "ec256", "es256"),
+	    JWKS_OK);
+	ck_assert_int_eq(verify_file(ks, JWA_EDDSA, NULL, "eddsa"),
+	    JWKS_OK);
 	/* the wrong hash for the signature */
-	ck_assert_int_eq(verify_file(ks, JWT_ALG_RS384, "rsa1", "rs256"),
-	    JWT_ERR_SIGNATURE);
-	ck_assert_int_eq(verify_file(ks, JWT_ALG_PS256, "rsa1", "rs256"),
-	    JWT_ERR_SIGNATURE);
+	ck_assert_int_eq(verify_file(ks, JWA_RS384, "rsa1", "rs256"),
+	    JWKS_ERR_SIGNATURE);
+	ck_assert_int_eq(verify_file(ks, JWA_PS256, "rsa1", "rs256"),
+	    JWKS_ERR_SIGNATURE);
 	/* HS algorithms never find a JWKS key, whatever the kid */
-	ck_assert_int_eq(verify_file(ks, JWT_ALG_HS256, "rsa1", "rs256"),
-	    JWT_ERR_KEY);
-	ck_assert_int_eq(verify_file(ks, JWT_ALG_HS512, NULL, "rs256"),
-	    JWT_ERR_KEY);
-	ck_assert_int_eq(verify_file(ks, JWT_ALG__MAX, NULL, "rs256"),
-	    JWT_ERR_KEY);
-	ck_assert_int_eq(verify_file(NULL, JWT_ALG_RS256, "rsa1", "rs256"),
-	    JWT_ERR_KEY);
+	ck_assert_int_eq(verify_file(ks, JWA_HS256, "rsa1", "rs256"),
+	    JWKS_ERR_KEY);
+	ck_assert_int_eq(verify_file(ks, JWA_HS512, NULL, "rs256"),
+	    JWKS_ERR_KEY);
+	ck_assert_int_eq(verify_file(ks, JWA__MAX, NULL, "rs256"),
+	    JWKS_ERR_KEY);
+	ck_assert_int_eq(verify_file(NULL, JWA_RS256, "rsa1", "rs256"),
+	    JWKS_ERR_KEY);
 	/* a kid is matched exactly */
-	ck_assert_int_eq(verify_file(ks, JWT_ALG_RS256, "RSA1", "rs256"),
-	    JWT_ERR_KEY);
-	ck_assert_int_eq(verify_file(ks, JWT_ALG_RS256, "rsa", "rs256"),
-	    JWT_ERR_KEY);
-	ck_assert_int_eq(verify_file(ks, JWT_ALG_RS256, "", "rs256"),
-	    JWT_ERR_KEY);
+	ck_assert_int_eq(verify_file(ks, JWA_RS256, "RSA1", "rs256"),
+	    JWKS_ERR_KEY);
+	ck_assert_int_eq(verify_file(ks, JWA_RS256, "rsa", "rs256"),
+	    JWKS_ERR_KEY);
+	ck_assert_int_eq(verify_file(ks, JWA_RS256, "", "rs256"),
+	    JWKS_ERR_KEY);
 	jwks_free(ks);
 }
 END_TEST
@@ -689,18 +731,18 @@ struct rfc {
 	const char	*name;
 	const char	*jwks;
 	const char	*token;
-	enum jwt_alg	 alg;
+	enum jwa_alg	 alg;
 	enum jwt_err	 full;		/* what jwt_verify says */
 };
 
 static const struct rfc rfcs[] = {
 	{ "RFC 7515 A.2 RS256", SET("{\"kty\":\"RSA\",\"n\":\"" A2_N "\","
-	    "\"e\":\"AQAB\"}"), A2_TOKEN, JWT_ALG_RS256, JWT_ERR_EXPIRED },
+	    "\"e\":\"AQAB\"}"), A2_TOKEN, JWA_RS256, JWT_ERR_EXPIRED },
 	{ "RFC 7515 A.3 ES256", SET("{\"kty\":\"EC\",\"crv\":\"P-256\","
-	    "\"x\":\"" A3_X "\",\"y\":\"" A3_Y "\"}"), A3_TOKEN, JWT_ALG_ES256,
+	    "\"x\":\"" A3_X "\",\"y\":\"" A3_Y "\"}"), A3_TOKEN, JWA_ES256,
 	    JWT_ERR_EXPIRED },
 	{ "RFC 8037 A.4 Ed25519", SET("{\"kty\":\"OKP\",\"crv\":\"Ed25519\","
-	    "\"x\":\"" ED_X "\"}"), ED_TOKEN, JWT_ALG_EDDSA, JWT_ERR_MALFORMED },
+	    "\"x\":\"" ED_X "\"}"), ED_TOKEN, JWA_EDDSA, JWT_ERR_MALFORMED },
 };
 
 static const struct jwt_policy rfc_policy = {
@@ -715,7 +757,7 @@ START_TEST(test_rfc_vectors)
 	const struct rfc	*c = &rfcs[_i];
 	struct jwt_keys		 k;
 	struct jwt_identity	 id;
-	enum jwt_alg		 alg = JWT_ALG__MAX;
+	enum jwa_alg		 alg = JWA__MAX;
 	char			 err[ERRLEN], *bad;
 	size_t			 n;
 
@@ -743,7 +785,7 @@ END_TEST
 START_TEST(test_rfc_hs256)
 {
 	struct jwt_keys	 k;
-	enum jwt_alg	 alg = JWT_ALG__MAX;
+	enum jwa_alg	 alg = JWA__MAX;
 	unsigned char	*key;
 	size_t		 klen;
 
@@ -754,7 +796,7 @@ START_TEST(test_rfc_hs256)
 	k.hs_len = klen;
 	ck_assert_int_eq(jwt_verify_signature(A1_TOKEN, strlen(A1_TOKEN), &k,
 	    &alg), JWT_OK);
-	ck_assert_int_eq(alg, JWT_ALG_HS256);
+	ck_assert_int_eq(alg, JWA_HS256);
 	/* the HS secret cannot verify an asymmetric vector, nor the reverse */
 	ck_assert_int_eq(jwt_verify_signature(A2_TOKEN, strlen(A2_TOKEN), &k,
 	    &alg), JWT_ERR_KEY);
@@ -777,7 +819,7 @@ END_TEST
 START_TEST(test_rfc_kid)
 {
 	struct jwt_keys	 k;
-	enum jwt_alg	 alg;
+	enum jwa_alg	 alg;
 	char		 err[ERRLEN], *tok, hdr[64], *h64;
 	const char	*rest;
 
@@ -842,6 +884,7 @@ jwks_suite(void)
 	tc = tcase_create("load");
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
 	tcase_add_test(tc, test_load);
+	tcase_add_test(tc, test_stamp_mode);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("verify");

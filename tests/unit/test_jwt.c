@@ -87,16 +87,16 @@ mac_of(int bits)
 	}
 }
 
-static enum jwt_alg
+static enum jwa_alg
 alg_of(int bits)
 {
 	switch (bits) {
 	case 384:
-		return JWT_ALG_HS384;
+		return JWA_HS384;
 	case 512:
-		return JWT_ALG_HS512;
+		return JWA_HS512;
 	default:
-		return JWT_ALG_HS256;
+		return JWA_HS256;
 	}
 }
 
@@ -466,7 +466,7 @@ START_TEST(test_identity)
 	ck_assert_str_eq(id.tenant, "acme");
 	ck_assert_int_eq(id.is_admin, 1);
 	ck_assert(id.exp == (time_t)1700003600);
-	ck_assert_int_eq(id.alg, JWT_ALG_HS256);
+	ck_assert_int_eq(id.alg, JWA_HS256);
 	jwt_identity_free(&id);
 	ck_assert(id.sub == NULL && id.tenant == NULL);
 	jwt_identity_free(&id);		/* twice is harmless */
@@ -478,7 +478,7 @@ START_TEST(test_identity)
 	ck_assert_int_eq(verify_str(tok, &id), JWT_OK);
 	ck_assert(id.sub == NULL);
 	ck_assert(id.exp == (time_t)1700003600);
-	ck_assert_int_eq(id.alg, JWT_ALG_HS512);
+	ck_assert_int_eq(id.alg, JWA_HS512);
 	jwt_identity_free(&id);
 	free(tok);
 }
@@ -867,7 +867,7 @@ START_TEST(test_verify_cache)
 		    &a), JWT_OK);
 		ck_assert_str_eq(a.tenant, "acme");
 		ck_assert_ptr_nonnull(a.sub);
-		ck_assert_int_eq(a.alg, JWT_ALG_HS256);
+		ck_assert_int_eq(a.alg, JWA_HS256);
 		ck_assert(a.exp == 1700003600);
 		ck_assert_int_eq(jwt_verify(bad, strlen(bad), &k, &policy, NOW,
 		    &b), JWT_ERR_SIGNATURE);
@@ -1043,11 +1043,11 @@ struct acase {
 	const char	*tok;		/* tok/NAME.jwt */
 	int		 keys;
 	enum jwt_err	 want;
-	enum jwt_alg	 alg;		/* on JWT_OK */
+	enum jwa_alg	 alg;		/* on JWT_OK */
 };
 
-#define OK(t, a)	{ t, K_JWKS, JWT_OK, JWT_ALG_ ## a }
-#define NO(t, e)	{ t, K_JWKS, JWT_ERR_ ## e, JWT_ALG__MAX }
+#define OK(t, a)	{ t, K_JWKS, JWT_OK, JWA_ ## a }
+#define NO(t, e)	{ t, K_JWKS, JWT_ERR_ ## e, JWA__MAX }
 
 /*
  * The vectors against the JWKS of jwks_vectors.sh: rsa1 (any RS/PS),
@@ -1094,10 +1094,10 @@ static const struct acase acases[] = {
 	NO("hs256_pem", KEY), NO("hs256_jwks", KEY), NO("hs256_n", KEY),
 	NO("hs512_ed", KEY),
 	/* ... and with an HS secret configured, only that secret counts */
-	{ "hs256_pem", K_JWKS | K_HS, JWT_ERR_SIGNATURE, JWT_ALG__MAX },
-	{ "hs256_jwks", K_JWKS | K_HS, JWT_ERR_SIGNATURE, JWT_ALG__MAX },
-	{ "hs256_n", K_JWKS | K_HS, JWT_ERR_SIGNATURE, JWT_ALG__MAX },
-	{ "hs512_ed", K_JWKS | K_HS, JWT_ERR_SIGNATURE, JWT_ALG__MAX },
+	{ "hs256_pem", K_JWKS | K_HS, JWT_ERR_SIGNATURE, JWA__MAX },
+	{ "hs256_jwks", K_JWKS | K_HS, JWT_ERR_SIGNATURE, JWA__MAX },
+	{ "hs256_n", K_JWKS | K_HS, JWT_ERR_SIGNATURE, JWA__MAX },
+	{ "hs512_ed", K_JWKS | K_HS, JWT_ERR_SIGNATURE, JWA__MAX },
 	/* header parameters that would pick the key or the rules */
 	NO("crit", HEADER), NO("jku", HEADER), NO("x5u", HEADER),
 	NO("x5c", HEADER), NO("jwk", HEADER), NO("jwk_kid", HEADER),
@@ -1130,15 +1130,15 @@ static const struct acase acases[] = {
 	NO("rs256_expired", EXPIRED), NO("es256_wrong_iss", ISSUER),
 
 	/* key rotation: a key added, a key removed */
-	{ "rs256_new", K_ADDED, JWT_OK, JWT_ALG_RS256 },
-	{ "rs256", K_ADDED, JWT_OK, JWT_ALG_RS256 },
-	{ "rs256_new", K_ROTATED, JWT_OK, JWT_ALG_RS256 },
-	{ "rs256", K_ROTATED, JWT_ERR_KEY, JWT_ALG__MAX },
+	{ "rs256_new", K_ADDED, JWT_OK, JWA_RS256 },
+	{ "rs256", K_ADDED, JWT_OK, JWA_RS256 },
+	{ "rs256_new", K_ROTATED, JWT_OK, JWA_RS256 },
+	{ "rs256", K_ROTATED, JWT_ERR_KEY, JWA__MAX },
 	/* without kid the one RS256 key is now rsa-new: not the signer */
-	{ "rs256_nokid", K_ROTATED, JWT_ERR_SIGNATURE, JWT_ALG__MAX },
+	{ "rs256_nokid", K_ROTATED, JWT_ERR_SIGNATURE, JWA__MAX },
 	/* no JWKS at all */
-	{ "rs256", K_HS, JWT_ERR_KEY, JWT_ALG__MAX },
-	{ "eddsa", 0, JWT_ERR_KEY, JWT_ALG__MAX },
+	{ "rs256", K_HS, JWT_ERR_KEY, JWA__MAX },
+	{ "eddsa", 0, JWT_ERR_KEY, JWA__MAX },
 };
 
 START_TEST(test_asym_table)
@@ -1167,7 +1167,7 @@ START_TEST(test_asym_table)
 	    rc, jwt_strerror(rc), c->want, jwt_strerror(c->want));
 	if (rc == JWT_OK) {
 		ck_assert_msg(id.alg == c->alg, "%s: alg %s", c->tok,
-		    jwt_alg_name(id.alg));
+		    jwa_name(id.alg));
 		ck_assert_str_eq(id.tenant, "acme");
 		ck_assert_str_eq(id.sub, "alice");
 		ck_assert_int_eq(id.is_admin, 1);
@@ -1194,7 +1194,7 @@ START_TEST(test_asym_mixed)
 	tok = mk_token(256, H256, CLAIMS(""), 0);
 	ck_assert_int_eq(jwt_verify(tok, strlen(tok), &k, &policy, NOW, &id),
 	    JWT_OK);
-	ck_assert_int_eq(id.alg, JWT_ALG_HS256);
+	ck_assert_int_eq(id.alg, JWA_HS256);
 	jwt_identity_free(&id);
 	free(tok);
 	/* an RS256 header over an HMAC made with the HS secret */
@@ -1212,7 +1212,7 @@ START_TEST(test_asym_mixed)
 	    JWT_OK);
 	ck_assert_str_eq(id.sub, "bob");
 	ck_assert_int_eq(id.is_admin, 0);
-	ck_assert_int_eq(id.alg, JWT_ALG_ES256);
+	ck_assert_int_eq(id.alg, JWA_ES256);
 	jwt_identity_free(&id);
 	free(tok);
 	jwks_free(k.jwks);
@@ -1223,7 +1223,7 @@ END_TEST
 START_TEST(test_signature_layer)
 {
 	struct jwt_keys	 k;
-	enum jwt_alg	 alg = JWT_ALG__MAX;
+	enum jwa_alg	 alg = JWA__MAX;
 	char		*tok;
 
 	memset(&k, 0, sizeof(k));
@@ -1231,7 +1231,7 @@ START_TEST(test_signature_layer)
 	tok = vec("tok/rs256_expired.jwt");
 	ck_assert_int_eq(jwt_verify_signature(tok, strlen(tok), &k, &alg),
 	    JWT_OK);
-	ck_assert_int_eq(alg, JWT_ALG_RS256);
+	ck_assert_int_eq(alg, JWA_RS256);
 	free(tok);
 	tok = vec("tok/exp_string.jwt");
 	ck_assert_int_eq(jwt_verify_signature(tok, strlen(tok), &k, &alg),
@@ -1254,21 +1254,21 @@ END_TEST
 
 START_TEST(test_alg_names)
 {
-	enum jwt_alg	 a;
+	enum jwa_alg	 a;
 	int		 i;
 
-	for (i = 0; i < JWT_ALG__MAX; i++) {
-		const char *n = jwt_alg_name((enum jwt_alg)i);
+	for (i = 0; i < JWA__MAX; i++) {
+		const char *n = jwa_name((enum jwa_alg)i);
 
-		ck_assert_int_eq(jwt_alg_parse(n, strlen(n), &a), 0);
+		ck_assert_int_eq(jwa_parse(n, strlen(n), &a), 0);
 		ck_assert_int_eq(a, i);
 	}
-	ck_assert_str_eq(jwt_alg_name(JWT_ALG_EDDSA), "EdDSA");
-	ck_assert_str_eq(jwt_alg_name(JWT_ALG__MAX), "?");
-	ck_assert_int_eq(jwt_alg_parse("none", 4, &a), -1);
-	ck_assert_int_eq(jwt_alg_parse("eddsa", 5, &a), -1);
-	ck_assert_int_eq(jwt_alg_parse("RS256", 4, &a), -1);
-	ck_assert_int_eq(jwt_alg_parse("RS256\0", 6, &a), -1);
+	ck_assert_str_eq(jwa_name(JWA_EDDSA), "EdDSA");
+	ck_assert_str_eq(jwa_name(JWA__MAX), "?");
+	ck_assert_int_eq(jwa_parse("none", 4, &a), -1);
+	ck_assert_int_eq(jwa_parse("eddsa", 5, &a), -1);
+	ck_assert_int_eq(jwa_parse("RS256", 4, &a), -1);
+	ck_assert_int_eq(jwa_parse("RS256\0", 6, &a), -1);
 }
 END_TEST
 

@@ -1,5 +1,6 @@
 #include "cs_build.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "app.h"
 #include "log.h"
 #include "probe.h"
+#include "secmem.h"
 #include "util.h"
 
 /* Audit chain MAC: HMAC-SHA256 under a key derived from the keyring. */
@@ -77,8 +79,7 @@ unload(struct app *a)
 	a->kr = NULL;
 	catalog_free(a->cat);
 	a->cat = NULL;
-	if (a->jk.hs_secret != NULL)
-		secure_free(a->jk.hs_secret, a->jk.hs_len);
+	jwt_secret_free(a->jk.hs_secret);
 	a->jk.hs_secret = NULL;
 	a->jk.hs_len = 0;
 	jwks_free(a->jk.jwks);
@@ -108,7 +109,7 @@ load(struct app *a)
 		goto fail;
 	if (a->cfg.jwt_secret_file != NULL &&
 	    jwt_secret_load(a->cfg.jwt_secret_file, &a->jk.hs_secret,
-	    &a->jk.hs_len, err, sizeof(err)) == -1)
+	    &a->jk.hs_len, &a->secret_seen, err, sizeof(err)) == -1)
 		goto fail;
 	/* A malformed JWKS is not ready, never a partial set of keys. */
 	if (a->cfg.jwt_jwks_file != NULL &&
@@ -158,6 +159,9 @@ app_init(struct app *a, const char *config_path, int flags)
 {
 	memset(a, 0, sizeof(*a));
 	a->flags = flags;
+	/* it holds keys: no core dump, no ptrace by other users */
+	if (secmem_no_dumps() == -1)
+		log_warn("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 	if ((a->config_path = strdup(config_path)) == NULL)
 		return -1;
 	a->last_try = time(NULL);
@@ -197,6 +201,41 @@ refresh(struct app *a)
 	a->keyring_id = id;
 	log_info("keyring reloaded: %zu keys, active %s", kr->nkeys,
 	    keyring_active(kr)->id);
+}
+
+/*
+ * Re-reads the JWT secret when its file changed (a new secret takes
+ * effect without a restart), looking at most once a second.
+ * A secret that no longer loads (gone, too short, opened up to others)
+ * is no secret: HS* tokens are refused until the file is right again.
+ */
+static void
+refresh_secret(struct app *a)
+{
+	struct filestamp	 now_st;
+	unsigned char		*s;
+	size_t			 n;
+	char			 err[512];
+	time_t			 now = time(NULL);
+
+	if (a->cfg.jwt_secret_file == NULL || now == a->secret_checked)
+		return;
+	a->secret_checked = now;
+	(void)filestamp_get(a->cfg.jwt_secret_file, &now_st);
+	if (filestamp_eq(&now_st, &a->secret_seen))
+		return;
+	if (jwt_secret_load(a->cfg.jwt_secret_file, &s, &n, &a->secret_seen,
+	    err, sizeof(err)) == -1) {
+		log_error("jwt: HS* tokens refused until the secret loads: %s",
+		    err);
+		s = NULL;
+		n = 0;
+	} else
+		log_info("jwt: %s re-read", a->cfg.jwt_secret_file);
+	jwt_secret_free(a->jk.hs_secret);
+	a->jk.hs_secret = s;
+	a->jk.hs_len = n;
+	jwt_cache_clear(a->jk.cache);	/* verified under the old secret */
 }
 
 /*
@@ -247,6 +286,7 @@ app_ensure(struct app *a)
 		/* refresh() may have unloaded everything, the config too */
 		if (a->ready) {
 			refresh_jwks(a);
+			refresh_secret(a);
 			return 1;
 		}
 	}

@@ -38,6 +38,8 @@ struct app {
 	struct filestamp keyring_id;	/* to notice a rotation */
 	time_t		 last_refresh;
 	struct filestamp jwks_seen;	/* the JWKS file last read */
+	struct filestamp secret_seen;	/* the JWT secret file last read */
+	time_t		 secret_checked;
 	time_t		 jwks_checked;	/* when its stamp was last looked at */
 	int		 ready;
 	char		 why[512];	/* why not ready (logged, not shown) */

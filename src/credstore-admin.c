@@ -221,7 +221,7 @@ cmd_token(struct config *cfg, int argc, char **argv)
 		json_object_put(roles);
 		return fail("%s: jwt_secret_file is not set", cfg->path);
 	}
-	if (jwt_secret_load(cfg->jwt_secret_file, &secret, &slen, err,
+	if (jwt_secret_load(cfg->jwt_secret_file, &secret, &slen, NULL, err,
 	    sizeof(err)) == -1) {
 		json_object_put(roles);
 		return fail("%s", err);
@@ -246,7 +246,7 @@ cmd_token(struct config *cfg, int argc, char **argv)
 	json_object_object_add(claims, "exp", json_object_new_int64(now + ttl));
 	tok = jwt_sign_hs256(secret, slen, json_object_to_json_string_ext(claims,
 	    JSON_C_TO_STRING_PLAIN));
-	secure_free(secret, slen);
+	jwt_secret_free(secret);
 	json_object_put(claims);
 	if (tok == NULL)
 		return fail("cannot sign the token");

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "filestamp.h"
+#include "secmem.h"
 #include "util.h"
 
 /* The stamp of fd when it is not -1, else of the file at path. */
@@ -76,7 +77,7 @@ filestamp_read(const char *path, size_t cap, int flags, unsigned char **out,
 		read_err(err, errlen, path, strerror(errno));
 		goto out;
 	}
-	if (st != NULL || (flags & FILESTAMP_REGULAR)) {
+	if (st != NULL || (flags & (FILESTAMP_REGULAR | FILESTAMP_PRIVATE))) {
 		if (filestamp_fd(fd, &fst) == -1) {
 			read_err(err, errlen, path, strerror(errno));
 			goto out;
@@ -87,8 +88,16 @@ filestamp_read(const char *path, size_t cap, int flags, unsigned char **out,
 			read_err(err, errlen, path, "not a regular file");
 			goto out;
 		}
+		if ((flags & FILESTAMP_PRIVATE) &&
+		    (fst.mode & (S_IRWXO | S_IWGRP))) {
+			(void)snprintf(err, errlen, "%s: mode %04o is unsafe for a "
+			    "secret (use 0600 or 0640)", path,
+			    (unsigned)(fst.mode & 07777));
+			goto out;
+		}
 	}
-	if ((p = malloc(cap + 1)) == NULL) {
+	p = (flags & FILESTAMP_SECRET) ? secmem_alloc(cap + 1) : malloc(cap + 1);
+	if (p == NULL) {
 		read_err(err, errlen, path, "out of memory");
 		goto out;
 	}
@@ -103,6 +112,9 @@ filestamp_read(const char *path, size_t cap, int flags, unsigned char **out,
 out:
 	if (fd != -1)
 		close(fd);
-	secure_free(p, cap + 1);
+	if (flags & FILESTAMP_SECRET)
+		secmem_free(p);
+	else
+		secure_free(p, cap + 1);
 	return rv;
 }

@@ -30,6 +30,9 @@ int	 filestamp_fd(int fd, struct filestamp *);
 int	 filestamp_eq(const struct filestamp *, const struct filestamp *);
 
 #define FILESTAMP_REGULAR	0x1	/* refuse what is not a regular file */
+#define FILESTAMP_SECRET	0x2	/* read into secmem (secmem_free it) */
+#define FILESTAMP_PRIVATE	0x4	/* refuse a file others may read or
+					   the group may write (a secret) */
 
 /*
  * Opens path and reads at most cap + 1 bytes, so an oversized file or a
@@ -39,8 +42,9 @@ int	 filestamp_eq(const struct filestamp *, const struct filestamp *);
  * file could not be opened), so a file replaced between a stat() and the
  * open() cannot be mistaken for the old one.  Returns 0 and *out, a
  * malloc'd buffer of cap + 1 bytes (caller frees; secure_free(*out,
- * cap + 1) when it holds a secret), or -1 with "path: why" in err; the
- * scratch buffer is wiped on failure.
+ * cap + 1) when it holds a secret; with FILESTAMP_SECRET memory that core
+ * dumps leave out, freed with secmem_free), or -1 with "path: why" in
+ * err; the scratch buffer is wiped on failure.
  */
 int	 filestamp_read(const char *path, size_t cap, int flags,
 	    unsigned char **out, size_t *outlen, struct filestamp *st,

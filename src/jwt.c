@@ -14,6 +14,7 @@
 #include "jsonx.h"
 #include "jwks.h"
 #include "jwt.h"
+#include "secmem.h"
 #include "util.h"
 
 #define JWT_HDR_DEPTH		8	/* jsonx_parse depth: header */
@@ -840,7 +841,7 @@ set_err(char *err, size_t errlen, const char *fmt, ...)
  */
 int
 jwt_secret_load(const char *path, unsigned char **out, size_t *outlen,
-    char *err, size_t errlen)
+    struct filestamp *st, char *err, size_t errlen)
 {
 	unsigned char	*p = NULL;
 	size_t		 n = 0;
@@ -848,8 +849,8 @@ jwt_secret_load(const char *path, unsigned char **out, size_t *outlen,
 
 	*out = NULL;
 	*outlen = 0;
-	if (filestamp_read(path, JWT_SECRET_MAX, 0, &p, &n, NULL, err,
-	    errlen) == -1)
+	if (filestamp_read(path, JWT_SECRET_MAX, FILESTAMP_SECRET |
+	    FILESTAMP_PRIVATE, &p, &n, st, err, errlen) == -1)
 		goto out;
 	if (n > JWT_SECRET_MAX) {
 		set_err(err, errlen, "%s: secret longer than %d bytes", path,
@@ -866,6 +867,12 @@ jwt_secret_load(const char *path, unsigned char **out, size_t *outlen,
 	p = NULL;
 	rv = 0;
 out:
-	secure_free(p, JWT_SECRET_MAX + 1);
+	secmem_free(p);
 	return rv;
+}
+
+void
+jwt_secret_free(unsigned char *secret)
+{
+	secmem_free(secret);
 }

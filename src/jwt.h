@@ -104,10 +104,16 @@ char		*jwt_sign_hs256(const unsigned char *secret, size_t slen,
 		    const char *claims_json);
 
 /*
- * Reads the HMAC secret file (raw bytes, at least 32, at most 4096).
- * Returns 0 and a malloc'd buffer, or -1 with a message in err.
+ * Reads the HMAC secret file (raw bytes, at least 32, at most 4096),
+ * refusing one that others may read or the group may write.  Returns 0
+ * and the secret in memory core dumps leave out (jwt_secret_free), its
+ * file's stamp in *st when st is not NULL; or -1 with a message in err.
  */
+struct filestamp;
 int		 jwt_secret_load(const char *path, unsigned char **out,
-		    size_t *outlen, char *err, size_t errlen);
+		    size_t *outlen, struct filestamp *st, char *err,
+		    size_t errlen);
+/* Wipes and frees what jwt_secret_load returned; NULL is fine. */
+void		 jwt_secret_free(unsigned char *secret);
 
 #endif

@@ -1082,7 +1082,7 @@ make_tokens(void)
 	size_t	 i;
 
 	snprintf(path, sizeof(path), "%s/jwt.secret", E.dir);
-	ck_assert_int_eq(jwt_secret_load(path, &secret, &secret_len, err,
+	ck_assert_int_eq(jwt_secret_load(path, &secret, &secret_len, NULL, err,
 	    sizeof(err)), 0);
 	snprintf(exp, sizeof(exp), "%ld", (long)now + 600);
 	snprintf(past, sizeof(past), "%ld", (long)now - 3600);
@@ -1654,6 +1654,6 @@ main(void)
 	for (i = 0; i < T__MAX; i++)
 		free(toks[i]);
 	if (secret != NULL)
-		secure_free(secret, secret_len);
+		jwt_secret_free(secret);
 	return failed == 0 ? 0 : 1;
 }

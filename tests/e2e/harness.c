@@ -753,10 +753,10 @@ h_mint(struct h_env *e, const char *claims)
 	size_t		 slen;
 
 	snprintf(path, sizeof(path), "%s/jwt.secret", e->dir);
-	if (jwt_secret_load(path, &s, &slen, err, sizeof(err)) == -1)
+	if (jwt_secret_load(path, &s, &slen, NULL, err, sizeof(err)) == -1)
 		die("%s", err);
 	tok = jwt_sign_hs256(s, slen, claims);
-	secure_free(s, slen);
+	jwt_secret_free(s);
 	return tok;
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -938,13 +939,13 @@ START_TEST(test_secret_load)
 	close(fd);
 
 	err[0] = '\0';
-	rc = jwt_secret_load(path, &got, &gotlen, err, sizeof(err));
+	rc = jwt_secret_load(path, &got, &gotlen, NULL, err, sizeof(err));
 	unlink(path);		/* before any assertion can end the test */
 	if (c->ok) {
 		ck_assert_int_eq(rc, 0);
 		ck_assert_uint_eq(gotlen, c->len);
 		ck_assert(memcmp(got, data, c->len) == 0);
-		secure_free(got, gotlen);
+		jwt_secret_free(got);
 	} else {
 		ck_assert_int_eq(rc, -1);
 		ck_assert(got == NULL);
@@ -956,6 +957,55 @@ START_TEST(test_secret_load)
 }
 END_TEST
 
+/*
+ * A secret others may read, or the group may write, is refused like the
+ * keyring (issue 12, finding 9); 0600 and 0640 load, into memory that
+ * core dumps leave out.
+ */
+START_TEST(test_secret_load_modes)
+{
+	static const struct {
+		mode_t	 mode;
+		int	 ok;
+	} modes[] = {
+		{ 0600, 1 }, { 0640, 1 }, { 0400, 1 }, { 0644, 0 }, { 0604, 0 },
+		{ 0660, 0 }, { 0602, 0 }, { 0666, 0 },
+	};
+	char		 path[256], err[512];
+	unsigned char	 data[40], *got;
+	const char	*tmp;
+	size_t		 i, gotlen;
+	int		 fd;
+
+	if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	snprintf(path, sizeof(path), "%s/test_jwt_mode.XXXXXX", tmp);
+	ck_assert((fd = mkstemp(path)) != -1);
+	memset(data, 'k', sizeof(data));
+	ck_assert(write(fd, data, sizeof(data)) == (ssize_t)sizeof(data));
+	close(fd);
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		ck_assert_int_eq(chmod(path, modes[i].mode), 0);
+		err[0] = '\0';
+		got = NULL;
+		if (!modes[i].ok) {
+			ck_assert_msg(jwt_secret_load(path, &got, &gotlen, NULL, err,
+			    sizeof(err)) == -1, "mode %04o loaded", modes[i].mode);
+			ck_assert_ptr_null(got);
+			ck_assert_msg(strstr(err, "is unsafe for a secret") != NULL,
+			    "mode %04o: %s", modes[i].mode, err);
+			continue;
+		}
+		ck_assert_msg(jwt_secret_load(path, &got, &gotlen, NULL, err,
+		    sizeof(err)) == 0, "mode %04o: %s", modes[i].mode, err);
+		ck_assert_uint_eq(gotlen, sizeof(data));
+		ck_assert(memcmp(got, data, sizeof(data)) == 0);
+		jwt_secret_free(got);
+	}
+	unlink(path);
+}
+END_TEST
+
 START_TEST(test_secret_load_missing)
 {
 	char		 err[512];
@@ -963,18 +1013,18 @@ START_TEST(test_secret_load_missing)
 	size_t		 gotlen;
 
 	ck_assert_int_eq(jwt_secret_load("/nonexistent/credstore/secret",
-	    &got, &gotlen, err, sizeof(err)), -1);
+	    &got, &gotlen, NULL, err, sizeof(err)), -1);
 	ck_assert(got == NULL);
 	ck_assert(strstr(err, "/nonexistent/credstore/secret") != NULL);
 	/* a directory opens but cannot be read */
-	ck_assert_int_eq(jwt_secret_load("/", &got, &gotlen, err,
+	ck_assert_int_eq(jwt_secret_load("/", &got, &gotlen, NULL, err,
 	    sizeof(err)), -1);
 	ck_assert(strncmp(err, "/: ", 3) == 0);
 	/* a tiny or absent message buffer is fine */
-	ck_assert_int_eq(jwt_secret_load("/nonexistent", &got, &gotlen, err,
+	ck_assert_int_eq(jwt_secret_load("/nonexistent", &got, &gotlen, NULL, err,
 	    4), -1);
 	ck_assert_uint_eq(strlen(err), 3);
-	ck_assert_int_eq(jwt_secret_load("/nonexistent", &got, &gotlen, NULL,
+	ck_assert_int_eq(jwt_secret_load("/nonexistent", &got, &gotlen, NULL, NULL,
 	    0), -1);
 }
 END_TEST
@@ -1302,6 +1352,7 @@ jwt_suite(void)
 	tcase_add_loop_test(tc, test_secret_load, 0,
 	    (int)(sizeof(scases) / sizeof(scases[0])));
 	tcase_add_test(tc, test_secret_load_missing);
+	tcase_add_test(tc, test_secret_load_modes);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("asymmetric");

@@ -9,11 +9,13 @@
 #include "cs_build.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,26 +33,34 @@ static char live[300];		/* the jwt_jwks_file of the server */
 #define BODY		"{\"credentials\":{\"auth_token\":\"tok-e2e-jwks\"}}"
 #define CHALLENGE	"Bearer realm=\"credstore\", error=\"invalid_token\""
 
+/* A whole file (malloc'd, NUL-terminated past *len). */
+static char *
+read_file(const char *path, size_t *len)
+{
+	FILE	*f;
+	char	*s;
+	long	 n;
+
+	ck_assert_ptr_nonnull(f = fopen(path, "rb"));
+	ck_assert(fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0);
+	rewind(f);
+	ck_assert_ptr_nonnull(s = malloc((size_t)n + 1));
+	ck_assert(fread(s, 1, (size_t)n, f) == (size_t)n);
+	s[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return s;
+}
+
 /* A file of the vectors, malloc'd. */
 static char *
 vec(const char *name)
 {
 	char	 path[PATH_MAX];
-	FILE	*f;
-	char	*s;
-	long	 n;
+	size_t	 n;
 
 	snprintf(path, sizeof(path), "%s/%s", vdir, name);
-	f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
-	ck_assert(fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0);
-	rewind(f);
-	s = malloc((size_t)n + 1);
-	ck_assert(s != NULL);
-	ck_assert(fread(s, 1, (size_t)n, f) == (size_t)n);
-	s[n] = '\0';
-	fclose(f);
-	return s;
+	return read_file(path, &n);
 }
 
 static char *
@@ -294,6 +304,68 @@ START_TEST(reload_malformed_keeps_keys)
 }
 END_TEST
 
+/* Writes the JWT secret file of the server by rename, with mode. */
+static void
+put_secret(const void *p, size_t n, mode_t mode)
+{
+	char	 path[700], tmp[710];
+	int	 fd;
+
+	snprintf(path, sizeof(path), "%s/jwt.secret", E.dir);
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	ck_assert((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1);
+	ck_assert(write(fd, p, n) == (ssize_t)n);
+	ck_assert_int_eq(fchmod(fd, mode), 0);
+	ck_assert_int_eq(close(fd), 0);
+	ck_assert_int_eq(rename(tmp, path), 0);
+}
+
+/*
+ * A new JWT secret takes effect without a restart; one others may read is
+ * no secret, so HS* tokens are refused until it is private again (issue
+ * 12, finding 9).
+ */
+START_TEST(reload_hs_secret)
+{
+	char		 path[700], *old, *tok_new;
+	unsigned char	 fresh[48];
+	size_t		 oldlen;
+	time_t		 now = time(NULL);
+	char		 claims[256];
+
+	snprintf(path, sizeof(path), "%s/jwt.secret", E.dir);
+	ck_assert_ptr_nonnull(old = read_file(path, &oldlen));
+	ck_assert_int_eq(status_of("GET", E.tok_admin), 200);
+	memset(fresh, 'n', sizeof(fresh));
+	put_secret(fresh, sizeof(fresh), 0600);
+	past_this_second();
+	snprintf(claims, sizeof(claims), "{\"sub\":\"carol\",\"org_id\":"
+	    "\"acme\",\"role\":\"admin\",\"iss\":\"https://issuer.test\","
+	    "\"aud\":\"credstore\",\"exp\":%lld}", (long long)now + 600);
+	ck_assert_ptr_nonnull(tok_new = h_mint(&E, claims));
+	for (int i = 0; i < 6; i++) {
+		ck_assert_int_eq(status_of("GET", E.tok_admin), 401);
+		ck_assert_int_eq(status_of("GET", tok_new), 200);
+	}
+	ck_assert(h_grep_tree(E.dir, "jwt: "));
+	/* opened up to everyone: no HS* token at all */
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	past_this_second();
+	for (int i = 0; i < 6; i++)
+		ck_assert_int_eq(status_of("GET", tok_new), 401);
+	ck_assert(h_grep_tree(E.dir, "is unsafe for a secret"));
+	/* the old secret back, private: the old tokens work again */
+	put_secret(old, oldlen, 0600);
+	past_this_second();
+	for (int i = 0; i < 6; i++) {
+		ck_assert_int_eq(status_of("GET", E.tok_admin), 200);
+		ck_assert_int_eq(status_of("GET", tok_new), 401);
+	}
+	free(old);
+	free(tok_new);
+}
+END_TEST
+
 /*
  * Start-up: a malformed JWKS, or one without a usable key, leaves the
  * service at 503, and the log names the key and the fault.  Run as a CGI
@@ -469,6 +541,7 @@ main(void)
 	tcase_add_test(tc, reload_key_added);
 	tcase_add_test(tc, reload_key_removed);
 	tcase_add_test(tc, reload_malformed_keeps_keys);
+	tcase_add_test(tc, reload_hs_secret);
 	tcase_add_loop_test(tc, startup_malformed_503, 0,
 	    (int)(sizeof(scases) / sizeof(scases[0])));
 	tcase_add_test(tc, startup_malformed_behind_lighttpd);

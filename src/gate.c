@@ -433,6 +433,7 @@ gate_svc(struct ctx *c, struct credsvc *svc, struct credsvc_actor *who)
 	memset(svc, 0, sizeof(*svc));
 	svc->st = c->app->st;
 	svc->kr = c->app->kr;
+	svc->keyring_path = c->app->cfg.keyring;
 	svc->po.timeout_ms = c->app->cfg.probe_timeout_ms;
 	svc->po.origin_override = c->app->cfg.probe_origin_override;
 	who->tenant = c->id.tenant;

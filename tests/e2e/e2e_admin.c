@@ -459,7 +459,7 @@ main(void)
 	SRunner		*sr;
 	int		 failed;
 	char		 cat[700], cmd[2000];
-	struct h_opts	 o = { NULL, 2, NULL, 0 };
+	struct h_opts	 o = { .procs = 2 };
 	const char	*src = getenv("top_srcdir");
 
 	signal(SIGPIPE, SIG_IGN);

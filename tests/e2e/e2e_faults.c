@@ -1001,6 +1001,88 @@ START_TEST(body_limit_boundary)
 }
 END_TEST
 
+/* The id of tenant acme's datadog credential labelled label, into id. */
+static void
+find_labelled(const char *label, char id[64])
+{
+	struct h_resp	 r;
+	char		 want[128];
+	const char	*p;
+
+	req("GET", "/v1/integrations/datadog/credentials?limit=100",
+	    E.tok_admin, NULL, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	snprintf(want, sizeof(want), "\"label\":\"%s\"", label);
+	ck_assert_ptr_nonnull(p = strstr(r.body, want));
+	while (p > r.body && strncmp(p, "\"credentialId\":\"", 16) != 0)
+		p--;
+	ck_assert_int_eq(strncmp(p, "\"credentialId\":\"", 16), 0);
+	snprintf(id, 64, "%.30s", p + 16);
+	h_resp_free(&r);
+}
+
+/*
+ * A store in flight while its key is rotated away and retired (issue 12,
+ * finding 1): the request loaded the keyring with k1 active, its provider
+ * check takes 3 s, and meanwhile rotate-key and retire-key k1 run.  Its
+ * commit finds k1 retired, seals again with k2, and the 201 names a record
+ * that opens: verify passes, k1 is gone, and a re-test works.
+ */
+START_TEST(retire_during_store)
+{
+	struct h_opts	 o = { .procs = 1, .probe_timeout_ms = 20000 };
+	struct h_resp	 r;
+	pid_t		 kid;
+	int		 st;
+	char		*out, id[64], path[300];
+
+	h_setup_stopped(&E, &o);
+	live = 1;
+	ck_assert_int_eq(h_start_server(&E, 200), 200);
+	ck_assert_int_eq(h_mock_route(&E, "{\"path\":\"/api/v2/validate_keys\","
+	    "\"status\":200,\"delayMs\":3000,\"body\":\"{}\"}"), 0);
+	ck_assert_int_eq(h_admin(&E, &out, "keys", NULL), 0);
+	ck_assert(strncmp(out, "k1 active", 9) == 0);
+	free(out);
+	if ((kid = fork()) == 0) {
+		h_req(&E, "POST", "/v1/integrations/datadog/credentials",
+		    E.tok_admin, JSON, "{\"credentials\":{\"api_key\":"
+		    "\"SECRETVAL-dd-retire\",\"application_key\":\"SECRETVAL-ak\"},"
+		    "\"label\":\"retire-race\"}", NULL, &r);
+		fprintf(stderr, "retire_during_store: %ld %s\n", r.status,
+		    r.body ? r.body : "");
+		_exit(r.status == 201 && strstr(r.body, "\"validated\"") ? 0 : 1);
+	}
+	usleep(500000);		/* the store is in its provider check */
+	ck_assert_int_eq(h_admin(&E, &out, "rotate-key", NULL), 0);
+	ck_assert(strncmp(out, "k2\n", 3) == 0);
+	free(out);
+	ck_assert_int_eq(h_admin(&E, &out, "retire-key", "k1", NULL), 0);
+	free(out);
+	ck_assert_int_eq(waitpid(kid, &st, 0), kid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "the store in flight did not answer 201 validated");
+	/* the race happened: the commit found its key retired */
+	ck_assert(h_grep_tree(E.dir, "key k1 was retired during the request"));
+	ck_assert_int_eq(h_admin(&E, &out, "verify", NULL), 0);
+	ck_assert_msg(strstr(out, "failed: 0") != NULL, "%s", out);
+	free(out);
+	ck_assert_int_eq(h_admin(&E, &out, "keys", NULL), 0);
+	ck_assert_msg(strncmp(out, "k2 active ", 10) == 0 &&
+	    strstr(out, " records=1\n") != NULL, "%s", out);
+	ck_assert(strstr(out, "k1") == NULL);
+	free(out);
+	/* the record the 201 named opens: a re-test reaches the provider */
+	find_labelled("retire-race", id);
+	snprintf(path, sizeof(path), "/v1/integrations/datadog/credentials/%s/"
+	    "validate", id);
+	req("POST", path, E.tok_admin, NULL, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "re-test: %ld %s", r.status, r.body);
+	h_resp_free(&r);
+	finish();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1027,6 +1109,7 @@ main(void)
 	CASE(hostile_provider);
 	CASE(kill9_under_load);
 	CASE(body_limit_boundary);
+	CASE(retire_during_store);
 #undef CASE
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);

@@ -525,7 +525,7 @@ main(void)
 	SRunner		*sr;
 	int		 failed;
 	char		 extra[400], cmd[300];
-	struct h_opts	 o = { NULL, 2, NULL, 0 };
+	struct h_opts	 o = { .procs = 2 };
 
 	signal(SIGPIPE, SIG_IGN);
 	make_vectors();

@@ -979,7 +979,7 @@ main(void)
 	TCase		*tc;
 	SRunner		*sr;
 	int		 failed;
-	struct h_opts	 o = { NULL, 2, NULL, 0 };
+	struct h_opts	 o = { .procs = 2 };
 
 	signal(SIGPIPE, SIG_IGN);
 	h_setup(&E, &o);

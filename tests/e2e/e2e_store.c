@@ -1311,7 +1311,7 @@ main(void)
 	SRunner		*sr;
 	int		 failed;
 	char		 path[700];
-	struct h_opts	 o = { NULL, 2, NULL, 0 };
+	struct h_opts	 o = { .procs = 2 };
 
 	signal(SIGPIPE, SIG_IGN);
 	h_setup(&E, &o);

@@ -224,12 +224,14 @@ h_setup_stopped(struct h_env *e, const struct h_opts *o)
 	    "jwt_secret_file = jwt.secret\n"
 	    "jwt_issuer = https://issuer.test\n"
 	    "jwt_audience = credstore\n"
-	    "probe_timeout_ms = 1500\n"
+	    "probe_timeout_ms = %ld\n"
 	    "probe_origin_override = http://127.0.0.1:%d\n"
 	    "max_body_bytes = %ld\n"
 	    "log_level = debug\n"
 	    "%s", o && o->catalog ? o->catalog : src,
-	    o && o->catalog ? "" : "/etc/catalog.json", e->mock_port,
+	    o && o->catalog ? "" : "/etc/catalog.json",
+	    o && o->probe_timeout_ms > 0 ? o->probe_timeout_ms : 1500L,
+	    e->mock_port,
 	    o && o->max_body_bytes > 0 ? o->max_body_bytes : 16384L,
 	    o && o->conf_extra ? o->conf_extra : "");
 	spit(e->conf, path, 0644);

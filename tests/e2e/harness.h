@@ -45,6 +45,7 @@ struct h_opts {
 	int		 procs;
 	const char	*catalog;	/* NULL: the bundled etc/catalog.json */
 	long		 max_body_bytes;	/* 0: 16384 */
+	long		 probe_timeout_ms;	/* 0: 1500 */
 };
 
 int	 h_setup(struct h_env *, const struct h_opts *);

@@ -249,14 +249,14 @@ created_json(const struct cred_rec *rec)
 static int
 idem_key_ok(struct ctx *c, const char *idk)
 {
-	struct apierr	 e;
-	const char	*s;
+	struct apierr		 e;
+	enum input_reason	 why;
 
 	if (idk == NULL ||
-	    (s = validate_scalar(VK_IDEMPOTENCY_KEY, idk, strlen(idk))) == NULL)
+	    validate_value(VK_IDEMPOTENCY_KEY, idk, strlen(idk), &why) == 0)
 		return 0;
 	apierr_init(&e, AE_VALIDATION, "Invalid Idempotency-Key header");
-	apierr_add(&e, "Idempotency-Key", NULL, s);
+	apierr_add(&e, "Idempotency-Key", NULL, why);
 	gate_reply_error(c, &e, NULL);
 	return -1;
 }
@@ -601,7 +601,7 @@ api_cred_form_post(struct ctx *c)
 	    &e) == -1 || in.method == NULL || strcmp(in.method, "DELETE") != 0) {
 		if (e.nd == 0)
 			apierr_add(&e, "_method", NULL, in.method == NULL ?
-			    "required" : "not_allowed");
+			    IR_REQUIRED : IR_NOT_ALLOWED);
 		if (e.message == NULL)
 			e.message = "A form post here needs _method=DELETE";
 		gate_reply_error(c, &e, NULL);

@@ -40,61 +40,73 @@ utf8_chars(const char *s, size_t n)
 	return c;
 }
 
-const char *
-validate_scalar(enum vkind k, const char *s, size_t len)
+/* 1 when s[0..len) is of character class c. */
+static int
+class_ok(enum vclass c, const char *s, size_t len)
 {
 	size_t	i;
 	char	id[65];		/* VK_PROVIDER: at most 64 bytes */
 
-	if (k >= VK__MAX || s == NULL)
-		return "invalid";
-	if (len == 0)
-		return "empty";
-	if (len > validators[k].max)
-		return "too_long";
-	if (len < validators[k].min)
-		return "too_short";
-	switch (validators[k].cls) {
+	switch (c) {
 	case VC_ID:
 		/* the catalog's rule, on a copy (s need not end at len) */
 		if (len >= sizeof(id) || memchr(s, '\0', len) != NULL)
-			return "invalid_characters";
+			return 0;
 		memcpy(id, s, len);
 		id[len] = '\0';
-		if (!catalog_valid_id(id))
-			return "invalid_characters";
-		break;
+		return catalog_valid_id(id);
 	case VC_CRED_ID:
 		if (strncmp(s, "crd_", 4) != 0)
-			return "invalid_characters";
+			return 0;
 		for (i = 4; i < len; i++)
 			if (strchr("0123456789ABCDEFGHJKMNPQRSTVWXYZ", s[i]) == NULL ||
 			    s[i] == '\0')
-				return "invalid_characters";
-		if (s[4] > '7')		/* 128-bit ULID: first digit 0-7 */
-			return "invalid_characters";
-		break;
+				return 0;
+		return s[4] <= '7';	/* 128-bit ULID: first digit 0-7 */
 	case VC_TEXT:
-		if (!is_clean_utf8(s, len))
-			return "invalid_characters";
-		if (validators[k].max_chars &&
-		    utf8_chars(s, len) > validators[k].max_chars)
-			return "too_long";
-		break;
+		return is_clean_utf8(s, len);
 	case VC_PRINTABLE:
-		if (!is_printable_ascii(s, len))
-			return "invalid_characters";
-		break;
+		return is_printable_ascii(s, len);
 	case VC_B64DOT:
 		for (i = 0; i < len; i++)
 			if (!((s[i] >= 'a' && s[i] <= 'z') ||
 			    (s[i] >= 'A' && s[i] <= 'Z') ||
 			    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
 			    s[i] == '_' || s[i] == '.'))
-				return "invalid_characters";
-		break;
+				return 0;
+		return 1;
 	}
-	return NULL;
+	return 0;
+}
+
+int
+validate_value(enum vkind k, const char *s, size_t len, enum input_reason *why)
+{
+	if (k >= VK__MAX || s == NULL)
+		*why = IR_INVALID;
+	else if (len == 0)
+		*why = IR_EMPTY;
+	else if (len > validators[k].max)
+		*why = IR_TOO_LONG;
+	else if (len < validators[k].min)
+		*why = IR_TOO_SHORT;
+	else if (!class_ok(validators[k].cls, s, len))
+		*why = IR_INVALID_CHARACTERS;
+	else if (validators[k].max_chars &&
+	    utf8_chars(s, len) > validators[k].max_chars)
+		*why = IR_TOO_LONG;
+	else
+		return 0;
+	return -1;
+}
+
+const char *
+validate_scalar(enum vkind k, const char *s, size_t len)
+{
+	enum input_reason why;
+
+	return validate_value(k, s, len, &why) == 0 ? NULL :
+	    apierr_reason_code(why);
 }
 
 void
@@ -133,7 +145,7 @@ add_field(struct req_input *in, const char *name, size_t nlen,
 			return 0;
 		}
 	if (in->nf >= INPUT_MAX_FIELDS) {
-		apierr_add(e, "credentials", NULL, "too_many_fields");
+		apierr_add(e, "credentials", NULL, IR_TOO_MANY_FIELDS);
 		return -1;
 	}
 	if ((in->f[in->nf].name = malloc(nlen + 1)) == NULL)
@@ -179,25 +191,25 @@ input_parse_json(const char *body, size_t len, struct req_input *in,
 	if ((root = jsonx_parse(body, len, 8, 1, &jerr)) == NULL &&
 	    strcmp(jerr, "the document is null") == 0) {
 		e->message = "The body must be a JSON object";
-		apierr_add(e, "body", NULL, "must_be_object");
+		apierr_add(e, "body", NULL, IR_MUST_BE_OBJECT);
 		return -1;
 	}
 	if (root == NULL) {
 		e->message = "Malformed JSON body";
 		apierr_add(e, "body", NULL, strcmp(jerr, "duplicate key") == 0 ?
-		    "duplicate_key" : "malformed_json");
+		    IR_DUPLICATE_KEY : IR_MALFORMED_JSON);
 		return -1;
 	}
 	if (!json_object_is_type(root, json_type_object)) {
 		e->message = "The body must be a JSON object";
-		apierr_add(e, "body", NULL, "must_be_object");
+		apierr_add(e, "body", NULL, IR_MUST_BE_OBJECT);
 		jsonx_put_wipe(root);
 		return -1;
 	}
 	json_object_object_foreach(root, k, v) {
 		if (strcmp(k, "credentials") == 0) {
 			if (v == NULL || !json_object_is_type(v, json_type_object))
-				apierr_add(e, "credentials", NULL, "must_be_object");
+				apierr_add(e, "credentials", NULL, IR_MUST_BE_OBJECT);
 			else {
 				creds = v;
 				in->has_credentials = 1;
@@ -216,7 +228,7 @@ input_parse_json(const char *body, size_t len, struct req_input *in,
 				    in->label_len + 1);
 			}
 		} else
-			apierr_add(e, safe_name(k), NULL, "unknown_field");
+			apierr_add(e, safe_name(k), NULL, IR_UNKNOWN_FIELD);
 	}
 	if (creds != NULL) {
 		json_object_object_foreach(creds, ck, cv) {
@@ -266,13 +278,13 @@ set_once(char **dst, const char *v, size_t vlen, const char *field,
     struct apierr *e)
 {
 	if (*dst != NULL) {
-		apierr_add(e, field, NULL, "duplicate");
+		apierr_add(e, field, NULL, IR_DUPLICATE);
 		return 0;
 	}
 	if (memchr(v, '\0', vlen) != NULL) {
 		/* read as a C string it would be cut short, and not wiped */
 		e->message = "Malformed form body";
-		apierr_add(e, field, NULL, "invalid_characters");
+		apierr_add(e, field, NULL, IR_INVALID_CHARACTERS);
 		return 0;
 	}
 	if ((*dst = malloc(vlen + 1)) == NULL)
@@ -304,12 +316,12 @@ input_parse_form(const char *body, size_t len, struct req_input *in,
 		if (eq == NULL || form_decode(p, (size_t)(eq - p), key, &klen) == -1 ||
 		    form_decode(eq + 1, (size_t)(amp - eq - 1), val, &vlen) == -1) {
 			e->message = "Malformed form body";
-			apierr_add(e, "body", NULL, "malformed_form");
+			apierr_add(e, "body", NULL, IR_MALFORMED_FORM);
 			goto out;
 		}
 		if (strlen(key) != klen) {
 			e->message = "Malformed form body";
-			apierr_add(e, "body", NULL, "malformed_form");
+			apierr_add(e, "body", NULL, IR_MALFORMED_FORM);
 			goto out;
 		}
 		if (klen > 13 && strncmp(key, "credentials[", 12) == 0 &&
@@ -320,7 +332,7 @@ input_parse_form(const char *body, size_t len, struct req_input *in,
 				goto out;
 		} else if (strcmp(key, "label") == 0) {
 			if (in->label_state != VS_ABSENT)
-				apierr_add(e, "label", NULL, "duplicate");
+				apierr_add(e, "label", NULL, IR_DUPLICATE);
 			else {
 				in->label_state = VS_STRING;
 				in->label_len = vlen;
@@ -341,7 +353,7 @@ input_parse_form(const char *body, size_t len, struct req_input *in,
 				goto out;
 		} else
 			apierr_add(e, strncmp(key, "credentials", 11) == 0 ?
-			    "credentials" : safe_name(key), NULL, "unknown_field");
+			    "credentials" : safe_name(key), NULL, IR_UNKNOWN_FIELD);
 		p = amp + 1;
 	}
 	rc = 0;
@@ -368,14 +380,14 @@ input_validate(const struct cat_provider *p, const struct req_input *in,
 {
 	const struct cat_field	*f;
 	int			 m;
-	const char		*why;
+	enum input_reason	 why;
 	size_t			 i, before = e->nd;
 
 	credset_init(cs);
 	if (in->label_state == VS_BAD_TYPE)
-		apierr_add(e, "label", NULL, "must_be_string");
+		apierr_add(e, "label", NULL, IR_MUST_BE_STRING);
 	else if (in->label_state == VS_STRING && in->label_len > 0 &&
-	    (why = validate_scalar(VK_LABEL, in->label, in->label_len)) != NULL)
+	    validate_value(VK_LABEL, in->label, in->label_len, &why) == -1)
 		apierr_add(e, "label", NULL, why);
 	if (!in->has_credentials) {
 		size_t j;
@@ -386,45 +398,45 @@ input_validate(const struct cat_provider *p, const struct req_input *in,
 			if (strcmp(e->d[j].field, "credentials") == 0)
 				reported = 1;
 		if (!reported)
-			apierr_add(e, "credentials", NULL, "required");
+			apierr_add(e, "credentials", NULL, IR_REQUIRED);
 	}
 	for (i = 0; i < in->nf; i++) {
 		const char *name = in->f[i].name;
 
 		if ((f = catalog_field(p, name)) == NULL) {
 			apierr_add(e, "credentials", safe_name(name),
-			    "unknown_field");
+			    IR_UNKNOWN_FIELD);
 			continue;
 		}
 		if (in->f[i].dup) {
-			apierr_add(e, "credentials", name, "duplicate");
+			apierr_add(e, "credentials", name, IR_DUPLICATE);
 			continue;
 		}
 		if (in->f[i].value == NULL) {
-			apierr_add(e, "credentials", name, "must_be_string");
+			apierr_add(e, "credentials", name, IR_MUST_BE_STRING);
 			continue;
 		}
-		if ((why = validate_scalar(VK_CRED_VALUE, in->f[i].value,
-		    in->f[i].len)) != NULL) {
+		if (validate_value(VK_CRED_VALUE, in->f[i].value, in->f[i].len,
+		    &why) == -1) {
 			apierr_add(e, "credentials", name, why);
 			continue;
 		}
 		if (in->f[i].len > f->max_len) {
-			apierr_add(e, "credentials", name, "too_long");
+			apierr_add(e, "credentials", name, IR_TOO_LONG);
 			continue;
 		}
 		if (f->enumv != NULL && !in_enum(f, in->f[i].value)) {
-			apierr_add(e, "credentials", name, "not_allowed");
+			apierr_add(e, "credentials", name, IR_NOT_ALLOWED);
 			continue;
 		}
 		if ((m = catalog_field_match(f, in->f[i].value)) != 1) {
 			/* -1: a catalog loaded lazily (CGI) with a bad pattern */
 			apierr_add(e, "credentials", name, m == 0 ?
-			    "pattern_mismatch" : "catalog_pattern_invalid");
+			    IR_PATTERN_MISMATCH : IR_CATALOG_PATTERN_INVALID);
 			continue;
 		}
 		if (credset_add(cs, name, in->f[i].value, in->f[i].len) == -1)
-			apierr_add(e, "credentials", name, "invalid");
+			apierr_add(e, "credentials", name, IR_INVALID);
 	}
 	for (i = 0; i < p->nfields; i++) {
 		f = &p->fields[i];
@@ -442,16 +454,16 @@ input_validate(const struct cat_provider *p, const struct req_input *in,
 				continue;
 		}
 		if (f->required && in->has_credentials)
-			apierr_add(e, "credentials", f->name, "required");
+			apierr_add(e, "credentials", f->name, IR_REQUIRED);
 		else if (!f->required && f->def != NULL &&
 		    credset_add(cs, f->name, f->def, strlen(f->def)) == -1)
-			apierr_add(e, "credentials", f->name, "invalid");
+			apierr_add(e, "credentials", f->name, IR_INVALID);
 	}
 	if (e->nd > before) {
 		int all_required = 1;
 
 		for (i = before; i < e->nd; i++)
-			if (strcmp(e->d[i].reason, "required") != 0)
+			if (e->d[i].reason != IR_REQUIRED)
 				all_required = 0;
 		if (e->message == NULL)
 			e->message = all_required ?
@@ -474,8 +486,8 @@ input_parse_connect(const char *body, size_t len,
 	id[0] = '\0';
 	root = jsonx_parse(body, len, 4, 0, &jerr);
 	if (root == NULL || !json_object_is_type(root, json_type_object)) {
-		apierr_add(e, "body", NULL, root ? "must_be_object" :
-		    "malformed_json");
+		apierr_add(e, "body", NULL, root ? IR_MUST_BE_OBJECT :
+		    IR_MALFORMED_JSON);
 		json_object_put(root);
 		return -1;
 	}
@@ -484,15 +496,15 @@ input_parse_connect(const char *body, size_t len,
 		if (strcmp(k, "credentialId") != 0)
 			apierr_add(e, strlen(k) <= 64 &&
 			    validate_scalar(VK_PROVIDER, k, strlen(k)) == NULL ?
-			    k : "?", NULL, "unknown_field");
+			    k : "?", NULL, IR_UNKNOWN_FIELD);
 	}
 	v = jsonx_get_str(root, "credentialId");
 	if (!json_object_object_get_ex(root, "credentialId", NULL))
-		apierr_add(e, "credentialId", NULL, "required");
+		apierr_add(e, "credentialId", NULL, IR_REQUIRED);
 	else if (v == NULL)
-		apierr_add(e, "credentialId", NULL, "must_be_string");
+		apierr_add(e, "credentialId", NULL, IR_MUST_BE_STRING);
 	else if (validate_scalar(VK_CREDENTIAL_ID, v, strlen(v)) != NULL)
-		apierr_add(e, "credentialId", NULL, "invalid");
+		apierr_add(e, "credentialId", NULL, IR_INVALID);
 	else
 		memcpy(id, v, CREDENTIAL_ID_LEN + 1);
 	json_object_put(root);
@@ -502,16 +514,16 @@ input_parse_connect(const char *body, size_t len,
 int
 input_check_label_patch(const struct req_input *in, struct apierr *e)
 {
-	const char *why;
+	enum input_reason why;
 
 	if (in->has_credentials)
-		apierr_add(e, "credentials", NULL, "unknown_field");
+		apierr_add(e, "credentials", NULL, IR_UNKNOWN_FIELD);
 	if (in->label_state == VS_ABSENT)
-		apierr_add(e, "label", NULL, "required");
+		apierr_add(e, "label", NULL, IR_REQUIRED);
 	else if (in->label_state == VS_BAD_TYPE)
-		apierr_add(e, "label", NULL, "must_be_string");
+		apierr_add(e, "label", NULL, IR_MUST_BE_STRING);
 	else if (in->label_state == VS_STRING && in->label_len > 0 &&
-	    (why = validate_scalar(VK_LABEL, in->label, in->label_len)) != NULL)
+	    validate_value(VK_LABEL, in->label, in->label_len, &why) == -1)
 		apierr_add(e, "label", NULL, why);
 	return e->nd > 0 ? -1 : 0;
 }
@@ -526,17 +538,17 @@ list_param(const char *k, size_t klen, const char *val, size_t vlen,
 
 	if (klen == 5 && strncmp(k, "limit", 5) == 0) {
 		if (parse_long(val, 1, max, limit) == -1)
-			apierr_add(e, "limit", NULL, "out_of_range");
+			apierr_add(e, "limit", NULL, IR_OUT_OF_RANGE);
 	} else if (klen == 6 && strncmp(k, "cursor", 6) == 0) {
 		dec = b64url_decode(val, vlen, &dlen);
 		if (dec == NULL || dlen >= afterlen ||
 		    validate_scalar(VK_CREDENTIAL_ID, (char *)dec, dlen))
-			apierr_add(e, "cursor", NULL, "invalid");
+			apierr_add(e, "cursor", NULL, IR_INVALID);
 		else
 			memcpy(after, dec, dlen + 1);
 		free(dec);
 	} else if (klen > 0)
-		apierr_add(e, "query", NULL, "unknown_parameter");
+		apierr_add(e, "query", NULL, IR_UNKNOWN_PARAMETER);
 }
 
 int
@@ -557,7 +569,7 @@ input_parse_list_query(const char *q, long def, long max, long *limit,
 		if (p[klen] == '=')
 			vlen = (amp ? (size_t)(amp - p) : strlen(p)) - klen - 1;
 		if (vlen >= sizeof(val)) {
-			apierr_add(e, "query", NULL, "too_long");
+			apierr_add(e, "query", NULL, IR_TOO_LONG);
 			continue;
 		}
 		memcpy(val, p + klen + 1, vlen);

@@ -3,6 +3,7 @@
  * sign-out, the index, a provider's form and one credential.  Changes
  * posted from the page go to the API's handlers, which answer a browser
  * through gate_reply_error and gate_reply_browser.  Rendering is pages.c.
+ * The route rows are at the end of this file.
  */
 #include "cs_build.h"
 
@@ -35,7 +36,7 @@ login_page(struct ctx *c, int status, const char *message)
 }
 
 /* GET /admin/login */
-void
+static void
 adminpage_login_form(struct ctx *c)
 {
 	const char *msg = NULL;
@@ -49,7 +50,7 @@ adminpage_login_form(struct ctx *c)
 }
 
 /* POST /admin/login: the pasted token becomes a session cookie. */
-void
+static void
 adminpage_login(struct ctx *c)
 {
 	struct req_input	 in;
@@ -87,7 +88,7 @@ out:
 }
 
 /* POST /admin/logout: the session cookie is dropped. */
-void
+static void
 adminpage_logout(struct ctx *c)
 {
 	struct req_input	in;
@@ -130,7 +131,7 @@ index_cb(const struct cred_rec *r, void *arg)
 }
 
 /* GET /admin/: the catalog and the tenant's stored credentials. */
-void
+static void
 adminpage_index(struct ctx *c)
 {
 	struct json_object	*ctx, *provs, *o;
@@ -174,7 +175,7 @@ adminpage_index(struct ctx *c)
 }
 
 /* GET /admin/integrations/{provider}: the form. */
-void
+static void
 adminpage_provider(struct ctx *c)
 {
 	const struct cat_provider	*p;
@@ -193,7 +194,7 @@ adminpage_provider(struct ctx *c)
 }
 
 /* GET /admin/integrations/{provider}/credentials/{id}: one credential. */
-void
+static void
 adminpage_credential(struct ctx *c)
 {
 	const struct cat_provider	*p;
@@ -220,9 +221,28 @@ adminpage_credential(struct ctx *c)
 }
 
 /* GET /admin/style.css */
-void
+static void
 adminpage_style(struct ctx *c)
 {
 	(void)app_tmpl(c->app);
 	page_css(c->req, c->app->css, c->app->csslen);
 }
+
+/* The admin page's routes: adding a page is a row here and its handler. */
+static const struct route_def rows[] = {
+	{ "admin_index", { "admin" }, { ROUTE_GET(adminpage_index) }, 0 },
+	{ "admin_style", { "admin", "style.css" },
+	    { ROUTE_GET(adminpage_style) }, 0 },
+	{ "admin_login", { "admin", "login" },
+	    { ROUTE_GET(adminpage_login_form), ROUTE_POST(adminpage_login) }, 0 },
+	{ "admin_logout", { "admin", "logout" },
+	    { ROUTE_POST(adminpage_logout) }, 0 },
+	{ "admin_provider", { "admin", "integrations", "{p}" },
+	    { ROUTE_GET(adminpage_provider) }, 0 },
+	{ "admin_credential", { "admin", "integrations", "{p}", "credentials",
+	    "{c}" }, { ROUTE_GET(adminpage_credential) }, 0 },
+};
+
+const struct route_table adminpage_routes = {
+	rows, sizeof(rows) / sizeof(rows[0])
+};

@@ -1,8 +1,9 @@
 /*
  * api: the JSON API's handlers (SPEC section 1), one per route and
- * method of the router's table.  Each runs its gates (gate.h), parses and
- * validates its input, asks the credential service or the store, and
- * writes one response.  Knows HTTP; the core never calls back.
+ * method of the route table at the end of this file.  Each runs its
+ * gates (gate.h), parses and validates its input, asks the credential
+ * service or the store, and writes one response.  Knows HTTP; the core
+ * never calls back.
  */
 #include "cs_build.h"
 
@@ -29,7 +30,7 @@
 #define LIST_DEFAULT	50
 #define LIST_MAX	100
 
-void
+static void
 api_healthz(struct ctx *c)
 {
 	struct json_object *o;
@@ -48,7 +49,7 @@ api_healthz(struct ctx *c)
 	json_object_put(o);
 }
 
-void
+static void
 api_catalog(struct ctx *c)
 {
 	struct json_object	*o, *arr;
@@ -66,7 +67,7 @@ api_catalog(struct ctx *c)
 	json_object_put(o);
 }
 
-void
+static void
 api_catalog_one(struct ctx *c)
 {
 	const struct cat_provider	*p;
@@ -120,7 +121,7 @@ list_cb(const struct cred_rec *r, void *arg)
 	return 0;
 }
 
-void
+static void
 api_cred_list(struct ctx *c)
 {
 	const struct cat_provider	*p;
@@ -160,7 +161,7 @@ api_cred_list(struct ctx *c)
 	buf_reset(&acc.body);
 }
 
-void
+static void
 api_cred_get(struct ctx *c)
 {
 	const struct cat_provider	*p;
@@ -248,14 +249,14 @@ created_json(const struct cred_rec *rec)
 static int
 idem_key_ok(struct ctx *c, const char *idk)
 {
-	struct apierr	 e;
-	const char	*s;
+	struct apierr		 e;
+	enum input_reason	 why;
 
 	if (idk == NULL ||
-	    (s = validate_scalar(VK_IDEMPOTENCY_KEY, idk, strlen(idk))) == NULL)
+	    validate_value(VK_IDEMPOTENCY_KEY, idk, strlen(idk), &why) == 0)
 		return 0;
 	apierr_init(&e, AE_VALIDATION, "Invalid Idempotency-Key header");
-	apierr_add(&e, "Idempotency-Key", NULL, s);
+	apierr_add(&e, "Idempotency-Key", NULL, why);
 	gate_reply_error(c, &e, NULL);
 	return -1;
 }
@@ -308,7 +309,7 @@ create_commit(struct ctx *c, const struct credsvc *svc,
  * POST /v1/integrations/{provider}/credentials: the reason credstore
  * exists.  Gates in the order of SPEC section 1, then the service.
  */
-void
+static void
 api_cred_create(struct ctx *c)
 {
 	const struct cat_provider	*p;
@@ -360,7 +361,7 @@ out:
  * PUT .../credentials/{id}: new values, checked like a store; a 422
  * leaves the old ones.  Same id, new data key, updatedAt moves.
  */
-void
+static void
 api_cred_put(struct ctx *c)
 {
 	const struct cat_provider	*p;
@@ -389,7 +390,7 @@ out:
 }
 
 /* PATCH .../credentials/{id} with {"label": ...}: the label alone. */
-void
+static void
 api_cred_patch(struct ctx *c)
 {
 	const struct cat_provider	*p;
@@ -420,7 +421,7 @@ out:
 }
 
 /* DELETE .../credentials/{id}: the record and its wrapped key go. */
-void
+static void
 api_cred_delete(struct ctx *c)
 {
 	const struct cat_provider	*p;
@@ -451,7 +452,7 @@ out:
  * status and lastValidatedAt move; 422 when now rejected (the record
  * stays, status "rejected").
  */
-void
+static void
 api_cred_validate(struct ctx *c)
 {
 	const struct cat_provider	*p;
@@ -494,7 +495,7 @@ conn_json(const char *provider, const struct conn_rec *cr)
 }
 
 /* GET /v1/integrations/{provider}/connect */
-void
+static void
 api_conn_get(struct ctx *c)
 {
 	const struct cat_provider	*p;
@@ -511,7 +512,7 @@ api_conn_get(struct ctx *c)
 }
 
 /* DELETE /v1/integrations/{provider}/connect */
-void
+static void
 api_conn_delete(struct ctx *c)
 {
 	const struct cat_provider	*p;
@@ -535,7 +536,7 @@ out:
 }
 
 /* POST /v1/integrations/{provider}/connect {"credentialId": "..."} */
-void
+static void
 api_conn_put(struct ctx *c)
 {
 	const struct cat_provider	*p;
@@ -578,7 +579,7 @@ out:
  * POST on one credential: HTML forms cannot send DELETE, so a form body
  * with _method=DELETE stands for it.  Anything else is 405.
  */
-void
+static void
 api_cred_form_post(struct ctx *c)
 {
 	struct req_input	 in;
@@ -600,7 +601,7 @@ api_cred_form_post(struct ctx *c)
 	    &e) == -1 || in.method == NULL || strcmp(in.method, "DELETE") != 0) {
 		if (e.nd == 0)
 			apierr_add(&e, "_method", NULL, in.method == NULL ?
-			    "required" : "not_allowed");
+			    IR_REQUIRED : IR_NOT_ALLOWED);
 		if (e.message == NULL)
 			e.message = "A form post here needs _method=DELETE";
 		gate_reply_error(c, &e, NULL);
@@ -612,3 +613,29 @@ api_cred_form_post(struct ctx *c)
 out:
 	input_free(&in);
 }
+
+/*
+ * The API's routes, in match order (literal segments before parameters):
+ * adding a route is a row here and its handler.
+ */
+static const struct route_def rows[] = {
+	{ "healthz", { "healthz" }, { ROUTE_GET(api_healthz) },
+	    ROUTE_ANY_STATE },
+	{ "catalog", { "v1", "integrations", "catalog" },
+	    { ROUTE_GET(api_catalog) }, 0 },
+	{ "catalog_one", { "v1", "integrations", "catalog", "{p}" },
+	    { ROUTE_GET(api_catalog_one) }, 0 },
+	{ "credentials", { "v1", "integrations", "{p}", "credentials" },
+	    { ROUTE_GET(api_cred_list), ROUTE_POST(api_cred_create) }, 0 },
+	{ "credential", { "v1", "integrations", "{p}", "credentials", "{c}" },
+	    { ROUTE_GET(api_cred_get), ROUTE_POST(api_cred_form_post),
+	    ROUTE_PUT(api_cred_put), ROUTE_PATCH(api_cred_patch),
+	    ROUTE_DELETE(api_cred_delete) }, 0 },
+	{ "cred_validate", { "v1", "integrations", "{p}", "credentials", "{c}",
+	    "validate" }, { ROUTE_POST(api_cred_validate) }, 0 },
+	{ "connect", { "v1", "integrations", "{p}", "connect" },
+	    { ROUTE_GET(api_conn_get), ROUTE_POST(api_conn_put),
+	    ROUTE_DELETE(api_conn_delete) }, 0 },
+};
+
+const struct route_table api_routes = { rows, sizeof(rows) / sizeof(rows[0]) };

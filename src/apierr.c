@@ -27,6 +27,41 @@ static const struct {
 	{ 503, "unavailable", "The service is unavailable, retry later" },
 };
 
+#define NOT_VALID	"This value is not valid."
+
+/* The detail reasons: code string, and the sentence of the admin page. */
+static const struct {
+	const char	*code;
+	const char	*message;
+} reasons[IR__MAX] = {
+	[IR_REQUIRED] = { "required", "This field is required." },
+	[IR_UNKNOWN_FIELD] = { "unknown_field",
+	    "This field is not part of this integration." },
+	[IR_MUST_BE_STRING] = { "must_be_string", "This value must be text." },
+	[IR_EMPTY] = { "empty", "This field is required." },
+	[IR_TOO_LONG] = { "too_long", "This value is too long." },
+	[IR_INVALID_CHARACTERS] = { "invalid_characters",
+	    "This value has characters that are not allowed." },
+	[IR_NOT_ALLOWED] = { "not_allowed", "Choose one of the listed values." },
+	[IR_PATTERN_MISMATCH] = { "pattern_mismatch",
+	    "This value does not have the expected format." },
+	[IR_DUPLICATE] = { "duplicate", "This field was sent twice." },
+	[IR_INVALID] = { "invalid", NOT_VALID },
+	[IR_TOO_SHORT] = { "too_short", NOT_VALID },
+	[IR_TOO_MANY_FIELDS] = { "too_many_fields", NOT_VALID },
+	[IR_MUST_BE_OBJECT] = { "must_be_object", NOT_VALID },
+	[IR_DUPLICATE_KEY] = { "duplicate_key", NOT_VALID },
+	[IR_MALFORMED_JSON] = { "malformed_json", NOT_VALID },
+	[IR_MALFORMED_FORM] = { "malformed_form", NOT_VALID },
+	[IR_MALFORMED] = { "malformed", NOT_VALID },
+	[IR_INCOMPLETE] = { "incomplete", NOT_VALID },
+	[IR_CATALOG_PATTERN_INVALID] = { "catalog_pattern_invalid", NOT_VALID },
+	[IR_OUT_OF_RANGE] = { "out_of_range", NOT_VALID },
+	[IR_UNKNOWN_PARAMETER] = { "unknown_parameter", NOT_VALID },
+	[IR_DUPLICATE_TOKEN] = { "duplicate_token", NOT_VALID },
+	[IR_UNSUPPORTED_AUTH_TYPE] = { "unsupported_auth_type", NOT_VALID },
+};
+
 int
 apierr_status(enum apierr_code c)
 {
@@ -45,6 +80,18 @@ apierr_default_message(enum apierr_code c)
 	return c < AE__MAX ? table[c].message : "Internal error";
 }
 
+const char *
+apierr_reason_code(enum input_reason r)
+{
+	return r < IR__MAX ? reasons[r].code : "invalid";
+}
+
+const char *
+apierr_reason_message(enum input_reason r)
+{
+	return r < IR__MAX ? reasons[r].message : NOT_VALID;
+}
+
 void
 apierr_init(struct apierr *e, enum apierr_code c, const char *msg)
 {
@@ -55,7 +102,7 @@ apierr_init(struct apierr *e, enum apierr_code c, const char *msg)
 
 void
 apierr_add(struct apierr *e, const char *prefix, const char *name,
-    const char *reason)
+    enum input_reason reason)
 {
 	struct apierr_detail *d;
 

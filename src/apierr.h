@@ -2,7 +2,9 @@
  * apierr: the API's error codes (SPEC section 1 table).  This is the one
  * place that maps an error to its HTTP status, code string and default
  * message; handlers collect per-field details and the http module renders
- * the JSON (or HTML) body.
+ * the JSON (or HTML) body.  Likewise the one table of detail reasons
+ * (enum input_reason): the code string of details[].reason and the
+ * sentence the admin page shows next to the field.
  */
 #ifndef CS_APIERR_H
 #define CS_APIERR_H
@@ -25,11 +27,39 @@ enum apierr_code {
 	AE__MAX
 };
 
+/* Why one field of a request is not valid. */
+enum input_reason {
+	IR_REQUIRED = 0,
+	IR_UNKNOWN_FIELD,
+	IR_MUST_BE_STRING,
+	IR_EMPTY,
+	IR_TOO_LONG,
+	IR_INVALID_CHARACTERS,
+	IR_NOT_ALLOWED,
+	IR_PATTERN_MISMATCH,
+	IR_DUPLICATE,
+	IR_INVALID,
+	IR_TOO_SHORT,
+	IR_TOO_MANY_FIELDS,
+	IR_MUST_BE_OBJECT,
+	IR_DUPLICATE_KEY,
+	IR_MALFORMED_JSON,
+	IR_MALFORMED_FORM,
+	IR_MALFORMED,
+	IR_INCOMPLETE,
+	IR_CATALOG_PATTERN_INVALID,
+	IR_OUT_OF_RANGE,
+	IR_UNKNOWN_PARAMETER,
+	IR_DUPLICATE_TOKEN,
+	IR_UNSUPPORTED_AUTH_TYPE,
+	IR__MAX
+};
+
 #define APIERR_MAX_DETAILS	40
 
 struct apierr_detail {
-	char		 field[96];	/* "credentials.api_key", "label", ... */
-	const char	*reason;	/* static: "required", "unknown", ... */
+	char			 field[96];	/* "credentials.api_key", ... */
+	enum input_reason	 reason;
 };
 
 struct apierr {
@@ -42,10 +72,13 @@ struct apierr {
 int		 apierr_status(enum apierr_code);
 const char	*apierr_name(enum apierr_code);
 const char	*apierr_default_message(enum apierr_code);
+/* A reason's code string ("required") and the admin page's sentence. */
+const char	*apierr_reason_code(enum input_reason);
+const char	*apierr_reason_message(enum input_reason);
 
 void		 apierr_init(struct apierr *, enum apierr_code, const char *msg);
 /* Adds one detail; field is "prefix" or "prefix.name" (name may be NULL). */
 void		 apierr_add(struct apierr *, const char *prefix, const char *name,
-		    const char *reason);
+		    enum input_reason);
 
 #endif

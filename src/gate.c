@@ -194,7 +194,7 @@ gate_authenticate(struct ctx *c, const char *form_token)
 
 			apierr_init(&e, AE_VALIDATION,
 			    "Send the token in one way only");
-			apierr_add(&e, "access_token", NULL, "duplicate_token");
+			apierr_add(&e, "access_token", NULL, IR_DUPLICATE_TOKEN);
 			gate_reply_error(c, &e, NULL);
 			return -1;
 		}
@@ -266,7 +266,7 @@ gate_read_body(struct ctx *c)
 
 			apierr_init(&e, AE_VALIDATION,
 			    "The body could not be read");
-			apierr_add(&e, "body", NULL, "incomplete");
+			apierr_add(&e, "body", NULL, IR_INCOMPLETE);
 			gate_reply_error(c, &e, NULL);
 		}
 		return -1;
@@ -335,7 +335,7 @@ change_auth(struct ctx *c, struct req_input *in, enum media m,
 	if (c->form != NULL) {
 		/* an HTML form with _method: its body is read already */
 		if (header && c->form->access_token != NULL) {
-			apierr_add(e, "access_token", NULL, "duplicate_token");
+			apierr_add(e, "access_token", NULL, IR_DUPLICATE_TOKEN);
 			gate_reply_error(c, e, NULL);
 			return -1;
 		}
@@ -383,7 +383,7 @@ gate_begin_change(struct ctx *c, unsigned flags, struct req_input *in,
 	if ((flags & CH_API_KEY) && p->auth != AUTH_API_KEY) {
 		apierr_init(e, AE_VALIDATION,
 		    "This provider does not use API-key credentials");
-		apierr_add(e, "provider", NULL, "unsupported_auth_type");
+		apierr_add(e, "provider", NULL, IR_UNSUPPORTED_AUTH_TYPE);
 		gate_reply_error(c, e, NULL);
 		return NULL;
 	}
@@ -399,7 +399,7 @@ gate_begin_change(struct ctx *c, unsigned flags, struct req_input *in,
 		if ((*m == MEDIA_JSON ? input_parse_json : input_parse_form)(
 		    c->req->body.data, c->req->body.len, in, e) == -1) {
 			if (e->nd == 0)
-				apierr_add(e, "body", NULL, "malformed");
+				apierr_add(e, "body", NULL, IR_MALFORMED);
 			gate_reply_error(c, e, NULL);
 			return NULL;
 		}
@@ -407,7 +407,7 @@ gate_begin_change(struct ctx *c, unsigned flags, struct req_input *in,
 			/* a header token and a form token: never two methods */
 			apierr_init(e, AE_VALIDATION,
 			    "Send the token in one way only");
-			apierr_add(e, "access_token", NULL, "duplicate_token");
+			apierr_add(e, "access_token", NULL, IR_DUPLICATE_TOKEN);
 			gate_reply_error(c, e, NULL);
 			return NULL;
 		}

@@ -1,6 +1,6 @@
 /*
  * handlers: the one entry point (handlers.h).  Routes the request, sends
- * 404 and 405 (Allow from the route table), waits for a ready process,
+ * 404 and 405 (Allow from the route rows), waits for a ready process,
  * then runs the route's handler, which answers once.
  */
 #include "cs_build.h"
@@ -8,10 +8,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "adminpages.h"
+#include "api.h"
 #include "gate.h"
 #include "handlers.h"
 #include "log.h"
 #include "router.h"
+
+const struct route_table *const handlers_routes[] = {
+	&api_routes,
+	&adminpage_routes,
+	NULL
+};
 
 void
 handle_request(struct app *a, struct http_req *req)
@@ -24,7 +32,7 @@ handle_request(struct app *a, struct http_req *req)
 	c.app = a;
 	c.req = req;
 	c.html = http_wants_html(req);
-	rrc = router_match(req->method, req->path, &c.rm);
+	rrc = router_match(handlers_routes, req->method, req->path, &c.rm);
 	if (rrc == ROUTE_NOT_FOUND)
 		http_fail(req, AE_NOT_FOUND, "Unknown path", NULL);
 	else if (rrc == ROUTE_METHOD) {

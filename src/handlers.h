@@ -9,6 +9,10 @@
 
 #include "app.h"
 #include "http.h"
+#include "router.h"
+
+/* The route tables of the front modules, in match order; NULL-terminated. */
+extern const struct route_table *const handlers_routes[];
 
 void	 handle_request(struct app *, struct http_req *);
 

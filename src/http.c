@@ -288,7 +288,8 @@ http_error_json(const struct apierr *e)
 			json_object_object_add(d, "field",
 			    json_object_new_string(e->d[i].field));
 			json_object_object_add(d, "reason",
-			    json_object_new_string(e->d[i].reason));
+			    json_object_new_string(
+			    apierr_reason_code(e->d[i].reason)));
 			json_object_array_add(det, d);
 		}
 		json_object_object_add(err, "details", det);

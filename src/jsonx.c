@@ -232,6 +232,65 @@ add_key(struct frame *f, const char *s, size_t n, size_t *i)
 	return NULL;
 }
 
+/* check_keys' walk: the open containers, innermost at st[top]. */
+struct keywalk {
+	struct frame	*st;
+	int		 top;
+	int		 max_depth;
+};
+
+/* One token of the walk at s[*i]: advances *i; NULL, or the error. */
+static const char *
+key_step(struct keywalk *w, const char *s, size_t n, size_t *i)
+{
+	struct frame	*f = w->top >= 0 ? &w->st[w->top] : NULL;
+	int		 k;
+
+	switch (s[*i]) {
+	case '{':
+	case '[':
+		if (w->top + 2 > w->max_depth)	/* containers, not values */
+			return "nesting too deep";
+		f = &w->st[++w->top];
+		f->is_obj = (s[*i] == '{');
+		f->want_key = f->is_obj;
+		break;
+	case '}':
+	case ']':
+		if (f != NULL)
+			frame_clear(&w->st[w->top--]);
+		break;
+	case ',':
+		if (f != NULL && f->is_obj)
+			f->want_key = 1;
+		break;
+	case '"':
+		if (f == NULL || !f->is_obj || !f->want_key) {
+			if ((k = skip_string(s, n, i)) < 0)
+				return k == -1 ? "control character in a string" :
+				    "unpaired surrogate in a string";
+			return NULL;
+		}
+		f->want_key = 0;
+		return add_key(f, s, n, i);
+	case 'N':
+	case 'I':
+		return "NaN and Infinity are not JSON";
+	case '\'':
+		return "single quotes are not JSON";
+	case '-':
+	case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		k = skip_number(s, n, i);
+		return k == -1 ? "malformed number" :
+		    k == -2 ? "NaN and Infinity are not JSON" : NULL;
+	default:
+		break;
+	}
+	(*i)++;
+	return NULL;
+}
+
 /*
  * Walks already-validated JSON text and fails on a repeated key within one
  * object (compared after unescaping) or too many keys.
@@ -239,102 +298,37 @@ add_key(struct frame *f, const char *s, size_t n, size_t *i)
 static const char *
 check_keys(const char *s, size_t n, int max_depth)
 {
-	struct frame	*st;
-	int		 top = -1, k;
+	struct keywalk	 w;
+	int		 k;
 	size_t		 i = 0;
 	const char	*err = NULL;
 
-	if ((st = calloc((size_t)max_depth + 2, sizeof(*st))) == NULL)
+	w.top = -1;
+	w.max_depth = max_depth;
+	if ((w.st = calloc((size_t)max_depth + 2, sizeof(*w.st))) == NULL)
 		return "out of memory";
-	while (i < n && err == NULL) {
-		switch (s[i]) {
-		case '{':
-		case '[':
-			if (top + 2 > max_depth) {	/* containers, not values */
-				err = "nesting too deep";
-				break;
-			}
-			top++;
-			st[top].is_obj = (s[i] == '{');
-			st[top].want_key = st[top].is_obj;
-			i++;
-			break;
-		case '}':
-		case ']':
-			if (top >= 0)
-				frame_clear(&st[top--]);
-			i++;
-			break;
-		case ',':
-			if (top >= 0 && st[top].is_obj)
-				st[top].want_key = 1;
-			i++;
-			break;
-		case '"':
-			if (top < 0 || !st[top].is_obj || !st[top].want_key) {
-				if ((k = skip_string(s, n, &i)) < 0)
-					err = k == -1 ? "control character in a string" :
-					    "unpaired surrogate in a string";
-				break;
-			}
-			st[top].want_key = 0;
-			err = add_key(&st[top], s, n, &i);
-			break;
-		case 'N':
-		case 'I':
-			err = "NaN and Infinity are not JSON";
-			break;
-		case '\'':
-			err = "single quotes are not JSON";
-			break;
-		case '-':
-		case '0': case '1': case '2': case '3': case '4':
-		case '5': case '6': case '7': case '8': case '9':
-			switch (skip_number(s, n, &i)) {
-			case -1:
-				err = "malformed number";
-				break;
-			case -2:
-				err = "NaN and Infinity are not JSON";
-				break;
-			default:
-				break;
-			}
-			break;
-		default:
-			i++;
-			break;
-		}
-	}
-	for (k = 0; k <= top; k++)
-		frame_clear(&st[k]);
-	free(st);
+	while (i < n && err == NULL)
+		err = key_step(&w, s, n, &i);
+	for (k = 0; k <= w.top; k++)
+		frame_clear(&w.st[k]);
+	free(w.st);
 	return err;
 }
 
-struct json_object *
-jsonx_parse(const char *s, size_t n, int max_depth, int wipe,
+/*
+ * json-c's strict parse of s[0..n) to at most max_depth containers, the
+ * tokener's buffer wiped when asked.  The value with *end just past it,
+ * or NULL with the reason in *err.
+ */
+static struct json_object *
+tokener_parse(const char *s, size_t n, int max_depth, int wipe, size_t *end,
     const char **err)
 {
 	struct json_tokener	*tok;
 	struct json_object	*o;
 	enum json_tokener_error	 jerr;
-	size_t			 end;
 
-	*err = NULL;
-	if (n > (size_t)INT32_MAX) {
-		*err = "document too large";
-		return NULL;
-	}
-	if (memchr(s, '\0', n) != NULL) {
-		*err = "NUL byte in document";
-		return NULL;
-	}
-	if (!is_valid_utf8(s, n)) {
-		*err = "invalid UTF-8";
-		return NULL;
-	}
-	/* json-c also counts the innermost value: one more, checked below */
+	/* json-c also counts the innermost value: one more, checked later */
 	if ((tok = json_tokener_new_ex(max_depth + 1)) == NULL) {
 		*err = "out of memory";
 		return NULL;
@@ -343,8 +337,8 @@ jsonx_parse(const char *s, size_t n, int max_depth, int wipe,
 	    JSON_TOKENER_VALIDATE_UTF8);
 	o = json_tokener_parse_ex(tok, s, (int)n);
 	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	if (o == NULL && jerr == json_tokener_continue && end == n) {
+	*end = json_tokener_get_parse_end(tok);
+	if (o == NULL && jerr == json_tokener_continue && *end == n) {
 		/* a number or literal that ends the input: say the input ended */
 		o = json_tokener_parse_ex(tok, "", 1);
 		jerr = json_tokener_get_error(tok);
@@ -352,36 +346,50 @@ jsonx_parse(const char *s, size_t n, int max_depth, int wipe,
 	if (wipe && tok->pb != NULL && tok->pb->buf != NULL)
 		secure_wipe(tok->pb->buf, (size_t)tok->pb->size);
 	json_tokener_free(tok);
-	if (o == NULL || jerr != json_tokener_success) {
-		if (o == NULL && jerr == json_tokener_success)
-			*err = "the document is null";
-		else if (jerr == json_tokener_continue)
-			*err = "truncated document";
-		else if (jerr == json_tokener_error_depth)
-			*err = "nesting too deep";
-		else
-			*err = json_tokener_error_desc(jerr);
-		if (*err == NULL)
-			*err = "malformed JSON";
-		if (o != NULL)
-			wipe ? jsonx_put_wipe(o) : (void)json_object_put(o);
+	if (o != NULL && jerr == json_tokener_success)
+		return o;
+	if (o == NULL && jerr == json_tokener_success)
+		*err = "the document is null";
+	else if (jerr == json_tokener_continue)
+		*err = "truncated document";
+	else if (jerr == json_tokener_error_depth)
+		*err = "nesting too deep";
+	else
+		*err = json_tokener_error_desc(jerr);
+	if (*err == NULL)
+		*err = "malformed JSON";
+	if (o != NULL)
+		wipe ? jsonx_put_wipe(o) : (void)json_object_put(o);
+	return NULL;
+}
+
+struct json_object *
+jsonx_parse(const char *s, size_t n, int max_depth, int wipe,
+    const char **err)
+{
+	struct json_object	*o;
+	size_t			 end;
+
+	*err = NULL;
+	if (n > (size_t)INT32_MAX)
+		*err = "document too large";
+	else if (memchr(s, '\0', n) != NULL)
+		*err = "NUL byte in document";
+	else if (!is_valid_utf8(s, n))
+		*err = "invalid UTF-8";
+	if (*err != NULL ||
+	    (o = tokener_parse(s, n, max_depth, wipe, &end, err)) == NULL)
 		return NULL;
-	}
 	while (end < n && (s[end] == ' ' || s[end] == '\t' || s[end] == '\r' ||
 	    s[end] == '\n'))
 		end++;
-	if (end != n) {
+	if (end != n)
 		*err = "trailing data after the JSON value";
-		goto bad;
-	}
-	if ((*err = check_keys(s, n, max_depth)) != NULL)
-		goto bad;
-	if (numbers_finite(o) == -1) {
+	else if ((*err = check_keys(s, n, max_depth)) == NULL &&
+	    numbers_finite(o) == -1)
 		*err = "number out of range";
-		goto bad;
-	}
-	return o;
-bad:
+	if (*err == NULL)
+		return o;
 	if (wipe)
 		jsonx_put_wipe(o);
 	else
@@ -523,57 +531,47 @@ flat_string_end(const char *p, const char *end, int *escaped)
 	return q;
 }
 
+/* p is just past '[': an array of strings, up to its ']'. */
 static int
-flat_value(const char **pp, const char *end, struct jflat_val *v)
+flat_array(const char **pp, const char *p, const char *end,
+    struct jflat_val *v)
 {
-	const char		*p = *pp, *q;
-	int			 esc, neg = 0;
+	const char	*q;
+	int		 esc, items = 0;
+
+	v->type = JFLAT_ARRAY;
+	v->p = p;
+	for (;;) {
+		p = flat_ws(p, end);
+		if (p == end)
+			return -1;
+		if (*p == ']')
+			break;
+		if (items > 0) {
+			if (*p != ',')
+				return -1;
+			p = flat_ws(p + 1, end);
+		}
+		if (p == end || *p != '"' ||
+		    (q = flat_string_end(p + 1, end, &esc)) == NULL)
+			return -1;
+		p = q + 1;
+		items++;
+	}
+	v->len = (size_t)(p - v->p);
+	*pp = p + 1;
+	return 0;
+}
+
+/* An integer json-c wrote: no fraction, exponent or leading zero. */
+static int
+flat_int(const char **pp, const char *p, const char *end,
+    struct jflat_val *v)
+{
+	const char		*q;
+	int			 neg = 0;
 	unsigned long long	 n = 0, lim;
 
-	memset(v, 0, sizeof(*v));
-	if (p == end)
-		return -1;
-	if (*p == '"') {
-		if ((q = flat_string_end(p + 1, end, &esc)) == NULL)
-			return -1;
-		v->type = JFLAT_STRING;
-		v->p = p + 1;
-		v->len = (size_t)(q - p - 1);
-		v->escaped = esc;
-		*pp = q + 1;
-		return 0;
-	}
-	if (*p == '[') {
-		int items = 0;
-
-		v->type = JFLAT_ARRAY;
-		v->p = ++p;
-		for (;;) {
-			p = flat_ws(p, end);
-			if (p == end)
-				return -1;
-			if (*p == ']')
-				break;
-			if (items > 0) {
-				if (*p != ',')
-					return -1;
-				p = flat_ws(p + 1, end);
-			}
-			if (p == end || *p != '"' ||
-			    (q = flat_string_end(p + 1, end, &esc)) == NULL)
-				return -1;
-			p = q + 1;
-			items++;
-		}
-		v->len = (size_t)(p - v->p);
-		*pp = p + 1;
-		return 0;
-	}
-	if ((size_t)(end - p) >= 4 && memcmp(p, "null", 4) == 0) {
-		v->type = JFLAT_NULL;
-		*pp = p + 4;
-		return 0;
-	}
 	if (*p == '-') {
 		neg = 1;
 		p++;
@@ -600,6 +598,36 @@ flat_value(const char **pp, const char *end, struct jflat_val *v)
 		v->num = -(long long)n;
 	*pp = p;
 	return 0;
+}
+
+/* One value at *pp: a string, an array of strings, null or an integer. */
+static int
+flat_value(const char **pp, const char *end, struct jflat_val *v)
+{
+	const char	*p = *pp, *q;
+	int		 esc;
+
+	memset(v, 0, sizeof(*v));
+	if (p == end)
+		return -1;
+	if (*p == '"') {
+		if ((q = flat_string_end(p + 1, end, &esc)) == NULL)
+			return -1;
+		v->type = JFLAT_STRING;
+		v->p = p + 1;
+		v->len = (size_t)(q - p - 1);
+		v->escaped = esc;
+		*pp = q + 1;
+		return 0;
+	}
+	if (*p == '[')
+		return flat_array(pp, p + 1, end, v);
+	if ((size_t)(end - p) >= 4 && memcmp(p, "null", 4) == 0) {
+		v->type = JFLAT_NULL;
+		*pp = p + 4;
+		return 0;
+	}
+	return flat_int(pp, p, end, v);
 }
 
 int

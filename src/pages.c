@@ -1,3 +1,8 @@
+/*
+ * pages: the admin page's rendering (pages.h): templates with the page
+ * headers, the provider form with each detail's sentence next to its field
+ * (apierr_reason_message), credential metadata.
+ */
 #include "cs_build.h"
 
 #include <stdio.h>
@@ -15,32 +20,6 @@
 	"base-uri 'none'\r\n" \
 	"Referrer-Policy: no-referrer\r\n" \
 	"X-Frame-Options: DENY\r\n"
-
-static const struct {
-	const char *reason, *text;
-} reasons[] = {
-	{ "required", "This field is required." },
-	{ "unknown_field", "This field is not part of this integration." },
-	{ "must_be_string", "This value must be text." },
-	{ "empty", "This field is required." },
-	{ "too_long", "This value is too long." },
-	{ "invalid_characters", "This value has characters that are not allowed." },
-	{ "not_allowed", "Choose one of the listed values." },
-	{ "pattern_mismatch", "This value does not have the expected format." },
-	{ "duplicate", "This field was sent twice." },
-	{ NULL, NULL },
-};
-
-const char *
-page_reason_text(const char *reason)
-{
-	size_t i;
-
-	for (i = 0; reasons[i].reason != NULL; i++)
-		if (strcmp(reasons[i].reason, reason) == 0)
-			return reasons[i].text;
-	return "This value is not valid.";
-}
 
 void
 page_send(const struct tmpl_set *set, struct http_req *req, int status,
@@ -139,7 +118,7 @@ error_for(const struct apierr *e, const char *field)
 	snprintf(want, sizeof(want), "%s", field);
 	for (i = 0; i < e->nd; i++)
 		if (strcmp(e->d[i].field, want) == 0)
-			return page_reason_text(e->d[i].reason);
+			return apierr_reason_message(e->d[i].reason);
 	return NULL;
 }
 

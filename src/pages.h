@@ -47,7 +47,5 @@ struct json_object *page_provider_form(const struct cat_provider *,
 /* A credential's metadata for the result page and the index. */
 struct json_object *page_cred(const struct cat_provider *,
 	    const struct cred_rec *);
-/* A human sentence for a detail reason ("required" -> "This field is required"). */
-const char *page_reason_text(const char *reason);
 
 #endif

@@ -40,61 +40,73 @@ utf8_chars(const char *s, size_t n)
 	return c;
 }
 
-const char *
-validate_scalar(enum vkind k, const char *s, size_t len)
+/* 1 when s[0..len) is of character class c. */
+static int
+class_ok(enum vclass c, const char *s, size_t len)
 {
 	size_t	i;
 	char	id[65];		/* VK_PROVIDER: at most 64 bytes */
 
-	if (k >= VK__MAX || s == NULL)
-		return "invalid";
-	if (len == 0)
-		return "empty";
-	if (len > validators[k].max)
-		return "too_long";
-	if (len < validators[k].min)
-		return "too_short";
-	switch (validators[k].cls) {
+	switch (c) {
 	case VC_ID:
 		/* the catalog's rule, on a copy (s need not end at len) */
 		if (len >= sizeof(id) || memchr(s, '\0', len) != NULL)
-			return "invalid_characters";
+			return 0;
 		memcpy(id, s, len);
 		id[len] = '\0';
-		if (!catalog_valid_id(id))
-			return "invalid_characters";
-		break;
+		return catalog_valid_id(id);
 	case VC_CRED_ID:
 		if (strncmp(s, "crd_", 4) != 0)
-			return "invalid_characters";
+			return 0;
 		for (i = 4; i < len; i++)
 			if (strchr("0123456789ABCDEFGHJKMNPQRSTVWXYZ", s[i]) == NULL ||
 			    s[i] == '\0')
-				return "invalid_characters";
-		if (s[4] > '7')		/* 128-bit ULID: first digit 0-7 */
-			return "invalid_characters";
-		break;
+				return 0;
+		return s[4] <= '7';	/* 128-bit ULID: first digit 0-7 */
 	case VC_TEXT:
-		if (!is_clean_utf8(s, len))
-			return "invalid_characters";
-		if (validators[k].max_chars &&
-		    utf8_chars(s, len) > validators[k].max_chars)
-			return "too_long";
-		break;
+		return is_clean_utf8(s, len);
 	case VC_PRINTABLE:
-		if (!is_printable_ascii(s, len))
-			return "invalid_characters";
-		break;
+		return is_printable_ascii(s, len);
 	case VC_B64DOT:
 		for (i = 0; i < len; i++)
 			if (!((s[i] >= 'a' && s[i] <= 'z') ||
 			    (s[i] >= 'A' && s[i] <= 'Z') ||
 			    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
 			    s[i] == '_' || s[i] == '.'))
-				return "invalid_characters";
-		break;
+				return 0;
+		return 1;
 	}
-	return NULL;
+	return 0;
+}
+
+int
+validate_value(enum vkind k, const char *s, size_t len, enum input_reason *why)
+{
+	if (k >= VK__MAX || s == NULL)
+		*why = IR_INVALID;
+	else if (len == 0)
+		*why = IR_EMPTY;
+	else if (len > validators[k].max)
+		*why = IR_TOO_LONG;
+	else if (len < validators[k].min)
+		*why = IR_TOO_SHORT;
+	else if (!class_ok(validators[k].cls, s, len))
+		*why = IR_INVALID_CHARACTERS;
+	else if (validators[k].max_chars &&
+	    utf8_chars(s, len) > validators[k].max_chars)
+		*why = IR_TOO_LONG;
+	else
+		return 0;
+	return -1;
+}
+
+const char *
+validate_scalar(enum vkind k, const char *s, size_t len)
+{
+	enum input_reason why;
+
+	return validate_value(k, s, len, &why) == 0 ? NULL :
+	    apierr_reason_code(why);
 }
 
 void
@@ -133,7 +145,7 @@ add_field(struct req_input *in, const char *name, size_t nlen,
 			return 0;
 		}
 	if (in->nf >= INPUT_MAX_FIELDS) {
-		apierr_add(e, "credentials", NULL, "too_many_fields");
+		apierr_add(e, "credentials", NULL, IR_TOO_MANY_FIELDS);
 		return -1;
 	}
 	if ((in->f[in->nf].name = malloc(nlen + 1)) == NULL)
@@ -169,55 +181,67 @@ safe_name(const char *n)
 	return n;
 }
 
+/*
+ * One member of the body's object into in (credentials into *creds, which
+ * the caller reads while root lives); -1 when out of memory.
+ */
+static int
+json_member(struct req_input *in, const char *k, struct json_object *v,
+    struct json_object **creds, struct apierr *e)
+{
+	if (strcmp(k, "credentials") == 0) {
+		if (v == NULL || !json_object_is_type(v, json_type_object))
+			apierr_add(e, "credentials", NULL, IR_MUST_BE_OBJECT);
+		else {
+			*creds = v;
+			in->has_credentials = 1;
+		}
+	} else if (strcmp(k, "label") == 0) {
+		if (v == NULL)
+			in->label_state = VS_NULL;
+		else if (!json_object_is_type(v, json_type_string))
+			in->label_state = VS_BAD_TYPE;
+		else {
+			in->label_state = VS_STRING;
+			in->label_len = (size_t)json_object_get_string_len(v);
+			if ((in->label = malloc(in->label_len + 1)) == NULL)
+				return -1;
+			memcpy(in->label, json_object_get_string(v),
+			    in->label_len + 1);
+		}
+	} else
+		apierr_add(e, safe_name(k), NULL, IR_UNKNOWN_FIELD);
+	return 0;
+}
+
 int
 input_parse_json(const char *body, size_t len, struct req_input *in,
     struct apierr *e)
 {
 	struct json_object	*root, *creds = NULL;
 	const char		*jerr;
+	int			 rc = -1;
 
 	if ((root = jsonx_parse(body, len, 8, 1, &jerr)) == NULL &&
 	    strcmp(jerr, "the document is null") == 0) {
 		e->message = "The body must be a JSON object";
-		apierr_add(e, "body", NULL, "must_be_object");
+		apierr_add(e, "body", NULL, IR_MUST_BE_OBJECT);
 		return -1;
 	}
 	if (root == NULL) {
 		e->message = "Malformed JSON body";
 		apierr_add(e, "body", NULL, strcmp(jerr, "duplicate key") == 0 ?
-		    "duplicate_key" : "malformed_json");
+		    IR_DUPLICATE_KEY : IR_MALFORMED_JSON);
 		return -1;
 	}
 	if (!json_object_is_type(root, json_type_object)) {
 		e->message = "The body must be a JSON object";
-		apierr_add(e, "body", NULL, "must_be_object");
-		jsonx_put_wipe(root);
-		return -1;
+		apierr_add(e, "body", NULL, IR_MUST_BE_OBJECT);
+		goto out;
 	}
-	json_object_object_foreach(root, k, v) {
-		if (strcmp(k, "credentials") == 0) {
-			if (v == NULL || !json_object_is_type(v, json_type_object))
-				apierr_add(e, "credentials", NULL, "must_be_object");
-			else {
-				creds = v;
-				in->has_credentials = 1;
-			}
-		} else if (strcmp(k, "label") == 0) {
-			if (v == NULL)
-				in->label_state = VS_NULL;
-			else if (!json_object_is_type(v, json_type_string))
-				in->label_state = VS_BAD_TYPE;
-			else {
-				in->label_state = VS_STRING;
-				in->label_len = (size_t)json_object_get_string_len(v);
-				if ((in->label = malloc(in->label_len + 1)) == NULL)
-					goto oom;
-				memcpy(in->label, json_object_get_string(v),
-				    in->label_len + 1);
-			}
-		} else
-			apierr_add(e, safe_name(k), NULL, "unknown_field");
-	}
+	json_object_object_foreach(root, k, v)
+		if (json_member(in, k, v, &creds, e) == -1)
+			goto out;
 	if (creds != NULL) {
 		json_object_object_foreach(creds, ck, cv) {
 			int is_str = cv != NULL &&
@@ -230,11 +254,10 @@ input_parse_json(const char *body, size_t len, struct req_input *in,
 				break;
 		}
 	}
+	rc = 0;
+out:
 	jsonx_put_wipe(root);
-	return 0;
-oom:
-	jsonx_put_wipe(root);
-	return -1;
+	return rc;
 }
 
 /* Decodes application/x-www-form-urlencoded s[0..n) in place into out. */
@@ -266,18 +289,56 @@ set_once(char **dst, const char *v, size_t vlen, const char *field,
     struct apierr *e)
 {
 	if (*dst != NULL) {
-		apierr_add(e, field, NULL, "duplicate");
+		apierr_add(e, field, NULL, IR_DUPLICATE);
 		return 0;
 	}
 	if (memchr(v, '\0', vlen) != NULL) {
 		/* read as a C string it would be cut short, and not wiped */
 		e->message = "Malformed form body";
-		apierr_add(e, field, NULL, "invalid_characters");
+		apierr_add(e, field, NULL, IR_INVALID_CHARACTERS);
 		return 0;
 	}
 	if ((*dst = malloc(vlen + 1)) == NULL)
 		return -1;
 	memcpy(*dst, v, vlen + 1);
+	return 0;
+}
+
+/*
+ * One decoded key=value pair of a form into in (key is a C string of
+ * klen bytes; val has vlen bytes and a NUL after them); -1 when out of
+ * memory.
+ */
+static int
+form_pair(struct req_input *in, const char *key, size_t klen,
+    const char *val, size_t vlen, struct apierr *e)
+{
+	if (klen > 13 && strncmp(key, "credentials[", 12) == 0 &&
+	    key[klen - 1] == ']' && memchr(key + 12, '[', klen - 13) == NULL &&
+	    memchr(key + 12, ']', klen - 13) == NULL) {
+		in->has_credentials = 1;
+		return add_field(in, key + 12, klen - 13, val, vlen, e);
+	}
+	if (strcmp(key, "label") == 0) {
+		if (in->label_state != VS_ABSENT) {
+			apierr_add(e, "label", NULL, IR_DUPLICATE);
+			return 0;
+		}
+		in->label_state = VS_STRING;
+		in->label_len = vlen;
+		if ((in->label = malloc(vlen + 1)) == NULL)
+			return -1;
+		memcpy(in->label, val, vlen + 1);
+		return 0;
+	}
+	if (strcmp(key, "access_token") == 0)
+		return set_once(&in->access_token, val, vlen, "access_token", e);
+	if (strcmp(key, "csrf_token") == 0)
+		return set_once(&in->csrf_token, val, vlen, "csrf_token", e);
+	if (strcmp(key, "_method") == 0)
+		return set_once(&in->method, val, vlen, "_method", e);
+	apierr_add(e, strncmp(key, "credentials", 11) == 0 ?
+	    "credentials" : safe_name(key), NULL, IR_UNKNOWN_FIELD);
 	return 0;
 }
 
@@ -292,57 +353,21 @@ input_parse_form(const char *body, size_t len, struct req_input *in,
 
 	if ((key = malloc(len + 1)) == NULL || (val = malloc(len + 1)) == NULL)
 		goto out;
-	while (p < end) {
-		amp = memchr(p, '&', (size_t)(end - p));
-		if (amp == NULL)
+	for (; p < end; p = amp + 1) {
+		if ((amp = memchr(p, '&', (size_t)(end - p))) == NULL)
 			amp = end;
-		if (amp == p) {
-			p++;
+		if (amp == p)
 			continue;
-		}
 		eq = memchr(p, '=', (size_t)(amp - p));
 		if (eq == NULL || form_decode(p, (size_t)(eq - p), key, &klen) == -1 ||
-		    form_decode(eq + 1, (size_t)(amp - eq - 1), val, &vlen) == -1) {
+		    form_decode(eq + 1, (size_t)(amp - eq - 1), val, &vlen) == -1 ||
+		    strlen(key) != klen) {
 			e->message = "Malformed form body";
-			apierr_add(e, "body", NULL, "malformed_form");
+			apierr_add(e, "body", NULL, IR_MALFORMED_FORM);
 			goto out;
 		}
-		if (strlen(key) != klen) {
-			e->message = "Malformed form body";
-			apierr_add(e, "body", NULL, "malformed_form");
+		if (form_pair(in, key, klen, val, vlen, e) == -1)
 			goto out;
-		}
-		if (klen > 13 && strncmp(key, "credentials[", 12) == 0 &&
-		    key[klen - 1] == ']' && memchr(key + 12, '[', klen - 13) == NULL &&
-		    memchr(key + 12, ']', klen - 13) == NULL) {
-			in->has_credentials = 1;
-			if (add_field(in, key + 12, klen - 13, val, vlen, e) == -1)
-				goto out;
-		} else if (strcmp(key, "label") == 0) {
-			if (in->label_state != VS_ABSENT)
-				apierr_add(e, "label", NULL, "duplicate");
-			else {
-				in->label_state = VS_STRING;
-				in->label_len = vlen;
-				if ((in->label = malloc(vlen + 1)) == NULL)
-					goto out;
-				memcpy(in->label, val, vlen + 1);
-			}
-		} else if (strcmp(key, "access_token") == 0) {
-			if (set_once(&in->access_token, val, vlen, "access_token",
-			    e) == -1)
-				goto out;
-		} else if (strcmp(key, "csrf_token") == 0) {
-			if (set_once(&in->csrf_token, val, vlen, "csrf_token",
-			    e) == -1)
-				goto out;
-		} else if (strcmp(key, "_method") == 0) {
-			if (set_once(&in->method, val, vlen, "_method", e) == -1)
-				goto out;
-		} else
-			apierr_add(e, strncmp(key, "credentials", 11) == 0 ?
-			    "credentials" : safe_name(key), NULL, "unknown_field");
-		p = amp + 1;
 	}
 	rc = 0;
 out:
@@ -362,105 +387,124 @@ in_enum(const struct cat_field *f, const char *v)
 	return 0;
 }
 
+/* A label that is there: of the wrong type, or a string that fails. */
+static void
+check_label(const struct req_input *in, struct apierr *e)
+{
+	enum input_reason why;
+
+	if (in->label_state == VS_BAD_TYPE)
+		apierr_add(e, "label", NULL, IR_MUST_BE_STRING);
+	else if (in->label_state == VS_STRING && in->label_len > 0 &&
+	    validate_value(VK_LABEL, in->label, in->label_len, &why) == -1)
+		apierr_add(e, "label", NULL, why);
+}
+
+/* 1 when e has a detail for field. */
+static int
+has_detail(const struct apierr *e, const char *field)
+{
+	size_t i;
+
+	for (i = 0; i < e->nd; i++)
+		if (strcmp(e->d[i].field, field) == 0)
+			return 1;
+	return 0;
+}
+
+/* Submitted field i against p's catalog entry, into cs or a detail. */
+static void
+check_field(const struct cat_provider *p, const struct req_input *in,
+    size_t i, struct credset *cs, struct apierr *e)
+{
+	const struct cat_field	*f;
+	const char		*name = in->f[i].name;
+	enum input_reason	 why;
+	int			 m;
+
+	if ((f = catalog_field(p, name)) == NULL)
+		apierr_add(e, "credentials", safe_name(name), IR_UNKNOWN_FIELD);
+	else if (in->f[i].dup)
+		apierr_add(e, "credentials", name, IR_DUPLICATE);
+	else if (in->f[i].value == NULL)
+		apierr_add(e, "credentials", name, IR_MUST_BE_STRING);
+	else if (validate_value(VK_CRED_VALUE, in->f[i].value, in->f[i].len,
+	    &why) == -1)
+		apierr_add(e, "credentials", name, why);
+	else if (in->f[i].len > f->max_len)
+		apierr_add(e, "credentials", name, IR_TOO_LONG);
+	else if (f->enumv != NULL && !in_enum(f, in->f[i].value))
+		apierr_add(e, "credentials", name, IR_NOT_ALLOWED);
+	else if ((m = catalog_field_match(f, in->f[i].value)) != 1)
+		/* -1: a catalog loaded lazily (CGI) with a bad pattern */
+		apierr_add(e, "credentials", name, m == 0 ?
+		    IR_PATTERN_MISMATCH : IR_CATALOG_PATTERN_INVALID);
+	else if (credset_add(cs, name, in->f[i].value, in->f[i].len) == -1)
+		apierr_add(e, "credentials", name, IR_INVALID);
+}
+
+/* 1 when in has a field of that name. */
+static int
+submitted(const struct req_input *in, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < in->nf; i++)
+		if (strcmp(in->f[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The catalog fields nobody sent: "required", or the default of an
+ * optional one.  A field already reported for its value is not
+ * "required".
+ */
+static void
+check_absent(const struct cat_provider *p, const struct req_input *in,
+    struct credset *cs, struct apierr *e)
+{
+	const struct cat_field	*f;
+	size_t			 i;
+
+	for (i = 0; i < p->nfields; i++) {
+		f = &p->fields[i];
+		if (credset_get(cs, f->name, NULL) != NULL ||
+		    submitted(in, f->name))
+			continue;
+		if (f->required && in->has_credentials)
+			apierr_add(e, "credentials", f->name, IR_REQUIRED);
+		else if (!f->required && f->def != NULL &&
+		    credset_add(cs, f->name, f->def, strlen(f->def)) == -1)
+			apierr_add(e, "credentials", f->name, IR_INVALID);
+	}
+}
+
 int
 input_validate(const struct cat_provider *p, const struct req_input *in,
     struct credset *cs, struct apierr *e)
 {
-	const struct cat_field	*f;
-	int			 m;
-	const char		*why;
-	size_t			 i, before = e->nd;
+	size_t	 i, before = e->nd;
+	int	 all_required = 1;
 
 	credset_init(cs);
-	if (in->label_state == VS_BAD_TYPE)
-		apierr_add(e, "label", NULL, "must_be_string");
-	else if (in->label_state == VS_STRING && in->label_len > 0 &&
-	    (why = validate_scalar(VK_LABEL, in->label, in->label_len)) != NULL)
-		apierr_add(e, "label", NULL, why);
-	if (!in->has_credentials) {
-		size_t j;
-		int reported = 0;
-
-		/* a credentials member of the wrong type is reported already */
-		for (j = 0; j < e->nd; j++)
-			if (strcmp(e->d[j].field, "credentials") == 0)
-				reported = 1;
-		if (!reported)
-			apierr_add(e, "credentials", NULL, "required");
-	}
-	for (i = 0; i < in->nf; i++) {
-		const char *name = in->f[i].name;
-
-		if ((f = catalog_field(p, name)) == NULL) {
-			apierr_add(e, "credentials", safe_name(name),
-			    "unknown_field");
-			continue;
-		}
-		if (in->f[i].dup) {
-			apierr_add(e, "credentials", name, "duplicate");
-			continue;
-		}
-		if (in->f[i].value == NULL) {
-			apierr_add(e, "credentials", name, "must_be_string");
-			continue;
-		}
-		if ((why = validate_scalar(VK_CRED_VALUE, in->f[i].value,
-		    in->f[i].len)) != NULL) {
-			apierr_add(e, "credentials", name, why);
-			continue;
-		}
-		if (in->f[i].len > f->max_len) {
-			apierr_add(e, "credentials", name, "too_long");
-			continue;
-		}
-		if (f->enumv != NULL && !in_enum(f, in->f[i].value)) {
-			apierr_add(e, "credentials", name, "not_allowed");
-			continue;
-		}
-		if ((m = catalog_field_match(f, in->f[i].value)) != 1) {
-			/* -1: a catalog loaded lazily (CGI) with a bad pattern */
-			apierr_add(e, "credentials", name, m == 0 ?
-			    "pattern_mismatch" : "catalog_pattern_invalid");
-			continue;
-		}
-		if (credset_add(cs, name, in->f[i].value, in->f[i].len) == -1)
-			apierr_add(e, "credentials", name, "invalid");
-	}
-	for (i = 0; i < p->nfields; i++) {
-		f = &p->fields[i];
-		if (credset_get(cs, f->name, NULL) != NULL)
-			continue;
-		/* a field already reported for its value is not "required" */
-		{
-			size_t j;
-			int seen = 0;
-
-			for (j = 0; j < in->nf; j++)
-				if (strcmp(in->f[j].name, f->name) == 0)
-					seen = 1;
-			if (seen)
-				continue;
-		}
-		if (f->required && in->has_credentials)
-			apierr_add(e, "credentials", f->name, "required");
-		else if (!f->required && f->def != NULL &&
-		    credset_add(cs, f->name, f->def, strlen(f->def)) == -1)
-			apierr_add(e, "credentials", f->name, "invalid");
-	}
-	if (e->nd > before) {
-		int all_required = 1;
-
-		for (i = before; i < e->nd; i++)
-			if (strcmp(e->d[i].reason, "required") != 0)
-				all_required = 0;
-		if (e->message == NULL)
-			e->message = all_required ?
-			    "Missing required credential fields" :
-			    "Invalid credential fields";
-		credset_free(cs);
-		return -1;
-	}
-	return 0;
+	check_label(in, e);
+	/* a credentials member of the wrong type is reported already */
+	if (!in->has_credentials && !has_detail(e, "credentials"))
+		apierr_add(e, "credentials", NULL, IR_REQUIRED);
+	for (i = 0; i < in->nf; i++)
+		check_field(p, in, i, cs, e);
+	check_absent(p, in, cs, e);
+	if (e->nd == before)
+		return 0;
+	for (i = before; i < e->nd; i++)
+		if (e->d[i].reason != IR_REQUIRED)
+			all_required = 0;
+	if (e->message == NULL)
+		e->message = all_required ? "Missing required credential fields" :
+		    "Invalid credential fields";
+	credset_free(cs);
+	return -1;
 }
 
 int
@@ -474,8 +518,8 @@ input_parse_connect(const char *body, size_t len,
 	id[0] = '\0';
 	root = jsonx_parse(body, len, 4, 0, &jerr);
 	if (root == NULL || !json_object_is_type(root, json_type_object)) {
-		apierr_add(e, "body", NULL, root ? "must_be_object" :
-		    "malformed_json");
+		apierr_add(e, "body", NULL, root ? IR_MUST_BE_OBJECT :
+		    IR_MALFORMED_JSON);
 		json_object_put(root);
 		return -1;
 	}
@@ -484,15 +528,15 @@ input_parse_connect(const char *body, size_t len,
 		if (strcmp(k, "credentialId") != 0)
 			apierr_add(e, strlen(k) <= 64 &&
 			    validate_scalar(VK_PROVIDER, k, strlen(k)) == NULL ?
-			    k : "?", NULL, "unknown_field");
+			    k : "?", NULL, IR_UNKNOWN_FIELD);
 	}
 	v = jsonx_get_str(root, "credentialId");
 	if (!json_object_object_get_ex(root, "credentialId", NULL))
-		apierr_add(e, "credentialId", NULL, "required");
+		apierr_add(e, "credentialId", NULL, IR_REQUIRED);
 	else if (v == NULL)
-		apierr_add(e, "credentialId", NULL, "must_be_string");
+		apierr_add(e, "credentialId", NULL, IR_MUST_BE_STRING);
 	else if (validate_scalar(VK_CREDENTIAL_ID, v, strlen(v)) != NULL)
-		apierr_add(e, "credentialId", NULL, "invalid");
+		apierr_add(e, "credentialId", NULL, IR_INVALID);
 	else
 		memcpy(id, v, CREDENTIAL_ID_LEN + 1);
 	json_object_put(root);
@@ -502,17 +546,12 @@ input_parse_connect(const char *body, size_t len,
 int
 input_check_label_patch(const struct req_input *in, struct apierr *e)
 {
-	const char *why;
-
 	if (in->has_credentials)
-		apierr_add(e, "credentials", NULL, "unknown_field");
+		apierr_add(e, "credentials", NULL, IR_UNKNOWN_FIELD);
 	if (in->label_state == VS_ABSENT)
-		apierr_add(e, "label", NULL, "required");
-	else if (in->label_state == VS_BAD_TYPE)
-		apierr_add(e, "label", NULL, "must_be_string");
-	else if (in->label_state == VS_STRING && in->label_len > 0 &&
-	    (why = validate_scalar(VK_LABEL, in->label, in->label_len)) != NULL)
-		apierr_add(e, "label", NULL, why);
+		apierr_add(e, "label", NULL, IR_REQUIRED);
+	else
+		check_label(in, e);
 	return e->nd > 0 ? -1 : 0;
 }
 
@@ -526,17 +565,17 @@ list_param(const char *k, size_t klen, const char *val, size_t vlen,
 
 	if (klen == 5 && strncmp(k, "limit", 5) == 0) {
 		if (parse_long(val, 1, max, limit) == -1)
-			apierr_add(e, "limit", NULL, "out_of_range");
+			apierr_add(e, "limit", NULL, IR_OUT_OF_RANGE);
 	} else if (klen == 6 && strncmp(k, "cursor", 6) == 0) {
 		dec = b64url_decode(val, vlen, &dlen);
 		if (dec == NULL || dlen >= afterlen ||
 		    validate_scalar(VK_CREDENTIAL_ID, (char *)dec, dlen))
-			apierr_add(e, "cursor", NULL, "invalid");
+			apierr_add(e, "cursor", NULL, IR_INVALID);
 		else
 			memcpy(after, dec, dlen + 1);
 		free(dec);
 	} else if (klen > 0)
-		apierr_add(e, "query", NULL, "unknown_parameter");
+		apierr_add(e, "query", NULL, IR_UNKNOWN_PARAMETER);
 }
 
 int
@@ -557,7 +596,7 @@ input_parse_list_query(const char *q, long def, long max, long *limit,
 		if (p[klen] == '=')
 			vlen = (amp ? (size_t)(amp - p) : strlen(p)) - klen - 1;
 		if (vlen >= sizeof(val)) {
-			apierr_add(e, "query", NULL, "too_long");
+			apierr_add(e, "query", NULL, IR_TOO_LONG);
 			continue;
 		}
 		memcpy(val, p + klen + 1, vlen);

@@ -28,7 +28,10 @@ enum vkind {
 #define INPUT_MAX_FIELDS	64
 #define LABEL_MAX_CHARS		200
 
-/* Returns NULL when s[0..len) is valid for kind, else the reason. */
+/* 0 when s[0..len) is valid for kind, else -1 with the reason in *why. */
+int		 validate_value(enum vkind, const char *s, size_t len,
+		    enum input_reason *why);
+/* The same for a yes/no: NULL when valid, else the reason's code string. */
 const char	*validate_scalar(enum vkind, const char *s, size_t len);
 
 enum value_state {

@@ -77,7 +77,7 @@ fixture_check_apierr(const struct apierr *e)
 	if (e->nd > APIERR_MAX_DETAILS)
 		abort();
 	for (i = 0; i < e->nd; i++)
-		if (e->d[i].reason == NULL ||
+		if ((unsigned)e->d[i].reason >= IR__MAX ||
 		    memchr(e->d[i].field, '\0', sizeof(e->d[i].field)) == NULL)
 			abort();
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "handlers.h"
 #include "http.h"
 #include "router.h"
 #include "validate.h"
@@ -12,10 +13,11 @@
 /*
  * libFuzzer harness for what reads the request line and headers: the
  * first byte picks the method, the rest (up to a NUL) is the raw path for
- * router_match.  The path parameters then go through validate_scalar as
- * the handlers do; the raw rest also goes through validate_scalar of every
- * kind (headers and query values reach it), and through http_media_type
- * and http_wants_html as a Content-Type and an Accept header.
+ * router_match over the tables handle_request uses.  The path parameters
+ * then go through validate_scalar as the handlers do; the raw rest also
+ * goes through validate_scalar of every kind (headers and query values
+ * reach it), and through http_media_type and http_wants_html as a
+ * Content-Type and an Accept header.
  */
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -43,12 +45,12 @@ check_route(enum http_method m, const char *path)
 	enum route_rc		 rc;
 	char			 allow[128];
 
-	rc = router_match(m, path, &rm);
+	rc = router_match(handlers_routes, m, path, &rm);
 	if (rc == ROUTE_NOT_FOUND)
 		return;
 	if (rc != ROUTE_OK && rc != ROUTE_METHOD)
 		abort();
-	if ((unsigned)rm.route >= RT__MAX || rm.allowed == 0 ||
+	if (rm.def == NULL || rm.def->name == NULL || rm.allowed == 0 ||
 	    (rc == ROUTE_OK) != ((rm.allowed & (1u << m)) != 0))
 		abort();
 	check_param(rm.provider);

@@ -6,6 +6,7 @@
 
 #include <check.h>
 
+#include "handlers.h"
 #include "http.h"
 #include "router.h"
 
@@ -24,19 +25,19 @@ static const struct {
 	enum http_method	 m;
 	const char		*path;
 	enum route_rc		 rc;
-	enum route		 route;
+	const char		*route;
 	const char		*provider;
 	const char		*cred;
 	const char		*allow;
 } rt[] = {
 	/* health */
-	{ HM_GET, "/healthz", ROUTE_OK, RT_HEALTHZ, "", "", "GET, HEAD" },
-	{ HM_HEAD, "/healthz", ROUTE_OK, RT_HEALTHZ, "", "", "GET, HEAD" },
-	{ HM_GET, "/healthz/", ROUTE_OK, RT_HEALTHZ, "", "", "GET, HEAD" },
-	{ HM_POST, "/healthz", RM, RT_HEALTHZ, "", "", "GET, HEAD" },
-	{ HM_DELETE, "/healthz/", RM, RT_HEALTHZ, "", "", "GET, HEAD" },
-	{ HM_OPTIONS, "/healthz", RM, RT_HEALTHZ, "", "", "GET, HEAD" },
-	{ HM_OTHER, "/healthz", RM, RT_HEALTHZ, "", "", "GET, HEAD" },
+	{ HM_GET, "/healthz", ROUTE_OK, "healthz", "", "", "GET, HEAD" },
+	{ HM_HEAD, "/healthz", ROUTE_OK, "healthz", "", "", "GET, HEAD" },
+	{ HM_GET, "/healthz/", ROUTE_OK, "healthz", "", "", "GET, HEAD" },
+	{ HM_POST, "/healthz", RM, "healthz", "", "", "GET, HEAD" },
+	{ HM_DELETE, "/healthz/", RM, "healthz", "", "", "GET, HEAD" },
+	{ HM_OPTIONS, "/healthz", RM, "healthz", "", "", "GET, HEAD" },
+	{ HM_OTHER, "/healthz", RM, "healthz", "", "", "GET, HEAD" },
 	{ HM_GET, "/healthz//", NF, 0, NULL, NULL, NULL },
 	{ HM_GET, "//healthz", NF, 0, NULL, NULL, NULL },
 	{ HM_GET, "/healthzz", NF, 0, NULL, NULL, NULL },
@@ -44,83 +45,83 @@ static const struct {
 	{ HM_GET, "/healthz/x", NF, 0, NULL, NULL, NULL },
 	{ HM_GET, "/health", NF, 0, NULL, NULL, NULL },
 	/* catalog */
-	{ HM_GET, "/v1/integrations/catalog", ROUTE_OK, RT_CATALOG, "", "",
+	{ HM_GET, "/v1/integrations/catalog", ROUTE_OK, "catalog", "", "",
 	    "GET, HEAD" },
-	{ HM_HEAD, "/v1/integrations/catalog/", ROUTE_OK, RT_CATALOG, "", "",
+	{ HM_HEAD, "/v1/integrations/catalog/", ROUTE_OK, "catalog", "", "",
 	    "GET, HEAD" },
-	{ HM_POST, "/v1/integrations/catalog", RM, RT_CATALOG, "", "",
+	{ HM_POST, "/v1/integrations/catalog", RM, "catalog", "", "",
 	    "GET, HEAD" },
-	{ HM_GET, "/v1/integrations/catalog/datadog", ROUTE_OK, RT_CATALOG_ONE,
+	{ HM_GET, "/v1/integrations/catalog/datadog", ROUTE_OK, "catalog_one",
 	    "datadog", "", "GET, HEAD" },
 	{ HM_GET, "/v1/integrations/catalog/datadog/", ROUTE_OK,
-	    RT_CATALOG_ONE, "datadog", "", "GET, HEAD" },
+	    "catalog_one", "datadog", "", "GET, HEAD" },
 	{ HM_GET, "/v1/integrations/catalog/dat%61dog", ROUTE_OK,
-	    RT_CATALOG_ONE, "datadog", "", "GET, HEAD" },
-	{ HM_DELETE, "/v1/integrations/catalog/datadog", RM, RT_CATALOG_ONE,
+	    "catalog_one", "datadog", "", "GET, HEAD" },
+	{ HM_DELETE, "/v1/integrations/catalog/datadog", RM, "catalog_one",
 	    "datadog", "", "GET, HEAD" },
 	/* literal "catalog" wins over a provider called "catalog" */
 	{ HM_GET, "/v1/integrations/catalog/credentials", ROUTE_OK,
-	    RT_CATALOG_ONE, "credentials", "", "GET, HEAD" },
+	    "catalog_one", "credentials", "", "GET, HEAD" },
 	{ HM_GET, "/v1/integrations/catalog/a%2Fb", NF, 0, NULL, NULL, NULL },
 	{ HM_GET, "/v1/integrations/catalog/..", NF, 0, NULL, NULL, NULL },
 	{ HM_GET, "/v1/integrations/catalog/datadog/x", NF, 0, NULL, NULL,
 	    NULL },
 	/* the credentials collection */
-	{ HM_GET, CRED, ROUTE_OK, RT_CREDENTIALS, "datadog", "",
+	{ HM_GET, CRED, ROUTE_OK, "credentials", "datadog", "",
 	    "GET, HEAD, POST" },
-	{ HM_HEAD, CRED, ROUTE_OK, RT_CREDENTIALS, "datadog", "",
+	{ HM_HEAD, CRED, ROUTE_OK, "credentials", "datadog", "",
 	    "GET, HEAD, POST" },
-	{ HM_POST, CRED, ROUTE_OK, RT_CREDENTIALS, "datadog", "",
+	{ HM_POST, CRED, ROUTE_OK, "credentials", "datadog", "",
 	    "GET, HEAD, POST" },
-	{ HM_POST, CRED "/", ROUTE_OK, RT_CREDENTIALS, "datadog", "",
+	{ HM_POST, CRED "/", ROUTE_OK, "credentials", "datadog", "",
 	    "GET, HEAD, POST" },
-	{ HM_DELETE, CRED, RM, RT_CREDENTIALS, "datadog", "",
+	{ HM_DELETE, CRED, RM, "credentials", "datadog", "",
 	    "GET, HEAD, POST" },
-	{ HM_PUT, CRED, RM, RT_CREDENTIALS, "datadog", "", "GET, HEAD, POST" },
-	{ HM_PATCH, CRED, RM, RT_CREDENTIALS, "datadog", "",
+	{ HM_PUT, CRED, RM, "credentials", "datadog", "", "GET, HEAD, POST" },
+	{ HM_PATCH, CRED, RM, "credentials", "datadog", "",
 	    "GET, HEAD, POST" },
-	{ HM_OPTIONS, CRED, RM, RT_CREDENTIALS, "datadog", "",
+	{ HM_OPTIONS, CRED, RM, "credentials", "datadog", "",
 	    "GET, HEAD, POST" },
-	{ HM_OTHER, CRED, RM, RT_CREDENTIALS, "datadog", "",
+	{ HM_OTHER, CRED, RM, "credentials", "datadog", "",
 	    "GET, HEAD, POST" },
 	{ HM_POST, "/v1/integrations/dat%61dog/credentials", ROUTE_OK,
-	    RT_CREDENTIALS, "datadog", "", "GET, HEAD, POST" },
+	    "credentials", "datadog", "", "GET, HEAD, POST" },
 	{ HM_POST, "/v1/integrations/%64%61%74%61%64%6F%67/credentials",
-	    ROUTE_OK, RT_CREDENTIALS, "datadog", "", "GET, HEAD, POST" },
+	    ROUTE_OK, "credentials", "datadog", "", "GET, HEAD, POST" },
 	{ HM_GET, "/v1/integrations/splunk-oncall/credentials", ROUTE_OK,
-	    RT_CREDENTIALS, "splunk-oncall", "", "GET, HEAD, POST" },
+	    "credentials", "splunk-oncall", "", "GET, HEAD, POST" },
 	/* a provider the catalog does not know is the handler's 404 */
 	{ HM_GET, "/v1/integrations/nosuch/credentials", ROUTE_OK,
-	    RT_CREDENTIALS, "nosuch", "", "GET, HEAD, POST" },
+	    "credentials", "nosuch", "", "GET, HEAD, POST" },
 	{ HM_GET, "/v1/integrations/caf%C3%A9/credentials", ROUTE_OK,
-	    RT_CREDENTIALS, "caf\xc3\xa9", "", "GET, HEAD, POST" },
+	    "credentials", "caf\xc3\xa9", "", "GET, HEAD, POST" },
 	/* one credential */
-	{ HM_GET, CRED "/crd_X", ROUTE_OK, RT_CREDENTIAL, "datadog", "crd_X",
+	{ HM_GET, CRED "/crd_X", ROUTE_OK, "credential", "datadog", "crd_X",
 	    "GET, HEAD, POST, PUT, PATCH, DELETE" },
-	{ HM_HEAD, CRED "/crd_X/", ROUTE_OK, RT_CREDENTIAL, "datadog",
+	{ HM_HEAD, CRED "/crd_X/", ROUTE_OK, "credential", "datadog",
 	    "crd_X", "GET, HEAD, POST, PUT, PATCH, DELETE" },
 	{ HM_GET, CRED "/crd_01HX9VTPQR3KF8MZWBYD5N6JCE", ROUTE_OK,
-	    RT_CREDENTIAL, "datadog", "crd_01HX9VTPQR3KF8MZWBYD5N6JCE",
+	    "credential", "datadog", "crd_01HX9VTPQR3KF8MZWBYD5N6JCE",
 	    "GET, HEAD, POST, PUT, PATCH, DELETE" },
 	{ HM_GET, "/v1/integrations/dat%61dog/credentials/crd%5FX", ROUTE_OK,
-	    RT_CREDENTIAL, "datadog", "crd_X", "GET, HEAD, POST, PUT, PATCH, DELETE" },
+	    "credential", "datadog", "crd_X", "GET, HEAD, POST, PUT, PATCH, DELETE" },
 	/* POST: HTML forms, with _method=DELETE in the body */
-	{ HM_POST, CRED "/crd_X", ROUTE_OK, RT_CREDENTIAL, "datadog", "crd_X",
+	{ HM_POST, CRED "/crd_X", ROUTE_OK, "credential", "datadog", "crd_X",
 	    "GET, HEAD, POST, PUT, PATCH, DELETE" },
-	{ HM_PUT, CRED "/crd_X", ROUTE_OK, RT_CREDENTIAL, "datadog", "crd_X",
+	{ HM_PUT, CRED "/crd_X", ROUTE_OK, "credential", "datadog", "crd_X",
 	    "GET, HEAD, POST, PUT, PATCH, DELETE" },
-	{ HM_DELETE, CRED "/crd_X", ROUTE_OK, RT_CREDENTIAL, "datadog", "crd_X",
+	{ HM_DELETE, CRED "/crd_X", ROUTE_OK, "credential", "datadog", "crd_X",
 	    "GET, HEAD, POST, PUT, PATCH, DELETE" },
-	{ HM_OPTIONS, CRED "/crd_X", RM, RT_CREDENTIAL, "datadog", "crd_X",
+	{ HM_OPTIONS, CRED "/crd_X", RM, "credential", "datadog", "crd_X",
 	    "GET, HEAD, POST, PUT, PATCH, DELETE" },
 	/* re-test and connections */
-	{ HM_POST, CRED "/crd_X/validate", ROUTE_OK, RT_CRED_VALIDATE,
+	{ HM_POST, CRED "/crd_X/validate", ROUTE_OK, "cred_validate",
 	    "datadog", "crd_X", "POST" },
-	{ HM_GET, CRED "/crd_X/validate", RM, RT_CRED_VALIDATE, "datadog",
+	{ HM_GET, CRED "/crd_X/validate", RM, "cred_validate", "datadog",
 	    "crd_X", "POST" },
-	{ HM_POST, "/v1/integrations/datadog/connect", ROUTE_OK, RT_CONNECT,
+	{ HM_POST, "/v1/integrations/datadog/connect", ROUTE_OK, "connect",
 	    "datadog", "", "GET, HEAD, POST, DELETE" },
-	{ HM_PUT, "/v1/integrations/datadog/connect", RM, RT_CONNECT,
+	{ HM_PUT, "/v1/integrations/datadog/connect", RM, "connect",
 	    "datadog", "", "GET, HEAD, POST, DELETE" },
 	/* hostile segments: never a parameter */
 	{ HM_GET, "/v1/integrations/data%2Fdog/credentials", NF, 0, 0, 0, 0 },
@@ -172,18 +173,18 @@ static const struct {
 	{ HM_GET, "/v1/integrations/datadog/credential", NF, 0, 0, 0, 0 },
 	{ HM_GET, "/v1/integrations/datadog/Credentials", NF, 0, 0, 0, 0 },
 	/* the admin page */
-	{ HM_GET, "/admin/", ROUTE_OK, RT_ADMIN_INDEX, "", "", "GET, HEAD" },
-	{ HM_GET, "/admin", ROUTE_OK, RT_ADMIN_INDEX, "", "", "GET, HEAD" },
-	{ HM_POST, "/admin/", RM, RT_ADMIN_INDEX, "", "", "GET, HEAD" },
-	{ HM_POST, "/admin/login", ROUTE_OK, RT_ADMIN_LOGIN, "", "",
+	{ HM_GET, "/admin/", ROUTE_OK, "admin_index", "", "", "GET, HEAD" },
+	{ HM_GET, "/admin", ROUTE_OK, "admin_index", "", "", "GET, HEAD" },
+	{ HM_POST, "/admin/", RM, "admin_index", "", "", "GET, HEAD" },
+	{ HM_POST, "/admin/login", ROUTE_OK, "admin_login", "", "",
 	    "GET, HEAD, POST" },
-	{ HM_GET, "/admin/logout", RM, RT_ADMIN_LOGOUT, "", "", "POST" },
-	{ HM_GET, "/admin/style.css", ROUTE_OK, RT_ADMIN_STYLE, "", "",
+	{ HM_GET, "/admin/logout", RM, "admin_logout", "", "", "POST" },
+	{ HM_GET, "/admin/style.css", ROUTE_OK, "admin_style", "", "",
 	    "GET, HEAD" },
-	{ HM_GET, "/admin/integrations/datadog", ROUTE_OK, RT_ADMIN_PROVIDER,
+	{ HM_GET, "/admin/integrations/datadog", ROUTE_OK, "admin_provider",
 	    "datadog", "", "GET, HEAD" },
 	{ HM_GET, "/admin/integrations/datadog/credentials/crd_X", ROUTE_OK,
-	    RT_ADMIN_CREDENTIAL, "datadog", "crd_X", "GET, HEAD" },
+	    "admin_credential", "datadog", "crd_X", "GET, HEAD" },
 	{ HM_GET, "/admin/integrations/a%2Fb", NF, 0, 0, 0, 0 },
 	{ HM_GET, "/admin/other", NF, 0, 0, 0, 0 },
 	{ HM_GET, CRED "/crd_X/extra", NF, 0, 0, 0, 0 },
@@ -200,7 +201,7 @@ START_TEST(test_route)
 	char			 allow[128];
 
 	memset(&m, 0x5a, sizeof(m));
-	rc = router_match(rt[_i].m, rt[_i].path, &m);
+	rc = router_match(handlers_routes, rt[_i].m, rt[_i].path, &m);
 	ck_assert_msg(rc == rt[_i].rc, "%s %s: rc %d, want %d",
 	    http_method_name(rt[_i].m), rt[_i].path, rc, rt[_i].rc);
 	if (rc == ROUTE_NOT_FOUND) {
@@ -209,8 +210,9 @@ START_TEST(test_route)
 		ck_assert_uint_eq(m.allowed, 0);
 		return;
 	}
-	ck_assert_msg(m.route == rt[_i].route, "%s: route %d, want %d",
-	    rt[_i].path, m.route, rt[_i].route);
+	ck_assert_msg(m.def != NULL && strcmp(m.def->name, rt[_i].route) == 0,
+	    "%s: route %s, want %s", rt[_i].path,
+	    m.def != NULL ? m.def->name : "(none)", rt[_i].route);
 	ck_assert_str_eq(m.provider, rt[_i].provider);
 	ck_assert_str_eq(m.cred_id, rt[_i].cred);
 	ck_assert_msg(((m.allowed & (1u << rt[_i].m)) != 0) ==
@@ -233,7 +235,8 @@ START_TEST(test_null_path)
 {
 	struct route_match m;
 
-	ck_assert_int_eq(router_match(HM_GET, NULL, &m), ROUTE_NOT_FOUND);
+	ck_assert_int_eq(router_match(handlers_routes, HM_GET, NULL, &m),
+	    ROUTE_NOT_FOUND);
 }
 END_TEST
 
@@ -274,23 +277,27 @@ START_TEST(test_long_segments)
 	e255 = repeat("%61", ROUTE_PARAM_MAX - 1);	/* 765 raw bytes */
 
 	path = cred_path(a255, strlen(a255), "crd_X", 5);
-	ck_assert_int_eq(router_match(HM_GET, path, &m), ROUTE_OK);
+	ck_assert_int_eq(router_match(handlers_routes, HM_GET, path, &m),
+	    ROUTE_OK);
 	ck_assert_str_eq(m.provider, a255);
 	free(path);
 
 	path = cred_path(a256, strlen(a256), "crd_X", 5);
-	ck_assert_int_eq(router_match(HM_GET, path, &m), ROUTE_NOT_FOUND);
+	ck_assert_int_eq(router_match(handlers_routes, HM_GET, path, &m),
+	    ROUTE_NOT_FOUND);
 	free(path);
 
 	path = cred_path("datadog", 7, a256, strlen(a256));
-	ck_assert_int_eq(router_match(HM_GET, path, &m), ROUTE_NOT_FOUND);
+	ck_assert_int_eq(router_match(handlers_routes, HM_GET, path, &m),
+	    ROUTE_NOT_FOUND);
 	free(path);
 
 	/* long raw, short decoded: 1560 bytes of path, still under 2048 */
 	path = cred_path(e255, strlen(e255), e255, strlen(e255));
 	ck_assert_uint_lt(strlen(path), HTTP_PATH_MAX);
-	ck_assert_int_eq(router_match(HM_GET, path, &m), ROUTE_OK);
-	ck_assert_int_eq(m.route, RT_CREDENTIAL);
+	ck_assert_int_eq(router_match(handlers_routes, HM_GET, path, &m),
+	    ROUTE_OK);
+	ck_assert_str_eq(m.def->name, "credential");
 	ck_assert_str_eq(m.provider, a255);
 	ck_assert_str_eq(m.cred_id, a255);
 	free(path);
@@ -315,16 +322,19 @@ START_TEST(test_too_long)
 	memset(path + n, 'a', HTTP_PATH_MAX + 1 - n);
 	path[HTTP_PATH_MAX + 1] = '\0';
 	ck_assert_uint_eq(strlen(path), HTTP_PATH_MAX + 1);
-	ck_assert_int_eq(router_match(HM_GET, path, &m), ROUTE_NOT_FOUND);
+	ck_assert_int_eq(router_match(handlers_routes, HM_GET, path, &m),
+	    ROUTE_NOT_FOUND);
 
 	/* 4096 and 1 MiB */
 	free(path);
 	path = repeat("/healthz", 512);
-	ck_assert_int_eq(router_match(HM_GET, path, &m), ROUTE_NOT_FOUND);
+	ck_assert_int_eq(router_match(handlers_routes, HM_GET, path, &m),
+	    ROUTE_NOT_FOUND);
 	free(path);
 	path = repeat("a", 1 << 20);
 	path[0] = '/';
-	ck_assert_int_eq(router_match(HM_GET, path, &m), ROUTE_NOT_FOUND);
+	ck_assert_int_eq(router_match(handlers_routes, HM_GET, path, &m),
+	    ROUTE_NOT_FOUND);
 	free(path);
 }
 END_TEST

@@ -57,6 +57,9 @@ report_add(struct report *r, const char *fmt, ...)
 	r->text[r->len] = '\0';
 }
 
+/* A detail's reason as the JSON says it. */
+#define REASON(d)	apierr_reason_code((d).reason)
+
 #define REPORT_INIT(r)	memset((r), 0, sizeof(*(r)))
 #define REPORT_END(r)	ck_assert_msg((r)->n == 0, "%d row(s) failed:\n%s", \
 			    (r)->n, (r)->text)
@@ -254,7 +257,7 @@ dump_details(const struct apierr *e, char *out, size_t n)
 	out[0] = '\0';
 	for (i = 0; i < e->nd && o < n; i++)
 		o += (size_t)snprintf(out + o, n - o, "[%s %s] ", e->d[i].field,
-		    e->d[i].reason ? e->d[i].reason : "(null)");
+		    REASON(e->d[i]) ? REASON(e->d[i]) : "(null)");
 }
 
 /*
@@ -278,8 +281,8 @@ details_differ(const struct apierr *e, const char *const *want, char *out,
 	}
 	for (i = 0; i < n; i++)
 		if (strcmp(e->d[i].field, want[2 * i]) != 0 ||
-		    e->d[i].reason == NULL ||
-		    strcmp(e->d[i].reason, want[2 * i + 1]) != 0) {
+		    REASON(e->d[i]) == NULL ||
+		    strcmp(REASON(e->d[i]), want[2 * i + 1]) != 0) {
 			snprintf(out, outlen, "detail %zu: want [%s %s], got %s",
 			    i, want[2 * i], want[2 * i + 1], got);
 			return 1;
@@ -305,7 +308,7 @@ secret_echoed(const struct apierr *e)
 
 	for (i = 0; i < e->nd; i++)
 		if (strstr(e->d[i].field, MARK) != NULL ||
-		    (e->d[i].reason != NULL && strstr(e->d[i].reason, MARK)))
+		    (REASON(e->d[i]) != NULL && strstr(REASON(e->d[i]), MARK)))
 			return 1;
 	return e->message != NULL && strstr(e->message, MARK) != NULL;
 }
@@ -1264,7 +1267,7 @@ START_TEST(test_parse_connect)
 		    strlen(bad[i].body), id, &e), -1);
 		ck_assert_uint_eq(e.nd, 1);
 		ck_assert_str_eq(e.d[0].field, bad[i].field);
-		ck_assert_str_eq(e.d[0].reason, bad[i].reason);
+		ck_assert_str_eq(REASON(e.d[0]), bad[i].reason);
 	}
 }
 END_TEST
@@ -1280,13 +1283,13 @@ START_TEST(test_check_label_patch)
 	apierr_init(&e, AE_VALIDATION, NULL);
 	ck_assert_int_eq(input_check_label_patch(&in, &e), -1);
 	ck_assert_str_eq(e.d[0].field, "label");
-	ck_assert_str_eq(e.d[0].reason, "required");
+	ck_assert_str_eq(REASON(e.d[0]), "required");
 	apierr_init(&e, AE_VALIDATION, NULL);
 	in.label_state = VS_NULL;
 	ck_assert_int_eq(input_check_label_patch(&in, &e), 0);
 	in.label_state = VS_BAD_TYPE;
 	ck_assert_int_eq(input_check_label_patch(&in, &e), -1);
-	ck_assert_str_eq(e.d[0].reason, "must_be_string");
+	ck_assert_str_eq(REASON(e.d[0]), "must_be_string");
 	apierr_init(&e, AE_VALIDATION, NULL);
 	in.label_state = VS_STRING;
 	in.label = lbl;
@@ -1295,14 +1298,14 @@ START_TEST(test_check_label_patch)
 	in.label = ctl;
 	in.label_len = strlen(ctl);
 	ck_assert_int_eq(input_check_label_patch(&in, &e), -1);
-	ck_assert_str_eq(e.d[0].reason, "invalid_characters");
+	ck_assert_str_eq(REASON(e.d[0]), "invalid_characters");
 	apierr_init(&e, AE_VALIDATION, NULL);
 	in.label = lbl;
 	in.label_len = strlen(lbl);
 	in.has_credentials = 1;
 	ck_assert_int_eq(input_check_label_patch(&in, &e), -1);
 	ck_assert_str_eq(e.d[0].field, "credentials");
-	ck_assert_str_eq(e.d[0].reason, "unknown_field");
+	ck_assert_str_eq(REASON(e.d[0]), "unknown_field");
 }
 END_TEST
 
@@ -1328,13 +1331,74 @@ START_TEST(test_parse_list_query)
 	ck_assert_int_eq(input_parse_list_query("limit=101", 50, 100, &limit,
 	    after, sizeof(after), &e), -1);
 	ck_assert_str_eq(e.d[0].field, "limit");
-	ck_assert_str_eq(e.d[0].reason, "out_of_range");
+	ck_assert_str_eq(REASON(e.d[0]), "out_of_range");
 	ck_assert_int_eq(input_parse_list_query("cursor=eA", 50, 100, &limit,
 	    after, sizeof(after), &e), -1);
 	ck_assert_str_eq(e.d[0].field, "cursor");
 	ck_assert_int_eq(input_parse_list_query("x=1", 50, 100, &limit,
 	    after, sizeof(after), &e), -1);
-	ck_assert_str_eq(e.d[0].reason, "unknown_parameter");
+	ck_assert_str_eq(REASON(e.d[0]), "unknown_parameter");
+}
+END_TEST
+
+/* --- the reason table ------------------------------------------------ */
+
+/* Every reason has a code and a sentence; no two share a code. */
+START_TEST(test_reason_table)
+{
+	int		 r, q;
+	const char	*code;
+
+	for (r = 0; r < IR__MAX; r++) {
+		code = apierr_reason_code((enum input_reason)r);
+		ck_assert_msg(code != NULL && code[0] != '\0', "reason %d: no code",
+		    r);
+		ck_assert_msg(strspn(code, "abcdefghijklmnopqrstuvwxyz_") ==
+		    strlen(code), "reason %d: code %s", r, code);
+		ck_assert_msg(apierr_reason_message((enum input_reason)r) != NULL &&
+		    apierr_reason_message((enum input_reason)r)[0] != '\0',
+		    "reason %s: no message", code);
+		for (q = 0; q < r; q++)
+			ck_assert_msg(strcmp(code,
+			    apierr_reason_code((enum input_reason)q)) != 0,
+			    "reasons %d and %d share the code %s", q, r, code);
+	}
+}
+END_TEST
+
+/* What the admin page says next to a field, for the reasons a form gets. */
+START_TEST(test_reason_messages)
+{
+	static const struct {
+		enum input_reason	 r;
+		const char		*code, *message;
+	} want[] = {
+		{ IR_REQUIRED, "required", "This field is required." },
+		{ IR_UNKNOWN_FIELD, "unknown_field",
+		    "This field is not part of this integration." },
+		{ IR_MUST_BE_STRING, "must_be_string", "This value must be text." },
+		{ IR_EMPTY, "empty", "This field is required." },
+		{ IR_TOO_LONG, "too_long", "This value is too long." },
+		{ IR_INVALID_CHARACTERS, "invalid_characters",
+		    "This value has characters that are not allowed." },
+		{ IR_NOT_ALLOWED, "not_allowed",
+		    "Choose one of the listed values." },
+		{ IR_PATTERN_MISMATCH, "pattern_mismatch",
+		    "This value does not have the expected format." },
+		{ IR_DUPLICATE, "duplicate", "This field was sent twice." },
+		{ IR_INVALID, "invalid", "This value is not valid." },
+		{ IR_CATALOG_PATTERN_INVALID, "catalog_pattern_invalid",
+		    "This value is not valid." },
+		/* out of range: a safe code, never a crash */
+		{ IR__MAX, "invalid", "This value is not valid." },
+	};
+	int i;
+
+	for (i = 0; i < NROWS(want); i++) {
+		ck_assert_str_eq(apierr_reason_code(want[i].r), want[i].code);
+		ck_assert_str_eq(apierr_reason_message(want[i].r),
+		    want[i].message);
+	}
 }
 END_TEST
 
@@ -1343,6 +1407,11 @@ validate_suite(void)
 {
 	Suite	*s = suite_create("validate");
 	TCase	*tc;
+
+	tc = tcase_create("reasons");
+	tcase_add_test(tc, test_reason_table);
+	tcase_add_test(tc, test_reason_messages);
+	suite_add_tcase(s, tc);
 
 	tc = tcase_create("scalar");
 	tcase_add_test(tc, test_validate_scalar);

@@ -109,22 +109,6 @@ struct pctx {
 	const char	*kid;	/* of keys[idx], for messages; may be NULL */
 };
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);	/* truncation is fine */
-	va_end(ap);
-}
-
 /*
  * "keys[3] (kid "abc"): " then the message.  The kid is shown only when
  * it is short printable ASCII, so a log line stays one clean line.
@@ -144,10 +128,10 @@ key_err(struct pctx *p, const char *fmt, ...)
 	va_end(ap);
 	if (p->kid != NULL && strlen(p->kid) <= 64 &&
 	    is_printable_ascii(p->kid, strlen(p->kid)))
-		set_err(p->err, p->errlen, "keys[%zu] (kid \"%s\"): %s",
+		set_errf(p->err, p->errlen, "keys[%zu] (kid \"%s\"): %s",
 		    p->idx, p->kid, what);
 	else
-		set_err(p->err, p->errlen, "keys[%zu]: %s", p->idx, what);
+		set_errf(p->err, p->errlen, "keys[%zu]: %s", p->idx, what);
 }
 
 static void
@@ -681,28 +665,28 @@ keys_array(const char *json, size_t n, struct json_object **rootp,
 
 	*rootp = NULL;
 	if (n > JWKS_MAX_FILE) {
-		set_err(err, errlen, "larger than %d bytes", JWKS_MAX_FILE);
+		set_errf(err, errlen, "larger than %d bytes", JWKS_MAX_FILE);
 		return NULL;
 	}
 	if ((*rootp = jsonx_parse(json, n, JWKS_DEPTH, 0, &jerr)) == NULL) {
-		set_err(err, errlen, "not valid JSON: %s",
+		set_errf(err, errlen, "not valid JSON: %s",
 		    jerr != NULL ? jerr : "parse error");
 		return NULL;
 	}
 	if (!json_object_is_type(*rootp, json_type_object) ||
 	    (arr = jsonx_get(*rootp, "keys", json_type_array)) == NULL) {
-		set_err(err, errlen, "not a JWKS: no \"keys\" array "
+		set_errf(err, errlen, "not a JWKS: no \"keys\" array "
 		    "(RFC 7517 section 5)");
 		return NULL;
 	}
 	nkeys = json_object_array_length(arr);
 	if (nkeys == 0) {
-		set_err(err, errlen, "\"keys\" is empty: no token could be "
+		set_errf(err, errlen, "\"keys\" is empty: no token could be "
 		    "verified");
 		return NULL;
 	}
 	if (nkeys > JWKS_MAX_KEYS) {
-		set_err(err, errlen, "%zu keys; at most %d are allowed",
+		set_errf(err, errlen, "%zu keys; at most %d are allowed",
 		    nkeys, JWKS_MAX_KEYS);
 		return NULL;
 	}
@@ -749,7 +733,7 @@ jwks_parse(const char *json, size_t n, char *err, size_t errlen)
 	nkeys = json_object_array_length(arr);
 	if ((ks = calloc(1, sizeof(*ks))) == NULL ||
 	    (ks->keys = calloc(nkeys, sizeof(*ks->keys))) == NULL) {
-		set_err(err, errlen, "out of memory");
+		set_errf(err, errlen, "out of memory");
 		goto fail;
 	}
 	p.err = err;
@@ -770,7 +754,7 @@ jwks_parse(const char *json, size_t n, char *err, size_t errlen)
 			goto fail;
 	}
 	if (ks->n == 0) {
-		set_err(err, errlen, "no usable key (%zu skipped): no token "
+		set_errf(err, errlen, "no usable key (%zu skipped): no token "
 		    "could be verified", skipped);
 		goto fail;
 	}
@@ -801,13 +785,13 @@ jwks_load(const char *path, struct filestamp *stamp, char *err,
 	    stamp, err, errlen) == -1)
 		goto out;
 	if (n > JWKS_MAX_FILE) {
-		set_err(err, errlen, "%s: larger than %d bytes", path,
+		set_errf(err, errlen, "%s: larger than %d bytes", path,
 		    JWKS_MAX_FILE);
 		goto out;
 	}
 	msg[0] = '\0';
 	if ((ks = jwks_parse((const char *)buf, n, msg, sizeof(msg))) == NULL)
-		set_err(err, errlen, "%s: %s", path, msg);
+		set_errf(err, errlen, "%s: %s", path, msg);
 out:
 	free(buf);
 	return ks;

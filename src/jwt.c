@@ -1,7 +1,6 @@
 #include "cs_build.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -816,22 +815,6 @@ out:
 	return tok;
 }
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);	/* truncation is fine */
-	va_end(ap);
-}
-
 /*
  * Reads the whole file as the secret: raw bytes, a trailing newline
  * included.  Reads at most JWT_SECRET_MAX + 1 bytes, so a huge file or
@@ -853,12 +836,12 @@ jwt_secret_load(const char *path, unsigned char **out, size_t *outlen,
 	    FILESTAMP_PRIVATE, &p, &n, st, err, errlen) == -1)
 		goto out;
 	if (n > JWT_SECRET_MAX) {
-		set_err(err, errlen, "%s: secret longer than %d bytes", path,
+		set_errf(err, errlen, "%s: secret longer than %d bytes", path,
 		    JWT_SECRET_MAX);
 		goto out;
 	}
 	if (n < JWT_SECRET_MIN) {
-		set_err(err, errlen, "%s: secret shorter than %d bytes", path,
+		set_errf(err, errlen, "%s: secret shorter than %d bytes", path,
 		    JWT_SECRET_MIN);
 		goto out;
 	}

@@ -430,3 +430,15 @@ hex_digit(char c)
 		return c - 'A' + 10;
 	return -1;
 }
+
+void
+set_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);	/* truncation is fine */
+	va_end(ap);
+}

@@ -81,4 +81,8 @@ int	 is_clean_utf8(const char *s, size_t n);
 /* 1 when s[0..n) is well-formed UTF-8 without NUL (controls allowed). */
 int	 is_valid_utf8(const char *s, size_t n);
 
+/* A message into err[errlen] (truncated); nothing when err is NULL. */
+void	 set_errf(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
 #endif

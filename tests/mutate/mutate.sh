@@ -14,6 +14,7 @@
 # Environment:
 #   MUTATE_DIR	the scratch folder (default ${TMPDIR:-/tmp}/credstore-mutate)
 #   MUTATE_MIN	the score (percent) below which it exits 1 (default 90)
+#   MUTATE_CHECK_ONLY	1: only check that every mutation applies
 #
 # Not part of make check or CI: a full run rebuilds and tests the tree
 # once per mutation (minutes each).  Exits 2 when a mutation no longer
@@ -26,35 +27,55 @@ work=${MUTATE_DIR:-${TMPDIR:-/tmp}/credstore-mutate}
 min=${MUTATE_MIN:-90}
 jobs=$(nproc 2>/dev/null || echo 2)
 
-# Every unit and end-to-end suite, fastest first (deploy and browser
-# suites are left out: they test the examples, not the code).
-all_suites="test_util test_config test_validate test_router test_jwt test_jwks
-test_crypto test_catalog test_probe test_session test_record test_store
-test_credsvc test_jwa e2e_store e2e_lifecycle e2e_admin e2e_hostile
-e2e_jwks e2e_faults e2e_hygiene"
+# Every unit suite, then every end-to-end suite (found once the tree is
+# built); the deploy and browser suites are left out: they test the
+# shipped examples, not the code.
+all_suites=""
 
 die() { echo "mutate: $*" >&2; exit 2; }
 
-# The blocks of the list as "ID<TAB>FILE<TAB>FROM<TAB>TO<TAB>SUITES" lines.
+# Splits the list into $work/m/ID.{file,from,to,tests}, one file each, and
+# prints the ids in order.  A line after from: or to: that is none of the
+# keys continues that value (multi-line text).
 parse() {
-	awk '
-	function flush() { if (id != "") print id "\t" file "\t" from "\t" to "\t" suites
-		id = file = from = to = suites = "" }
-	/^== / { flush(); id = substr($0, 4); next }
-	/^file: / { file = substr($0, 7); next }
-	/^from: / { from = substr($0, 7); next }
-	/^to: / { to = substr($0, 5); next }
-	/^tests: / { suites = substr($0, 8); next }
-	END { flush() }
-	' "$list"
+	python3 - "$list" "$work/m" <<'EOF'
+import os, re, sys
+src, out = sys.argv[1], sys.argv[2]
+os.makedirs(out, exist_ok=True)
+muts, cur, last = [], None, None
+for line in open(src).read().split("\n"):
+    if line.startswith("== "):
+        cur = {"id": line[3:].strip()}
+        muts.append(cur)
+        last = None
+        continue
+    m = re.match(r"^(file|from|to|why|tests): ?(.*)$", line)
+    if cur is not None and m:
+        cur[m.group(1)] = m.group(2)
+        last = m.group(1)
+    elif cur is not None and last in ("from", "to") and line.strip() != "" \
+            and not line.startswith("#"):
+        cur[last] += "\n" + line
+    else:
+        last = None
+for m in muts:
+    for k in ("file", "from", "to", "tests"):
+        open(os.path.join(out, m["id"] + "." + k), "w").write(m.get(k, ""))
+    print(m["id"])
+EOF
 }
 
-# Replaces the one line of FILE that contains FROM: FROM becomes TO.
-apply() {	# apply FILE FROM TO
-	python3 - "$1" "$2" "$3" <<'EOF'
+# In FILE, the text of mutation ID's from (which must occur once) becomes
+# its to; with a third argument, only prints how often it occurs.
+apply() {	# apply FILE ID [check]
+	python3 - "$1" "$work/m/$2.from" "$work/m/$2.to" "${3:-}" <<'EOF'
 import sys
-path, frm, to = sys.argv[1], sys.argv[2], sys.argv[3]
+path, frm, to, check = sys.argv[1], open(sys.argv[2]).read(), \
+    open(sys.argv[3]).read(), sys.argv[4]
 text = open(path).read()
+if check:
+    print(text.count(frm))
+    sys.exit(0)
 n = text.count(frm)
 if n != 1:
     sys.stderr.write("%s: %d matches of %r\n" % (path, n, frm))
@@ -65,21 +86,25 @@ EOF
 
 [ -f "$list" ] || die "no $list"
 command -v python3 >/dev/null || die "python3 is needed"
-mkdir -p "$work" || exit 2
+rm -rf "$work/m" && mkdir -p "$work" || exit 2
 parse >"$work/list" || die "cannot read $list"
 
 # Check every mutation applies before spending an hour on them.
 bad=0
-while IFS="$(printf '\t')" read -r id file from to suites; do
-	if [ -z "$file" ] || [ -z "$from" ] || [ ! -f "$top/$file" ]; then
+while read -r id; do
+	file=$(cat "$work/m/$id.file")
+	if [ -z "$file" ] || [ ! -s "$work/m/$id.from" ] || [ ! -f "$top/$file" ]; then
 		echo "mutate: $id: incomplete block or no file $file"; bad=1
 		continue
 	fi
-	n=$(python3 -c 'import sys; print(open(sys.argv[1]).read().count(sys.argv[2]))' \
-	    "$top/$file" "$from")
+	n=$(apply "$top/$file" "$id" check)
 	[ "$n" = 1 ] || { echo "mutate: $id: $n matches in $file"; bad=1; }
 done <"$work/list"
 [ $bad -eq 0 ] || die "the list does not apply to this tree"
+if [ "${MUTATE_CHECK_ONLY:-0}" = 1 ]; then
+	echo "mutate: $(wc -l <"$work/list") mutations apply"
+	exit 0
+fi
 
 echo "mutate: copying the tree to $work/tree and building it"
 rm -rf "$work/tree" && mkdir -p "$work/tree" || exit 2
@@ -91,6 +116,7 @@ mkdir -p build && cd build || exit 2
 ../configure >configure.out 2>&1 || die "configure failed: $work/tree/build/configure.out"
 make -j"$jobs" >make.out 2>&1 || die "the unmutated tree does not build"
 make -j"$jobs" check TESTS= >make-check.out 2>&1 || die "the tests do not build"
+all_suites=$( (ls tests/unit; ls tests/e2e) | grep -E '^(test|e2e)_[a-z0-9_]+$')
 
 # Runs the suites, named ones first; prints the first that fails.
 run_suites() {	# run_suites "SUITES"
@@ -102,7 +128,7 @@ run_suites() {	# run_suites "SUITES"
 	for s in $order; do
 		t=$(ls -d tests/unit/"$s" tests/e2e/"$s" 2>/dev/null | head -1)
 		[ -n "$t" ] || continue
-		if ! timeout 900 make -s check TESTS="$t" >"run-$s.out" 2>&1; then
+		if ! timeout 900 make -s check TESTS="$t" >"run-$s.out" 2>&1 </dev/null; then
 			echo "$s"
 			return 0
 		fi
@@ -115,16 +141,18 @@ survived=0
 failed_build=0
 total=0
 survivors=""
-while IFS="$(printf '\t')" read -r id file from to suites; do
+while read -r id; do
+	file=$(cat "$work/m/$id.file")
+	suites=$(cat "$work/m/$id.tests")
 	if [ $# -gt 0 ]; then
 		case " $* " in *" $id "*) ;; *) continue ;; esac
 	fi
 	total=$((total + 1))
 	cp "../$file" "../$file.orig" || exit 2
-	apply "../$file" "$from" "$to" || die "$id does not apply"
+	apply "../$file" "$id" || die "$id does not apply"
 	start=$(date +%s)
-	if ! make -j"$jobs" >"mutant-$id.make" 2>&1 ||
-	    ! make -j"$jobs" check TESTS= >>"mutant-$id.make" 2>&1; then
+	if ! make -j"$jobs" >"mutant-$id.make" 2>&1 </dev/null ||
+	    ! make -j"$jobs" check TESTS= >>"mutant-$id.make" 2>&1 </dev/null; then
 		# a mutant the compiler refuses is no test of the tests
 		echo "mutant $id: DOES NOT BUILD (fix the mutation)"
 		failed_build=$((failed_build + 1))
@@ -132,7 +160,7 @@ while IFS="$(printf '\t')" read -r id file from to suites; do
 		echo "mutant $id: killed by $by ($(( $(date +%s) - start )) s)"
 		killed=$((killed + 1))
 	else
-		echo "mutant $id: SURVIVED ($file: $to)"
+		echo "mutant $id: SURVIVED ($file)"
 		survived=$((survived + 1))
 		survivors="$survivors $id"
 	fi

@@ -25,6 +25,7 @@ static const struct {
 	    "The provider rejected the credentials" },
 	{ 500, "internal_error", "Internal error" },
 	{ 503, "unavailable", "The service is unavailable, retry later" },
+	{ 429, "rate_limited", "Too many requests for this tenant; retry later" },
 };
 
 #define NOT_VALID	"This value is not valid."

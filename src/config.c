@@ -31,6 +31,9 @@ enum ckey {
 	CK_PROBE_TIMEOUT_MS,
 	CK_PROBE_ORIGIN_OVERRIDE,
 	CK_MAX_BODY_BYTES,
+	CK_TENANT_CHECKS_IN_FLIGHT,
+	CK_TENANT_RATE_LIMIT,
+	CK_TENANT_RATE_BURST,
 	CK_DURABILITY,
 	CK_LOG_LEVEL,
 	CK__MAX
@@ -70,6 +73,9 @@ static const struct ckeydef keys[CK__MAX] = {
 	{ "probe_timeout_ms", CT_LONG, 100, 120000, OFF(probe_timeout_ms) },
 	{ "probe_origin_override", CT_ORIGIN, 0, 0, OFF(probe_origin_override) },
 	{ "max_body_bytes", CT_LONG, 1024, 16L * 1024 * 1024, OFF(max_body_bytes) },
+	{ "tenant_checks_in_flight", CT_LONG, 1, 14, OFF(tenant_checks_in_flight) },
+	{ "tenant_rate_limit", CT_LONG, 0, 1000000, OFF(tenant_rate_limit) },
+	{ "tenant_rate_burst", CT_LONG, 1, 1000000, OFF(tenant_rate_burst) },
 	{ "durability", CT_DURABILITY, 0, 0, OFF(durability) },
 	{ "log_level", CT_LOGLEVEL, 0, 0, OFF(log_level) },
 };
@@ -258,6 +264,21 @@ set_default_str(char **p, const char *v)
 	return (*p = strdup(v)) == NULL ? -1 : 0;
 }
 
+/* Zeroes *c and sets the defaults of the keys that are numbers. */
+static void
+set_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->jwt_leeway = 60;
+	c->probe_timeout_ms = 5000;
+	c->max_body_bytes = 65536;
+	c->tenant_checks_in_flight = 2;
+	c->tenant_rate_limit = 1000;
+	c->tenant_rate_burst = 2000;
+	c->durability = DUR_SYNC;
+	c->log_level = LOG_LVL_INFO;
+}
+
 int
 config_load(const char *path, struct config *c, char *err, size_t errlen)
 {
@@ -267,13 +288,8 @@ config_load(const char *path, struct config *c, char *err, size_t errlen)
 	unsigned	 lineno = 0;
 	int		 i, seen[CK__MAX];
 
-	memset(c, 0, sizeof(*c));
+	set_defaults(c);
 	memset(seen, 0, sizeof(seen));
-	c->jwt_leeway = 60;
-	c->probe_timeout_ms = 5000;
-	c->max_body_bytes = 65536;
-	c->durability = DUR_SYNC;
-	c->log_level = LOG_LVL_INFO;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: cannot open: %s", path,

@@ -32,6 +32,9 @@ struct config {
 	long		 probe_timeout_ms;
 	char		*probe_origin_override;
 	long		 max_body_bytes;
+	long		 tenant_checks_in_flight;	/* 1..14 */
+	long		 tenant_rate_limit;	/* per second; 0: none */
+	long		 tenant_rate_burst;
 	enum durability	 durability;
 	enum log_level	 log_level;
 };

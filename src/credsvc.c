@@ -98,13 +98,24 @@ credsvc_status_name(enum probe_verdict v)
 	    v == PROBE_REJECTED ? "rejected" : "unverified";
 }
 
-void
-credsvc_probe(const struct credsvc *svc, const struct cat_provider *p,
-    const struct credset *cs, struct probe_result *pr)
+enum credsvc_rc
+credsvc_probe(const struct credsvc *svc, const char *tenant,
+    const struct cat_provider *p, const struct credset *cs,
+    struct probe_result *pr)
 {
+	struct tenantlimit_lease l;
+
+	if (tenantlimit_check_begin(svc->lim, tenant, tenantlimit_now(),
+	    &l) == -1) {
+		log_info("tenant %s: most checks in flight; %s not checked",
+		    tenant, p->id);
+		return CSVC_LIMITED;
+	}
 	probe_check(p, cs, &svc->po, pr);
+	tenantlimit_check_end(&l);
 	log_debug("probe: provider=%s verdict=%s status=%ld (%s)", p->id,
 	    probe_verdict_name(pr->verdict), pr->http_status, pr->why);
+	return CSVC_OK;
 }
 
 enum credsvc_rc
@@ -182,9 +193,11 @@ credsvc_create_prepare(const struct credsvc *svc,
     const struct credset *cs, const char *label, struct credsvc_new *n)
 {
 	struct cred_rec	*rec = &n->rec;
+	enum credsvc_rc	 rc;
 	size_t		 i;
 
-	credsvc_probe(svc, p, cs, &n->pr);
+	if ((rc = credsvc_probe(svc, who->tenant, p, cs, &n->pr)) != CSVC_OK)
+		return rc;
 	if (n->pr.verdict == PROBE_REJECTED)
 		return CSVC_REJECTED;
 	if (crypto_credential_id(rec->id) == -1)
@@ -382,7 +395,8 @@ credsvc_replace(const struct credsvc *svc, const struct credsvc_actor *who,
 	if (src != STORE_OK)
 		return credsvc_rc_of(src);
 	cred_rec_free(&cur);
-	credsvc_probe(svc, p, cs, pr);
+	if ((rc = credsvc_probe(svc, who->tenant, p, cs, pr)) != CSVC_OK)
+		return rc;
 	if (pr->verdict == PROBE_REJECTED)
 		return CSVC_REJECTED;
 	memset(&sealed, 0, sizeof(sealed));
@@ -423,8 +437,10 @@ credsvc_retest(const struct credsvc *svc, const struct credsvc_actor *who,
 	cred_rec_free(&r);
 	if (opened == -1)
 		return CSVC_INTERNAL;
-	credsvc_probe(svc, p, &cs, pr);
+	rc = credsvc_probe(svc, who->tenant, p, &cs, pr);
 	credset_free(&cs);
+	if (rc != CSVC_OK)
+		return rc;
 	memset(&ch, 0, sizeof(ch));
 	ch.status = credsvc_status_name(pr->verdict);
 	ch.validated = pr->verdict != PROBE_UNVERIFIED;

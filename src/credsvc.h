@@ -19,6 +19,7 @@
 #include "crypto.h"
 #include "probe.h"
 #include "store.h"
+#include "tenantlimit.h"
 
 enum credsvc_rc {
 	CSVC_OK = 0,
@@ -30,6 +31,7 @@ enum credsvc_rc {
 	CSVC_CORRUPT,		/* a stored record does not parse */
 	CSVC_INTERNAL,		/* no memory, cannot seal or open */
 	CSVC_UNAVAILABLE,	/* storage cannot be used now */
+	CSVC_LIMITED,		/* the tenant has its most checks in flight */
 	CSVC__MAX
 };
 
@@ -43,6 +45,8 @@ struct credsvc {
 	 */
 	const char		*keyring_path;
 	struct probe_opts	 po;
+	/* checks in flight per tenant; NULL: no limit */
+	struct tenantlimit	*lim;
 	/* allocation in the change callback; NULL: malloc (tests fail it) */
 	void			*(*alloc)(size_t);
 };
@@ -76,9 +80,14 @@ void	 credsvc_audit_init(const struct credsvc_actor *who,
 	    const char *id);
 /* "validated", "rejected" or "unverified". */
 const char *credsvc_status_name(enum probe_verdict);
-/* Runs the provider's check of cs; always fills *pr. */
-void	 credsvc_probe(const struct credsvc *, const struct cat_provider *,
-	    const struct credset *cs, struct probe_result *pr);
+/*
+ * Runs the provider's check of cs for tenant and fills *pr: CSVC_OK, or
+ * CSVC_LIMITED (no check, *pr untouched) when the tenant has its most
+ * checks in flight already.
+ */
+enum credsvc_rc credsvc_probe(const struct credsvc *, const char *tenant,
+	    const struct cat_provider *, const struct credset *cs,
+	    struct probe_result *pr);
 
 /*
  * A create in two steps, so that the caller can write its answer (kept

@@ -20,6 +20,7 @@
 #include "pages.h"
 #include "session.h"
 #include "store.h"
+#include "tenantlimit.h"
 #include "util.h"
 #include "validate.h"
 
@@ -173,8 +174,8 @@ gate_verify_token(struct ctx *c, const char *tok)
  * 400 (RFC 6750 section 2).  On failure the response is sent and -1
  * returned.
  */
-int
-gate_authenticate(struct ctx *c, const char *form_token)
+static int
+authenticate(struct ctx *c, const char *form_token)
 {
 	const char	*h = c->req->authorization, *tok = NULL;
 	enum jwt_err	 je;
@@ -223,6 +224,32 @@ gate_authenticate(struct ctx *c, const char *form_token)
 	}
 	c->authed = 1;
 	return 0;
+}
+
+/* The tenant's request rate (tenantlimit.h); -1 after a 429. */
+static int
+tenant_rate(struct ctx *c)
+{
+	char	ra[48];
+	long	wait;
+
+	wait = tenantlimit_request(tenantlimit_of_config(&c->app->cfg),
+	    c->id.tenant, tenantlimit_now());
+	if (wait == 0)
+		return 0;
+	log_info("tenant %s: request rate limit (retry after %ld s)",
+	    c->id.tenant, wait);
+	snprintf(ra, sizeof(ra), "Retry-After: %ld\r\n", wait);
+	gate_reply_fail(c, AE_RATE_LIMITED, NULL, ra);
+	return -1;
+}
+
+int
+gate_authenticate(struct ctx *c, const char *form_token)
+{
+	if (authenticate(c, form_token) == -1)
+		return -1;
+	return tenant_rate(c);
 }
 
 static int
@@ -436,6 +463,7 @@ gate_svc(struct ctx *c, struct credsvc *svc, struct credsvc_actor *who)
 	svc->keyring_path = c->app->cfg.keyring;
 	svc->po.timeout_ms = c->app->cfg.probe_timeout_ms;
 	svc->po.origin_override = c->app->cfg.probe_origin_override;
+	svc->lim = tenantlimit_of_config(&c->app->cfg);
 	who->tenant = c->id.tenant;
 	who->subject = c->id.sub;
 	who->client = c->req->remote_addr;
@@ -468,6 +496,9 @@ reply_rc(struct ctx *c, enum credsvc_rc rc, const char *what)
 		break;
 	case CSVC_INTERNAL:
 		gate_reply_fail(c, AE_INTERNAL, NULL, NULL);
+		break;
+	case CSVC_LIMITED:
+		gate_reply_fail(c, AE_RATE_LIMITED, NULL, "Retry-After: 1\r\n");
 		break;
 	case CSVC_REPLAY:
 	case CSVC_UNAVAILABLE:

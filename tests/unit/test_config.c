@@ -153,6 +153,9 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(c.probe_timeout_ms, 5000);
 	ck_assert_ptr_null(c.probe_origin_override);
 	ck_assert_int_eq(c.max_body_bytes, 65536);
+	ck_assert_int_eq(c.tenant_checks_in_flight, 2);
+	ck_assert_int_eq(c.tenant_rate_limit, 1000);
+	ck_assert_int_eq(c.tenant_rate_burst, 2000);
 	ck_assert_int_eq(c.durability, DUR_SYNC);
 	ck_assert_int_eq(c.log_level, LOG_LVL_INFO);
 	config_free(&c);
@@ -183,6 +186,9 @@ START_TEST(test_every_key)
 	    "probe_timeout_ms = 100\n"
 	    "probe_origin_override = http://127.0.0.1:8080\n"
 	    "max_body_bytes = 1024\n"
+	    "tenant_checks_in_flight = 14\n"
+	    "tenant_rate_limit = 0\n"
+	    "tenant_rate_burst = 1\n"
 	    "durability = write_nosync\n"
 	    "log_level = debug\n";
 
@@ -201,6 +207,9 @@ START_TEST(test_every_key)
 	ck_assert_int_eq(c.probe_timeout_ms, 100);
 	ck_assert_str_eq(c.probe_origin_override, "http://127.0.0.1:8080");
 	ck_assert_int_eq(c.max_body_bytes, 1024);
+	ck_assert_int_eq(c.tenant_checks_in_flight, 14);
+	ck_assert_int_eq(c.tenant_rate_limit, 0);
+	ck_assert_int_eq(c.tenant_rate_burst, 1);
 	ck_assert_int_eq(c.durability, DUR_WRITE_NOSYNC);
 	ck_assert_int_eq(c.log_level, LOG_LVL_DEBUG);
 	config_free(&c);
@@ -216,7 +225,7 @@ END_TEST
     "a234567890123456789012345678901234567890123456789012345678901234"
 
 enum vcheck { V_NONE, V_LEEWAY, V_TIMEOUT, V_BODY, V_DUR, V_LOG, V_ORIGIN,
-    V_ROLE, V_TENANT, V_ADMIN, V_ISSUER };
+    V_ROLE, V_TENANT, V_ADMIN, V_ISSUER, V_CHECKS, V_RATE, V_BURST };
 
 static const struct {
 	const char	*key;
@@ -287,6 +296,14 @@ static const struct {
 	{ "tenant_claim", "org", 1, V_TENANT, 0, "org" },
 	{ "tenant_claim", "org\"id", 0, V_NONE, 0, NULL },
 	{ "tenant_claim", "", 0, V_NONE, 0, NULL },
+	{ "tenant_checks_in_flight", "1", 1, V_CHECKS, 1, NULL },
+	{ "tenant_checks_in_flight", "0", 0, V_NONE, 0, NULL },
+	{ "tenant_checks_in_flight", "15", 0, V_NONE, 0, NULL },
+	{ "tenant_rate_limit", "1000000", 1, V_RATE, 1000000, NULL },
+	{ "tenant_rate_limit", "1000001", 0, V_NONE, 0, NULL },
+	{ "tenant_rate_limit", "-1", 0, V_NONE, 0, NULL },
+	{ "tenant_rate_burst", "1000000", 1, V_BURST, 1000000, NULL },
+	{ "tenant_rate_burst", "0", 0, V_NONE, 0, NULL },
 	{ "admin_role", "Credential Admin", 1, V_ADMIN, 0, "Credential Admin" },
 	{ "admin_role", "", 0, V_NONE, 0, NULL },
 	{ "jwt_issuer", "https://iss", 1, V_ISSUER, 0, "https://iss" },
@@ -328,6 +345,15 @@ START_TEST(test_values)
 		break;
 	case V_TIMEOUT:
 		ck_assert_int_eq(c.probe_timeout_ms, vals[_i].num);
+		break;
+	case V_CHECKS:
+		ck_assert_int_eq(c.tenant_checks_in_flight, vals[_i].num);
+		break;
+	case V_RATE:
+		ck_assert_int_eq(c.tenant_rate_limit, vals[_i].num);
+		break;
+	case V_BURST:
+		ck_assert_int_eq(c.tenant_rate_burst, vals[_i].num);
 		break;
 	case V_BODY:
 		ck_assert_int_eq(c.max_body_bytes, vals[_i].num);

@@ -365,6 +365,9 @@ jwt_secret_file = jwt.secret
 probe_origin_override = http://127.0.0.1:$mock_port
 durability = $2
 log_level = $LOGLEVEL
+# one tenant drives every row: the per-tenant limits would measure themselves
+tenant_rate_limit = 0
+tenant_checks_in_flight = 14
 EOF
 	"$ADMIN" -c "$state/$1/credstore.conf" init >/dev/null ||
 	    die "credstore-admin init failed ($1)"

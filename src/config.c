@@ -31,6 +31,7 @@ enum ckey {
 	CK_PROBE_TIMEOUT_MS,
 	CK_PROBE_ORIGIN_OVERRIDE,
 	CK_MAX_BODY_BYTES,
+	CK_MAX_CREDENTIALS_PER_TENANT,
 	CK_DURABILITY,
 	CK_LOG_LEVEL,
 	CK__MAX
@@ -70,6 +71,8 @@ static const struct ckeydef keys[CK__MAX] = {
 	{ "probe_timeout_ms", CT_LONG, 100, 120000, OFF(probe_timeout_ms) },
 	{ "probe_origin_override", CT_ORIGIN, 0, 0, OFF(probe_origin_override) },
 	{ "max_body_bytes", CT_LONG, 1024, 16L * 1024 * 1024, OFF(max_body_bytes) },
+	{ "max_credentials_per_tenant", CT_LONG, 0, 100000000L,
+	    OFF(max_credentials_per_tenant) },
 	{ "durability", CT_DURABILITY, 0, 0, OFF(durability) },
 	{ "log_level", CT_LOGLEVEL, 0, 0, OFF(log_level) },
 };
@@ -272,6 +275,7 @@ config_load(const char *path, struct config *c, char *err, size_t errlen)
 	c->jwt_leeway = 60;
 	c->probe_timeout_ms = 5000;
 	c->max_body_bytes = 65536;
+	c->max_credentials_per_tenant = 10000;
 	c->durability = DUR_SYNC;
 	c->log_level = LOG_LVL_INFO;
 

@@ -32,6 +32,7 @@ struct config {
 	long		 probe_timeout_ms;
 	char		*probe_origin_override;
 	long		 max_body_bytes;
+	long		 max_credentials_per_tenant;	/* 0: no cap */
 	enum durability	 durability;
 	enum log_level	 log_level;
 };

@@ -293,11 +293,12 @@ close_store(struct store *st)
 	store_close(st);
 }
 
+/* The store's MAC, keyed as the server keys it (app.c). */
 static int
-audit_mac(const void *p, size_t n, unsigned char out[STORE_MAC_LEN],
-    void *arg)
+store_mac(const char *label, const void *p, size_t n,
+    unsigned char out[STORE_MAC_LEN], void *arg)
 {
-	return crypto_mac(arg, "audit-chain-v1", p, n, out);
+	return crypto_mac(arg, label, p, n, out);
 }
 
 /* Keyring and storage, with the audit chain keyed as the server does. */
@@ -314,7 +315,7 @@ open_all(struct config *cfg, struct keyring **kr, struct store **st)
 		keyring_free(*kr);
 		return -1;
 	}
-	store_set_audit_mac(*st, audit_mac, *kr);
+	store_set_mac(*st, store_mac, *kr);
 	return 0;
 }
 

@@ -408,3 +408,21 @@ store_audit_verify(struct store *st, size_t *n, uint64_t *bad, char *why,
 		return dbenv_map_rc(rc);
 	return audit_check_head(st, expect - 1, prev, bad, why, whylen);
 }
+
+enum store_rc
+store_audit_mac_at(struct store *st, uint64_t seq,
+    unsigned char mac[STORE_MAC_LEN])
+{
+	unsigned char	kb[8];
+	DBT		d;
+	int		rc, has;
+
+	if (dbenv_ensure_open(st) == -1)
+		return STORE_UNAVAILABLE;
+	put_be64(kb, seq);
+	if ((rc = dbenv_get(st->db[DBI_AUDIT], NULL, kb, sizeof(kb), &d, 0)) != 0)
+		return dbenv_map_rc(rc);
+	(void)audit_split(d.data, d.size, mac, &has);
+	free(d.data);
+	return has ? STORE_OK : STORE_CORRUPT;
+}

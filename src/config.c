@@ -278,7 +278,6 @@ config_load(const char *path, struct config *c, char *err, size_t errlen)
 	c->max_credentials_per_tenant = 10000;
 	c->durability = DUR_SYNC;
 	c->log_level = LOG_LVL_INFO;
-
 	if ((f = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: cannot open: %s", path,
 		    strerror(errno));

@@ -109,6 +109,10 @@ enum store_rc	 store_audit_list(struct store *, store_audit_cb, void *);
 enum store_rc	 store_audit_verify(struct store *, size_t *n, uint64_t *bad,
 		    char *why, size_t whylen);
 
+/* The chain MAC of audit record seq: STORE_OK, STORE_NOTFOUND. */
+enum store_rc	 store_audit_mac_at(struct store *, uint64_t seq,
+		    unsigned char mac[STORE_MAC_LEN]);
+
 /*
  * Read-modify-write of one credential in one transaction with its audit
  * event; a write raises the record's version (ev->version is set to the

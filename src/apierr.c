@@ -18,6 +18,8 @@ static const struct {
 	{ 409, "idempotency_conflict",
 	    "The Idempotency-Key was used with a different request" },
 	{ 409, "conflict", "The resource is in use" },
+	{ 409, "limit_exceeded", "The tenant stores as many credentials as "
+	    "it may" },
 	{ 413, "payload_too_large", "The request body is too large" },
 	{ 415, "unsupported_media_type",
 	    "Use application/json or application/x-www-form-urlencoded" },

@@ -11,14 +11,17 @@
 #include "secmem.h"
 #include "util.h"
 
-/* Audit chain MAC: HMAC-SHA256 under a key derived from the keyring. */
+/*
+ * The store's MAC (records, audit chain, audit head): HMAC-SHA256 under a
+ * key derived from the keyring for label.
+ */
 static int
-audit_mac(const void *p, size_t n, unsigned char out[STORE_MAC_LEN],
-    void *arg)
+store_mac(const char *label, const void *p, size_t n,
+    unsigned char out[STORE_MAC_LEN], void *arg)
 {
 	struct app *a = arg;
 
-	return crypto_mac(a->kr, "audit-chain-v1", p, n, out);
+	return crypto_mac(a->kr, label, p, n, out);
 }
 
 #ifndef CS_DATADIR
@@ -132,7 +135,8 @@ load(struct app *a)
 	if (store_open(a->cfg.data_dir, a->cfg.durability, &a->st, err,
 	    sizeof(err)) == -1)
 		goto fail;
-	store_set_audit_mac(a->st, audit_mac, a);
+	store_set_mac(a->st, store_mac, a);
+	store_set_cred_cap(a->st, a->cfg.max_credentials_per_tenant);
 	/* libcurl is loaded by the first check, templates by the first page */
 	a->ready = 1;
 	a->why[0] = '\0';

@@ -17,12 +17,24 @@
 #include <db.h>
 #include <json-c/json.h>
 
+#include "log.h"
 #include "record.h"
 #include "store.h"
 #include "store_int.h"
 #include "util.h"
 
 #define AUDIT_HEAD	"audit.head"	/* the key of the head in meta */
+#define HEAD_LEN	(8 + 2 * STORE_MAC_LEN)	/* seq, chain MAC, head MAC */
+#define CHAIN_LABEL	"audit-chain-v1"
+#define HEAD_LABEL	"audit-head-v1"
+
+/* The record this thread's running transaction appended, for the log. */
+static _Thread_local struct {
+	int			 set;
+	uint64_t		 seq;
+	unsigned char		 mac[STORE_MAC_LEN];
+	const struct audit_ev	*ev;
+} appended;
 
 static void
 add_str(struct json_object *o, const char *k, const char *v)
@@ -48,6 +60,9 @@ audit_to_json(const struct audit_ev *ev, uint64_t seq, size_t *len)
 	add_str(o, "credentialId", ev->cred_id);
 	add_str(o, "outcome", ev->outcome);
 	add_str(o, "client", ev->client);
+	if (ev->version != 0)
+		json_object_object_add(o, "version",
+		    json_object_new_int64((int64_t)ev->version));
 	return record_json_text(o, len);
 }
 
@@ -91,7 +106,7 @@ audit_mac(struct store *st, const unsigned char prev[STORE_MAC_LEN],
 	memcpy(m, prev, STORE_MAC_LEN);
 	put_be64(m + STORE_MAC_LEN, seq);
 	memcpy(m + STORE_MAC_LEN + 8, json, jlen);
-	rc = st->mac(m, n, out, st->mac_arg);
+	rc = st->mac(CHAIN_LABEL, m, n, out, st->mac_arg);
 	free(m);
 	return rc;
 }
@@ -149,17 +164,52 @@ audit_last(struct store *st, DB_TXN *txn, uint64_t *seq,
 	return rc == DB_NOTFOUND ? 0 : rc;
 }
 
+/* The head for seq and its chain MAC: seq | MAC | MAC(seq | MAC). */
+static int
+audit_head(struct store *st, uint64_t seq,
+    const unsigned char mac[STORE_MAC_LEN], unsigned char head[HEAD_LEN])
+{
+	put_be64(head, seq);
+	memcpy(head + 8, mac, STORE_MAC_LEN);
+	return st->mac(HEAD_LABEL, head, 8 + STORE_MAC_LEN,
+	    head + 8 + STORE_MAC_LEN, st->mac_arg);
+}
+
 /* Records seq and its MAC as the chain head, under txn. */
 static int
 audit_put_head(struct store *st, DB_TXN *txn, uint64_t seq,
     const unsigned char mac[STORE_MAC_LEN])
 {
-	unsigned char head[8 + STORE_MAC_LEN];
+	unsigned char head[HEAD_LEN];
 
-	put_be64(head, seq);
-	memcpy(head + 8, mac, STORE_MAC_LEN);
+	if (audit_head(st, seq, mac, head) == -1)
+		return EIO;
 	return dbenv_put(st->db[DBI_META], txn, AUDIT_HEAD,
 	    sizeof(AUDIT_HEAD) - 1, head, sizeof(head), 0);
+}
+
+void
+audit_forget(void)
+{
+	appended.set = 0;
+}
+
+void
+audit_log_committed(void)
+{
+	const struct audit_ev	*ev = appended.ev;
+	char			 hex[17];
+	size_t			 i;
+
+	if (!appended.set)
+		return;
+	appended.set = 0;
+	for (i = 0; i < 8; i++)
+		snprintf(hex + 2 * i, 3, "%02x", appended.mac[i]);
+	log_info("audit: seq=%llu mac=%s action=%s tenant=%s id=%s",
+	    (unsigned long long)appended.seq, hex,
+	    ev->action ? ev->action : "-", ev->tenant ? ev->tenant : "-",
+	    ev->cred_id ? ev->cred_id : "-");
 }
 
 /*
@@ -201,8 +251,12 @@ audit_append(struct store *st, DB_TXN *txn, const struct audit_ev *ev)
 	if ((rc = dbenv_put(st->db[DBI_AUDIT], txn, kb, sizeof(kb), val, vlen,
 	    DB_NOOVERWRITE)) != 0)
 		goto out;
-	if (st->mac != NULL)
-		rc = audit_put_head(st, txn, seq, mac);
+	if (st->mac != NULL && (rc = audit_put_head(st, txn, seq, mac)) == 0) {
+		appended.set = 1;
+		appended.seq = seq;
+		memcpy(appended.mac, mac, sizeof(mac));
+		appended.ev = ev;
+	}
 out:
 	if (val != json)
 		free(val);
@@ -248,7 +302,7 @@ store_audit_list(struct store *st, store_audit_cb cb, void *arg)
 }
 
 void
-store_set_audit_mac(struct store *st, store_mac_fn fn, void *arg)
+store_set_mac(struct store *st, store_mac_fn fn, void *arg)
 {
 	st->mac = fn;
 	st->mac_arg = arg;
@@ -279,6 +333,7 @@ audit_check_head(struct store *st, uint64_t last,
     size_t whylen)
 {
 	DBT		hd;
+	unsigned char	want[HEAD_LEN];
 	int		rc;
 	enum store_rc	out = STORE_OK;
 
@@ -286,9 +341,10 @@ audit_check_head(struct store *st, uint64_t last,
 	    sizeof(AUDIT_HEAD) - 1, &hd, 0);
 	if (rc == DB_NOTFOUND && last == 0)
 		return STORE_OK;
-	if (rc != 0 || hd.size != 8 + STORE_MAC_LEN ||
-	    get_be64(hd.data) != last ||
-	    !ct_equal((unsigned char *)hd.data + 8, prev, STORE_MAC_LEN)) {
+	/* the head's own MAC: a head written from record N is refused */
+	if (rc != 0 || hd.size != HEAD_LEN ||
+	    audit_head(st, last, prev, want) == -1 ||
+	    !ct_equal(hd.data, want, HEAD_LEN)) {
 		*bad = last + 1;
 		snprintf(why, whylen, "the chain head does not match record %llu",
 		    (unsigned long long)last);
@@ -351,4 +407,22 @@ store_audit_verify(struct store *st, size_t *n, uint64_t *bad, char *why,
 	if (rc != DB_NOTFOUND)
 		return dbenv_map_rc(rc);
 	return audit_check_head(st, expect - 1, prev, bad, why, whylen);
+}
+
+enum store_rc
+store_audit_mac_at(struct store *st, uint64_t seq,
+    unsigned char mac[STORE_MAC_LEN])
+{
+	unsigned char	kb[8];
+	DBT		d;
+	int		rc, has;
+
+	if (dbenv_ensure_open(st) == -1)
+		return STORE_UNAVAILABLE;
+	put_be64(kb, seq);
+	if ((rc = dbenv_get(st->db[DBI_AUDIT], NULL, kb, sizeof(kb), &d, 0)) != 0)
+		return dbenv_map_rc(rc);
+	(void)audit_split(d.data, d.size, mac, &has);
+	free(d.data);
+	return has ? STORE_OK : STORE_CORRUPT;
 }

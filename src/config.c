@@ -34,6 +34,7 @@ enum ckey {
 	CK_TENANT_CHECKS_IN_FLIGHT,
 	CK_TENANT_RATE_LIMIT,
 	CK_TENANT_RATE_BURST,
+	CK_MAX_CREDENTIALS_PER_TENANT,
 	CK_DURABILITY,
 	CK_LOG_LEVEL,
 	CK__MAX
@@ -76,6 +77,8 @@ static const struct ckeydef keys[CK__MAX] = {
 	{ "tenant_checks_in_flight", CT_LONG, 1, 14, OFF(tenant_checks_in_flight) },
 	{ "tenant_rate_limit", CT_LONG, 0, 1000000, OFF(tenant_rate_limit) },
 	{ "tenant_rate_burst", CT_LONG, 1, 1000000, OFF(tenant_rate_burst) },
+	{ "max_credentials_per_tenant", CT_LONG, 0, 100000000L,
+	    OFF(max_credentials_per_tenant) },
 	{ "durability", CT_DURABILITY, 0, 0, OFF(durability) },
 	{ "log_level", CT_LOGLEVEL, 0, 0, OFF(log_level) },
 };
@@ -275,6 +278,7 @@ set_defaults(struct config *c)
 	c->tenant_checks_in_flight = 2;
 	c->tenant_rate_limit = 1000;
 	c->tenant_rate_burst = 2000;
+	c->max_credentials_per_tenant = 10000;
 	c->durability = DUR_SYNC;
 	c->log_level = LOG_LVL_INFO;
 }

@@ -35,6 +35,7 @@ struct config {
 	long		 tenant_checks_in_flight;	/* 1..14 */
 	long		 tenant_rate_limit;	/* per second; 0: none */
 	long		 tenant_rate_burst;
+	long		 max_credentials_per_tenant;	/* 0: no cap */
 	enum durability	 durability;
 	enum log_level	 log_level;
 };

@@ -51,7 +51,7 @@ usage(void)
 	    "  token --sub S --tenant T [--role R]... [--ttl SECONDS]\n"
 	    "  list [--tenant T] [--provider P]\n"
 	    "  keys\n"
-	    "  verify\n"
+	    "  verify [--expect-head SEQ:MAC]\n"
 	    "  rotate-key\n"
 	    "  retire-key ID\n"
 	    "  backup DIR\n"
@@ -293,11 +293,12 @@ close_store(struct store *st)
 	store_close(st);
 }
 
+/* The store's MAC, keyed as the server keys it (app.c). */
 static int
-audit_mac(const void *p, size_t n, unsigned char out[STORE_MAC_LEN],
-    void *arg)
+store_mac(const char *label, const void *p, size_t n,
+    unsigned char out[STORE_MAC_LEN], void *arg)
 {
-	return crypto_mac(arg, "audit-chain-v1", p, n, out);
+	return crypto_mac(arg, label, p, n, out);
 }
 
 /* Keyring and storage, with the audit chain keyed as the server does. */
@@ -314,7 +315,7 @@ open_all(struct config *cfg, struct keyring **kr, struct store **st)
 		keyring_free(*kr);
 		return -1;
 	}
-	store_set_audit_mac(*st, audit_mac, *kr);
+	store_set_mac(*st, store_mac, *kr);
 	return 0;
 }
 
@@ -342,6 +343,7 @@ cmd_list(struct config *cfg, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char	*tenant = NULL, *provider = NULL;
+	struct keyring	*kr;
 	struct store	*st;
 	enum store_rc	 rc;
 	int		 ch;
@@ -365,22 +367,137 @@ cmd_list(struct config *cfg, int argc, char **argv)
 		usage();
 		return EX_USAGE;
 	}
-	if (open_store(cfg, &st) == -1)
+	/* the keyring keys the records' MACs */
+	if (open_all(cfg, &kr, &st) == -1)
 		return EX_FAIL;
 	/* without a tenant, a full walk filtered by provider in print_rec */
 	rc = store_cred_list(st, tenant, tenant ? provider : NULL, NULL,
 	    (size_t)-1, print_rec,
 	    tenant ? NULL : (void *)(uintptr_t)provider);
 	close_store(st);
+	keyring_free(kr);
 	if (rc != STORE_OK)
 		return fail("list: %s", store_strerror(rc));
 	return EX_OK;
 }
 
+/* The last audited change of one credential id. */
+struct audited {
+	char		 id[CREDENTIAL_ID_LEN + 1];
+	size_t		 order;		/* of the event in the chain */
+	uint64_t	 ver;		/* 0: the event carries none */
+	int		 deleted, created;
+};
+
 struct verify_acc {
 	struct keyring	*kr;
 	size_t		 total, ok, bad;
+	struct audited	*ev;		/* the chain's credential events */
+	size_t		 nev, cap;
 };
+
+/* Collects one audit event of a credential (create, update, delete...). */
+static int
+collect_audit(const char *json, void *arg)
+{
+	struct verify_acc	*v = arg;
+	struct json_object	*o, *x;
+	struct audited		*a;
+	const char		*id, *act;
+
+	if ((o = json_tokener_parse(json)) == NULL)
+		return 0;
+	id = jsonx_get_str(o, "credentialId");
+	act = jsonx_get_str(o, "action");
+	if (id == NULL || act == NULL || strncmp(act, "credential.", 11) != 0 ||
+	    strlen(id) != CREDENTIAL_ID_LEN)
+		goto out;
+	if (v->nev == v->cap) {
+		v->cap = v->cap ? 2 * v->cap : 256;
+		if ((a = reallocarray(v->ev, v->cap, sizeof(*a))) == NULL) {
+			json_object_put(o);
+			return -1;
+		}
+		v->ev = a;
+	}
+	a = &v->ev[v->nev];
+	memset(a, 0, sizeof(*a));
+	memcpy(a->id, id, CREDENTIAL_ID_LEN + 1);
+	a->order = v->nev++;
+	a->deleted = strcmp(act, "credential.delete") == 0;
+	a->created = strcmp(act, "credential.create") == 0;
+	if ((x = jsonx_get(o, "version", json_type_int)) != NULL)
+		a->ver = (uint64_t)json_object_get_int64(x);
+out:
+	json_object_put(o);
+	return 0;
+}
+
+static int
+cmp_audited(const void *a, const void *b)
+{
+	const struct audited	*x = a, *y = b;
+	int			 c = strcmp(x->id, y->id);
+
+	if (c != 0)
+		return c;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/*
+ * Sorts the events by id, oldest first, and folds each id's into its
+ * last event: created set when any was a create, ver the highest seen.
+ */
+static void
+fold_audit(struct verify_acc *v)
+{
+	size_t i, j = 0;
+
+	if (v->nev == 0)
+		return;
+	qsort(v->ev, v->nev, sizeof(*v->ev), cmp_audited);
+	for (i = 1; i < v->nev; i++) {
+		if (strcmp(v->ev[i].id, v->ev[j].id) != 0) {
+			v->ev[++j] = v->ev[i];
+			continue;
+		}
+		v->ev[i].created |= v->ev[j].created;
+		if (v->ev[i].ver < v->ev[j].ver)
+			v->ev[i].ver = v->ev[j].ver;
+		v->ev[j] = v->ev[i];
+	}
+	v->nev = j + 1;
+}
+
+static int
+cmp_id(const void *key, const void *e)
+{
+	return strcmp(key, ((const struct audited *)e)->id);
+}
+
+/* The record against the audit trail: 0, or -1 with a line printed. */
+static int
+cross_check(const struct verify_acc *v, const struct cred_rec *r)
+{
+	const struct audited	*a;
+	const char		*why = NULL;
+
+	a = v->nev ? bsearch(r->id, v->ev, v->nev, sizeof(*v->ev), cmp_id) :
+	    NULL;
+	if (a == NULL || !a->created)
+		why = "has no audited create";
+	else if (a->deleted)
+		why = "was deleted: a deleted record was put back";
+	else if (r->ver < a->ver)
+		why = "is older than its last audited version: an older value "
+		    "was put back";
+	if (why == NULL)
+		return 0;
+	fprintf(stderr, "%s: record %s (tenant %s, provider %s, version %llu) "
+	    "%s\n", progname, r->id, r->tenant, r->provider,
+	    (unsigned long long)r->ver, why);
+	return -1;
+}
 
 static int
 verify_rec(const struct cred_rec *r, void *arg)
@@ -393,15 +510,60 @@ verify_rec(const struct cred_rec *r, void *arg)
 		v->bad++;
 		fprintf(stderr, "%s: record %s (tenant %s, provider %s) does not "
 		    "decrypt\n", progname, r->id, r->tenant, r->provider);
-	} else {
+		return 0;
+	}
+	credset_free(&cs);
+	if (cross_check(v, r) == -1)
+		v->bad++;
+	else
 		v->ok++;
-		credset_free(&cs);
+	return 0;
+}
+
+/*
+ * --expect-head SEQ:MAC (MAC a prefix of at least 8 hex digits of the
+ * chain MAC of record SEQ, as the server logs it): the chain must reach
+ * SEQ and record SEQ must have that MAC.  0, or -1 with a line printed.
+ */
+static int
+check_head(struct store *st, const char *expect, size_t naudit)
+{
+	unsigned char	 mac[STORE_MAC_LEN];
+	char		 hex[2 * STORE_MAC_LEN + 1], *end;
+	const char	*m;
+	unsigned long long seq;
+	size_t		 i, n;
+
+	errno = 0;
+	seq = strtoull(expect, &end, 10);
+	m = end + 1;
+	n = strlen(m);
+	if (errno != 0 || end == expect || *end != ':' || seq == 0 || n < 8 ||
+	    n > 2 * STORE_MAC_LEN || strspn(m, "0123456789abcdef") != n) {
+		fail("verify: --expect-head: SEQ:MAC, MAC 8 to 64 hex digits");
+		return -1;
+	}
+	if (naudit < seq) {
+		fail("verify: the audit chain ends at %zu, before the expected "
+		    "head %llu: it was cut", naudit, seq);
+		return -1;
+	}
+	if (store_audit_mac_at(st, seq, mac) != STORE_OK) {
+		fail("verify: audit record %llu cannot be read", seq);
+		return -1;
+	}
+	for (i = 0; i < STORE_MAC_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+	if (strncmp(hex, m, n) != 0) {
+		fail("verify: audit record %llu has MAC %.16s, not the expected "
+		    "%s", seq, hex, m);
+		return -1;
 	}
 	return 0;
 }
 
 static int
-cmd_verify(struct config *cfg)
+cmd_verify(struct config *cfg, const char *expect)
 {
 	struct verify_acc	 v;
 	struct store		*st;
@@ -409,14 +571,22 @@ cmd_verify(struct config *cfg)
 	enum store_rc		 rc, arc;
 	size_t			 naudit;
 	uint64_t		 bad;
+	int			 head = 0;
 
 	memset(&v, 0, sizeof(v));
 	if (open_all(cfg, &v.kr, &st) == -1)
 		return EX_FAIL;
-	rc = store_cred_walk(st, NULL, NULL, NULL, (size_t)-1, 1, verify_rec, &v);
+	rc = store_audit_list(st, collect_audit, &v);
+	fold_audit(&v);
+	if (rc == STORE_OK)
+		rc = store_cred_walk(st, NULL, NULL, NULL, (size_t)-1, 1,
+		    verify_rec, &v);
 	arc = store_audit_verify(st, &naudit, &bad, why, sizeof(why));
+	if (arc == STORE_OK && expect != NULL)
+		head = check_head(st, expect, naudit);
 	close_store(st);
 	keyring_free(v.kr);
+	free(v.ev);
 	printf("records: %zu\nok: %zu\nfailed: %zu\naudit records: %zu\n"
 	    "audit chain: %s\n", v.total, v.ok, v.bad, naudit,
 	    arc == STORE_OK ? "ok" : "BROKEN");
@@ -424,7 +594,7 @@ cmd_verify(struct config *cfg)
 		return fail("verify: %s", store_strerror(rc));
 	if (arc != STORE_OK)
 		return fail("verify: audit trail: %s", why);
-	return v.bad == 0 ? EX_OK : EX_FAIL;
+	return v.bad == 0 && head == 0 ? EX_OK : EX_FAIL;
 }
 
 struct rewrap_acc {
@@ -598,6 +768,7 @@ cmd_keys(struct config *cfg)
 		keyring_free(k.kr);
 		return EX_FAIL;
 	}
+	store_set_mac(st, store_mac, k.kr);
 	(void)store_cred_list(st, NULL, NULL, NULL, (size_t)-1, count_key, &k);
 	close_store(st);
 	for (i = 0; i < k.kr->nkeys; i++) {
@@ -707,7 +878,9 @@ main(int argc, char **argv)
 	else if (strcmp(cmd, "list") == 0)
 		rc = cmd_list(&cfg, argc, argv);
 	else if (strcmp(cmd, "verify") == 0)
-		rc = argc == 1 ? cmd_verify(&cfg) : (usage(), EX_USAGE);
+		rc = argc == 1 ? cmd_verify(&cfg, NULL) : argc == 3 &&
+		    strcmp(argv[1], "--expect-head") == 0 ?
+		    cmd_verify(&cfg, argv[2]) : (usage(), EX_USAGE);
 	else if (strcmp(cmd, "keys") == 0)
 		rc = argc == 1 ? cmd_keys(&cfg) : (usage(), EX_USAGE);
 	else if (strcmp(cmd, "rotate-key") == 0)

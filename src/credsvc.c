@@ -130,6 +130,10 @@ credsvc_rc_of(enum store_rc rc)
 		return CSVC_IN_USE;
 	case STORE_CORRUPT:
 		return CSVC_CORRUPT;
+	case STORE_CONFLICT:
+		return CSVC_CONFLICT;
+	case STORE_LIMIT:
+		return CSVC_LIMIT;
 	case STORE_ERROR:
 		return CSVC_INTERNAL;
 	default:
@@ -272,6 +276,8 @@ credsvc_create_commit(const struct credsvc *svc,
 	if (rc == STORE_EXISTS)
 		/* a concurrent retry with the same key won the race */
 		return idem_verdict(&n->prior, idem->hash);
+	if (rc == STORE_LIMIT)
+		return CSVC_LIMIT;
 	if (rc != STORE_OK)
 		return CSVC_UNAVAILABLE;
 	log_info("stored credential %s provider=%s tenant=%s status=%s "
@@ -289,6 +295,7 @@ struct change {
 	struct credsvc_label	 label;
 	int			 validated;	/* set lastValidatedAt */
 	int			 delete;
+	uint64_t		 ver;		/* the version tested; 0: any */
 	time_t			 now;
 };
 
@@ -340,6 +347,8 @@ apply_change(struct cred_rec *r, void *arg)
 {
 	const struct change *ch = arg;
 
+	if (ch->ver != 0 && r->ver != ch->ver)
+		return STORE_OP_CONFLICT;
 	if (ch->delete)
 		return STORE_OP_DELETE;
 	if (ch->sealed != NULL && change_values(ch, r) == -1)
@@ -426,6 +435,7 @@ credsvc_retest(const struct credsvc *svc, const struct credsvc_actor *who,
 	struct audit_ev	 ev;
 	enum store_rc	 src;
 	enum credsvc_rc	 rc;
+	uint64_t	 ver;
 	int		 opened;
 
 	src = store_cred_get(svc->st, who->tenant, p->id, id, &r);
@@ -434,6 +444,7 @@ credsvc_retest(const struct credsvc *svc, const struct credsvc_actor *who,
 	if ((opened = credsvc_open(svc->kr, &r, &cs)) == -1)
 		log_error("crypto: credential %s does not decrypt (key %s)",
 		    r.id, r.sealed.key_id);
+	ver = r.ver;
 	cred_rec_free(&r);
 	if (opened == -1)
 		return CSVC_INTERNAL;
@@ -442,6 +453,8 @@ credsvc_retest(const struct credsvc *svc, const struct credsvc_actor *who,
 	if (rc != CSVC_OK)
 		return rc;
 	memset(&ch, 0, sizeof(ch));
+	/* the verdict is about version ver: a change meanwhile is a conflict */
+	ch.ver = ver;
 	ch.status = credsvc_status_name(pr->verdict);
 	ch.validated = pr->verdict != PROBE_UNVERIFIED;
 	ch.now = time(NULL);

@@ -28,7 +28,9 @@ enum credsvc_rc {
 	CSVC_REPLAY,		/* idempotency: the same request again */
 	CSVC_IDEM_CONFLICT,	/* idempotency: the key, another request */
 	CSVC_IN_USE,		/* a connection uses the credential */
-	CSVC_CORRUPT,		/* a stored record does not parse */
+	CSVC_CORRUPT,		/* a stored record fails its integrity check */
+	CSVC_CONFLICT,		/* the credential changed during a re-test */
+	CSVC_LIMIT,		/* the tenant's credential cap is reached */
 	CSVC_INTERNAL,		/* no memory, cannot seal or open */
 	CSVC_UNAVAILABLE,	/* storage cannot be used now */
 	CSVC_LIMITED,		/* the tenant has its most checks in flight */

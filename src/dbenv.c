@@ -36,6 +36,7 @@ static const char *const db_files[DBI__MAX] = {
 static const char *const rc_names[STORE__MAX] = {
 	"ok", "not found", "exists", "storage unavailable", "corrupt record",
 	"not the master site", "in use", "internal error", "key retired",
+	"changed meanwhile", "limit reached",
 };
 
 const char *
@@ -489,6 +490,7 @@ dbenv_run_txn(struct store *st, dbenv_txn_body body, void *arg,
 		return STORE_UNAVAILABLE;
 	for (;;) {
 		*result = STORE_OK;
+		audit_forget();
 		if ((rc = st->env->txn_begin(st->env, NULL, &txn, 0)) != 0) {
 			if (dbenv_retry(st, rc, attempt++))
 				continue;
@@ -498,6 +500,7 @@ dbenv_run_txn(struct store *st, dbenv_txn_body body, void *arg,
 		if (rc == 0 && *result == STORE_OK) {
 			rc = txn->commit(txn, dbenv_commit_flags(st));
 			if (rc == 0) {
+				audit_log_committed();
 				dbenv_checkpoint(st);
 				return STORE_OK;
 			}

@@ -490,6 +490,14 @@ reply_rc(struct ctx *c, enum credsvc_rc rc, const char *what)
 		    "The credential is used by a connection; disconnect first",
 		    NULL);
 		break;
+	case CSVC_CONFLICT:
+		gate_reply_fail(c, AE_CONFLICT,
+		    "The credential changed during the re-test; test it again",
+		    NULL);
+		break;
+	case CSVC_LIMIT:
+		gate_reply_fail(c, AE_LIMIT_EXCEEDED, NULL, NULL);
+		break;
 	case CSVC_CORRUPT:
 		log_error("storage: corrupt record");
 		gate_reply_fail(c, AE_INTERNAL, NULL, NULL);

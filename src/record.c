@@ -42,6 +42,8 @@ enum rm_type {
 	RM_INT,		/* int: an integer, required */
 	RM_B64,		/* unsigned char[size]: base64 of exactly size bytes */
 	RM_B64V,	/* unsigned char * (malloc'd), size_t length at cnt */
+	RM_COUNT,	/* uint64_t: an integer of at least 1, required */
+	RM_MAC,		/* the record's MAC in hex, last (checked first) */
 	RM__MAX
 };
 
@@ -73,9 +75,9 @@ struct rec_codec {
 /* ------------------------------------------------------------- tables */
 
 enum cred_member {
-	CM_V, CM_ID, CM_TENANT, CM_PROVIDER, CM_LABEL, CM_CREATED_BY,
+	CM_V, CM_VER, CM_ID, CM_TENANT, CM_PROVIDER, CM_LABEL, CM_CREATED_BY,
 	CM_STATUS, CM_FIELDS, CM_CREATED, CM_UPDATED, CM_VALIDATED, CM_KID,
-	CM_WRAPPED, CM_NONCE, CM_CT, CM__MAX
+	CM_WRAPPED, CM_NONCE, CM_CT, CM_MAC, CM__MAX
 };
 
 #define CRED(name, type, f, size, cnt, flags) \
@@ -84,6 +86,7 @@ enum cred_member {
 /* In the order written: the bytes of a record follow this table. */
 static const struct rec_member cred_members[CM__MAX] = {
 	[CM_V] = CRED("v", RM_VERSION, id, 0, 0, 0),
+	[CM_VER] = CRED("ver", RM_COUNT, ver, 0, 0, 0),
 	[CM_ID] = CRED("id", RM_ID, id, CREDSZ(id), 0, 0),
 	[CM_TENANT] = CRED("tenant", RM_STR, tenant, 0, 0, 0),
 	[CM_PROVIDER] = CRED("provider", RM_STR, provider, 0, 0, 0),
@@ -103,6 +106,7 @@ static const struct rec_member cred_members[CM__MAX] = {
 	    0, RM_SEALED),
 	[CM_CT] = CRED("ct", RM_B64V, sealed.ct, 0,
 	    offsetof(struct cred_rec, sealed.ctlen), RM_SEALED),
+	[CM_MAC] = CRED("mac", RM_MAC, id, 0, 0, 0),
 };
 
 enum idem_member {
@@ -216,6 +220,11 @@ text_value(struct buf *b, const struct rec_codec *c,
 		return buf_printf(b, "%lld", (long long)*t);
 	case RM_INT:
 		return buf_printf(b, "%d", *CAT(obj, m, int));
+	case RM_COUNT:
+		return buf_printf(b, "%llu",
+		    (unsigned long long)*CAT(obj, m, uint64_t));
+	case RM_MAC:		/* text_write's */
+		break;
 	case RM_B64:
 	case RM_B64V:
 		/* base64 has no character to escape */
@@ -232,26 +241,74 @@ text_value(struct buf *b, const struct rec_codec *c,
 }
 
 /*
- * A record as compact JSON text, members in table order; malloc'd, or
- * NULL.  The cap leaves 64 KiB to the strings besides the base64 values.
+ * The MAC of a record's text p[n] (up to its "mac" member) under k:
+ * MAC(key \0 text).  0 or -1.
+ */
+static int
+record_mac(const struct record_key *k, const void *p, size_t n,
+    unsigned char out[STORE_MAC_LEN])
+{
+	unsigned char	*m;
+	int		 rc;
+
+	if (k == NULL || k->mac == NULL || (m = malloc(k->klen + 1 + n)) == NULL)
+		return -1;
+	memcpy(m, k->key, k->klen);
+	m[k->klen] = '\0';
+	memcpy(m + k->klen + 1, p, n);
+	rc = k->mac(RECORD_MAC_LABEL, m, k->klen + 1 + n, out, k->arg);
+	free(m);
+	return rc;
+}
+
+/* Appends the MAC of the text's first `at` bytes, in hex: 0 or -1. */
+static int
+text_mac(struct buf *b, size_t at, const struct record_key *k)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 mac[STORE_MAC_LEN];
+	char			 h[2 * STORE_MAC_LEN];
+	size_t			 i;
+
+	if (record_mac(k, b->data, at, mac) == -1)
+		return -1;
+	for (i = 0; i < STORE_MAC_LEN; i++) {
+		h[2 * i] = hex[mac[i] >> 4];
+		h[2 * i + 1] = hex[mac[i] & 0xf];
+	}
+	return buf_addc(b, '"') == -1 || buf_add(b, h, sizeof(h)) == -1 ||
+	    buf_addc(b, '"') == -1 ? -1 : 0;
+}
+
+/*
+ * A record as compact JSON text, members in table order, an RM_MAC member
+ * the MAC under k of the text before it; malloc'd, or NULL.  The cap
+ * leaves 64 KiB to the strings besides the base64 values.
  */
 static char *
-text_write(const struct rec_codec *c, const void *obj, size_t *len)
+text_write(const struct rec_codec *c, const void *obj,
+    const struct record_key *k, size_t *len)
 {
 	struct buf	 b;
 	size_t		 i, cap = 1024 + 64 * 1024;
+	size_t		 at;
 
 	for (i = 0; i < c->n; i++)
 		if (c->m[i].type == RM_B64V)
 			cap += (*CCNT(obj, &c->m[i]) + 2) / 3 * 4;
 	buf_init(&b, cap, 0);
-	for (i = 0; i < c->n; i++)
+	for (i = 0; i < c->n; i++) {
+		at = b.len;
 		if (buf_addc(&b, i == 0 ? '{' : ',') == -1 ||
 		    buf_addc(&b, '"') == -1 ||
 		    buf_add(&b, c->m[i].name, c->m[i].namelen) == -1 ||
-		    buf_adds(&b, "\":") == -1 ||
-		    text_value(&b, c, &c->m[i], obj) == -1)
+		    buf_adds(&b, "\":") == -1)
 			goto fail;
+		/* a MAC covers the text before its member */
+		if ((c->m[i].type == RM_MAC ? text_mac(&b, at, k) :
+		    text_value(&b, c, &c->m[i], obj)) == -1)
+			goto fail;
+	}
 	if (buf_addc(&b, '}') == -1)
 		goto fail;
 	return buf_steal(&b, len);
@@ -297,6 +354,10 @@ tree_value(const struct rec_codec *c, const struct rec_member *m,
 		return json_object_new_int64(*CAT(obj, m, time_t));
 	case RM_INT:
 		return json_object_new_int(*CAT(obj, m, int));
+	case RM_COUNT:
+		return json_object_new_int64((int64_t)*CAT(obj, m, uint64_t));
+	case RM_MAC:		/* only text_write writes one */
+		break;
 	case RM_B64:
 	case RM_B64V:
 		s = member_b64(m, obj);
@@ -448,6 +509,13 @@ flat_member(const struct rec_codec *c, const struct rec_member *m,
 	case RM_B64V:
 		*AT(obj, m, unsigned char *) = flat_b64(v, seen, CNT(obj, m));
 		return *AT(obj, m, unsigned char *) == NULL ? -1 : 0;
+	case RM_COUNT:
+		if (!seen || v->type != JFLAT_INT || v->num < 1)
+			return -1;
+		*AT(obj, m, uint64_t) = (uint64_t)v->num;
+		return 0;
+	case RM_MAC:		/* record_cred_read checks it first */
+		return !seen || v->type == JFLAT_STRING ? 0 : -1;
 	case RM__MAX:
 		break;
 	}
@@ -601,6 +669,15 @@ tree_member(const struct rec_codec *c, const struct rec_member *m,
 		*AT(obj, m, unsigned char *) = b64_decode(s, strlen(s),
 		    CNT(obj, m));
 		return *AT(obj, m, unsigned char *) == NULL ? -1 : 0;
+	case RM_COUNT:
+		if ((v = jsonx_get(o, m->name, json_type_int)) == NULL ||
+		    json_object_get_int64(v) < 1)
+			return -1;
+		*AT(obj, m, uint64_t) = (uint64_t)json_object_get_int64(v);
+		return 0;
+	case RM_MAC:		/* record_cred_read checks it first */
+		return !json_object_object_get_ex(o, m->name, NULL) ||
+		    jsonx_get_str(o, m->name) != NULL ? 0 : -1;
 	case RM__MAX:
 		break;
 	}
@@ -670,9 +747,10 @@ record_json_text(struct json_object *o, size_t *len)
 }
 
 char *
-record_cred_write(const struct cred_rec *r, size_t *len)
+record_cred_write(const struct cred_rec *r, const struct record_key *k,
+    size_t *len)
 {
-	return text_write(&cred_codec, r, len);
+	return text_write(&cred_codec, r, k, len);
 }
 
 int
@@ -716,11 +794,49 @@ record_cred_read_json(const void *p, size_t n, struct cred_rec *r,
 	return tree_read(&cred_codec, o, r, sealed);
 }
 
+/* The text's closing member: ,"mac":"<hex>"} */
+#define MAC_HEAD	",\"mac\":\""
+#define MAC_TAIL_LEN	(sizeof(MAC_HEAD) - 1 + 2 * STORE_MAC_LEN + 2)
+
+/*
+ * Whether text p[n] ends with the MAC member and that MAC is the one of
+ * the text before it under k: 1 or 0.
+ */
+static int
+mac_check(const void *p, size_t n, const struct record_key *k)
+{
+	const char	*t = p, *h;
+	unsigned char	 want[STORE_MAC_LEN], got[STORE_MAC_LEN];
+	size_t		 i, at;
+	int		 hi, lo;
+
+	if (n < MAC_TAIL_LEN + 1)
+		return 0;
+	at = n - MAC_TAIL_LEN;
+	h = t + at + sizeof(MAC_HEAD) - 1;
+	if (memcmp(t + at, MAC_HEAD, sizeof(MAC_HEAD) - 1) != 0 ||
+	    memcmp(h + 2 * STORE_MAC_LEN, "\"}", 2) != 0)
+		return 0;
+	for (i = 0; i < STORE_MAC_LEN; i++) {
+		if ((hi = hex_digit(h[2 * i])) == -1 ||
+		    (lo = hex_digit(h[2 * i + 1])) == -1)
+			return 0;
+		got[i] = (unsigned char)(hi << 4 | lo);
+	}
+	if (record_mac(k, p, at, want) == -1)
+		return 0;
+	return ct_equal(want, got, sizeof(got));
+}
+
 enum store_rc
-record_cred_read(const void *p, size_t n, struct cred_rec *r, int sealed)
+record_cred_read(const void *p, size_t n, const struct record_key *k,
+    struct cred_rec *r, int sealed)
 {
 	enum store_rc out;
 
+	memset(r, 0, sizeof(*r));
+	if (!mac_check(p, n, k))
+		return STORE_CORRUPT;
 	if (record_cred_read_flat(p, n, r, sealed, &out) == 0)
 		return out;
 	return record_cred_read_json(p, n, r, sealed);

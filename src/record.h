@@ -16,28 +16,48 @@
 void		 cred_rec_free(struct cred_rec *);
 void		 idem_rec_free(struct idem_rec *);
 
-/* The version of the credential record format: its member "v". */
-#define RECORD_CRED_VERSION	1
+/*
+ * The version of the credential record format: its member "v".  Version
+ * 2 added "ver" (the record's version counter) and "mac", the last
+ * member; version 1 records read as corrupt.
+ */
+#define RECORD_CRED_VERSION	2
+#define RECORD_MAC_LABEL	"record-v1"
+
+/*
+ * What a credential record's MAC binds: its database key (tenant \0
+ * provider \0 id) and the MAC function (label RECORD_MAC_LABEL).  The
+ * MAC covers key, a NUL and the record's text up to its "mac" member.
+ */
+struct record_key {
+	const void	*key;
+	size_t		 klen;
+	store_mac_fn	 mac;
+	void		*arg;
+};
 
 /*
  * A credential record as JSON text, written without a JSON tree (one per
- * change).  Returns malloc'd text and its length in *len, or NULL.
+ * change), its MAC last.  Returns malloc'd text and its length in *len,
+ * or NULL (no memory, no MAC function, the MAC failed).
  */
-char		*record_cred_write(const struct cred_rec *, size_t *len);
+char		*record_cred_write(const struct cred_rec *,
+		    const struct record_key *, size_t *len);
 /*
- * Reads a credential record written by record_cred_write or by json-c
- * (older versions): the in-place reader, falling back to json-c when the
- * text is not of the shape it reads.  Without sealed the sealed values
- * (wrapped key, nonce, ciphertext) are not decoded (metadata listings).
- * STORE_OK fills *r (cred_rec_free); STORE_CORRUPT on any surprise,
- * including a missing or unknown "v".
+ * Reads a credential record written by record_cred_write: checks its MAC
+ * under k, then reads it in place, falling back to json-c when the text
+ * is not of the shape the in-place reader takes.  Without sealed the
+ * sealed values (wrapped key, nonce, ciphertext) are not decoded
+ * (metadata listings).  STORE_OK fills *r (cred_rec_free); STORE_CORRUPT
+ * on any surprise: a MAC missing or wrong, a missing or unknown "v".
  */
-enum store_rc	 record_cred_read(const void *p, size_t n, struct cred_rec *r,
-		    int sealed);
+enum store_rc	 record_cred_read(const void *p, size_t n,
+		    const struct record_key *k, struct cred_rec *r, int sealed);
 /*
- * The two readers on their own.  record_cred_read_flat returns -1 when the
- * text is not of the flat shape it reads (a duplicate member, nesting,
- * malformed text; *r is then empty), else 0 with the result in *out.
+ * The two readers on their own, without the MAC check (tests, fuzzing).
+ * record_cred_read_flat returns -1 when the text is not of the flat
+ * shape it reads (a duplicate member, nesting, malformed text; *r is then
+ * empty), else 0 with the result in *out.
  */
 int		 record_cred_read_flat(const void *p, size_t n,
 		    struct cred_rec *r, int sealed, enum store_rc *out);

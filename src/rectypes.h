@@ -8,6 +8,7 @@
 #define CS_RECTYPES_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "credset.h"
@@ -24,8 +25,19 @@ enum store_rc {
 	STORE_ERROR,		/* the caller's change failed; nothing written */
 	STORE_KEY_RETIRED,	/* sealed with a key retired meanwhile: nothing
 				   written, seal with the keyring's new state */
+	STORE_CONFLICT,		/* the record changed since it was read */
+	STORE_LIMIT,		/* the tenant's credential cap is reached */
 	STORE__MAX
 };
+
+#define STORE_MAC_LEN	32
+
+/*
+ * A keyed MAC under a key derived for one purpose (label, such as
+ * "record-v1", "audit-chain-v1", "audit-head-v1"): 0 on success.
+ */
+typedef int	(*store_mac_fn)(const char *label, const void *p, size_t n,
+		    unsigned char out[STORE_MAC_LEN], void *arg);
 
 #define STORE_TENANT_MAX	128
 #define STORE_LABEL_MAX		200	/* characters */
@@ -42,6 +54,7 @@ struct cred_rec {
 	char		*fields[CREDSET_MAX];
 	size_t		 nfields;
 	time_t		 created, updated, validated;	/* validated 0: never */
+	uint64_t	 ver;		/* 1 at create, +1 on every write */
 	struct sealed	 sealed;
 };
 

@@ -7,6 +7,7 @@
  */
 #include "cs_build.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 
 #define IDEM_TTL	(24 * 3600)
 #define KEY_RETIRED	"key.retired"	/* meta: KEY_RETIRED \0 id \0 */
+#define CRED_COUNT	"cred.count"	/* meta: CRED_COUNT \0 tenant: be64 */
 
 /*
  * Whether key_id was retired (store_key_retire), read under txn with a
@@ -50,6 +52,56 @@ key_retired(struct store *st, DB_TXN *txn, const char *key_id, int *retired)
 	return rc == DB_NOTFOUND ? 0 : rc;
 }
 
+/* What the MAC of the credential record at key k binds (record.h). */
+static struct record_key
+rec_key(const struct store *st, const void *k, size_t klen)
+{
+	struct record_key rk;
+
+	rk.key = k;
+	rk.klen = klen;
+	rk.mac = st->mac;
+	rk.arg = st->mac_arg;
+	return rk;
+}
+
+/*
+ * Reads the credential record d at key k (its MAC checked), logging a
+ * record that fails: its id (the key's last part), never a value.
+ */
+static enum store_rc
+cred_read(const struct store *st, const void *k, size_t klen, const DBT *d,
+    struct cred_rec *r, int sealed)
+{
+	struct record_key	 rk = rec_key(st, k, klen);
+	const char		*id = "?";
+	enum store_rc		 rc;
+	size_t			 i;
+
+	if ((rc = record_cred_read(d->data, d->size, &rk, r, sealed)) ==
+	    STORE_OK)
+		return rc;
+	if (klen >= CREDENTIAL_ID_LEN) {
+		id = (const char *)k + klen - CREDENTIAL_ID_LEN;
+		for (i = 0; i < CREDENTIAL_ID_LEN; i++)
+			if (!isalnum((unsigned char)id[i]) && id[i] != '_')
+				id = "?";
+	}
+	log_error("storage: credential %.*s fails its integrity check: "
+	    "not served", id[0] == '?' ? 1 : CREDENTIAL_ID_LEN, id);
+	return rc;
+}
+
+/* Record r as written at key k (its version and MAC); malloc'd or NULL. */
+static char *
+cred_write(const struct store *st, const void *k, size_t klen,
+    const struct cred_rec *r, size_t *vlen)
+{
+	struct record_key rk = rec_key(st, k, klen);
+
+	return record_cred_write(r, &rk, vlen);
+}
+
 enum store_rc
 store_idem_get(struct store *st, const char *tenant, const char *key,
     struct idem_rec *out)
@@ -69,11 +121,97 @@ store_idem_get(struct store *st, const char *tenant, const char *key,
 	return src;
 }
 
+void
+store_set_cred_cap(struct store *st, size_t cap)
+{
+	st->cred_cap = cap;
+}
+
+/* The number of credentials of tenant, by a walk over its keys. */
+static int
+count_scan(struct store *st, DB_TXN *txn, const char *tenant, uint64_t *n)
+{
+	DBC	*c;
+	DBT	 k, d;
+	char	*pfx;
+	size_t	 plen;
+	int	 rc;
+
+	*n = 0;
+	if ((pfx = dbenv_key(tenant, NULL, NULL, &plen)) == NULL)
+		return ENOMEM;
+	if ((rc = st->db[DBI_CREDS]->cursor(st->db[DBI_CREDS], txn, &c, 0)) != 0)
+		goto out;
+	memset(&k, 0, sizeof(k));
+	memset(&d, 0, sizeof(d));
+	d.flags = DB_DBT_PARTIAL;	/* keys only */
+	k.data = pfx;
+	k.size = (u_int32_t)plen;
+	for (rc = c->get(c, &k, &d, DB_SET_RANGE); rc == 0 &&
+	    k.size >= plen && memcmp(k.data, pfx, plen) == 0;
+	    rc = c->get(c, &k, &d, DB_NEXT))
+		(*n)++;
+	c->close(c);
+	if (rc == 0 || rc == DB_NOTFOUND)
+		rc = 0;
+out:
+	free(pfx);
+	return rc;
+}
+
+/*
+ * Moves tenant's credential count (meta, CRED_COUNT) by delta under txn,
+ * before the create or after the delete.  A tenant without a count gets
+ * one, counted once, when a cap is set; without a cap an absent count
+ * stays absent (no walk on the hot path).  *over is set, and nothing
+ * written, when a create would pass the cap.  0 or a code.
+ */
+static int
+count_move(struct store *st, DB_TXN *txn, const char *tenant, int delta,
+    int *over)
+{
+	unsigned char	 b[8];
+	uint64_t	 n = 0;
+	DBT		 d;
+	char		*k;
+	size_t		 klen, i;
+	int		 rc;
+
+	*over = 0;
+	if ((k = dbenv_key(CRED_COUNT, tenant, NULL, &klen)) == NULL)
+		return ENOMEM;
+	rc = dbenv_get(st->db[DBI_META], txn, k, klen, &d, DB_RMW);
+	if (rc == 0) {
+		for (i = 0; i < 8 && d.size == 8; i++)
+			n = n << 8 | ((unsigned char *)d.data)[i];
+		free(d.data);
+	} else if (rc == DB_NOTFOUND && delta > 0 && st->cred_cap > 0)
+		rc = count_scan(st, txn, tenant, &n);
+	else if (rc == DB_NOTFOUND) {
+		rc = 0;
+		delta = 0;
+	}
+	if (rc != 0 || delta == 0)
+		goto out;
+	if (delta > 0 && st->cred_cap > 0 && n >= st->cred_cap) {
+		*over = 1;
+		goto out;
+	}
+	n = delta > 0 ? n + 1 : n > 0 ? n - 1 : 0;
+	for (i = 8; i > 0; i--, n >>= 8)
+		b[i - 1] = (unsigned char)(n & 0xff);
+	rc = dbenv_put(st->db[DBI_META], txn, k, klen, b, sizeof(b), 0);
+out:
+	free(k);
+	return rc;
+}
+
 struct create_args {
 	char			*ck, *cv, *ik, *iv;	/* malloc'd */
 	size_t			 cklen, cvlen, iklen, ivlen;
 	const char		*key_id;	/* of the sealed values */
 	const struct audit_ev	*ev;
+	const char		*tenant;
 	struct idem_rec		*existing;
 	enum store_rc		*result;
 };
@@ -121,6 +259,12 @@ create_body(struct store *st, DB_TXN *txn, void *arg)
 			return 0;
 		}
 	}
+	if ((rc = count_move(st, txn, a->tenant, 1, &taken)) != 0)
+		goto out;
+	if (taken) {
+		*a->result = STORE_LIMIT;
+		return 0;
+	}
 	if ((rc = dbenv_put(st->db[DBI_CREDS], txn, a->ck, a->cklen, a->cv,
 	    a->cvlen, DB_NOOVERWRITE)) == 0 &&
 	    (rc = audit_append(st, txn, a->ev)) == 0 &&
@@ -137,6 +281,8 @@ store_cred_create(struct store *st, const struct cred_rec *r,
     const struct audit_ev *ev, struct idem_rec *existing)
 {
 	struct create_args	a;
+	struct audit_ev		e = *ev;
+	struct cred_rec		w = *r;		/* borrowed strings */
 	enum store_rc		out = STORE_UNAVAILABLE, result;
 
 	memset(existing, 0, sizeof(*existing));
@@ -144,14 +290,19 @@ store_cred_create(struct store *st, const struct cred_rec *r,
 	if (dbenv_ensure_open(st) == -1)
 		return STORE_UNAVAILABLE;
 	if ((a.ck = dbenv_key(r->tenant, r->provider, r->id, &a.cklen)) ==
-	    NULL || (a.cv = record_cred_write(r, &a.cvlen)) == NULL)
+	    NULL)
+		goto out;
+	w.ver = 1;			/* a new credential's first version */
+	if ((a.cv = cred_write(st, a.ck, a.cklen, &w, &a.cvlen)) == NULL)
 		goto out;
 	if (idem_key != NULL &&
 	    ((a.ik = dbenv_key(r->tenant, idem_key, NULL, &a.iklen)) == NULL ||
 	    (a.iv = record_idem_write(idem, &a.ivlen)) == NULL))
 		goto out;
 	a.key_id = r->sealed.key_id;
-	a.ev = ev;
+	a.tenant = r->tenant;
+	e.version = w.ver;
+	a.ev = &e;
 	a.existing = existing;
 	a.result = &result;
 	out = dbenv_run_txn(st, create_body, &a, &result);
@@ -168,13 +319,19 @@ store_cred_get(struct store *st, const char *tenant, const char *provider,
     const char *id, struct cred_rec *out)
 {
 	DBT		 d;
+	char		*k;
+	size_t		 klen;
 	enum store_rc	 src;
 
 	memset(out, 0, sizeof(*out));
 	if ((src = dbenv_read(st, DBI_CREDS, tenant, provider, id, &d)) !=
 	    STORE_OK)
 		return src;
-	src = record_cred_read(d.data, d.size, out, 1);
+	if ((k = dbenv_key(tenant, provider, id, &klen)) == NULL)
+		src = STORE_UNAVAILABLE;
+	else
+		src = cred_read(st, k, klen, &d, out, 1);
+	free(k);
 	free(d.data);
 	if (src == STORE_OK && (strcmp(out->tenant, tenant) != 0 ||
 	    strcmp(out->provider, provider) != 0 || strcmp(out->id, id) != 0)) {
@@ -291,8 +448,8 @@ again:
 		if (w.pfx != NULL && (k.size < w.plen ||
 		    memcmp(k.data, w.pfx, w.plen) != 0))
 			break;
-		if (record_cred_read(d.data, d.size, &r, need_sealed) != STORE_OK) {
-			log_error("storage: corrupt credential record skipped");
+		if (cred_read(st, k.data, k.size, &d, &r, need_sealed) !=
+		    STORE_OK) {
 			out = STORE_CORRUPT;
 			continue;
 		}
@@ -343,7 +500,7 @@ modify_delete(struct store *st, DB_TXN *txn, struct modify_args *m,
 	DBT		 d;
 	char		*ck;
 	size_t		 cklen;
-	int		 rc;
+	int		 rc, over;
 	enum store_rc	 crc;
 
 	if ((ck = dbenv_key(m->tenant, m->provider, NULL, &cklen)) == NULL)
@@ -359,21 +516,24 @@ modify_delete(struct store *st, DB_TXN *txn, struct modify_args *m,
 		}
 	} else if (rc != DB_NOTFOUND)
 		return rc;
-	if ((rc = dbenv_del(st->db[DBI_CREDS], txn, k, klen)) == 0)
+	if ((rc = dbenv_del(st->db[DBI_CREDS], txn, k, klen)) == 0 &&
+	    (rc = count_move(st, txn, m->tenant, -1, &over)) == 0)
 		rc = audit_append(st, txn, m->ev);
 	return rc;
 }
 
-/* Writes r at key k under txn with its audit event. */
+/* Writes r at key k under txn, one version on, with its audit event. */
 static int
 modify_write(struct store *st, DB_TXN *txn, struct modify_args *m,
-    const struct cred_rec *r, const char *k, size_t klen)
+    struct cred_rec *r, const char *k, size_t klen)
 {
 	char	*v;
 	size_t	 vlen = 0;
 	int	 rc, retired;
 
-	if ((v = record_cred_write(r, &vlen)) == NULL)
+	r->ver++;
+	m->ev->version = r->ver;
+	if ((v = cred_write(st, k, klen, r, &vlen)) == NULL)
 		return ENOMEM;
 	if ((rc = dbenv_put(st->db[DBI_CREDS], txn, k, klen, v, vlen, 0)) == 0 &&
 	    (rc = audit_append(st, txn, m->ev)) == 0 &&
@@ -404,7 +564,7 @@ modify_body(struct store *st, DB_TXN *txn, void *arg)
 		}
 		goto out;
 	}
-	src = record_cred_read(d.data, d.size, &r, 1);
+	src = cred_read(st, k, klen, &d, &r, 1);
 	free(d.data);
 	if (src != STORE_OK) {
 		*m->result = STORE_CORRUPT;
@@ -417,7 +577,11 @@ modify_body(struct store *st, DB_TXN *txn, void *arg)
 	case STORE_OP_ERROR:
 		*m->result = STORE_ERROR;
 		break;
+	case STORE_OP_CONFLICT:
+		*m->result = STORE_CONFLICT;
+		break;
 	case STORE_OP_DELETE:
+		m->ev->version = r.ver;
 		rc = modify_delete(st, txn, m, k, klen);
 		break;
 	case STORE_OP_WRITE:
@@ -591,7 +755,7 @@ rewrap_one(struct rewrap_args *a, DBC *c, DBT *k, DBT *d, int *stop)
 	size_t		 vlen = 0;
 	int		 rc = 0, cbrc, retired;
 
-	if (record_cred_read(d->data, d->size, &r, 1) != STORE_OK)
+	if (cred_read(a->st, k->data, k->size, d, &r, 1) != STORE_OK)
 		return EINVAL;
 	cbrc = a->cb(&r, a->arg);
 	if (cbrc < 0) {
@@ -608,7 +772,8 @@ rewrap_one(struct rewrap_args *a, DBC *c, DBT *k, DBT *d, int *stop)
 			*stop = 1;
 			goto out;
 		}
-		if ((v = record_cred_write(&r, &vlen)) == NULL) {
+		if ((v = cred_write(a->st, k->data, k->size, &r, &vlen)) ==
+		    NULL) {
 			rc = ENOMEM;
 			goto out;
 		}
@@ -738,7 +903,7 @@ retire_body(struct store *st, DB_TXN *txn, void *arg)
 	memset(&k, 0, sizeof(k));
 	memset(&d, 0, sizeof(d));
 	while ((rc = c->get(c, &k, &d, DB_NEXT)) == 0) {
-		if (record_cred_read(d.data, d.size, &r, 1) != STORE_OK) {
+		if (cred_read(st, k.data, k.size, &d, &r, 1) != STORE_OK) {
 			rc = EINVAL;
 			break;
 		}

@@ -31,15 +31,11 @@ struct audit_ev {
 	const char	*cred_id;
 	const char	*outcome;
 	const char	*client;
+	uint64_t	 version;	/* of the credential written or deleted;
+					   0: none */
 };
 
 struct store;
-
-#define STORE_MAC_LEN	32
-
-/* Keyed MAC for the audit chain: 0 on success. */
-typedef int	(*store_mac_fn)(const void *p, size_t n,
-		    unsigned char out[STORE_MAC_LEN], void *arg);
 
 /* Opens (creating when missing) the environment at home.  0 or -1 + err. */
 int		 store_open(const char *home, enum durability,
@@ -58,7 +54,7 @@ enum store_rc	 store_idem_get(struct store *, const char *tenant,
 		    const char *key, struct idem_rec *out);
 
 /*
- * Commits a new credential, its audit event and (when idem_key is set)
+ * Commits a new credential (its version 1), its audit event and (when idem_key is set)
  * the idempotency record in one transaction.  When another request
  * committed the same idempotency key first, returns STORE_EXISTS and that
  * record in *existing; nothing is written.
@@ -66,6 +62,13 @@ enum store_rc	 store_idem_get(struct store *, const char *tenant,
 enum store_rc	 store_cred_create(struct store *, const struct cred_rec *,
 		    const char *idem_key, const struct idem_rec *idem,
 		    const struct audit_ev *ev, struct idem_rec *existing);
+
+/*
+ * At most cap credentials per tenant (0: no cap): a create past it is
+ * STORE_LIMIT and writes nothing.  The count is kept in the meta database
+ * by every create and delete.
+ */
+void		 store_set_cred_cap(struct store *, size_t cap);
 
 enum store_rc	 store_cred_get(struct store *, const char *tenant,
 		    const char *provider, const char *id, struct cred_rec *out);
@@ -86,8 +89,12 @@ enum store_rc	 store_cred_walk(struct store *, const char *tenant,
 /* Checkpoint now: recovery after this has nothing to replay. */
 void		 store_checkpoint(struct store *);
 
-/* Sets the MAC of the audit chain (records appended later are chained). */
-void		 store_set_audit_mac(struct store *, store_mac_fn, void *arg);
+/*
+ * Sets the MAC of the store: credential records ("record-v1"), the audit
+ * chain ("audit-chain-v1") and its head ("audit-head-v1").  Without it
+ * no credential can be written or read (STORE_CORRUPT).
+ */
+void		 store_set_mac(struct store *, store_mac_fn, void *arg);
 
 /* Calls cb with each audit record's JSON, oldest first. */
 typedef int	(*store_audit_cb)(const char *json, void *);
@@ -102,9 +109,14 @@ enum store_rc	 store_audit_list(struct store *, store_audit_cb, void *);
 enum store_rc	 store_audit_verify(struct store *, size_t *n, uint64_t *bad,
 		    char *why, size_t whylen);
 
+/* The chain MAC of audit record seq: STORE_OK, STORE_NOTFOUND. */
+enum store_rc	 store_audit_mac_at(struct store *, uint64_t seq,
+		    unsigned char mac[STORE_MAC_LEN]);
+
 /*
  * Read-modify-write of one credential in one transaction with its audit
- * event.  cb may change *r (it is called again, on a fresh copy, when the
+ * event; a write raises the record's version (ev->version is set to the
+ * version written, or deleted).  cb may change *r (it is called again, on a fresh copy, when the
  * transaction is retried) and may set ev->outcome; its return value says
  * what to do.
  */
@@ -112,8 +124,10 @@ enum store_op {
 	STORE_OP_WRITE = 0,
 	STORE_OP_DELETE,
 	STORE_OP_NONE,		/* change nothing, write no audit event */
-	STORE_OP_ERROR		/* the change failed (no memory): write nothing,
+	STORE_OP_ERROR,		/* the change failed (no memory): write nothing,
 				   store_cred_modify returns STORE_ERROR */
+	STORE_OP_CONFLICT	/* the record is not the version the caller
+				   expected: write nothing, STORE_CONFLICT */
 };
 typedef enum store_op (*store_modify_cb)(struct cred_rec *r, void *arg);
 enum store_rc	 store_cred_modify(struct store *, const char *tenant,

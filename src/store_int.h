@@ -30,8 +30,9 @@ struct store {
 	enum durability	 dur;
 	DB_ENV		*env;
 	DB		*db[DBI__MAX];
-	store_mac_fn	 mac;		/* audit chain; NULL: no chain */
+	store_mac_fn	 mac;		/* records, audit chain; NULL: none */
 	void		*mac_arg;
+	size_t		 cred_cap;	/* credentials per tenant; 0: no cap */
 };
 
 /* key = a \0 b \0 c (c may be NULL: prefix "a\0b\0"); malloc'd. */
@@ -75,7 +76,14 @@ int		 dbenv_del(DB *, DB_TXN *, const void *key, size_t klen);
 enum store_rc	 dbenv_read(struct store *, enum dbi, const char *a,
 		    const char *b, const char *c, DBT *d);
 
-/* audit.c: appends ev to the chain under txn; 0 or a DB / errno code. */
+/*
+ * audit.c: appends ev to the chain under txn; 0 or a DB / errno code.
+ * ev must outlive the transaction: audit_log_committed logs it (its
+ * sequence number and chain MAC prefix) after the commit; audit_forget
+ * drops it when a transaction starts.  Per thread.
+ */
 int		 audit_append(struct store *, DB_TXN *, const struct audit_ev *);
+void		 audit_forget(void);
+void		 audit_log_committed(void);
 
 #endif

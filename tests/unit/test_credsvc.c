@@ -37,6 +37,13 @@ static const struct cat_provider *prov;
 static struct credsvc		 svc;
 static const struct credsvc_actor who = { "t1", "alice", "127.0.0.1" };
 
+static int
+store_mac(const char *label, const void *p, size_t n,
+    unsigned char out[STORE_MAC_LEN], void *arg)
+{
+	return crypto_mac(arg, label, p, n, out);
+}
+
 static void
 setup(void)
 {
@@ -52,6 +59,7 @@ setup(void)
 	ck_assert_int_eq(mkdir(dbdir, 0700), 0);
 	ck_assert_msg(store_open(dbdir, DUR_NOSYNC, &st, err,
 	    sizeof(err)) == 0, "%s", err);
+	store_set_mac(st, store_mac, kr);
 	cat = catalog_parse(catalog_json, strlen(catalog_json), "cat.json",
 	    err, sizeof(err));
 	ck_assert_msg(cat != NULL, "%s", err);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <check.h>
+#include <gnutls/crypto.h>
 
 #include "record.h"
 #include "store.h"
@@ -18,23 +19,83 @@
 #define WRAPPED	A16 A16 A16 A16 A16	/* 60 zero bytes */
 #define NONCE	A16			/* 12 zero bytes */
 
-/* The bytes record_cred_write gives for known_rec(): the on-disk format. */
+/*
+ * The bytes record_cred_write gives for known_rec() before its MAC: the
+ * on-disk format (the MAC member follows, see with_mac).
+ */
 static const char known_text[] =
-    "{\"v\":1,\"id\":\"" ID "\",\"tenant\":\"t\",\"provider\":\"sentry\","
+    "{\"v\":2,\"ver\":1,\"id\":\"" ID "\",\"tenant\":\"t\",\"provider\":\"sentry\","
     "\"label\":\"a \\\"q\\\" / caf\xc3\xa9\",\"createdBy\":null,"
     "\"status\":\"validated\",\"fields\":[\"api_key\",\"site\"],"
     "\"createdAt\":1764489600,\"updatedAt\":1764489601,"
     "\"lastValidatedAt\":null,\"kid\":\"k1\",\"wrapped\":\"" WRAPPED "\","
     "\"nonce\":\"" NONCE "\",\"ct\":\"Zm9v\"}";
 
-/* The same record as json-c wrote it before (slashes escaped, \u00e9). */
+/* The same record as json-c would write it (slashes escaped, \u00e9). */
 static const char jsonc_text[] =
-    "{\"v\":1,\"id\":\"" ID "\",\"tenant\":\"t\",\"provider\":\"sentry\","
+    "{\"v\":2,\"ver\":1,\"id\":\"" ID "\",\"tenant\":\"t\",\"provider\":\"sentry\","
     "\"label\":\"a \\\"q\\\" \\/ caf\\u00e9\",\"createdBy\":null,"
     "\"status\":\"validated\",\"fields\":[\"api_key\",\"site\"],"
     "\"createdAt\":1764489600,\"updatedAt\":1764489601,"
     "\"lastValidatedAt\":null,\"kid\":\"k1\",\"wrapped\":\"" WRAPPED "\","
     "\"nonce\":\"" NONCE "\",\"ct\":\"Zm9v\"}";
+
+#define KEY	"t\0sentry\0" ID
+#define KEYLEN	(sizeof(KEY) - 1)
+
+/* The tests' MAC: HMAC-SHA256 under a fixed key, the label in front. */
+static int
+test_mac(const char *label, const void *p, size_t n,
+    unsigned char out[STORE_MAC_LEN], void *arg)
+{
+	gnutls_hmac_hd_t h;
+
+	(void)arg;
+	if (gnutls_hmac_init(&h, GNUTLS_MAC_SHA256, "test-key", 8) < 0)
+		return -1;
+	gnutls_hmac(h, label, strlen(label) + 1);
+	gnutls_hmac(h, p, n);
+	gnutls_hmac_deinit(h, out);
+	return 0;
+}
+
+static const struct record_key rkey = { KEY, KEYLEN, test_mac, NULL };
+
+/*
+ * text (ending in "}") with its MAC member under k appended, as
+ * record_cred_write writes it: malloc'd.  Other text is copied.
+ */
+static char *
+with_mac_key(const char *text, size_t n, const struct record_key *k)
+{
+	unsigned char	 mac[STORE_MAC_LEN], *m;
+	char		*t;
+	size_t		 i, len;
+
+	ck_assert_ptr_nonnull(t = malloc(n + 100));
+	memcpy(t, text, n);
+	t[n] = '\0';
+	if (n == 0 || text[n - 1] != '}')
+		return t;
+	ck_assert_ptr_nonnull(m = malloc(k->klen + n));
+	memcpy(m, k->key, k->klen);
+	m[k->klen] = '\0';
+	memcpy(m + k->klen + 1, text, n - 1);
+	ck_assert_int_eq(test_mac("record-v1", m, k->klen + n, mac, NULL), 0);
+	free(m);
+	len = n - 1;
+	len += (size_t)snprintf(t + len, 20, ",\"mac\":\"");
+	for (i = 0; i < STORE_MAC_LEN; i++)
+		len += (size_t)snprintf(t + len, 3, "%02x", mac[i]);
+	snprintf(t + len, 3, "\"}");
+	return t;
+}
+
+static char *
+with_mac(const char *text, size_t n)
+{
+	return with_mac_key(text, n, &rkey);
+}
 
 static char *
 xstrdup(const char *s)
@@ -59,6 +120,7 @@ known_rec(struct cred_rec *r)
 	r->fields[r->nfields++] = xstrdup("site");
 	r->created = 1764489600;
 	r->updated = 1764489601;
+	r->ver = 1;
 	snprintf(r->sealed.key_id, sizeof(r->sealed.key_id), "k1");
 	r->sealed.ct = (unsigned char *)xstrdup("foo");
 	r->sealed.ctlen = 3;
@@ -91,6 +153,7 @@ assert_same(const struct cred_rec *a, const struct cred_rec *b, int sealed)
 	ck_assert_int_eq((long long)a->created, (long long)b->created);
 	ck_assert_int_eq((long long)a->updated, (long long)b->updated);
 	ck_assert_int_eq((long long)a->validated, (long long)b->validated);
+	ck_assert_uint_eq(a->ver, b->ver);
 	ck_assert_str_eq(a->sealed.key_id, b->sealed.key_id);
 	if (!sealed) {
 		ck_assert_ptr_null(b->sealed.ct);
@@ -112,6 +175,7 @@ assert_reads_as(const char *text, const struct cred_rec *want, int flat_ok)
 	enum store_rc	out;
 	size_t		n = strlen(text);
 	int		sealed;
+	char		*m = with_mac(text, n);
 
 	for (sealed = 0; sealed <= 1; sealed++) {
 		if (flat_ok) {
@@ -125,11 +189,12 @@ assert_reads_as(const char *text, const struct cred_rec *want, int flat_ok)
 		    STORE_OK);
 		assert_same(want, &r, sealed);
 		cred_rec_free(&r);
-		ck_assert_int_eq(record_cred_read(text, n, &r, sealed),
-		    STORE_OK);
+		ck_assert_int_eq(record_cred_read(m, strlen(m), &rkey, &r,
+		    sealed), STORE_OK);
 		assert_same(want, &r, sealed);
 		cred_rec_free(&r);
 	}
+	free(m);
 }
 
 /* Both readers refuse text: STORE_CORRUPT (flat may also pass it on). */
@@ -139,6 +204,7 @@ assert_refused(const char *text, size_t n)
 	struct cred_rec	r;
 	enum store_rc	out;
 	int		sealed;
+	char		*m = with_mac(text, n);
 
 	for (sealed = 0; sealed <= 1; sealed++) {
 		if (record_cred_read_flat(text, n, &r, sealed, &out) == 0)
@@ -148,9 +214,13 @@ assert_refused(const char *text, size_t n)
 		ck_assert_int_eq(record_cred_read_json(text, n, &r, sealed),
 		    STORE_CORRUPT);
 		ck_assert_ptr_null(r.tenant);
-		ck_assert_int_eq(record_cred_read(text, n, &r, sealed),
+		ck_assert_int_eq(record_cred_read(text, n, &rkey, &r, sealed),
 		    STORE_CORRUPT);
+		/* a valid MAC does not make bad text good */
+		ck_assert_int_eq(record_cred_read(m, strlen(m), &rkey, &r,
+		    sealed), STORE_CORRUPT);
 	}
+	free(m);
 }
 
 /* ------------------------------------------------------ credentials */
@@ -161,18 +231,24 @@ START_TEST(test_cred_bytes)
 	char		*t;
 	size_t		 n = 0;
 
+	char		*want;
+
 	known_rec(&r);
-	t = record_cred_write(&r, &n);
+	t = record_cred_write(&r, &rkey, &n);
 	ck_assert_ptr_nonnull(t);
-	ck_assert_uint_eq(n, strlen(known_text));
-	ck_assert_str_eq(t, known_text);
+	want = with_mac(known_text, strlen(known_text));
+	ck_assert_uint_eq(n, strlen(want));
+	ck_assert_str_eq(t, want);
+	free(want);
 	free(t);
+	/* no MAC function: nothing is written */
+	ck_assert_ptr_null(record_cred_write(&r, NULL, &n));
 
 	/* lastValidatedAt is a number once set; a NULL label is null */
 	r.validated = 1764489602;
 	free(r.label);
 	r.label = NULL;
-	t = record_cred_write(&r, &n);
+	t = record_cred_write(&r, &rkey, &n);
 	ck_assert_ptr_nonnull(strstr(t, ",\"lastValidatedAt\":1764489602,"));
 	ck_assert_ptr_nonnull(strstr(t, ",\"label\":null,"));
 	free(t);
@@ -204,7 +280,7 @@ START_TEST(test_cred_round_trip)
 	for (i = 0; i < sizeof(r.sealed.wrapped); i++)
 		r.sealed.wrapped[i] = (unsigned char)(255 - i);
 	memset(r.sealed.nonce, 0xfb, sizeof(r.sealed.nonce));
-	t = record_cred_write(&r, &n);
+	t = record_cred_write(&r, &rkey, &n);
 	ck_assert_ptr_nonnull(t);
 	ck_assert_uint_eq(n, strlen(t));
 	assert_reads_as(t, &r, 1);
@@ -228,7 +304,8 @@ START_TEST(test_cred_jsonc_written)
 	    "\"createdAt\":1764489600,\"fields\":[\"api_key\",\"site\"],"
 	    "\"status\":\"validated\",\"createdBy\":null,"
 	    "\"label\":\"a \\\"q\\\" / caf\xc3\xa9\",\"provider\":\"sentry\","
-	    "\"tenant\":\"t\",\"id\":\"%s\",\"v\":1}", NONCE, WRAPPED, ID);
+	    "\"tenant\":\"t\",\"id\":\"%s\",\"ver\":1,\"v\":2}", NONCE, WRAPPED,
+	    ID);
 	assert_reads_as(text, &r, 1);
 	cred_rec_free(&r);
 }
@@ -256,16 +333,16 @@ END_TEST
 
 /* "v" is checked by both readers: missing or unknown is corrupt. */
 static const char *const bad_versions[] = {
-	"", "\"v\":2,", "\"v\":0,", "\"v\":\"1\",", "\"v\":null,",
-	"\"v\":-1,", "\"v\":[\"1\"],", "\"v\":1.0,",
+	"", "\"v\":1,", "\"v\":3,", "\"v\":0,", "\"v\":\"2\",", "\"v\":null,",
+	"\"v\":-1,", "\"v\":[\"2\"],", "\"v\":2.0,",
 };
 
 START_TEST(test_cred_version)
 {
 	char text[2048];
 
-	/* known_text starts {"v":1, (7 bytes) */
-	ck_assert_int_eq(strncmp(known_text, "{\"v\":1,", 7), 0);
+	/* known_text starts {"v":2, (7 bytes) */
+	ck_assert_int_eq(strncmp(known_text, "{\"v\":2,", 7), 0);
 	snprintf(text, sizeof(text), "{%s%s", bad_versions[_i],
 	    known_text + 7);
 	assert_refused(text, strlen(text));
@@ -285,16 +362,16 @@ END_TEST
 static const char *const garbage[] = {
 	"", "null", "[]", "{}", "\"v\"", "{\"v\":1}", "xyz", "{\"v\":1,",
 	"{\"v\":1,\"id\":\"crd_1\"}",
-	"{\"v\":1,\"id\":\"" ID "\",\"tenant\":null,\"provider\":\"p\","
+	"{\"v\":2,\"ver\":1,\"id\":\"" ID "\",\"tenant\":null,\"provider\":\"p\","
 	"\"status\":\"s\",\"fields\":[],\"kid\":\"k\",\"wrapped\":\"" WRAPPED
 	"\",\"nonce\":\"" NONCE "\",\"ct\":\"\"}",
-	"{\"v\":1,\"id\":\"" ID "\",\"tenant\":\"t\",\"provider\":\"p\","
+	"{\"v\":2,\"ver\":1,\"id\":\"" ID "\",\"tenant\":\"t\",\"provider\":\"p\","
 	"\"status\":\"s\",\"fields\":[1],\"kid\":\"k\",\"wrapped\":\"" WRAPPED
 	"\",\"nonce\":\"" NONCE "\",\"ct\":\"\"}",
-	"{\"v\":1,\"id\":\"" ID "\",\"tenant\":\"t\",\"provider\":\"p\","
+	"{\"v\":2,\"ver\":1,\"id\":\"" ID "\",\"tenant\":\"t\",\"provider\":\"p\","
 	"\"status\":\"much too long a status\",\"fields\":[],\"kid\":\"k\","
 	"\"wrapped\":\"" WRAPPED "\",\"nonce\":\"" NONCE "\",\"ct\":\"\"}",
-	"{\"v\":1,\"id\":\"" ID "\",\"tenant\":\"t\",\"provider\":\"p\","
+	"{\"v\":2,\"ver\":1,\"id\":\"" ID "\",\"tenant\":\"t\",\"provider\":\"p\","
 	"\"status\":\"s\",\"fields\":[],\"wrapped\":\"" WRAPPED "\","
 	"\"nonce\":\"" NONCE "\",\"ct\":\"\"}",
 	"\x01\xff{{{",
@@ -310,7 +387,7 @@ START_TEST(test_cred_unsealed_skips_values)
 {
 	struct cred_rec	r;
 	enum store_rc	out;
-	const char	text[] = "{\"v\":1,\"id\":\"" ID "\",\"tenant\":\"t\","
+	const char	text[] = "{\"v\":2,\"ver\":1,\"id\":\"" ID "\",\"tenant\":\"t\","
 			    "\"provider\":\"p\",\"status\":\"s\",\"fields\":[],"
 			    "\"kid\":\"k\",\"wrapped\":\"?\"}";
 
@@ -332,6 +409,84 @@ START_TEST(test_cred_unsealed_skips_values)
 	ck_assert_int_eq(out, STORE_CORRUPT);
 	ck_assert_int_eq(record_cred_read_json(text, strlen(text), &r, 1),
 	    STORE_CORRUPT);
+}
+END_TEST
+
+/* The MAC binds the text and the key: any change is corrupt. */
+START_TEST(test_cred_mac)
+{
+	static const struct record_key	 other = { "u\0sentry\0" ID,
+					    sizeof("u\0sentry\0" ID) - 1,
+					    test_mac, NULL };
+	struct cred_rec	 r, got;
+	char		*t, *e, *p;
+	size_t		 n = 0;
+
+	known_rec(&r);
+	ck_assert_ptr_nonnull(t = record_cred_write(&r, &rkey, &n));
+	ck_assert_int_eq(record_cred_read(t, n, &rkey, &got, 1), STORE_OK);
+	cred_rec_free(&got);
+	/* no MAC function, another key (another tenant's) */
+	ck_assert_int_eq(record_cred_read(t, n, NULL, &got, 1), STORE_CORRUPT);
+	ck_assert_int_eq(record_cred_read(t, n, &other, &got, 1),
+	    STORE_CORRUPT);
+	ck_assert_ptr_null(got.tenant);
+	/* a MAC digit changed */
+	ck_assert_ptr_nonnull(e = strdup(t));
+	e[n - 3] = e[n - 3] == '0' ? '1' : '0';
+	ck_assert_int_eq(record_cred_read(e, n, &rkey, &got, 0), STORE_CORRUPT);
+	free(e);
+	/* the status edited, the MAC kept */
+	ck_assert_ptr_nonnull(e = strdup(t));
+	ck_assert_ptr_nonnull(p = strstr(e, "\"validated\""));
+	memcpy(p, "\"rejected\" ", 11);
+	ck_assert_int_eq(record_cred_read(e, n, &rkey, &got, 0), STORE_CORRUPT);
+	free(e);
+	/* the MAC member removed: a record as version 1 wrote it */
+	ck_assert_ptr_nonnull(p = strstr(t, ",\"mac\":"));
+	memcpy(p, "}", 2);
+	ck_assert_int_eq(record_cred_read(t, strlen(t), &rkey, &got, 0),
+	    STORE_CORRUPT);
+	free(t);
+	/* a version 1 record, MAC'd or not, is corrupt */
+	t = with_mac("{\"v\":1,\"id\":\"" ID "\",\"tenant\":\"t\","
+	    "\"provider\":\"sentry\",\"status\":\"s\",\"fields\":[],"
+	    "\"kid\":\"k1\"}", 114);
+	ck_assert_int_eq(record_cred_read(t, strlen(t), &rkey, &got, 0),
+	    STORE_CORRUPT);
+	free(t);
+	cred_rec_free(&r);
+}
+END_TEST
+
+/* "ver" is written and read back; missing or below 1 is corrupt. */
+START_TEST(test_cred_ver)
+{
+	struct cred_rec	 r, got;
+	char		*t, *bad;
+	size_t		 n = 0;
+
+	known_rec(&r);
+	r.ver = 4000000000ULL;
+	ck_assert_ptr_nonnull(t = record_cred_write(&r, &rkey, &n));
+	ck_assert_ptr_nonnull(strstr(t, "\"ver\":4000000000,"));
+	ck_assert_int_eq(record_cred_read(t, n, &rkey, &got, 0), STORE_OK);
+	ck_assert_uint_eq(got.ver, 4000000000ULL);
+	cred_rec_free(&got);
+	free(t);
+	r.ver = 0;
+	ck_assert_ptr_nonnull(t = record_cred_write(&r, &rkey, &n));
+	ck_assert_int_eq(record_cred_read(t, n, &rkey, &got, 0), STORE_CORRUPT);
+	free(t);
+	/* known_text without "ver" */
+	ck_assert_ptr_nonnull(t = strdup(known_text));
+	memmove(t + 7, t + 15, strlen(t + 15) + 1);
+	bad = with_mac(t, strlen(t));
+	ck_assert_int_eq(record_cred_read(bad, strlen(bad), &rkey, &got, 0),
+	    STORE_CORRUPT);
+	free(bad);
+	free(t);
+	cred_rec_free(&r);
 }
 END_TEST
 
@@ -417,6 +572,8 @@ record_suite(void)
 	tcase_add_test(tc, test_cred_duplicate);
 	tcase_add_loop_test(tc, test_cred_version, 0, (int)NELEM(bad_versions));
 	tcase_add_test(tc, test_cred_truncated);
+	tcase_add_test(tc, test_cred_mac);
+	tcase_add_test(tc, test_cred_ver);
 	tcase_add_loop_test(tc, test_cred_garbage, 0, (int)NELEM(garbage));
 	tcase_add_test(tc, test_cred_unsealed_skips_values);
 	suite_add_tcase(s, tc);

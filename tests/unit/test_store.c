@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <gnutls/crypto.h>
 
 #include "store.h"
 
@@ -16,6 +17,22 @@
 #define ID		"crd_01M8NP07NWZ340VMZAXT2VVK76"
 
 static char		 home[] = "/tmp/test_store.XXXXXX";
+
+/* A keyed MAC for the store: HMAC-SHA256 under a fixed key and label. */
+static int
+test_mac(const char *label, const void *p, size_t n,
+    unsigned char out[STORE_MAC_LEN], void *arg)
+{
+	gnutls_hmac_hd_t h;
+
+	(void)arg;
+	if (gnutls_hmac_init(&h, GNUTLS_MAC_SHA256, "test-key", 8) < 0)
+		return -1;
+	gnutls_hmac(h, label, strlen(label) + 1);
+	gnutls_hmac(h, p, n);
+	gnutls_hmac_deinit(h, out);
+	return 0;
+}
 static struct store	*st;
 
 /* A fresh environment in a temporary directory per test. */
@@ -27,6 +44,7 @@ setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(home));
 	ck_assert_int_eq(store_open(home, DUR_NOSYNC, &st, err, sizeof(err)),
 	    0);
+	store_set_mac(st, test_mac, NULL);
 }
 
 static void

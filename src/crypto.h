@@ -26,7 +26,7 @@ struct kr_key {
 };
 
 /* Keys oldest first; the last one is active. */
-#define KEYRING_SUBKEYS	4
+#define KEYRING_SUBKEYS	8
 #define KEYRING_LABEL_MAX	32
 
 struct keyring {

@@ -59,6 +59,14 @@ free_port(void)
 	return port;
 }
 
+/* 1 when the suite's extra configuration sets key. */
+static int
+extra_has(const struct h_opts *o, const char *key)
+{
+	return o != NULL && o->conf_extra != NULL &&
+	    strstr(o->conf_extra, key) != NULL;
+}
+
 static char *
 slurp(const char *path, size_t *len)
 {
@@ -177,7 +185,7 @@ int
 h_setup_stopped(struct h_env *e, const struct h_opts *o)
 {
 	const char	*src = getenv("top_srcdir"), *bld = getenv("top_builddir");
-	char		 path[800], portfile[700], *p, *tok;
+	char		 path[4096], portfile[700], *p, *tok;
 	char		 mockbin[700], *s, www[700];
 	int		 i;
 
@@ -228,12 +236,20 @@ h_setup_stopped(struct h_env *e, const struct h_opts *o)
 	    "probe_origin_override = http://127.0.0.1:%d\n"
 	    "max_body_bytes = %ld\n"
 	    "log_level = debug\n"
-	    "%s", o && o->catalog ? o->catalog : src,
+	    "%s%s%s", o && o->catalog ? o->catalog : src,
 	    o && o->catalog ? "" : "/etc/catalog.json",
 	    o && o->probe_timeout_ms > 0 ? o->probe_timeout_ms : 1500L,
 	    e->mock_port,
 	    o && o->max_body_bytes > 0 ? o->max_body_bytes : 16384L,
-	    o && o->conf_extra ? o->conf_extra : "");
+	    o && o->conf_extra ? o->conf_extra : "",
+	    /*
+	     * The per-tenant limits out of the way of suites that test other
+	     * things with many requests of one tenant (a slow sanitizer build
+	     * keeps more checks in flight); e2e_limits sets its own.
+	     */
+	    extra_has(o, "tenant_checks_in_flight") ? "" :
+	    "tenant_checks_in_flight = 14\n",
+	    extra_has(o, "tenant_rate_limit") ? "" : "tenant_rate_limit = 0\n");
 	spit(e->conf, path, 0644);
 	if (h_admin(e, NULL, "init", NULL) != 0)
 		die("credstore-admin init failed");

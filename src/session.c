@@ -354,6 +354,14 @@ session_origin_check(const char *origin, const char *referer, int https,
 	const char	*from = origin;
 	int		 their_https;
 
+	/*
+	 * "null" is an opaque origin: what browsers send for our own forms,
+	 * whose pages carry Referrer-Policy: no-referrer (Fetch, "serializing
+	 * a request origin"), as well as from sandboxed frames.  It tells
+	 * nothing, so the Referer or else the CSRF tokens decide.
+	 */
+	if (from != NULL && strcmp(from, "null") == 0)
+		from = NULL;
 	if (from == NULL && (referer == NULL || *referer == '\0'))
 		return SO_ABSENT;
 	if (host == NULL ||
@@ -361,7 +369,7 @@ session_origin_check(const char *origin, const char *referer, int https,
 		return SO_FOREIGN;
 	if (from == NULL)
 		from = referer;
-	if (parse_origin(from, from == origin, &their_https, &theirs) == -1 ||
+	if (parse_origin(from, from != referer, &their_https, &theirs) == -1 ||
 	    their_https != https || theirs.port != mine.port ||
 	    theirs.hostlen != mine.hostlen ||
 	    strncasecmp(theirs.host, mine.host, mine.hostlen) != 0)

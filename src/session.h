@@ -86,7 +86,7 @@ const char *session_login_clear_header(int https);
 
 enum session_origin {
 	SO_SAME = 0,	/* the request's own origin */
-	SO_FOREIGN,	/* another site, "null", or not understood */
+	SO_FOREIGN,	/* another site, or not understood */
 	SO_ABSENT,	/* neither Origin nor Referer */
 	SO__MAX
 };
@@ -95,7 +95,9 @@ enum session_origin {
  * Where a post comes from: Origin when sent, else the origin of Referer,
  * compared with the request's own (http or https by the server's HTTPS
  * flag, host and port from the Host header; default ports 80 and 443;
- * host case-insensitive).  Any argument may be NULL.
+ * host case-insensitive).  Origin "null" counts as absent: browsers send
+ * it for our own posts, as the pages carry Referrer-Policy: no-referrer.
+ * Any argument may be NULL.
  */
 enum session_origin session_origin_check(const char *origin,
 	    const char *referer, int https, const char *host);

@@ -514,7 +514,7 @@ START_TEST(login_csrf)
 	struct h_resp	 r;
 	char		 body[9000], lck[256], lcs[64], own[128];
 	const char	*foreign[] = { "Origin: http://evil.example",
-	    "Origin: null", "Origin: http://127.0.0.1:1",
+	    "Origin: http://localhost", "Origin: http://127.0.0.1:1",
 	    "Referer: http://evil.example/admin/login", NULL };
 	size_t		 i;
 
@@ -554,6 +554,18 @@ START_TEST(login_csrf)
 		ck_assert_ptr_null(h_header(&r, "Set-Cookie"));
 		h_resp_free(&r);
 	}
+	/*
+	 * Origin: null (a sandboxed frame; also our own no-referrer pages)
+	 * tells nothing: without the form's token 403, with it a sign-in
+	 */
+	snprintf(body, sizeof(body), "access_token=%s", E.tok_other);
+	ck_assert_int_eq(post_with("/admin/login", NULL, "Origin: null", body,
+	    &r), 403);
+	ck_assert_ptr_null(h_header(&r, "Set-Cookie"));
+	h_resp_free(&r);
+	post_login(E.tok_admin, "null", &r);
+	ck_assert_int_eq(r.status, 303);
+	h_resp_free(&r);
 	/* the form from this origin signs in, and drops the nonce */
 	post_login(E.tok_admin, own + strlen("Origin: "), &r);
 	ck_assert_int_eq(r.status, 303);
@@ -594,7 +606,8 @@ START_TEST(origin_on_forms)
 	ck_assert_int_eq(post_with(path, cookie, "Origin: http://evil.example",
 	    body, &r), 403);
 	h_resp_free(&r);
-	ck_assert_int_eq(post_with(path, cookie, "Origin: null", body, &r), 403);
+	ck_assert_int_eq(post_with(path, cookie,
+	    "Origin: http://127.0.0.1.evil.example", body, &r), 403);
 	h_resp_free(&r);
 	ck_assert_int_eq(get_status(id), 200);
 	/* a form with its own token (no cookie) from another site: 403 too */

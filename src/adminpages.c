@@ -20,19 +20,32 @@
 #include "log.h"
 #include "pages.h"
 #include "session.h"
+#include "sessions.h"
 #include "store.h"
 
-/* A login page with message (may be NULL) and status. */
+/*
+ * A login page with message (may be NULL) and status, and a fresh
+ * pre-session CSRF token: its nonce in a cookie, its MAC in the form.
+ */
 static void
 login_page(struct ctx *c, int status, const char *message)
 {
-	struct json_object *ctx = json_object_new_object();
+	struct json_object	*ctx;
+	char			*nonce, csrf[SESSION_CSRF_LEN + 1];
 
+	if ((nonce = session_login_issue(c->app->kr, c->req->https,
+	    csrf)) == NULL) {
+		gate_reply_fail(c, AE_INTERNAL, NULL, NULL);
+		return;
+	}
+	ctx = json_object_new_object();
 	if (message != NULL)
 		json_object_object_add(ctx, "message",
 		    json_object_new_string(message));
+	json_object_object_add(ctx, "login_csrf", json_object_new_string(csrf));
 	page_send(app_tmpl(c->app), c->req, status, "login", "Sign in", NULL,
-	    ctx, NULL);
+	    ctx, nonce);
+	free(nonce);
 }
 
 /* GET /admin/login */
@@ -49,22 +62,82 @@ adminpage_login_form(struct ctx *c)
 	login_page(c, 200, msg);
 }
 
+/*
+ * The sign-in post's own checks (issue 12, finding 5): from this site
+ * (Origin or Referer, when sent) and with the form's pre-session token,
+ * so another site cannot sign a visitor in to its tenant.  0, or -1
+ * after a 403 without any cookie.
+ */
+static int
+login_csrf(struct ctx *c, const struct req_input *in)
+{
+	if (gate_same_origin(c, 1) == -1)
+		return -1;
+	if (session_login_ok(c->app->kr, c->req->cookie, c->req->https,
+	    in->csrf_token))
+		return 0;
+	log_info("admin page: sign-in without the form's CSRF token");
+	gate_reply_fail(c, AE_FORBIDDEN, "This sign-in form has expired or "
+	    "was not sent from this site. Open the sign-in page again.", NULL);
+	return -1;
+}
+
+/* Sends the session cookie (and drops the sign-in nonce): 303 to /admin/. */
+static void
+login_done(struct ctx *c, const char *token)
+{
+	char	*cookie, *hdrs, sid[SESSION_SID_LEN + 1];
+	size_t	 n;
+
+	cookie = session_issue(c->app->kr, &c->id, token, time(NULL),
+	    c->req->https, sid);
+	if (cookie == NULL) {
+		gate_reply_fail(c, AE_INTERNAL, NULL, NULL);
+		return;
+	}
+	n = strlen(cookie) + strlen(session_login_clear_header(c->req->https))
+	    + 1;
+	if ((hdrs = malloc(n)) == NULL) {
+		free(cookie);
+		gate_reply_fail(c, AE_INTERNAL, NULL, NULL);
+		return;
+	}
+	snprintf(hdrs, n, "%s%s", cookie,
+	    session_login_clear_header(c->req->https));
+	log_info("admin page: signed in subject=%s tenant=%s",
+	    c->id.sub ? c->id.sub : "-", c->id.tenant);
+	c->authed = 1;
+	page_redirect(c->req, "/admin/", hdrs);
+	free(hdrs);
+	free(cookie);
+}
+
 /* POST /admin/login: the pasted token becomes a session cookie. */
 static void
 adminpage_login(struct ctx *c)
 {
 	struct req_input	 in;
 	struct apierr		 e;
-	char			*cookie, sid[SESSION_SID_LEN + 1];
 
 	c->html = 1;
 	input_init(&in);
 	apierr_init(&e, AE_VALIDATION, NULL);
 	if (gate_media(c->req) != MEDIA_FORM || gate_read_body(c) == -1 ||
 	    input_parse_form(c->req->body.data, c->req->body.len, &in,
-	    &e) == -1 || in.access_token == NULL || *in.access_token == '\0') {
+	    &e) == -1) {
 		if (!c->req->responded)
 			login_page(c, 400, "Paste a token to sign in.");
+		goto out;
+	}
+	if (login_csrf(c, &in) == -1)
+		goto out;
+	if (in.access_token == NULL || *in.access_token == '\0') {
+		login_page(c, 400, "Paste a token to sign in.");
+		goto out;
+	}
+	if (strlen(in.access_token) > SESSION_MAX_TOKEN) {
+		login_page(c, 400, "This token is too long to keep in a browser "
+		    "session.");
 		goto out;
 	}
 	if (gate_verify_token(c, in.access_token) != JWT_OK) {
@@ -72,22 +145,16 @@ adminpage_login(struct ctx *c)
 		    "issuer or audience, or not signed by a trusted key).");
 		goto out;
 	}
-	cookie = session_issue(c->app->kr, &c->id, time(NULL), c->req->https,
-	    sid);
-	if (cookie == NULL) {
-		gate_reply_fail(c, AE_INTERNAL, NULL, NULL);
-		goto out;
-	}
-	log_info("admin page: signed in subject=%s tenant=%s",
-	    c->id.sub ? c->id.sub : "-", c->id.tenant);
-	c->authed = 1;
-	page_redirect(c->req, "/admin/", cookie);
-	free(cookie);
+	login_done(c, in.access_token);
 out:
 	input_free(&in);
 }
 
-/* POST /admin/logout: the session cookie is dropped. */
+/*
+ * POST /admin/logout: the session is recorded as ended (every copy of
+ * its cookie stops working) and the cookie dropped.  A signed-in post
+ * needs the session's CSRF token and must come from this site.
+ */
 static void
 adminpage_logout(struct ctx *c)
 {
@@ -106,13 +173,22 @@ adminpage_logout(struct ctx *c)
 			if (!c->req->responded)
 				gate_reply_fail(c, AE_FORBIDDEN,
 				    "Missing or invalid CSRF token", NULL);
-			input_free(&in);
-			return;
+			goto out;
 		}
+		if (gate_same_origin(c, 1) == -1)
+			goto out;
+		if (sessions_end(c->app->st, c->sid, c->id.exp,
+		    time(NULL)) != STORE_OK) {
+			gate_unavailable(c);
+			goto out;
+		}
+		log_info("admin page: signed out subject=%s tenant=%s",
+		    c->id.sub ? c->id.sub : "-", c->id.tenant);
 	}
-	input_free(&in);
 	page_redirect(c->req, "/admin/login?out=1",
 	    session_clear_header(c->req->https));
+out:
+	input_free(&in);
 }
 
 struct index_acc {

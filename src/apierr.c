@@ -63,6 +63,8 @@ static const struct {
 	[IR_UNKNOWN_PARAMETER] = { "unknown_parameter", NOT_VALID },
 	[IR_DUPLICATE_TOKEN] = { "duplicate_token", NOT_VALID },
 	[IR_UNSUPPORTED_AUTH_TYPE] = { "unsupported_auth_type", NOT_VALID },
+	[IR_BIDI_CONTROL] = { "bidi_control", "This value has characters that "
+	    "change the direction of text, which are not allowed." },
 };
 
 int

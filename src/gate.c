@@ -19,6 +19,7 @@
 #include "log.h"
 #include "pages.h"
 #include "session.h"
+#include "sessions.h"
 #include "store.h"
 #include "tenantlimit.h"
 #include "util.h"
@@ -118,8 +119,9 @@ gate_reply_browser(struct ctx *c, const char *fmt, ...)
 
 /*
  * The session cookie, when there is no other credential: 1 when it
- * authenticates (identity in c->id), 0 when absent, -1 when bad or
- * expired.
+ * authenticates (identity in c->id), 0 when absent, -1 when bad,
+ * expired, ended by sign-out, or when the token sealed in it no longer
+ * verifies (its key was removed from the JWKS, the HS secret changed).
  */
 int
 gate_cookie_identity(struct ctx *c)
@@ -127,21 +129,53 @@ gate_cookie_identity(struct ctx *c)
 	struct session	 s;
 	const char	*v;
 	size_t		 len;
+	int		 ended = 1, rc = -1;
 
-	if (c->req->cookie == NULL ||
-	    (v = session_cookie_find(c->req->cookie, SESSION_COOKIE, &len)) == NULL)
+	if (c->req->cookie == NULL || (v = session_cookie_find(c->req->cookie,
+	    session_cookie_name(c->req->https), &len)) == NULL)
 		return 0;
 	c->had_cookie = 1;
 	if (session_open(c->app->kr, v, len, time(NULL), &s) == -1)
 		return -1;
-	c->id = s.id;		/* takes the strings */
+	if (sessions_ended(c->app->st, s.sid, &ended) != STORE_OK || ended) {
+		log_info("auth: %s session cookie", ended ? "a signed-out" :
+		    "cannot check a");
+		goto out;
+	}
+	/* c->id is the token's identity as it verifies now */
+	if (gate_verify_token(c, s.token) != JWT_OK ||
+	    strcmp(c->id.tenant, s.id.tenant) != 0) {
+		log_info("auth: the session's token no longer verifies");
+		jwt_identity_free(&c->id);
+		goto out;
+	}
 	memcpy(c->sid, s.sid, sizeof(c->sid));
 	if (session_csrf(c->app->kr, c->sid, c->csrf) == -1) {
 		jwt_identity_free(&c->id);
-		return -1;
+		goto out;
 	}
 	c->via_cookie = 1;
-	return 1;
+	rc = 1;
+out:
+	session_free(&s);
+	return rc;
+}
+
+int
+gate_same_origin(struct ctx *c, int proof)
+{
+	enum session_origin so;
+
+	so = session_origin_check(c->req->origin, c->req->referer,
+	    c->req->https, c->req->host);
+	if (so == SO_SAME || (so == SO_ABSENT && proof))
+		return 0;
+	log_info("auth: a post from %s", so == SO_ABSENT ?
+	    "an unknown origin without a CSRF token" : "another origin");
+	gate_reply_fail(c, AE_FORBIDDEN, so == SO_ABSENT ?
+	    "Missing or invalid CSRF token" :
+	    "This form was posted from another site", NULL);
+	return -1;
 }
 
 enum jwt_err
@@ -305,6 +339,8 @@ gate_media(struct http_req *r)
 {
 	char mt[64];
 
+	if (!http_ctype_charset_ok(r->content_type))
+		return MEDIA_OTHER;	/* 415: UTF-8 is the only charset read */
 	http_media_type(r, mt, sizeof(mt));
 	if (strcmp(mt, "application/json") == 0)
 		return MEDIA_JSON;
@@ -397,6 +433,14 @@ gate_begin_change(struct ctx *c, unsigned flags, struct req_input *in,
 	*m = gate_media(c->req);
 	apierr_init(e, AE_VALIDATION, NULL);
 	if ((have_body = change_auth(c, in, *m, e)) == -1)
+		return NULL;
+	/*
+	 * A browser's post (session cookie or form) must come from the admin
+	 * page: Origin or Referer ours, or neither and (below) the CSRF token
+	 * of the session; a form with its own token needs none.
+	 */
+	if ((c->via_cookie || c->form != NULL || *m == MEDIA_FORM) &&
+	    gate_same_origin(c, 1) == -1)
 		return NULL;
 	if (c->via_cookie && !session_csrf_ok(c->app->kr, c->sid, c->form ?
 	    c->form->csrf_token : in->csrf_token)) {

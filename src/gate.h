@@ -72,8 +72,17 @@ void	 gate_page_user(const struct ctx *, struct page_user *);
 
 /* Verifies a bearer token into c->id; the reason is logged, never shown. */
 enum jwt_err gate_verify_token(struct ctx *, const char *tok);
-/* The session cookie: 1 signed in, 0 absent, -1 bad or expired. */
+/*
+ * The session cookie: 1 signed in, 0 absent, -1 bad, expired, signed out
+ * or its token no longer verifies.
+ */
 int	 gate_cookie_identity(struct ctx *);
+/*
+ * The admin page's posts (issue 12, finding 5): 0 when Origin (or else
+ * Referer) is the request's own origin, or when neither was sent and
+ * proof (a valid CSRF token) is set; else a 403 and -1.
+ */
+int	 gate_same_origin(struct ctx *, int proof);
 /* Bearer header, form token or session cookie; -1 after a reply. */
 int	 gate_authenticate(struct ctx *, const char *form_token);
 /* A signed-in user for a page, or -1 after the redirect to sign-in. */

@@ -91,6 +91,9 @@ http_req_begin(struct http_req *r, FCGX_Stream *in, FCGX_Stream *out,
 	r->idem_key = http_param(r, "HTTP_IDEMPOTENCY_KEY");
 	r->accept = http_param(r, "HTTP_ACCEPT");
 	r->remote_addr = http_param(r, "REMOTE_ADDR");
+	r->origin = http_param(r, "HTTP_ORIGIN");
+	r->referer = http_param(r, "HTTP_REFERER");
+	r->host = http_param(r, "HTTP_HOST");
 	https = http_param(r, "HTTPS");
 	r->https = https != NULL && (strcasecmp(https, "on") == 0 ||
 	    strcmp(https, "1") == 0);
@@ -185,6 +188,48 @@ http_media_type(const struct http_req *r, char *out, size_t n)
 		i++;
 	}
 	out[i] = '\0';
+}
+
+/*
+ * The value of a charset parameter at p[0..n) (quoted or not): 1 when it
+ * names UTF-8, whatever the case.
+ */
+static int
+charset_utf8(const char *p, size_t n)
+{
+	if (n >= 2 && p[0] == '"' && p[n - 1] == '"') {
+		p++;
+		n -= 2;
+	}
+	return n == 5 && strncasecmp(p, "utf-8", 5) == 0;
+}
+
+int
+http_ctype_charset_ok(const char *ct)
+{
+	const char	*param, *end, *eq, *v;
+	size_t		 name, n;
+
+	if (ct == NULL || (end = strchr(ct, ';')) == NULL)
+		return 1;
+	while (*end == ';') {
+		param = end + 1 + strspn(end + 1, " \t");
+		end = param + strcspn(param, ";");
+		if ((eq = memchr(param, '=', (size_t)(end - param))) == NULL)
+			continue;
+		for (name = (size_t)(eq - param); name > 0 &&
+		    (param[name - 1] == ' ' || param[name - 1] == '\t'); name--)
+			;
+		if (name != 7 || strncasecmp(param, "charset", 7) != 0)
+			continue;
+		v = eq + 1 + strspn(eq + 1, " \t");
+		for (n = v < end ? (size_t)(end - v) : 0; n > 0 &&
+		    (v[n - 1] == ' ' || v[n - 1] == '\t'); n--)
+			;
+		if (!charset_utf8(v, n))
+			return 0;
+	}
+	return 1;
 }
 
 int

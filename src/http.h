@@ -50,6 +50,9 @@ struct http_req {
 	const char	*idem_key;
 	const char	*accept;
 	const char	*remote_addr;
+	const char	*origin;	/* Origin, Referer, Host: NULL when */
+	const char	*referer;	/* absent */
+	const char	*host;
 	int		 https;
 	long long	 content_length;	/* -1 when absent */
 
@@ -73,6 +76,11 @@ enum http_body_rc http_read_body(struct http_req *, size_t max);
  * "" when absent.
  */
 void		 http_media_type(const struct http_req *, char *out, size_t n);
+/*
+ * 0 when a Content-Type (may be NULL) names a charset other than UTF-8
+ * (case-insensitive, quoted or not, every charset parameter), else 1.
+ */
+int		 http_ctype_charset_ok(const char *ctype);
 /* 1 when the client prefers text/html over JSON (Accept). */
 int		 http_wants_html(const struct http_req *);
 

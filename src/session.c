@@ -1,8 +1,15 @@
+/*
+ * session: the admin page's cookies, CSRF tokens and Origin check
+ * (session.h).  Nothing here touches storage or HTTP state.
+ */
 #include "cs_build.h"
 
+#include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <json-c/json.h>
@@ -11,8 +18,15 @@
 #include "session.h"
 #include "util.h"
 
-static const char box_label[] = "session-v1";
+static const char box_label[] = "session-v2";
 static const char csrf_label[] = "csrf-v1";
+static const char login_label[] = "login-csrf-v1";
+
+const char *
+session_cookie_name(int https)
+{
+	return https ? SESSION_COOKIE_HOST : SESSION_COOKIE;
+}
 
 /* IMF-fixdate for the cookie's Expires (RFC 7231 7.1.1.1). */
 static void
@@ -24,21 +38,15 @@ http_date(time_t t, char out[40])
 	strftime(out, 40, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
-char *
-session_issue(const struct keyring *kr, const struct jwt_identity *id,
-    time_t now, int https, char sid[SESSION_SID_LEN + 1])
+/* The session's JSON, sealed: base64url text (malloc'd) or NULL. */
+static char *
+seal(const struct keyring *kr, const struct jwt_identity *id,
+    const char *token, const char *sid)
 {
 	struct json_object	*o;
-	unsigned char		 rnd[16];
 	const char		*pt;
-	char			*box, *sid64, *line = NULL, date[40];
-	size_t			 n;
+	char			*box;
 
-	if (id->exp <= now || crypto_random(rnd, sizeof(rnd)) == -1 ||
-	    (sid64 = b64url_encode(rnd, sizeof(rnd))) == NULL)
-		return NULL;
-	snprintf(sid, SESSION_SID_LEN + 1, "%s", sid64);
-	free(sid64);
 	o = json_object_new_object();
 	json_object_object_add(o, "sid", json_object_new_string(sid));
 	json_object_object_add(o, "sub",
@@ -46,10 +54,31 @@ session_issue(const struct keyring *kr, const struct jwt_identity *id,
 	json_object_object_add(o, "tenant", json_object_new_string(id->tenant));
 	json_object_object_add(o, "admin", json_object_new_boolean(id->is_admin));
 	json_object_object_add(o, "exp", json_object_new_int64(id->exp));
+	json_object_object_add(o, "tok", json_object_new_string(token));
 	pt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	box = crypto_box_seal(kr, box_label, pt, strlen(pt));
-	json_object_put(o);
-	if (box == NULL)
+	/* the serialisation is the object's buffer: wipe it too */
+	secure_wipe((void *)(uintptr_t)pt, strlen(pt));
+	jsonx_put_wipe(o);
+	return box;
+}
+
+char *
+session_issue(const struct keyring *kr, const struct jwt_identity *id,
+    const char *token, time_t now, int https, char sid[SESSION_SID_LEN + 1])
+{
+	unsigned char	 rnd[16];
+	char		*box, *sid64, *line = NULL, date[40];
+	size_t		 n;
+
+	if (id->exp <= now || token == NULL ||
+	    strlen(token) > SESSION_MAX_TOKEN ||
+	    crypto_random(rnd, sizeof(rnd)) == -1 ||
+	    (sid64 = b64url_encode(rnd, sizeof(rnd))) == NULL)
+		return NULL;
+	snprintf(sid, SESSION_SID_LEN + 1, "%s", sid64);
+	free(sid64);
+	if ((box = seal(kr, id, token, sid)) == NULL)
 		return NULL;
 	if (strlen(box) > SESSION_MAX_COOKIE) {
 		free(box);
@@ -58,10 +87,10 @@ session_issue(const struct keyring *kr, const struct jwt_identity *id,
 	http_date(id->exp, date);
 	n = strlen(box) + 256;
 	if ((line = malloc(n)) != NULL)
-		snprintf(line, n, "Set-Cookie: " SESSION_COOKIE "=%s; Path=/; "
+		snprintf(line, n, "Set-Cookie: %s=%s; Path=/; "
 		    "HttpOnly; SameSite=Strict; Max-Age=%lld; Expires=%s%s\r\n",
-		    box, (long long)(id->exp - now), date,
-		    https ? "; Secure" : "");
+		    session_cookie_name(https), box, (long long)(id->exp - now),
+		    date, https ? "; Secure" : "");
 	free(box);
 	return line;
 }
@@ -70,8 +99,9 @@ const char *
 session_clear_header(int https)
 {
 	return https ?
-	    "Set-Cookie: " SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Strict; "
-	    "Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure\r\n" :
+	    "Set-Cookie: " SESSION_COOKIE_HOST "=; Path=/; HttpOnly; "
+	    "SameSite=Strict; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; "
+	    "Secure\r\n" :
 	    "Set-Cookie: " SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Strict; "
 	    "Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT\r\n";
 }
@@ -80,6 +110,7 @@ void
 session_free(struct session *s)
 {
 	jwt_identity_free(&s->id);
+	secure_free_str(s->token);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -89,7 +120,7 @@ session_open(const struct keyring *kr, const char *cookie, size_t len,
 {
 	struct json_object	*o;
 	unsigned char		*pt;
-	const char		*sid, *tenant, *sub, *jerr;
+	const char		*sid, *tenant, *sub, *tok, *jerr;
 	struct json_object	*adm, *exp;
 	size_t			 n;
 
@@ -98,18 +129,20 @@ session_open(const struct keyring *kr, const char *cookie, size_t len,
 		return -1;
 	if ((pt = crypto_box_open(kr, box_label, cookie, len, &n)) == NULL)
 		return -1;
-	o = jsonx_parse((const char *)pt, n, 4, 0, &jerr);
+	o = jsonx_parse((const char *)pt, n, 4, 1, &jerr);
 	secure_free(pt, n + 1);
 	if (o == NULL)
 		return -1;
 	sid = jsonx_get_str(o, "sid");
 	tenant = jsonx_get_str(o, "tenant");
 	sub = jsonx_get_str(o, "sub");
+	tok = jsonx_get_str(o, "tok");
 	adm = jsonx_get(o, "admin", json_type_boolean);
 	exp = jsonx_get(o, "exp", json_type_int);
 	if (sid == NULL || strlen(sid) != SESSION_SID_LEN || tenant == NULL ||
-	    adm == NULL || exp == NULL || json_object_get_int64(exp) <= now) {
-		json_object_put(o);
+	    tok == NULL || adm == NULL || exp == NULL ||
+	    json_object_get_int64(exp) <= now) {
+		jsonx_put_wipe(o);
 		return -1;
 	}
 	memcpy(s->sid, sid, SESSION_SID_LEN + 1);
@@ -117,8 +150,9 @@ session_open(const struct keyring *kr, const char *cookie, size_t len,
 	s->id.sub = sub ? strdup(sub) : NULL;
 	s->id.is_admin = json_object_get_boolean(adm);
 	s->id.exp = (time_t)json_object_get_int64(exp);
-	json_object_put(o);
-	if (s->id.tenant == NULL) {
+	s->token = strdup(tok);
+	jsonx_put_wipe(o);
+	if (s->id.tenant == NULL || s->token == NULL) {
 		session_free(s);
 		return -1;
 	}
@@ -171,4 +205,174 @@ session_cookie_find(const char *h, const char *name, size_t *len)
 		p += vl;
 	}
 	return NULL;
+}
+
+static const char *
+login_cookie_name(int https)
+{
+	return https ? SESSION_LOGIN_COOKIE_HOST : SESSION_LOGIN_COOKIE;
+}
+
+/* The MAC of a sign-in nonce, base64url into out. */
+static int
+login_mac(const struct keyring *kr, const char *nonce, size_t len,
+    char out[SESSION_CSRF_LEN + 1])
+{
+	unsigned char	 mac[CRYPTO_MAC_LEN];
+	char		*b;
+
+	if (crypto_mac(kr, login_label, nonce, len, mac) == -1 ||
+	    (b = b64url_encode(mac, sizeof(mac))) == NULL)
+		return -1;
+	snprintf(out, SESSION_CSRF_LEN + 1, "%s", b);
+	free(b);
+	return 0;
+}
+
+char *
+session_login_issue(const struct keyring *kr, int https,
+    char csrf[SESSION_CSRF_LEN + 1])
+{
+	unsigned char	 rnd[16];
+	char		*nonce, *line = NULL;
+	size_t		 n;
+
+	if (crypto_random(rnd, sizeof(rnd)) == -1 ||
+	    (nonce = b64url_encode(rnd, sizeof(rnd))) == NULL)
+		return NULL;
+	n = strlen(nonce) + 160;
+	if (login_mac(kr, nonce, strlen(nonce), csrf) == 0 &&
+	    (line = malloc(n)) != NULL)
+		snprintf(line, n, "Set-Cookie: %s=%s; Path=/; HttpOnly; "
+		    "SameSite=Strict; Max-Age=%d%s\r\n", login_cookie_name(https),
+		    nonce, SESSION_LOGIN_MAX_AGE, https ? "; Secure" : "");
+	free(nonce);
+	return line;
+}
+
+int
+session_login_ok(const struct keyring *kr, const char *header, int https,
+    const char *given)
+{
+	char		 want[SESSION_CSRF_LEN + 1];
+	const char	*v;
+	size_t		 len;
+
+	if (header == NULL || given == NULL ||
+	    strlen(given) != SESSION_CSRF_LEN ||
+	    (v = session_cookie_find(header, login_cookie_name(https),
+	    &len)) == NULL || len != SESSION_SID_LEN ||
+	    login_mac(kr, v, len, want) == -1)
+		return 0;
+	return ct_equal(want, given, SESSION_CSRF_LEN);
+}
+
+const char *
+session_login_clear_header(int https)
+{
+	return https ?
+	    "Set-Cookie: " SESSION_LOGIN_COOKIE_HOST "=; Path=/; HttpOnly; "
+	    "SameSite=Strict; Max-Age=0; Secure\r\n" :
+	    "Set-Cookie: " SESSION_LOGIN_COOKIE "=; Path=/; HttpOnly; "
+	    "SameSite=Strict; Max-Age=0\r\n";
+}
+
+/* An origin's parts: host (not NUL-terminated) and port. */
+struct origin {
+	const char	*host;
+	size_t		 hostlen;
+	long		 port;
+};
+
+/*
+ * Parses an authority "host[:port]" of exactly len bytes (host a name,
+ * an IPv4 address or a bracketed IPv6 address; no user info).  0 or -1.
+ */
+static int
+parse_authority(const char *a, size_t len, int https, struct origin *o)
+{
+	const char	*colon = NULL, *end = a + len, *p;
+	char		*e;
+
+	if (len == 0 || memchr(a, '@', len) != NULL)
+		return -1;
+	if (*a == '[') {
+		if ((p = memchr(a, ']', len)) == NULL)
+			return -1;
+		if (p + 1 < end && p[1] != ':')
+			return -1;
+		colon = p + 1 < end ? p + 1 : NULL;
+	} else
+		colon = memchr(a, ':', len);
+	o->host = a;
+	o->hostlen = colon != NULL ? (size_t)(colon - a) : len;
+	o->port = https ? 443 : 80;
+	if (o->hostlen == 0)
+		return -1;
+	for (p = a; p < a + o->hostlen; p++)
+		if ((unsigned char)*p <= ' ' || *p == '/' || *p == '\\')
+			return -1;
+	if (colon == NULL)
+		return 0;
+	if (colon + 1 == end || end - colon > 6 ||
+	    !isdigit((unsigned char)colon[1]))
+		return -1;
+	o->port = strtol(colon + 1, &e, 10);
+	if (e != end || o->port < 1 || o->port > 65535)
+		return -1;
+	return 0;
+}
+
+/*
+ * Parses "scheme://authority" (whole: an Origin) or its prefix up to the
+ * path, query or fragment (a Referer).  0 or -1.
+ */
+static int
+parse_origin(const char *s, int whole, int *https, struct origin *o)
+{
+	size_t len;
+
+	if (strncasecmp(s, "https://", 8) == 0) {
+		*https = 1;
+		s += 8;
+	} else if (strncasecmp(s, "http://", 7) == 0) {
+		*https = 0;
+		s += 7;
+	} else
+		return -1;
+	len = strcspn(s, "/?#");
+	if (whole && s[len] != '\0')
+		return -1;
+	return parse_authority(s, len, *https, o);
+}
+
+enum session_origin
+session_origin_check(const char *origin, const char *referer, int https,
+    const char *host)
+{
+	struct origin	 mine, theirs;
+	const char	*from = origin;
+	int		 their_https;
+
+	/*
+	 * "null" is an opaque origin: what browsers send for our own forms,
+	 * whose pages carry Referrer-Policy: no-referrer (Fetch, "serializing
+	 * a request origin"), as well as from sandboxed frames.  It tells
+	 * nothing, so the Referer or else the CSRF tokens decide.
+	 */
+	if (from != NULL && strcmp(from, "null") == 0)
+		from = NULL;
+	if (from == NULL && (referer == NULL || *referer == '\0'))
+		return SO_ABSENT;
+	if (host == NULL ||
+	    parse_authority(host, strlen(host), https, &mine) == -1)
+		return SO_FOREIGN;
+	if (from == NULL)
+		from = referer;
+	if (parse_origin(from, from != referer, &their_https, &theirs) == -1 ||
+	    their_https != https || theirs.port != mine.port ||
+	    theirs.hostlen != mine.hostlen ||
+	    strncasecmp(theirs.host, mine.host, mine.hostlen) != 0)
+		return SO_FOREIGN;
+	return SO_SAME;
 }

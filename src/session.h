@@ -1,9 +1,15 @@
 /*
  * session: the admin page's sign-in (SPEC section 6).  A pasted JWT is
- * verified once; the identity it carries (subject, tenant, admin role,
- * expiry) is sealed into an HttpOnly, SameSite=Strict cookie that expires
- * with the token.  Every state-changing form carries a CSRF token that is
- * a MAC of the session's random id.  Nothing is stored server-side.
+ * verified, then sealed with the identity it carries (subject, tenant,
+ * admin role, expiry) into an HttpOnly, SameSite=Strict cookie that
+ * expires with the token; the gate verifies the sealed token again at
+ * every use, so a session ends when its signing key goes.  Over HTTPS the
+ * cookies carry the __Host- prefix (Secure, Path=/, no Domain).  Every
+ * state-changing form carries a CSRF token that is a MAC of the session's
+ * random id; the sign-in form carries a pre-session one (a MAC of a nonce
+ * in a short-lived cookie).  The Origin (or Referer) check of the admin
+ * page's posts is here too.  What ends a session at sign-out is kept
+ * server-side by sessions.c.  Buffers returned are the caller's.
  */
 #ifndef CS_SESSION_H
 #define CS_SESSION_H
@@ -15,21 +21,31 @@
 #include "jwt.h"
 
 #define SESSION_COOKIE		"cs_session"
+#define SESSION_COOKIE_HOST	"__Host-" SESSION_COOKIE	/* HTTPS */
+#define SESSION_LOGIN_COOKIE	"cs_login"
+#define SESSION_LOGIN_COOKIE_HOST "__Host-" SESSION_LOGIN_COOKIE
+#define SESSION_LOGIN_MAX_AGE	900	/* seconds to fill in the form */
 #define SESSION_SID_LEN		22	/* base64url of 16 random bytes */
 #define SESSION_CSRF_LEN	43	/* base64url of a 32-byte MAC */
-#define SESSION_MAX_COOKIE	3072
+#define SESSION_MAX_COOKIE	3900
+#define SESSION_MAX_TOKEN	2048	/* a longer JWT does not fit a cookie */
 
 struct session {
 	char			 sid[SESSION_SID_LEN + 1];
 	struct jwt_identity	 id;	/* sub may be NULL */
+	char			*token;	/* the JWT it was made from (wiped) */
 };
 
+/* The session cookie's name: with the __Host- prefix over HTTPS. */
+const char *session_cookie_name(int https);
 /*
- * Seals id into a new session.  Returns the malloc'd Set-Cookie header
- * line ("Set-Cookie: ...\r\n") and fills sid, or NULL.
+ * Seals id and the token it came from into a new session.  Returns the
+ * malloc'd Set-Cookie header line ("Set-Cookie: ...\r\n") and fills sid,
+ * or NULL (also when the token is over SESSION_MAX_TOKEN).
  */
 char	*session_issue(const struct keyring *, const struct jwt_identity *id,
-	    time_t now, int https, char sid[SESSION_SID_LEN + 1]);
+	    const char *token, time_t now, int https,
+	    char sid[SESSION_SID_LEN + 1]);
 /* The Set-Cookie line that removes the session cookie (static). */
 const char *session_clear_header(int https);
 /*
@@ -51,5 +67,39 @@ int	 session_csrf_ok(const struct keyring *, const char *sid,
  */
 const char *session_cookie_find(const char *header, const char *name,
 	    size_t *len);
+
+/*
+ * The sign-in form's pre-session CSRF token: a fresh nonce in a cookie
+ * that lives SESSION_LOGIN_MAX_AGE seconds, its MAC into csrf for the
+ * form's hidden field.  Returns the malloc'd Set-Cookie line, or NULL.
+ */
+char	*session_login_issue(const struct keyring *, int https,
+	    char csrf[SESSION_CSRF_LEN + 1]);
+/*
+ * 1 when the Cookie header (may be NULL) holds a sign-in nonce whose MAC
+ * is given (constant time), 0 otherwise.
+ */
+int	 session_login_ok(const struct keyring *, const char *cookie_header,
+	    int https, const char *given);
+/* The Set-Cookie line that removes the sign-in nonce (static). */
+const char *session_login_clear_header(int https);
+
+enum session_origin {
+	SO_SAME = 0,	/* the request's own origin */
+	SO_FOREIGN,	/* another site, or not understood */
+	SO_ABSENT,	/* neither Origin nor Referer */
+	SO__MAX
+};
+
+/*
+ * Where a post comes from: Origin when sent, else the origin of Referer,
+ * compared with the request's own (http or https by the server's HTTPS
+ * flag, host and port from the Host header; default ports 80 and 443;
+ * host case-insensitive).  Origin "null" counts as absent: browsers send
+ * it for our own posts, as the pages carry Referrer-Policy: no-referrer.
+ * Any argument may be NULL.
+ */
+enum session_origin session_origin_check(const char *origin,
+	    const char *referer, int https, const char *host);
 
 #endif

@@ -20,10 +20,11 @@ static const struct {
 	size_t		 min, max;	/* bytes */
 	size_t		 max_chars;	/* code points; 0: no limit */
 	enum vclass	 cls;
+	int		 no_bidi;	/* shown to people: no bidi controls */
 } validators[VK__MAX] = {
 	[VK_PROVIDER] = { 1, 64, 0, VC_ID },
 	[VK_CREDENTIAL_ID] = { 30, 30, 0, VC_CRED_ID },
-	[VK_LABEL] = { 1, LABEL_MAX_CHARS * 4, LABEL_MAX_CHARS, VC_TEXT },
+	[VK_LABEL] = { 1, LABEL_MAX_CHARS * 4, LABEL_MAX_CHARS, VC_TEXT, 1 },
 	[VK_CRED_VALUE] = { 1, CREDSET_VALUE_MAX, 0, VC_TEXT },
 	[VK_IDEMPOTENCY_KEY] = { 1, 255, 0, VC_PRINTABLE },
 	[VK_TOKEN] = { 1, 8192, 0, VC_B64DOT },
@@ -38,6 +39,27 @@ utf8_chars(const char *s, size_t n)
 		if (((unsigned char)s[i] & 0xc0) != 0x80)
 			c++;
 	return c;
+}
+
+/*
+ * 1 when s[0..len) holds a bidirectional embedding, override or isolate
+ * control (U+202A-U+202E, U+2066-U+2069), which make text display in an
+ * order other than its own (Trojan Source).  The marks U+200E, U+200F
+ * and U+061C stay allowed: right-to-left text needs them, and they
+ * cannot reorder a run of strong characters.
+ */
+int
+validate_has_bidi_control(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i;
+
+	for (i = 0; i + 2 < len; i++)
+		if (p[i] == 0xe2 && ((p[i + 1] == 0x80 && p[i + 2] >= 0xaa &&
+		    p[i + 2] <= 0xae) || (p[i + 1] == 0x81 &&
+		    p[i + 2] >= 0xa6 && p[i + 2] <= 0xa9)))
+			return 1;
+	return 0;
 }
 
 /* 1 when s[0..len) is of character class c. */
@@ -92,6 +114,8 @@ validate_value(enum vkind k, const char *s, size_t len, enum input_reason *why)
 		*why = IR_TOO_SHORT;
 	else if (!class_ok(validators[k].cls, s, len))
 		*why = IR_INVALID_CHARACTERS;
+	else if (validators[k].no_bidi && validate_has_bidi_control(s, len))
+		*why = IR_BIDI_CONTROL;
 	else if (validators[k].max_chars &&
 	    utf8_chars(s, len) > validators[k].max_chars)
 		*why = IR_TOO_LONG;
@@ -431,6 +455,9 @@ check_field(const struct cat_provider *p, const struct req_input *in,
 	else if (validate_value(VK_CRED_VALUE, in->f[i].value, in->f[i].len,
 	    &why) == -1)
 		apierr_add(e, "credentials", name, why);
+	else if (!f->secret && validate_has_bidi_control(in->f[i].value,
+	    in->f[i].len))
+		apierr_add(e, "credentials", name, IR_BIDI_CONTROL);
 	else if (in->f[i].len > f->max_len)
 		apierr_add(e, "credentials", name, IR_TOO_LONG);
 	else if (f->enumv != NULL && !in_enum(f, in->f[i].value))

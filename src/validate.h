@@ -18,7 +18,8 @@
 enum vkind {
 	VK_PROVIDER = 0,	/* catalog id syntax */
 	VK_CREDENTIAL_ID,	/* crd_ + 26 Crockford base32 */
-	VK_LABEL,		/* 1-200 characters, no control bytes */
+	VK_LABEL,		/* 1-200 characters, no control bytes, no bidi
+				   controls */
 	VK_CRED_VALUE,		/* 1-4096 bytes, UTF-8, no control bytes */
 	VK_IDEMPOTENCY_KEY,	/* 1-255 printable ASCII */
 	VK_TOKEN,		/* JWT compact form: 1-8192 base64url and dots */
@@ -31,6 +32,8 @@ enum vkind {
 /* 0 when s[0..len) is valid for kind, else -1 with the reason in *why. */
 int		 validate_value(enum vkind, const char *s, size_t len,
 		    enum input_reason *why);
+/* 1 when s[0..len) holds a bidi embedding, override or isolate control. */
+int		 validate_has_bidi_control(const char *s, size_t len);
 /* The same for a yes/no: NULL when valid, else the reason's code string. */
 const char	*validate_scalar(enum vkind, const char *s, size_t len);
 

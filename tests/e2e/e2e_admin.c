@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <check.h>
 #include <json-c/json.h>
@@ -59,17 +61,71 @@ post_form(const char *path, const char *ck, const char *body,
 	ck_assert_int_eq(h_req(&E, "POST", path, NULL, FORM, body, h, r), 0);
 }
 
-/* Signs in with token; fills cookie and csrf. */
+/* The csrf_token hidden field of a page into cs. */
+static void
+form_csrf(const struct h_resp *r, char *cs, size_t cslen)
+{
+	const char	*p;
+	size_t		 n;
+
+	p = strstr(r->body, "name=\"csrf_token\" value=\"");
+	ck_assert_ptr_nonnull(p);
+	p += strlen("name=\"csrf_token\" value=\"");
+	n = strcspn(p, "\"");
+	snprintf(cs, cslen, "%.*s", (int)n, p);
+	ck_assert_uint_eq(strlen(cs), 43);
+}
+
+/*
+ * Opens the sign-in form: the pre-session cookie ("Cookie: cs_login=..."
+ * into ck) and the form's token (into cs).
+ */
+static void
+login_form(char *ck, size_t cklen, char *cs, size_t cslen)
+{
+	struct h_resp	 r;
+	const char	*sc;
+	size_t		 n;
+
+	get_page("/admin/login", NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	sc = h_header(&r, "Set-Cookie");
+	ck_assert_ptr_nonnull(sc);
+	ck_assert(strncmp(sc, "cs_login=", 9) == 0);
+	ck_assert(strstr(sc, "; HttpOnly; SameSite=Strict") != NULL);
+	n = strcspn(sc, ";");
+	snprintf(ck, cklen, "Cookie: %.*s", (int)n, sc);
+	form_csrf(&r, cs, cslen);
+	h_resp_free(&r);
+}
+
+/* Posts the sign-in form with token, its own cookie and origin (or NULL). */
+static void
+post_login(const char *token, const char *origin, struct h_resp *r)
+{
+	char		 body[9000], lck[256], lcs[64], org[300];
+	const char	*h[] = { HTML, lck, org, NULL };
+
+	login_form(lck, sizeof(lck), lcs, sizeof(lcs));
+	snprintf(body, sizeof(body), "csrf_token=%s&access_token=%s", lcs,
+	    token);
+	if (origin != NULL)
+		snprintf(org, sizeof(org), "Origin: %s", origin);
+	else
+		h[2] = NULL;
+	ck_assert_int_eq(h_req(&E, "POST", "/admin/login", NULL, FORM, body, h,
+	    r), 0);
+}
+
+/* Signs in with token through the form; fills cookie and csrf. */
 static void
 sign_in(const char *token, char *ck, size_t cklen, char *cs, size_t cslen)
 {
 	struct h_resp	 r;
-	char		 body[9000];
-	const char	*sc, *p;
+	const char	*sc;
 	size_t		 n;
 
-	snprintf(body, sizeof(body), "access_token=%s", token);
-	post_form("/admin/login", NULL, body, &r);
+	post_login(token, NULL, &r);
 	ck_assert_msg(r.status == 303, "login: %ld", r.status);
 	ck_assert_str_eq(h_header(&r, "Location"), "/admin/");
 	assert_page_headers(&r);
@@ -86,12 +142,7 @@ sign_in(const char *token, char *ck, size_t cklen, char *cs, size_t cslen)
 	h_resp_free(&r);
 	get_page("/admin/", ck, &r);
 	ck_assert_int_eq(r.status, 200);
-	p = strstr(r.body, "name=\"csrf_token\" value=\"");
-	ck_assert_ptr_nonnull(p);
-	p += strlen("name=\"csrf_token\" value=\"");
-	n = strcspn(p, "\"");
-	snprintf(cs, cslen, "%.*s", (int)n, p);
-	ck_assert_uint_eq(strlen(cs), 43);
+	form_csrf(&r, cs, cslen);
 	h_resp_free(&r);
 }
 
@@ -109,9 +160,11 @@ START_TEST(sign_in_and_pages)
 	ck_assert_str_eq(h_header(&r, "Location"), "/admin/login");
 	h_resp_free(&r);
 	/* a bad token: the sign-in page again, 401 */
-	post_form("/admin/login", NULL, "access_token=nope", &r);
+	post_login("nope", NULL, &r);
 	ck_assert_int_eq(r.status, 401);
-	ck_assert(h_header(&r, "Set-Cookie") == NULL);
+	/* no session; the form again comes with a fresh sign-in nonce */
+	ck_assert(strstr(r.headers, "cs_session=") == NULL);
+	ck_assert(strncmp(h_header(&r, "Set-Cookie"), "cs_login=", 9) == 0);
 	ck_assert(strstr(r.body, "not valid") != NULL);
 	h_resp_free(&r);
 
@@ -420,6 +473,272 @@ START_TEST(csrf_delete_form)
 }
 END_TEST
 
+/* POSTs a form with the cookie ck and one more header line (or NULL). */
+static long
+post_with(const char *path, const char *ck, const char *line,
+    const char *body, struct h_resp *r)
+{
+	const char	*h[4] = { HTML, NULL, NULL, NULL };
+	size_t		 n = 1;
+
+	/* the list ends at its first NULL */
+	if (ck != NULL)
+		h[n++] = ck;
+	if (line != NULL)
+		h[n++] = line;
+	ck_assert_int_eq(h_req(&E, "POST", path, NULL, FORM, body, h, r), 0);
+	return r->status;
+}
+
+/* The number of records credstore-admin lists. */
+static size_t
+n_records(void)
+{
+	char	*out;
+	size_t	 n;
+
+	ck_assert_int_eq(h_admin(&E, &out, "list", NULL), 0);
+	n = h_lines(out);
+	free(out);
+	return n;
+}
+
+/*
+ * Login CSRF (issue 12, finding 5): another site posts the sign-in form
+ * with its own token.  Without the form's pre-session token, or from
+ * another origin, 403 and no cookie; the form itself, from this origin
+ * or without Origin and Referer, signs in.
+ */
+START_TEST(login_csrf)
+{
+	struct h_resp	 r;
+	char		 body[9000], lck[256], lcs[64], own[128];
+	const char	*foreign[] = { "Origin: http://evil.example",
+	    "Origin: http://localhost", "Origin: http://127.0.0.1:1",
+	    "Referer: http://evil.example/admin/login", NULL };
+	size_t		 i;
+
+	snprintf(own, sizeof(own), "Origin: http://127.0.0.1:%d", E.port);
+	/* the review's repro: a cross-site post with the attacker's token */
+	snprintf(body, sizeof(body), "access_token=%s", E.tok_other);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(post_with("/admin/login", NULL, i == 0 ? NULL :
+		    foreign[i - 1], body, &r), 403);
+		ck_assert_ptr_null(h_header(&r, "Set-Cookie"));
+		assert_page_headers(&r);
+		h_resp_free(&r);
+	}
+	/* with a real form's nonce and token, but from another origin */
+	for (i = 0; foreign[i] != NULL; i++) {
+		const char *h[] = { HTML, lck, foreign[i], NULL };
+
+		login_form(lck, sizeof(lck), lcs, sizeof(lcs));
+		snprintf(body, sizeof(body), "csrf_token=%s&access_token=%s",
+		    lcs, E.tok_other);
+		ck_assert_int_eq(h_req(&E, "POST", "/admin/login", NULL, FORM,
+		    body, h, &r), 0);
+		ck_assert_msg(r.status == 403, "%s: %ld", foreign[i], r.status);
+		ck_assert_ptr_null(h_header(&r, "Set-Cookie"));
+		h_resp_free(&r);
+	}
+	/* the form's token with another form's nonce cookie */
+	login_form(lck, sizeof(lck), lcs, sizeof(lcs));
+	{
+		char lck2[256], lcs2[64];
+
+		login_form(lck2, sizeof(lck2), lcs2, sizeof(lcs2));
+		snprintf(body, sizeof(body), "csrf_token=%s&access_token=%s",
+		    lcs2, E.tok_admin);
+		ck_assert_int_eq(post_with("/admin/login", lck, own, body, &r),
+		    403);
+		ck_assert_ptr_null(h_header(&r, "Set-Cookie"));
+		h_resp_free(&r);
+	}
+	/*
+	 * Origin: null (a sandboxed frame; also our own no-referrer pages)
+	 * tells nothing: without the form's token 403, with it a sign-in
+	 */
+	snprintf(body, sizeof(body), "access_token=%s", E.tok_other);
+	ck_assert_int_eq(post_with("/admin/login", NULL, "Origin: null", body,
+	    &r), 403);
+	ck_assert_ptr_null(h_header(&r, "Set-Cookie"));
+	h_resp_free(&r);
+	post_login(E.tok_admin, "null", &r);
+	ck_assert_int_eq(r.status, 303);
+	h_resp_free(&r);
+	/* the form from this origin signs in, and drops the nonce */
+	post_login(E.tok_admin, own + strlen("Origin: "), &r);
+	ck_assert_int_eq(r.status, 303);
+	ck_assert(strncmp(h_header(&r, "Set-Cookie"), "cs_session=", 11) == 0);
+	ck_assert(strstr(r.headers, "cs_login=; ") != NULL);
+	h_resp_free(&r);
+}
+END_TEST
+
+/*
+ * A foreign Origin or Referer on the credential form and on delete, with
+ * the session's CSRF token: 403 and nothing changes (finding 5).
+ */
+START_TEST(origin_on_forms)
+{
+	struct h_resp	 r;
+	char		 id[64], path[256], body[512], own[128];
+	size_t		 before;
+
+	snprintf(own, sizeof(own), "Origin: http://127.0.0.1:%d", E.port);
+	before = n_records();
+	snprintf(body, sizeof(body), "credentials%%5Bauth_token%%5D=SECRETVAL-o1"
+	    "&csrf_token=%s", csrf);
+	ck_assert_int_eq(post_with(SENTRY, cookie, "Origin: http://evil.example",
+	    body, &r), 403);
+	h_resp_free(&r);
+	ck_assert_int_eq(post_with(SENTRY, cookie,
+	    "Referer: http://evil.example/x", body, &r), 403);
+	h_resp_free(&r);
+	ck_assert_uint_eq(n_records(), before);
+	ck_assert_int_eq(post_with(SENTRY, cookie, own, body, &r), 303);
+	h_resp_free(&r);
+	ck_assert_uint_eq(n_records(), before + 1);
+
+	store_sentry(E.tok_admin, "SECRETVAL-o2", id);
+	snprintf(path, sizeof(path), SENTRY "/%s", id);
+	snprintf(body, sizeof(body), "_method=DELETE&csrf_token=%s", csrf);
+	ck_assert_int_eq(post_with(path, cookie, "Origin: http://evil.example",
+	    body, &r), 403);
+	h_resp_free(&r);
+	ck_assert_int_eq(post_with(path, cookie,
+	    "Origin: http://127.0.0.1.evil.example", body, &r), 403);
+	h_resp_free(&r);
+	ck_assert_int_eq(get_status(id), 200);
+	/* a form with its own token (no cookie) from another site: 403 too */
+	snprintf(body, sizeof(body), "_method=DELETE&access_token=%s",
+	    E.tok_admin);
+	ck_assert_int_eq(post_with(path, NULL, "Origin: http://evil.example",
+	    body, &r), 403);
+	h_resp_free(&r);
+	ck_assert_int_eq(get_status(id), 200);
+	snprintf(body, sizeof(body), "_method=DELETE&csrf_token=%s", csrf);
+	ck_assert_int_eq(post_with(path, cookie, own, body, &r), 303);
+	h_resp_free(&r);
+	ck_assert_int_eq(get_status(id), 404);
+	/* sign-out from another site does not end the session */
+	snprintf(body, sizeof(body), "csrf_token=%s", csrf);
+	ck_assert_int_eq(post_with("/admin/logout", cookie,
+	    "Origin: http://evil.example", body, &r), 403);
+	h_resp_free(&r);
+	get_page("/admin/", cookie, &r);
+	ck_assert_int_eq(r.status, 200);
+	h_resp_free(&r);
+}
+END_TEST
+
+/*
+ * Sign-out ends the session on the server (issue 12, finding 7): the old
+ * cookie no longer lists (303 to sign in) or stores (401, nothing
+ * stored), while another session of the same user goes on.
+ */
+START_TEST(logout_revokes)
+{
+	struct h_resp	 r;
+	char		 ck[4096], cs[128], ck2[4096], cs2[128], body[512];
+	size_t		 before;
+
+	sign_in(E.tok_admin, ck, sizeof(ck), cs, sizeof(cs));
+	sign_in(E.tok_admin, ck2, sizeof(ck2), cs2, sizeof(cs2));
+	snprintf(body, sizeof(body), "csrf_token=%s", cs);
+	ck_assert_int_eq(post_with("/admin/logout", ck, NULL, body, &r), 303);
+	ck_assert_str_eq(h_header(&r, "Location"), "/admin/login?out=1");
+	h_resp_free(&r);
+	/* the review's repro: the old cookie, kept by an attacker */
+	get_page("/admin/", ck, &r);
+	ck_assert_int_eq(r.status, 303);
+	ck_assert_str_eq(h_header(&r, "Location"), "/admin/login?expired=1");
+	h_resp_free(&r);
+	before = n_records();
+	{
+		const char *h[] = { ck, NULL };
+
+		snprintf(body, sizeof(body), "credentials%%5Bauth_token%%5D="
+		    "SECRETVAL-r1&csrf_token=%s", cs);
+		ck_assert_int_eq(h_req(&E, "POST", SENTRY, NULL, FORM, body, h,
+		    &r), 0);
+		ck_assert_int_eq(r.status, 401);
+		ck_assert_str_eq(h_errcode(&r), "unauthorized");
+		h_resp_free(&r);
+		ck_assert_int_eq(h_req(&E, "GET", SENTRY, NULL, NULL, NULL, h,
+		    &r), 0);
+		ck_assert_int_eq(r.status, 401);
+		h_resp_free(&r);
+	}
+	ck_assert_int_eq(post_with(SENTRY, ck, NULL, body, &r), 303);
+	ck_assert_str_eq(h_header(&r, "Location"), "/admin/login?expired=1");
+	h_resp_free(&r);
+	ck_assert_uint_eq(n_records(), before);
+	/* the other session of the same user still works */
+	get_page("/admin/", ck2, &r);
+	ck_assert_int_eq(r.status, 200);
+	h_resp_free(&r);
+	ck_assert(h_grep_file(E.errlog, "signed out subject="));
+}
+END_TEST
+
+/* Writes the server's JWT secret file (by rename, mode 0600). */
+static void
+put_secret(const void *p, size_t n)
+{
+	char	 path[700], tmp[710];
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "%s/jwt.secret", E.dir);
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	ck_assert_ptr_nonnull(f = fopen(tmp, "wb"));
+	ck_assert_int_eq(chmod(tmp, 0600), 0);
+	ck_assert_uint_eq(fwrite(p, 1, n, f), n);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(rename(tmp, path), 0);
+}
+
+/*
+ * A session whose token no longer verifies ends (finding 7): the HS
+ * secret that signed it is replaced, and the cookie stops working; with
+ * the secret back, it works again.
+ */
+START_TEST(session_key_gone)
+{
+	struct h_resp	 r;
+	char		 path[700], ck[4096], cs[128], *old;
+	unsigned char	 fresh[48];
+	size_t		 oldlen;
+	FILE		*f;
+
+	sign_in(E.tok_admin, ck, sizeof(ck), cs, sizeof(cs));
+	snprintf(path, sizeof(path), "%s/jwt.secret", E.dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "rb"));
+	ck_assert_ptr_nonnull(old = malloc(4096));
+	oldlen = fread(old, 1, 4096, f);
+	fclose(f);
+	ck_assert_uint_gt(oldlen, 0);
+	memset(fresh, 'n', sizeof(fresh));
+	put_secret(fresh, sizeof(fresh));
+	usleep(1100 * 1000);		/* the secret is re-read each second */
+	for (int i = 0; i < 4; i++) {
+		get_page("/admin/", ck, &r);
+		ck_assert_int_eq(r.status, 303);
+		ck_assert_str_eq(h_header(&r, "Location"),
+		    "/admin/login?expired=1");
+		h_resp_free(&r);
+	}
+	put_secret(old, oldlen);
+	usleep(1100 * 1000);
+	for (int i = 0; i < 4; i++) {
+		get_page("/admin/", ck, &r);
+		ck_assert_int_eq(r.status, 200);
+		h_resp_free(&r);
+	}
+	free(old);
+}
+END_TEST
+
 START_TEST(expired_session)
 {
 	struct h_resp	 r;
@@ -484,6 +803,10 @@ main(void)
 	tcase_add_test(tc, form_errors_keep_label_not_secrets);
 	tcase_add_test(tc, tenant_prefix);
 	tcase_add_test(tc, csrf_delete_form);
+	tcase_add_test(tc, login_csrf);
+	tcase_add_test(tc, origin_on_forms);
+	tcase_add_test(tc, logout_revokes);
+	tcase_add_test(tc, session_key_gone);
 	tcase_add_test(tc, expired_session);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -24,6 +24,7 @@
 #define EXP	((time_t)1700000600)		/* ten minutes later */
 #define EXP_DATE "Tue, 14 Nov 2023 22:23:20 GMT"
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+#define TOKEN	"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln"
 
 static struct keyring	kr, kr_other;
 static struct kr_key	key, key_other;
@@ -60,10 +61,13 @@ static size_t
 split_attrs(const char *line, const char **value, size_t *vlen,
     char attrs[][64], size_t max)
 {
-	static const char	 pfx[] = "Set-Cookie: " SESSION_COOKIE "=";
-	const char		*p;
+	static const char	 pfx0[] = "Set-Cookie: " SESSION_COOKIE "=";
+	static const char	 pfx1[] = "Set-Cookie: " SESSION_COOKIE_HOST "=";
+	const char		*p, *pfx;
 	size_t			 n, na = 0, len = strlen(line);
 
+	/* over HTTPS (Secure) the name has the __Host- prefix */
+	pfx = strstr(line, "; Secure") != NULL ? pfx1 : pfx0;
 	ck_assert_msg(strncmp(line, pfx, strlen(pfx)) == 0, "%s", line);
 	ck_assert(len >= 2 && strcmp(line + len - 2, "\r\n") == 0);
 	len -= 2;
@@ -116,7 +120,7 @@ static void
 issue(const struct jwt_identity *id, int https, char **line,
     char sid[SESSION_SID_LEN + 1])
 {
-	*line = session_issue(&kr, id, NOW, https, sid);
+	*line = session_issue(&kr, id, TOKEN, NOW, https, sid);
 	ck_assert_ptr_nonnull(*line);
 	ck_assert_uint_eq(strlen(sid), SESSION_SID_LEN);
 }
@@ -181,9 +185,9 @@ START_TEST(test_issue_expired)
 	char			sid[SESSION_SID_LEN + 1];
 
 	make_id(&id, "alice", NOW);
-	ck_assert_ptr_null(session_issue(&kr, &id, NOW, 1, sid));
+	ck_assert_ptr_null(session_issue(&kr, &id, TOKEN, NOW, 1, sid));
 	make_id(&id, "alice", NOW - 1);
-	ck_assert_ptr_null(session_issue(&kr, &id, NOW, 0, sid));
+	ck_assert_ptr_null(session_issue(&kr, &id, TOKEN, NOW, 0, sid));
 }
 END_TEST
 
@@ -206,6 +210,7 @@ START_TEST(test_open_roundtrip)
 	ck_assert_str_eq(s.id.sub, "alice");
 	ck_assert_int_eq(s.id.is_admin, 1);
 	ck_assert_int_eq((long long)s.id.exp, (long long)EXP);
+	ck_assert_str_eq(s.token, TOKEN);	/* verified again at each use */
 	session_free(&s);
 	ck_assert_int_eq(session_open(&kr, v, vlen, EXP - 1, &s), 0);
 	session_free(&s);
@@ -333,6 +338,145 @@ START_TEST(test_cookie_find)
 }
 END_TEST
 
+/* A token too long for a cookie makes no session (issue 12, finding 7). */
+START_TEST(test_issue_long_token)
+{
+	struct jwt_identity	 id;
+	char			*tok, *line, sid[SESSION_SID_LEN + 1];
+
+	make_id(&id, "alice", EXP);
+	tok = malloc(SESSION_MAX_TOKEN + 2);
+	ck_assert_ptr_nonnull(tok);
+	memset(tok, 'a', SESSION_MAX_TOKEN + 1);
+	tok[SESSION_MAX_TOKEN + 1] = '\0';
+	ck_assert_ptr_null(session_issue(&kr, &id, tok, NOW, 1, sid));
+	tok[SESSION_MAX_TOKEN] = '\0';		/* the longest that fits */
+	line = session_issue(&kr, &id, tok, NOW, 1, sid);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_uint_le(strlen(line), 4096);
+	ck_assert_ptr_null(session_issue(&kr, &id, NULL, NOW, 1, sid));
+	free(line);
+	free(tok);
+}
+END_TEST
+
+/*
+ * The sign-in form's pre-session token (issue 12, finding 5): the MAC of
+ * the nonce cookie passes; another nonce, another key, the wrong cookie
+ * name for the scheme, or none at all fails.
+ */
+START_TEST(test_login_token)
+{
+	char		 csrf[SESSION_CSRF_LEN + 1], csrf2[SESSION_CSRF_LEN + 1];
+	char		*line, *line2, hdr[256], hdr2[256];
+	const char	*v;
+	size_t		 n;
+
+	line = session_login_issue(&kr, 1, csrf);
+	ck_assert_ptr_nonnull(line);
+	ck_assert(strncmp(line, "Set-Cookie: " SESSION_LOGIN_COOKIE_HOST "=",
+	    12 + strlen(SESSION_LOGIN_COOKIE_HOST) + 1) == 0);
+	ck_assert(strstr(line, "; Path=/; HttpOnly; SameSite=Strict; "
+	    "Max-Age=900; Secure\r\n") != NULL);
+	ck_assert(strstr(line, "Domain") == NULL);
+	v = line + strlen("Set-Cookie: ");
+	n = strcspn(v, ";");
+	snprintf(hdr, sizeof(hdr), "a=1; %.*s; b=2", (int)n, v);
+	ck_assert_int_eq(session_login_ok(&kr, hdr, 1, csrf), 1);
+	ck_assert_int_eq(session_login_ok(&kr, hdr, 0, csrf), 0);
+	ck_assert_int_eq(session_login_ok(&kr_other, hdr, 1, csrf), 0);
+	ck_assert_int_eq(session_login_ok(&kr, NULL, 1, csrf), 0);
+	ck_assert_int_eq(session_login_ok(&kr, hdr, 1, NULL), 0);
+	ck_assert_int_eq(session_login_ok(&kr, hdr, 1, ""), 0);
+	line2 = session_login_issue(&kr, 0, csrf2);
+	ck_assert_ptr_nonnull(line2);
+	ck_assert(strstr(line2, "Secure") == NULL);
+	ck_assert_str_ne(csrf, csrf2);
+	ck_assert_int_eq(session_login_ok(&kr, hdr, 1, csrf2), 0);
+	v = line2 + strlen("Set-Cookie: ");
+	n = strcspn(v, ";");
+	snprintf(hdr2, sizeof(hdr2), "%.*s", (int)n, v);
+	ck_assert(strncmp(hdr2, SESSION_LOGIN_COOKIE "=", 9) == 0);
+	ck_assert_int_eq(session_login_ok(&kr, hdr2, 0, csrf2), 1);
+	ck_assert_int_eq(session_login_ok(&kr, hdr2, 0, csrf), 0);
+	csrf2[0] = csrf2[0] == 'A' ? 'B' : 'A';
+	ck_assert_int_eq(session_login_ok(&kr, hdr2, 0, csrf2), 0);
+	ck_assert(strstr(session_login_clear_header(1), "Max-Age=0") != NULL);
+	free(line2);
+	free(line);
+}
+END_TEST
+
+static const struct {
+	const char		*origin, *referer;
+	int			 https;
+	const char		*host;
+	enum session_origin	 want;
+} origin_cases[] = {
+	{ "http://127.0.0.1:8080", NULL, 0, "127.0.0.1:8080", SO_SAME },
+	{ "http://127.0.0.1:8081", NULL, 0, "127.0.0.1:8080", SO_FOREIGN },
+	{ "https://127.0.0.1:8080", NULL, 0, "127.0.0.1:8080", SO_FOREIGN },
+	{ "http://cs.example", NULL, 0, "cs.example", SO_SAME },
+	{ "http://cs.example:80", NULL, 0, "cs.example", SO_SAME },
+	{ "http://cs.example", NULL, 0, "cs.example:80", SO_SAME },
+	{ "https://cs.example", NULL, 1, "cs.example", SO_SAME },
+	{ "https://cs.example:443", NULL, 1, "cs.example", SO_SAME },
+	{ "https://cs.example", NULL, 1, "cs.example:8443", SO_FOREIGN },
+	{ "http://cs.example", NULL, 1, "cs.example", SO_FOREIGN },
+	{ "HTTPS://CS.Example", NULL, 1, "cs.EXAMPLE", SO_SAME },
+	{ "https://cs.example.evil", NULL, 1, "cs.example", SO_FOREIGN },
+	{ "https://evil.example", NULL, 1, "cs.example", SO_FOREIGN },
+	{ "https://cs.exampl", NULL, 1, "cs.example", SO_FOREIGN },
+	/* opaque: what a no-referrer page's own posts carry */
+	{ "null", NULL, 1, "cs.example", SO_ABSENT },
+	{ "null", "https://cs.example/admin/login", 1, "cs.example", SO_SAME },
+	{ "null", "https://evil.example/", 1, "cs.example", SO_FOREIGN },
+	{ "Null", NULL, 1, "cs.example", SO_FOREIGN },
+	{ "", NULL, 1, "cs.example", SO_FOREIGN },
+	{ "https://cs.example/", NULL, 1, "cs.example", SO_FOREIGN },
+	{ "https://user@cs.example", NULL, 1, "cs.example", SO_FOREIGN },
+	{ "https://cs.example:", NULL, 1, "cs.example", SO_FOREIGN },
+	{ "https://cs.example:0443", NULL, 1, "cs.example", SO_SAME },
+	{ "https://cs.example:70000", NULL, 1, "cs.example", SO_FOREIGN },
+	{ "https://cs.example:+443", NULL, 1, "cs.example", SO_FOREIGN },
+	{ "http://[::1]:8080", NULL, 0, "[::1]:8080", SO_SAME },
+	{ "http://[::1]", NULL, 0, "[::1]:80", SO_SAME },
+	{ "http://[::2]:8080", NULL, 0, "[::1]:8080", SO_FOREIGN },
+	{ "https://cs.example", NULL, 1, NULL, SO_FOREIGN },
+	{ "https://cs.example", NULL, 1, "", SO_FOREIGN },
+	{ NULL, "https://cs.example/admin/login?x=1", 1, "cs.example", SO_SAME },
+	{ NULL, "https://cs.example", 1, "cs.example", SO_SAME },
+	{ NULL, "https://cs.example:443#f", 1, "cs.example", SO_SAME },
+	{ NULL, "https://evil.example/https://cs.example/", 1, "cs.example",
+	    SO_FOREIGN },
+	{ NULL, "https://cs.example.evil/", 1, "cs.example", SO_FOREIGN },
+	{ NULL, "about:blank", 1, "cs.example", SO_FOREIGN },
+	{ "https://cs.example", "https://evil.example/", 1, "cs.example",
+	    SO_SAME },
+	{ "https://evil.example", "https://cs.example/", 1, "cs.example",
+	    SO_FOREIGN },
+	{ NULL, NULL, 1, "cs.example", SO_ABSENT },
+	{ NULL, "", 1, "cs.example", SO_ABSENT },
+};
+
+/* Origin, else Referer, against the request's own origin (finding 5). */
+START_TEST(test_origin)
+{
+	enum session_origin got;
+
+	got = session_origin_check(origin_cases[_i].origin,
+	    origin_cases[_i].referer, origin_cases[_i].https,
+	    origin_cases[_i].host);
+	ck_assert_msg(got == origin_cases[_i].want,
+	    "origin %s referer %s https %d host %s: %d, want %d",
+	    origin_cases[_i].origin ? origin_cases[_i].origin : "(none)",
+	    origin_cases[_i].referer ? origin_cases[_i].referer : "(none)",
+	    origin_cases[_i].https,
+	    origin_cases[_i].host ? origin_cases[_i].host : "(none)", got,
+	    origin_cases[_i].want);
+}
+END_TEST
+
 static Suite *
 session_suite(void)
 {
@@ -346,12 +490,15 @@ session_suite(void)
 	tcase_add_test(tc, test_issue_expired);
 	tcase_add_test(tc, test_open_roundtrip);
 	tcase_add_test(tc, test_open_refused);
+	tcase_add_test(tc, test_issue_long_token);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("csrf");
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_csrf);
 	tcase_add_loop_test(tc, test_cookie_find, 0, (int)NELEM(find_cases));
+	tcase_add_test(tc, test_login_token);
+	tcase_add_loop_test(tc, test_origin, 0, (int)NELEM(origin_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,6 +1,7 @@
 #include "cs_build.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "apierr.h"
 #include "catalog.h"
 #include "credset.h"
+#include "http.h"
 #include "validate.h"
 
 /*
@@ -1309,6 +1311,101 @@ START_TEST(test_check_label_patch)
 }
 END_TEST
 
+static const struct {
+	const char		*s;
+	int			 bad;	/* 1: bidi_control */
+} bidi_rows[] = {
+	{ "a\xe2\x80\xaa" "b", 1 },	/* U+202A LRE */
+	{ "a\xe2\x80\xab" "b", 1 },	/* U+202B RLE */
+	{ "a\xe2\x80\xac" "b", 1 },	/* U+202C PDF */
+	{ "a\xe2\x80\xad" "b", 1 },	/* U+202D LRO */
+	{ "pay\xe2\x80\xae" "fdp.exe", 1 },	/* U+202E RLO */
+	{ "\xe2\x81\xa6", 1 },		/* U+2066 LRI */
+	{ "\xe2\x81\xa7", 1 },		/* U+2067 RLI */
+	{ "\xe2\x81\xa8", 1 },		/* U+2068 FSI */
+	{ "x\xe2\x81\xa9", 1 },		/* U+2069 PDI */
+	{ "\xe2\x80\xa9", 0 },		/* U+2029: not a bidi control */
+	{ "\xe2\x80\xaf", 0 },		/* U+202F narrow no-break space */
+	{ "\xe2\x81\xa5", 0 },		/* U+2065 */
+	{ "\xe2\x81\xaa", 0 },		/* U+206A */
+	{ "\xe2\x80\x8e" "abc", 0 },	/* U+200E LRM: allowed */
+	{ "\xe2\x80\x8f" "abc", 0 },	/* U+200F RLM: allowed */
+	{ "\xd8\x9c" "abc", 0 },		/* U+061C ALM: allowed */
+	{ "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d", 0 },	/* Hebrew text */
+	{ "plain label", 0 },
+};
+
+/*
+ * Labels refuse the bidi embedding, override and isolate controls
+ * (issue 12, finding 14); the marks and right-to-left text pass.
+ */
+START_TEST(test_label_bidi)
+{
+	enum input_reason	why;
+	const char		*v = bidi_rows[_i].s;
+	int			rc;
+
+	rc = validate_value(VK_LABEL, v, strlen(v), &why);
+	if (bidi_rows[_i].bad) {
+		ck_assert_msg(rc == -1, "row %d passed", _i);
+		ck_assert_str_eq(apierr_reason_code(why), "bidi_control");
+	} else
+		ck_assert_msg(rc == 0, "row %d: %s", _i,
+		    apierr_reason_code(why));
+	ck_assert_int_eq(validate_has_bidi_control(v, strlen(v)),
+	    bidi_rows[_i].bad);
+	/* the same through a PATCH body */
+	{
+		struct req_input	in;
+		struct apierr		e;
+
+		input_init(&in);
+		apierr_init(&e, AE_VALIDATION, NULL);
+		in.label_state = VS_STRING;
+		in.label = (char *)(uintptr_t)v;
+		in.label_len = strlen(v);
+		ck_assert_int_eq(input_check_label_patch(&in, &e),
+		    bidi_rows[_i].bad ? -1 : 0);
+		if (bidi_rows[_i].bad)
+			ck_assert_str_eq(REASON(e.d[0]), "bidi_control");
+	}
+}
+END_TEST
+
+static const struct {
+	const char	*ctype;
+	int		 ok;
+} charset_rows[] = {
+	{ NULL, 1 },
+	{ "application/json", 1 },
+	{ "application/json; charset=utf-8", 1 },
+	{ "application/json; charset=UTF-8", 1 },
+	{ "application/json;charset=\"UTF-8\"", 1 },
+	{ "application/json; charset = utf-8 ", 1 },
+	{ "application/x-www-form-urlencoded; charset=utf-8", 1 },
+	{ "application/json; foo=bar", 1 },
+	{ "application/json; charset=utf-16", 0 },
+	{ "application/json; CHARSET=UTF-16LE", 0 },
+	{ "application/json; charset=\"utf-16\"", 0 },
+	{ "application/json; charset=iso-8859-1", 0 },
+	{ "application/json; charset=utf8", 0 },
+	{ "application/json; charset=utf-8x", 0 },
+	{ "application/json; charset=", 0 },
+	{ "application/json; charset=\"\"", 0 },
+	{ "application/json; charset=utf-8; charset=utf-16", 0 },
+	{ "application/json; foo=1; charset=utf-32", 0 },
+	{ "application/x-www-form-urlencoded; charset=utf-16", 0 },
+};
+
+/* Only UTF-8 is read (issue 12, finding 14): any other charset is 415. */
+START_TEST(test_ctype_charset)
+{
+	ck_assert_msg(http_ctype_charset_ok(charset_rows[_i].ctype) ==
+	    charset_rows[_i].ok, "%s", charset_rows[_i].ctype ?
+	    charset_rows[_i].ctype : "(none)");
+}
+END_TEST
+
 /* ?limit=&cursor= of a listing. */
 START_TEST(test_parse_list_query)
 {
@@ -1416,6 +1513,8 @@ validate_suite(void)
 	tc = tcase_create("scalar");
 	tcase_add_test(tc, test_validate_scalar);
 	tcase_add_test(tc, test_validate_scalar_misuse);
+	tcase_add_loop_test(tc, test_label_bidi, 0, NROWS(bidi_rows));
+	tcase_add_loop_test(tc, test_ctype_charset, 0, NROWS(charset_rows));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("json");

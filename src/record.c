@@ -783,6 +783,29 @@ parse_len(const void *data, size_t len)
  * json-c), so json-c's own parser is enough here.
  */
 enum store_rc
+record_cred_read_v1(const void *p, size_t n, struct cred_rec *r)
+{
+	static struct rec_member	 m[CM__MAX];
+	static struct rec_codec		 v1;
+	struct json_object		*o;
+	size_t				 i;
+
+	/* format 1: format 2's members but the version counter and the MAC */
+	if (v1.n == 0) {
+		for (i = 0; i < CM__MAX; i++)
+			if (i != CM_VER && i != CM_MAC)
+				m[v1.n++] = cred_members[i];
+		v1.m = m;
+		v1.version = 1;
+		v1.free = cred_free;
+	}
+	memset(r, 0, sizeof(*r));
+	if (n > INT32_MAX || (o = parse_len(p, n)) == NULL)
+		return STORE_CORRUPT;
+	return tree_read(&v1, o, r, 1);
+}
+
+enum store_rc
 record_cred_read_json(const void *p, size_t n, struct cred_rec *r,
     int sealed)
 {

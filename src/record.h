@@ -54,6 +54,14 @@ char		*record_cred_write(const struct cred_rec *,
 enum store_rc	 record_cred_read(const void *p, size_t n,
 		    const struct record_key *k, struct cred_rec *r, int sealed);
 /*
+ * A record of format 1 (written before records had a version counter and
+ * a MAC), with its sealed values: for `credstore-admin upgrade` only,
+ * which writes it again in the current format.  r->ver is 0.  Not
+ * thread-safe on its first call.
+ */
+enum store_rc	 record_cred_read_v1(const void *p, size_t n,
+		    struct cred_rec *r);
+/*
  * The two readers on their own, without the MAC check (tests, fuzzing).
  * record_cred_read_flat returns -1 when the text is not of the flat
  * shape it reads (a duplicate member, nesting, malformed text; *r is then

@@ -492,6 +492,44 @@ END_TEST
 
 /* ------------------------------------------- idempotency, connections */
 
+/*
+ * A record of format 1, as credstore wrote it before records had a
+ * version counter and a MAC: the current readers refuse it, the upgrade's
+ * reader reads every member, sealed values included.
+ */
+static const char v1_text[] =
+    "{\"v\":1,\"id\":\"" ID "\",\"tenant\":\"t\",\"provider\":\"sentry\","
+    "\"label\":\"a \\\"q\\\" \\/ caf\\u00e9\",\"createdBy\":null,"
+    "\"status\":\"validated\",\"fields\":[\"api_key\",\"site\"],"
+    "\"createdAt\":1764489600,\"updatedAt\":1764489601,"
+    "\"lastValidatedAt\":null,\"kid\":\"k1\",\"wrapped\":\"" WRAPPED "\","
+    "\"nonce\":\"" A16 "\",\"ct\":\"Zm9v\"}";
+
+START_TEST(test_cred_v1_upgrade_reader)
+{
+	struct cred_rec	 want, got;
+	enum store_rc	 out;
+
+	known_rec(&want);
+	want.ver = 0;		/* format 1 had none */
+	ck_assert_int_eq(record_cred_read_v1(v1_text, strlen(v1_text), &got),
+	    STORE_OK);
+	assert_same(&want, &got, 1);
+	cred_rec_free(&got);
+	/* the current format's readers do not take it */
+	ck_assert_int_eq(record_cred_read_json(v1_text, strlen(v1_text), &got,
+	    1), STORE_CORRUPT);
+	if (record_cred_read_flat(v1_text, strlen(v1_text), &got, 1, &out) == 0)
+		ck_assert_int_eq(out, STORE_CORRUPT);
+	/* and the upgrade's reader takes nothing but format 1 */
+	ck_assert_int_eq(record_cred_read_v1("{\"v\":2}", 7, &got),
+	    STORE_CORRUPT);
+	ck_assert_int_eq(record_cred_read_v1(v1_text, strlen(v1_text) - 1, &got),
+	    STORE_CORRUPT);
+	cred_rec_free(&want);
+}
+END_TEST
+
 START_TEST(test_idem)
 {
 	struct idem_rec	 r, got;
@@ -574,6 +612,7 @@ record_suite(void)
 	tcase_add_test(tc, test_cred_truncated);
 	tcase_add_test(tc, test_cred_mac);
 	tcase_add_test(tc, test_cred_ver);
+	tcase_add_test(tc, test_cred_v1_upgrade_reader);
 	tcase_add_loop_test(tc, test_cred_garbage, 0, (int)NELEM(garbage));
 	tcase_add_test(tc, test_cred_unsealed_skips_values);
 	suite_add_tcase(s, tc);

@@ -54,6 +54,7 @@ usage(void)
 	    "  verify [--expect-head SEQ:MAC]\n"
 	    "  rotate-key\n"
 	    "  retire-key ID\n"
+	    "  shred\n"
 	    "  backup DIR\n"
 	    "  audit [--tenant T]\n", progname);
 }
@@ -619,6 +620,35 @@ rewrap_rec(struct cred_rec *r, void *arg)
 }
 
 /*
+ * Re-wraps every record with the active key, again each second (at most
+ * five passes) while a pass still finds records sealed with an older key
+ * by a request that loaded the keyring before the rotation.
+ */
+static enum store_rc
+rewrap_passes(struct store *st, struct rewrap_acc *a, size_t *seen,
+    size_t *changed)
+{
+	enum store_rc	rc = STORE_OK;
+	size_t		s2, c2;
+	int		pass;
+
+	*seen = *changed = 0;
+	for (pass = 0; pass < 5; pass++) {
+		if (pass > 0)
+			sleep(1);
+		if ((rc = store_rewrap_all(st, rewrap_rec, a, &s2, &c2)) !=
+		    STORE_OK)
+			break;
+		if (pass == 0)
+			*seen = s2;
+		*changed += c2;
+		if (pass > 0 && c2 == 0)
+			break;
+	}
+	return rc;
+}
+
+/*
  * rotate-key: a new active key, then every data key re-wrapped.  Running
  * servers notice the new keyring on their next request; a request that
  * sealed with the old key just before is caught by a second pass.
@@ -630,9 +660,8 @@ cmd_rotate(struct config *cfg)
 	struct store		*st;
 	struct audit_ev		 ev;
 	char			 err[512];
-	size_t			 seen = 0, changed = 0, s2, c2;
-	int			 pass;
-	enum store_rc		 rc = STORE_OK;
+	size_t			 seen = 0, changed = 0;
+	enum store_rc		 rc;
 
 	memset(&a, 0, sizeof(a));
 	if (open_all(cfg, &a.kr, &st) == -1)
@@ -644,18 +673,7 @@ cmd_rotate(struct config *cfg)
 	}
 	printf("%s\n", keyring_active(a.kr)->id);
 	fflush(stdout);
-	for (pass = 0; pass < 5; pass++) {
-		if (pass > 0)
-			sleep(1);
-		rc = store_rewrap_all(st, rewrap_rec, &a, &s2, &c2);
-		if (rc != STORE_OK)
-			break;
-		if (pass == 0)
-			seen = s2;
-		changed += c2;
-		if (pass > 0 && c2 == 0)
-			break;
-	}
+	rc = rewrap_passes(st, &a, &seen, &changed);
 	admin_event(&ev, "key.rotate", rc == STORE_OK && a.failed == 0 ?
 	    "ok" : "failed");
 	ev.cred_id = keyring_active(a.kr)->id;
@@ -669,16 +687,47 @@ cmd_rotate(struct config *cfg)
 	return a.failed == 0 ? EX_OK : EX_FAIL;
 }
 
+/*
+ * Retires key id: marked retired in storage first, counting its records
+ * in the same transaction, so a store in flight that sealed with it is
+ * refused at its commit and seals again and no record is left naming a
+ * key that is gone (issue 12, finding 1); then out of the keyring file,
+ * audited.  0, or -1 with the error printed.
+ */
+static int
+retire_one(struct config *cfg, struct keyring *kr, struct store *st,
+    const char *id)
+{
+	struct audit_ev	ev;
+	char		err[512];
+	size_t		uses = 0;
+	enum store_rc	rc;
+
+	if ((rc = store_key_retire(st, id, &uses)) != STORE_OK) {
+		if (rc != STORE_IN_USE)
+			fail("retire-key: %s", store_strerror(rc));
+		else
+			fail("key %s is still used by %zu records; run "
+			    "rotate-key first", id, uses);
+		return -1;
+	}
+	admin_event(&ev, "key.retire", "ok");
+	ev.cred_id = id;
+	if (keyring_remove_key(cfg->keyring, kr, id, err, sizeof(err)) == -1) {
+		fail("%s", err);
+		return -1;
+	}
+	(void)store_audit_event(st, &ev);
+	return 0;
+}
+
 static int
 cmd_retire(struct config *cfg, const char *id)
 {
 	struct keyring		*kr;
 	struct store		*st;
-	struct audit_ev		 ev;
 	const struct kr_key	*k;
-	char			 err[512];
-	size_t			 uses = 0;
-	enum store_rc		 rc;
+	int			 rc;
 
 	if (open_all(cfg, &kr, &st) == -1)
 		return EX_FAIL;
@@ -688,33 +737,69 @@ cmd_retire(struct config *cfg, const char *id)
 		return fail(k == NULL ? "%s: no key %s" :
 		    "%s: key %s is the active key", cfg->keyring, id);
 	}
-	/*
-	 * Marked retired in storage first, counting its records in the same
-	 * transaction: a store in flight that sealed with it is refused at
-	 * its commit and seals again, so no record is left naming a key that
-	 * is gone (issue 12, finding 1).
-	 */
-	rc = store_key_retire(st, id, &uses);
-	if (rc != STORE_OK) {
-		close_store(st);
-		keyring_free(kr);
-		if (rc != STORE_IN_USE)
-			return fail("retire-key: %s", store_strerror(rc));
-		return fail("key %s is still used by %zu records; run rotate-key "
-		    "first", id, uses);
-	}
-	if (keyring_remove_key(cfg->keyring, kr, id, err, sizeof(err)) == -1) {
-		close_store(st);
-		keyring_free(kr);
-		return fail("%s", err);
-	}
-	admin_event(&ev, "key.retire", "ok");
-	ev.cred_id = id;
-	(void)store_audit_event(st, &ev);
+	rc = retire_one(cfg, kr, st, id);
 	close_store(st);
 	keyring_free(kr);
+	if (rc == -1)
+		return EX_FAIL;
 	printf("retired %s\n", id);
 	return EX_OK;
+}
+
+/*
+ * shred: a new active key, every record re-wrapped with it, every other
+ * key retired and removed from the keyring file, then the log files
+ * that still hold old values removed.  What a deleted or replaced record
+ * left behind (log files, free space of the database files, backups)
+ * was sealed under keys that are now gone.
+ */
+static int
+cmd_shred(struct config *cfg)
+{
+	struct rewrap_acc	 a;
+	struct store		*st;
+	struct audit_ev		 ev;
+	char			 err[512], id[CRYPTO_KEYID_MAX];
+	size_t			 seen, changed, retired = 0, logs = 0;
+	enum store_rc		 rc;
+	int			 ok = 0;
+
+	memset(&a, 0, sizeof(a));
+	if (open_all(cfg, &a.kr, &st) == -1)
+		return EX_FAIL;
+	if (keyring_add_key(cfg->keyring, a.kr, err, sizeof(err)) == -1) {
+		fail("%s", err);
+		goto out;
+	}
+	printf("new key: %s\n", keyring_active(a.kr)->id);
+	rc = rewrap_passes(st, &a, &seen, &changed);
+	printf("records: %zu\nrewrapped: %zu\n", seen, changed);
+	if (rc != STORE_OK || a.failed != 0) {
+		fail("shred: %zu records cannot be re-wrapped%s%s", a.failed,
+		    rc != STORE_OK ? ": " : "", rc != STORE_OK ?
+		    store_strerror(rc) : "");
+		goto out;
+	}
+	while (a.kr->nkeys > 1) {
+		snprintf(id, sizeof(id), "%s", a.kr->keys[0].id);
+		if (retire_one(cfg, a.kr, st, id) == -1)
+			goto out;
+		printf("retired: %s\n", id);
+		retired++;
+	}
+	admin_event(&ev, "key.shred", "ok");
+	ev.cred_id = keyring_active(a.kr)->id;
+	(void)store_audit_event(st, &ev);
+	if (store_shred_logs(st, &logs, err, sizeof(err)) != STORE_OK) {
+		fail("%s", err);
+		goto out;
+	}
+	printf("keys retired: %zu\nlog files removed: %zu\n", retired, logs);
+	ok = 1;
+out:
+	close_store(st);
+	keyring_free(a.kr);
+	return ok ? EX_OK : EX_FAIL;
 }
 
 static int
@@ -862,7 +947,7 @@ main(int argc, char **argv)
 	    strcmp(cmd, "list") != 0 && strcmp(cmd, "verify") != 0 &&
 	    strcmp(cmd, "keys") != 0 && strcmp(cmd, "audit") != 0 &&
 	    strcmp(cmd, "rotate-key") != 0 && strcmp(cmd, "retire-key") != 0 &&
-	    strcmp(cmd, "backup") != 0) {
+	    strcmp(cmd, "backup") != 0 && strcmp(cmd, "shred") != 0) {
 		fprintf(stderr, "%s: unknown command '%.32s'\n", progname, cmd);
 		return EX_USAGE;
 	}
@@ -887,6 +972,8 @@ main(int argc, char **argv)
 		rc = argc == 1 ? cmd_rotate(&cfg) : (usage(), EX_USAGE);
 	else if (strcmp(cmd, "retire-key") == 0)
 		rc = argc == 2 ? cmd_retire(&cfg, argv[1]) : (usage(), EX_USAGE);
+	else if (strcmp(cmd, "shred") == 0)
+		rc = argc == 1 ? cmd_shred(&cfg) : (usage(), EX_USAGE);
 	else if (strcmp(cmd, "backup") == 0)
 		rc = argc == 2 ? cmd_backup(&cfg, argv[1]) : (usage(), EX_USAGE);
 	else

@@ -173,4 +173,13 @@ enum store_rc	 store_audit_event(struct store *, const struct audit_ev *ev);
 enum store_rc	 store_backup(struct store *, const char *dir, char *err,
 		    size_t errlen);
 
+/*
+ * After a shred: checkpoints, ends the current log file and removes every
+ * log file recovery no longer needs, so the values they held (deleted or
+ * replaced records, data keys wrapped with retired keys) leave data_dir.
+ * *removed gets the count of files removed.
+ */
+enum store_rc	 store_shred_logs(struct store *, size_t *removed, char *err,
+		    size_t errlen);
+
 #endif

@@ -842,6 +842,21 @@ h_grep_file(const char *path, const char *needle)
 }
 
 int
+h_grep_bytes(const char *path, const void *needle, size_t nl)
+{
+	char	*s;
+	size_t	 len;
+	int	 found = 0;
+
+	if ((s = slurp(path, &len)) == NULL)
+		return 0;
+	if (nl > 0 && len >= nl && memmem(s, len, needle, nl) != NULL)
+		found = 1;
+	free(s);
+	return found;
+}
+
+int
 h_grep_tree(const char *dir, const char *needle)
 {
 	DIR		*d;

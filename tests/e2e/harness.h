@@ -127,6 +127,8 @@ struct json_object *h_mock_requests(struct h_env *);
 int	 h_grep_tree(const char *dir, const char *needle);
 /* 1 when needle occurs in the file. */
 int	 h_grep_file(const char *path, const char *needle);
+/* 1 when the n bytes at needle (NULs too) occur in the file. */
+int	 h_grep_bytes(const char *path, const void *needle, size_t n);
 /* Pids of running credstore.fcgi processes of this env. */
 int	 h_fcgi_pids(struct h_env *, pid_t *out, int max);
 /*

@@ -140,7 +140,14 @@ api_cred_list(struct ctx *c)
 	/* one extra to learn whether a next page exists */
 	rc = store_cred_list(c->app->st, c->id.tenant, p->id,
 	    after[0] ? after : NULL, (size_t)limit + 1, list_cb, &acc);
-	if (rc != STORE_OK && rc != STORE_CORRUPT) {
+	if (rc == STORE_CORRUPT) {
+		/* a record failed its integrity check (logged by id): the
+		 * listing is not served in part, as if nothing were wrong */
+		buf_reset(&acc.body);
+		gate_reply_fail(c, AE_INTERNAL, NULL, NULL);
+		return;
+	}
+	if (rc != STORE_OK) {
 		buf_reset(&acc.body);
 		gate_unavailable(c);
 		return;

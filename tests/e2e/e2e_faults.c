@@ -1083,6 +1083,33 @@ START_TEST(retire_during_store)
 }
 END_TEST
 
+/*
+ * A provider whose answer never ends (64 KiB every 100 ms, 100 MiB in
+ * all): the check stops reading at its 64 KiB cap and answers at once,
+ * long before probe_timeout_ms (20 s here); it does not keep reading to
+ * the timeout or the end.
+ */
+START_TEST(endless_body_not_read)
+{
+	struct h_opts	 o = { .procs = 1, .probe_timeout_ms = 20000 };
+	struct h_resp	 r;
+
+	h_setup_stopped(&E, &o);
+	live = 1;
+	ck_assert_int_eq(h_start_server(&E, 200), 200);
+	ck_assert_int_eq(h_mock_route(&E, "{\"path\":\"/api/v2/validate_keys\","
+	    "\"status\":200,\"mode\":\"big\",\"bigBytes\":104857600,"
+	    "\"chunkMs\":100}"), 0);
+	req("POST", "/v1/integrations/datadog/credentials", E.tok_admin, JSON,
+	    "{\"credentials\":{\"api_key\":\"FAULT-endless\","
+	    "\"application_key\":\"FAULT-ak\"}}", NULL, &r);
+	ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+	ck_assert_msg(r.seconds < 6.0, "the check read on for %.1f s", r.seconds);
+	h_resp_free(&r);
+	finish();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1110,6 +1137,7 @@ main(void)
 	CASE(kill9_under_load);
 	CASE(body_limit_boundary);
 	CASE(retire_during_store);
+	CASE(endless_body_not_read);
 #undef CASE
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);

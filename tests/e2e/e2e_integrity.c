@@ -257,8 +257,8 @@ restart(void)
 
 /*
  * (a) A record edited to "status":"validated": its MAC no longer
- * matches, so GET is 500 internal_error without a value, the list leaves
- * it out, the log names the id, and verify fails.
+ * matches, so GET and the list are 500 internal_error without a value,
+ * the log names the id, and verify fails.
  */
 START_TEST(edited_status)
 {
@@ -284,11 +284,9 @@ START_TEST(edited_status)
 	ck_assert_ptr_null(strstr(body, "validated"));
 	ck_assert_ptr_null(strstr(body, "SECRETVAL"));
 	free(body);
-	/*
-	 * The list leaves the failing record out (api.c answers 200 with the
-	 * records that pass their MAC, STORE_CORRUPT is logged): never served.
-	 */
-	ck_assert_int_eq(call("GET", DD, E.tok_admin, NULL, &body), 200);
+	/* the list is 500 too: never served, not even in part */
+	ck_assert_int_eq(call("GET", DD, E.tok_admin, NULL, &body), 500);
+	ck_assert_ptr_nonnull(strstr(body, "internal_error"));
 	ck_assert_ptr_null(strstr(body, id));
 	free(body);
 	ck_assert(h_grep_file(E.errlog, id));
@@ -360,7 +358,7 @@ END_TEST
 
 /*
  * (d) A record copied under another tenant's key: the MAC covers the
- * key, so globex's GET is 500 and its list leaves it out: never acme's
+ * key, so globex's GET and its list are 500: never acme's
  * record.
  */
 START_TEST(copied_to_tenant)
@@ -382,8 +380,8 @@ START_TEST(copied_to_tenant)
 	ck_assert_int_eq(call("GET", path, E.tok_other, NULL, &body), 500);
 	ck_assert_ptr_null(strstr(body, "SECRETVAL"));
 	free(body);
-	/* the list leaves it out (see edited_status) */
-	ck_assert_int_eq(call("GET", DD, E.tok_other, NULL, &body), 200);
+	/* the list is 500 too (see edited_status) */
+	ck_assert_int_eq(call("GET", DD, E.tok_other, NULL, &body), 500);
 	ck_assert_ptr_null(strstr(body, id));
 	free(body);
 	/* acme's own record is untouched */

@@ -74,6 +74,7 @@ struct route {
 	long		 delay_ms;
 	long		 trickle_ms;
 	long long	 big_bytes;
+	long		 chunk_ms;	/* "big" mode: pause between chunks */
 	enum mode	 mode;
 };
 
@@ -704,7 +705,8 @@ parse_mode(struct route *rt, json_object *v)
 /*
  * Build a route from the JSON object o.  Keys: path (required), method,
  * match, status (200-599), headers, body, delayMs/hangMs, mode
- * (normal|trickle|close|big), trickleMs (default 200), bigBytes
+ * (normal|trickle|close|big), trickleMs (default 200), chunkMs (big
+ * mode: the pause between 64 KiB chunks, default 0), bigBytes
  * (default 1 MiB).  Unknown keys are rejected so typos do not go unseen.
  */
 static struct route *
@@ -750,6 +752,10 @@ route_new(json_object *o, char *err, size_t errsz)
 			if (json_int(v, 0, 60000, &n) == -1)
 				goto bad;
 			rt->trickle_ms = (long)n;
+		} else if (strcmp(k, "chunkMs") == 0) {
+			if (json_int(v, 0, 60000, &n) == -1)
+				goto bad;
+			rt->chunk_ms = (long)n;
 		} else if (strcmp(k, "bigBytes") == 0) {
 			if (json_int(v, 0, 1LL << 40, &n) == -1)
 				goto bad;
@@ -891,7 +897,9 @@ serve_route(struct conn *c, const struct req *r, const struct route *rt)
 			for (off = 0; off < len; off += n) {
 				n = len - off < CHUNK_SZ ?
 				    (size_t)(len - off) : CHUNK_SZ;
-				if (send_all(c->fd, chunk, n) == -1)
+				if ((off > 0 && rt->chunk_ms > 0 &&
+				    msleep(rt->chunk_ms) == -1) ||
+				    send_all(c->fd, chunk, n) == -1)
 					goto out;
 			}
 		}

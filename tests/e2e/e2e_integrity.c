@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -610,11 +611,21 @@ count(const char *token)
  */
 START_TEST(tenant_cap)
 {
-	char	id[64], path[200], *body;
+	char	id[64], path[200], claims[256], *body, *tok2;
 	int	i;
 
 	env_up("max_credentials_per_tenant = 3\n", 1, 0);
 	dd_route("SECRETVAL-cap", 200, 0);
+	/*
+	 * acme2 first, at its cap: acme's count, computed on its first store,
+	 * covers acme's keys only, not those of a tenant its name prefixes
+	 */
+	snprintf(claims, sizeof(claims), "{\"sub\":\"erin\",\"org_id\":"
+	    "\"acme2\",\"role\":\"admin\",\"iss\":\"https://issuer.test\","
+	    "\"aud\":\"credstore\",\"exp\":%ld}", (long)time(NULL) + 3600);
+	ck_assert_ptr_nonnull(tok2 = h_mint(&E, claims));
+	for (i = 0; i < 3; i++)
+		store_dd(tok2, "SECRETVAL-cap", 201);
 	for (i = 0; i < 3; i++)
 		snprintf(id, sizeof(id), "%s", store_dd(E.tok_admin,
 		    "SECRETVAL-cap", 201));
@@ -630,6 +641,8 @@ START_TEST(tenant_cap)
 	ck_assert_int_eq(call("DELETE", path, E.tok_admin, NULL, NULL), 204);
 	store_dd(E.tok_admin, "SECRETVAL-cap", 201);
 	ck_assert_uint_eq(count(E.tok_admin), 3);
+	ck_assert_uint_eq(count(tok2), 3);
+	free(tok2);
 }
 END_TEST
 

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "record.h"
 #include "store.h"
+#include "store_batch_int.h"
 #include "store_int.h"
 
 #define IDEM_TTL	(24 * 3600)
@@ -67,7 +68,8 @@ rec_key(const struct store *st, const void *k, size_t klen)
 
 /*
  * Reads the credential record d at key k (its MAC checked), logging a
- * record that fails: its id (the key's last part), never a value.
+ * record that fails: its id (the key's last part), never a value, and
+ * what to do when an older credstore wrote it (format 1).
  */
 static enum store_rc
 cred_read(const struct store *st, const void *k, size_t klen, const DBT *d,
@@ -77,6 +79,7 @@ cred_read(const struct store *st, const void *k, size_t klen, const DBT *d,
 	const char		*id = "?";
 	enum store_rc		 rc;
 	size_t			 i;
+	int			 old;
 
 	if ((rc = record_cred_read(d->data, d->size, &rk, r, sealed)) ==
 	    STORE_OK)
@@ -87,8 +90,11 @@ cred_read(const struct store *st, const void *k, size_t klen, const DBT *d,
 			if (!isalnum((unsigned char)id[i]) && id[i] != '_')
 				id = "?";
 	}
-	log_error("storage: credential %.*s fails its integrity check: "
-	    "not served", id[0] == '?' ? 1 : CREDENTIAL_ID_LEN, id);
+	old = record_cred_read_v1(d->data, d->size, r) == STORE_OK;
+	cred_rec_free(r);
+	log_error("storage: credential %.*s %s", id[0] == '?' ? 1 :
+	    CREDENTIAL_ID_LEN, id, old ? "written by an older credstore: run "
+	    "credstore-admin upgrade" : "fails its integrity check: not served");
 	return rc;
 }
 
@@ -725,22 +731,6 @@ store_conn_delete(struct store *st, const char *tenant, const char *provider,
 	return dbenv_run_txn(st, conn_del_body, &a, &result);
 }
 
-#define REWRAP_BATCH	64
-
-struct rewrap_args {
-	struct store	*st;
-	DB_TXN		*txn;
-	store_rewrap_cb	 cb;
-	void		*arg;
-	char		*last;		/* key of the last record done */
-	size_t		 lastlen;
-	char		*pending;	/* last key of the running batch */
-	size_t		 pendinglen;
-	size_t		 seen, changed;	/* of this batch */
-	int		 done;
-	enum store_rc	*result;
-};
-
 /*
  * One record of a batch at cursor c (key k, value d): calls the callback,
  * writes the record back when it changed it and remembers k as pending.
@@ -748,10 +738,10 @@ struct rewrap_args {
  * then in *a->result).
  */
 static int
-rewrap_one(struct rewrap_args *a, DBC *c, DBT *k, DBT *d, int *stop)
+rewrap_one(struct store_batch *a, DBC *c, DBT *k, DBT *d, int *stop)
 {
 	struct cred_rec	 r;
-	char		*v, *nk;
+	char		*v;
 	size_t		 vlen = 0;
 	int		 rc = 0, cbrc, retired;
 
@@ -772,72 +762,14 @@ rewrap_one(struct rewrap_args *a, DBC *c, DBT *k, DBT *d, int *stop)
 			*stop = 1;
 			goto out;
 		}
-		if ((v = cred_write(a->st, k->data, k->size, &r, &vlen)) ==
-		    NULL) {
-			rc = ENOMEM;
-			goto out;
-		}
-		memset(d, 0, sizeof(*d));
-		d->data = v;
-		d->size = (u_int32_t)vlen;
-		rc = c->put(c, k, d, DB_CURRENT);
-		free(v);
-		if (rc != 0)
+		v = cred_write(a->st, k->data, k->size, &r, &vlen);
+		if ((rc = store_batch_put(c, k, d, v, vlen)) != 0)
 			goto out;
 		a->changed++;
 	}
-	if ((nk = malloc(k->size)) == NULL) {
-		rc = ENOMEM;
-		goto out;
-	}
-	memcpy(nk, k->data, k->size);
-	free(a->pending);
-	a->pending = nk;
-	a->pendinglen = k->size;
+	rc = store_batch_mark(a, k);
 out:
 	cred_rec_free(&r);
-	return rc;
-}
-
-/* One batch: up to REWRAP_BATCH records after a->last. */
-static int
-rewrap_body(struct store *st, DB_TXN *txn, void *arg)
-{
-	struct rewrap_args	*a = arg;
-	DBC			*c;
-	DBT			 k, d;
-	size_t			 n = 0;
-	int			 rc, stop = 0;
-
-	a->seen = a->changed = 0;
-	a->st = st;
-	a->txn = txn;
-	if ((rc = st->db[DBI_CREDS]->cursor(st->db[DBI_CREDS], txn, &c, 0)) != 0)
-		return rc;
-	memset(&k, 0, sizeof(k));
-	memset(&d, 0, sizeof(d));
-	if (a->last == NULL)
-		rc = c->get(c, &k, &d, DB_FIRST | DB_RMW);
-	else {
-		k.data = a->last;
-		k.size = (u_int32_t)a->lastlen;
-		rc = c->get(c, &k, &d, DB_SET_RANGE | DB_RMW);
-		if (rc == 0 && k.size == a->lastlen &&
-		    memcmp(k.data, a->last, a->lastlen) == 0)
-			rc = c->get(c, &k, &d, DB_NEXT | DB_RMW);
-	}
-	for (; rc == 0 && n < REWRAP_BATCH; rc = c->get(c, &k, &d,
-	    DB_NEXT | DB_RMW)) {
-		n++;
-		a->seen++;
-		if ((rc = rewrap_one(a, c, &k, &d, &stop)) != 0 || stop)
-			break;
-	}
-	if (rc == DB_NOTFOUND) {
-		a->done = 1;
-		rc = 0;
-	}
-	c->close(c);
 	return rc;
 }
 
@@ -845,32 +777,76 @@ enum store_rc
 store_rewrap_all(struct store *st, store_rewrap_cb cb, void *arg,
     size_t *seen, size_t *changed)
 {
-	struct rewrap_args	a;
-	enum store_rc		rc, result;
+	struct store_batch	a;
+	size_t			sum[3];
+	enum store_rc		rc;
 
 	memset(&a, 0, sizeof(a));
+	a.one = rewrap_one;
 	a.cb = cb;
 	a.arg = arg;
-	a.result = &result;
-	*seen = *changed = 0;
-	for (;;) {
-		a.done = 0;
-		rc = dbenv_run_txn(st, rewrap_body, &a, &result);
-		if (rc != STORE_OK)
-			break;
-		*seen += a.seen;
-		*changed += a.changed;
-		if (a.pending != NULL) {
-			free(a.last);
-			a.last = a.pending;
-			a.lastlen = a.pendinglen;
-			a.pending = NULL;
-		}
-		if (a.done)
-			break;
+	rc = store_batch_run(st, &a, sum);
+	*seen = sum[0];
+	*changed = sum[1];
+	return rc;
+}
+
+/*
+ * One record of an upgrade batch: left when the current reader takes it;
+ * written again in the current format (version 1) when it is of format 1
+ * and names the key it is stored at; else counted failed and left.
+ */
+static int
+upgrade_one(struct store_batch *a, DBC *c, DBT *k, DBT *d, int *stop)
+{
+	struct record_key	 rk = rec_key(a->st, k->data, k->size);
+	struct cred_rec		 r;
+	char			*ok, *v;
+	size_t			 oklen = 0, vlen = 0;
+	int			 rc;
+
+	(void)stop;
+	if (record_cred_read(d->data, d->size, &rk, &r, 0) == STORE_OK) {
+		cred_rec_free(&r);
+		return store_batch_mark(a, k);
 	}
-	free(a.last);
-	free(a.pending);
+	if (record_cred_read_v1(d->data, d->size, &r) != STORE_OK) {
+		a->failed++;
+		return store_batch_mark(a, k);
+	}
+	ok = dbenv_key(r.tenant, r.provider, r.id, &oklen);
+	if (ok == NULL || oklen != k->size || memcmp(ok, k->data, oklen) != 0)
+		a->failed++;
+	else {
+		r.ver = 1;
+		v = record_cred_write(&r, &rk, &vlen);
+		if ((rc = store_batch_put(c, k, d, v, vlen)) != 0)
+			goto out;
+		a->changed++;
+	}
+	rc = store_batch_mark(a, k);
+out:
+	free(ok);
+	cred_rec_free(&r);
+	return rc;
+}
+
+enum store_rc
+store_cred_upgrade_all(struct store *st, size_t *seen, size_t *upgraded,
+    size_t *failed)
+{
+	struct store_batch	a;
+	size_t			sum[3];
+	enum store_rc		rc;
+
+	if (dbenv_ensure_open(st) == -1)
+		return STORE_UNAVAILABLE;
+	memset(&a, 0, sizeof(a));
+	a.one = upgrade_one;
+	rc = store_batch_run(st, &a, sum);
+	*seen = sum[0];
+	*upgraded = sum[1];
+	*failed = sum[2];
 	return rc;
 }
 

@@ -152,6 +152,18 @@ typedef int	(*store_rewrap_cb)(struct cred_rec *r, void *arg);
 enum store_rc	 store_rewrap_all(struct store *, store_rewrap_cb, void *arg,
 		    size_t *seen, size_t *changed);
 /*
+ * `credstore-admin upgrade`: writes every credential record of format 1
+ * (an older credstore's: no version counter, no MAC) again in the
+ * current format, version 1, its MAC under the store's MAC; in batches
+ * of transactions, as store_rewrap_all.  A record the current reader
+ * takes is left; a record neither of format 1 nor readable (a format-2
+ * record whose MAC fails was tampered with) or stored under another
+ * record's key is counted in *failed and left.  *seen records in all,
+ * *upgraded written.  Idempotent.
+ */
+enum store_rc	 store_cred_upgrade_all(struct store *, size_t *seen,
+		    size_t *upgraded, size_t *failed);
+/*
  * Retires keyring key key_id in storage, before it leaves the keyring
  * file: in one transaction, marks it retired and counts the records still
  * sealed with it.  STORE_IN_USE (count in *in_use, nothing marked) when

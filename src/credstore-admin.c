@@ -1,13 +1,15 @@
 /*
- * credstore-admin: the operators' command-line tool (SPEC section 7).
- * Exit 0 on success, 1 on failure, 2 on bad usage; errors are one line on
- * stderr.  Works on the same configuration, keyring and Berkeley DB
- * environment as the web binary, concurrently with it.
+ * credstore-admin: the operators' command-line tool (SPEC section 7):
+ * main, the table of commands and the small commands (init, token, list,
+ * backup, audit, upgrade); the key commands are admin_keys.c's, verify
+ * admin_verify.c's, what they share admin.c's.  Exit 0 on success, 1 on
+ * failure, 2 on bad usage; errors are one line on stderr.  Works on the
+ * same configuration, keyring and Berkeley DB environment as the web
+ * binary, concurrently with it.
  */
 #include "cs_build.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -22,59 +24,15 @@
 #include <gnutls/crypto.h>
 #include <json-c/json.h>
 
-#include "catalog.h"
+#include "admin.h"
 #include "config.h"
 #include "credmeta.h"
-#include "credset.h"
-#include "credsvc.h"
 #include "crypto.h"
 #include "jwt.h"
-#include "jsonx.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
 #include "validate.h"
-
-#define EX_OK		0
-#define EX_FAIL		1
-#define EX_USAGE	2
-
-static const char *progname = "credstore-admin";
-
-static void
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: %s [-c CONFIG] COMMAND [ARGS]\n"
-	    "commands:\n"
-	    "  init\n"
-	    "  token --sub S --tenant T [--role R]... [--ttl SECONDS]\n"
-	    "  list [--tenant T] [--provider P]\n"
-	    "  keys\n"
-	    "  verify [--expect-head SEQ:MAC]\n"
-	    "  rotate-key\n"
-	    "  retire-key ID\n"
-	    "  shred\n"
-	    "  backup DIR\n"
-	    "  audit [--tenant T]\n", progname);
-}
-
-static int
-fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void	close_store(struct store *);
-
-static int
-fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return EX_FAIL;
-}
 
 /* mkdir -p with mode for the directories it creates. */
 static int
@@ -129,39 +87,42 @@ create_secret(const char *path, char *err, size_t errlen)
 }
 
 static int
-cmd_init(struct config *cfg)
+cmd_init(struct config *cfg, int argc, char **argv)
 {
 	struct keyring	*kr;
 	struct store	*st;
 	char		 err[512];
 	struct stat	 sb;
 
+	(void)argc;
+	(void)argv;
 	if (mkdirs(cfg->data_dir, 0700) == -1)
-		return fail("%s: cannot create data_dir: %s", cfg->data_dir,
-		    strerror(errno));
+		return admin_fail("%s: cannot create data_dir: %s",
+		    cfg->data_dir, strerror(errno));
 	if (stat(cfg->keyring, &sb) == -1) {
 		if (errno != ENOENT)
-			return fail("%s: %s", cfg->keyring, strerror(errno));
+			return admin_fail("%s: %s", cfg->keyring,
+			    strerror(errno));
 		if (keyring_create(cfg->keyring, err, sizeof(err)) == -1)
-			return fail("%s", err);
+			return admin_fail("%s", err);
 		printf("created keyring %s\n", cfg->keyring);
 	}
 	if (keyring_load(cfg->keyring, &kr, err, sizeof(err)) == -1)
-		return fail("%s", err);
+		return admin_fail("%s", err);
 	keyring_free(kr);
 	if (cfg->jwt_secret_file != NULL &&
 	    stat(cfg->jwt_secret_file, &sb) == -1) {
 		if (errno != ENOENT)
-			return fail("%s: %s", cfg->jwt_secret_file,
+			return admin_fail("%s: %s", cfg->jwt_secret_file,
 			    strerror(errno));
 		if (create_secret(cfg->jwt_secret_file, err, sizeof(err)) == -1)
-			return fail("%s", err);
+			return admin_fail("%s", err);
 		printf("created JWT secret %s\n", cfg->jwt_secret_file);
 	}
 	if (store_open(cfg->data_dir, cfg->durability, &st, err,
 	    sizeof(err)) == -1)
-		return fail("%s", err);
-	close_store(st);
+		return admin_fail("%s", err);
+	admin_close_store(st);
 	printf("ready: data_dir %s\n", cfg->data_dir);
 	return EX_OK;
 }
@@ -203,29 +164,30 @@ cmd_token(struct config *cfg, int argc, char **argv)
 			if (parse_long(optarg, 1, 366L * 86400, &ttl) == -1) {
 				json_object_put(roles);
 				fprintf(stderr, "%s: --ttl must be 1-31622400 seconds\n",
-				    progname);
+				    admin_progname);
 				return EX_USAGE;
 			}
 			break;
 		default:
 			json_object_put(roles);
-			usage();
+			admin_usage();
 			return EX_USAGE;
 		}
 	}
 	if (sub == NULL || tenant == NULL || optind != argc) {
 		json_object_put(roles);
-		fprintf(stderr, "%s: token needs --sub and --tenant\n", progname);
+		fprintf(stderr, "%s: token needs --sub and --tenant\n",
+		    admin_progname);
 		return EX_USAGE;
 	}
 	if (cfg->jwt_secret_file == NULL) {
 		json_object_put(roles);
-		return fail("%s: jwt_secret_file is not set", cfg->path);
+		return admin_fail("%s: jwt_secret_file is not set", cfg->path);
 	}
 	if (jwt_secret_load(cfg->jwt_secret_file, &secret, &slen, NULL, err,
 	    sizeof(err)) == -1) {
 		json_object_put(roles);
-		return fail("%s", err);
+		return admin_fail("%s", err);
 	}
 	claims = json_object_new_object();
 	json_object_object_add(claims, "sub", json_object_new_string(sub));
@@ -250,7 +212,7 @@ cmd_token(struct config *cfg, int argc, char **argv)
 	jwt_secret_free(secret);
 	json_object_put(claims);
 	if (tok == NULL)
-		return fail("cannot sign the token");
+		return admin_fail("cannot sign the token");
 	printf("%s\n", tok);
 	free(tok);
 	return EX_OK;
@@ -271,68 +233,6 @@ print_rec(const struct cred_rec *r, void *arg)
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	return 0;
-}
-
-static int
-open_store(struct config *cfg, struct store **st)
-{
-	char err[512];
-
-	if (store_open(cfg->data_dir, cfg->durability, st, err,
-	    sizeof(err)) == -1) {
-		fail("%s", err);
-		return -1;
-	}
-	return 0;
-}
-
-/* A checkpoint first: the files alone are then consistent (db_dump). */
-static void
-close_store(struct store *st)
-{
-	store_checkpoint(st);
-	store_close(st);
-}
-
-/* The store's MAC, keyed as the server keys it (app.c). */
-static int
-store_mac(const char *label, const void *p, size_t n,
-    unsigned char out[STORE_MAC_LEN], void *arg)
-{
-	return crypto_mac(arg, label, p, n, out);
-}
-
-/* Keyring and storage, with the audit chain keyed as the server does. */
-static int
-open_all(struct config *cfg, struct keyring **kr, struct store **st)
-{
-	char err[512];
-
-	if (keyring_load(cfg->keyring, kr, err, sizeof(err)) == -1) {
-		fail("%s", err);
-		return -1;
-	}
-	if (open_store(cfg, st) == -1) {
-		keyring_free(*kr);
-		return -1;
-	}
-	store_set_mac(*st, store_mac, *kr);
-	return 0;
-}
-
-static void
-admin_event(struct audit_ev *ev, const char *action, const char *outcome)
-{
-	const char *user = getenv("SUDO_USER");
-
-	if (user == NULL)
-		user = getenv("USER");
-	memset(ev, 0, sizeof(*ev));
-	ev->time = time(NULL);
-	ev->subject = user != NULL ? user : "credstore-admin";
-	ev->action = action;
-	ev->outcome = outcome;
-	ev->client = "credstore-admin";
 }
 
 static int
@@ -359,510 +259,46 @@ cmd_list(struct config *cfg, int argc, char **argv)
 			provider = optarg;
 			break;
 		default:
-			usage();
+			admin_usage();
 			return EX_USAGE;
 		}
 	}
 	if (optind != argc || (provider != NULL &&
 	    validate_scalar(VK_PROVIDER, provider, strlen(provider)) != NULL)) {
-		usage();
+		admin_usage();
 		return EX_USAGE;
 	}
 	/* the keyring keys the records' MACs */
-	if (open_all(cfg, &kr, &st) == -1)
+	if (admin_open_all(cfg, &kr, &st) == -1)
 		return EX_FAIL;
 	/* without a tenant, a full walk filtered by provider in print_rec */
 	rc = store_cred_list(st, tenant, tenant ? provider : NULL, NULL,
 	    (size_t)-1, print_rec,
 	    tenant ? NULL : (void *)(uintptr_t)provider);
-	close_store(st);
+	admin_close_store(st);
 	keyring_free(kr);
 	if (rc != STORE_OK)
-		return fail("list: %s", store_strerror(rc));
+		return admin_fail("list: %s", store_strerror(rc));
 	return EX_OK;
 }
 
-/* The last audited change of one credential id. */
-struct audited {
-	char		 id[CREDENTIAL_ID_LEN + 1];
-	size_t		 order;		/* of the event in the chain */
-	uint64_t	 ver;		/* 0: the event carries none */
-	int		 deleted, created;
-};
-
-struct verify_acc {
-	struct keyring	*kr;
-	size_t		 total, ok, bad;
-	struct audited	*ev;		/* the chain's credential events */
-	size_t		 nev, cap;
-};
-
-/* Collects one audit event of a credential (create, update, delete...). */
 static int
-collect_audit(const char *json, void *arg)
+cmd_backup(struct config *cfg, int argc, char **argv)
 {
-	struct verify_acc	*v = arg;
-	struct json_object	*o, *x;
-	struct audited		*a;
-	const char		*id, *act;
-
-	if ((o = json_tokener_parse(json)) == NULL)
-		return 0;
-	id = jsonx_get_str(o, "credentialId");
-	act = jsonx_get_str(o, "action");
-	if (id == NULL || act == NULL || strncmp(act, "credential.", 11) != 0 ||
-	    strlen(id) != CREDENTIAL_ID_LEN)
-		goto out;
-	if (v->nev == v->cap) {
-		v->cap = v->cap ? 2 * v->cap : 256;
-		if ((a = reallocarray(v->ev, v->cap, sizeof(*a))) == NULL) {
-			json_object_put(o);
-			return -1;
-		}
-		v->ev = a;
-	}
-	a = &v->ev[v->nev];
-	memset(a, 0, sizeof(*a));
-	memcpy(a->id, id, CREDENTIAL_ID_LEN + 1);
-	a->order = v->nev++;
-	a->deleted = strcmp(act, "credential.delete") == 0;
-	a->created = strcmp(act, "credential.create") == 0;
-	if ((x = jsonx_get(o, "version", json_type_int)) != NULL)
-		a->ver = (uint64_t)json_object_get_int64(x);
-out:
-	json_object_put(o);
-	return 0;
-}
-
-static int
-cmp_audited(const void *a, const void *b)
-{
-	const struct audited	*x = a, *y = b;
-	int			 c = strcmp(x->id, y->id);
-
-	if (c != 0)
-		return c;
-	return x->order < y->order ? -1 : x->order > y->order;
-}
-
-/*
- * Sorts the events by id, oldest first, and folds each id's into its
- * last event: created set when any was a create, ver the highest seen.
- */
-static void
-fold_audit(struct verify_acc *v)
-{
-	size_t i, j = 0;
-
-	if (v->nev == 0)
-		return;
-	qsort(v->ev, v->nev, sizeof(*v->ev), cmp_audited);
-	for (i = 1; i < v->nev; i++) {
-		if (strcmp(v->ev[i].id, v->ev[j].id) != 0) {
-			v->ev[++j] = v->ev[i];
-			continue;
-		}
-		v->ev[i].created |= v->ev[j].created;
-		if (v->ev[i].ver < v->ev[j].ver)
-			v->ev[i].ver = v->ev[j].ver;
-		v->ev[j] = v->ev[i];
-	}
-	v->nev = j + 1;
-}
-
-static int
-cmp_id(const void *key, const void *e)
-{
-	return strcmp(key, ((const struct audited *)e)->id);
-}
-
-/* The record against the audit trail: 0, or -1 with a line printed. */
-static int
-cross_check(const struct verify_acc *v, const struct cred_rec *r)
-{
-	const struct audited	*a;
-	const char		*why = NULL;
-
-	a = v->nev ? bsearch(r->id, v->ev, v->nev, sizeof(*v->ev), cmp_id) :
-	    NULL;
-	if (a == NULL || !a->created)
-		why = "has no audited create";
-	else if (a->deleted)
-		why = "was deleted: a deleted record was put back";
-	else if (r->ver < a->ver)
-		why = "is older than its last audited version: an older value "
-		    "was put back";
-	if (why == NULL)
-		return 0;
-	fprintf(stderr, "%s: record %s (tenant %s, provider %s, version %llu) "
-	    "%s\n", progname, r->id, r->tenant, r->provider,
-	    (unsigned long long)r->ver, why);
-	return -1;
-}
-
-static int
-verify_rec(const struct cred_rec *r, void *arg)
-{
-	struct verify_acc	*v = arg;
-	struct credset		 cs;
-
-	v->total++;
-	if (credsvc_open(v->kr, r, &cs) == -1) {
-		v->bad++;
-		fprintf(stderr, "%s: record %s (tenant %s, provider %s) does not "
-		    "decrypt\n", progname, r->id, r->tenant, r->provider);
-		return 0;
-	}
-	credset_free(&cs);
-	if (cross_check(v, r) == -1)
-		v->bad++;
-	else
-		v->ok++;
-	return 0;
-}
-
-/*
- * --expect-head SEQ:MAC (MAC a prefix of at least 8 hex digits of the
- * chain MAC of record SEQ, as the server logs it): the chain must reach
- * SEQ and record SEQ must have that MAC.  0, or -1 with a line printed.
- */
-static int
-check_head(struct store *st, const char *expect, size_t naudit)
-{
-	unsigned char	 mac[STORE_MAC_LEN];
-	char		 hex[2 * STORE_MAC_LEN + 1], *end;
-	const char	*m;
-	unsigned long long seq;
-	size_t		 i, n;
-
-	errno = 0;
-	seq = strtoull(expect, &end, 10);
-	m = end + 1;
-	n = strlen(m);
-	if (errno != 0 || end == expect || *end != ':' || seq == 0 || n < 8 ||
-	    n > 2 * STORE_MAC_LEN || strspn(m, "0123456789abcdef") != n) {
-		fail("verify: --expect-head: SEQ:MAC, MAC 8 to 64 hex digits");
-		return -1;
-	}
-	if (naudit < seq) {
-		fail("verify: the audit chain ends at %zu, before the expected "
-		    "head %llu: it was cut", naudit, seq);
-		return -1;
-	}
-	if (store_audit_mac_at(st, seq, mac) != STORE_OK) {
-		fail("verify: audit record %llu cannot be read", seq);
-		return -1;
-	}
-	for (i = 0; i < STORE_MAC_LEN; i++)
-		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
-	if (strncmp(hex, m, n) != 0) {
-		fail("verify: audit record %llu has MAC %.16s, not the expected "
-		    "%s", seq, hex, m);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-cmd_verify(struct config *cfg, const char *expect)
-{
-	struct verify_acc	 v;
-	struct store		*st;
-	char			 why[256];
-	enum store_rc		 rc, arc;
-	size_t			 naudit;
-	uint64_t		 bad;
-	int			 head = 0;
-
-	memset(&v, 0, sizeof(v));
-	if (open_all(cfg, &v.kr, &st) == -1)
-		return EX_FAIL;
-	rc = store_audit_list(st, collect_audit, &v);
-	fold_audit(&v);
-	if (rc == STORE_OK)
-		rc = store_cred_walk(st, NULL, NULL, NULL, (size_t)-1, 1,
-		    verify_rec, &v);
-	arc = store_audit_verify(st, &naudit, &bad, why, sizeof(why));
-	if (arc == STORE_OK && expect != NULL)
-		head = check_head(st, expect, naudit);
-	close_store(st);
-	keyring_free(v.kr);
-	free(v.ev);
-	printf("records: %zu\nok: %zu\nfailed: %zu\naudit records: %zu\n"
-	    "audit chain: %s\n", v.total, v.ok, v.bad, naudit,
-	    arc == STORE_OK ? "ok" : "BROKEN");
-	if (rc != STORE_OK)
-		return fail("verify: %s", store_strerror(rc));
-	if (arc != STORE_OK)
-		return fail("verify: audit trail: %s", why);
-	return v.bad == 0 && head == 0 ? EX_OK : EX_FAIL;
-}
-
-struct rewrap_acc {
-	struct keyring	*kr;
-	size_t		 failed;
-};
-
-/* Re-wraps a record's data key with the active key; ciphertext unchanged. */
-static int
-rewrap_rec(struct cred_rec *r, void *arg)
-{
-	struct rewrap_acc	*a = arg;
-	int			 rc;
-
-	if ((rc = credsvc_rewrap(a->kr, r)) == -1) {
-		fprintf(stderr, "%s: record %s cannot be re-wrapped (key %s)\n",
-		    progname, r->id, r->sealed.key_id);
-		a->failed++;
-		return 0;
-	}
-	return rc;
-}
-
-/*
- * Re-wraps every record with the active key, again each second (at most
- * five passes) while a pass still finds records sealed with an older key
- * by a request that loaded the keyring before the rotation.
- */
-static enum store_rc
-rewrap_passes(struct store *st, struct rewrap_acc *a, size_t *seen,
-    size_t *changed)
-{
-	enum store_rc	rc = STORE_OK;
-	size_t		s2, c2;
-	int		pass;
-
-	*seen = *changed = 0;
-	for (pass = 0; pass < 5; pass++) {
-		if (pass > 0)
-			sleep(1);
-		if ((rc = store_rewrap_all(st, rewrap_rec, a, &s2, &c2)) !=
-		    STORE_OK)
-			break;
-		if (pass == 0)
-			*seen = s2;
-		*changed += c2;
-		if (pass > 0 && c2 == 0)
-			break;
-	}
-	return rc;
-}
-
-/*
- * rotate-key: a new active key, then every data key re-wrapped.  Running
- * servers notice the new keyring on their next request; a request that
- * sealed with the old key just before is caught by a second pass.
- */
-static int
-cmd_rotate(struct config *cfg)
-{
-	struct rewrap_acc	 a;
-	struct store		*st;
-	struct audit_ev		 ev;
-	char			 err[512];
-	size_t			 seen = 0, changed = 0;
-	enum store_rc		 rc;
-
-	memset(&a, 0, sizeof(a));
-	if (open_all(cfg, &a.kr, &st) == -1)
-		return EX_FAIL;
-	if (keyring_add_key(cfg->keyring, a.kr, err, sizeof(err)) == -1) {
-		close_store(st);
-		keyring_free(a.kr);
-		return fail("%s", err);
-	}
-	printf("%s\n", keyring_active(a.kr)->id);
-	fflush(stdout);
-	rc = rewrap_passes(st, &a, &seen, &changed);
-	admin_event(&ev, "key.rotate", rc == STORE_OK && a.failed == 0 ?
-	    "ok" : "failed");
-	ev.cred_id = keyring_active(a.kr)->id;
-	(void)store_audit_event(st, &ev);
-	close_store(st);
-	keyring_free(a.kr);
-	printf("records: %zu\nrewrapped: %zu\nfailed: %zu\n", seen, changed,
-	    a.failed);
-	if (rc != STORE_OK)
-		return fail("rotate-key: %s", store_strerror(rc));
-	return a.failed == 0 ? EX_OK : EX_FAIL;
-}
-
-/*
- * Retires key id: marked retired in storage first, counting its records
- * in the same transaction, so a store in flight that sealed with it is
- * refused at its commit and seals again and no record is left naming a
- * key that is gone (issue 12, finding 1); then out of the keyring file,
- * audited.  0, or -1 with the error printed.
- */
-static int
-retire_one(struct config *cfg, struct keyring *kr, struct store *st,
-    const char *id)
-{
-	struct audit_ev	ev;
-	char		err[512];
-	size_t		uses = 0;
-	enum store_rc	rc;
-
-	if ((rc = store_key_retire(st, id, &uses)) != STORE_OK) {
-		if (rc != STORE_IN_USE)
-			fail("retire-key: %s", store_strerror(rc));
-		else
-			fail("key %s is still used by %zu records; run "
-			    "rotate-key first", id, uses);
-		return -1;
-	}
-	admin_event(&ev, "key.retire", "ok");
-	ev.cred_id = id;
-	if (keyring_remove_key(cfg->keyring, kr, id, err, sizeof(err)) == -1) {
-		fail("%s", err);
-		return -1;
-	}
-	(void)store_audit_event(st, &ev);
-	return 0;
-}
-
-static int
-cmd_retire(struct config *cfg, const char *id)
-{
-	struct keyring		*kr;
-	struct store		*st;
-	const struct kr_key	*k;
-	int			 rc;
-
-	if (open_all(cfg, &kr, &st) == -1)
-		return EX_FAIL;
-	if ((k = keyring_find(kr, id)) == NULL || k == keyring_active(kr)) {
-		close_store(st);
-		keyring_free(kr);
-		return fail(k == NULL ? "%s: no key %s" :
-		    "%s: key %s is the active key", cfg->keyring, id);
-	}
-	rc = retire_one(cfg, kr, st, id);
-	close_store(st);
-	keyring_free(kr);
-	if (rc == -1)
-		return EX_FAIL;
-	printf("retired %s\n", id);
-	return EX_OK;
-}
-
-/*
- * shred: a new active key, every record re-wrapped with it, every other
- * key retired and removed from the keyring file, then the log files
- * that still hold old values removed.  What a deleted or replaced record
- * left behind (log files, free space of the database files, backups)
- * was sealed under keys that are now gone.
- */
-static int
-cmd_shred(struct config *cfg)
-{
-	struct rewrap_acc	 a;
-	struct store		*st;
-	struct audit_ev		 ev;
-	char			 err[512], id[CRYPTO_KEYID_MAX];
-	size_t			 seen, changed, retired = 0, logs = 0;
-	enum store_rc		 rc;
-	int			 ok = 0;
-
-	memset(&a, 0, sizeof(a));
-	if (open_all(cfg, &a.kr, &st) == -1)
-		return EX_FAIL;
-	if (keyring_add_key(cfg->keyring, a.kr, err, sizeof(err)) == -1) {
-		fail("%s", err);
-		goto out;
-	}
-	printf("new key: %s\n", keyring_active(a.kr)->id);
-	rc = rewrap_passes(st, &a, &seen, &changed);
-	printf("records: %zu\nrewrapped: %zu\n", seen, changed);
-	if (rc != STORE_OK || a.failed != 0) {
-		fail("shred: %zu records cannot be re-wrapped%s%s", a.failed,
-		    rc != STORE_OK ? ": " : "", rc != STORE_OK ?
-		    store_strerror(rc) : "");
-		goto out;
-	}
-	while (a.kr->nkeys > 1) {
-		snprintf(id, sizeof(id), "%s", a.kr->keys[0].id);
-		if (retire_one(cfg, a.kr, st, id) == -1)
-			goto out;
-		printf("retired: %s\n", id);
-		retired++;
-	}
-	admin_event(&ev, "key.shred", "ok");
-	ev.cred_id = keyring_active(a.kr)->id;
-	(void)store_audit_event(st, &ev);
-	if (store_shred_logs(st, &logs, err, sizeof(err)) != STORE_OK) {
-		fail("%s", err);
-		goto out;
-	}
-	printf("keys retired: %zu\nlog files removed: %zu\n", retired, logs);
-	ok = 1;
-out:
-	close_store(st);
-	keyring_free(a.kr);
-	return ok ? EX_OK : EX_FAIL;
-}
-
-static int
-cmd_backup(struct config *cfg, const char *dir)
-{
+	const char	*dir = argv[1];
 	struct store	*st;
 	char		 err[512];
 	enum store_rc	 rc;
 
-	if (open_store(cfg, &st) == -1)
+	(void)argc;
+	if (admin_open_store(cfg, &st) == -1)
 		return EX_FAIL;
 	rc = store_backup(st, dir, err, sizeof(err));
-	close_store(st);
+	admin_close_store(st);
 	if (rc != STORE_OK)
-		return fail("%s", err);
+		return admin_fail("%s", err);
 	printf("backup written to %s (the keyring is not in it: keep a copy "
 	    "of %s apart)\n", dir, cfg->keyring);
-	return EX_OK;
-}
-
-struct keys_acc {
-	struct keyring	*kr;
-	size_t		*uses;
-};
-
-static int
-count_key(const struct cred_rec *r, void *arg)
-{
-	struct keys_acc	*k = arg;
-	size_t		 i;
-
-	for (i = 0; i < k->kr->nkeys; i++)
-		if (strcmp(k->kr->keys[i].id, r->sealed.key_id) == 0)
-			k->uses[i]++;
-	return 0;
-}
-
-static int
-cmd_keys(struct config *cfg)
-{
-	struct keys_acc	 k;
-	struct store	*st;
-	char		 err[512], ts[21];
-	size_t		 i;
-
-	if (keyring_load(cfg->keyring, &k.kr, err, sizeof(err)) == -1)
-		return fail("%s", err);
-	if ((k.uses = calloc(k.kr->nkeys, sizeof(size_t))) == NULL ||
-	    open_store(cfg, &st) == -1) {
-		free(k.uses);
-		keyring_free(k.kr);
-		return EX_FAIL;
-	}
-	store_set_mac(st, store_mac, k.kr);
-	(void)store_cred_list(st, NULL, NULL, NULL, (size_t)-1, count_key, &k);
-	close_store(st);
-	for (i = 0; i < k.kr->nkeys; i++) {
-		fmt_time(k.kr->keys[i].created, ts);
-		printf("%s %s %s records=%zu\n", k.kr->keys[i].id,
-		    i + 1 == k.kr->nkeys ? "active" : "inactive", ts, k.uses[i]);
-	}
-	free(k.uses);
-	keyring_free(k.kr);
 	return EX_OK;
 }
 
@@ -901,29 +337,102 @@ cmd_audit(struct config *cfg, int argc, char **argv)
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch != 't') {
-			usage();
+			admin_usage();
 			return EX_USAGE;
 		}
 		tenant = optarg;
 	}
 	if (optind != argc) {
-		usage();
+		admin_usage();
 		return EX_USAGE;
 	}
-	if (open_store(cfg, &st) == -1)
+	if (admin_open_store(cfg, &st) == -1)
 		return EX_FAIL;
 	rc = store_audit_list(st, print_audit, (void *)(uintptr_t)tenant);
-	close_store(st);
-	return rc == STORE_OK ? EX_OK : fail("audit: %s", store_strerror(rc));
+	admin_close_store(st);
+	return rc == STORE_OK ? EX_OK : admin_fail("audit: %s",
+	    store_strerror(rc));
 }
+
+/*
+ * upgrade: every record an older credstore wrote in format 1 written
+ * again in the current format (version 1, its MAC), in batches of
+ * transactions, while the web processes run or not; a second run finds
+ * nothing to do.  A record that is neither readable nor of format 1 is
+ * counted failed and left as it is (verify names it).
+ */
+static int
+cmd_upgrade(struct config *cfg, int argc, char **argv)
+{
+	struct keyring	*kr;
+	struct store	*st;
+	struct audit_ev	 ev;
+	char		 count[64];
+	size_t		 seen = 0, upgraded = 0, failed = 0;
+	enum store_rc	 rc;
+
+	(void)argc;
+	(void)argv;
+	if (admin_open_all(cfg, &kr, &st) == -1)
+		return EX_FAIL;
+	rc = store_cred_upgrade_all(st, &seen, &upgraded, &failed);
+	admin_event(&ev, "store.upgrade", rc == STORE_OK && failed == 0 ?
+	    "ok" : "failed");
+	snprintf(count, sizeof(count), "upgraded=%zu,failed=%zu", upgraded,
+	    failed);
+	ev.cred_id = count;
+	(void)store_audit_event(st, &ev);
+	admin_close_store(st);
+	keyring_free(kr);
+	printf("records: %zu\nupgraded: %zu\nfailed: %zu\n", seen, upgraded,
+	    failed);
+	if (rc != STORE_OK)
+		return admin_fail("upgrade: %s", store_strerror(rc));
+	return failed == 0 ? EX_OK : EX_FAIL;
+}
+
+/* The commands, one row each. */
+enum cmd {
+	CMD_INIT = 0,
+	CMD_TOKEN,
+	CMD_LIST,
+	CMD_VERIFY,
+	CMD_KEYS,
+	CMD_AUDIT,
+	CMD_ROTATE,
+	CMD_RETIRE,
+	CMD_BACKUP,
+	CMD_SHRED,
+	CMD_UPGRADE,
+	CMD__MAX
+};
+
+static const struct cmd_row {
+	const char	*name;
+	int		 argc;	/* with the name; 0: the command checks */
+	int		(*run)(struct config *, int argc, char **argv);
+} cmds[CMD__MAX] = {
+	[CMD_INIT] = { "init", 1, cmd_init },
+	[CMD_TOKEN] = { "token", 0, cmd_token },
+	[CMD_LIST] = { "list", 0, cmd_list },
+	[CMD_VERIFY] = { "verify", 0, admin_cmd_verify },
+	[CMD_KEYS] = { "keys", 1, admin_cmd_keys },
+	[CMD_AUDIT] = { "audit", 0, cmd_audit },
+	[CMD_ROTATE] = { "rotate-key", 1, admin_cmd_rotate },
+	[CMD_RETIRE] = { "retire-key", 2, admin_cmd_retire },
+	[CMD_BACKUP] = { "backup", 2, cmd_backup },
+	[CMD_SHRED] = { "shred", 1, admin_cmd_shred },
+	[CMD_UPGRADE] = { "upgrade", 1, cmd_upgrade },
+};
 
 int
 main(int argc, char **argv)
 {
-	const char	*cpath = NULL, *cmd;
-	struct config	 cfg;
-	char		 err[CONFIG_ERRLEN];
-	int		 ch, rc;
+	const struct cmd_row	*c;
+	const char		*cpath = NULL;
+	struct config		 cfg;
+	char			 err[CONFIG_ERRLEN];
+	int			 ch, rc;
 
 	log_set_level(LOG_LVL_WARN);
 	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
@@ -932,52 +441,34 @@ main(int argc, char **argv)
 			cpath = optarg;
 			break;
 		default:
-			usage();
+			admin_usage();
 			return EX_USAGE;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 1) {
-		usage();
+		admin_usage();
 		return EX_USAGE;
 	}
-	cmd = argv[0];
-	if (strcmp(cmd, "init") != 0 && strcmp(cmd, "token") != 0 &&
-	    strcmp(cmd, "list") != 0 && strcmp(cmd, "verify") != 0 &&
-	    strcmp(cmd, "keys") != 0 && strcmp(cmd, "audit") != 0 &&
-	    strcmp(cmd, "rotate-key") != 0 && strcmp(cmd, "retire-key") != 0 &&
-	    strcmp(cmd, "backup") != 0 && strcmp(cmd, "shred") != 0) {
-		fprintf(stderr, "%s: unknown command '%.32s'\n", progname, cmd);
+	for (c = cmds; c < cmds + CMD__MAX; c++)
+		if (strcmp(c->name, argv[0]) == 0)
+			break;
+	if (c == cmds + CMD__MAX) {
+		fprintf(stderr, "%s: unknown command '%.32s'\n", admin_progname,
+		    argv[0]);
 		return EX_USAGE;
 	}
 	if (cpath == NULL)
 		cpath = config_path_from_env();
 	if (config_load(cpath, &cfg, err, sizeof(err)) == -1)
-		return fail("%s", err);
+		return admin_fail("%s", err);
 	log_set_level(cfg.log_level < LOG_LVL_WARN ? cfg.log_level : LOG_LVL_WARN);
-	if (strcmp(cmd, "init") == 0)
-		rc = argc == 1 ? cmd_init(&cfg) : (usage(), EX_USAGE);
-	else if (strcmp(cmd, "token") == 0)
-		rc = cmd_token(&cfg, argc, argv);
-	else if (strcmp(cmd, "list") == 0)
-		rc = cmd_list(&cfg, argc, argv);
-	else if (strcmp(cmd, "verify") == 0)
-		rc = argc == 1 ? cmd_verify(&cfg, NULL) : argc == 3 &&
-		    strcmp(argv[1], "--expect-head") == 0 ?
-		    cmd_verify(&cfg, argv[2]) : (usage(), EX_USAGE);
-	else if (strcmp(cmd, "keys") == 0)
-		rc = argc == 1 ? cmd_keys(&cfg) : (usage(), EX_USAGE);
-	else if (strcmp(cmd, "rotate-key") == 0)
-		rc = argc == 1 ? cmd_rotate(&cfg) : (usage(), EX_USAGE);
-	else if (strcmp(cmd, "retire-key") == 0)
-		rc = argc == 2 ? cmd_retire(&cfg, argv[1]) : (usage(), EX_USAGE);
-	else if (strcmp(cmd, "shred") == 0)
-		rc = argc == 1 ? cmd_shred(&cfg) : (usage(), EX_USAGE);
-	else if (strcmp(cmd, "backup") == 0)
-		rc = argc == 2 ? cmd_backup(&cfg, argv[1]) : (usage(), EX_USAGE);
-	else
-		rc = cmd_audit(&cfg, argc, argv);
+	if (c->argc != 0 && argc != c->argc) {
+		admin_usage();
+		rc = EX_USAGE;
+	} else
+		rc = c->run(&cfg, argc, argv);
 	config_free(&cfg);
 	return rc;
 }

@@ -1,0 +1,118 @@
+/*
+ * admin: what the commands of credstore-admin share (admin.h): the one
+ * error line, the usage text, the keyring and storage opened as the
+ * server opens them, an operator's audit event.
+ */
+#include "cs_build.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "admin.h"
+#include "config.h"
+#include "crypto.h"
+#include "store.h"
+
+const char admin_progname[] = "credstore-admin";
+
+void
+admin_usage(void)
+{
+	fprintf(stderr,
+	    "usage: %s [-c CONFIG] COMMAND [ARGS]\n"
+	    "commands:\n"
+	    "  init\n"
+	    "  token --sub S --tenant T [--role R]... [--ttl SECONDS]\n"
+	    "  list [--tenant T] [--provider P]\n"
+	    "  keys\n"
+	    "  verify [--expect-head SEQ:MAC]\n"
+	    "  rotate-key\n"
+	    "  retire-key ID\n"
+	    "  shred\n"
+	    "  upgrade\n"
+	    "  backup DIR\n"
+	    "  audit [--tenant T]\n", admin_progname);
+}
+
+int
+admin_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", admin_progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EX_FAIL;
+}
+
+int
+admin_open_store(struct config *cfg, struct store **st)
+{
+	char err[512];
+
+	if (store_open(cfg->data_dir, cfg->durability, st, err,
+	    sizeof(err)) == -1) {
+		admin_fail("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* A checkpoint first: the files alone are then consistent (db_dump). */
+void
+admin_close_store(struct store *st)
+{
+	store_checkpoint(st);
+	store_close(st);
+}
+
+/* The store's MAC, keyed as the server keys it (app.c). */
+static int
+store_mac(const char *label, const void *p, size_t n,
+    unsigned char out[STORE_MAC_LEN], void *arg)
+{
+	return crypto_mac(arg, label, p, n, out);
+}
+
+void
+admin_set_mac(struct store *st, struct keyring *kr)
+{
+	store_set_mac(st, store_mac, kr);
+}
+
+int
+admin_open_all(struct config *cfg, struct keyring **kr, struct store **st)
+{
+	char err[512];
+
+	if (keyring_load(cfg->keyring, kr, err, sizeof(err)) == -1) {
+		admin_fail("%s", err);
+		return -1;
+	}
+	if (admin_open_store(cfg, st) == -1) {
+		keyring_free(*kr);
+		return -1;
+	}
+	admin_set_mac(*st, *kr);
+	return 0;
+}
+
+void
+admin_event(struct audit_ev *ev, const char *action, const char *outcome)
+{
+	const char *user = getenv("SUDO_USER");
+
+	if (user == NULL)
+		user = getenv("USER");
+	memset(ev, 0, sizeof(*ev));
+	ev->time = time(NULL);
+	ev->subject = user != NULL ? user : "credstore-admin";
+	ev->action = action;
+	ev->outcome = outcome;
+	ev->client = "credstore-admin";
+}

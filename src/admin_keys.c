@@ -1,0 +1,277 @@
+/*
+ * admin_keys: the key commands of credstore-admin (admin.h): keys (the
+ * keyring and each key's record count), rotate-key, retire-key and shred,
+ * with the passes that re-wrap every record's data key with the active
+ * key.  The keyring file is keyring_add_key's and keyring_remove_key's to
+ * write; each command audits what it did.
+ */
+#include "cs_build.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "admin.h"
+#include "credsvc.h"
+#include "crypto.h"
+#include "store.h"
+#include "util.h"
+
+struct rewrap_acc {
+	struct keyring	*kr;
+	size_t		 failed;
+};
+
+/* Re-wraps a record's data key with the active key; ciphertext unchanged. */
+static int
+rewrap_rec(struct cred_rec *r, void *arg)
+{
+	struct rewrap_acc	*a = arg;
+	int			 rc;
+
+	if ((rc = credsvc_rewrap(a->kr, r)) == -1) {
+		fprintf(stderr, "%s: record %s cannot be re-wrapped (key %s)\n",
+		    admin_progname, r->id, r->sealed.key_id);
+		a->failed++;
+		return 0;
+	}
+	return rc;
+}
+
+/*
+ * Re-wraps every record with the active key, again each second (at most
+ * five passes) while a pass still finds records sealed with an older key
+ * by a request that loaded the keyring before the rotation.
+ */
+static enum store_rc
+rewrap_passes(struct store *st, struct rewrap_acc *a, size_t *seen,
+    size_t *changed)
+{
+	enum store_rc	rc = STORE_OK;
+	size_t		s2, c2;
+	int		pass;
+
+	*seen = *changed = 0;
+	for (pass = 0; pass < 5; pass++) {
+		if (pass > 0)
+			sleep(1);
+		if ((rc = store_rewrap_all(st, rewrap_rec, a, &s2, &c2)) !=
+		    STORE_OK)
+			break;
+		if (pass == 0)
+			*seen = s2;
+		*changed += c2;
+		if (pass > 0 && c2 == 0)
+			break;
+	}
+	return rc;
+}
+
+/*
+ * rotate-key: a new active key, then every data key re-wrapped.  Running
+ * servers notice the new keyring on their next request; a request that
+ * sealed with the old key just before is caught by a second pass.
+ */
+int
+admin_cmd_rotate(struct config *cfg, int argc, char **argv)
+{
+	struct rewrap_acc	 a;
+	struct store		*st;
+	struct audit_ev		 ev;
+	char			 err[512];
+	size_t			 seen = 0, changed = 0;
+	enum store_rc		 rc;
+
+	(void)argc;
+	(void)argv;
+	memset(&a, 0, sizeof(a));
+	if (admin_open_all(cfg, &a.kr, &st) == -1)
+		return EX_FAIL;
+	if (keyring_add_key(cfg->keyring, a.kr, err, sizeof(err)) == -1) {
+		admin_close_store(st);
+		keyring_free(a.kr);
+		return admin_fail("%s", err);
+	}
+	printf("%s\n", keyring_active(a.kr)->id);
+	fflush(stdout);
+	rc = rewrap_passes(st, &a, &seen, &changed);
+	admin_event(&ev, "key.rotate", rc == STORE_OK && a.failed == 0 ?
+	    "ok" : "failed");
+	ev.cred_id = keyring_active(a.kr)->id;
+	(void)store_audit_event(st, &ev);
+	admin_close_store(st);
+	keyring_free(a.kr);
+	printf("records: %zu\nrewrapped: %zu\nfailed: %zu\n", seen, changed,
+	    a.failed);
+	if (rc != STORE_OK)
+		return admin_fail("rotate-key: %s", store_strerror(rc));
+	return a.failed == 0 ? EX_OK : EX_FAIL;
+}
+
+/*
+ * Retires key id: marked retired in storage first, counting its records
+ * in the same transaction, so a store in flight that sealed with it is
+ * refused at its commit and seals again and no record is left naming a
+ * key that is gone (issue 12, finding 1); then out of the keyring file,
+ * audited.  0, or -1 with the error printed.
+ */
+static int
+retire_one(struct config *cfg, struct keyring *kr, struct store *st,
+    const char *id)
+{
+	struct audit_ev	ev;
+	char		err[512];
+	size_t		uses = 0;
+	enum store_rc	rc;
+
+	if ((rc = store_key_retire(st, id, &uses)) != STORE_OK) {
+		if (rc != STORE_IN_USE)
+			admin_fail("retire-key: %s", store_strerror(rc));
+		else
+			admin_fail("key %s is still used by %zu records; run "
+			    "rotate-key first", id, uses);
+		return -1;
+	}
+	admin_event(&ev, "key.retire", "ok");
+	ev.cred_id = id;
+	if (keyring_remove_key(cfg->keyring, kr, id, err, sizeof(err)) == -1) {
+		admin_fail("%s", err);
+		return -1;
+	}
+	(void)store_audit_event(st, &ev);
+	return 0;
+}
+
+int
+admin_cmd_retire(struct config *cfg, int argc, char **argv)
+{
+	struct keyring		*kr;
+	struct store		*st;
+	const struct kr_key	*k;
+	const char		*id = argv[1];
+	int			 rc;
+
+	(void)argc;
+	if (admin_open_all(cfg, &kr, &st) == -1)
+		return EX_FAIL;
+	if ((k = keyring_find(kr, id)) == NULL || k == keyring_active(kr)) {
+		admin_close_store(st);
+		keyring_free(kr);
+		return admin_fail(k == NULL ? "%s: no key %s" :
+		    "%s: key %s is the active key", cfg->keyring, id);
+	}
+	rc = retire_one(cfg, kr, st, id);
+	admin_close_store(st);
+	keyring_free(kr);
+	if (rc == -1)
+		return EX_FAIL;
+	printf("retired %s\n", id);
+	return EX_OK;
+}
+
+/*
+ * shred: a new active key, every record re-wrapped with it, every other
+ * key retired and removed from the keyring file, then the log files
+ * that still hold old values removed.  What a deleted or replaced record
+ * left behind (log files, free space of the database files, backups)
+ * was sealed under keys that are now gone.
+ */
+int
+admin_cmd_shred(struct config *cfg, int argc, char **argv)
+{
+	struct rewrap_acc	 a;
+	struct store		*st;
+	struct audit_ev		 ev;
+	char			 err[512], id[CRYPTO_KEYID_MAX];
+	size_t			 seen, changed, retired = 0, logs = 0;
+	enum store_rc		 rc;
+	int			 ok = 0;
+
+	(void)argc;
+	(void)argv;
+	memset(&a, 0, sizeof(a));
+	if (admin_open_all(cfg, &a.kr, &st) == -1)
+		return EX_FAIL;
+	if (keyring_add_key(cfg->keyring, a.kr, err, sizeof(err)) == -1) {
+		admin_fail("%s", err);
+		goto out;
+	}
+	printf("new key: %s\n", keyring_active(a.kr)->id);
+	rc = rewrap_passes(st, &a, &seen, &changed);
+	printf("records: %zu\nrewrapped: %zu\n", seen, changed);
+	if (rc != STORE_OK || a.failed != 0) {
+		admin_fail("shred: %zu records cannot be re-wrapped%s%s",
+		    a.failed, rc != STORE_OK ? ": " : "", rc != STORE_OK ?
+		    store_strerror(rc) : "");
+		goto out;
+	}
+	while (a.kr->nkeys > 1) {
+		snprintf(id, sizeof(id), "%s", a.kr->keys[0].id);
+		if (retire_one(cfg, a.kr, st, id) == -1)
+			goto out;
+		printf("retired: %s\n", id);
+		retired++;
+	}
+	admin_event(&ev, "key.shred", "ok");
+	ev.cred_id = keyring_active(a.kr)->id;
+	(void)store_audit_event(st, &ev);
+	if (store_shred_logs(st, &logs, err, sizeof(err)) != STORE_OK) {
+		admin_fail("%s", err);
+		goto out;
+	}
+	printf("keys retired: %zu\nlog files removed: %zu\n", retired, logs);
+	ok = 1;
+out:
+	admin_close_store(st);
+	keyring_free(a.kr);
+	return ok ? EX_OK : EX_FAIL;
+}
+
+struct keys_acc {
+	struct keyring	*kr;
+	size_t		*uses;
+};
+
+static int
+count_key(const struct cred_rec *r, void *arg)
+{
+	struct keys_acc	*k = arg;
+	size_t		 i;
+
+	for (i = 0; i < k->kr->nkeys; i++)
+		if (strcmp(k->kr->keys[i].id, r->sealed.key_id) == 0)
+			k->uses[i]++;
+	return 0;
+}
+
+int
+admin_cmd_keys(struct config *cfg, int argc, char **argv)
+{
+	struct keys_acc	 k;
+	struct store	*st;
+	char		 err[512], ts[21];
+	size_t		 i;
+
+	(void)argc;
+	(void)argv;
+	if (keyring_load(cfg->keyring, &k.kr, err, sizeof(err)) == -1)
+		return admin_fail("%s", err);
+	if ((k.uses = calloc(k.kr->nkeys, sizeof(size_t))) == NULL ||
+	    admin_open_store(cfg, &st) == -1) {
+		free(k.uses);
+		keyring_free(k.kr);
+		return EX_FAIL;
+	}
+	admin_set_mac(st, k.kr);
+	(void)store_cred_list(st, NULL, NULL, NULL, (size_t)-1, count_key, &k);
+	admin_close_store(st);
+	for (i = 0; i < k.kr->nkeys; i++) {
+		fmt_time(k.kr->keys[i].created, ts);
+		printf("%s %s %s records=%zu\n", k.kr->keys[i].id,
+		    i + 1 == k.kr->nkeys ? "active" : "inactive", ts, k.uses[i]);
+	}
+	free(k.uses);
+	keyring_free(k.kr);
+	return EX_OK;
+}

@@ -4,7 +4,8 @@
  * has no keyring.  Each edits the Berkeley DB files of a stopped server
  * with the Berkeley DB API (as db5.3_load would), restarts it, and checks
  * what the server serves and what `credstore-admin verify` says.  Then
- * the re-test/PUT race, the per-tenant cap and `credstore-admin shred`.
+ * the re-test/PUT race, the per-tenant cap, `credstore-admin shred` and
+ * `credstore-admin upgrade` of an older credstore's records.
  * Each test has an environment of its own.
  */
 #include "cs_build.h"
@@ -746,6 +747,125 @@ START_TEST(shred)
 }
 END_TEST
 
+/*
+ * The text an older credstore (format 1) wrote for the format-2 text t:
+ * "v":1, no "ver" and no "mac" member (malloc'd, its length in *len).
+ */
+static char *
+format1_of(const char *t, size_t *len)
+{
+	const char	*ver, *mac, *rest;
+	char		*v;
+
+	ck_assert(strncmp(t, "{\"v\":2,\"ver\":", 13) == 0);
+	ver = t + 13 + strspn(t + 13, "0123456789");
+	ck_assert_ptr_nonnull(mac = strstr(ver, ",\"mac\":\""));
+	rest = mac + 8 + strspn(mac + 8, "0123456789abcdef");
+	ck_assert_str_eq(rest, "\"}");
+	ck_assert_ptr_nonnull(v = calloc(1, strlen(t) + 1));
+	*len = (size_t)snprintf(v, strlen(t) + 1, "{\"v\":1%.*s}",
+	    (int)(mac - ver), ver);
+	return v;
+}
+
+/* The "label" and "status" of a credential as GET answers them (static). */
+static const char *
+get_meta(const char *id)
+{
+	static char		 s[256];
+	struct json_object	*o, *l, *st;
+	char			 path[200], *body;
+
+	snprintf(path, sizeof(path), "%s/%s", DD, id);
+	ck_assert_int_eq(call("GET", path, E.tok_admin, NULL, &body), 200);
+	ck_assert_ptr_nonnull(o = json_tokener_parse(body));
+	ck_assert(json_object_object_get_ex(o, "label", &l));
+	ck_assert(json_object_object_get_ex(o, "status", &st));
+	snprintf(s, sizeof(s), "%s/%s", json_object_get_string(l),
+	    json_object_get_string(st));
+	json_object_put(o);
+	free(body);
+	return s;
+}
+
+/* Runs credstore-admin upgrade: its exit status, stdout into *out. */
+static int
+upgrade(char **out)
+{
+	int rc = h_admin(&E, out, "upgrade", NULL);
+
+	fprintf(stderr, "upgrade: %s", *out);
+	return rc;
+}
+
+/*
+ * Records an older credstore wrote (format 1: no version counter, no
+ * MAC) are 500 with a log line saying what to do until `credstore-admin
+ * upgrade` writes them again in the current format; then they are served
+ * and open as before, verify passes and a second upgrade has nothing to
+ * do.  A format-2 record whose MAC fails is not "upgraded": failed, exit
+ * 1, still 500.
+ */
+START_TEST(upgrade_format1)
+{
+	char		 ids[2][64], meta[2][256], path[200], *t, *v, *out;
+	size_t		 len;
+	int		 i;
+
+	env_up(NULL, 1, 0);
+	dd_route("SECRETVAL-one", 200, 0);
+	dd_route("SECRETVAL-two", 500, 0);
+	snprintf(ids[0], sizeof(ids[0]), "%s", store_dd(E.tok_admin,
+	    "SECRETVAL-one", 201));
+	snprintf(ids[1], sizeof(ids[1]), "%s", store_dd(E.tok_admin,
+	    "SECRETVAL-two", 201));
+	for (i = 0; i < 2; i++)
+		snprintf(meta[i], sizeof(meta[i]), "%s", get_meta(ids[i]));
+	h_stop_server(&E);
+	for (i = 0; i < 2; i++) {
+		t = cred_text("acme", ids[i], &len);
+		v = format1_of(t, &len);
+		cred_write("acme", ids[i], v, len);
+		free(t);
+		free(v);
+	}
+	restart();
+	snprintf(path, sizeof(path), "%s/%s", DD, ids[0]);
+	ck_assert_int_eq(call("GET", path, E.tok_admin, NULL, NULL), 500);
+	ck_assert(h_grep_file(E.errlog, "written by an older credstore: run "
+	    "credstore-admin upgrade"));
+	ck_assert(h_grep_file(E.errlog, ids[0]));
+	ck_assert_int_eq(upgrade(&out), 0);
+	ck_assert_ptr_nonnull(strstr(out, "records: 2\nupgraded: 2\n"
+	    "failed: 0\n"));
+	free(out);
+	for (i = 0; i < 2; i++)
+		ck_assert_str_eq(get_meta(ids[i]), meta[i]);
+	snprintf(path, sizeof(path), "%s/%s/validate", DD, ids[0]);
+	ck_assert_int_eq(call("POST", path, E.tok_admin, NULL, NULL), 200);
+	ck_assert_str_eq(get_status(ids[0]), "validated");
+	ck_assert_int_eq(upgrade(&out), 0);
+	ck_assert_ptr_nonnull(strstr(out, "upgraded: 0\nfailed: 0\n"));
+	free(out);
+	h_stop_server(&E);
+	ck_assert_int_eq(verify(NULL, &out), 0);
+	free(out);
+	/* a format-2 record whose MAC fails is tampered with, not old */
+	t = cred_text("acme", ids[1], &len);
+	ck_assert_ptr_nonnull(v = strstr(t, "\"label\":\"L\""));
+	v[9] = 'M';
+	cred_write("acme", ids[1], t, len);
+	free(t);
+	restart();
+	ck_assert_int_eq(upgrade(&out), 1);
+	ck_assert_ptr_nonnull(strstr(out, "upgraded: 0\nfailed: 1\n"));
+	free(out);
+	snprintf(path, sizeof(path), "%s/%s", DD, ids[1]);
+	ck_assert_int_eq(call("GET", path, E.tok_admin, NULL, NULL), 500);
+	ck_assert_str_eq(get_meta(ids[0]), "L/validated");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -764,6 +884,7 @@ main(void)
 	tcase_add_test(tc, retest_races_put);
 	tcase_add_test(tc, tenant_cap);
 	tcase_add_test(tc, shred);
+	tcase_add_test(tc, upgrade_format1);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -69,6 +69,28 @@ rewrap_passes(struct store *st, struct rewrap_acc *a, size_t *seen,
 }
 
 /*
+ * Opens the keyring and the storage and adds a new active key to the
+ * keyring file: 0 (a->kr and *st the caller's), or -1 with the error
+ * printed and nothing open.
+ */
+static int
+open_new_key(struct config *cfg, struct rewrap_acc *a, struct store **st)
+{
+	char err[512];
+
+	memset(a, 0, sizeof(*a));
+	if (admin_open_all(cfg, &a->kr, st) == -1)
+		return -1;
+	if (keyring_add_key(cfg->keyring, a->kr, err, sizeof(err)) == -1) {
+		admin_close_store(*st);
+		keyring_free(a->kr);
+		admin_fail("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * rotate-key: a new active key, then every data key re-wrapped.  Running
  * servers notice the new keyring on their next request; a request that
  * sealed with the old key just before is caught by a second pass.
@@ -79,20 +101,13 @@ admin_cmd_rotate(struct config *cfg, int argc, char **argv)
 	struct rewrap_acc	 a;
 	struct store		*st;
 	struct audit_ev		 ev;
-	char			 err[512];
 	size_t			 seen = 0, changed = 0;
 	enum store_rc		 rc;
 
 	(void)argc;
 	(void)argv;
-	memset(&a, 0, sizeof(a));
-	if (admin_open_all(cfg, &a.kr, &st) == -1)
+	if (open_new_key(cfg, &a, &st) == -1)
 		return EX_FAIL;
-	if (keyring_add_key(cfg->keyring, a.kr, err, sizeof(err)) == -1) {
-		admin_close_store(st);
-		keyring_free(a.kr);
-		return admin_fail("%s", err);
-	}
 	printf("%s\n", keyring_active(a.kr)->id);
 	fflush(stdout);
 	rc = rewrap_passes(st, &a, &seen, &changed);
@@ -190,13 +205,8 @@ admin_cmd_shred(struct config *cfg, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	memset(&a, 0, sizeof(a));
-	if (admin_open_all(cfg, &a.kr, &st) == -1)
+	if (open_new_key(cfg, &a, &st) == -1)
 		return EX_FAIL;
-	if (keyring_add_key(cfg->keyring, a.kr, err, sizeof(err)) == -1) {
-		admin_fail("%s", err);
-		goto out;
-	}
 	printf("new key: %s\n", keyring_active(a.kr)->id);
 	rc = rewrap_passes(st, &a, &seen, &changed);
 	printf("records: %zu\nrewrapped: %zu\n", seen, changed);

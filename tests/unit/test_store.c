@@ -1,5 +1,6 @@
 #include "cs_build.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 #include <gnutls/crypto.h>
 
 #include "store.h"
+#include "store_int.h"	/* the tests reach under the API to tamper */
+#include "util.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -161,6 +164,90 @@ static const struct {
 	{ STORE_OP_WRITE, STORE_OK, "new", 2 },
 };
 
+/* Three audit events; the chain verifies. */
+static void
+three_events(void)
+{
+	struct audit_ev	 ev;
+	char		 why[128];
+	size_t		 n;
+	uint64_t	 bad;
+	int		 i;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.time = 1764489600;
+	ev.tenant = TENANT;
+	ev.action = "key.rotate";
+	ev.outcome = "ok";
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(store_audit_event(st, &ev), STORE_OK);
+	ck_assert_int_eq(store_audit_verify(st, &n, &bad, why, sizeof(why)),
+	    STORE_OK);
+	ck_assert_uint_eq(n, 3);
+}
+
+/*
+ * One bit of the last byte of audit record 2's MAC changed: the whole MAC
+ * is compared, not a prefix of it.
+ */
+START_TEST(test_audit_mac_last_byte)
+{
+	unsigned char	 kb[8] = { 0, 0, 0, 0, 0, 0, 0, 2 }, *mac;
+	char		*nl, *m64, *v, why[128];
+	DBT		 d;
+	size_t		 mlen, n, vlen;
+	uint64_t	 bad;
+
+	three_events();
+	ck_assert_int_eq(dbenv_get(st->db[DBI_AUDIT], NULL, kb, 8, &d, 0), 0);
+	ck_assert_ptr_nonnull(nl = memchr(d.data, '\n', d.size));
+	mac = b64_decode(nl + 1, d.size - (size_t)(nl + 1 - (char *)d.data),
+	    &mlen);
+	ck_assert_ptr_nonnull(mac);
+	ck_assert_uint_eq(mlen, STORE_MAC_LEN);
+	mac[STORE_MAC_LEN - 1] ^= 1;
+	ck_assert_ptr_nonnull(m64 = b64_encode(mac, mlen));
+	vlen = (size_t)(nl + 1 - (char *)d.data) + strlen(m64);
+	ck_assert_ptr_nonnull(v = malloc(vlen));
+	memcpy(v, d.data, (size_t)(nl + 1 - (char *)d.data));
+	memcpy(v + (nl + 1 - (char *)d.data), m64, strlen(m64));
+	ck_assert_int_eq(dbenv_put(st->db[DBI_AUDIT], NULL, kb, 8, v, vlen, 0),
+	    0);
+	ck_assert_int_eq(store_audit_verify(st, &n, &bad, why, sizeof(why)),
+	    STORE_CORRUPT);
+	ck_assert_uint_eq(bad, 2);
+	free(v);
+	free(m64);
+	free(mac);
+	free(d.data);
+}
+END_TEST
+
+/* The same for the last byte of the head's own MAC. */
+START_TEST(test_audit_head_last_byte)
+{
+	static const char	 key[] = "audit.head";
+	unsigned char		*h;
+	char			 why[128];
+	DBT			 d;
+	size_t			 n;
+	uint64_t		 bad;
+
+	three_events();
+	ck_assert_int_eq(dbenv_get(st->db[DBI_META], NULL, key,
+	    sizeof(key) - 1, &d, 0), 0);
+	ck_assert_uint_eq(d.size, 8 + 2 * STORE_MAC_LEN);
+	h = d.data;
+	h[d.size - 1] ^= 1;
+	ck_assert_int_eq(dbenv_put(st->db[DBI_META], NULL, key, sizeof(key) - 1,
+	    h, d.size, 0), 0);
+	ck_assert_int_eq(store_audit_verify(st, &n, &bad, why, sizeof(why)),
+	    STORE_CORRUPT);
+	ck_assert(strstr(why, "head") != NULL);
+	free(d.data);
+}
+END_TEST
+
 START_TEST(test_modify)
 {
 	struct audit_ev	ev = event("credential.update");
@@ -195,6 +282,8 @@ store_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_modify, 0, (int)NELEM(mt));
 	tcase_add_test(tc, test_modify_missing);
+	tcase_add_test(tc, test_audit_mac_last_byte);
+	tcase_add_test(tc, test_audit_head_last_byte);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;

@@ -368,6 +368,7 @@ log_level = $LOGLEVEL
 # one tenant drives every row: the per-tenant limits would measure themselves
 tenant_rate_limit = 0
 tenant_checks_in_flight = 14
+max_credentials_per_tenant = 0
 EOF
 	"$ADMIN" -c "$state/$1/credstore.conf" init >/dev/null ||
 	    die "credstore-admin init failed ($1)"

@@ -18,23 +18,40 @@
 
 const char admin_progname[] = "credstore-admin";
 
+/* printf format: the program name twice */
+#define USAGE_TEXT \
+    "usage: %s [-c CONFIG] COMMAND [ARGS]\n" \
+    "       %s --help | --version\n" \
+    "commands:\n" \
+    "  init\n" \
+    "  token --sub S --tenant T [--role R]... [--ttl SECONDS]\n" \
+    "  list [--tenant T] [--provider P]\n" \
+    "  keys\n" \
+    "  verify [--expect-head SEQ:MAC]\n" \
+    "  rotate-key\n" \
+    "  retire-key ID\n" \
+    "  shred\n" \
+    "  upgrade\n" \
+    "  backup DIR\n" \
+    "  audit [--tenant T]\n"
+
 void
 admin_usage(void)
 {
-	fprintf(stderr,
-	    "usage: %s [-c CONFIG] COMMAND [ARGS]\n"
-	    "commands:\n"
-	    "  init\n"
-	    "  token --sub S --tenant T [--role R]... [--ttl SECONDS]\n"
-	    "  list [--tenant T] [--provider P]\n"
-	    "  keys\n"
-	    "  verify [--expect-head SEQ:MAC]\n"
-	    "  rotate-key\n"
-	    "  retire-key ID\n"
-	    "  shred\n"
-	    "  upgrade\n"
-	    "  backup DIR\n"
-	    "  audit [--tenant T]\n", admin_progname);
+	fprintf(stderr, USAGE_TEXT, admin_progname, admin_progname);
+}
+
+void
+admin_help(void)
+{
+	printf(USAGE_TEXT, admin_progname, admin_progname);
+	printf("options:\n"
+	    "  -c CONFIG      the configuration file (default: $CREDSTORE_CONFIG,\n"
+	    "                 else %s)\n"
+	    "  -h, --help     this text\n"
+	    "  --version      the version\n"
+	    "exit status: 0 success, 1 failure, 2 bad usage; see credstore-admin(8)\n",
+	    config_default_path());
 }
 
 int

@@ -21,8 +21,10 @@
 /* The name the tool's messages start with. */
 extern const char	 admin_progname[];
 
-/* The usage text on stderr. */
+/* The usage text on stderr (bad usage). */
 void		 admin_usage(void);
+/* The usage text, the options and the exit codes on stdout (--help). */
+void		 admin_help(void);
 /* "credstore-admin: " and the message on stderr; returns EX_FAIL. */
 int		 admin_fail(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,11 +219,28 @@ cmd_token(struct config *cfg, int argc, char **argv)
 	return EX_OK;
 }
 
+/*
+ * Set by SIGPIPE: the reader of stdout went away (list | head).  The
+ * write then fails with EPIPE instead of killing the process, which
+ * finishes cleanly: a process that dies with the environment open makes
+ * the next one run recovery.
+ */
+static volatile sig_atomic_t stdout_gone;
+
+static void
+on_sigpipe(int sig)
+{
+	(void)sig;
+	stdout_gone = 1;
+}
+
 static int
 print_rec(const struct cred_rec *r, void *arg)
 {
 	struct json_object	*o;
 
+	if (stdout_gone)
+		return 1;
 	if (arg != NULL && strcmp(r->provider, (const char *)arg) != 0)
 		return 0;
 	o = credmeta_json(r);
@@ -282,21 +300,46 @@ cmd_list(struct config *cfg, int argc, char **argv)
 	return EX_OK;
 }
 
+/* Keeps the first log line's message (Berkeley DB's own reason). */
+static void
+keep_first_line(const char *line, size_t len, void *arg)
+{
+	char		*dst = arg;
+	const char	*msg, *end = line + len;
+
+	if (*dst != '\0')
+		return;
+	/* "TIME credstore[PID] LEVEL: message\n" */
+	if ((msg = memchr(line, ']', len)) == NULL ||
+	    (msg = memchr(msg, ':', (size_t)(end - msg))) == NULL)
+		msg = line;
+	else
+		msg += 2;
+	while (end > msg && (end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	if (msg < end)
+		snprintf(dst, 512, "%.*s", (int)(end - msg), msg);
+}
+
+/* backup DIR: one error line, with Berkeley DB's reason when it gave one */
 static int
 cmd_backup(struct config *cfg, int argc, char **argv)
 {
 	const char	*dir = argv[1];
 	struct store	*st;
-	char		 err[512];
+	char		 err[512], why[512] = "";
 	enum store_rc	 rc;
 
 	(void)argc;
 	if (admin_open_store(cfg, &st) == -1)
 		return EX_FAIL;
+	log_set_sink(keep_first_line, why);
 	rc = store_backup(st, dir, err, sizeof(err));
+	log_set_sink(NULL, NULL);
 	admin_close_store(st);
 	if (rc != STORE_OK)
-		return admin_fail("%s", err);
+		return why[0] != '\0' ? admin_fail("%s (%s)", err, why) :
+		    admin_fail("%s", err);
 	printf("backup written to %s (the keyring is not in it: keep a copy "
 	    "of %s apart)\n", dir, cfg->keyring);
 	return EX_OK;
@@ -308,6 +351,8 @@ print_audit(const char *json, void *arg)
 	const char		*tenant = arg, *t;
 	struct json_object	*o;
 
+	if (stdout_gone)
+		return 1;
 	if (tenant != NULL) {
 		o = json_tokener_parse(json);
 		t = o ? json_object_get_string(json_object_object_get(o,
@@ -425,32 +470,69 @@ static const struct cmd_row {
 	[CMD_UPGRADE] = { "upgrade", 1, cmd_upgrade },
 };
 
-int
-main(int argc, char **argv)
+/*
+ * stdout flushed: a reader that went away ends the command quietly with
+ * its own status; any other write error is one error line and EX_FAIL.
+ */
+static int
+finish_stdout(int rc)
 {
-	const struct cmd_row	*c;
-	const char		*cpath = NULL;
-	struct config		 cfg;
-	char			 err[CONFIG_ERRLEN];
-	int			 ch, rc;
+	if (fflush(stdout) == EOF && errno == EPIPE)
+		stdout_gone = 1;
+	if (stdout_gone)
+		return rc;
+	if (ferror(stdout))
+		return admin_fail("standard output: write error");
+	return rc;
+}
 
-	log_set_level(LOG_LVL_WARN);
-	while ((ch = getopt(argc, argv, "+c:h")) != -1) {
+/* The options before the command: -c, -h/--help, --version. */
+static int
+parse_options(int argc, char **argv, const char **cpath)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			cpath = optarg;
+			*cpath = optarg;
 			break;
+		case 'h':
+			admin_help();
+			return EX_OK;
+		case 'V':
+			printf("%s %s\n", admin_progname, PACKAGE_VERSION);
+			return EX_OK;
 		default:
 			admin_usage();
 			return EX_USAGE;
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc < 1) {
+	if (optind >= argc) {
 		admin_usage();
 		return EX_USAGE;
 	}
+	return -1;
+}
+
+static int
+run(int argc, char **argv)
+{
+	const struct cmd_row	*c;
+	const char		*cpath = NULL;
+	struct config		 cfg;
+	char			 err[CONFIG_ERRLEN];
+	int			 rc;
+
+	if ((rc = parse_options(argc, argv, &cpath)) != -1)
+		return rc;
+	argc -= optind;
+	argv += optind;
 	for (c = cmds; c < cmds + CMD__MAX; c++)
 		if (strcmp(c->name, argv[0]) == 0)
 			break;
@@ -471,4 +553,17 @@ main(int argc, char **argv)
 		rc = c->run(&cfg, argc, argv);
 	config_free(&cfg);
 	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigpipe;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGPIPE, &sa, NULL);
+	log_set_level(LOG_LVL_WARN);
+	return finish_stdout(run(argc, argv));
 }

@@ -8,6 +8,7 @@
 #include "cs_build.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -114,14 +115,50 @@ serve(struct app *a, FCGX_Stream *in, FCGX_Stream *out, char **envp)
 	http_req_end(&req);
 }
 
+/*
+ * --help and --version, answered before anything is loaded.  Only when
+ * started by hand: a CGI request (GATEWAY_INTERFACE set) may carry
+ * arguments from an ISINDEX query string, and they are not options.
+ * Returns an exit status, or -1 to go on serving.
+ */
+static int
+options(int argc, char **argv)
+{
+	const char *a = argc > 1 ? argv[1] : NULL;
+
+	if (a == NULL || getenv("GATEWAY_INTERFACE") != NULL)
+		return -1;
+	if (argc == 2 && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
+		printf("usage: credstore.fcgi [--help | --version]\n"
+		    "The credstore web program: a FastCGI responder when its\n"
+		    "standard input is a listening socket (spawn-fcgi, lighttpd\n"
+		    "mod_fastcgi, Apache mod_fcgid), else a CGI program answering\n"
+		    "the one request of its environment.\n"
+		    "environment:\n"
+		    "  CREDSTORE_CONFIG     the configuration file (default %s)\n"
+		    "  CREDSTORE_TEMPLATES  the admin page's templates (now %s)\n"
+		    "see credstore.fcgi(8) and credstore.conf(5)\n",
+		    config_default_path(), app_templates_dir());
+		return 0;
+	}
+	if (argc == 2 && strcmp(a, "--version") == 0) {
+		printf("credstore.fcgi %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	fprintf(stderr, "usage: credstore.fcgi [--help | --version]\n");
+	return 2;
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	struct app		 app;
 	struct sigaction	 sa;
 	FCGX_Request		 r;
 	int			 to_stream;
 
+	if ((to_stream = options(argc, argv)) != -1)
+		return to_stream;
 	signal(SIGPIPE, SIG_IGN);
 	if (FCGX_Init() != 0)
 		return 1;

@@ -2,7 +2,8 @@
  * The command-line behaviour of both programs (SPEC section 7, issue 18):
  * --help and --version on stdout with exit 0, a reader of stdout that
  * goes away (list | head -1) is a quiet end, a failing command prints one
- * error line.  Runs the built binaries directly; no web server.
+ * error line; the built manuals name the configured paths.  Runs the
+ * built binaries directly; no web server.
  */
 #include "cs_build.h"
 
@@ -204,6 +205,32 @@ START_TEST(backup_fails_one_line)
 }
 END_TEST
 
+/* The built manuals name the configured paths, no placeholder. */
+START_TEST(man_pages_real_paths)
+{
+	static const char *const pages[] = { "credstore-admin.8",
+	    "credstore.conf.5", "credstore.fcgi.8" };
+	const char	*bld = getenv("top_builddir");
+	char		 path[700], text[16384];
+	size_t		 i;
+
+	ck_assert_ptr_nonnull(bld);
+	for (i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+		snprintf(path, sizeof(path), "%s/src/%s", bld, pages[i]);
+		slurp(path, text, sizeof(text));
+		ck_assert_msg(text[0] != '\0', "%s missing", path);
+		ck_assert_msg(strstr(text, "$sysconfdir") == NULL &&
+		    strstr(text, "$datadir") == NULL &&
+		    strstr(text, "@sysconfdir@") == NULL &&
+		    strstr(text, "@pkgdatadir@") == NULL &&
+		    strstr(text, "@libexecdir@") == NULL, "%s: placeholder", path);
+		ck_assert_msg(strstr(text, CS_SYSCONFDIR
+		    "/credstore/credstore.conf") != NULL, "%s: no config path",
+		    path);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -221,6 +248,7 @@ main(void)
 	tcase_add_test(tc, fcgi_help_version);
 	tcase_add_test(tc, stdout_reader_gone);
 	tcase_add_test(tc, backup_fails_one_line);
+	tcase_add_test(tc, man_pages_real_paths);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);

@@ -357,6 +357,59 @@ idem_key_ok(struct ctx *c, const char *idk)
 	return -1;
 }
 
+/* Appends s[0..len) to b with its length first (4 bytes, big-endian). */
+static int
+canon_add(struct buf *b, const char *s, size_t len)
+{
+	unsigned char n[4];
+
+	n[0] = (unsigned char)(len >> 24);
+	n[1] = (unsigned char)(len >> 16);
+	n[2] = (unsigned char)(len >> 8);
+	n[3] = (unsigned char)len;
+	return buf_add(b, n, sizeof(n)) == -1 || buf_add(b, s, len) == -1 ?
+	    -1 : 0;
+}
+
+/*
+ * The idempotency hash: a keyed MAC over the parsed request, so that
+ * white space, member order and the media type of the same values never
+ * make a retry a conflict.  Canonical form: the provider, the label ("-"
+ * when none, else "+" and its text) and the credential fields sorted by
+ * name, every string prefixed with its length.  The buffer holds the
+ * values: wiped.  0 or -1.
+ */
+static int
+request_hash(struct ctx *c, const char *provider, const char *label,
+    const struct credset *cs, unsigned char out[CRYPTO_MAC_LEN])
+{
+	struct buf	 b;
+	size_t		 idx[CREDSET_MAX], i, j, t;
+	int		 rc = -1;
+
+	for (i = 0; i < cs->n; i++)
+		for (idx[i] = i, j = i; j > 0 && strcmp(cs->f[idx[j - 1]].name,
+		    cs->f[idx[j]].name) > 0; j--) {
+			t = idx[j];
+			idx[j] = idx[j - 1];
+			idx[j - 1] = t;
+		}
+	buf_init(&b, CREDSET_MAX * (CREDSET_VALUE_MAX + 512) + 4096, 1);
+	if (canon_add(&b, provider, strlen(provider)) == -1 ||
+	    canon_add(&b, label ? "+" : "-", 1) == -1 ||
+	    (label && canon_add(&b, label, strlen(label)) == -1))
+		goto out;
+	for (i = 0; i < cs->n; i++)
+		if (canon_add(&b, cs->f[idx[i]].name,
+		    strlen(cs->f[idx[i]].name)) == -1 ||
+		    canon_add(&b, cs->f[idx[i]].value, cs->f[idx[i]].len) == -1)
+			goto out;
+	rc = crypto_mac(c->app->kr, "idempotency-v2", b.data, b.len, out);
+out:
+	buf_reset(&b);
+	return rc;
+}
+
 /* Answers a service result of an idempotent create: replay or failure. */
 static void
 create_failed(struct ctx *c, enum credsvc_rc rc, const struct credsvc_new *n)
@@ -417,7 +470,7 @@ api_cred_create(struct ctx *c)
 	struct credsvc_new		 n;
 	enum media			 m;
 	enum credsvc_rc			 rc;
-	const char			*idk = c->req->idem_key;
+	const char			*idk = c->req->idem_key, *label;
 	unsigned char			 hash[CRYPTO_MAC_LEN];
 
 	input_init(&in);
@@ -431,8 +484,9 @@ api_cred_create(struct ctx *c)
 	if (idem_key_ok(c, idk) == -1 || body_invalid(c, p, &in, &cs, &e))
 		goto out;
 	gate_svc(c, &svc, &who);
+	label = in.label_state == VS_STRING && in.label_len > 0 ? in.label : NULL;
 	if (idk != NULL) {
-		if (gate_request_hash(c, p->id, m, hash) == -1) {
+		if (request_hash(c, p->id, label, &cs, hash) == -1) {
 			gate_reply_fail(c, AE_INTERNAL, NULL, NULL);
 			goto out;
 		}
@@ -442,9 +496,7 @@ api_cred_create(struct ctx *c)
 			goto out;
 		}
 	}
-	rc = credsvc_create_prepare(&svc, &who, p, &cs,
-	    (in.label_state == VS_STRING && in.label_len > 0) ? in.label : NULL,
-	    &n);
+	rc = credsvc_create_prepare(&svc, &who, p, &cs, label, &n);
 	if (gate_svc_failed(c, rc) == 0)
 		create_commit(c, &svc, &who, &n, idk, hash);
 out:

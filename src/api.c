@@ -99,26 +99,73 @@ list_params(struct ctx *c, long *limit, char *after, size_t afterlen)
 struct list_acc {
 	struct buf	 body;
 	char		 last[CREDENTIAL_ID_LEN + 1];
+	char		 last_provider[VALIDATE_PROVIDER_MAX + 1];
+	const char	*status;	/* only records of this status, or NULL */
 	long		 n, limit;
 	int		 more;		/* a record past the page was seen */
 	int		 full;		/* the body reached its cap */
 };
 
+static void
+list_acc_init(struct list_acc *acc, long limit, const char *status)
+{
+	memset(acc, 0, sizeof(*acc));
+	buf_init(&acc->body, LIST_BODY_MAX, 0);
+	acc->limit = limit;
+	acc->status = status;
+	acc->full = buf_adds(&acc->body, "{\"data\":[") == -1;
+}
+
+/* Adds r to the page when it passes the filter; 1 (stop) past the page. */
 static int
 list_cb(const struct cred_rec *r, void *arg)
 {
 	struct list_acc *acc = arg;
 
+	if (acc->status != NULL && strcmp(r->status, acc->status) != 0)
+		return 0;
 	if (acc->n == acc->limit) {
 		acc->more = 1;
-		return 0;
+		return 1;
 	}
 	if ((acc->n > 0 && buf_addc(&acc->body, ',') == -1) ||
 	    credmeta_write(&acc->body, r) == -1)
 		acc->full = 1;
 	snprintf(acc->last, sizeof(acc->last), "%s", r->id);
+	snprintf(acc->last_provider, sizeof(acc->last_provider), "%s",
+	    r->provider);
 	acc->n++;
-	return 0;
+	return acc->full;
+}
+
+/*
+ * Ends a listing: the store's result rc, then nextCursor (cur, malloc'd
+ * or NULL: freed here) and the answer.
+ */
+static void
+list_finish(struct ctx *c, struct list_acc *acc, enum store_rc rc, char *cur)
+{
+	if (rc == STORE_CORRUPT) {
+		/* a record failed its integrity check (logged by id): the
+		 * listing is not served in part, as if nothing were wrong */
+		gate_reply_fail(c, AE_INTERNAL, NULL, NULL);
+		goto out;
+	}
+	if (rc != STORE_OK) {
+		gate_unavailable(c);
+		goto out;
+	}
+	if (acc->full || buf_adds(&acc->body, "],\"nextCursor\":") == -1 ||
+	    jsonx_buf_str(&acc->body, cur) == -1 ||
+	    buf_addc(&acc->body, '}') == -1) {
+		gate_reply_fail(c, AE_INTERNAL, NULL, NULL);
+		goto out;
+	}
+	http_send(c->req, 200, "application/json", NULL, acc->body.data,
+	    acc->body.len);
+out:
+	free(cur);
+	buf_reset(&acc->body);
 }
 
 static void
@@ -127,45 +174,87 @@ api_cred_list(struct ctx *c)
 	const struct cat_provider	*p;
 	struct list_acc			 acc;
 	long				 limit;
-	char				 after[CREDENTIAL_ID_LEN + 1], *cur = NULL;
+	char				 after[CREDENTIAL_ID_LEN + 1];
 	enum store_rc			 rc;
 
 	if (gate_authenticate(c, NULL) == -1 || (p = gate_provider(c)) == NULL ||
 	    list_params(c, &limit, after, sizeof(after)) == -1)
 		return;
-	memset(&acc, 0, sizeof(acc));
-	buf_init(&acc.body, LIST_BODY_MAX, 0);
-	acc.limit = limit;
-	acc.full = buf_adds(&acc.body, "{\"data\":[") == -1;
+	list_acc_init(&acc, limit, NULL);
 	/* one extra to learn whether a next page exists */
 	rc = store_cred_list(c->app->st, c->id.tenant, p->id,
 	    after[0] ? after : NULL, (size_t)limit + 1, list_cb, &acc);
-	if (rc == STORE_CORRUPT) {
-		/* a record failed its integrity check (logged by id): the
-		 * listing is not served in part, as if nothing were wrong */
-		buf_reset(&acc.body);
-		gate_reply_fail(c, AE_INTERNAL, NULL, NULL);
+	list_finish(c, &acc, rc, acc.more ?
+	    b64url_encode(acc.last, CREDENTIAL_ID_LEN) : NULL);
+}
+
+/* The catalog's provider with the smallest id after prev (NULL: first). */
+static const struct cat_provider *
+next_provider(const struct catalog *cat, const char *prev)
+{
+	const struct cat_provider	*best = NULL;
+	size_t				 i;
+
+	for (i = 0; i < cat->nproviders; i++) {
+		const struct cat_provider *p = &cat->providers[i];
+
+		if ((prev == NULL || strcmp(p->id, prev) > 0) &&
+		    (best == NULL || strcmp(p->id, best->id) < 0))
+			best = p;
+	}
+	return best;
+}
+
+/* The tenant-wide cursor: B64URL(provider "/" id) of the page's last. */
+static char *
+list_all_cursor(const struct list_acc *acc)
+{
+	char	 s[VALIDATE_PROVIDER_MAX + CREDENTIAL_ID_LEN + 2];
+	int	 n;
+
+	n = snprintf(s, sizeof(s), "%s/%s", acc->last_provider, acc->last);
+	return n > 0 && (size_t)n < sizeof(s) ? b64url_encode(s, (size_t)n) :
+	    NULL;
+}
+
+/*
+ * GET /v1/integrations/credentials: every credential of the tenant, by
+ * provider id (byte order), newest first within one; the cursor resumes
+ * just after the last one answered, in its provider.
+ */
+static void
+api_cred_list_all(struct ctx *c)
+{
+	const struct cat_provider	*p;
+	struct list_all_query		 q;
+	struct list_acc			 acc;
+	struct apierr			 e;
+	const char			*from, *after;
+	enum store_rc			 rc = STORE_OK;
+
+	if (gate_authenticate(c, NULL) == -1)
+		return;
+	if (input_parse_list_all_query(c->req->query, c->app->cat, LIST_DEFAULT,
+	    LIST_MAX, &q, &e) == -1) {
+		gate_reply_error(c, &e, NULL);
 		return;
 	}
-	if (rc != STORE_OK) {
-		buf_reset(&acc.body);
-		gate_unavailable(c);
-		return;
+	from = q.after_provider[0] ? q.after_provider : NULL;
+	if ((p = q.provider) == NULL && (from == NULL ||
+	    (p = catalog_find(c->app->cat, from)) == NULL))
+		p = next_provider(c->app->cat, from);
+	list_acc_init(&acc, q.limit, q.status);
+	for (; p != NULL && !acc.more && !acc.full;
+	    p = q.provider ? NULL : next_provider(c->app->cat, p->id)) {
+		if (from != NULL && strcmp(p->id, from) < 0)
+			continue;
+		after = from != NULL && strcmp(p->id, from) == 0 ? q.after : NULL;
+		rc = store_cred_list(c->app->st, c->id.tenant, p->id, after,
+		    SIZE_MAX, list_cb, &acc);
+		if (rc != STORE_OK)
+			break;
 	}
-	if (acc.more)
-		cur = b64url_encode(acc.last, CREDENTIAL_ID_LEN);
-	if (acc.full || buf_adds(&acc.body, "],\"nextCursor\":") == -1 ||
-	    jsonx_buf_str(&acc.body, cur) == -1 ||
-	    buf_addc(&acc.body, '}') == -1) {
-		free(cur);
-		buf_reset(&acc.body);
-		gate_reply_fail(c, AE_INTERNAL, NULL, NULL);
-		return;
-	}
-	free(cur);
-	http_send(c->req, 200, "application/json", NULL, acc.body.data,
-	    acc.body.len);
-	buf_reset(&acc.body);
+	list_finish(c, &acc, rc, acc.more ? list_all_cursor(&acc) : NULL);
 }
 
 static void
@@ -268,6 +357,59 @@ idem_key_ok(struct ctx *c, const char *idk)
 	return -1;
 }
 
+/* Appends s[0..len) to b with its length first (4 bytes, big-endian). */
+static int
+canon_add(struct buf *b, const char *s, size_t len)
+{
+	unsigned char n[4];
+
+	n[0] = (unsigned char)(len >> 24);
+	n[1] = (unsigned char)(len >> 16);
+	n[2] = (unsigned char)(len >> 8);
+	n[3] = (unsigned char)len;
+	return buf_add(b, n, sizeof(n)) == -1 || buf_add(b, s, len) == -1 ?
+	    -1 : 0;
+}
+
+/*
+ * The idempotency hash: a keyed MAC over the parsed request, so that
+ * white space, member order and the media type of the same values never
+ * make a retry a conflict.  Canonical form: the provider, the label ("-"
+ * when none, else "+" and its text) and the credential fields sorted by
+ * name, every string prefixed with its length.  The buffer holds the
+ * values: wiped.  0 or -1.
+ */
+static int
+request_hash(struct ctx *c, const char *provider, const char *label,
+    const struct credset *cs, unsigned char out[CRYPTO_MAC_LEN])
+{
+	struct buf	 b;
+	size_t		 idx[CREDSET_MAX], i, j, t;
+	int		 rc = -1;
+
+	for (i = 0; i < cs->n; i++)
+		for (idx[i] = i, j = i; j > 0 && strcmp(cs->f[idx[j - 1]].name,
+		    cs->f[idx[j]].name) > 0; j--) {
+			t = idx[j];
+			idx[j] = idx[j - 1];
+			idx[j - 1] = t;
+		}
+	buf_init(&b, CREDSET_MAX * (CREDSET_VALUE_MAX + 512) + 4096, 1);
+	if (canon_add(&b, provider, strlen(provider)) == -1 ||
+	    canon_add(&b, label ? "+" : "-", 1) == -1 ||
+	    (label && canon_add(&b, label, strlen(label)) == -1))
+		goto out;
+	for (i = 0; i < cs->n; i++)
+		if (canon_add(&b, cs->f[idx[i]].name,
+		    strlen(cs->f[idx[i]].name)) == -1 ||
+		    canon_add(&b, cs->f[idx[i]].value, cs->f[idx[i]].len) == -1)
+			goto out;
+	rc = crypto_mac(c->app->kr, "idempotency-v2", b.data, b.len, out);
+out:
+	buf_reset(&b);
+	return rc;
+}
+
 /* Answers a service result of an idempotent create: replay or failure. */
 static void
 create_failed(struct ctx *c, enum credsvc_rc rc, const struct credsvc_new *n)
@@ -328,7 +470,7 @@ api_cred_create(struct ctx *c)
 	struct credsvc_new		 n;
 	enum media			 m;
 	enum credsvc_rc			 rc;
-	const char			*idk = c->req->idem_key;
+	const char			*idk = c->req->idem_key, *label;
 	unsigned char			 hash[CRYPTO_MAC_LEN];
 
 	input_init(&in);
@@ -342,8 +484,9 @@ api_cred_create(struct ctx *c)
 	if (idem_key_ok(c, idk) == -1 || body_invalid(c, p, &in, &cs, &e))
 		goto out;
 	gate_svc(c, &svc, &who);
+	label = in.label_state == VS_STRING && in.label_len > 0 ? in.label : NULL;
 	if (idk != NULL) {
-		if (gate_request_hash(c, p->id, m, hash) == -1) {
+		if (request_hash(c, p->id, label, &cs, hash) == -1) {
 			gate_reply_fail(c, AE_INTERNAL, NULL, NULL);
 			goto out;
 		}
@@ -353,9 +496,7 @@ api_cred_create(struct ctx *c)
 			goto out;
 		}
 	}
-	rc = credsvc_create_prepare(&svc, &who, p, &cs,
-	    (in.label_state == VS_STRING && in.label_len > 0) ? in.label : NULL,
-	    &n);
+	rc = credsvc_create_prepare(&svc, &who, p, &cs, label, &n);
 	if (gate_svc_failed(c, rc) == 0)
 		create_commit(c, &svc, &who, &n, idk, hash);
 out:
@@ -630,6 +771,8 @@ static const struct route_def rows[] = {
 	    ROUTE_ANY_STATE },
 	{ "catalog", { "v1", "integrations", "catalog" },
 	    { ROUTE_GET(api_catalog) }, 0 },
+	{ "credentials_all", { "v1", "integrations", "credentials" },
+	    { ROUTE_GET(api_cred_list_all) }, 0 },
 	{ "catalog_one", { "v1", "integrations", "catalog", "{p}" },
 	    { ROUTE_GET(api_catalog_one) }, 0 },
 	{ "credentials", { "v1", "integrations", "{p}", "credentials" },

@@ -349,26 +349,6 @@ gate_media(struct http_req *r)
 	return MEDIA_OTHER;
 }
 
-/* Keyed hash of what makes two store requests "the same". */
-int
-gate_request_hash(struct ctx *c, const char *provider, enum media m,
-    unsigned char out[CRYPTO_MAC_LEN])
-{
-	struct buf	b;
-	int		rc;
-
-	buf_init(&b, c->req->body.len + 256, 1);
-	if (buf_adds(&b, provider) == -1 || buf_addc(&b, '\0') == -1 ||
-	    buf_addc(&b, (char)('0' + m)) == -1 || buf_addc(&b, '\0') == -1 ||
-	    buf_add(&b, c->req->body.data, c->req->body.len) == -1) {
-		buf_reset(&b);
-		return -1;
-	}
-	rc = crypto_mac(c->app->kr, "idempotency-v1", b.data, b.len, out);
-	buf_reset(&b);
-	return rc;
-}
-
 void
 gate_replay(struct ctx *c, const struct idem_rec *ir)
 {

@@ -101,9 +101,6 @@ enum media gate_media(struct http_req *);
  */
 const struct cat_provider *gate_begin_change(struct ctx *, unsigned flags,
 	    struct req_input *, enum media *, struct apierr *e);
-/* Keyed hash of what makes two store requests "the same". */
-int	 gate_request_hash(struct ctx *, const char *provider, enum media,
-	    unsigned char out[CRYPTO_MAC_LEN]);
 /* Sends a remembered answer again. */
 void	 gate_replay(struct ctx *, const struct idem_rec *);
 

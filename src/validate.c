@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "jsonx.h"
+#include "probe.h"
 #include "validate.h"
 #include "util.h"
 
@@ -582,39 +583,112 @@ input_check_label_patch(const struct req_input *in, struct apierr *e)
 	return e->nd > 0 ? -1 : 0;
 }
 
-/* One limit= or cursor= value into *limit or after; problems into e. */
+/* What the parameters of a listing's query are parsed into. */
+struct query_args {
+	long			 max, *limit;
+	char			*after;		/* the per-provider cursor */
+	size_t			 afterlen;
+	const struct catalog	*cat;
+	struct list_all_query	*all;		/* NULL: per-provider listing */
+};
+
+static int
+key_is(const char *k, size_t klen, const char *name)
+{
+	return klen == strlen(name) && strncmp(k, name, klen) == 0;
+}
+
+/* A tenant-wide cursor, B64URL(provider "/" id), into lq; -1 if invalid. */
+static int
+all_cursor(const char *val, size_t vlen, struct list_all_query *lq)
+{
+	unsigned char	*dec;
+	const char	*slash;
+	size_t		 dlen, plen;
+	int		 rc = -1;
+
+	if ((dec = b64url_decode(val, vlen, &dlen)) == NULL)
+		return -1;
+	if ((slash = memchr(dec, '/', dlen)) == NULL)
+		goto out;
+	plen = (size_t)(slash - (char *)dec);
+	if (plen > VALIDATE_PROVIDER_MAX ||
+	    validate_scalar(VK_PROVIDER, (char *)dec, plen) != NULL ||
+	    validate_scalar(VK_CREDENTIAL_ID, slash + 1, dlen - plen - 1))
+		goto out;
+	memcpy(lq->after_provider, dec, plen);
+	lq->after_provider[plen] = '\0';
+	memcpy(lq->after, slash + 1, CREDENTIAL_ID_LEN + 1);
+	rc = 0;
+out:
+	free(dec);
+	return rc;
+}
+
+/* The verdict name s (a static string), or NULL when it is none. */
+static const char *
+status_name(const char *s)
+{
+	int v;
+
+	for (v = 0; v < PROBE__MAX; v++)
+		if (strcmp(s, probe_verdict_name((enum probe_verdict)v)) == 0)
+			return probe_verdict_name((enum probe_verdict)v);
+	return NULL;
+}
+
+/* A filter of the tenant-wide listing; 0 when k is none. */
+static int
+all_param(const char *k, size_t klen, const char *val, struct query_args *a,
+    struct apierr *e)
+{
+	if (key_is(k, klen, "provider")) {
+		if ((a->all->provider = catalog_find(a->cat, val)) == NULL)
+			apierr_add(e, "provider", NULL, IR_NOT_ALLOWED);
+	} else if (key_is(k, klen, "status")) {
+		if ((a->all->status = status_name(val)) == NULL)
+			apierr_add(e, "status", NULL, IR_NOT_ALLOWED);
+	} else
+		return 0;
+	return 1;
+}
+
+/* One parameter of a listing's query into a; problems into e. */
 static void
 list_param(const char *k, size_t klen, const char *val, size_t vlen,
-    long max, long *limit, char *after, size_t afterlen, struct apierr *e)
+    struct query_args *a, struct apierr *e)
 {
 	unsigned char	*dec;
 	size_t		 dlen;
 
-	if (klen == 5 && strncmp(k, "limit", 5) == 0) {
-		if (parse_long(val, 1, max, limit) == -1)
+	if (key_is(k, klen, "limit")) {
+		if (parse_long(val, 1, a->max, a->limit) == -1)
 			apierr_add(e, "limit", NULL, IR_OUT_OF_RANGE);
-	} else if (klen == 6 && strncmp(k, "cursor", 6) == 0) {
+	} else if (key_is(k, klen, "cursor") && a->all != NULL) {
+		if (all_cursor(val, vlen, a->all) == -1)
+			apierr_add(e, "cursor", NULL, IR_INVALID);
+	} else if (key_is(k, klen, "cursor")) {
 		dec = b64url_decode(val, vlen, &dlen);
-		if (dec == NULL || dlen >= afterlen ||
+		if (dec == NULL || dlen >= a->afterlen ||
 		    validate_scalar(VK_CREDENTIAL_ID, (char *)dec, dlen))
 			apierr_add(e, "cursor", NULL, IR_INVALID);
 		else
-			memcpy(after, dec, dlen + 1);
+			memcpy(a->after, dec, dlen + 1);
 		free(dec);
-	} else if (klen > 0)
+	} else if (a->all != NULL && all_param(k, klen, val, a, e))
+		return;
+	else if (klen > 0)
 		apierr_add(e, "query", NULL, IR_UNKNOWN_PARAMETER);
 }
 
-int
-input_parse_list_query(const char *q, long def, long max, long *limit,
-    char *after, size_t afterlen, struct apierr *e)
+/* Splits q at '&' and '=' and hands each parameter to list_param. */
+static int
+list_query(const char *q, struct query_args *a, struct apierr *e)
 {
 	const char	*p, *amp;
 	char		 val[128];
 	size_t		 klen, vlen;
 
-	*limit = def;
-	after[0] = '\0';
 	apierr_init(e, AE_VALIDATION, "Invalid query parameters");
 	for (p = q; p != NULL && *p != '\0'; p = amp ? amp + 1 : NULL) {
 		amp = strchr(p, '&');
@@ -628,7 +702,29 @@ input_parse_list_query(const char *q, long def, long max, long *limit,
 		}
 		memcpy(val, p + klen + 1, vlen);
 		val[vlen] = '\0';
-		list_param(p, klen, val, vlen, max, limit, after, afterlen, e);
+		list_param(p, klen, val, vlen, a, e);
 	}
 	return e->nd > 0 ? -1 : 0;
+}
+
+int
+input_parse_list_query(const char *q, long def, long max, long *limit,
+    char *after, size_t afterlen, struct apierr *e)
+{
+	struct query_args a = { max, limit, after, afterlen, NULL, NULL };
+
+	*limit = def;
+	after[0] = '\0';
+	return list_query(q, &a, e);
+}
+
+int
+input_parse_list_all_query(const char *q, const struct catalog *cat,
+    long def, long max, struct list_all_query *lq, struct apierr *e)
+{
+	struct query_args a = { max, &lq->limit, NULL, 0, cat, lq };
+
+	memset(lq, 0, sizeof(*lq));
+	lq->limit = def;
+	return list_query(q, &a, e);
 }

@@ -104,4 +104,26 @@ int	 input_check_label_patch(const struct req_input *, struct apierr *e);
 int	 input_parse_list_query(const char *q, long def, long max, long *limit,
 	    char *after, size_t afterlen, struct apierr *e);
 
+#define VALIDATE_PROVIDER_MAX	64
+
+/*
+ * The query of the tenant-wide listing: filters, page size and where to
+ * resume (the cursor is B64URL(provider "/" credential id)).
+ */
+struct list_all_query {
+	long				 limit;
+	const struct cat_provider	*provider;	/* filter, or NULL */
+	const char			*status;	/* filter (static), or NULL */
+	char				 after_provider[VALIDATE_PROVIDER_MAX + 1];
+	char				 after[CREDENTIAL_ID_LEN + 1];	/* "": first */
+};
+
+/*
+ * ?provider=&status=&limit=&cursor= into *lq: provider a catalog id of
+ * cat, status a verdict name, limit in [1, max] (def when absent).  -1
+ * with e (initialised here) holding the details.
+ */
+int	 input_parse_list_all_query(const char *q, const struct catalog *cat,
+	    long def, long max, struct list_all_query *lq, struct apierr *e);
+
 #endif

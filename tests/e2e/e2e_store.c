@@ -1303,6 +1303,225 @@ START_TEST(cgi_close_waits_for_register_scan)
 }
 END_TEST
 
+/* A token of tenant with role (malloc'd, one line). */
+static char *
+tenant_token(const char *sub, const char *tenant, const char *role)
+{
+	char	*tok = NULL, *nl;
+
+	ck_assert_int_eq(h_admin(&E, &tok, "token", "--sub", sub, "--tenant",
+	    tenant, "--role", role, NULL), 0);
+	if ((nl = strchr(tok, '\n')) != NULL)
+		*nl = '\0';
+	return tok;
+}
+
+/* Stores one credential for tok at provider; its id into id. */
+static void
+store_one(const char *tok, const char *provider, const char *body, char *id,
+    size_t idlen)
+{
+	struct h_resp		 r;
+	struct json_object	*o;
+	char			 path[128];
+
+	snprintf(path, sizeof(path), "/v1/integrations/%s/credentials",
+	    provider);
+	req("POST", path, tok, JSON, body, NULL, &r);
+	ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+	o = h_json(&r);
+	snprintf(id, idlen, "%s", jstr(o, "credentialId"));
+	json_object_put(o);
+	h_resp_free(&r);
+	usleep(3000);	/* a later millisecond: a later id */
+}
+
+/*
+ * GET path with tok: the ids of the page as "id,id," into ids, the
+ * nextCursor ("" when null) into cur.
+ */
+static void
+list_page(const char *path, const char *tok, char *ids, size_t idslen,
+    char *cur, size_t curlen)
+{
+	struct h_resp		 r;
+	struct json_object	*o, *d, *nc;
+	size_t			 i, n, len = 0;
+
+	req("GET", path, tok, NULL, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "%s: %ld %s", path, r.status, r.body);
+	ck_assert(strstr(r.body, "SECRETVAL") == NULL);
+	o = h_json(&r);
+	ck_assert(json_object_object_get_ex(o, "data", &d));
+	ck_assert(json_object_object_get_ex(o, "nextCursor", &nc));
+	ids[0] = '\0';
+	n = json_object_array_length(d);
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(ids + len, idslen - len, "%s,",
+		    jstr(json_object_array_get_idx(d, i), "credentialId"));
+	snprintf(cur, curlen, "%s", nc ? json_object_get_string(nc) : "");
+	json_object_put(o);
+	h_resp_free(&r);
+}
+
+/* Follows nextCursor from base (a query, may be "") until null. */
+static void
+list_all_pages(const char *base, const char *tok, char *ids, size_t idslen,
+    int *pages)
+{
+	char	 path[512], page[512], cur[256] = "";
+	size_t	 len = 0;
+
+	ids[0] = '\0';
+	*pages = 0;
+	do {
+		snprintf(path, sizeof(path), "/v1/integrations/credentials?"
+		    "%s%s%s", base, cur[0] ? "&cursor=" : "", cur);
+		list_page(path, tok, page, sizeof(page), cur, sizeof(cur));
+		len += (size_t)snprintf(ids + len, idslen - len, "%s", page);
+		ck_assert_int_lt(++*pages, 20);
+	} while (cur[0] != '\0');
+}
+
+/*
+ * GET /v1/integrations/credentials: every credential of the tenant, by
+ * provider, newest first; filters, pages across providers, isolation.
+ */
+START_TEST(list_all_credentials)
+{
+	struct h_resp	 r;
+	char		*adm = tenant_token("lea", "lister", "admin");
+	char		*rd = tenant_token("leo", "lister", "viewer");
+	char		*oth = tenant_token("lou", "lister2", "admin");
+	char		 a[64], b[64], c[64], d[64], want[512], ids[512],
+			 cur[256];
+	int		 pages;
+	const char	*dd = "{\"credentials\":{\"api_key\":\"SECRETVAL-dd-good\","
+	    "\"application_key\":\"SECRETVAL-all\"}}";
+	const char	*sn = "{\"credentials\":{\"auth_token\":\"SECRETVAL-sn\"}}";
+	const char	*bad[] = { "provider=nope", "provider=credentials",
+	    "status=bogus", "status=", "limit=0", "limit=101", "cursor=zz",
+	    "cursor=Y3JkXzAx", "color=red" };
+	size_t		 i;
+
+	setup_routes();
+	store_one(adm, "sentry", sn, a, sizeof(a));
+	store_one(adm, "datadog", dd, b, sizeof(b));
+	store_one(adm, "sentry", sn, c, sizeof(c));
+	store_one(adm, "datadog", dd, d, sizeof(d));
+	/* by provider (datadog before sentry), newest first; a reader */
+	snprintf(want, sizeof(want), "%s,%s,%s,%s,", d, b, c, a);
+	list_page("/v1/integrations/credentials", rd, ids, sizeof(ids), cur,
+	    sizeof(cur));
+	ck_assert_str_eq(ids, want);
+	ck_assert_str_eq(cur, "");
+	/* one at a time, across the providers */
+	list_all_pages("limit=1", rd, ids, sizeof(ids), &pages);
+	ck_assert_str_eq(ids, want);
+	ck_assert_int_eq(pages, 4);
+	list_all_pages("limit=3", adm, ids, sizeof(ids), &pages);
+	ck_assert_str_eq(ids, want);
+	ck_assert_int_eq(pages, 2);
+	/* filters */
+	snprintf(want, sizeof(want), "%s,%s,", c, a);
+	list_all_pages("provider=sentry&limit=1", rd, ids, sizeof(ids), &pages);
+	ck_assert_str_eq(ids, want);
+	list_all_pages("status=unverified&limit=1", rd, ids, sizeof(ids),
+	    &pages);
+	ck_assert_str_eq(ids, want);
+	ck_assert_int_eq(pages, 2);
+	snprintf(want, sizeof(want), "%s,%s,", d, b);
+	list_all_pages("status=validated", rd, ids, sizeof(ids), &pages);
+	ck_assert_str_eq(ids, want);
+	list_all_pages("provider=datadog&status=unverified", rd, ids,
+	    sizeof(ids), &pages);
+	ck_assert_str_eq(ids, "");
+	list_all_pages("status=rejected", rd, ids, sizeof(ids), &pages);
+	ck_assert_str_eq(ids, "");
+	/* another tenant sees nothing */
+	list_all_pages("", oth, ids, sizeof(ids), &pages);
+	ck_assert_str_eq(ids, "");
+	/* hostile or wrong queries */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char path[256];
+
+		snprintf(path, sizeof(path), "/v1/integrations/credentials?%s",
+		    bad[i]);
+		req("GET", path, rd, NULL, NULL, NULL, &r);
+		ck_assert_msg(r.status == 400, "%s: %ld", bad[i], r.status);
+		assert_error(&r, 400, "validation_error");
+		h_resp_free(&r);
+	}
+	req("GET", "/v1/integrations/credentials", NULL, NULL, NULL, NULL, &r);
+	assert_error(&r, 401, "unauthorized");
+	h_resp_free(&r);
+	req("POST", "/v1/integrations/credentials", adm, JSON, dd, NULL, &r);
+	assert_error(&r, 405, "method_not_allowed");
+	h_resp_free(&r);
+	free(adm);
+	free(rd);
+	free(oth);
+}
+END_TEST
+
+/*
+ * Idempotency compares the parsed request: member order, white space and
+ * the form encoding of the same values replay the 201; a changed value
+ * or label is a conflict.
+ */
+START_TEST(idempotency_parsed)
+{
+	struct h_resp		 a, b;
+	struct json_object	*oa, *ob;
+	const char		*k[] = { "Idempotency-Key: retry-canon", NULL };
+	const char		*same[] = {
+	    "{ \"label\" : \"Canon\",\n  \"credentials\" : {\n"
+	    "    \"application_key\" : \"SECRETVAL-canon\",\n"
+	    "    \"api_key\" : \"SECRETVAL-dd-good\" } }\n",
+	    "{\"credentials\":{\"api_key\":\"SECRETVAL-dd-good\","
+	    "\"application_key\":\"SECRETVAL-canon\"},\"label\":\"Canon\"}" };
+	const char		*form = "label=Canon&credentials%5Bapplication_key"
+	    "%5D=SECRETVAL-canon&credentials%5Bapi_key%5D=SECRETVAL-dd-good";
+	const char		*diff[] = {
+	    "{\"credentials\":{\"api_key\":\"SECRETVAL-dd-good\","
+	    "\"application_key\":\"SECRETVAL-canoN\"},\"label\":\"Canon\"}",
+	    "{\"credentials\":{\"api_key\":\"SECRETVAL-dd-good\","
+	    "\"application_key\":\"SECRETVAL-canon\"},\"label\":\"Canon2\"}",
+	    "{\"credentials\":{\"api_key\":\"SECRETVAL-dd-good\","
+	    "\"application_key\":\"SECRETVAL-canon\"}}" };
+	size_t			 before, i;
+
+	setup_routes();
+	before = count_records(NULL);
+	req("POST", DD, E.tok_admin, JSON, "{\"credentials\":{\"api_key\":"
+	    "\"SECRETVAL-dd-good\",\"application_key\":\"SECRETVAL-canon\"},"
+	    "\"label\":\"Canon\"}", k, &a);
+	ck_assert_msg(a.status == 201, "%ld %s", a.status, a.body);
+	oa = h_json(&a);
+	for (i = 0; i < 3; i++) {
+		req("POST", DD, E.tok_admin, i < 2 ? JSON : FORM,
+		    i < 2 ? same[i] : form, k, &b);
+		ck_assert_msg(b.status == 201, "%zu: %ld %s", i, b.status,
+		    b.body);
+		ck_assert_str_eq(h_header(&b, "Idempotent-Replayed"), "true");
+		ob = h_json(&b);
+		ck_assert_str_eq(jstr(oa, "credentialId"),
+		    jstr(ob, "credentialId"));
+		json_object_put(ob);
+		h_resp_free(&b);
+	}
+	ck_assert_uint_eq(count_records(NULL), before + 1);
+	for (i = 0; i < sizeof(diff) / sizeof(diff[0]); i++) {
+		req("POST", DD, E.tok_admin, JSON, diff[i], k, &b);
+		assert_error(&b, 409, "idempotency_conflict");
+		h_resp_free(&b);
+	}
+	ck_assert_uint_eq(count_records(NULL), before + 1);
+	json_object_put(oa);
+	h_resp_free(&a);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1341,6 +1560,8 @@ main(void)
 	tcase_add_test(tc, concurrency_400);
 	tcase_add_test(tc, crash_kill9);
 	tcase_add_test(tc, cgi_mode_unavailable);
+	tcase_add_test(tc, list_all_credentials);
+	tcase_add_test(tc, idempotency_parsed);
 	tcase_add_test(tc, no_plaintext_anywhere);
 	tcase_add_test(tc, sanitizers_quiet);
 	suite_add_tcase(s, tc);

@@ -66,6 +66,15 @@ static const struct {
 	{ HM_GET, "/v1/integrations/catalog/..", NF, 0, NULL, NULL, NULL },
 	{ HM_GET, "/v1/integrations/catalog/datadog/x", NF, 0, NULL, NULL,
 	    NULL },
+	/* every credential of the tenant: a literal, not a provider */
+	{ HM_GET, "/v1/integrations/credentials", ROUTE_OK, "credentials_all",
+	    "", "", "GET, HEAD" },
+	{ HM_GET, "/v1/integrations/credentials/", ROUTE_OK, "credentials_all",
+	    "", "", "GET, HEAD" },
+	{ HM_POST, "/v1/integrations/credentials", RM, "credentials_all", "",
+	    "", "GET, HEAD" },
+	{ HM_GET, "/v1/integrations/credentials/credentials", ROUTE_OK,
+	    "credentials", "credentials", "", "GET, HEAD, POST" },
 	/* the credentials collection */
 	{ HM_GET, CRED, ROUTE_OK, "credentials", "datadog", "",
 	    "GET, HEAD, POST" },

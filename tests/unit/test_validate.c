@@ -1438,6 +1438,72 @@ START_TEST(test_parse_list_query)
 }
 END_TEST
 
+/* ?provider=&status=&limit=&cursor= of the tenant-wide listing. */
+START_TEST(test_parse_list_all_query)
+{
+	struct list_all_query	 q;
+	struct apierr		 e;
+	size_t			 i;
+	/* base64url of acme/crd_01HX9VTPQR3KF8MZWBYD5N6JCE */
+	const char		*cur = "YWNtZS9jcmRfMDFIWDlWVFBRUjNLRjhNWldCWUQ1TjZKQ0U";
+	char			 qs[256];
+	static const struct {
+		const char	*q, *field, *reason;
+	} bad[] = {
+		{ "provider=nosuch", "provider", "not_allowed" },
+		{ "provider=", "provider", "not_allowed" },
+		{ "provider=credentials", "provider", "not_allowed" },
+		{ "provider=ACME", "provider", "not_allowed" },
+		{ "status=valid", "status", "not_allowed" },
+		{ "status=", "status", "not_allowed" },
+		{ "status=Validated", "status", "not_allowed" },
+		{ "limit=0", "limit", "out_of_range" },
+		{ "limit=101", "limit", "out_of_range" },
+		/* a per-provider cursor, a blank, a short id, garbage */
+		{ "cursor=Y3JkXzAxSFg5VlRQUVIzS0Y4TVpXQllENU42SkNF", "cursor", "invalid" },
+		{ "cursor=YWMgbWUvY3JkXzAxSFg5VlRQUVIzS0Y4TVpXQllENU42SkNF", "cursor", "invalid" },
+		{ "cursor=YWNtZS9jcmRfMDFIWDlWVFBRUjNLRjhNWldCWUQ1TjZKQw", "cursor", "invalid" },
+		{ "cursor=%%%", "cursor", "invalid" },
+		{ "tenant=globex", "query", "unknown_parameter" },
+	};
+
+	ck_assert_int_eq(input_parse_list_all_query(NULL, cat, 50, 100, &q, &e),
+	    0);
+	ck_assert_int_eq(q.limit, 50);
+	ck_assert_ptr_null(q.provider);
+	ck_assert_ptr_null(q.status);
+	ck_assert_str_eq(q.after_provider, "");
+	ck_assert_str_eq(q.after, "");
+	snprintf(qs, sizeof(qs), "provider=acme&status=unverified&limit=1"
+	    "&cursor=%s", cur);
+	ck_assert_int_eq(input_parse_list_all_query(qs, cat, 50, 100, &q, &e),
+	    0);
+	ck_assert_ptr_eq(q.provider, prov);
+	ck_assert_str_eq(q.status, "unverified");
+	ck_assert_int_eq(q.limit, 1);
+	ck_assert_str_eq(q.after_provider, "acme");
+	ck_assert_str_eq(q.after, "crd_01HX9VTPQR3KF8MZWBYD5N6JCE");
+	/* a cursor may name a provider the catalog no longer has */
+	ck_assert_int_eq(input_parse_list_all_query("cursor=Z29uZS1wcm92aWRlci9j"
+	    "cmRfMDFIWDlWVFBRUjNLRjhNWldCWUQ1TjZKQ0U", cat, 50, 100, &q, &e), 0);
+	ck_assert_str_eq(q.after_provider, "gone-provider");
+	ck_assert_int_eq(input_parse_list_all_query("status=rejected&status="
+	    "validated", cat, 50, 100, &q, &e), 0);
+	ck_assert_str_eq(q.status, "validated");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(input_parse_list_all_query(bad[i].q, cat, 50, 100,
+		    &q, &e) == -1, "%s", bad[i].q);
+		ck_assert_uint_eq(e.nd, 1);
+		ck_assert_str_eq(e.d[0].field, bad[i].field);
+		ck_assert_str_eq(REASON(e.d[0]), bad[i].reason);
+	}
+	/* the per-provider listing knows no filter */
+	ck_assert_int_eq(input_parse_list_query("provider=acme", 50, 100,
+	    &q.limit, q.after, sizeof(q.after), &e), -1);
+	ck_assert_str_eq(REASON(e.d[0]), "unknown_parameter");
+}
+END_TEST
+
 /* --- the reason table ------------------------------------------------ */
 
 /* Every reason has a code and a sentence; no two share a code. */
@@ -1549,6 +1615,7 @@ validate_suite(void)
 	tcase_add_test(tc, test_parse_connect);
 	tcase_add_test(tc, test_check_label_patch);
 	tcase_add_test(tc, test_parse_list_query);
+	tcase_add_test(tc, test_parse_list_all_query);
 	suite_add_tcase(s, tc);
 	return s;
 }

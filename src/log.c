@@ -16,10 +16,6 @@ static void *sink_arg;
 static enum log_target target = LOG_TO_STDERR;
 static char reqid[LOG_REQID_MAX + 1];
 
-static const char *const target_names[LOG_TARGET__MAX] = {
-	"stderr", "syslog",
-};
-
 /* syslog(3) priority of each level */
 static const int level_prio[LOG_LVL__MAX] = {
 	LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG,
@@ -69,14 +65,13 @@ log_set_target(enum log_target t, int facility)
 int
 log_target_parse(const char *s, enum log_target *out)
 {
-	int i;
-
-	for (i = 0; i < LOG_TARGET__MAX; i++)
-		if (strcmp(s, target_names[i]) == 0) {
-			*out = (enum log_target)i;
-			return 0;
-		}
-	return -1;
+	if (strcmp(s, "stderr") == 0)
+		*out = LOG_TO_STDERR;
+	else if (strcmp(s, "syslog") == 0)
+		*out = LOG_TO_SYSLOG;
+	else
+		return -1;
+	return 0;
 }
 
 int

@@ -104,6 +104,7 @@ load(struct app *a)
 		goto fail;
 	a->have_cfg = 1;
 	log_set_level(a->cfg.log_level);
+	log_set_target(a->cfg.log_target, a->cfg.log_facility);
 	if ((a->cat = catalog_load_flags(a->cfg.catalog,
 	    (a->flags & APP_CGI) ? CATALOG_LAZY : 0, err, sizeof(err))) == NULL)
 		goto fail;

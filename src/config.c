@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "config.h"
 #include "util.h"
@@ -37,6 +38,8 @@ enum ckey {
 	CK_MAX_CREDENTIALS_PER_TENANT,
 	CK_DURABILITY,
 	CK_LOG_LEVEL,
+	CK_LOG_TARGET,
+	CK_LOG_FACILITY,
 	CK__MAX
 };
 
@@ -48,6 +51,8 @@ enum ctype {
 	CT_ORIGIN,	/* http(s)://host[:port] */
 	CT_DURABILITY,
 	CT_LOGLEVEL,
+	CT_LOGTARGET,	/* stderr or syslog */
+	CT_FACILITY,	/* a syslog(3) facility name */
 };
 
 struct ckeydef {
@@ -81,6 +86,8 @@ static const struct ckeydef keys[CK__MAX] = {
 	    OFF(max_credentials_per_tenant) },
 	{ "durability", CT_DURABILITY, 0, 0, OFF(durability) },
 	{ "log_level", CT_LOGLEVEL, 0, 0, OFF(log_level) },
+	{ "log_target", CT_LOGTARGET, 0, 0, OFF(log_target) },
+	{ "log_facility", CT_FACILITY, 0, 0, OFF(log_facility) },
 };
 
 static const char *const durnames[DUR__MAX] = {
@@ -255,6 +262,14 @@ set_key(struct config *c, const struct ckeydef *k, const char *dir,
 			return "expected error, warn, info or debug";
 		c->log_level = lvl;
 		return NULL;
+	case CT_LOGTARGET:
+		if (log_target_parse(v, &c->log_target) == -1)
+			return "expected stderr or syslog";
+		return NULL;
+	case CT_FACILITY:
+		if (log_facility_parse(v, &c->log_facility) == -1)
+			return "expected daemon, authpriv, user or local0..local7";
+		return NULL;
 	}
 	return "unhandled key type";
 }
@@ -281,6 +296,8 @@ set_defaults(struct config *c)
 	c->max_credentials_per_tenant = 10000;
 	c->durability = DUR_SYNC;
 	c->log_level = LOG_LVL_INFO;
+	c->log_target = LOG_TO_STDERR;
+	c->log_facility = LOG_AUTHPRIV;
 }
 
 int

@@ -38,6 +38,8 @@ struct config {
 	long		 max_credentials_per_tenant;	/* 0: no cap */
 	enum durability	 durability;
 	enum log_level	 log_level;
+	enum log_target	 log_target;
+	int		 log_facility;	/* syslog(3) facility, LOG_AUTHPRIV */
 };
 
 #define CONFIG_ERRLEN	512

@@ -118,6 +118,20 @@ credsvc_probe(const struct credsvc *svc, const char *tenant,
 	return CSVC_OK;
 }
 
+/*
+ * At info, why a check left credential id unverified: the reason code of
+ * SPEC section 2 and the transport's words, never a value.
+ */
+static void
+log_unverified(const char *what, const char *tenant, const char *provider,
+    const char *id, const struct probe_result *pr)
+{
+	if (pr->verdict != PROBE_UNVERIFIED)
+		return;
+	log_info("%s credential %s provider=%s tenant=%s: unverified "
+	    "reason=%s (%s)", what, id, provider, tenant, pr->reason, pr->why);
+}
+
 enum credsvc_rc
 credsvc_rc_of(enum store_rc rc)
 {
@@ -283,6 +297,8 @@ credsvc_create_commit(const struct credsvc *svc,
 	log_info("stored credential %s provider=%s tenant=%s status=%s "
 	    "check=%ld", n->rec.id, n->rec.provider, n->rec.tenant,
 	    n->rec.status, n->pr.http_status);
+	log_unverified("stored", n->rec.tenant, n->rec.provider, n->rec.id,
+	    &n->pr);
 	return CSVC_OK;
 }
 
@@ -406,6 +422,7 @@ credsvc_replace(const struct credsvc *svc, const struct credsvc_actor *who,
 	cred_rec_free(&cur);
 	if ((rc = credsvc_probe(svc, who->tenant, p, cs, pr)) != CSVC_OK)
 		return rc;
+	log_unverified("replacing", who->tenant, p->id, id, pr);
 	if (pr->verdict == PROBE_REJECTED)
 		return CSVC_REJECTED;
 	memset(&sealed, 0, sizeof(sealed));
@@ -452,6 +469,7 @@ credsvc_retest(const struct credsvc *svc, const struct credsvc_actor *who,
 	credset_free(&cs);
 	if (rc != CSVC_OK)
 		return rc;
+	log_unverified("re-testing", who->tenant, p->id, id, pr);
 	memset(&ch, 0, sizeof(ch));
 	/* the verdict is about version ver: a change meanwhile is a conflict */
 	ch.ver = ver;

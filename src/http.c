@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "http.h"
 #include "log.h"
 
@@ -43,6 +44,31 @@ http_param(const struct http_req *r, const char *name)
 }
 
 int
+http_request_id_ok(const char *v)
+{
+	size_t n;
+
+	if (v == NULL)
+		return 0;
+	n = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789._-");
+	return n > 0 && n <= LOG_REQID_MAX && v[n] == '\0';
+}
+
+/* The client's Request-Id when sane, else a new ULID (or "-"). */
+static void
+choose_request_id(struct http_req *r)
+{
+	const char *v = http_param(r, "HTTP_REQUEST_ID");
+
+	if (http_request_id_ok(v))
+		snprintf(r->request_id, sizeof(r->request_id), "%s", v);
+	else if (crypto_ulid(r->request_id) == -1)
+		snprintf(r->request_id, sizeof(r->request_id), "-");
+	log_set_request_id(r->request_id);
+}
+
+int
 http_req_begin(struct http_req *r, FCGX_Stream *in, FCGX_Stream *out,
     char **envp)
 {
@@ -56,6 +82,7 @@ http_req_begin(struct http_req *r, FCGX_Stream *in, FCGX_Stream *out,
 	r->envp = envp;
 	buf_init(&r->body, 0, 1);
 	r->content_length = -1;
+	choose_request_id(r);
 
 	m = http_param(r, "REQUEST_METHOD");
 	r->method = HM_OTHER;
@@ -115,6 +142,7 @@ http_req_end(struct http_req *r)
 	free(r->path);
 	free(r->query);
 	r->path = r->query = NULL;
+	log_set_request_id(NULL);
 }
 
 static int
@@ -294,6 +322,8 @@ http_send(struct http_req *r, int status, const char *ctype,
 		buf_printf(&h, "Content-Length: %zu\r\n", body ? len : 0);
 	buf_adds(&h, "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n");
+	if (r->request_id[0] != '\0')
+		buf_printf(&h, "Request-Id: %s\r\n", r->request_id);
 	if (extra != NULL)
 		buf_adds(&h, extra);
 	buf_adds(&h, "\r\n");

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "apierr.h"
+#include "log.h"
 #include "util.h"
 
 enum http_method {
@@ -56,15 +57,24 @@ struct http_req {
 	int		 https;
 	long long	 content_length;	/* -1 when absent */
 
+	/* the client's Request-Id when sane, else a new ULID; on every answer */
+	char		 request_id[LOG_REQID_MAX + 1];
+
 	struct buf	 body;		/* secret: wiped at the end */
 	int		 responded;
 	int		 status;	/* of the response, for the log */
 };
 
-/* Fills req from the FastCGI request (or CGI when streams are NULL). */
+/*
+ * Fills req from the FastCGI request (or CGI when streams are NULL).  The
+ * request's id is chosen first and named by every log line until
+ * http_req_end, even when this fails.
+ */
 int		 http_req_begin(struct http_req *, FCGX_Stream *in,
 		    FCGX_Stream *out, char **envp);
 void		 http_req_end(struct http_req *);
+/* 1 when v is a client's Request-Id we keep: 1-64 of [A-Za-z0-9._-]. */
+int		 http_request_id_ok(const char *v);
 const char	*http_param(const struct http_req *, const char *name);
 const char	*http_method_name(enum http_method);
 
@@ -87,7 +97,7 @@ int		 http_wants_html(const struct http_req *);
 /*
  * Writes the response.  extra is "Name: value\r\n" lines built by the
  * caller from trusted values, or NULL.  Every response carries
- * Cache-Control: no-store and X-Content-Type-Options: nosniff.
+ * Cache-Control: no-store, X-Content-Type-Options: nosniff and Request-Id.
  */
 void		 http_send(struct http_req *, int status, const char *ctype,
 		    const char *extra, const char *body, size_t len);

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -12,6 +13,25 @@
 static enum log_level cur_level = LOG_LVL_INFO;
 static void (*sink)(const char *, size_t, void *);
 static void *sink_arg;
+static enum log_target target = LOG_TO_STDERR;
+static char reqid[LOG_REQID_MAX + 1];
+
+/* syslog(3) priority of each level */
+static const int level_prio[LOG_LVL__MAX] = {
+	LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG,
+};
+
+static const struct {
+	const char	*name;
+	int		 facility;
+} facilities[] = {
+	{ "authpriv", LOG_AUTHPRIV }, { "daemon", LOG_DAEMON },
+	{ "user", LOG_USER },
+	{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+	{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+	{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+};
 
 static const char *const level_names[LOG_LVL__MAX] = {
 	"error", "warn", "info", "debug",
@@ -30,6 +50,49 @@ log_set_sink(void (*fn)(const char *, size_t, void *), void *arg)
 	sink_arg = arg;
 }
 
+void
+log_set_target(enum log_target t, int facility)
+{
+	static int opened;
+
+	target = t < LOG_TARGET__MAX ? t : LOG_TO_STDERR;
+	if (target == LOG_TO_SYSLOG && !opened) {
+		openlog("credstore", LOG_PID, facility);
+		opened = 1;
+	}
+}
+
+int
+log_target_parse(const char *s, enum log_target *out)
+{
+	if (strcmp(s, "stderr") == 0)
+		*out = LOG_TO_STDERR;
+	else if (strcmp(s, "syslog") == 0)
+		*out = LOG_TO_SYSLOG;
+	else
+		return -1;
+	return 0;
+}
+
+int
+log_facility_parse(const char *s, int *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+		if (strcmp(s, facilities[i].name) == 0) {
+			*out = facilities[i].facility;
+			return 0;
+		}
+	return -1;
+}
+
+void
+log_set_request_id(const char *id)
+{
+	snprintf(reqid, sizeof(reqid), "%s", id != NULL ? id : "");
+}
+
 int
 log_level_parse(const char *s, enum log_level *out)
 {
@@ -46,7 +109,8 @@ log_level_parse(const char *s, enum log_level *out)
 /*
  * The whole line is formatted first and written with one write(2) so that
  * lines from concurrent processes do not interleave.  Control characters in
- * the message are replaced so that one event is one line.
+ * the message are replaced so that one event is one line.  syslog gets the
+ * line without the time and the program (syslog adds its own).
  */
 void
 log_msg(enum log_level l, const char *fmt, ...)
@@ -54,7 +118,7 @@ log_msg(enum log_level l, const char *fmt, ...)
 	static pid_t	 pid;	/* credstore never forks: one lookup */
 	char		 line[2048], ts[21];
 	va_list		 ap;
-	int		 n, m;
+	int		 n, m, body;
 	size_t		 i, len;
 
 	if (l > cur_level)
@@ -62,9 +126,13 @@ log_msg(enum log_level l, const char *fmt, ...)
 	if (pid == 0)
 		pid = getpid();
 	fmt_time(time(NULL), ts);
-	n = snprintf(line, sizeof(line), "%s credstore[%ld] %s: ", ts,
-	    (long)pid, level_names[l]);
-	if (n < 0 || (size_t)n >= sizeof(line))
+	body = snprintf(line, sizeof(line), "%s credstore[%ld] ", ts,
+	    (long)pid);
+	if (body < 0 || (size_t)body >= sizeof(line))
+		return;
+	n = snprintf(line + body, sizeof(line) - (size_t)body, "%s: %s%s%s",
+	    level_names[l], reqid[0] ? "req=" : "", reqid, reqid[0] ? " " : "");
+	if (n < 0 || (size_t)(n += body) >= sizeof(line))
 		return;
 	va_start(ap, fmt);
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
@@ -75,6 +143,10 @@ log_msg(enum log_level l, const char *fmt, ...)
 	for (i = (size_t)n; i < len; i++)
 		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
 			line[i] = '?';
+	if (target == LOG_TO_SYSLOG) {
+		syslog(level_prio[l], "%s", line + body);
+		return;
+	}
 	line[len++] = '\n';
 	if (sink != NULL)
 		sink(line, len, sink_arg);

@@ -1,7 +1,9 @@
 /*
- * log: one line per event on stderr (the web server's error log), with a
- * level, the process id and a message.  Callers never pass secrets; values
- * that come from requests go through log_quote-free fields such as ids.
+ * log: one line per event on stderr (the web server's error log) or to
+ * syslog(3), with a level, the process id, the running request's
+ * Request-Id and a message.  Callers never pass secrets; values that come
+ * from requests go through log_quote-free fields such as ids.  The module
+ * owns its copy of the request id and its syslog connection.
  */
 #ifndef CS_LOG_H
 #define CS_LOG_H
@@ -16,7 +18,28 @@ enum log_level {
 	LOG_LVL__MAX
 };
 
+enum log_target {
+	LOG_TO_STDERR = 0,
+	LOG_TO_SYSLOG,
+	LOG_TARGET__MAX
+};
+
+#define LOG_REQID_MAX	64	/* the longest Request-Id, NUL excluded */
+
 void	log_set_level(enum log_level);
+/*
+ * Sends lines to stderr (as before) or to syslog(3) with the given
+ * facility (LOG_AUTHPRIV, ...); syslog is opened once, as "credstore".
+ */
+void	log_set_target(enum log_target, int facility);
+int	log_target_parse(const char *, enum log_target *);
+/* daemon, authpriv, user, local0..local7 -> LOG_DAEMON, ...; -1 if none. */
+int	log_facility_parse(const char *, int *facility);
+/*
+ * The request every following line names ("req=ID"), copied; NULL or ""
+ * when no request runs.  id must already be a valid Request-Id.
+ */
+void	log_set_request_id(const char *id);
 /*
  * Where lines go instead of stderr while set (NULL: back to stderr).  A
  * FastCGI responder whose stderr is /dev/null sends them on the current

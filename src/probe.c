@@ -274,10 +274,49 @@ in_list(const int *l, size_t n, long st)
 }
 
 static void
-verdict(struct probe_result *res, enum probe_verdict v, const char *why)
+verdict(struct probe_result *res, enum probe_verdict v, const char *reason,
+    const char *why)
 {
 	res->verdict = v;
+	snprintf(res->reason, sizeof(res->reason), "%s", reason);
 	snprintf(res->why, sizeof(res->why), "%s", why);
+}
+
+/* The "check" reason of a transfer that got no answer. */
+static const char *
+neterr_reason(int cc)
+{
+	switch (cc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return "dns_error";
+	case CURLE_COULDNT_CONNECT:
+		return "connect_error";
+	case CURLE_OPERATION_TIMEDOUT:
+		return "timeout";
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+	case CURLE_SSL_CRL_BADFILE:
+		return "tls_error";
+	default:
+		return "network_error";
+	}
+}
+
+/* "status_N" of an answer the catalog does not take as valid. */
+static void
+status_reason(struct probe_result *res, long status)
+{
+	snprintf(res->reason, sizeof(res->reason), "status_%ld", status);
 }
 
 /* A 2xx in validStatus with an `expect` rule: the body decides. */
@@ -289,19 +328,22 @@ classify_expect(const struct cat_check *k, const struct probe_outcome *out,
 	const char		*jerr;
 
 	if (out->truncated) {
-		verdict(res, PROBE_UNVERIFIED, "response body over 64 KiB");
+		verdict(res, PROBE_UNVERIFIED, "too_large",
+		    "response body over 64 KiB");
 		return;
 	}
 	if (out->body_len == 0 || (resp = jsonx_parse(out->body, out->body_len,
 	    64, 1, &jerr)) == NULL) {
-		verdict(res, PROBE_REJECTED, "response is not the JSON expected");
+		verdict(res, PROBE_REJECTED, "unexpected_answer",
+		    "response is not the JSON expected");
 		return;
 	}
 	at = probe_json_pointer(resp, k->expect_pointer);
 	if (at != NULL && json_object_equal(at, k->expect_value))
-		verdict(res, PROBE_VALID, "provider answered with the expected value");
+		verdict(res, PROBE_VALID, "",
+		    "provider answered with the expected value");
 	else
-		verdict(res, PROBE_REJECTED,
+		verdict(res, PROBE_REJECTED, "unexpected_answer",
 		    "provider answered without the expected value");
 	jsonx_put_wipe(resp);
 }
@@ -313,18 +355,22 @@ probe_classify(const struct cat_check *k, const struct probe_outcome *out,
 	memset(res, 0, sizeof(*res));
 	res->http_status = out->status;
 	if (out->fenced) {
-		verdict(res, PROBE_UNVERIFIED, "check target is a private address");
+		verdict(res, PROBE_UNVERIFIED, "fenced",
+		    "check target is a private address");
 		return;
 	}
 	if (out->neterr != NULL) {
 		snprintf(res->why, sizeof(res->why), "check failed: %s",
 		    out->neterr);
+		snprintf(res->reason, sizeof(res->reason), "%s",
+		    neterr_reason(out->neterr_code));
 		res->verdict = PROBE_UNVERIFIED;
 		return;
 	}
 	if (in_list(k->reject, k->nreject, out->status)) {
 		snprintf(res->why, sizeof(res->why), "provider answered %ld",
 		    out->status);
+		status_reason(res, out->status);
 		res->verdict = PROBE_REJECTED;
 		return;
 	}
@@ -333,6 +379,7 @@ probe_classify(const struct cat_check *k, const struct probe_outcome *out,
 		snprintf(res->why, sizeof(res->why),
 		    "provider answered %ld, neither valid nor rejected",
 		    out->status);
+		status_reason(res, out->status);
 		res->verdict = PROBE_UNVERIFIED;
 		return;
 	}
@@ -537,8 +584,10 @@ request_perform(const struct cat_check *k, const struct request *rq,
 	out->fenced = fenced;
 	out->status = status;
 	/* a body over the cap stops the transfer; that is no network error */
-	if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && sink->truncated))
+	if (cc != CURLE_OK && !(cc == CURLE_WRITE_ERROR && sink->truncated)) {
 		out->neterr = cu->easy_strerror(cc);
+		out->neterr_code = (int)cc;
+	}
 	out->body = sink->b.data;
 	out->body_len = sink->b.len;
 	out->truncated = sink->truncated;
@@ -555,18 +604,19 @@ probe_check(const struct cat_provider *p, const struct credset *cs,
 
 	memset(res, 0, sizeof(*res));
 	if (p->check == NULL) {
-		verdict(res, PROBE_UNVERIFIED, "provider has no check");
+		verdict(res, PROBE_UNVERIFIED, "no_check", "provider has no check");
 		return;
 	}
 	if (curl == NULL && probe_init() == -1) {
-		verdict(res, PROBE_UNVERIFIED, "HTTP client unavailable");
+		verdict(res, PROBE_UNVERIFIED, "client_unavailable",
+		    "HTTP client unavailable");
 		return;
 	}
 	memset(&rq, 0, sizeof(rq));
 	buf_init(&sink.b, PROBE_MAX_BODY, 1);
 	sink.truncated = 0;
 	if ((why = request_build(p->check, cs, o, &rq)) != NULL)
-		verdict(res, PROBE_UNVERIFIED, why);
+		verdict(res, PROBE_UNVERIFIED, "bad_request", why);
 	else {
 		request_perform(p->check, &rq, o, &sink, &out);
 		probe_classify(p->check, &out, res);

@@ -35,6 +35,12 @@ struct probe_result {
 	enum probe_verdict	 verdict;
 	long			 http_status;	/* 0: no answer */
 	char			 why[160];	/* for the log; never a secret */
+	/*
+	 * The reason code of SPEC section 2's "check" object: no_check,
+	 * dns_error, connect_error, tls_error, timeout, status_<N>, fenced,
+	 * ...; "" when valid.
+	 */
+	char			 reason[24];
 };
 
 /*
@@ -44,6 +50,7 @@ struct probe_result {
 struct probe_outcome {
 	int		 fenced;	/* the fence refused the connection */
 	const char	*neterr;	/* no answer: timeout, DNS, TLS, ...; NULL: answered */
+	int		 neterr_code;	/* its CURLcode (0: unknown) */
 	long		 status;	/* HTTP status; 0: none */
 	const char	*body;		/* the answer's body (not NUL-terminated) */
 	size_t		 body_len;

@@ -1461,6 +1461,69 @@ START_TEST(list_all_credentials)
 	free(adm);
 	free(rd);
 	free(oth);
+/*
+ * The line of the server's error log that holds both a and b, polled for
+ * up to 3 s (lighttpd writes it after the answer).  Returns a malloc'd
+ * copy of the line or NULL.
+ */
+static char *
+log_line_with(const char *a, const char *b)
+{
+	char	 line[4096];
+	FILE	*f;
+	int	 tries;
+
+	for (tries = 0; tries < 30; tries++) {
+		if ((f = fopen(E.errlog, "r")) != NULL) {
+			while (fgets(line, sizeof(line), f) != NULL)
+				if (strstr(line, a) != NULL &&
+				    strstr(line, b) != NULL) {
+					fclose(f);
+					return strdup(line);
+				}
+			fclose(f);
+		}
+		usleep(100000);
+	}
+	return NULL;
+}
+
+#define ULID_RE	"^[0-7][0-9A-HJKMNP-TV-Z]{25}$"
+
+/* A 200, a 401, a 404, a 405 and a 400 each carry a new Request-Id. */
+START_TEST(request_id_on_every_answer)
+{
+	static const struct {
+		const char	*method, *path, *body;
+		int		 auth;
+		long		 status;
+	} rows[] = {
+		{ "GET", "/healthz", NULL, 0, 200 },
+		{ "GET", DD, NULL, 0, 401 },
+		{ "GET", "/v1/nowhere", NULL, 1, 404 },
+		{ "PUT", DD, NULL, 1, 405 },
+		{ "POST", DD, "{\"credentials\":{}}", 1, 400 },
+	};
+	struct h_resp	 r;
+	char		 first[64] = "";
+	const char	*id;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		req(rows[i].method, rows[i].path,
+		    rows[i].auth ? E.tok_admin : NULL,
+		    rows[i].body ? JSON : NULL, rows[i].body, NULL, &r);
+		ck_assert_msg(r.status == rows[i].status, "%s %s: %ld %s",
+		    rows[i].method, rows[i].path, r.status, r.body);
+		id = h_header(&r, "Request-Id");
+		ck_assert_msg(id != NULL && matches(ULID_RE, id),
+		    "%s %s: Request-Id %s", rows[i].method, rows[i].path,
+		    id ? id : "(none)");
+		/* a new one each time: nothing of a previous request stays */
+		ck_assert_str_ne(id, first);
+		snprintf(first, sizeof(first), "%s", id);
+		h_resp_free(&r);
+	}
 }
 END_TEST
 
@@ -1519,6 +1582,101 @@ START_TEST(idempotency_parsed)
 	ck_assert_uint_eq(count_records(NULL), before + 1);
 	json_object_put(oa);
 	h_resp_free(&a);
+ * The client's Request-Id is echoed when sane, replaced when not; the
+ * debug-level request line of the log names it.
+ */
+START_TEST(request_id_from_client)
+{
+	static const struct {
+		const char	*hdr;
+		int		 kept;
+	} rows[] = {
+		{ "Request-Id: abc.DEF_12-3", 1 },
+		{ "Request-Id: a", 1 },
+		{ "Request-Id: 1234567890123456789012345678901234567890123456789"
+		    "012345678901234", 1 },
+		{ "Request-Id: 1234567890123456789012345678901234567890123456789"
+		    "0123456789012345", 0 },
+		{ "Request-Id: a b", 0 },
+		{ "Request-Id: a;b", 0 },
+		{ "Request-Id: a/b", 0 },
+		{ "Request-Id: caf\xc3\xa9", 0 },
+		{ "Request-Id: x\"y", 0 },
+	};
+	struct h_resp	 r;
+	const char	*hdrs[2] = { NULL, NULL };
+	const char	*id, *sent;
+	char		*line, want[80];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		hdrs[0] = rows[i].hdr;
+		sent = rows[i].hdr + strlen("Request-Id: ");
+		req("GET", "/healthz", NULL, NULL, NULL, hdrs, &r);
+		ck_assert_int_eq(r.status, 200);
+		id = h_header(&r, "Request-Id");
+		ck_assert_ptr_nonnull(id);
+		if (rows[i].kept)
+			ck_assert_str_eq(id, sent);
+		else
+			ck_assert_msg(matches(ULID_RE, id), "'%s' -> '%s'",
+			    sent, id);
+		h_resp_free(&r);
+	}
+	hdrs[0] = "Request-Id: e2e-debug-line-1";
+	req("GET", "/v1/nowhere", E.tok_admin, NULL, NULL, hdrs, &r);
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_str_eq(h_header(&r, "Request-Id"), "e2e-debug-line-1");
+	h_resp_free(&r);
+	snprintf(want, sizeof(want), "req=%s ", "e2e-debug-line-1");
+	line = log_line_with(want, "GET /v1/nowhere -> 404 tenant=-");
+	ck_assert_msg(line != NULL, "no request line names the Request-Id");
+	ck_assert_ptr_nonnull(strstr(line, "debug: req=e2e-debug-line-1 "));
+	free(line);
+}
+END_TEST
+
+/*
+ * A 503 and a timeout each log, at info, why the credential is
+ * unverified: the reason code, provider, tenant and credential id.
+ */
+START_TEST(unverified_reason_logged)
+{
+	static const struct {
+		const char	*key, *reqid, *reason;
+	} rows[] = {
+		{ "SECRETVAL-dd-5xx", "e2e-unverified-503", "reason=status_503" },
+		{ "SECRETVAL-dd-hang", "e2e-unverified-hang", "reason=timeout" },
+	};
+	struct h_resp		 r;
+	struct json_object	*o;
+	const char		*hdrs[2] = { NULL, NULL };
+	char			 hdr[80], body[200], want[80], *line;
+	size_t			 i;
+
+	setup_routes();
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		snprintf(hdr, sizeof(hdr), "Request-Id: %s", rows[i].reqid);
+		hdrs[0] = hdr;
+		snprintf(body, sizeof(body), "{\"credentials\":{\"api_key\":"
+		    "\"%s\",\"application_key\":\"SECRETVAL-a\"}}", rows[i].key);
+		req("POST", DD, E.tok_admin, JSON, body, hdrs, &r);
+		ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+		o = h_json(&r);
+		ck_assert_str_eq(jstr(o, "status"), "unverified");
+		snprintf(want, sizeof(want), "info: req=%s ", rows[i].reqid);
+		line = log_line_with(want, rows[i].reason);
+		ck_assert_msg(line != NULL, "no info line with %s",
+		    rows[i].reason);
+		ck_assert(matches(ID_RE, jstr(o, "credentialId")));
+		ck_assert_ptr_nonnull(strstr(line, jstr(o, "credentialId")));
+		ck_assert_ptr_nonnull(strstr(line, "provider=datadog"));
+		ck_assert_ptr_nonnull(strstr(line, "tenant=acme"));
+		ck_assert_ptr_null(strstr(line, "SECRETVAL"));
+		free(line);
+		json_object_put(o);
+		h_resp_free(&r);
+	}
 }
 END_TEST
 
@@ -1564,6 +1722,12 @@ main(void)
 	tcase_add_test(tc, idempotency_parsed);
 	tcase_add_test(tc, no_plaintext_anywhere);
 	tcase_add_test(tc, sanitizers_quiet);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("logs");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, request_id_on_every_answer);
+	tcase_add_test(tc, request_id_from_client);
+	tcase_add_test(tc, unverified_reason_logged);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -158,6 +159,8 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(c.tenant_rate_burst, 2000);
 	ck_assert_int_eq(c.durability, DUR_SYNC);
 	ck_assert_int_eq(c.log_level, LOG_LVL_INFO);
+	ck_assert_int_eq(c.log_target, LOG_TO_STDERR);
+	ck_assert_int_eq(c.log_facility, LOG_AUTHPRIV);
 	config_free(&c);
 	ck_assert_ptr_null(c.data_dir);
 	ck_assert_ptr_null(c.path);
@@ -225,7 +228,8 @@ END_TEST
     "a234567890123456789012345678901234567890123456789012345678901234"
 
 enum vcheck { V_NONE, V_LEEWAY, V_TIMEOUT, V_BODY, V_DUR, V_LOG, V_ORIGIN,
-    V_ROLE, V_TENANT, V_ADMIN, V_ISSUER, V_CHECKS, V_RATE, V_BURST };
+    V_ROLE, V_TENANT, V_ADMIN, V_ISSUER, V_CHECKS, V_RATE, V_BURST,
+    V_TARGET, V_FACILITY };
 
 static const struct {
 	const char	*key;
@@ -267,6 +271,19 @@ static const struct {
 	{ "log_level", "debug", 1, V_LOG, LOG_LVL_DEBUG, NULL },
 	{ "log_level", "verbose", 0, V_NONE, 0, NULL },
 	{ "log_level", "", 0, V_NONE, 0, NULL },
+	{ "log_target", "stderr", 1, V_TARGET, LOG_TO_STDERR, NULL },
+	{ "log_target", "syslog", 1, V_TARGET, LOG_TO_SYSLOG, NULL },
+	{ "log_target", "file", 0, V_NONE, 0, NULL },
+	{ "log_target", "Syslog", 0, V_NONE, 0, NULL },
+	{ "log_target", "", 0, V_NONE, 0, NULL },
+	{ "log_facility", "authpriv", 1, V_FACILITY, LOG_AUTHPRIV, NULL },
+	{ "log_facility", "daemon", 1, V_FACILITY, LOG_DAEMON, NULL },
+	{ "log_facility", "user", 1, V_FACILITY, LOG_USER, NULL },
+	{ "log_facility", "local0", 1, V_FACILITY, LOG_LOCAL0, NULL },
+	{ "log_facility", "local7", 1, V_FACILITY, LOG_LOCAL7, NULL },
+	{ "log_facility", "local8", 0, V_NONE, 0, NULL },
+	{ "log_facility", "kern", 0, V_NONE, 0, NULL },
+	{ "log_facility", "", 0, V_NONE, 0, NULL },
 	{ "probe_origin_override", "https://mock.test", 1, V_ORIGIN, 0,
 	    "https://mock.test" },
 	{ "probe_origin_override", "http://[::1]:9000", 1, V_ORIGIN, 0,
@@ -363,6 +380,12 @@ START_TEST(test_values)
 		break;
 	case V_LOG:
 		ck_assert_int_eq(c.log_level, vals[_i].num);
+		break;
+	case V_TARGET:
+		ck_assert_int_eq(c.log_target, vals[_i].num);
+		break;
+	case V_FACILITY:
+		ck_assert_int_eq(c.log_facility, vals[_i].num);
 		break;
 	case V_ORIGIN:
 		ck_assert_str_eq(c.probe_origin_override, vals[_i].str);

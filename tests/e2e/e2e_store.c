@@ -1461,6 +1461,67 @@ START_TEST(list_all_credentials)
 	free(adm);
 	free(rd);
 	free(oth);
+}
+END_TEST
+
+/*
+ * Idempotency compares the parsed request: member order, white space and
+ * the form encoding of the same values replay the 201; a changed value
+ * or label is a conflict.
+ */
+START_TEST(idempotency_parsed)
+{
+	struct h_resp		 a, b;
+	struct json_object	*oa, *ob;
+	const char		*k[] = { "Idempotency-Key: retry-canon", NULL };
+	const char		*same[] = {
+	    "{ \"label\" : \"Canon\",\n  \"credentials\" : {\n"
+	    "    \"application_key\" : \"SECRETVAL-canon\",\n"
+	    "    \"api_key\" : \"SECRETVAL-dd-good\" } }\n",
+	    "{\"credentials\":{\"api_key\":\"SECRETVAL-dd-good\","
+	    "\"application_key\":\"SECRETVAL-canon\"},\"label\":\"Canon\"}" };
+	const char		*form = "label=Canon&credentials%5Bapplication_key"
+	    "%5D=SECRETVAL-canon&credentials%5Bapi_key%5D=SECRETVAL-dd-good";
+	const char		*diff[] = {
+	    "{\"credentials\":{\"api_key\":\"SECRETVAL-dd-good\","
+	    "\"application_key\":\"SECRETVAL-canoN\"},\"label\":\"Canon\"}",
+	    "{\"credentials\":{\"api_key\":\"SECRETVAL-dd-good\","
+	    "\"application_key\":\"SECRETVAL-canon\"},\"label\":\"Canon2\"}",
+	    "{\"credentials\":{\"api_key\":\"SECRETVAL-dd-good\","
+	    "\"application_key\":\"SECRETVAL-canon\"}}" };
+	size_t			 before, i;
+
+	setup_routes();
+	before = count_records(NULL);
+	req("POST", DD, E.tok_admin, JSON, "{\"credentials\":{\"api_key\":"
+	    "\"SECRETVAL-dd-good\",\"application_key\":\"SECRETVAL-canon\"},"
+	    "\"label\":\"Canon\"}", k, &a);
+	ck_assert_msg(a.status == 201, "%ld %s", a.status, a.body);
+	oa = h_json(&a);
+	for (i = 0; i < 3; i++) {
+		req("POST", DD, E.tok_admin, i < 2 ? JSON : FORM,
+		    i < 2 ? same[i] : form, k, &b);
+		ck_assert_msg(b.status == 201, "%zu: %ld %s", i, b.status,
+		    b.body);
+		ck_assert_str_eq(h_header(&b, "Idempotent-Replayed"), "true");
+		ob = h_json(&b);
+		ck_assert_str_eq(jstr(oa, "credentialId"),
+		    jstr(ob, "credentialId"));
+		json_object_put(ob);
+		h_resp_free(&b);
+	}
+	ck_assert_uint_eq(count_records(NULL), before + 1);
+	for (i = 0; i < sizeof(diff) / sizeof(diff[0]); i++) {
+		req("POST", DD, E.tok_admin, JSON, diff[i], k, &b);
+		assert_error(&b, 409, "idempotency_conflict");
+		h_resp_free(&b);
+	}
+	ck_assert_uint_eq(count_records(NULL), before + 1);
+	json_object_put(oa);
+	h_resp_free(&a);
+}
+END_TEST
+
 /*
  * The line of the server's error log that holds both a and b, polled for
  * up to 3 s (lighttpd writes it after the answer).  Returns a malloc'd
@@ -1528,60 +1589,6 @@ START_TEST(request_id_on_every_answer)
 END_TEST
 
 /*
- * Idempotency compares the parsed request: member order, white space and
- * the form encoding of the same values replay the 201; a changed value
- * or label is a conflict.
- */
-START_TEST(idempotency_parsed)
-{
-	struct h_resp		 a, b;
-	struct json_object	*oa, *ob;
-	const char		*k[] = { "Idempotency-Key: retry-canon", NULL };
-	const char		*same[] = {
-	    "{ \"label\" : \"Canon\",\n  \"credentials\" : {\n"
-	    "    \"application_key\" : \"SECRETVAL-canon\",\n"
-	    "    \"api_key\" : \"SECRETVAL-dd-good\" } }\n",
-	    "{\"credentials\":{\"api_key\":\"SECRETVAL-dd-good\","
-	    "\"application_key\":\"SECRETVAL-canon\"},\"label\":\"Canon\"}" };
-	const char		*form = "label=Canon&credentials%5Bapplication_key"
-	    "%5D=SECRETVAL-canon&credentials%5Bapi_key%5D=SECRETVAL-dd-good";
-	const char		*diff[] = {
-	    "{\"credentials\":{\"api_key\":\"SECRETVAL-dd-good\","
-	    "\"application_key\":\"SECRETVAL-canoN\"},\"label\":\"Canon\"}",
-	    "{\"credentials\":{\"api_key\":\"SECRETVAL-dd-good\","
-	    "\"application_key\":\"SECRETVAL-canon\"},\"label\":\"Canon2\"}",
-	    "{\"credentials\":{\"api_key\":\"SECRETVAL-dd-good\","
-	    "\"application_key\":\"SECRETVAL-canon\"}}" };
-	size_t			 before, i;
-
-	setup_routes();
-	before = count_records(NULL);
-	req("POST", DD, E.tok_admin, JSON, "{\"credentials\":{\"api_key\":"
-	    "\"SECRETVAL-dd-good\",\"application_key\":\"SECRETVAL-canon\"},"
-	    "\"label\":\"Canon\"}", k, &a);
-	ck_assert_msg(a.status == 201, "%ld %s", a.status, a.body);
-	oa = h_json(&a);
-	for (i = 0; i < 3; i++) {
-		req("POST", DD, E.tok_admin, i < 2 ? JSON : FORM,
-		    i < 2 ? same[i] : form, k, &b);
-		ck_assert_msg(b.status == 201, "%zu: %ld %s", i, b.status,
-		    b.body);
-		ck_assert_str_eq(h_header(&b, "Idempotent-Replayed"), "true");
-		ob = h_json(&b);
-		ck_assert_str_eq(jstr(oa, "credentialId"),
-		    jstr(ob, "credentialId"));
-		json_object_put(ob);
-		h_resp_free(&b);
-	}
-	ck_assert_uint_eq(count_records(NULL), before + 1);
-	for (i = 0; i < sizeof(diff) / sizeof(diff[0]); i++) {
-		req("POST", DD, E.tok_admin, JSON, diff[i], k, &b);
-		assert_error(&b, 409, "idempotency_conflict");
-		h_resp_free(&b);
-	}
-	ck_assert_uint_eq(count_records(NULL), before + 1);
-	json_object_put(oa);
-	h_resp_free(&a);
  * The client's Request-Id is echoed when sane, replaced when not; the
  * debug-level request line of the log names it.
  */

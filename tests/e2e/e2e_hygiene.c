@@ -137,31 +137,6 @@ send_secrets(void)
 	h_resp_free(&r);
 }
 
-/* The whole file (a /proc file too: its size says 0); caller frees. */
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE	*f;
-	char	*s = NULL, *t;
-	size_t	 cap = 0, n;
-
-	if ((f = fopen(path, "rb")) == NULL)
-		return NULL;
-	*len = 0;
-	do {
-		if (*len + 65536 + 1 > cap) {
-			cap = cap ? cap * 2 : 1 << 20;
-			ck_assert_ptr_nonnull(t = realloc(s, cap));
-			s = t;
-		}
-		n = fread(s + *len, 1, cap - *len - 1, f);
-		*len += n;
-	} while (n > 0);
-	s[*len] = '\0';
-	fclose(f);
-	return s;
-}
-
 /* The virtual address of offset off of an ELF core, or 0. */
 static unsigned long
 core_vaddr(const char *core, size_t len, size_t off)
@@ -322,7 +297,7 @@ report_keys(const char *core, size_t len, const char *maps)
 	gnutls_datum_t	 in, raw;
 
 	snprintf(path, sizeof(path), "%s/keyring", E.dir);
-	ck_assert_ptr_nonnull(text = slurp(path, &tlen));
+	ck_assert_ptr_nonnull(text = h_slurp(path, &tlen));
 	for (line = strtok_r(text, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
 		if (strncmp(line, "mac ", 4) == 0)
@@ -347,7 +322,7 @@ report_keys(const char *core, size_t len, const char *maps)
 	ck_assert_uint_ge(nkeys, 2);		/* the MAC key and one key */
 	free(text);
 	snprintf(path, sizeof(path), "%s/jwt.secret", E.dir);
-	ck_assert_ptr_nonnull(text = slurp(path, &tlen));
+	ck_assert_ptr_nonnull(text = h_slurp(path, &tlen));
 	ck_assert_uint_ge(tlen, 32);
 	/* its first 16 bytes are as telling as the whole */
 	hits += report_bytes("JWT secret", text, 16, core, len, maps, NULL);
@@ -369,7 +344,7 @@ START_TEST(core_holds_no_secret)
 	np = h_fcgi_pids(&E, pids, 4);
 	ck_assert_int_eq(np, 1);
 	snprintf(maps_path, sizeof(maps_path), "/proc/%ld/maps", (long)pids[0]);
-	ck_assert_ptr_nonnull(maps = slurp(maps_path, &mlen));
+	ck_assert_ptr_nonnull(maps = h_slurp(maps_path, &mlen));
 	/*
 	 * Under a sanitizer (freed memory sits in a quarantine, and the dump
 	 * holds terabytes of shadow) or valgrind (the process is valgrind)
@@ -390,7 +365,7 @@ START_TEST(core_holds_no_secret)
 	    "see %s/gcore.out", E.dir);
 	snprintf(core_path, sizeof(core_path), "%s/core.%ld", E.dir,
 	    (long)pids[0]);
-	ck_assert_ptr_nonnull(core = slurp(core_path, &len));
+	ck_assert_ptr_nonnull(core = h_slurp(core_path, &len));
 	/* the dump is of the right process: its own log prefix is there */
 	ck_assert(memmem(core, len, "credstore", 9) != NULL);
 

@@ -33,34 +33,16 @@ static char live[300];		/* the jwt_jwks_file of the server */
 #define BODY		"{\"credentials\":{\"auth_token\":\"tok-e2e-jwks\"}}"
 #define CHALLENGE	"Bearer realm=\"credstore\", error=\"invalid_token\""
 
-/* A whole file (malloc'd, NUL-terminated past *len). */
-static char *
-read_file(const char *path, size_t *len)
-{
-	FILE	*f;
-	char	*s;
-	long	 n;
-
-	ck_assert_ptr_nonnull(f = fopen(path, "rb"));
-	ck_assert(fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0);
-	rewind(f);
-	ck_assert_ptr_nonnull(s = malloc((size_t)n + 1));
-	ck_assert(fread(s, 1, (size_t)n, f) == (size_t)n);
-	s[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return s;
-}
-
 /* A file of the vectors, malloc'd. */
 static char *
 vec(const char *name)
 {
-	char	 path[PATH_MAX];
+	char	 path[PATH_MAX], *s;
 	size_t	 n;
 
 	snprintf(path, sizeof(path), "%s/%s", vdir, name);
-	return read_file(path, &n);
+	ck_assert_msg((s = h_slurp(path, &n)) != NULL, "%s: cannot read", path);
+	return s;
 }
 
 static char *
@@ -334,7 +316,7 @@ START_TEST(reload_hs_secret)
 	char		 claims[256];
 
 	snprintf(path, sizeof(path), "%s/jwt.secret", E.dir);
-	ck_assert_ptr_nonnull(old = read_file(path, &oldlen));
+	ck_assert_ptr_nonnull(old = h_slurp(path, &oldlen));
 	ck_assert_int_eq(status_of("GET", E.tok_admin), 200);
 	memset(fresh, 'n', sizeof(fresh));
 	put_secret(fresh, sizeof(fresh), 0600);

@@ -67,8 +67,8 @@ extra_has(const struct h_opts *o, const char *key)
 	    strstr(o->conf_extra, key) != NULL;
 }
 
-static char *
-slurp(const char *path, size_t *len)
+char *
+h_slurp(const char *path, size_t *len)
 {
 	FILE		*f;
 	char		 chunk[65536];
@@ -153,7 +153,7 @@ gen_lighttpd_conf(struct h_env *e, int procs)
 	struct buf b;
 
 	snprintf(path, sizeof(path), "%s/etc/lighttpd.conf.example", e->srcdir);
-	if ((ex = slurp(path, NULL)) == NULL)
+	if ((ex = h_slurp(path, NULL)) == NULL)
 		die("%s: %s", path, strerror(errno));
 	cap = strlen(ex) + 4096;
 	buf_init(&b, cap, 0);
@@ -214,7 +214,7 @@ h_setup_stopped(struct h_env *e, const struct h_opts *o)
 
 		e->mock = spawn(argv, path, NULL);
 	}
-	for (i = 0; i < 200 && (s = slurp(portfile, NULL)) == NULL; i++)
+	for (i = 0; i < 200 && (s = h_slurp(portfile, NULL)) == NULL; i++)
 		usleep(20000);
 	if (s == NULL)
 		die("mock provider did not start");
@@ -833,7 +833,7 @@ h_grep_file(const char *path, const char *needle)
 	size_t	 len, nl = strlen(needle);
 	int	 found = 0;
 
-	if ((s = slurp(path, &len)) == NULL)
+	if ((s = h_slurp(path, &len)) == NULL)
 		return 0;
 	if (nl > 0 && len >= nl && memmem(s, len, needle, nl) != NULL)
 		found = 1;
@@ -848,7 +848,7 @@ h_grep_bytes(const char *path, const void *needle, size_t nl)
 	size_t	 len;
 	int	 found = 0;
 
-	if ((s = slurp(path, &len)) == NULL)
+	if ((s = h_slurp(path, &len)) == NULL)
 		return 0;
 	if (nl > 0 && len >= nl && memmem(s, len, needle, nl) != NULL)
 		found = 1;
@@ -891,7 +891,7 @@ cmdline_has(const char *pid, const char *path)
 	int	 found = 0;
 
 	snprintf(p, sizeof(p), "/proc/%s/cmdline", pid);
-	if ((s = slurp(p, &len)) == NULL)
+	if ((s = h_slurp(p, &len)) == NULL)
 		return 0;
 	for (a = s; a < s + len; a += strlen(a) + 1)
 		if (strcmp(a, path) == 0)
@@ -927,7 +927,7 @@ h_fcgi_pids(struct h_env *e, pid_t *out, int max)
 		/* only the children of this environment's lighttpd */
 		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
 		{
-			char	*st = slurp(path, NULL), *rp;
+			char	*st = h_slurp(path, NULL), *rp;
 			long	 ppid = -1;
 
 			if (st != NULL && (rp = strrchr(st, ')')) != NULL)
@@ -958,7 +958,7 @@ h_env_pids(struct h_env *e, pid_t *out, int max)
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/environ", de->d_name);
-		if ((env = slurp(path, &len)) == NULL)
+		if ((env = h_slurp(path, &len)) == NULL)
 			continue;
 		for (v = env; v < env + len; v += strlen(v) + 1)
 			if (strcmp(v, want) == 0) {

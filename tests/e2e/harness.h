@@ -123,6 +123,11 @@ int	 h_mock_route(struct h_env *, const char *route_json);
 int	 h_mock_reset(struct h_env *);
 struct json_object *h_mock_requests(struct h_env *);
 
+/*
+ * The whole file at path, malloc'd and NUL-terminated (its length, without
+ * the NUL, in *len when len is not NULL), or NULL when it cannot be read.
+ */
+char	*h_slurp(const char *path, size_t *len);
 /* 1 when needle occurs in any regular file below dir. */
 int	 h_grep_tree(const char *dir, const char *needle);
 /* 1 when needle occurs in the file. */

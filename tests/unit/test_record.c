@@ -8,6 +8,7 @@
 #include <check.h>
 #include <gnutls/crypto.h>
 
+#include "mac_fixture.h"
 #include "record.h"
 #include "store.h"
 #include "util.h"
@@ -43,21 +44,6 @@ static const char jsonc_text[] =
 #define KEY	"t\0sentry\0" ID
 #define KEYLEN	(sizeof(KEY) - 1)
 
-/* The tests' MAC: HMAC-SHA256 under a fixed key, the label in front. */
-static int
-test_mac(const char *label, const void *p, size_t n,
-    unsigned char out[STORE_MAC_LEN], void *arg)
-{
-	gnutls_hmac_hd_t h;
-
-	(void)arg;
-	if (gnutls_hmac_init(&h, GNUTLS_MAC_SHA256, "test-key", 8) < 0)
-		return -1;
-	gnutls_hmac(h, label, strlen(label) + 1);
-	gnutls_hmac(h, p, n);
-	gnutls_hmac_deinit(h, out);
-	return 0;
-}
 
 static const struct record_key rkey = { KEY, KEYLEN, test_mac, NULL };
 

@@ -9,6 +9,7 @@
 #include <check.h>
 #include <gnutls/crypto.h>
 
+#include "mac_fixture.h"
 #include "store.h"
 #include "store_int.h"	/* the tests reach under the API to tamper */
 #include "util.h"
@@ -21,21 +22,6 @@
 
 static char		 home[] = "/tmp/test_store.XXXXXX";
 
-/* A keyed MAC for the store: HMAC-SHA256 under a fixed key and label. */
-static int
-test_mac(const char *label, const void *p, size_t n,
-    unsigned char out[STORE_MAC_LEN], void *arg)
-{
-	gnutls_hmac_hd_t h;
-
-	(void)arg;
-	if (gnutls_hmac_init(&h, GNUTLS_MAC_SHA256, "test-key", 8) < 0)
-		return -1;
-	gnutls_hmac(h, label, strlen(label) + 1);
-	gnutls_hmac(h, p, n);
-	gnutls_hmac_deinit(h, out);
-	return 0;
-}
 static struct store	*st;
 
 /* A fresh environment in a temporary directory per test. */

@@ -1,19 +1,23 @@
 /*
  * adminpages: the admin page's handlers (SPEC section 6): sign-in and
- * sign-out, the index, a provider's form and one credential.  Changes
- * posted from the page go to the API's handlers, which answer a browser
+ * sign-out, the index (paged, searched by label), a provider's form;
+ * one credential's page and its forms are adminform.c.  The provider
+ * form posts to the API's store endpoint, which answers a browser
  * through gate_reply_error and gate_reply_browser.  Rendering is pages.c.
  * The route rows are at the end of this file.
  */
 #include "cs_build.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <json-c/json.h>
 
+#include "adminform.h"
 #include "adminpages.h"
 #include "catalog.h"
 #include "gate.h"
@@ -22,6 +26,8 @@
 #include "session.h"
 #include "sessions.h"
 #include "store.h"
+#include "util.h"
+#include "validate.h"
 
 /*
  * A login page with message (may be NULL) and status, and a fresh
@@ -191,47 +197,135 @@ out:
 	input_free(&in);
 }
 
+#define INDEX_PAGE	50		/* credentials on one page */
+#define INDEX_MAX_PAGE	1000000L
+#define INDEX_Q_MAX	(LABEL_MAX_CHARS * 4 + 1)	/* bytes, NUL included */
+
+/*
+ * One walk over the tenant's credentials (the store's listing, provider
+ * by provider, newest first within one): counts those that match the
+ * search and keeps the page's share of them.
+ */
 struct index_acc {
 	struct json_object	*arr;
 	const struct catalog	*cat;
+	const char		*q;		/* the search, or NULL */
+	size_t			 skip;		/* matches before the page */
+	size_t			 nmatch;	/* matches in all */
+	size_t			 shown;
 };
+
+/* 1 when label holds q, ASCII letters compared without case. */
+static int
+label_matches(const char *label, const char *q)
+{
+	size_t ql = strlen(q);
+
+	for (; label != NULL && *label != '\0'; label++)
+		if (strncasecmp(label, q, ql) == 0)
+			return 1;
+	return 0;
+}
 
 static int
 index_cb(const struct cred_rec *r, void *arg)
 {
 	struct index_acc *a = arg;
 
+	if (a->q != NULL && !label_matches(r->label, a->q))
+		return 0;
+	if (a->nmatch++ < a->skip || a->shown == INDEX_PAGE)
+		return 0;
 	json_object_array_add(a->arr, page_cred(catalog_find(a->cat,
 	    r->provider), r));
+	a->shown++;
 	return 0;
 }
 
-/* GET /admin/: the catalog and the tenant's stored credentials. */
-static void
-adminpage_index(struct ctx *c)
+/* s percent-encoded for a query (RFC 3986 unreserved kept) into b. */
+static int
+url_encode(struct buf *b, const char *s)
 {
-	struct json_object	*ctx, *provs, *o;
-	struct index_acc	 acc;
-	struct page_user	 u;
-	const struct cat_provider *p;
-	size_t			 i;
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char c;
 
-	if (gate_page_auth(c) == -1)
-		return;
-	ctx = json_object_new_object();
-	acc.arr = json_object_new_array();
-	acc.cat = c->app->cat;
-	if (store_cred_list(c->app->st, c->id.tenant, NULL, NULL, 1000,
-	    index_cb, &acc) != STORE_OK) {
-		json_object_put(acc.arr);
-		json_object_put(ctx);
-		gate_unavailable(c);
-		return;
+	for (; *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+		    c == '~') {
+			if (buf_addc(b, (char)c) == -1)
+				return -1;
+		} else if (buf_addc(b, '%') == -1 ||
+		    buf_addc(b, hex[c >> 4]) == -1 ||
+		    buf_addc(b, hex[c & 15]) == -1)
+			return -1;
 	}
-	json_object_object_add(ctx, "credentials", acc.arr);
+	return 0;
+}
+
+/*
+ * The index's query: ?q= (a label search, at most a label's length) and
+ * ?page= (from 1).  -1 after a 400.
+ */
+static int
+index_query(struct ctx *c, char *q, size_t qlen, long *page)
+{
+	char	num[16];
+	int	rc;
+
+	*page = 1;
+	if (adminform_query(c->req->query, "q", q, qlen) == -1 ||
+	    validate_has_bidi_control(q, strlen(q)) ||
+	    (rc = adminform_query(c->req->query, "page", num, sizeof(num))) ==
+	    -1 || (rc == 1 && parse_long(num, 1, INDEX_MAX_PAGE, page) == -1)) {
+		gate_reply_fail(c, AE_VALIDATION, "That search or page number "
+		    "cannot be used.", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* "Showing X-Y of N", the search and the links to the pages around. */
+static void
+index_paging(struct json_object *ctx, const struct index_acc *a,
+    const char *q, long page)
+{
+	struct json_object	*o = json_object_new_object();
+	struct buf		 b;
+	size_t			 from = a->skip + 1;
+
+	json_object_object_add(o, "total", json_object_new_int64(
+	    (int64_t)a->nmatch));
+	json_object_object_add(o, "any", json_object_new_boolean(a->shown > 0));
+	json_object_object_add(o, "from", json_object_new_int64((int64_t)from));
+	json_object_object_add(o, "to", json_object_new_int64(
+	    (int64_t)(from + a->shown - 1)));
+	if (page > 1)
+		json_object_object_add(o, "prev", json_object_new_int64(page - 1));
+	if (a->skip + a->shown < a->nmatch)
+		json_object_object_add(o, "next", json_object_new_int64(page + 1));
+	if (q[0] != '\0') {
+		json_object_object_add(ctx, "q", json_object_new_string(q));
+		buf_init(&b, INDEX_Q_MAX * 3, 0);
+		if (url_encode(&b, q) == 0)
+			json_object_object_add(o, "q_url",
+			    json_object_new_string_len(b.data, (int)b.len));
+		buf_reset(&b);
+	}
+	json_object_object_add(ctx, "paging", o);
+}
+
+static struct json_object *
+index_providers(const struct catalog *cat)
+{
+	struct json_object		*provs, *o;
+	const struct cat_provider	*p;
+	size_t				 i;
+
 	provs = json_object_new_array();
-	for (i = 0; i < c->app->cat->nproviders; i++) {
-		p = &c->app->cat->providers[i];
+	for (i = 0; i < cat->nproviders; i++) {
+		p = &cat->providers[i];
 		o = json_object_new_object();
 		json_object_object_add(o, "id", json_object_new_string(p->id));
 		json_object_object_add(o, "name", json_object_new_string(p->name));
@@ -241,10 +335,43 @@ adminpage_index(struct ctx *c)
 		    json_object_new_boolean(p->auth == AUTH_API_KEY));
 		json_object_array_add(provs, o);
 	}
-	json_object_object_add(ctx, "providers", provs);
-	if (c->req->query != NULL && strstr(c->req->query, "deleted=1"))
+	return provs;
+}
+
+/*
+ * GET /admin/?q=&page=: the tenant's stored credentials, a page at a
+ * time, searched by label; the catalog.
+ */
+static void
+adminpage_index(struct ctx *c)
+{
+	struct json_object	*ctx;
+	struct index_acc	 acc;
+	struct page_user	 u;
+	const char		*msg;
+	char			 q[INDEX_Q_MAX];
+	long			 page;
+
+	if (gate_page_auth(c) == -1 || index_query(c, q, sizeof(q), &page) == -1)
+		return;
+	memset(&acc, 0, sizeof(acc));
+	acc.arr = json_object_new_array();
+	acc.cat = c->app->cat;
+	acc.q = q[0] != '\0' ? q : NULL;
+	acc.skip = (size_t)(page - 1) * INDEX_PAGE;
+	if (store_cred_list(c->app->st, c->id.tenant, NULL, NULL, SIZE_MAX,
+	    index_cb, &acc) != STORE_OK) {
+		json_object_put(acc.arr);
+		gate_unavailable(c);
+		return;
+	}
+	ctx = json_object_new_object();
+	json_object_object_add(ctx, "credentials", acc.arr);
+	index_paging(ctx, &acc, q, page);
+	json_object_object_add(ctx, "providers", index_providers(c->app->cat));
+	if ((msg = adminform_flash(c->req->query, NULL, NULL, 0)) != NULL)
 		json_object_object_add(ctx, "message",
-		    json_object_new_string("The credential was deleted."));
+		    json_object_new_string(msg));
 	gate_page_user(c, &u);
 	page_send(app_tmpl(c->app), c->req, 200, "index", "Integrations", &u, ctx,
 	    NULL);
@@ -269,33 +396,6 @@ adminpage_provider(struct ctx *c)
 	    page_provider_form(p, NULL, NULL), NULL);
 }
 
-/* GET /admin/integrations/{provider}/credentials/{id}: one credential. */
-static void
-adminpage_credential(struct ctx *c)
-{
-	const struct cat_provider	*p;
-	struct cred_rec			 r;
-	struct json_object		*ctx;
-	struct page_user		 u;
-	enum store_rc			 rc;
-	char				 msg[128];
-
-	if (gate_page_auth(c) == -1 || (p = gate_provider(c)) == NULL ||
-	    gate_cred_id(c) == -1)
-		return;
-	rc = store_cred_get(c->app->st, c->id.tenant, p->id, c->rm.cred_id, &r);
-	if (gate_store_failed(c, rc, "Unknown credential") == -1)
-		return;
-	ctx = page_cred(p, &r);
-	if (c->req->query != NULL && strstr(c->req->query, "retested=1")) {
-		snprintf(msg, sizeof(msg), "Tested again: %s.", r.status);
-		json_object_object_add(ctx, "message", json_object_new_string(msg));
-	}
-	cred_rec_free(&r);
-	gate_page_user(c, &u);
-	page_send(app_tmpl(c->app), c->req, 200, "result", p->name, &u, ctx, NULL);
-}
-
 /* GET /admin/style.css */
 static void
 adminpage_style(struct ctx *c)
@@ -316,7 +416,21 @@ static const struct route_def rows[] = {
 	{ "admin_provider", { "admin", "integrations", "{p}" },
 	    { ROUTE_GET(adminpage_provider) }, 0 },
 	{ "admin_credential", { "admin", "integrations", "{p}", "credentials",
-	    "{c}" }, { ROUTE_GET(adminpage_credential) }, 0 },
+	    "{c}" }, { ROUTE_GET(adminform_credential) }, 0 },
+	{ "admin_cred_delete", { "admin", "integrations", "{p}", "credentials",
+	    "{c}", "delete" }, { ROUTE_GET(adminform_delete_confirm),
+	    ROUTE_POST(adminform_delete) }, 0 },
+	{ "admin_cred_label", { "admin", "integrations", "{p}", "credentials",
+	    "{c}", "label" }, { ROUTE_POST(adminform_rename) }, 0 },
+	{ "admin_cred_values", { "admin", "integrations", "{p}", "credentials",
+	    "{c}", "values" }, { ROUTE_POST(adminform_values) }, 0 },
+	{ "admin_cred_retest", { "admin", "integrations", "{p}", "credentials",
+	    "{c}", "retest" }, { ROUTE_POST(adminform_retest) }, 0 },
+	{ "admin_cred_connect", { "admin", "integrations", "{p}", "credentials",
+	    "{c}", "connect" }, { ROUTE_POST(adminform_connect) }, 0 },
+	{ "admin_cred_disconnect", { "admin", "integrations", "{p}",
+	    "credentials", "{c}", "disconnect" },
+	    { ROUTE_POST(adminform_disconnect) }, 0 },
 };
 
 const struct route_table adminpage_routes = {

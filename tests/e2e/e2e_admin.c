@@ -473,6 +473,583 @@ START_TEST(csrf_delete_form)
 }
 END_TEST
 
+/* Occurrences of needle in s. */
+static size_t
+count_of(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	for (; s != NULL && (s = strstr(s, needle)) != NULL; s++)
+		n++;
+	return n;
+}
+
+/* The path of sentry or datadog credential id on the admin page + tail. */
+static void
+cred_page(char *buf, size_t len, const char *prov, const char *id,
+    const char *tail)
+{
+	snprintf(buf, len, "/admin/integrations/%s/credentials/%s%s", prov, id,
+	    tail);
+}
+
+/*
+ * Posts a credential page's form (tail: "/label", ...) with body and, when
+ * cs is set, its CSRF token; the status.
+ */
+static long
+page_form(const char *prov, const char *id, const char *tail, const char *ck,
+    const char *cs, const char *body, struct h_resp *r)
+{
+	char path[256], b[2048];
+
+	cred_page(path, sizeof(path), prov, id, tail);
+	if (cs != NULL)
+		snprintf(b, sizeof(b), "%s%scsrf_token=%s", body, *body ? "&" : "",
+		    cs);
+	else
+		snprintf(b, sizeof(b), "%s", body);
+	post_form(path, ck, b, r);
+	return r->status;
+}
+
+/* Asserts a 303 to want (exact), with the page headers. */
+static void
+assert_see_other(const struct h_resp *r, const char *want)
+{
+	ck_assert_msg(r->status == 303, "status %ld: %s", r->status, r->body);
+	ck_assert_str_eq(h_header(r, "Location"), want);
+	assert_page_headers(r);
+}
+
+/* A JSON member of GET path (bearer admin of acme) into out ("" if none). */
+static long
+api_member(const char *path, const char *name, char *out, size_t len)
+{
+	struct h_resp		 r;
+	struct json_object	*o, *v;
+	long			 status;
+
+	ck_assert_int_eq(h_req(&E, "GET", path, E.tok_admin, NULL, NULL, NULL,
+	    &r), 0);
+	status = r.status;
+	out[0] = '\0';
+	if ((o = h_json(&r)) != NULL && json_object_object_get_ex(o, name, &v) &&
+	    v != NULL)
+		snprintf(out, len, "%s", json_object_get_string(v));
+	json_object_put(o);
+	h_resp_free(&r);
+	return status;
+}
+
+/* The credential ids linked from an index page, added to ids (count n). */
+static void
+page_ids(const char *body, char ids[][32], size_t *n, size_t max)
+{
+	const char	*p = body, *k = "/credentials/crd_";
+	size_t		 i;
+
+	while ((p = strstr(p, "<h3><a href=\"/admin/integrations/")) != NULL) {
+		p = strstr(p, k);
+		ck_assert_ptr_nonnull(p);
+		p += strlen("/credentials/");
+		ck_assert_uint_lt(*n, max);
+		snprintf(ids[*n], 32, "%.30s", p);
+		for (i = 0; i < *n; i++)
+			ck_assert_msg(strcmp(ids[i], ids[*n]) != 0,
+			    "%s listed twice", ids[*n]);
+		(*n)++;
+	}
+}
+
+/*
+ * The index a page at a time (issue 15): 120 credentials of a tenant of
+ * their own, 50 a page, "Showing X-Y of N", next and previous links, no
+ * credential twice and none left out; the label search, its count and
+ * its paging; bad page numbers.
+ */
+START_TEST(index_paging_search)
+{
+	struct h_resp	 r;
+	char		 claims[256], ck[4096], cs[128], body[256], stored[120][32];
+	char		 seen[130][32], *tok;
+	const char	*h[] = { NULL };
+	size_t		 i, j, n = 0;
+
+	snprintf(claims, sizeof(claims), "{\"sub\":\"pat\",\"org_id\":\"pager\","
+	    "\"role\":\"admin\",\"iss\":\"https://issuer.test\",\"aud\":"
+	    "\"credstore\",\"exp\":%ld}", (long)time(NULL) + 3600);
+	ck_assert_ptr_nonnull(tok = h_mint(&E, claims));
+	for (i = 0; i < 120; i++) {
+		struct json_object *o, *v;
+
+		snprintf(body, sizeof(body), "{\"credentials\":{\"auth_token\":"
+		    "\"SECRETVAL-pg-%zu\"},\"label\":\"pg-%03zu%s\"}", i, i,
+		    i % 10 == 0 ? " Needle" : "");
+		ck_assert_int_eq(h_req(&E, "POST", SENTRY, tok,
+		    "application/json", body, h, &r), 0);
+		ck_assert_msg(r.status == 201, "store %zu: %ld", i, r.status);
+		ck_assert_ptr_nonnull(o = h_json(&r));
+		ck_assert(json_object_object_get_ex(o, "credentialId", &v));
+		snprintf(stored[i], 32, "%s", json_object_get_string(v));
+		json_object_put(o);
+		h_resp_free(&r);
+	}
+	sign_in(tok, ck, sizeof(ck), cs, sizeof(cs));
+	get_page("/admin/", ck, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_msg(strstr(r.body, "Showing 1–50 of 120<") != NULL, "%s",
+	    r.body);
+	ck_assert_uint_eq(count_of(r.body, "<article class=\"cred\">"), 50);
+	ck_assert(strstr(r.body, "<a rel=\"next\" href=\"/admin/?page=2\">") !=
+	    NULL);
+	ck_assert(strstr(r.body, "rel=\"prev\"") == NULL);
+	/* no one-click delete any more: a link to the confirmation page */
+	ck_assert(strstr(r.body, "_method") == NULL);
+	ck_assert(strstr(r.body, "/delete\">Delete…</a>") != NULL);
+	page_ids(r.body, seen, &n, 130);
+	h_resp_free(&r);
+	get_page("/admin/?page=2", ck, &r);
+	ck_assert(strstr(r.body, "Showing 51–100 of 120<") != NULL);
+	ck_assert(strstr(r.body, "<a rel=\"prev\" href=\"/admin/?page=1\">") !=
+	    NULL);
+	ck_assert(strstr(r.body, "<a rel=\"next\" href=\"/admin/?page=3\">") !=
+	    NULL);
+	page_ids(r.body, seen, &n, 130);
+	h_resp_free(&r);
+	get_page("/admin/?page=3", ck, &r);
+	ck_assert(strstr(r.body, "Showing 101–120 of 120<") != NULL);
+	ck_assert_uint_eq(count_of(r.body, "<article class=\"cred\">"), 20);
+	ck_assert(strstr(r.body, "rel=\"next\"") == NULL);
+	page_ids(r.body, seen, &n, 130);
+	h_resp_free(&r);
+	/* every stored credential once, and nothing else */
+	ck_assert_uint_eq(n, 120);
+	for (i = 0; i < 120; i++) {
+		for (j = 0; j < n && strcmp(stored[i], seen[j]) != 0; j++)
+			;
+		ck_assert_msg(j < n, "%s not listed", stored[i]);
+	}
+	get_page("/admin/?page=4", ck, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(r.body, "Showing 0 of 120<") != NULL);
+	ck_assert(strstr(r.body, "<a rel=\"prev\" href=\"/admin/?page=3\">") !=
+	    NULL);
+	h_resp_free(&r);
+	/* the search: case-insensitive, its own count */
+	get_page("/admin/?q=nEEDLE", ck, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_msg(strstr(r.body, "Showing 1–12 of 12 matching “nEEDLE”<") !=
+	    NULL, "%s", r.body);
+	ck_assert_uint_eq(count_of(r.body, "<article class=\"cred\">"), 12);
+	ck_assert_uint_eq(count_of(r.body, " Needle</a></h3>"), 12);
+	ck_assert(strstr(r.body, "value=\"nEEDLE\"") != NULL);
+	ck_assert(strstr(r.body, "rel=\"next\"") == NULL);
+	h_resp_free(&r);
+	/* a search over several pages keeps the search in its links */
+	get_page("/admin/?q=pg-+", ck, &r);
+	ck_assert(strstr(r.body, "Showing 1–12 of 12 matching “pg- ”<") == NULL);
+	h_resp_free(&r);
+	get_page("/admin/?q=PG-", ck, &r);
+	ck_assert(strstr(r.body, "Showing 1–50 of 120 matching “PG-”<") != NULL);
+	ck_assert(strstr(r.body, "<a rel=\"next\" href=\"/admin/?page=2&amp;"
+	    "q=PG-\">") != NULL);
+	h_resp_free(&r);
+	get_page("/admin/?page=3&q=PG-", ck, &r);
+	ck_assert(strstr(r.body, "Showing 101–120 of 120 matching") != NULL);
+	h_resp_free(&r);
+	/* markup in the search is escaped, in the page and in the links */
+	get_page("/admin/?q=%3Cb%3E%22x&page=1", ck, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(r.body, "<b>") == NULL);
+	ck_assert(strstr(r.body, "value=\"&lt;b&gt;&quot;x\"") != NULL);
+	ck_assert(strstr(r.body, "Showing 0 of 0 matching") != NULL);
+	ck_assert(strstr(r.body, "No credential label matches.") != NULL);
+	h_resp_free(&r);
+	/* bad page numbers and searches: 400, the page headers */
+	{
+		const char *bad[] = { "page=0", "page=-1", "page=x", "page=1e3",
+		    "page=99999999999", "q=%", "q=%zz", "q=%E2%80%AEx",
+		    NULL };	/* (lighttpd answers %00 itself) */
+
+		const char *hh[] = { HTML, ck, NULL };
+
+		for (i = 0; bad[i] != NULL; i++) {
+			snprintf(body, sizeof(body), "/admin/?%s", bad[i]);
+			ck_assert_int_eq(h_req(&E, "GET", body, NULL, NULL, NULL,
+			    hh, &r), 0);
+			ck_assert_msg(r.status == 400, "%s: %ld", bad[i], r.status);
+			ck_assert_msg(h_header(&r, "Content-Security-Policy") !=
+			    NULL, "%s: no CSP", bad[i]);
+			h_resp_free(&r);
+		}
+	}
+	/* the other tenant's index does not count these */
+	get_page("/admin/", cookie, &r);
+	ck_assert(strstr(r.body, " of 120<") == NULL);
+	ck_assert(strstr(r.body, stored[0]) == NULL);
+	h_resp_free(&r);
+	free(tok);
+}
+END_TEST
+
+/*
+ * Delete behind a confirmation page (issue 15): the page's Delete is a
+ * link; the confirmation page's form posts the delete; without the CSRF
+ * field 403 and the record stays; with it 303 to the index, which says
+ * so once, and the record is gone.
+ */
+START_TEST(delete_confirmed)
+{
+	struct h_resp	 r;
+	char		 id[64], path[256], want[400];
+
+	store_sentry(E.tok_admin, "SECRETVAL-conf-del", id);
+	cred_page(path, sizeof(path), "sentry", id, "");
+	get_page(path, cookie, &r);
+	ck_assert_int_eq(r.status, 200);
+	cred_page(want, sizeof(want), "sentry", id, "/delete\">Delete…</a>");
+	ck_assert(strstr(r.body, want) != NULL);
+	h_resp_free(&r);
+	cred_page(path, sizeof(path), "sentry", id, "/delete");
+	get_page(path, cookie, &r);
+	ck_assert_int_eq(r.status, 200);
+	snprintf(want, sizeof(want), "<form method=\"post\" action=\"%s\"", path);
+	ck_assert(strstr(r.body, want) != NULL);
+	ck_assert(strstr(r.body, "This cannot be undone.") != NULL);
+	ck_assert(count_of(r.body, "name=\"csrf_token\"") >= 2);
+	h_resp_free(&r);
+	ck_assert_int_eq(get_status(id), 200);	/* looking deletes nothing */
+	/* no CSRF field; another's; not signed in */
+	ck_assert_int_eq(page_form("sentry", id, "/delete", cookie, NULL, "", &r),
+	    403);
+	assert_page_headers(&r);
+	h_resp_free(&r);
+	ck_assert_int_eq(page_form("sentry", id, "/delete", cookie, NULL,
+	    "csrf_token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &r), 403);
+	h_resp_free(&r);
+	ck_assert_int_eq(page_form("sentry", id, "/delete", NULL, csrf, "", &r),
+	    303);
+	ck_assert_str_eq(h_header(&r, "Location"), "/admin/login");
+	h_resp_free(&r);
+	ck_assert_int_eq(get_status(id), 200);
+	/* GET on the form's target never deletes; other methods are 405 */
+	{
+		const char *hh[] = { HTML, cookie, NULL };
+
+		ck_assert_int_eq(h_req(&E, "DELETE", path, NULL, NULL, NULL, hh,
+		    &r), 0);
+		ck_assert_int_eq(r.status, 405);
+		h_resp_free(&r);
+	}
+	ck_assert_int_eq(page_form("sentry", id, "/delete", cookie, csrf, "", &r),
+	    303);
+	assert_see_other(&r, "/admin/?done=deleted");
+	h_resp_free(&r);
+	ck_assert_int_eq(get_status(id), 404);
+	get_page("/admin/?done=deleted", cookie, &r);
+	ck_assert(strstr(r.body, "The credential was deleted.") != NULL);
+	ck_assert(strstr(r.body, id) == NULL);
+	h_resp_free(&r);
+	/* the message is a code: nothing of the query is shown */
+	get_page("/admin/?done=%3Cscript%3Ex", cookie, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(r.body, "script>x") == NULL);
+	ck_assert(strstr(r.body, "script&gt;x") == NULL);
+	ck_assert(strstr(r.body, "role=\"status\"") == NULL);
+	h_resp_free(&r);
+	/* a second post (a reload) finds nothing: 404, nothing else goes */
+	ck_assert_int_eq(page_form("sentry", id, "/delete", cookie, csrf, "", &r),
+	    404);
+	h_resp_free(&r);
+}
+END_TEST
+
+/*
+ * Rename from the credential's page: 303 to the page with its notice,
+ * the API shows the label; a bad label re-renders the form (400) with the
+ * label as typed and its error, and changes nothing; "" removes it.
+ */
+START_TEST(rename_from_page)
+{
+	struct h_resp	 r;
+	char		 id[64], path[256], want[512], label[300], body[512];
+	size_t		 i;
+
+	store_sentry(E.tok_admin, "SECRETVAL-rename", id);
+	ck_assert_int_eq(page_form("sentry", id, "/label", cookie, csrf,
+	    "label=New+%3Cname%3E", &r), 303);
+	cred_page(want, sizeof(want), "sentry", id, "?done=renamed");
+	assert_see_other(&r, want);
+	h_resp_free(&r);
+	snprintf(path, sizeof(path), SENTRY "/%s", id);
+	ck_assert_int_eq(api_member(path, "label", label, sizeof(label)), 200);
+	ck_assert_str_eq(label, "New <name>");
+	get_page(want, cookie, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(r.body, "The label was saved.") != NULL);
+	ck_assert(strstr(r.body, "id=\"r-label\" name=\"label\" type=\"text\" "
+	    "value=\"New &lt;name&gt;\"") != NULL);
+	ck_assert(strstr(r.body, "<name>") == NULL);
+	h_resp_free(&r);
+	/* 201 characters: 400, the form again with the label as typed */
+	for (i = 0; i < 201; i++)
+		label[i] = 'k';
+	label[i] = '\0';
+	snprintf(body, sizeof(body), "label=%s", label);
+	ck_assert_int_eq(page_form("sentry", id, "/label", cookie, csrf, body,
+	    &r), 400);
+	assert_page_headers(&r);
+	ck_assert_str_eq(h_header(&r, "Content-Type"), "text/html; charset=utf-8");
+	snprintf(want, sizeof(want), "value=\"%s\"", label);
+	ck_assert(strstr(r.body, want) != NULL);
+	ck_assert(strstr(r.body, "id=\"e-r-label\"") != NULL);
+	ck_assert(strstr(r.body, "role=\"alert\">Please correct the label.") !=
+	    NULL);
+	h_resp_free(&r);
+	ck_assert_int_eq(api_member(path, "label", label, sizeof(label)), 200);
+	ck_assert_str_eq(label, "New <name>");
+	/* no label field at all: 400; without the CSRF field: 403 */
+	ck_assert_int_eq(page_form("sentry", id, "/label", cookie, csrf, "", &r),
+	    400);
+	h_resp_free(&r);
+	ck_assert_int_eq(page_form("sentry", id, "/label", cookie, NULL,
+	    "label=csrf-less", &r), 403);
+	h_resp_free(&r);
+	ck_assert_int_eq(api_member(path, "label", label, sizeof(label)), 200);
+	ck_assert_str_eq(label, "New <name>");
+	/* "" removes it */
+	ck_assert_int_eq(page_form("sentry", id, "/label", cookie, csrf,
+	    "label=", &r), 303);
+	h_resp_free(&r);
+	ck_assert_int_eq(api_member(path, "label", label, sizeof(label)), 200);
+	ck_assert_str_eq(label, "");
+	/* another tenant's id, an unknown one: 404 */
+	ck_assert_int_eq(page_form("sentry", "crd_00000000000000000000000000",
+	    "/label", cookie, csrf, "label=x", &r), 404);
+	h_resp_free(&r);
+}
+END_TEST
+
+#define DD	"/v1/integrations/datadog/credentials"
+
+/* Routes the mock's datadog check: this API key gets this status. */
+static void
+dd_route(const char *key, int status)
+{
+	char json[512];
+
+	snprintf(json, sizeof(json), "{\"path\":\"/api/v2/validate_keys\","
+	    "\"match\":{\"header\":\"DD-API-KEY\",\"equals\":\"%s\"},"
+	    "\"status\":%d,\"body\":\"{}\"}", key, status);
+	ck_assert_int_eq(h_mock_route(&E, json), 0);
+}
+
+/* The mock's last recorded request's header name, into out. */
+static void
+last_probe_header(const char *name, char *out, size_t len)
+{
+	struct json_object	*all, *last, *hd, *v;
+	size_t			 n;
+
+	ck_assert_ptr_nonnull(all = h_mock_requests(&E));
+	n = json_object_array_length(all);
+	ck_assert_uint_gt(n, 0);
+	last = json_object_array_get_idx(all, n - 1);
+	out[0] = '\0';
+	if (json_object_object_get_ex(last, "headers", &hd) &&
+	    json_object_object_get_ex(hd, name, &v))
+		snprintf(out, len, "%s", json_object_get_string(v));
+	json_object_put(all);
+}
+
+/*
+ * New values from the page (PUT semantics): 303, and from then on the
+ * provider is asked with the new values (the old ones no longer open);
+ * a form with a field missing or rejected values re-render the page
+ * (400, 422) with no secret in it, the label kept, the stored values
+ * unchanged.
+ */
+START_TEST(values_from_page)
+{
+	struct h_resp		 r;
+	struct json_object	*o, *v;
+	char			 id[64], path[256], want[256], got[128];
+	const char		*hh[] = { NULL };
+
+	dd_route("SECRETVAL-pv-old", 200);
+	dd_route("SECRETVAL-pv-new", 200);
+	dd_route("SECRETVAL-pv-bad", 403);
+	ck_assert_int_eq(h_req(&E, "POST", DD, E.tok_admin, "application/json",
+	    "{\"credentials\":{\"api_key\":\"SECRETVAL-pv-old\","
+	    "\"application_key\":\"SECRETVAL-pv-oldapp\"},\"label\":\"PV label\"}",
+	    hh, &r), 0);
+	ck_assert_int_eq(r.status, 201);
+	ck_assert_ptr_nonnull(o = h_json(&r));
+	ck_assert(json_object_object_get_ex(o, "credentialId", &v));
+	snprintf(id, sizeof(id), "%s", json_object_get_string(v));
+	json_object_put(o);
+	h_resp_free(&r);
+	/* the page's form: one input per field, secrets as empty passwords */
+	cred_page(path, sizeof(path), "datadog", id, "");
+	get_page(path, cookie, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(strstr(r.body, "name=\"credentials[api_key]\" type=\"password\" "
+	    "value=\"\"") != NULL);
+	ck_assert(strstr(r.body, "name=\"credentials[application_key]\" "
+	    "type=\"password\" value=\"\"") != NULL);
+	ck_assert(strstr(r.body, "name=\"credentials[site]\"") != NULL);
+	ck_assert(strstr(r.body, "SECRETVAL") == NULL);
+	h_resp_free(&r);
+	/* a field missing: 400, the page again, no secret, label kept */
+	ck_assert_int_eq(page_form("datadog", id, "/values", cookie, csrf,
+	    "credentials%5Bapi_key%5D=SECRETVAL-pv-new", &r), 400);
+	assert_page_headers(&r);
+	ck_assert(strstr(r.body, "id=\"e-application_key\">This field is "
+	    "required.") != NULL);
+	ck_assert(strstr(r.body, "SECRETVAL") == NULL);
+	ck_assert(strstr(r.body, "value=\"PV label\"") != NULL);
+	h_resp_free(&r);
+	/* rejected by the provider: 422, the old values stay */
+	ck_assert_int_eq(page_form("datadog", id, "/values", cookie, csrf,
+	    "credentials%5Bapi_key%5D=SECRETVAL-pv-bad&credentials%5B"
+	    "application_key%5D=SECRETVAL-pv-badapp", &r), 422);
+	assert_page_headers(&r);
+	ck_assert(strstr(r.body, "SECRETVAL") == NULL);
+	ck_assert(strstr(r.body, "The provider rejected these values") != NULL);
+	ck_assert(strstr(r.body, "value=\"PV label\"") != NULL);
+	h_resp_free(&r);
+	/* without the CSRF field: 403 */
+	ck_assert_int_eq(page_form("datadog", id, "/values", cookie, NULL,
+	    "credentials%5Bapi_key%5D=SECRETVAL-pv-new&credentials%5B"
+	    "application_key%5D=SECRETVAL-pv-newapp", &r), 403);
+	h_resp_free(&r);
+	snprintf(path, sizeof(path), DD "/%s/validate", id);
+	ck_assert_int_eq(h_req(&E, "POST", path, E.tok_admin, NULL, NULL, hh,
+	    &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	h_resp_free(&r);
+	last_probe_header("DD-API-KEY", got, sizeof(got));
+	ck_assert_str_eq(got, "SECRETVAL-pv-old");
+	/* accepted: 303 to the page */
+	ck_assert_int_eq(page_form("datadog", id, "/values", cookie, csrf,
+	    "credentials%5Bapi_key%5D=SECRETVAL-pv-new&credentials%5B"
+	    "application_key%5D=SECRETVAL-pv-newapp&credentials%5Bsite%5D="
+	    "datadoghq.com", &r), 303);
+	cred_page(want, sizeof(want), "datadog", id, "?done=replaced");
+	assert_see_other(&r, want);
+	h_resp_free(&r);
+	get_page(want, cookie, &r);
+	ck_assert(strstr(r.body, "The new values were checked and saved.") !=
+	    NULL);
+	ck_assert(strstr(r.body, "SECRETVAL") == NULL);
+	h_resp_free(&r);
+	/* the API's re-test asks the provider with the new values */
+	ck_assert_int_eq(h_req(&E, "POST", path, E.tok_admin, NULL, NULL, hh,
+	    &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	h_resp_free(&r);
+	last_probe_header("DD-API-KEY", got, sizeof(got));
+	ck_assert_str_eq(got, "SECRETVAL-pv-new");
+	last_probe_header("DD-APPLICATION-KEY", got, sizeof(got));
+	ck_assert_str_eq(got, "SECRETVAL-pv-newapp");
+	/* the page's re-test: 303, the notice names the status */
+	ck_assert_int_eq(page_form("datadog", id, "/retest", cookie, csrf, "",
+	    &r), 303);
+	cred_page(want, sizeof(want), "datadog", id, "?done=retested");
+	assert_see_other(&r, want);
+	h_resp_free(&r);
+	get_page(want, cookie, &r);
+	ck_assert(strstr(r.body, "Tested again: validated.") != NULL);
+	h_resp_free(&r);
+	snprintf(path, sizeof(path), DD "/%s", id);
+	ck_assert_int_eq(h_req(&E, "DELETE", path, E.tok_admin, NULL, NULL, hh,
+	    &r), 0);
+	ck_assert_int_eq(r.status, 204);
+	h_resp_free(&r);
+}
+END_TEST
+
+/*
+ * Connect from the credential's page: 303, the API shows the connection,
+ * the page says so (and another credential's page links to it); a
+ * connected credential's delete is 409 with the conflict's message and
+ * the record stays; disconnect, then the delete goes.
+ */
+START_TEST(connect_from_page)
+{
+	struct h_resp	 r;
+	char		 id[64], id2[64], path[256], want[256], got[64];
+
+	store_sentry(E.tok_admin, "SECRETVAL-conn-1", id);
+	store_sentry(E.tok_admin, "SECRETVAL-conn-2", id2);
+	cred_page(path, sizeof(path), "sentry", id, "");
+	get_page(path, cookie, &r);
+	ck_assert(strstr(r.body, "id=\"connection\">Not connected<") != NULL);
+	ck_assert(strstr(r.body, "Connect this credential</button>") != NULL);
+	h_resp_free(&r);
+	ck_assert_int_eq(page_form("sentry", id, "/connect", cookie, NULL, "", &r),
+	    403);
+	h_resp_free(&r);
+	ck_assert_int_eq(api_member("/v1/integrations/sentry/connect",
+	    "credentialId", got, sizeof(got)), 404);
+	ck_assert_int_eq(page_form("sentry", id, "/connect", cookie, csrf, "",
+	    &r), 303);
+	cred_page(want, sizeof(want), "sentry", id, "?done=connected");
+	assert_see_other(&r, want);
+	h_resp_free(&r);
+	ck_assert_int_eq(api_member("/v1/integrations/sentry/connect",
+	    "credentialId", got, sizeof(got)), 200);
+	ck_assert_str_eq(got, id);
+	get_page(want, cookie, &r);
+	ck_assert(strstr(r.body, "The integration is connected with this "
+	    "credential.") != NULL);
+	ck_assert(strstr(r.body, "id=\"connection\">Connected with this "
+	    "credential since ") != NULL);
+	ck_assert(strstr(r.body, "Disconnect</button>") != NULL);
+	h_resp_free(&r);
+	cred_page(path, sizeof(path), "sentry", id2, "");
+	get_page(path, cookie, &r);
+	cred_page(want, sizeof(want), "sentry", id, "\">another credential</a>");
+	ck_assert(strstr(r.body, want) != NULL);
+	h_resp_free(&r);
+	/* the other credential cannot end this connection */
+	ck_assert_int_eq(page_form("sentry", id2, "/disconnect", cookie, csrf, "",
+	    &r), 409);
+	h_resp_free(&r);
+	/* delete of the connected one: 409, the message, the record stays */
+	cred_page(path, sizeof(path), "sentry", id, "/delete");
+	get_page(path, cookie, &r);
+	ck_assert(strstr(r.body, "disconnect it first") != NULL);
+	h_resp_free(&r);
+	ck_assert_int_eq(page_form("sentry", id, "/delete", cookie, csrf, "", &r),
+	    409);
+	assert_page_headers(&r);
+	ck_assert(strstr(r.body, "The credential is used by a connection; "
+	    "disconnect first.") != NULL);
+	h_resp_free(&r);
+	ck_assert_int_eq(get_status(id), 200);
+	/* disconnect: 303, the API shows none, then the delete goes */
+	ck_assert_int_eq(page_form("sentry", id, "/disconnect", cookie, csrf, "",
+	    &r), 303);
+	cred_page(want, sizeof(want), "sentry", id, "?done=disconnected");
+	assert_see_other(&r, want);
+	h_resp_free(&r);
+	ck_assert_int_eq(api_member("/v1/integrations/sentry/connect",
+	    "credentialId", got, sizeof(got)), 404);
+	ck_assert_int_eq(page_form("sentry", id, "/delete", cookie, csrf, "", &r),
+	    303);
+	h_resp_free(&r);
+	ck_assert_int_eq(get_status(id), 404);
+	/* an unknown credential cannot be connected */
+	ck_assert_int_eq(page_form("sentry", id, "/connect", cookie, csrf, "",
+	    &r), 404);
+	h_resp_free(&r);
+	ck_assert_int_eq(api_member("/v1/integrations/sentry/connect",
+	    "credentialId", got, sizeof(got)), 404);
+}
+END_TEST
+
 /* POSTs a form with the cookie ck and one more header line (or NULL). */
 static long
 post_with(const char *path, const char *ck, const char *line,
@@ -803,6 +1380,11 @@ main(void)
 	tcase_add_test(tc, form_errors_keep_label_not_secrets);
 	tcase_add_test(tc, tenant_prefix);
 	tcase_add_test(tc, csrf_delete_form);
+	tcase_add_test(tc, index_paging_search);
+	tcase_add_test(tc, delete_confirmed);
+	tcase_add_test(tc, rename_from_page);
+	tcase_add_test(tc, values_from_page);
+	tcase_add_test(tc, connect_from_page);
 	tcase_add_test(tc, login_csrf);
 	tcase_add_test(tc, origin_on_forms);
 	tcase_add_test(tc, logout_revokes);

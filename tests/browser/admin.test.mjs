@@ -1,6 +1,7 @@
 // The admin page in headless Chromium (Debian's /usr/bin/chromium, driven
 // by playwright-core): sign in, the Datadog form, a missing field, a valid
-// credential checked by the mock provider, the index, re-test, delete,
+// credential checked by the mock provider, the index, re-test, rename,
+// connect, paging and search, delete behind its confirmation page,
 // sign out; basic accessibility on every page (labels, headings, visible
 // focus, phone width).  Started by run.sh, which sets up the server and
 // passes BASE_URL, TOKEN, OUT_DIR, MOCK_URL and PW_DIR.
@@ -31,6 +32,7 @@ const SERVER_LOG = process.env.SERVER_LOG;	// lighttpd's and credstore's stderr
 const GOOD_KEY = 'browser-good-key';
 const APP_KEY = 'browser-app-key';
 const LABEL = 'Browser test';
+const RENAMED = 'Renamed <b>&"';
 const PHONE = { width: 375, height: 740 };
 const STEP_MS = 30000;	// one step, whatever it waits for
 const ALL_MS = 240000;	// the whole run
@@ -47,6 +49,7 @@ try {
 // --- state shared by the steps
 let browser, ctx, page;
 let credId, credUrl;
+const bulk = [];	// the credentials stored for the paging step
 const consoleErrors = [];
 
 function assert(cond, msg) {
@@ -275,7 +278,7 @@ const steps = [
     const art = page.locator('article.cred', { hasText: credId });
     const resp = await navigate(page, art.getByRole('button', { name: 'Re-test' }));
     assert(resp.status() === 200, `status ${resp.status()}`);
-    assert(page.url() === `${credUrl}?retested=1`, `landed on ${page.url()}`);
+    assert(page.url() === `${credUrl}?done=retested`, `landed on ${page.url()}`);
     const note = (await page.getByRole('status').textContent()).trim();
     assert(note === 'Tested again: validated.', `notice says "${note}"`);
     assert((await page.textContent('#status')).trim() === 'validated', 'status changed');
@@ -306,6 +309,104 @@ const steps = [
     }
     assert(seen.includes('Re-test'), `Tab reached only these buttons: ${seen.join(', ') || 'none'}`);
     await shot(page, '08-focus-visible.png');
+  }],
+
+  ['rename it from its page; a reload does not post again', async () => {
+    assert(credUrl, 'no credential (an earlier step failed)');
+    await page.goto(credUrl);
+    assert(await page.inputValue('#r-label') === LABEL, 'the rename form does not show the label');
+    await page.fill('#r-label', RENAMED);
+    const resp = await navigate(page, page.getByRole('button', { name: 'Save the label' }));
+    assert(resp.status() === 200, `status ${resp.status()}`);
+    assert(page.url() === `${credUrl}?done=renamed`, `landed on ${page.url()}`);
+    assert((await page.getByRole('status').textContent()).trim() === 'The label was saved.', 'no notice');
+    assert((await page.locator('h1').textContent()).includes(RENAMED), 'the h1 has not the new label');
+    const again = await page.reload();
+    assert(again.request().method() === 'GET', `a reload sent ${again.request().method()}`);
+    assert(again.status() === 200, `reload: status ${again.status()}`);
+    await shot(page, '08a-renamed.png');
+  }],
+
+  ['credential page with its forms: labels, headings', async () => { await a11y(page); }],
+
+  ['a label too long: the form again, 400, the label as typed', async () => {
+    const long = 'x'.repeat(201);
+    await page.evaluate((v) => { document.getElementById('r-label').removeAttribute('maxlength');
+      document.getElementById('r-label').value = v; }, long);
+    const resp = await navigate(page, page.getByRole('button', { name: 'Save the label' }));
+    assert(resp.status() === 400, `status ${resp.status()}`);
+    assert(await page.inputValue('#r-label') === long, 'the label was not kept');
+    assert(await page.locator('#e-r-label').isVisible(), 'no error next to the label');
+    assert((await page.locator('h1').textContent()).includes(RENAMED), 'the stored label changed');
+  }],
+
+  ['connect it from its page: the API shows the connection', async () => {
+    await page.goto(credUrl);
+    assert((await page.textContent('#connection')).trim() === 'Not connected', 'connected already');
+    const resp = await navigate(page, page.getByRole('button', { name: 'Connect this credential' }));
+    assert(resp.status() === 200, `status ${resp.status()}`);
+    assert(page.url() === `${credUrl}?done=connected`, `landed on ${page.url()}`);
+    assert((await page.textContent('#connection')).includes('Connected with this credential'),
+      `connection: "${await page.textContent('#connection')}"`);
+    const r = await fetch(`${BASE}/v1/integrations/datadog/connect`,
+      { headers: { Authorization: `Bearer ${TOKEN}` } });
+    assert(r.status === 200, `GET connect: ${r.status}`);
+    assert((await r.json()).credentialId === credId, 'the API shows another credential');
+    await shot(page, '08b-connected.png');
+  }],
+
+  ['delete while connected: confirmation, then 409 with the message', async () => {
+    let resp = await navigate(page, page.getByRole('link', { name: 'Delete…' }));
+    assert(resp.status() === 200, `confirmation: status ${resp.status()}`);
+    assert(new URL(page.url()).pathname === `${new URL(credUrl).pathname}/delete`, page.url());
+    resp = await navigate(page, page.getByRole('button', { name: 'Delete it' }));
+    assert(resp.status() === 409, `status ${resp.status()}`);
+    assert((await page.getByRole('alert').textContent()).includes('disconnect first'), 'no conflict message');
+    const r = await fetch(`${BASE}/v1/integrations/datadog/credentials/${credId}`,
+      { headers: { Authorization: `Bearer ${TOKEN}` } });
+    assert(r.status === 200, `the credential: ${r.status}`);
+  }],
+
+  ['disconnect it from its page', async () => {
+    await page.goto(credUrl);
+    const resp = await navigate(page, page.getByRole('button', { name: 'Disconnect' }));
+    assert(resp.status() === 200, `status ${resp.status()}`);
+    assert(page.url() === `${credUrl}?done=disconnected`, `landed on ${page.url()}`);
+    const r = await fetch(`${BASE}/v1/integrations/datadog/connect`,
+      { headers: { Authorization: `Bearer ${TOKEN}` } });
+    assert(r.status === 404, `GET connect: ${r.status}`);
+  }],
+
+  ['page through 56 credentials, search by label', async () => {
+    for (let i = 0; i < 55; i++) {
+      const r = await fetch(`${BASE}/v1/integrations/sentry/credentials`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ credentials: { auth_token: `bulk-secret-${i}` }, label: `bulk-${i}` }),
+      });
+      assert(r.status === 201, `store ${i}: ${r.status}`);
+      bulk.push((await r.json()).credentialId);
+    }
+    await page.goto(`${BASE}/admin/`);
+    assert((await page.textContent('#count')).trim() === 'Showing 1–50 of 56', `"${await page.textContent('#count')}"`);
+    const ids = await page.locator('article.cred code').allTextContents();
+    await navigate(page, page.getByRole('link', { name: 'Next →' }));
+    assert((await page.textContent('#count')).trim() === 'Showing 51–56 of 56', `"${await page.textContent('#count')}"`);
+    ids.push(...await page.locator('article.cred code').allTextContents());
+    assert(ids.length === 56 && new Set(ids).size === 56, `${ids.length} listed, ${new Set(ids).size} different`);
+    assert(ids.includes(credId), 'the Datadog credential is on neither page');
+    await shot(page, '08c-page-2.png');
+    await page.fill('#q', RENAMED.slice(0, 7).toUpperCase());
+    await navigate(page, page.getByRole('button', { name: 'Search' }));
+    assert(await page.locator('article.cred').count() === 1, 'the search does not find it alone');
+    assert((await page.textContent('#count')).includes('of 1 matching'), `"${await page.textContent('#count')}"`);
+    await a11y(page);
+    await shot(page, '08d-search.png');
+    for (const id of bulk) {
+      const r = await fetch(`${BASE}/v1/integrations/sentry/credentials/${id}`,
+        { method: 'DELETE', headers: { Authorization: `Bearer ${TOKEN}` } });
+      assert(r.status === 204, `delete ${id}: ${r.status}`);
+    }
   }],
 
   ['phone width 375: no horizontal scroll on any page', async () => {
@@ -340,7 +441,12 @@ const steps = [
   ['delete it: gone from the index', async () => {
     assert(credId, 'no credential (an earlier step failed)');
     await page.goto(credUrl);
-    const resp = await navigate(page, page.getByRole('button', { name: 'Delete' }));
+    let resp = await navigate(page, page.getByRole('link', { name: 'Delete…' }));
+    assert(resp.status() === 200, `confirmation: status ${resp.status()}`);
+    assert((await page.locator('h1').textContent()).startsWith('Delete Datadog'), 'not the confirmation page');
+    await a11y(page);
+    await shot(page, '14a-confirm-delete.png');
+    resp = await navigate(page, page.getByRole('button', { name: 'Delete it' }));
     assert(resp.status() === 200, `status ${resp.status()}`);
     assert(new URL(page.url()).pathname === '/admin/', `landed on ${page.url()}`);
     assert(await page.locator('article.cred', { hasText: credId }).count() === 0, 'still listed');

@@ -121,6 +121,8 @@ START_TEST(admin_help_version)
 	ck_assert(strncmp(r.out, "usage: credstore-admin ", 23) == 0);
 	ck_assert(strstr(r.out, "\n  init\n") != NULL);
 	ck_assert(strstr(r.out, "\n  backup DIR\n") != NULL);
+	ck_assert(strstr(r.out, "\n  revalidate [--tenant T] [--provider P] "
+	    "[--older-than DURATION]\n") != NULL);
 	ck_assert(strstr(r.out, "--version") != NULL);
 	run_prog(&r, h, 0, NULL);
 	assert_clean_exit(&r, 0);
@@ -416,6 +418,36 @@ rv_audited(const char *tenant, const char *id, const char *outcome)
 }
 
 /*
+ * With stderr on a terminal (script(1) gives it a pseudo-terminal), the
+ * progress shows there ("\rrevalidate: N/3"), then the summary line;
+ * stdout, a file, has the three lines only.
+ */
+static void
+progress_on_terminal(void)
+{
+	char	 cmd[4096], ts[700], out[700], *text;
+	int	 st;
+
+	snprintf(ts, sizeof(ts), "%s/typescript", E.dir);
+	snprintf(out, sizeof(out), "%s/rv-tty.out", E.dir);
+	snprintf(cmd, sizeof(cmd), "script -qec '%s -c %s revalidate --tenant "
+	    "rv1 >%s' %s >/dev/null </dev/null", E.admin, E.conf, out, ts);
+	st = system(cmd);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 3);	/* b is still rejected */
+	ck_assert_ptr_nonnull(text = h_slurp(ts, NULL));
+	ck_assert_msg(strstr(text, "\rrevalidate: 1/3") != NULL, "%s", text);
+	ck_assert_msg(strstr(text, "\rrevalidate: 3/3\r\nrevalidate: 3 checked, "
+	    "1 validated, 1 rejected, 1 unreachable, 0 skipped, 0 failed") !=
+	    NULL, "%s", text);
+	free(text);
+	ck_assert_ptr_nonnull(text = h_slurp(out, NULL));
+	ck_assert_uint_eq(h_lines(text), 3);
+	ck_assert_ptr_null(strstr(text, "revalidate:"));
+	free(text);
+}
+
+/*
  * Two credentials re-tested: exit 0 while the provider accepts both;
  * once it answers 401 for one, exit 3, the line says so, the API shows
  * it rejected and the audit trail has the tool's event.  --older-than
@@ -495,6 +527,7 @@ START_TEST(revalidate_rejected)
 	rv_line(r.out, c, "rv1", "unverified", "unreachable/status_503");
 	admin(&r, 0, "verify", NULL);
 	ck_assert_int_eq(r.status, 0);
+	progress_on_terminal();
 	free(tok);
 }
 END_TEST
@@ -566,6 +599,25 @@ START_TEST(revalidate_bad_usage)
 		ck_assert_str_eq(r.out, "");
 		ck_assert_msg(h_lines(r.err) == 1, "%s", r.err);
 		ck_assert(strncmp(r.err, "credstore-admin: ", 17) == 0);
+	}
+	/* storage that cannot be opened: 1, one line */
+	{
+		char	 conf[700];
+		char	*argv[] = { E.admin, (char *)"-c", conf,
+		    (char *)"revalidate", NULL };
+		FILE	*f;
+
+		snprintf(conf, sizeof(conf), "%s/nodata.conf", E.dir);
+		ck_assert_ptr_nonnull(f = fopen(conf, "w"));
+		fprintf(f, "data_dir = /nonexistent/credstore-data\n"
+		    "keyring = keyring\ncatalog = %s/etc/catalog.json\n",
+		    E.srcdir);
+		fclose(f);
+		run_prog(&r, argv, 0, NULL);
+		ck_assert(r.exited);
+		ck_assert_msg(r.status == 1, "%d %s", r.status, r.err);
+		ck_assert_str_eq(r.out, "");
+		ck_assert_msg(h_lines(r.err) == 1, "%s", r.err);
 	}
 	/* the largest values allowed */
 	revalidate(&r, "--jobs", "64", "--older-than", "3650d", "--tenant",

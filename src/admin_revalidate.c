@@ -16,13 +16,20 @@
  *
  * Exit status: 0; 3 when any credential is now rejected; 1 when a
  * credential could not be re-tested for a fault of storage, keyring or
- * worker (this wins over 3); 2 on bad usage.
+ * worker (this wins over 3), or on an interruption; 2 on bad usage.
+ *
+ * SIGINT, SIGTERM and SIGHUP (a Ctrl-C reaches the whole process group)
+ * are ignored by the workers and stop the parent from handing out more
+ * work: each worker finishes the check it holds, closes its environment
+ * and exits, so that no process dies with the environment open and the
+ * web processes never have to recover it.
  */
 #include "cs_build.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +97,31 @@ struct rv_tally {
 	int		 storage_error;
 	int		 tty;
 };
+
+/* Set by SIGINT, SIGTERM or SIGHUP in the parent: hand out no more. */
+static volatile sig_atomic_t rv_stop;
+
+static void
+rv_on_signal(int sig)
+{
+	(void)sig;
+	rv_stop = 1;
+}
+
+/* The stop signals: to the handler (parent) or ignored (worker). */
+static void
+rv_signals(int worker)
+{
+	static const int	 sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction	 sa;
+	size_t			 i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker ? SIG_IGN : rv_on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
 
 /* ------------------------------------------------------------ options */
 
@@ -337,6 +369,7 @@ rv_worker_main(struct config *cfg, struct keyring *kr,
 	uint32_t		idx;
 	int			code = EX_OK;
 
+	rv_signals(1);
 	if (admin_open_store(cfg, &st) == -1)
 		_exit(EX_FAIL);
 	admin_set_mac(st, kr);
@@ -482,7 +515,7 @@ rv_dispatch(struct rv_worker *w, size_t *next, size_t n)
 	uint32_t idx;
 
 	w->busy = -1;
-	if (*next < n && w->job_fd != -1) {
+	if (!rv_stop && *next < n && w->job_fd != -1) {
 		idx = (uint32_t)*next;
 		if (full_io(w->job_fd, &idx, sizeof(idx), 1) == 1) {
 			w->busy = (long)*next;
@@ -531,8 +564,12 @@ rv_run(struct rv_worker *w, size_t nw, const struct rv_list *l,
 		}
 		if (live == 0)
 			break;
-		if ((k = poll(pfd, nw, -1)) == -1 && errno == EINTR)
+		if ((k = poll(pfd, nw, -1)) == -1 && errno == EINTR) {
+			for (i = 0; rv_stop && i < nw; i++)
+				if (w[i].busy < 0)	/* idle: let it end */
+					rv_close(&w[i].job_fd);
 			continue;
+		}
 		for (i = 0; k > 0 && i < nw; i++) {
 			if (pfd[i].fd == -1 || pfd[i].revents == 0)
 				continue;
@@ -546,8 +583,8 @@ rv_run(struct rv_worker *w, size_t nw, const struct rv_list *l,
 			rv_dispatch(&w[i], &next, l->n);
 		}
 	}
-	/* jobs no worker could take (every worker gone) */
-	for (; next < l->n; next++) {
+	/* jobs no worker could take (every worker gone); none when stopped */
+	for (; !rv_stop && next < l->n; next++) {
 		memset(&res, 0, sizeof(res));
 		res.rc = CSVC_UNAVAILABLE;
 		rv_report(&l->v[next], &res, t);
@@ -593,6 +630,9 @@ rv_execute(struct config *cfg, struct keyring *kr, const struct catalog *cat,
 	fprintf(stderr, "revalidate: %zu checked, %zu validated, %zu rejected, "
 	    "%zu unreachable, %zu skipped, %zu failed\n", t.checked,
 	    t.validated, t.rejected, t.unreachable, l->skipped, t.failed);
+	if (rv_stop)
+		return admin_fail("revalidate: interrupted after %zu of %zu",
+		    t.done, t.total);
 	if (t.storage_error)
 		return EX_FAIL;
 	return t.rejected > 0 ? EX_REJECTED : EX_OK;
@@ -616,6 +656,7 @@ admin_cmd_revalidate(struct config *cfg, int argc, char **argv)
 		catalog_free(cat);
 		return admin_fail("%s", err);
 	}
+	rv_signals(0);
 	/* the environment is closed again before any worker is forked */
 	if ((rc = rv_list_load(cfg, kr, &o, &l)) == EX_OK)
 		rc = rv_execute(cfg, kr, cat, &l, o.jobs);

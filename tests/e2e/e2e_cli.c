@@ -533,6 +533,64 @@ START_TEST(revalidate_rejected)
 END_TEST
 
 /*
+ * A Ctrl-C (SIGINT to the process group) in the middle of a run: the
+ * workers finish the checks they hold and close their environments;
+ * exit 1 with the summary and one "interrupted" line, only whole lines
+ * on stdout, no process left, the store verifies and the web service
+ * answers without a recovery.
+ */
+static void
+interrupted_run(void)
+{
+	char		 outp[700], errp[700], out[16384], err[4096];
+	char		*argv[] = { E.admin, (char *)"-c", E.conf,
+			    (char *)"revalidate", (char *)"--tenant",
+			    (char *)"rv2", (char *)"--jobs", (char *)"2", NULL };
+	struct h_resp	 r;
+	struct run	 v;
+	pid_t		 pid;
+	int		 st, fd;
+	size_t		 n;
+
+	snprintf(outp, sizeof(outp), "%s/rv-int.out", E.dir);
+	snprintf(errp, sizeof(errp), "%s/rv-int.err", E.dir);
+	if ((pid = fork()) == 0) {
+		setpgid(0, 0);
+		signal(SIGINT, SIG_DFL);
+		if ((fd = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1)
+			dup2(fd, 1);
+		if ((fd = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1)
+			dup2(fd, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	usleep(900 * 1000);	/* the workers hold their second checks */
+	ck_assert_int_eq(kill(-pid, SIGINT), 0);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 1);
+	slurp(outp, out, sizeof(out));
+	slurp(errp, err, sizeof(err));
+	n = h_lines(out);
+	ck_assert_msg(n >= 2 && n < 20, "%zu lines", n);
+	ck_assert(out[strlen(out) - 1] == '\n');
+	ck_assert_msg(h_lines(err) == 2, "%s", err);
+	ck_assert_ptr_nonnull(strstr(err, "revalidate: "));
+	ck_assert_ptr_nonnull(strstr(err, "\ncredstore-admin: revalidate: "
+	    "interrupted after "));
+	ck_assert_int_eq(kill(-pid, 0), -1);	/* the group is gone */
+	admin(&v, 0, "verify", NULL);
+	ck_assert_int_eq(v.status, 0);
+	ck_assert_int_eq(h_req(&E, "GET", "/healthz", NULL, NULL, NULL, NULL,
+	    &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	h_resp_free(&r);
+	ck_assert(!h_grep_file(E.errlog, "reopening the environment"));
+	ck_assert(!h_grep_file(E.errlog, "PANIC"));
+}
+
+/*
  * --jobs 8 over 20 credentials whose check takes 400 ms: every one
  * tested once (20 lines, 20 distinct ids, 20 checks at the provider), in
  * well under the 8 s one at a time would take.
@@ -572,6 +630,7 @@ START_TEST(revalidate_jobs)
 	ck_assert_msg(secs < 6.5, "took %.2f s", secs);
 	admin(&r, 0, "verify", NULL);
 	ck_assert_int_eq(r.status, 0);
+	interrupted_run();
 	free(tok);
 }
 END_TEST

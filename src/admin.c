@@ -33,7 +33,9 @@ const char admin_progname[] = "credstore-admin";
     "  shred\n" \
     "  upgrade\n" \
     "  backup DIR\n" \
-    "  audit [--tenant T]\n"
+    "  audit [--tenant T]\n" \
+    "  revalidate [--tenant T] [--provider P] [--older-than DURATION]\n" \
+    "             [--jobs N]\n"
 
 void
 admin_usage(void)
@@ -50,7 +52,8 @@ admin_help(void)
 	    "                 else %s)\n"
 	    "  -h, --help     this text\n"
 	    "  --version      the version\n"
-	    "exit status: 0 success, 1 failure, 2 bad usage; see credstore-admin(8)\n",
+	    "exit status: 0 success, 1 failure, 2 bad usage (revalidate: 3 when\n"
+	    "a credential is now rejected); see credstore-admin(8)\n",
 	    config_default_path());
 }
 

@@ -4,7 +4,8 @@
  * storage with the server's MACs, and the audit event of an operator's
  * action.  The commands live in credstore-admin.c (main, the dispatch
  * table, the small commands), admin_keys.c (keys, rotate-key,
- * retire-key, shred) and admin_verify.c (verify).  A command returns an
+ * retire-key, shred), admin_verify.c (verify) and admin_revalidate.c
+ * (revalidate).  A command returns an
  * exit status; what it opens it closes.
  */
 #ifndef CS_ADMIN_H
@@ -53,5 +54,6 @@ int		 admin_cmd_rotate(struct config *, int argc, char **argv);
 int		 admin_cmd_retire(struct config *, int argc, char **argv);
 int		 admin_cmd_shred(struct config *, int argc, char **argv);
 int		 admin_cmd_verify(struct config *, int argc, char **argv);
+int		 admin_cmd_revalidate(struct config *, int argc, char **argv);
 
 #endif

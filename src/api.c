@@ -429,12 +429,16 @@ create_commit(struct ctx *c, const struct credsvc *svc,
 	struct json_object	*o = created_json(&n->rec);
 	struct idem_rec		 idem;
 	enum credsvc_rc		 rc;
-	char			 location[256], extra[320];
+	char			 location[256], extra[400], check[80];
 
 	snprintf(location, sizeof(location),
 	    "/v1/integrations/%s/credentials/%s", n->rec.provider, n->rec.id);
+	/* the check's outcome in a header: the body keeps its five members */
+	if (credmeta_check_header(&n->rec, check, sizeof(check)) == -1)
+		check[0] = '\0';
 	memset(&idem, 0, sizeof(idem));
 	if (idk != NULL) {
+		idem.check = check[0] != '\0' ? check : NULL;
 		memcpy(idem.hash, hash, CRYPTO_MAC_LEN);
 		idem.status = 201;
 		idem.body = (char *)(uintptr_t)json_object_to_json_string_ext(o,
@@ -448,7 +452,9 @@ create_commit(struct ctx *c, const struct credsvc *svc,
 	/* after a form post: see the result; reload does not re-post */
 	else if (!gate_reply_browser(c, "/admin/integrations/%s/credentials/%s",
 	    n->rec.provider, n->rec.id)) {
-		snprintf(extra, sizeof(extra), "Location: %s\r\n", location);
+		snprintf(extra, sizeof(extra), "Location: %s\r\n%s%s%s",
+		    location, check[0] != '\0' ? "Credential-Check: " : "",
+		    check, check[0] != '\0' ? "\r\n" : "");
 		http_send_json(c->req, 201, o, extra);
 	}
 	json_object_put(o);

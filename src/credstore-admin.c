@@ -2,7 +2,8 @@
  * credstore-admin: the operators' command-line tool (SPEC section 7):
  * main, the table of commands and the small commands (init, token, list,
  * backup, audit, upgrade); the key commands are admin_keys.c's, verify
- * admin_verify.c's, what they share admin.c's.  Exit 0 on success, 1 on
+ * admin_verify.c's, revalidate admin_revalidate.c's, what they share
+ * admin.c's.  Exit 0 on success, 1 on
  * failure, 2 on bad usage; errors are one line on stderr.  Works on the
  * same configuration, keyring and Berkeley DB environment as the web
  * binary, concurrently with it.
@@ -449,6 +450,7 @@ enum cmd {
 	CMD_BACKUP,
 	CMD_SHRED,
 	CMD_UPGRADE,
+	CMD_REVALIDATE,
 	CMD__MAX
 };
 
@@ -468,6 +470,7 @@ static const struct cmd_row {
 	[CMD_BACKUP] = { "backup", 2, cmd_backup },
 	[CMD_SHRED] = { "shred", 1, admin_cmd_shred },
 	[CMD_UPGRADE] = { "upgrade", 1, cmd_upgrade },
+	[CMD_REVALIDATE] = { "revalidate", 0, admin_cmd_revalidate },
 };
 
 /*

@@ -98,6 +98,23 @@ credsvc_status_name(enum probe_verdict v)
 	    v == PROBE_REJECTED ? "rejected" : "unverified";
 }
 
+const char *
+credsvc_check_result(enum probe_verdict v)
+{
+	return v == PROBE_VALID ? "validated" :
+	    v == PROBE_REJECTED ? "rejected" : "unreachable";
+}
+
+void
+credsvc_check_text(const struct probe_result *pr, char *out, size_t n)
+{
+	if (pr->verdict == PROBE_VALID)
+		snprintf(out, n, "validated");
+	else
+		snprintf(out, n, "%s:%s", credsvc_check_result(pr->verdict),
+		    pr->reason[0] != '\0' ? pr->reason : "unknown");
+}
+
 enum credsvc_rc
 credsvc_probe(const struct credsvc *svc, const char *tenant,
     const struct cat_provider *p, const struct credset *cs,
@@ -231,6 +248,7 @@ credsvc_create_prepare(const struct credsvc *svc,
 		rec->fields[rec->nfields++] = cs->f[i].name;
 	rec->created = rec->updated = time(NULL);
 	rec->validated = n->pr.verdict == PROBE_VALID ? rec->created : 0;
+	credsvc_check_text(&n->pr, rec->check, sizeof(rec->check));
 	if (credsvc_seal(svc->kr, who->tenant, p->id, rec->id, cs,
 	    &rec->sealed) == -1)
 		return CSVC_INTERNAL;
@@ -308,6 +326,7 @@ struct change {
 	struct sealed		*sealed;	/* new values, or NULL */
 	const struct credset	*cs;		/* their field names */
 	const char		*status;	/* or NULL */
+	const char		*check;		/* the check's outcome, or NULL */
 	struct credsvc_label	 label;
 	int			 validated;	/* set lastValidatedAt */
 	int			 delete;
@@ -371,6 +390,8 @@ apply_change(struct cred_rec *r, void *arg)
 		return STORE_OP_ERROR;
 	if (ch->status != NULL)
 		snprintf(r->status, sizeof(r->status), "%s", ch->status);
+	if (ch->check != NULL)
+		snprintf(r->check, sizeof(r->check), "%s", ch->check);
 	if (ch->validated)
 		r->validated = ch->now;
 	if (ch->label.set) {
@@ -414,6 +435,7 @@ credsvc_replace(const struct credsvc *svc, const struct credsvc_actor *who,
 	struct audit_ev	 ev;
 	enum store_rc	 src;
 	enum credsvc_rc	 rc;
+	char		 check[STORE_CHECK_MAX];
 
 	/* not found before the provider is asked anything */
 	src = store_cred_get(svc->st, who->tenant, p->id, id, &cur);
@@ -432,6 +454,8 @@ credsvc_replace(const struct credsvc *svc, const struct credsvc_actor *who,
 	ch.sealed = &sealed;
 	ch.cs = cs;
 	ch.status = credsvc_status_name(pr->verdict);
+	credsvc_check_text(pr, check, sizeof(check));
+	ch.check = check;
 	ch.validated = pr->verdict == PROBE_VALID;
 	ch.now = time(NULL);
 	ch.label = *label;
@@ -454,6 +478,7 @@ credsvc_retest(const struct credsvc *svc, const struct credsvc_actor *who,
 	enum credsvc_rc	 rc;
 	uint64_t	 ver;
 	int		 opened;
+	char		 check[STORE_CHECK_MAX];
 
 	src = store_cred_get(svc->st, who->tenant, p->id, id, &r);
 	if (src != STORE_OK)
@@ -474,6 +499,8 @@ credsvc_retest(const struct credsvc *svc, const struct credsvc_actor *who,
 	/* the verdict is about version ver: a change meanwhile is a conflict */
 	ch.ver = ver;
 	ch.status = credsvc_status_name(pr->verdict);
+	credsvc_check_text(pr, check, sizeof(check));
+	ch.check = check;
 	ch.validated = pr->verdict != PROBE_UNVERIFIED;
 	ch.now = time(NULL);
 	credsvc_audit_init(who, &ev, "credential.validate", p->id, id);

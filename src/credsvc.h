@@ -82,6 +82,13 @@ void	 credsvc_audit_init(const struct credsvc_actor *who,
 	    const char *id);
 /* "validated", "rejected" or "unverified". */
 const char *credsvc_status_name(enum probe_verdict);
+/* The "result" of SPEC section 2's check: validated, rejected, unreachable. */
+const char *credsvc_check_result(enum probe_verdict);
+/*
+ * A check's outcome as a record keeps it (rectypes.h, cred_rec.check):
+ * "validated" or "result:reason", into out[n].
+ */
+void	 credsvc_check_text(const struct probe_result *, char *out, size_t n);
 /*
  * Runs the provider's check of cs for tenant and fills *pr: CSVC_OK, or
  * CSVC_LIMITED (no check, *pr untouched) when the tenant has its most

@@ -352,13 +352,19 @@ gate_media(struct http_req *r)
 void
 gate_replay(struct ctx *c, const struct idem_rec *ir)
 {
-	char extra[512];
+	char extra[512], check[128] = "";
 
+	/* the first answer's Credential-Check (none in older records) */
+	if (ir->check != NULL && strlen(ir->check) < 96)
+		snprintf(check, sizeof(check), "Credential-Check: %s\r\n",
+		    ir->check);
 	if (ir->location != NULL)
 		snprintf(extra, sizeof(extra),
-		    "Location: %s\r\nIdempotent-Replayed: true\r\n", ir->location);
+		    "Location: %s\r\nIdempotent-Replayed: true\r\n%s",
+		    ir->location, check);
 	else
-		snprintf(extra, sizeof(extra), "Idempotent-Replayed: true\r\n");
+		snprintf(extra, sizeof(extra), "Idempotent-Replayed: true\r\n%s",
+		    check);
 	http_send(c->req, ir->status, "application/json", extra,
 	    ir->body ? ir->body : "", ir->body ? strlen(ir->body) : 0);
 }

@@ -48,6 +48,12 @@ enum rm_type {
 };
 
 #define RM_SEALED	0x1	/* read only when sealed values are asked for */
+/*
+ * RM_CHARS or RM_OPT: not written when empty (""; NULL), and absent reads
+ * as empty: a member added later leaves the bytes of records without it
+ * as they were, and older records read.
+ */
+#define RM_OMIT		0x2
 
 struct rec_member {
 	const char	*name;
@@ -76,8 +82,8 @@ struct rec_codec {
 
 enum cred_member {
 	CM_V, CM_VER, CM_ID, CM_TENANT, CM_PROVIDER, CM_LABEL, CM_CREATED_BY,
-	CM_STATUS, CM_FIELDS, CM_CREATED, CM_UPDATED, CM_VALIDATED, CM_KID,
-	CM_WRAPPED, CM_NONCE, CM_CT, CM_MAC, CM__MAX
+	CM_STATUS, CM_FIELDS, CM_CREATED, CM_UPDATED, CM_VALIDATED, CM_CHECK,
+	CM_KID, CM_WRAPPED, CM_NONCE, CM_CT, CM_MAC, CM__MAX
 };
 
 #define CRED(name, type, f, size, cnt, flags) \
@@ -98,6 +104,8 @@ static const struct rec_member cred_members[CM__MAX] = {
 	[CM_CREATED] = CRED("createdAt", RM_TIME, created, 0, 0, 0),
 	[CM_UPDATED] = CRED("updatedAt", RM_TIME, updated, 0, 0, 0),
 	[CM_VALIDATED] = CRED("lastValidatedAt", RM_TIME0, validated, 0, 0, 0),
+	/* the last check's outcome, "result" or "result:reason" (rectypes.h) */
+	[CM_CHECK] = CRED("check", RM_CHARS, check, CREDSZ(check), 0, RM_OMIT),
 	[CM_KID] = CRED("kid", RM_CHARS, sealed.key_id, CREDSZ(sealed.key_id),
 	    0, 0),
 	[CM_WRAPPED] = CRED("wrapped", RM_B64, sealed.wrapped,
@@ -110,7 +118,7 @@ static const struct rec_member cred_members[CM__MAX] = {
 };
 
 enum idem_member {
-	IM_HASH, IM_STATUS, IM_BODY, IM_LOCATION, IM_CREATED, IM__MAX
+	IM_HASH, IM_STATUS, IM_BODY, IM_LOCATION, IM_CREATED, IM_CHECK, IM__MAX
 };
 
 #define IDEM(name, type, f, size)	\
@@ -121,6 +129,7 @@ static const struct rec_member idem_members[IM__MAX] = {
 	[IM_BODY] = IDEM("body", RM_OPT, body, 0),
 	[IM_LOCATION] = IDEM("location", RM_OPT, location, 0),
 	[IM_CREATED] = IDEM("created", RM_TIME, created, 0),
+	[IM_CHECK] = ROW(struct idem_rec, "check", RM_OPT, check, 0, 0, RM_OMIT),
 };
 
 enum conn_member {
@@ -183,6 +192,17 @@ member_b64(const struct rec_member *m, const void *obj)
 	if (m->type == RM_B64)
 		return b64_encode(CAT(obj, m, unsigned char), m->size);
 	return b64_encode(*CAT(obj, m, unsigned char *), *CCNT(obj, m));
+}
+
+/* An RM_OMIT member with nothing in it: not written. */
+static int
+member_omitted(const struct rec_member *m, const void *obj)
+{
+	if (!(m->flags & RM_OMIT))
+		return 0;
+	if (m->type == RM_CHARS)
+		return CAT(obj, m, char)[0] == '\0';
+	return m->type == RM_OPT && *CAT(obj, m, char *) == NULL;
 }
 
 /* One member's value as text: 0, or -1 (cap, no memory). */
@@ -298,8 +318,10 @@ text_write(const struct rec_codec *c, const void *obj,
 			cap += (*CCNT(obj, &c->m[i]) + 2) / 3 * 4;
 	buf_init(&b, cap, 0);
 	for (i = 0; i < c->n; i++) {
+		if (member_omitted(&c->m[i], obj))
+			continue;
 		at = b.len;
-		if (buf_addc(&b, i == 0 ? '{' : ',') == -1 ||
+		if (buf_addc(&b, at == 0 ? '{' : ',') == -1 ||
 		    buf_addc(&b, '"') == -1 ||
 		    buf_add(&b, c->m[i].name, c->m[i].namelen) == -1 ||
 		    buf_adds(&b, "\":") == -1)
@@ -379,8 +401,9 @@ tree_write(const struct rec_codec *c, const void *obj, size_t *len)
 
 	o = json_object_new_object();
 	for (i = 0; i < c->n; i++)
-		json_object_object_add(o, c->m[i].name,
-		    tree_value(c, &c->m[i], obj));
+		if (!member_omitted(&c->m[i], obj))
+			json_object_object_add(o, c->m[i].name,
+			    tree_value(c, &c->m[i], obj));
 	return record_json_text(o, len);
 }
 
@@ -484,6 +507,8 @@ flat_member(const struct rec_codec *c, const struct rec_member *m,
 			return -1;
 		return strlen(AT(obj, m, char)) == m->size - 1 ? 0 : -1;
 	case RM_CHARS:
+		if (!seen && (m->flags & RM_OMIT))
+			return 0;	/* zeroed: "" */
 		return flat_str_into(v, seen, AT(obj, m, char), m->size);
 	case RM_STR:
 	case RM_OPT:
@@ -639,6 +664,11 @@ tree_member(const struct rec_codec *c, const struct rec_member *m,
 			return -1;
 		return strlen(AT(obj, m, char)) == m->size - 1 ? 0 : -1;
 	case RM_CHARS:
+		if ((m->flags & RM_OMIT) &&
+		    !json_object_object_get_ex(o, m->name, NULL)) {
+			AT(obj, m, char)[0] = '\0';
+			return 0;
+		}
 		return tree_str_into(o, m->name, AT(obj, m, char), m->size);
 	case RM_STR:
 	case RM_OPT:
@@ -730,6 +760,7 @@ idem_rec_free(struct idem_rec *r)
 		return;
 	free(r->body);
 	free(r->location);
+	free(r->check);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -42,6 +42,12 @@ typedef int	(*store_mac_fn)(const char *label, const void *p, size_t n,
 #define STORE_TENANT_MAX	128
 #define STORE_LABEL_MAX		200	/* characters */
 #define STORE_STATUS_MAX	16
+/*
+ * The last check's outcome as stored: "validated", or the result and the
+ * reason code of SPEC section 2 joined by ':' ("rejected:status_401",
+ * "unreachable:dns_error"); "" in a record written before it was kept.
+ */
+#define STORE_CHECK_MAX		48
 
 /* Metadata and sealed values of one credential. */
 struct cred_rec {
@@ -54,6 +60,7 @@ struct cred_rec {
 	char		*fields[CREDSET_MAX];
 	size_t		 nfields;
 	time_t		 created, updated, validated;	/* validated 0: never */
+	char		 check[STORE_CHECK_MAX];	/* "": not recorded */
 	uint64_t	 ver;		/* 1 at create, +1 on every write */
 	struct sealed	 sealed;
 };
@@ -65,6 +72,7 @@ struct idem_rec {
 	char		*body;
 	char		*location;
 	time_t		 created;
+	char		*check;		/* Credential-Check header; NULL: none */
 };
 
 /* A tenant's connection of one provider. */

@@ -282,6 +282,10 @@ START_TEST(escaping)
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(strstr(r.body, "<script>") == NULL);
 	ck_assert(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt;") != NULL);
+	/* the check's reason next to the status (sentry has no check) */
+	ck_assert(strstr(r.body, "status-unverified\">unverified</span> <span "
+	    "id=\"check-reason\" class=\"check-reason\">no_check</span>") !=
+	    NULL);
 	h_resp_free(&r);
 	get_page("/admin/", cookie, &r);
 	ck_assert(strstr(r.body, "<script>") == NULL);

@@ -13,10 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <check.h>
+#include <json-c/json.h>
 
 #include "harness.h"
 
@@ -119,6 +121,8 @@ START_TEST(admin_help_version)
 	ck_assert(strncmp(r.out, "usage: credstore-admin ", 23) == 0);
 	ck_assert(strstr(r.out, "\n  init\n") != NULL);
 	ck_assert(strstr(r.out, "\n  backup DIR\n") != NULL);
+	ck_assert(strstr(r.out, "\n  revalidate [--tenant T] [--provider P] "
+	    "[--older-than DURATION]\n") != NULL);
 	ck_assert(strstr(r.out, "--version") != NULL);
 	run_prog(&r, h, 0, NULL);
 	assert_clean_exit(&r, 0);
@@ -231,6 +235,457 @@ START_TEST(man_pages_real_paths)
 }
 END_TEST
 
+/* ------------------------------------------------ revalidate (issue 13) */
+
+#define DD	"/v1/integrations/datadog/credentials"
+
+/* The web server, started by the first test that needs it. */
+static void
+need_server(void)
+{
+	if (E.lighttpd == 0)
+		ck_assert_int_eq(h_start_server(&E, 200), 200);
+}
+
+/* An admin token of tenant (malloc'd). */
+static char *
+tenant_token(const char *tenant)
+{
+	char *tok;
+
+	ck_assert_int_eq(h_admin(&E, &tok, "token", "--sub", "ops", "--tenant",
+	    tenant, "--role", "admin", NULL), 0);
+	tok[strcspn(tok, "\n")] = '\0';
+	return tok;
+}
+
+/* The mock answers the datadog check of this API key with status. */
+static void
+dd_route(const char *key, int status, int delay_ms)
+{
+	char json[512];
+
+	snprintf(json, sizeof(json), "{\"path\":\"/api/v2/validate_keys\","
+	    "\"match\":{\"header\":\"DD-API-KEY\",\"equals\":\"%s\"},"
+	    "\"status\":%d,\"delayMs\":%d,\"body\":\"{}\"}", key, status,
+	    delay_ms);
+	ck_assert_int_eq(h_mock_route(&E, json), 0);
+}
+
+/* Stores a datadog credential with API key key; its id into id[64]. */
+static void
+store_dd(const char *tok, const char *key, long want, char *id)
+{
+	struct h_resp		 r;
+	struct json_object	*o, *v;
+	char			 body[256];
+
+	snprintf(body, sizeof(body), "{\"credentials\":{\"api_key\":\"%s\","
+	    "\"application_key\":\"SECRETVAL-rv-app\"}}", key);
+	ck_assert_int_eq(h_req(&E, "POST", DD, tok, "application/json", body,
+	    NULL, &r), 0);
+	ck_assert_msg(r.status == want, "%ld %s", r.status, r.body);
+	ck_assert_ptr_nonnull(o = h_json(&r));
+	ck_assert(json_object_object_get_ex(o, "credentialId", &v));
+	snprintf(id, 64, "%s", json_object_get_string(v));
+	json_object_put(o);
+	h_resp_free(&r);
+}
+
+static size_t
+mock_count(void)
+{
+	struct json_object	*a = h_mock_requests(&E);
+	size_t			 n;
+
+	ck_assert_ptr_nonnull(a);
+	n = json_object_array_length(a);
+	json_object_put(a);
+	return n;
+}
+
+/* credstore-admin -c CONF revalidate ARGS... (NULL-terminated, up to 8). */
+static void
+revalidate(struct run *r, const char *a1, const char *a2, const char *a3,
+    const char *a4, const char *a5, const char *a6)
+{
+	char *argv[] = { E.admin, (char *)"-c", E.conf, (char *)"revalidate",
+	    (char *)a1, (char *)a2, (char *)a3, (char *)a4, (char *)a5,
+	    (char *)a6, NULL };
+
+	run_prog(r, argv, 0, NULL);
+}
+
+static const char *
+jget(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	if (o == NULL || !json_object_object_get_ex(o, k, &v) || v == NULL)
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/*
+ * The line of credential id in out: its members checked (tenant,
+ * provider, before, after, ms, check as "result" or "result/reason");
+ * NULL when absent.  Returns the line's "after".
+ */
+static const char *
+rv_line(const char *out, const char *id, const char *tenant,
+    const char *before, const char *check)
+{
+	static char		 after[32];
+	struct json_object	*o, *ck, *ms;
+	const char		*p = out, *nl;
+	char			 line[2048], want[128];
+	size_t			 found = 0;
+
+	after[0] = '\0';
+	for (; *p != '\0'; p = nl + 1) {
+		ck_assert_ptr_nonnull(nl = strchr(p, '\n'));
+		snprintf(line, sizeof(line), "%.*s", (int)(nl - p), p);
+		ck_assert_msg((o = json_tokener_parse(line)) != NULL, "%s", line);
+		if (strcmp(jget(o, "credentialId"), id) != 0) {
+			json_object_put(o);
+			continue;
+		}
+		found++;
+		ck_assert_str_eq(jget(o, "tenant"), tenant);
+		ck_assert_str_eq(jget(o, "provider"), "datadog");
+		ck_assert_str_eq(jget(o, "before"), before);
+		ck_assert(json_object_object_get_ex(o, "ms", &ms));
+		ck_assert(json_object_is_type(ms, json_type_int));
+		ck_assert_int_ge(json_object_get_int64(ms), 0);
+		ck_assert(json_object_object_get_ex(o, "check", &ck));
+		snprintf(want, sizeof(want), "%s%s%s", jget(ck, "result"),
+		    jget(ck, "reason") ? "/" : "",
+		    jget(ck, "reason") ? jget(ck, "reason") : "");
+		ck_assert_str_eq(want, check);
+		ck_assert_ptr_null(jget(o, "error"));
+		snprintf(after, sizeof(after), "%s", jget(o, "after"));
+		json_object_put(o);
+	}
+	ck_assert_msg(found == 1, "%s: %zu lines in %s", id, found, out);
+	return after;
+}
+
+/* The status and check of a credential through the API. */
+static void
+api_state(const char *tok, const char *id, const char *status,
+    const char *check)
+{
+	struct h_resp		 r;
+	struct json_object	*o, *ck;
+	char			 path[256], got[128];
+
+	snprintf(path, sizeof(path), "%s/%s", DD, id);
+	ck_assert_int_eq(h_req(&E, "GET", path, tok, NULL, NULL, NULL, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	o = h_json(&r);
+	ck_assert_str_eq(jget(o, "status"), status);
+	ck_assert(json_object_object_get_ex(o, "check", &ck));
+	snprintf(got, sizeof(got), "%s%s%s", jget(ck, "result"),
+	    jget(ck, "reason") ? "/" : "",
+	    jget(ck, "reason") ? jget(ck, "reason") : "");
+	ck_assert_str_eq(got, check);
+	json_object_put(o);
+	h_resp_free(&r);
+}
+
+/* Audit events credential.validate of id by the tool, with outcome. */
+static size_t
+rv_audited(const char *tenant, const char *id, const char *outcome)
+{
+	struct json_object	*o;
+	char			*out, *p, *nl;
+	size_t			 n = 0;
+
+	ck_assert_int_eq(h_admin(&E, &out, "audit", "--tenant", tenant, NULL), 0);
+	for (p = out; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		*nl = '\0';
+		ck_assert_ptr_nonnull(o = json_tokener_parse(p));
+		if (strcmp(jget(o, "action"), "credential.validate") == 0 &&
+		    strcmp(jget(o, "credentialId"), id) == 0 &&
+		    strcmp(jget(o, "outcome"), outcome) == 0 &&
+		    strcmp(jget(o, "client"), "credstore-admin") == 0 &&
+		    jget(o, "subject") != NULL)
+			n++;
+		json_object_put(o);
+	}
+	free(out);
+	return n;
+}
+
+/*
+ * With stderr on a terminal (script(1) gives it a pseudo-terminal), the
+ * progress shows there ("\rrevalidate: N/3"), then the summary line;
+ * stdout, a file, has the three lines only.
+ */
+static void
+progress_on_terminal(void)
+{
+	char	 cmd[4096], ts[700], out[700], *text;
+	int	 st;
+
+	snprintf(ts, sizeof(ts), "%s/typescript", E.dir);
+	snprintf(out, sizeof(out), "%s/rv-tty.out", E.dir);
+	snprintf(cmd, sizeof(cmd), "script -qec '%s -c %s revalidate --tenant "
+	    "rv1 >%s' %s >/dev/null </dev/null", E.admin, E.conf, out, ts);
+	st = system(cmd);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 3);	/* b is still rejected */
+	ck_assert_ptr_nonnull(text = h_slurp(ts, NULL));
+	ck_assert_msg(strstr(text, "\rrevalidate: 1/3") != NULL, "%s", text);
+	ck_assert_msg(strstr(text, "\rrevalidate: 3/3\r\nrevalidate: 3 checked, "
+	    "1 validated, 1 rejected, 1 unreachable, 0 skipped, 0 failed") !=
+	    NULL, "%s", text);
+	free(text);
+	ck_assert_ptr_nonnull(text = h_slurp(out, NULL));
+	ck_assert_uint_eq(h_lines(text), 3);
+	ck_assert_ptr_null(strstr(text, "revalidate:"));
+	free(text);
+}
+
+/*
+ * Two credentials re-tested: exit 0 while the provider accepts both;
+ * once it answers 401 for one, exit 3, the line says so, the API shows
+ * it rejected and the audit trail has the tool's event.  --older-than
+ * then skips what was validated within the hour; --provider filters.
+ */
+START_TEST(revalidate_rejected)
+{
+	struct run	 r;
+	char		 a[64], b[64], c[64], *tok;
+
+	need_server();
+	ck_assert_int_eq(h_mock_reset(&E), 0);
+	tok = tenant_token("rv1");
+	dd_route("SECRETVAL-rv-a", 200, 0);
+	dd_route("SECRETVAL-rv-b", 200, 0);
+	store_dd(tok, "SECRETVAL-rv-a", 201, a);
+	store_dd(tok, "SECRETVAL-rv-b", 201, b);
+
+	revalidate(&r, "--tenant", "rv1", NULL, NULL, NULL, NULL);
+	ck_assert(r.exited);
+	ck_assert_msg(r.status == 0, "%d %s", r.status, r.err);
+	ck_assert_uint_eq(h_lines(r.out), 2);
+	ck_assert_str_eq(rv_line(r.out, a, "rv1", "validated", "validated"),
+	    "validated");
+	ck_assert_str_eq(rv_line(r.out, b, "rv1", "validated", "validated"),
+	    "validated");
+	/* stderr is no terminal: the summary line alone */
+	ck_assert_str_eq(r.err, "revalidate: 2 checked, 2 validated, "
+	    "0 rejected, 0 unreachable, 0 skipped, 0 failed\n");
+
+	/* the provider now rejects b */
+	dd_route("SECRETVAL-rv-b", 401, 0);
+	revalidate(&r, "--tenant", "rv1", "--jobs", "2", NULL, NULL);
+	ck_assert(r.exited);
+	ck_assert_msg(r.status == 3, "%d %s", r.status, r.err);
+	ck_assert_str_eq(rv_line(r.out, a, "rv1", "validated", "validated"),
+	    "validated");
+	ck_assert_str_eq(rv_line(r.out, b, "rv1", "validated",
+	    "rejected/status_401"), "rejected");
+	ck_assert_str_eq(r.err, "revalidate: 2 checked, 1 validated, "
+	    "1 rejected, 0 unreachable, 0 skipped, 0 failed\n");
+	api_state(tok, b, "rejected", "rejected/status_401");
+	api_state(tok, a, "validated", "validated");
+	ck_assert_uint_eq(rv_audited("rv1", b, "rejected"), 1);
+	ck_assert_uint_eq(rv_audited("rv1", b, "validated"), 1);
+	ck_assert_uint_eq(rv_audited("rv1", a, "validated"), 2);
+
+	/* c: a 503 at its store, never validated */
+	dd_route("SECRETVAL-rv-c", 503, 0);
+	store_dd(tok, "SECRETVAL-rv-c", 201, c);
+	revalidate(&r, "--tenant", "rv1", "--older-than", "1h", NULL, NULL);
+	ck_assert(r.exited);
+	ck_assert_msg(r.status == 0, "%d %s", r.status, r.err);
+	ck_assert_uint_eq(h_lines(r.out), 1);
+	ck_assert_str_eq(rv_line(r.out, c, "rv1", "unverified",
+	    "unreachable/status_503"), "unverified");
+	ck_assert_str_eq(r.err, "revalidate: 1 checked, 0 validated, "
+	    "0 rejected, 1 unreachable, 2 skipped, 0 failed\n");
+	api_state(tok, c, "unverified", "unreachable/status_503");
+	/* a few seconds ago is older than 1s: every one again */
+	sleep(2);
+	revalidate(&r, "--tenant", "rv1", "--older-than", "1s", NULL, NULL);
+	ck_assert_int_eq(r.status, 3);
+	ck_assert_uint_eq(h_lines(r.out), 3);
+	/* another provider, another tenant: nothing */
+	revalidate(&r, "--tenant", "rv1", "--provider", "sentry", NULL, NULL);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "");
+	revalidate(&r, "--tenant", "nobody-here", NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_str_eq(r.err, "revalidate: 0 checked, 0 validated, "
+	    "0 rejected, 0 unreachable, 0 skipped, 0 failed\n");
+	/* every tenant, datadog only: rv1's three are among them */
+	revalidate(&r, "--provider", "datadog", NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(r.status, 3);
+	rv_line(r.out, c, "rv1", "unverified", "unreachable/status_503");
+	admin(&r, 0, "verify", NULL);
+	ck_assert_int_eq(r.status, 0);
+	progress_on_terminal();
+	free(tok);
+}
+END_TEST
+
+/*
+ * A Ctrl-C (SIGINT to the process group) in the middle of a run: the
+ * workers finish the checks they hold and close their environments;
+ * exit 1 with the summary and one "interrupted" line, only whole lines
+ * on stdout, no process left, the store verifies and the web service
+ * answers without a recovery.
+ */
+static void
+interrupted_run(void)
+{
+	char		 outp[700], errp[700], out[16384], err[4096];
+	char		*argv[] = { E.admin, (char *)"-c", E.conf,
+			    (char *)"revalidate", (char *)"--tenant",
+			    (char *)"rv2", (char *)"--jobs", (char *)"2", NULL };
+	struct h_resp	 r;
+	struct run	 v;
+	pid_t		 pid;
+	int		 st, fd;
+	size_t		 n;
+
+	snprintf(outp, sizeof(outp), "%s/rv-int.out", E.dir);
+	snprintf(errp, sizeof(errp), "%s/rv-int.err", E.dir);
+	if ((pid = fork()) == 0) {
+		setpgid(0, 0);
+		signal(SIGINT, SIG_DFL);
+		if ((fd = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1)
+			dup2(fd, 1);
+		if ((fd = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1)
+			dup2(fd, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	usleep(900 * 1000);	/* the workers hold their second checks */
+	ck_assert_int_eq(kill(-pid, SIGINT), 0);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 1);
+	slurp(outp, out, sizeof(out));
+	slurp(errp, err, sizeof(err));
+	n = h_lines(out);
+	ck_assert_msg(n >= 2 && n < 20, "%zu lines", n);
+	ck_assert(out[strlen(out) - 1] == '\n');
+	ck_assert_msg(h_lines(err) == 2, "%s", err);
+	ck_assert_ptr_nonnull(strstr(err, "revalidate: "));
+	ck_assert_ptr_nonnull(strstr(err, "\ncredstore-admin: revalidate: "
+	    "interrupted after "));
+	ck_assert_int_eq(kill(-pid, 0), -1);	/* the group is gone */
+	admin(&v, 0, "verify", NULL);
+	ck_assert_int_eq(v.status, 0);
+	ck_assert_int_eq(h_req(&E, "GET", "/healthz", NULL, NULL, NULL, NULL,
+	    &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	h_resp_free(&r);
+	ck_assert(!h_grep_file(E.errlog, "reopening the environment"));
+	ck_assert(!h_grep_file(E.errlog, "PANIC"));
+}
+
+/*
+ * --jobs 8 over 20 credentials whose check takes 400 ms: every one
+ * tested once (20 lines, 20 distinct ids, 20 checks at the provider), in
+ * well under the 8 s one at a time would take.
+ */
+START_TEST(revalidate_jobs)
+{
+	struct run	 r;
+	struct timeval	 t0, t1;
+	char		 ids[20][64], *tok;
+	double		 secs;
+	size_t		 i, n;
+
+	need_server();
+	ck_assert_int_eq(h_mock_reset(&E), 0);
+	tok = tenant_token("rv2");
+	dd_route("SECRETVAL-rv-many", 200, 0);
+	for (i = 0; i < 20; i++)
+		store_dd(tok, "SECRETVAL-rv-many", 201, ids[i]);
+	dd_route("SECRETVAL-rv-many", 200, 400);	/* the newer route wins */
+	n = mock_count();
+	gettimeofday(&t0, NULL);
+	revalidate(&r, "--tenant", "rv2", "--jobs", "8", NULL, NULL);
+	gettimeofday(&t1, NULL);
+	secs = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_usec - t0.tv_usec) / 1e6;
+	ck_assert(r.exited);
+	ck_assert_msg(r.status == 0, "%d %s", r.status, r.err);
+	ck_assert_uint_eq(h_lines(r.out), 20);
+	for (i = 0; i < 20; i++)	/* each exactly once */
+		ck_assert_str_eq(rv_line(r.out, ids[i], "rv2", "validated",
+		    "validated"), "validated");
+	ck_assert_uint_eq(mock_count(), n + 20);
+	ck_assert_str_eq(r.err, "revalidate: 20 checked, 20 validated, "
+	    "0 rejected, 0 unreachable, 0 skipped, 0 failed\n");
+	fprintf(stderr, "revalidate_jobs: 20 checks of 400 ms with --jobs 8 "
+	    "in %.2f s\n", secs);
+	ck_assert_msg(secs < 6.5, "took %.2f s", secs);
+	admin(&r, 0, "verify", NULL);
+	ck_assert_int_eq(r.status, 0);
+	interrupted_run();
+	free(tok);
+}
+END_TEST
+
+/* Bad usage: exit 2, one line on stderr, nothing tested. */
+START_TEST(revalidate_bad_usage)
+{
+	static const char *const bad[][2] = {
+		{ "--jobs", "0" }, { "--jobs", "65" }, { "--jobs", "x" },
+		{ "--jobs", "" }, { "--older-than", "5" },
+		{ "--older-than", "5y" }, { "--older-than", "m" },
+		{ "--older-than", "-5m" }, { "--older-than", "1.5h" },
+		{ "--older-than", "0d" }, { "--older-than", "99999d" },
+		{ "--provider", "Not/A/Provider" }, { "--tenant", "" },
+		{ "--bogus", NULL }, { "extra", NULL },
+	};
+	struct run	 r;
+	size_t		 i, n = mock_count();
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		revalidate(&r, bad[i][0], bad[i][1], NULL, NULL, NULL, NULL);
+		ck_assert(r.exited);
+		ck_assert_msg(r.status == 2, "%s %s: %d", bad[i][0],
+		    bad[i][1] ? bad[i][1] : "", r.status);
+		ck_assert_str_eq(r.out, "");
+		ck_assert_msg(h_lines(r.err) == 1, "%s", r.err);
+		ck_assert(strncmp(r.err, "credstore-admin: ", 17) == 0);
+	}
+	/* storage that cannot be opened: 1, one line */
+	{
+		char	 conf[700];
+		char	*argv[] = { E.admin, (char *)"-c", conf,
+		    (char *)"revalidate", NULL };
+		FILE	*f;
+
+		snprintf(conf, sizeof(conf), "%s/nodata.conf", E.dir);
+		ck_assert_ptr_nonnull(f = fopen(conf, "w"));
+		fprintf(f, "data_dir = /nonexistent/credstore-data\n"
+		    "keyring = keyring\ncatalog = %s/etc/catalog.json\n",
+		    E.srcdir);
+		fclose(f);
+		run_prog(&r, argv, 0, NULL);
+		ck_assert(r.exited);
+		ck_assert_msg(r.status == 1, "%d %s", r.status, r.err);
+		ck_assert_str_eq(r.out, "");
+		ck_assert_msg(h_lines(r.err) == 1, "%s", r.err);
+	}
+	/* the largest values allowed */
+	revalidate(&r, "--jobs", "64", "--older-than", "3650d", "--tenant",
+	    "nobody-here");
+	ck_assert_msg(r.status == 0, "%d %s", r.status, r.err);
+	ck_assert_uint_eq(mock_count(), n);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -243,12 +698,15 @@ main(void)
 		return 99;
 	s = suite_create("e2e_cli");
 	tc = tcase_create("cli");
-	tcase_set_timeout(tc, 60);
+	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, admin_help_version);
 	tcase_add_test(tc, fcgi_help_version);
 	tcase_add_test(tc, stdout_reader_gone);
 	tcase_add_test(tc, backup_fails_one_line);
 	tcase_add_test(tc, man_pages_real_paths);
+	tcase_add_test(tc, revalidate_bad_usage);
+	tcase_add_test(tc, revalidate_rejected);
+	tcase_add_test(tc, revalidate_jobs);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);

@@ -959,6 +959,259 @@ START_TEST(audit_tamper)
 }
 END_TEST
 
+/*
+ * The "check" object of a metadata answer as "result" or
+ * "result/reason", "+" appended when it has another member (static).
+ */
+static const char *
+check_of(const struct h_resp *r)
+{
+	static char		 out[128];
+	struct json_object	*o, *ck;
+	const char		*reason;
+	size_t			 want;
+
+	out[0] = '\0';
+	if ((o = h_json(r)) == NULL ||
+	    !json_object_object_get_ex(o, "check", &ck) || ck == NULL) {
+		json_object_put(o);
+		return "(none)";
+	}
+	reason = jstr(ck, "reason");
+	want = reason != NULL ? 2 : 1;
+	snprintf(out, sizeof(out), "%s%s%s%s", js(ck, "result"),
+	    reason ? "/" : "", reason ? reason : "",
+	    json_object_object_length(ck) != (int)want ? "+" : "");
+	json_object_put(o);
+	return out;
+}
+
+/*
+ * POSTs body to path; 201 with exactly the five members of SPEC section
+ * 1 and the Credential-Check header `header`.  Returns the id (static).
+ */
+static const char *
+store_checked(const char *path, const char *body, const char *const *hdrs,
+    const char *header)
+{
+	static char		 id[64];
+	struct h_resp		 r;
+	struct json_object	*o;
+
+	ck_assert(h_req(&E, "POST", path, E.tok_admin, JSON, body, hdrs,
+	    &r) == 0);
+	ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+	ck_assert_ptr_nonnull(h_header(&r, "Credential-Check"));
+	ck_assert_str_eq(h_header(&r, "Credential-Check"), header);
+	o = h_json(&r);
+	ck_assert_int_eq(json_object_object_length(o), 5);
+	ck_assert_ptr_nonnull(jstr(o, "credentialId"));
+	ck_assert(json_object_object_get_ex(o, "label", NULL));
+	ck_assert_ptr_nonnull(jstr(o, "provider"));
+	ck_assert_ptr_nonnull(jstr(o, "status"));
+	ck_assert_ptr_nonnull(jstr(o, "createdAt"));
+	ck_assert(!json_object_object_get_ex(o, "check", NULL));
+	snprintf(id, sizeof(id), "%s", js(o, "credentialId"));
+	json_object_put(o);
+	h_resp_free(&r);
+	return id;
+}
+
+/* GET of one credential: its check, and the same item in the listing. */
+static const char *
+stored_check(const char *provider, const char *id)
+{
+	static char	 out[128];
+	struct h_resp	 r, l;
+	char		 path[256];
+
+	snprintf(path, sizeof(path), "/v1/integrations/%s/credentials/%s",
+	    provider, id);
+	req("GET", path, E.tok_admin, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	snprintf(out, sizeof(out), "%s", check_of(&r));
+	req("GET", "/v1/integrations/credentials?limit=100", E.tok_admin,
+	    NULL, NULL, &l);
+	ck_assert_int_eq(l.status, 200);
+	ck_assert_msg(memmem(l.body, l.len, r.body, r.len) != NULL,
+	    "GET %s not in the list", r.body);
+	h_resp_free(&l);
+	h_resp_free(&r);
+	return out;
+}
+
+static size_t
+mock_count(void)
+{
+	struct json_object	*a = h_mock_requests(&E);
+	size_t			 n;
+
+	ck_assert_ptr_nonnull(a);
+	n = json_object_array_length(a);
+	json_object_put(a);
+	return n;
+}
+
+#define DD_BODY(k)	"{\"credentials\":{\"api_key\":\"" k "\"," \
+			    "\"application_key\":\"SECRETVAL-ck-app\"}}"
+
+/*
+ * SPEC section 2: the last check's outcome in every metadata answer and,
+ * for the 201, in the Credential-Check header: validated (no reason),
+ * rejected status_401, unreachable status_503, timeout and no_check.
+ * PATCH asks the provider nothing and shows the stored outcome.
+ */
+START_TEST(check_outcomes)
+{
+	const char	*idem[] = { "Idempotency-Key: ck-outcomes-1", NULL };
+	struct h_resp	 r;
+	char		 ok[64], rej[64], flaky[64], path[256], vpath[300];
+	size_t		 n;
+
+	ck_assert_int_eq(h_mock_reset(&E), 0);
+	dd_route("SECRETVAL-ck-ok", 200);
+	dd_route("SECRETVAL-ck-401", 200);
+	dd_route("SECRETVAL-ck-503", 503);
+	/* 2.5 s: past this suite's probe_timeout_ms of 1500 */
+	ck_assert_int_eq(h_mock_route(&E, "{\"path\":\"/api/v2/validate_keys\","
+	    "\"match\":{\"header\":\"DD-API-KEY\",\"equals\":"
+	    "\"SECRETVAL-ck-slow\"},\"status\":200,\"delayMs\":2500,"
+	    "\"body\":\"{}\"}"), 0);
+
+	/* validated: the header alone, no reason; a replay carries it too */
+	snprintf(ok, sizeof(ok), "%s", store_checked(DD,
+	    DD_BODY("SECRETVAL-ck-ok"), idem, "result=validated"));
+	ck_assert_str_eq(store_checked(DD, DD_BODY("SECRETVAL-ck-ok"), idem,
+	    "result=validated"), ok);
+	ck_assert_str_eq(stored_check("datadog", ok), "validated");
+
+	/* rejected on a re-test: status_401 */
+	snprintf(rej, sizeof(rej), "%s", store_checked(DD,
+	    DD_BODY("SECRETVAL-ck-401"), NULL, "result=validated"));
+	dd_route("SECRETVAL-ck-401", 401);
+	snprintf(vpath, sizeof(vpath), "%s/%s/validate", DD, rej);
+	req("POST", vpath, E.tok_admin, NULL, NULL, &r);
+	assert_error(&r, 422, "credential_validation_failed");
+	h_resp_free(&r);
+	ck_assert_str_eq(stored_check("datadog", rej), "rejected/status_401");
+
+	/* a 503: unreachable; PUT, PATCH and re-test answer the check */
+	snprintf(flaky, sizeof(flaky), "%s", store_checked(DD,
+	    DD_BODY("SECRETVAL-ck-503"), NULL,
+	    "result=unreachable; reason=status_503"));
+	ck_assert_str_eq(stored_check("datadog", flaky),
+	    "unreachable/status_503");
+	snprintf(path, sizeof(path), "%s/%s", DD, flaky);
+	req("PUT", path, E.tok_admin, JSON, DD_BODY("SECRETVAL-ck-ok"), &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	ck_assert_str_eq(check_of(&r), "validated");
+	h_resp_free(&r);
+	req("PUT", path, E.tok_admin, JSON, DD_BODY("SECRETVAL-ck-503"), &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(check_of(&r), "unreachable/status_503");
+	h_resp_free(&r);
+	n = mock_count();
+	req("PATCH", path, E.tok_admin, JSON, "{\"label\":\"ck\"}", &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(check_of(&r), "unreachable/status_503");
+	h_resp_free(&r);
+	ck_assert_uint_eq(mock_count(), n);	/* PATCH checked nothing */
+	snprintf(vpath, sizeof(vpath), "%s/validate", path);
+	req("POST", vpath, E.tok_admin, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(check_of(&r), "unreachable/status_503");
+	h_resp_free(&r);
+	ck_assert_uint_eq(mock_count(), n + 1);
+	/* a re-test that passes: validated again, the reason gone */
+	dd_route("SECRETVAL-ck-503", 200);
+	req("POST", vpath, E.tok_admin, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(check_of(&r), "validated");
+	h_resp_free(&r);
+
+	/* no answer within probe_timeout_ms */
+	snprintf(path, sizeof(path), "%s", store_checked(DD,
+	    DD_BODY("SECRETVAL-ck-slow"), NULL,
+	    "result=unreachable; reason=timeout"));
+	ck_assert_str_eq(stored_check("datadog", path), "unreachable/timeout");
+
+	/* sentry has no check in the catalog */
+	snprintf(path, sizeof(path), "%s", store_checked(
+	    "/v1/integrations/sentry/credentials",
+	    "{\"credentials\":{\"auth_token\":\"SECRETVAL-ck-sentry\"}}", NULL,
+	    "result=unreachable; reason=no_check"));
+	ck_assert_str_eq(stored_check("sentry", path), "unreachable/no_check");
+}
+END_TEST
+
+/*
+ * fenced: without probe_origin_override, a check URL whose host resolves
+ * to a loopback address is never connected to.  The store runs the web
+ * program as a CGI on the suite's data with a catalog whose datadog
+ * check goes to https://localhost/; the record then reads through
+ * lighttpd like any other.
+ */
+START_TEST(check_fenced)
+{
+	static const char	 body[] = DD_BODY("SECRETVAL-ck-fenced");
+	struct json_object	*cat, *ps, *p, *v, *one;
+	char			 conf[700], catp[700], in[700], out[700];
+	char			 cmd[8192], *text, *id;
+	FILE			*f;
+	size_t			 i, n;
+
+	snprintf(catp, sizeof(catp), "%s/etc/catalog.json", E.srcdir);
+	ck_assert_ptr_nonnull(cat = json_object_from_file(catp));
+	ps = json_object_object_get(cat, "providers");
+	one = json_object_new_array();
+	for (i = 0; i < json_object_array_length(ps); i++) {
+		p = json_object_array_get_idx(ps, i);
+		if (strcmp(js(p, "id"), "datadog") != 0)
+			continue;
+		v = json_object_object_get(p, "validation");
+		json_object_object_add(v, "url", json_object_new_string(
+		    "https://localhost/api/v2/validate_keys"));
+		json_object_array_add(one, json_object_get(p));
+	}
+	ck_assert_uint_eq(json_object_array_length(one), 1);
+	json_object_object_add(cat, "providers", one);
+	snprintf(catp, sizeof(catp), "%s/fenced-catalog.json", E.dir);
+	ck_assert_int_eq(json_object_to_file(catp, cat), 0);
+	json_object_put(cat);
+
+	snprintf(conf, sizeof(conf), "%s/fenced.conf", E.dir);
+	ck_assert_ptr_nonnull(f = fopen(conf, "w"));
+	fprintf(f, "data_dir = data\nkeyring = keyring\n"
+	    "jwt_secret_file = jwt.secret\njwt_issuer = https://issuer.test\n"
+	    "jwt_audience = credstore\ncatalog = fenced-catalog.json\n"
+	    "probe_timeout_ms = 1500\n");
+	fclose(f);
+	snprintf(in, sizeof(in), "%s/fenced.in", E.dir);
+	ck_assert_ptr_nonnull(f = fopen(in, "w"));
+	fputs(body, f);
+	fclose(f);
+	snprintf(out, sizeof(out), "%s/fenced.out", E.dir);
+	n = mock_count();
+	snprintf(cmd, sizeof(cmd), "env -i CREDSTORE_CONFIG=%s "
+	    "REQUEST_METHOD=POST REQUEST_URI=%s CONTENT_TYPE=%s "
+	    "CONTENT_LENGTH=%zu HTTP_AUTHORIZATION='Bearer %s' %s <%s >%s "
+	    "2>%s.err", conf, DD, JSON, strlen(body), E.tok_admin, E.fcgi, in,
+	    out, out);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_ptr_nonnull(text = h_slurp(out, NULL));
+	ck_assert_msg(strstr(text, "Status: 201") != NULL, "%s", text);
+	ck_assert_msg(strstr(text, "\r\nCredential-Check: result=unreachable; "
+	    "reason=fenced\r\n") != NULL, "%s", text);
+	ck_assert_ptr_nonnull(strstr(text, "\"status\":\"unverified\""));
+	ck_assert_ptr_nonnull(id = strstr(text, "\"credentialId\":\"crd_"));
+	id += strlen("\"credentialId\":\"");
+	id[30] = '\0';
+	ck_assert_str_eq(stored_check("datadog", id), "unreachable/fenced");
+	free(text);
+	ck_assert_uint_eq(mock_count(), n);
+}
+END_TEST
+
 /* After a clean shutdown: no sanitizer report (sanitizer builds only). */
 START_TEST(sanitizers_quiet)
 {
@@ -998,6 +1251,8 @@ main(void)
 	tcase_add_test(tc, audit_trail);
 	tcase_add_test(tc, rotation_under_load);
 	tcase_add_test(tc, backup_while_writing);
+	tcase_add_test(tc, check_outcomes);
+	tcase_add_test(tc, check_fenced);
 	tcase_add_test(tc, sanitizers_quiet);
 	tcase_add_test(tc, audit_tamper);
 	suite_add_tcase(s, tc);

@@ -247,9 +247,53 @@ START_TEST(test_retest_relabel_delete)
 	ck_assert_int_eq(store_cred_get(st, who.tenant, "acme", id, &r),
 	    STORE_OK);
 	ck_assert_ptr_null(r.label);
+	/* the check's outcome was stored at the create and the re-test */
+	ck_assert_str_eq(r.check, "unreachable:no_check");
 	cred_rec_free(&r);
 	ck_assert_int_eq(credsvc_delete(&svc, &who, "acme", id), CSVC_OK);
 	ck_assert_int_eq(credsvc_delete(&svc, &who, "acme", id), CSVC_NOTFOUND);
+}
+END_TEST
+
+/* A check's outcome as the record keeps it (SPEC section 2's "check"). */
+START_TEST(test_check_text)
+{
+	static const struct {
+		enum probe_verdict	 v;
+		const char		*reason, *want;
+	} rows[] = {
+		{ PROBE_VALID, "", "validated" },
+		{ PROBE_VALID, "ignored", "validated" },
+		{ PROBE_REJECTED, "status_401", "rejected:status_401" },
+		{ PROBE_REJECTED, "unexpected_answer",
+		    "rejected:unexpected_answer" },
+		{ PROBE_UNVERIFIED, "dns_error", "unreachable:dns_error" },
+		{ PROBE_UNVERIFIED, "status_503", "unreachable:status_503" },
+		{ PROBE_UNVERIFIED, "client_unavailable",
+		    "unreachable:client_unavailable" },
+		{ PROBE_UNVERIFIED, "", "unreachable:unknown" },
+	};
+	struct probe_result	pr;
+	char			out[STORE_CHECK_MAX];
+	size_t			i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		memset(&pr, 0, sizeof(pr));
+		pr.verdict = rows[i].v;
+		snprintf(pr.reason, sizeof(pr.reason), "%s", rows[i].reason);
+		credsvc_check_text(&pr, out, sizeof(out));
+		ck_assert_str_eq(out, rows[i].want);
+	}
+	/* the longest reason a probe_result holds fits a record's member */
+	memset(&pr, 0, sizeof(pr));
+	pr.verdict = PROBE_UNVERIFIED;
+	memset(pr.reason, 'x', sizeof(pr.reason) - 1);
+	credsvc_check_text(&pr, out, sizeof(out));
+	ck_assert_uint_eq(strlen(out), strlen("unreachable:") +
+	    sizeof(pr.reason) - 1);
+	ck_assert_str_eq(credsvc_check_result(PROBE_VALID), "validated");
+	ck_assert_str_eq(credsvc_check_result(PROBE_REJECTED), "rejected");
+	ck_assert_str_eq(credsvc_check_result(PROBE_UNVERIFIED), "unreachable");
 }
 END_TEST
 
@@ -317,6 +361,7 @@ credsvc_suite(void)
 	tcase_add_test(tc, test_open_elsewhere);
 	tcase_add_test(tc, test_rewrap);
 	tcase_add_test(tc, test_retest_relabel_delete);
+	tcase_add_test(tc, test_check_text);
 	tcase_add_loop_test(tc, test_replace_no_memory, 1, 5);
 	suite_add_tcase(s, tc);
 	return s;

@@ -8,6 +8,9 @@
 #include <check.h>
 #include <gnutls/crypto.h>
 
+#include <json-c/json.h>
+
+#include "credmeta.h"
 #include "mac_fixture.h"
 #include "record.h"
 #include "store.h"
@@ -139,6 +142,7 @@ assert_same(const struct cred_rec *a, const struct cred_rec *b, int sealed)
 	ck_assert_int_eq((long long)a->created, (long long)b->created);
 	ck_assert_int_eq((long long)a->updated, (long long)b->updated);
 	ck_assert_int_eq((long long)a->validated, (long long)b->validated);
+	ck_assert_str_eq(a->check, b->check);
 	ck_assert_uint_eq(a->ver, b->ver);
 	ck_assert_str_eq(a->sealed.key_id, b->sealed.key_id);
 	if (!sealed) {
@@ -516,6 +520,129 @@ START_TEST(test_cred_v1_upgrade_reader)
 }
 END_TEST
 
+
+/*
+ * The check member: written after lastValidatedAt when set, read back
+ * by both readers; a record without it (every record written before it
+ * was kept, known_text among them) reads as "" and keeps its bytes.
+ */
+START_TEST(test_cred_check_member)
+{
+	static const char *const checks[] = {
+		"validated", "rejected:status_401", "unreachable:dns_error",
+		"unreachable:no_check", "unreachable:fenced",
+	};
+	struct cred_rec	 r, got;
+	char		*t, *mac, want[128];
+	size_t		 n = 0, i;
+
+	for (i = 0; i < NELEM(checks); i++) {
+		known_rec(&r);
+		snprintf(r.check, sizeof(r.check), "%s", checks[i]);
+		t = record_cred_write(&r, &rkey, &n);
+		ck_assert_ptr_nonnull(t);
+		snprintf(want, sizeof(want), ",\"lastValidatedAt\":null,"
+		    "\"check\":\"%s\",\"kid\":\"k1\",", checks[i]);
+		ck_assert_msg(strstr(t, want) != NULL, "%s", t);
+		/* the MAC covers it: another value is refused */
+		ck_assert_int_eq(record_cred_read(t, n, &rkey, &got, 0),
+		    STORE_OK);
+		ck_assert_str_eq(got.check, checks[i]);
+		cred_rec_free(&got);
+		t[strstr(t, "\"check\":\"") - t + 9] ^= 0x20;
+		ck_assert_int_eq(record_cred_read(t, n, &rkey, &got, 0),
+		    STORE_CORRUPT);
+		free(t);
+		/* the text before the MAC, with both readers */
+		t = record_cred_write(&r, &rkey, &n);
+		mac = strstr(t, ",\"mac\":");
+		ck_assert_ptr_nonnull(mac);
+		mac[0] = '}';
+		mac[1] = '\0';
+		assert_reads_as(t, &r, 1);
+		free(t);
+		cred_rec_free(&r);
+	}
+	/* written without it: "" (known_rec has none), the old bytes */
+	known_rec(&r);
+	ck_assert_str_eq(r.check, "");
+	assert_reads_as(known_text, &r, 1);
+	assert_reads_as(jsonc_text, &r, 1);
+	t = record_cred_write(&r, &rkey, &n);
+	ck_assert_ptr_null(strstr(t, "\"check\""));
+	free(t);
+	cred_rec_free(&r);
+}
+END_TEST
+
+/* A check member that is not a short string is a corrupt record. */
+static const char *const bad_checks[] = {
+	"\"check\":null,", "\"check\":1,", "\"check\":[\"validated\"],",
+	"\"check\":\"0123456789012345678901234567890123456789012345678\",",
+};
+
+START_TEST(test_cred_check_bad)
+{
+	char	text[2048];
+	char	*at = strstr(known_text, "\"kid\"");
+
+	snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - known_text),
+	    known_text, bad_checks[_i], at);
+	assert_refused(text, strlen(text));
+}
+END_TEST
+
+/* A record's "check" in the API: stored, or what an older record implies. */
+START_TEST(test_credmeta_check)
+{
+	static const struct {
+		const char	*status, *check, *result, *reason, *header;
+	} rows[] = {
+		{ "validated", "validated", "validated", "", "result=validated" },
+		{ "rejected", "rejected:status_401", "rejected", "status_401",
+		    "result=rejected; reason=status_401" },
+		{ "unverified", "unreachable:timeout", "unreachable", "timeout",
+		    "result=unreachable; reason=timeout" },
+		/* written before the outcome was kept */
+		{ "validated", "", "validated", "", "result=validated" },
+		{ "rejected", "", "rejected", "not_recorded",
+		    "result=rejected; reason=not_recorded" },
+		{ "unverified", "", "unreachable", "not_recorded",
+		    "result=unreachable; reason=not_recorded" },
+	};
+	struct credmeta_check	 ck;
+	struct cred_rec		 r;
+	struct json_object	*o;
+	struct buf		 b;
+	char			 hdr[80];
+	size_t			 i;
+
+	for (i = 0; i < NELEM(rows); i++) {
+		known_rec(&r);
+		snprintf(r.status, sizeof(r.status), "%s", rows[i].status);
+		snprintf(r.check, sizeof(r.check), "%s", rows[i].check);
+		credmeta_check(&r, &ck);
+		ck_assert_str_eq(ck.result, rows[i].result);
+		ck_assert_str_eq(ck.reason, rows[i].reason);
+		ck_assert_int_eq(credmeta_check_header(&r, hdr, sizeof(hdr)), 0);
+		ck_assert_str_eq(hdr, rows[i].header);
+		ck_assert_int_eq(credmeta_check_header(&r, hdr, 8), -1);
+		/* the listing's text and the json-c object: the same bytes */
+		o = credmeta_json(&r);
+		buf_init(&b, 4096, 0);
+		ck_assert_int_eq(credmeta_write(&b, &r), 0);
+		ck_assert_int_eq(buf_addc(&b, '\0'), 0);
+		ck_assert_str_eq(b.data, json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		ck_assert_uint_eq(json_object_object_length(json_object_object_get(
+		    o, "check")), rows[i].reason[0] != '\0' ? 2 : 1);
+		buf_reset(&b);
+		json_object_put(o);
+		cred_rec_free(&r);
+	}
+}
+END_TEST
+
 START_TEST(test_idem)
 {
 	struct idem_rec	 r, got;
@@ -549,6 +676,16 @@ START_TEST(test_idem)
 	ck_assert_int_eq(record_idem_read(short_hash, strlen(short_hash),
 	    &got), STORE_CORRUPT);
 	ck_assert_ptr_null(got.body);
+	ck_assert_ptr_null(got.check);
+	free(t);
+	/* with the 201's Credential-Check: one more member, read back */
+	r.check = xstrdup("result=unreachable; reason=dns_error");
+	t = record_idem_write(&r, &n);
+	ck_assert_ptr_nonnull(strstr(t, ",\"created\":1764489600,\"check\":"
+	    "\"result=unreachable; reason=dns_error\"}"));
+	ck_assert_int_eq(record_idem_read(t, n, &got), STORE_OK);
+	ck_assert_str_eq(got.check, r.check);
+	idem_rec_free(&got);
 	free(t);
 	idem_rec_free(&r);
 }
@@ -601,6 +738,9 @@ record_suite(void)
 	tcase_add_test(tc, test_cred_v1_upgrade_reader);
 	tcase_add_loop_test(tc, test_cred_garbage, 0, (int)NELEM(garbage));
 	tcase_add_test(tc, test_cred_unsealed_skips_values);
+	tcase_add_test(tc, test_cred_check_member);
+	tcase_add_loop_test(tc, test_cred_check_bad, 0, (int)NELEM(bad_checks));
+	tcase_add_test(tc, test_credmeta_check);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("other");

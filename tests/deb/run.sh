@@ -282,12 +282,13 @@ code=$(curl -s -o "$work/store.json" -w '%{http_code}' -X POST \
     "http://127.0.0.1:$port/v1/integrations/datadog/credentials")
 check "POST a Datadog credential through lighttpd: 201 (got $code: $(head -c 300 "$work/store.json"))" \
     test "$code" = 201
-id=$(sed -n 's/.*"id" *: *"\([^"]*\)".*/\1/p' "$work/store.json")
+id=$(sed -n 's/.*"credentialId" *: *"\([^"]*\)".*/\1/p' "$work/store.json")
+check "the answer names the new credential ($id)" test -n "$id"
 code=$(curl -s -o "$work/get.json" -w '%{http_code}' -H "Authorization: Bearer $token" \
     "http://127.0.0.1:$port/v1/integrations/datadog/credentials/$id")
 check "GET it back: 200 (got $code)" test "$code" = 200
 check "the answer is that credential, label \"deb\"" \
-    grep -q "\"label\" *: *\"deb\"" "$work/get.json"
+    sh -c "grep -q '\"credentialId\":\"$id\"' '$work/get.json' && grep -q '\"label\":\"deb\"' '$work/get.json'"
 check "and carries no value" sh -c "! grep -q 0123456789abcdef '$work/get.json'"
 check "the record is in /var/lib/credstore/data (credstore-admin list)" \
     sh -c "chroot '$root' credstore-admin list --tenant t1 | grep -q '$id'"

@@ -202,6 +202,8 @@ else
 	tail -20 "$work/install.log"
 	fatal "apt-get install ./$debname"
 fi
+check "the package does not pull in systemd (the user comes from adduser here)" \
+    sh -c "! chroot '$root' dpkg -s systemd >/dev/null 2>&1"
 check "the system user credstore exists" sh -c "chroot '$root' getent passwd credstore >/dev/null"
 owner() { in_root stat -c '%U:%G %a' "$1" 2>/dev/null; }
 check "/var/lib/credstore is credstore:credstore 0700" test "$(owner /var/lib/credstore)" = "credstore:credstore 700"

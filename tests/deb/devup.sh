@@ -8,6 +8,8 @@
 # Stops what it started, by pid.
 #
 #   sh tests/deb/devup.sh        (scripts/test.sh runs it; SKIP_DEVUP=1)
+# Environment: DEVUP_PIDFILE (the first lighttpd's pid file, default
+# Debian's /run/lighttpd.pid).
 # Prints ok/FAIL per check, then "NN%: Checks: N, Failures: F, Errors: 0".
 set -u
 top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -66,7 +68,9 @@ while [ "$dev_port" = "$sys_port" ]; do dev_port=$(free_port); done
 # file /run/lighttpd.pid, so that what stops the system's lighttpd
 # (service lighttpd stop, the old scripts/deps.sh) would stop this one;
 # another pid file when a real one runs already.
-sys_pidfile=/run/lighttpd.pid
+# (DEVUP_PIDFILE overrides it: on a machine where other jobs run the old
+# scripts/deps.sh, that would stop this lighttpd whatever dev-up does.)
+sys_pidfile=${DEVUP_PIDFILE:-/run/lighttpd.pid}
 if [ -s "$sys_pidfile" ] && kill -0 "$(cat "$sys_pidfile")" 2>/dev/null; then
 	echo "devup: a system lighttpd runs (pid $(cat "$sys_pidfile")); using a pid file of its own"
 	sys_pidfile=$tmp/sys/lighttpd.pid

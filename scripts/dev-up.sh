@@ -4,13 +4,16 @@
 # directory (./run), a fresh keyring and the bundled catalog; prints an
 # admin token and a curl example.  Run it again to restart; the state in
 # ./run is kept (use --fresh to start over with a new keyring and data).
+# It installs only what building and running need (scripts/deps.sh --run)
+# and touches no service but the lighttpd it starts itself.
+# Environment: CREDSTORE_PORT (default 8080), CREDSTORE_RUN (default ./run).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 port=${CREDSTORE_PORT:-8080}
-run="$top/run"
+run=${CREDSTORE_RUN:-"$top/run"}
 
-sh scripts/deps.sh
+sh scripts/deps.sh --run
 
 if [ ! -x build/cgi-bin/credstore.fcgi ] || [ ! -x build/credstore-admin ] ||
     [ -n "$(find src cgi-bin configure.ac Makefile.am -newer build/credstore-admin 2>/dev/null | head -1)" ]; then

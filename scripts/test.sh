@@ -1,7 +1,9 @@
 #!/bin/sh
 # The README's second command: installs what is missing, builds, and runs
 # every test: unit and end-to-end tests with warnings as errors, the same
-# under AddressSanitizer and UndefinedBehaviorSanitizer, and distcheck.
+# under AddressSanitizer and UndefinedBehaviorSanitizer, distcheck, and
+# the Debian package end to end (SKIP_DEB=1 skips it, SKIP_DEVUP=1 the
+# dev-up test).
 # Ends with "N passed, N failed" counted from the test programs' results.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -79,6 +81,27 @@ if [ "${SKIP_DISTCHECK:-0}" != 1 ]; then
 		echo "distcheck: FAILED"
 		status=1
 	fi
+fi
+
+# The scripts outside make check (root; slow): scripts/dev-up.sh beside a
+# running lighttpd (tests/deb/devup.sh), and the Debian package built,
+# linted, installed in a clean debootstrap root, used through lighttpd and
+# purged (tests/deb/run.sh).  Each prints a Check-style result line.
+if [ "${SKIP_DEVUP:-0}" != 1 ]; then
+	step "dev-up.sh leaves the system's lighttpd alone (tests/deb/devup.sh)"
+	sh tests/deb/devup.sh >build/devup.log 2>&1 || status=1
+	grep -E '^FAIL' build/devup.log
+	tail -1 build/devup.log
+	logs="$logs build/devup.log"
+fi
+if [ "${SKIP_DEB:-0}" != 1 ]; then
+	step "Debian package: build, lintian, install in a clean root, purge (tests/deb/run.sh)"
+	sh tests/deb/run.sh >build/deb.log 2>&1
+	rc=$?
+	[ $rc -eq 0 ] || [ $rc -eq 77 ] || status=1
+	grep -E '^(FAIL|E: |W: )|SKIP' build/deb.log
+	tail -1 build/deb.log
+	logs="$logs build/deb.log"
 fi
 
 # Count from the test programs' own result lines (Check prints

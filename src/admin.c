@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "admin.h"
 #include "config.h"
@@ -23,7 +25,7 @@ const char admin_progname[] = "credstore-admin";
     "usage: %s [-c CONFIG] COMMAND [ARGS]\n" \
     "       %s --help | --version\n" \
     "commands:\n" \
-    "  init\n" \
+    "  init [--user USER]\n" \
     "  token --sub S --tenant T [--role R]... [--ttl SECONDS]\n" \
     "  list [--tenant T] [--provider P]\n" \
     "  keys\n" \
@@ -70,13 +72,63 @@ admin_fail(const char *fmt, ...)
 	return EX_FAIL;
 }
 
+/*
+ * Run as root, credstore-admin acts as data_dir's owner while the storage
+ * is open: the files Berkeley DB creates meanwhile (log files, regions)
+ * then belong to the server's user, not to root, and the server can still
+ * open them (issue 15).  Only the effective ids change; admin_priv_root
+ * goes back to root for what must be done as root (the keyring keeps its
+ * owner; a backup is written as root).
+ */
+static struct {
+	int	active;
+	uid_t	uid;
+	gid_t	gid;
+} owner;
+
+static void
+become_owner(const char *dir)
+{
+	struct stat sb;
+
+	if (owner.active || getuid() != 0 || geteuid() != 0 ||
+	    stat(dir, &sb) == -1 || sb.st_uid == 0)
+		return;
+	owner.uid = sb.st_uid;
+	owner.gid = sb.st_gid;
+	if (setegid(owner.gid) == -1)
+		return;
+	if (seteuid(owner.uid) == -1) {
+		(void)setegid(0);
+		return;
+	}
+	owner.active = 1;
+}
+
+void
+admin_priv_root(void)
+{
+	if (owner.active && seteuid(0) == 0)
+		(void)setegid(0);
+}
+
+void
+admin_priv_owner(void)
+{
+	if (owner.active && setegid(owner.gid) == 0)
+		(void)seteuid(owner.uid);
+}
+
 int
 admin_open_store(struct config *cfg, struct store **st)
 {
 	char err[512];
 
+	become_owner(cfg->data_dir);
 	if (store_open(cfg->data_dir, cfg->durability, st, err,
 	    sizeof(err)) == -1) {
+		admin_priv_root();
+		owner.active = 0;
 		admin_fail("%s", err);
 		return -1;
 	}
@@ -89,6 +141,8 @@ admin_close_store(struct store *st)
 {
 	store_checkpoint(st);
 	store_close(st);
+	admin_priv_root();
+	owner.active = 0;
 }
 
 /* The store's MAC, keyed as the server keys it (app.c). */

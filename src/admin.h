@@ -30,10 +30,18 @@ void		 admin_help(void);
 int		 admin_fail(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
 
-/* Opens the storage of cfg: 0, or -1 with the error printed. */
+/*
+ * Opens the storage of cfg: 0, or -1 with the error printed.  Run as
+ * root on a data_dir owned by another user, the process then acts as that
+ * user (effective ids) until admin_close_store, so that files the storage
+ * creates stay the server's.
+ */
 int		 admin_open_store(struct config *, struct store **);
 /* Checkpoints (the files alone are then consistent) and closes. */
 void		 admin_close_store(struct store *);
+/* Between the two: back to root for a while, and again data_dir's owner. */
+void		 admin_priv_root(void);
+void		 admin_priv_owner(void);
 /*
  * The keyring and the storage, with the records' MACs and the audit
  * chain keyed as the server keys them: 0 (keyring_free, and

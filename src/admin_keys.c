@@ -3,7 +3,9 @@
  * keyring and each key's record count), rotate-key, retire-key and shred,
  * with the passes that re-wrap every record's data key with the active
  * key.  The keyring file is keyring_add_key's and keyring_remove_key's to
- * write; each command audits what it did.
+ * write, as root when run as root (the file keeps its owner, group and
+ * mode); a command that could not write it refuses before it changes
+ * anything (keyring_check_rewrite).  Each command audits what it did.
  */
 #include "cs_build.h"
 
@@ -69,19 +71,51 @@ rewrap_passes(struct store *st, struct rewrap_acc *a, size_t *seen,
 }
 
 /*
+ * Refuses, with the one error line, when the keyring file could not be
+ * replaced keeping its owner, group and mode: 0 or -1.
+ */
+static int
+check_rewrite(struct config *cfg, const char *cmd)
+{
+	char err[512];
+
+	if (keyring_check_rewrite(cfg->keyring, err, sizeof(err)) == -1) {
+		admin_fail("%s: %s", cmd, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* keyring_add_key or keyring_remove_key (id non-NULL), as root if root */
+static int
+rewrite(struct config *cfg, struct keyring *kr, const char *id, char *err,
+    size_t errlen)
+{
+	int rc;
+
+	admin_priv_root();
+	rc = id == NULL ? keyring_add_key(cfg->keyring, kr, err, errlen) :
+	    keyring_remove_key(cfg->keyring, kr, id, err, errlen);
+	admin_priv_owner();
+	return rc;
+}
+
+/*
  * Opens the keyring and the storage and adds a new active key to the
  * keyring file: 0 (a->kr and *st the caller's), or -1 with the error
  * printed and nothing open.
  */
 static int
-open_new_key(struct config *cfg, struct rewrap_acc *a, struct store **st)
+open_new_key(struct config *cfg, struct rewrap_acc *a, struct store **st,
+    const char *cmd)
 {
 	char err[512];
 
 	memset(a, 0, sizeof(*a));
-	if (admin_open_all(cfg, &a->kr, st) == -1)
+	if (check_rewrite(cfg, cmd) == -1 ||
+	    admin_open_all(cfg, &a->kr, st) == -1)
 		return -1;
-	if (keyring_add_key(cfg->keyring, a->kr, err, sizeof(err)) == -1) {
+	if (rewrite(cfg, a->kr, NULL, err, sizeof(err)) == -1) {
 		admin_close_store(*st);
 		keyring_free(a->kr);
 		admin_fail("%s", err);
@@ -106,7 +140,7 @@ admin_cmd_rotate(struct config *cfg, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (open_new_key(cfg, &a, &st) == -1)
+	if (open_new_key(cfg, &a, &st, "rotate-key") == -1)
 		return EX_FAIL;
 	printf("%s\n", keyring_active(a.kr)->id);
 	fflush(stdout);
@@ -150,7 +184,7 @@ retire_one(struct config *cfg, struct keyring *kr, struct store *st,
 	}
 	admin_event(&ev, "key.retire", "ok");
 	ev.cred_id = id;
-	if (keyring_remove_key(cfg->keyring, kr, id, err, sizeof(err)) == -1) {
+	if (rewrite(cfg, kr, id, err, sizeof(err)) == -1) {
 		admin_fail("%s", err);
 		return -1;
 	}
@@ -168,7 +202,8 @@ admin_cmd_retire(struct config *cfg, int argc, char **argv)
 	int			 rc;
 
 	(void)argc;
-	if (admin_open_all(cfg, &kr, &st) == -1)
+	if (check_rewrite(cfg, "retire-key") == -1 ||
+	    admin_open_all(cfg, &kr, &st) == -1)
 		return EX_FAIL;
 	if ((k = keyring_find(kr, id)) == NULL || k == keyring_active(kr)) {
 		admin_close_store(st);
@@ -205,7 +240,7 @@ admin_cmd_shred(struct config *cfg, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (open_new_key(cfg, &a, &st) == -1)
+	if (open_new_key(cfg, &a, &st, "shred") == -1)
 		return EX_FAIL;
 	printf("new key: %s\n", keyring_active(a.kr)->id);
 	rc = rewrap_passes(st, &a, &seen, &changed);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,15 +60,40 @@ mkdirs(const char *path, mode_t mode)
 	return rc;
 }
 
+/* init --user: who the files belong to (set 0: the caller) */
+struct owner {
+	int	set;
+	uid_t	uid;
+	gid_t	gid;
+};
+
+/* "permission denied on PATH", else "PATH: WHAT: reason", in err */
+static void
+path_error(char *err, size_t errlen, const char *path, const char *what)
+{
+	if (errno == EACCES || errno == EPERM || errno == EROFS)
+		snprintf(err, errlen, "permission denied on %s (%s): %s", path,
+		    what, strerror(errno));
+	else
+		snprintf(err, errlen, "%s: %s: %s", path, what, strerror(errno));
+}
+
 static int
-create_secret(const char *path, char *err, size_t errlen)
+create_secret(const char *path, const struct owner *o, char *err,
+    size_t errlen)
 {
 	unsigned char	 s[48];
 	int		 fd;
 	ssize_t		 w;
 
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		path_error(err, errlen, path, "cannot create the JWT secret");
+		return -1;
+	}
+	if (o->set && fchown(fd, o->uid, o->gid) == -1) {
+		path_error(err, errlen, path, "cannot give it to the user");
+		close(fd);
+		unlink(path);
 		return -1;
 	}
 	if (gnutls_rnd(GNUTLS_RND_KEY, s, sizeof(s)) != 0) {
@@ -88,25 +114,72 @@ create_secret(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* init's options: --user USER (the files' owner, with USER's group) */
+static int
+init_options(int argc, char **argv, struct owner *o)
+{
+	static const struct option opts[] = {
+		{ "user", required_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct passwd	*pw;
+	int		 ch;
+
+	memset(o, 0, sizeof(*o));
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'u') {
+			admin_usage();
+			return EX_USAGE;
+		}
+		if ((pw = getpwnam(optarg)) == NULL)
+			return admin_fail("init: no user '%.64s'", optarg);
+		o->set = 1;
+		o->uid = pw->pw_uid;
+		o->gid = pw->pw_gid;
+	}
+	if (optind != argc) {
+		admin_usage();
+		return EX_USAGE;
+	}
+	return -1;
+}
+
+/*
+ * init [--user USER]: data_dir, keyring and JWT secret created when
+ * missing (never replaced), then the storage.  With --user, data_dir and
+ * what init creates belong to USER and USER's group, and the storage's
+ * files too (admin_open_store acts as data_dir's owner).
+ */
 static int
 cmd_init(struct config *cfg, int argc, char **argv)
 {
 	struct keyring	*kr;
 	struct store	*st;
+	struct owner	 o;
 	char		 err[512];
 	struct stat	 sb;
+	int		 rc;
 
-	(void)argc;
-	(void)argv;
-	if (mkdirs(cfg->data_dir, 0700) == -1)
-		return admin_fail("%s: cannot create data_dir: %s",
-		    cfg->data_dir, strerror(errno));
+	if ((rc = init_options(argc, argv, &o)) != -1)
+		return rc;
+	if (mkdirs(cfg->data_dir, 0700) == -1 ||
+	    (o.set && chown(cfg->data_dir, o.uid, o.gid) == -1)) {
+		path_error(err, sizeof(err), cfg->data_dir, "data_dir");
+		return admin_fail("%s", err);
+	}
 	if (stat(cfg->keyring, &sb) == -1) {
-		if (errno != ENOENT)
-			return admin_fail("%s: %s", cfg->keyring,
-			    strerror(errno));
+		if (errno != ENOENT) {
+			path_error(err, sizeof(err), cfg->keyring, "keyring");
+			return admin_fail("%s", err);
+		}
 		if (keyring_create(cfg->keyring, err, sizeof(err)) == -1)
 			return admin_fail("%s", err);
+		if (o.set && chown(cfg->keyring, o.uid, o.gid) == -1) {
+			path_error(err, sizeof(err), cfg->keyring, "keyring");
+			(void)unlink(cfg->keyring);
+			return admin_fail("%s", err);
+		}
 		printf("created keyring %s\n", cfg->keyring);
 	}
 	if (keyring_load(cfg->keyring, &kr, err, sizeof(err)) == -1)
@@ -114,16 +187,18 @@ cmd_init(struct config *cfg, int argc, char **argv)
 	keyring_free(kr);
 	if (cfg->jwt_secret_file != NULL &&
 	    stat(cfg->jwt_secret_file, &sb) == -1) {
-		if (errno != ENOENT)
-			return admin_fail("%s: %s", cfg->jwt_secret_file,
-			    strerror(errno));
-		if (create_secret(cfg->jwt_secret_file, err, sizeof(err)) == -1)
+		if (errno != ENOENT) {
+			path_error(err, sizeof(err), cfg->jwt_secret_file,
+			    "jwt_secret_file");
+			return admin_fail("%s", err);
+		}
+		if (create_secret(cfg->jwt_secret_file, &o, err,
+		    sizeof(err)) == -1)
 			return admin_fail("%s", err);
 		printf("created JWT secret %s\n", cfg->jwt_secret_file);
 	}
-	if (store_open(cfg->data_dir, cfg->durability, &st, err,
-	    sizeof(err)) == -1)
-		return admin_fail("%s", err);
+	if (admin_open_store(cfg, &st) == -1)
+		return EX_FAIL;
 	admin_close_store(st);
 	printf("ready: data_dir %s\n", cfg->data_dir);
 	return EX_OK;
@@ -335,7 +410,9 @@ cmd_backup(struct config *cfg, int argc, char **argv)
 	if (admin_open_store(cfg, &st) == -1)
 		return EX_FAIL;
 	log_set_sink(keep_first_line, why);
+	admin_priv_root();	/* the backup is root's when root runs it */
 	rc = store_backup(st, dir, err, sizeof(err));
+	admin_priv_owner();
 	log_set_sink(NULL, NULL);
 	admin_close_store(st);
 	if (rc != STORE_OK)
@@ -459,7 +536,7 @@ static const struct cmd_row {
 	int		 argc;	/* with the name; 0: the command checks */
 	int		(*run)(struct config *, int argc, char **argv);
 } cmds[CMD__MAX] = {
-	[CMD_INIT] = { "init", 1, cmd_init },
+	[CMD_INIT] = { "init", 0, cmd_init },
 	[CMD_TOKEN] = { "token", 0, cmd_token },
 	[CMD_LIST] = { "list", 0, cmd_list },
 	[CMD_VERIFY] = { "verify", 0, admin_cmd_verify },
@@ -546,8 +623,14 @@ run(int argc, char **argv)
 	}
 	if (cpath == NULL)
 		cpath = config_path_from_env();
-	if (config_load(cpath, &cfg, err, sizeof(err)) == -1)
+	if (config_load(cpath, &cfg, err, sizeof(err)) == -1) {
+		if (access(cpath, F_OK) == -1 && errno == ENOENT)
+			return admin_fail("%s (no configuration file there: "
+			    "give one with -c FILE or CREDSTORE_CONFIG; make "
+			    "install puts an example at %s)", err,
+			    config_default_path());
 		return admin_fail("%s", err);
+	}
 	log_set_level(cfg.log_level < LOG_LVL_WARN ? cfg.log_level : LOG_LVL_WARN);
 	if (c->argc != 0 && argc != c->argc) {
 		admin_usage();

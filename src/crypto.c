@@ -191,8 +191,12 @@ keyring_load(const char *path, struct keyring **out, char *err, size_t errlen)
 
 	*out = NULL;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		snprintf(err, errlen, "%s: cannot open keyring: %s", path,
-		    strerror(errno));
+		if (errno == EACCES)
+			snprintf(err, errlen, "permission denied on %s "
+			    "(keyring)", path);
+		else
+			snprintf(err, errlen, "%s: cannot open keyring: %s",
+			    path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
@@ -244,18 +248,88 @@ keyring_load(const char *path, struct keyring **out, char *err, size_t errlen)
 	return 0;
 }
 
-/* Writes kr to path atomically: temporary file, fsync, rename. */
+/*
+ * The folder of path, for an error message: "." when it has none.
+ */
+static void
+dir_of(const char *path, char *out, size_t outlen)
+{
+	const char *sl = strrchr(path, '/');
+
+	if (sl == NULL)
+		snprintf(out, outlen, ".");
+	else if (sl == path)
+		snprintf(out, outlen, "/");
+	else
+		snprintf(out, outlen, "%.*s", (int)(sl - path), path);
+}
+
+/*
+ * Opens the file that will hold the keyring: path itself (excl, a new
+ * keyring), else path.tmp beside it, made owned like *like (owner, group)
+ * and with like's mode bits 0640.  Returns the descriptor, or -1 with a
+ * message naming the real cause in err (and no file left behind).
+ */
 static int
-keyring_write(const char *path, const struct keyring *kr, mode_t mode,
-    int excl, char *err, size_t errlen)
+keyring_open_new(const char *path, const char *tmp, const struct stat *like,
+    mode_t mode, char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		 dir[4096];
+	int		 fd;
+
+	fd = open(like == NULL ? path : tmp, O_WRONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC, mode);
+	if (fd == -1) {
+		dir_of(path, dir, sizeof(dir));
+		if (errno == EACCES || errno == EPERM || errno == EROFS)
+			snprintf(err, errlen, "permission denied on %s: cannot "
+			    "create %s (%s); nothing changed", dir,
+			    like == NULL ? path : tmp, strerror(errno));
+		else
+			snprintf(err, errlen, "%s: cannot create keyring: %s",
+			    like == NULL ? path : tmp, strerror(errno));
+		return -1;
+	}
+	if (like != NULL && fstat(fd, &st) == 0 && (st.st_uid != like->st_uid ||
+	    st.st_gid != like->st_gid) &&
+	    fchown(fd, like->st_uid, like->st_gid) == -1) {
+		snprintf(err, errlen, "%s: cannot keep the keyring's owner "
+		    "%lu:%lu (%s); run this as root or as that owner; nothing "
+		    "changed", path, (unsigned long)like->st_uid,
+		    (unsigned long)like->st_gid, strerror(errno));
+		close(fd);
+		(void)unlink(tmp);
+		return -1;
+	}
+	if (fchmod(fd, mode) == -1) {
+		snprintf(err, errlen, "%s: cannot set mode %04o: %s", path,
+		    (unsigned)mode, strerror(errno));
+		close(fd);
+		(void)unlink(like == NULL ? path : tmp);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Writes kr to path atomically: temporary file (owner, group and mode
+ * those of the file it replaces, *like), fsync, rename.  like NULL: a new
+ * file, O_EXCL, mode 0600, owned by the caller.
+ */
+static int
+keyring_write(const char *path, const struct keyring *kr,
+    const struct stat *like, char *err, size_t errlen)
 {
 	struct buf	 b;
 	char		 tmp[4096], ts[21], *k64;
 	size_t		 i;
+	mode_t		 mode = like != NULL ? like->st_mode & 0640 : 0600;
 	int		 fd = -1, rc = -1;
 
 	buf_init(&b, 1024 * 1024, 1);
-	if ((k64 = b64_encode(kr->mac_key, CRYPTO_KEY_LEN)) == NULL)
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp) ||
+	    (k64 = b64_encode(kr->mac_key, CRYPTO_KEY_LEN)) == NULL)
 		goto out;
 	buf_adds(&b, KEYRING_HEADER);
 	buf_printf(&b, "mac %s\n", k64);
@@ -271,31 +345,16 @@ keyring_write(const char *path, const struct keyring *kr, mode_t mode,
 		}
 		secure_free_str(k64);
 	}
-	if (excl) {
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-		if (fd == -1) {
-			snprintf(err, errlen, "%s: cannot create keyring: %s",
-			    path, strerror(errno));
-			goto out;
-		}
-	} else {
-		if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >=
-		    sizeof(tmp))
-			goto out;
+	if (like != NULL)
 		(void)unlink(tmp);
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-		if (fd == -1) {
-			snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-			goto out;
-		}
-	}
-	if (fchmod(fd, mode) == -1 || write(fd, b.data, b.len) != (ssize_t)b.len ||
-	    fsync(fd) == -1) {
+	if ((fd = keyring_open_new(path, tmp, like, mode, err, errlen)) == -1)
+		goto out;
+	if (write(fd, b.data, b.len) != (ssize_t)b.len || fsync(fd) == -1) {
 		snprintf(err, errlen, "%s: write failed: %s", path,
 		    strerror(errno));
 		goto out;
 	}
-	if (!excl && rename(tmp, path) == -1) {
+	if (like != NULL && rename(tmp, path) == -1) {
 		snprintf(err, errlen, "%s: rename failed: %s", path,
 		    strerror(errno));
 		goto out;
@@ -306,7 +365,7 @@ out:
 		snprintf(err, errlen, "%s: cannot write keyring", path);
 	if (fd != -1)
 		close(fd);
-	if (rc == -1 && !excl && fd != -1)
+	if (rc == -1 && like != NULL && fd != -1)
 		(void)unlink(tmp);
 	buf_reset(&b);
 	return rc;
@@ -336,22 +395,47 @@ keyring_create(const char *path, char *err, size_t errlen)
 	}
 	kr.keys = &k;
 	kr.nkeys = 1;
-	rc = keyring_write(path, &kr, 0600, 1, err, errlen);
+	rc = keyring_write(path, &kr, NULL, err, errlen);
 	secure_wipe(&k, sizeof(k));
 	secure_wipe(&kr, sizeof(kr));
 	return rc;
 }
 
+/* The keyring file's owner, group and mode, which a rewrite keeps. */
 static int
-file_mode(const char *path, mode_t *mode, char *err, size_t errlen)
+file_attrs(const char *path, struct stat *st, char *err, size_t errlen)
 {
-	struct stat st;
-
-	if (stat(path, &st) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (stat(path, st) == -1) {
+		if (errno == EACCES)
+			snprintf(err, errlen, "permission denied on %s (or a "
+			    "folder above it)", path);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	*mode = st.st_mode & 0640;
+	return 0;
+}
+
+int
+keyring_check_rewrite(const char *path, char *err, size_t errlen)
+{
+	struct stat	st;
+	char		tmp[4096];
+	int		fd;
+
+	err[0] = '\0';
+	if (file_attrs(path, &st, err, errlen) == -1)
+		return -1;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	(void)unlink(tmp);
+	if ((fd = keyring_open_new(path, tmp, &st, st.st_mode & 0640, err,
+	    errlen)) == -1)
+		return -1;
+	close(fd);
+	(void)unlink(tmp);
 	return 0;
 }
 
@@ -361,10 +445,10 @@ keyring_add_key(const char *path, struct keyring *kr, char *err, size_t errlen)
 	struct kr_key	*nk;
 	unsigned long	 max = 0, v;
 	size_t		 i;
-	mode_t		 mode;
+	struct stat	 st;
 
 	err[0] = '\0';
-	if (file_mode(path, &mode, err, errlen) == -1)
+	if (file_attrs(path, &st, err, errlen) == -1)
 		return -1;
 	if (kr->nkeys >= KEYRING_MAX_KEYS) {
 		snprintf(err, errlen, "%s: keyring is full", path);
@@ -379,7 +463,7 @@ keyring_add_key(const char *path, struct keyring *kr, char *err, size_t errlen)
 		return -1;
 	}
 	kr->nkeys++;
-	if (keyring_write(path, kr, mode, 0, err, errlen) == -1) {
+	if (keyring_write(path, kr, &st, err, errlen) == -1) {
 		kr->nkeys--;
 		secure_wipe(nk, sizeof(*nk));
 		return -1;
@@ -393,7 +477,7 @@ keyring_remove_key(const char *path, struct keyring *kr, const char *id,
 {
 	struct kr_key	 saved;
 	size_t		 i;
-	mode_t		 mode;
+	struct stat	 st;
 
 	err[0] = '\0';
 	for (i = 0; i < kr->nkeys; i++)
@@ -407,13 +491,13 @@ keyring_remove_key(const char *path, struct keyring *kr, const char *id,
 		snprintf(err, errlen, "key %s is the active key", id);
 		return -1;
 	}
-	if (file_mode(path, &mode, err, errlen) == -1)
+	if (file_attrs(path, &st, err, errlen) == -1)
 		return -1;
 	saved = kr->keys[i];
 	memmove(&kr->keys[i], &kr->keys[i + 1],
 	    (kr->nkeys - i - 1) * sizeof(*kr->keys));
 	kr->nkeys--;
-	if (keyring_write(path, kr, mode, 0, err, errlen) == -1) {
+	if (keyring_write(path, kr, &st, err, errlen) == -1) {
 		memmove(&kr->keys[i + 1], &kr->keys[i],
 		    (kr->nkeys - i) * sizeof(*kr->keys));
 		kr->keys[i] = saved;

@@ -62,12 +62,21 @@ void	 keyring_free(struct keyring *);	/* wipes */
 int	 keyring_create(const char *path, char *err, size_t errlen);
 /*
  * Appends a fresh key (the new active one) or removes key `id`, replacing
- * the file atomically with the same mode.  On success *kr is updated.
+ * the file atomically with the same owner, group and mode (fchown and
+ * fchmod on the new file before the rename); when the owner cannot be
+ * kept (not root, another owner) nothing changes and err says so.  On
+ * success *kr is updated.
  */
 int	 keyring_add_key(const char *path, struct keyring *kr, char *err,
 	    size_t errlen);
 int	 keyring_remove_key(const char *path, struct keyring *kr,
 	    const char *id, char *err, size_t errlen);
+/*
+ * Whether keyring_add_key and keyring_remove_key could replace the file
+ * now, keeping its owner, group and mode: the same steps on path.tmp,
+ * which is then removed.  0, or -1 with the real cause in err.
+ */
+int	 keyring_check_rewrite(const char *path, char *err, size_t errlen);
 const struct kr_key *keyring_active(const struct keyring *);
 const struct kr_key *keyring_find(const struct keyring *, const char *id);
 

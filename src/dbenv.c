@@ -266,8 +266,23 @@ store_open(const char *home, enum durability dur, struct store **out,
 	struct stat	 sb;
 
 	*out = NULL;
-	if (stat(home, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
+	if (stat(home, &sb) == -1) {
+		if (errno == EACCES)
+			snprintf(err, errlen, "permission denied on %s (or a "
+			    "folder above it)", home);
+		else
+			snprintf(err, errlen, "%s: data_dir: %s%s", home,
+			    strerror(errno), errno == ENOENT ?
+			    " (credstore-admin init creates it)" : "");
+		return -1;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
 		snprintf(err, errlen, "%s: data_dir is not a directory", home);
+		return -1;
+	}
+	if (faccessat(AT_FDCWD, home, R_OK | W_OK | X_OK, AT_EACCESS) == -1 &&
+	    errno == EACCES) {
+		snprintf(err, errlen, "permission denied on %s (data_dir)", home);
 		return -1;
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL ||

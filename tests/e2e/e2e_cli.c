@@ -3,11 +3,17 @@
  * --help and --version on stdout with exit 0, a reader of stdout that
  * goes away (list | head -1) is a quiet end, a failing command prints one
  * error line; the built manuals name the configured paths.  Runs the
- * built binaries directly; no web server.
+ * built binaries directly; no web server, but for the key commands run as
+ * root (issue 15): rotate-key and retire-key keep the keyring's owner,
+ * group and mode, refuse as a user who could not keep them, and init
+ * --user gives everything it creates to that user.
  */
 #include "cs_build.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +29,9 @@
 #include "harness.h"
 
 static struct h_env E;
+
+/* run_prog's child runs as this user when not 0 (a forked setuid) */
+static uid_t	run_uid;
 
 /* What one run of a program left. */
 struct run {
@@ -73,6 +82,9 @@ run_prog(struct run *r, char *const argv[], int closed_stdout,
 			dup2(fd, 1);
 		if ((fd = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1)
 			dup2(fd, 2);
+		if (run_uid != 0 && (setgroups(0, NULL) == -1 ||
+		    setgid((gid_t)run_uid) == -1 || setuid(run_uid) == -1))
+			_exit(126);
 		close(pfd[0]);
 		close(pfd[1]);
 		execv(argv[0], argv);
@@ -119,7 +131,7 @@ START_TEST(admin_help_version)
 	run_prog(&r, help, 0, NULL);
 	assert_clean_exit(&r, 0);
 	ck_assert(strncmp(r.out, "usage: credstore-admin ", 23) == 0);
-	ck_assert(strstr(r.out, "\n  init\n") != NULL);
+	ck_assert(strstr(r.out, "\n  init [--user USER]\n") != NULL);
 	ck_assert(strstr(r.out, "\n  backup DIR\n") != NULL);
 	ck_assert(strstr(r.out, "\n  revalidate [--tenant T] [--provider P] "
 	    "[--older-than DURATION]\n") != NULL);
@@ -312,6 +324,35 @@ revalidate(struct run *r, const char *a1, const char *a2, const char *a3,
 	char *argv[] = { E.admin, (char *)"-c", E.conf, (char *)"revalidate",
 	    (char *)a1, (char *)a2, (char *)a3, (char *)a4, (char *)a5,
 	    (char *)a6, NULL };
+
+/* ---- the key commands and init --user, as root (issue 15) ---- */
+
+/* A folder of its own: mode, a configuration naming data, keyring, secret. */
+static void
+own_setup(char *dir, size_t dlen, char *conf, size_t clen, mode_t mode)
+{
+	char	 text[2048];
+	FILE	*f;
+
+	snprintf(dir, dlen, "/tmp/credstore-cli-own-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chmod(dir, mode), 0);
+	snprintf(conf, clen, "%s/credstore.conf", dir);
+	snprintf(text, sizeof(text), "data_dir = data\nkeyring = keyring\n"
+	    "jwt_secret_file = jwt.secret\ncatalog = %s/etc/catalog.json\n",
+	    E.srcdir);
+	ck_assert_ptr_nonnull(f = fopen(conf, "w"));
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(chmod(conf, 0644), 0);
+}
+
+static void
+own_admin(struct run *r, const char *conf, const char *a1, const char *a2,
+    const char *a3)
+{
+	char *argv[] = { E.admin, (char *)"-c", (char *)conf, (char *)a1,
+	    (char *)a2, (char *)a3, NULL };
 
 	run_prog(r, argv, 0, NULL);
 }
@@ -529,6 +570,94 @@ START_TEST(revalidate_rejected)
 	ck_assert_int_eq(r.status, 0);
 	progress_on_terminal();
 	free(tok);
+/* path's owner, group and mode bits are uid, gid, mode */
+static void
+assert_owned(const char *path, uid_t uid, gid_t gid, mode_t mode)
+{
+	struct stat sb;
+
+	ck_assert_msg(stat(path, &sb) == 0, "%s missing", path);
+	ck_assert_msg(sb.st_uid == uid && sb.st_gid == gid,
+	    "%s: %lu:%lu, want %lu:%lu", path, (unsigned long)sb.st_uid,
+	    (unsigned long)sb.st_gid, (unsigned long)uid, (unsigned long)gid);
+	ck_assert_msg((sb.st_mode & 07777) == mode, "%s: mode %04o, want %04o",
+	    path, (unsigned)(sb.st_mode & 07777), (unsigned)mode);
+}
+
+/* every file in dir belongs to uid; returns how many there are */
+static int
+assert_all_owned(const char *dir, uid_t uid)
+{
+	struct dirent	*de;
+	struct stat	 sb;
+	char		 path[1024];
+	DIR		*d;
+	int		 n = 0;
+
+	ck_assert_ptr_nonnull(d = opendir(dir));
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		ck_assert_int_eq(lstat(path, &sb), 0);
+		ck_assert_msg(sb.st_uid == uid, "%s belongs to %lu, not %lu",
+		    path, (unsigned long)sb.st_uid, (unsigned long)uid);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static void
+rm_tree(const char *dir)
+{
+	char cmd[700];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/*
+ * rotate-key and retire-key as root on a keyring that belongs to 65534
+ * (mode 0640): the new file keeps owner, group and mode, and the server
+ * answers 200 before and after.
+ */
+START_TEST(rotate_keeps_owner)
+{
+	struct run	 r;
+	struct h_resp	 resp;
+	char		 kr[700];
+
+	snprintf(kr, sizeof(kr), "%s/keyring", E.dir);
+	ck_assert_int_eq(chown(kr, 65534, 65534), 0);
+	ck_assert_int_eq(chmod(kr, 0640), 0);
+	ck_assert_int_eq(h_start_server(&E, 200), 200);
+	ck_assert_int_eq(h_req(&E, "GET", "/v1/integrations/datadog/credentials",
+	    E.tok_admin, NULL, NULL, NULL, &resp), 0);
+	ck_assert_int_eq(resp.status, 200);
+	h_resp_free(&resp);
+
+	admin(&r, 0, "rotate-key", NULL);
+	assert_clean_exit(&r, 0);
+	assert_owned(kr, 65534, 65534, 0640);
+	ck_assert(h_grep_file(kr, "key k2 "));
+	ck_assert_int_eq(h_req(&E, "GET", "/v1/integrations/datadog/credentials",
+	    E.tok_admin, NULL, NULL, NULL, &resp), 0);
+	ck_assert_int_eq(resp.status, 200);
+	h_resp_free(&resp);
+
+	admin(&r, 0, "retire-key", "k1");
+	assert_clean_exit(&r, 0);
+	ck_assert_str_eq(r.out, "retired k1\n");
+	assert_owned(kr, 65534, 65534, 0640);
+	ck_assert(!h_grep_file(kr, "key k1 "));
+	ck_assert_int_eq(h_req(&E, "GET", "/v1/integrations/datadog/credentials",
+	    E.tok_admin, NULL, NULL, NULL, &resp), 0);
+	ck_assert_int_eq(resp.status, 200);
+	h_resp_free(&resp);
+	h_stop_server(&E);
+	ck_assert_int_eq(chown(kr, 0, 0), 0);
+	ck_assert_int_eq(chmod(kr, 0600), 0);
 }
 END_TEST
 
@@ -683,6 +812,159 @@ START_TEST(revalidate_bad_usage)
 	    "nobody-here");
 	ck_assert_msg(r.status == 0, "%d %s", r.status, r.err);
 	ck_assert_uint_eq(mock_count(), n);
+ * As an unprivileged user (65533, in a forked child) on a keyring of
+ * 65534's: rotate-key and retire-key refuse with one line naming the
+ * cause, and nothing changes: not the keyring, not its owner, no
+ * keyring.tmp.  Once where the folder is writable (the owner cannot be
+ * kept), once where it is not (permission denied on the folder).
+ */
+START_TEST(rotate_refused_unprivileged)
+{
+	struct run	 r;
+	char		 dir[256], conf[512], kr[700], tmp[700], *before, *after;
+	int		 pass;
+
+	own_setup(dir, sizeof(dir), conf, sizeof(conf), 0755);
+	own_admin(&r, conf, "init", NULL, NULL);
+	assert_clean_exit(&r, 0);
+	own_admin(&r, conf, "rotate-key", NULL, NULL);	/* k1 and k2 */
+	assert_clean_exit(&r, 0);
+	snprintf(kr, sizeof(kr), "%s/keyring", dir);
+	snprintf(tmp, sizeof(tmp), "%s/keyring.tmp", dir);
+	ck_assert_int_eq(chown(kr, 65534, 65534), 0);
+	ck_assert_ptr_nonnull(before = h_slurp(kr, NULL));
+	for (pass = 0; pass < 2; pass++) {
+		/* pass 0: folder writable by all; 1: root's 0755 */
+		ck_assert_int_eq(chmod(dir, pass == 0 ? 0777 : 0755), 0);
+		run_uid = 65533;
+		own_admin(&r, conf, "rotate-key", NULL, NULL);
+		run_uid = 0;
+		ck_assert(r.exited);
+		ck_assert_int_eq(r.status, 1);
+		ck_assert_str_eq(r.out, "");
+		ck_assert_uint_eq(h_lines(r.err), 1);
+		ck_assert_msg(strstr(r.err, pass == 0 ? "rotate-key: " : dir) !=
+		    NULL && strstr(r.err, pass == 0 ?
+		    "cannot keep the keyring's owner 65534:65534" :
+		    "permission denied on ") != NULL, "%s", r.err);
+		ck_assert(strstr(r.err, "nothing changed") != NULL);
+		run_uid = 65533;
+		own_admin(&r, conf, "retire-key", "k1", NULL);
+		run_uid = 0;
+		ck_assert_int_eq(r.status, 1);
+		ck_assert_uint_eq(h_lines(r.err), 1);
+		ck_assert_msg(strstr(r.err, "retire-key: ") != NULL, "%s", r.err);
+		assert_owned(kr, 65534, 65534, 0600);
+		ck_assert_ptr_nonnull(after = h_slurp(kr, NULL));
+		ck_assert_str_eq(after, before);
+		free(after);
+		ck_assert_int_eq(access(tmp, F_OK), -1);
+	}
+	/* root can: both keys are still there to retire */
+	own_admin(&r, conf, "retire-key", "k1", NULL);
+	assert_clean_exit(&r, 0);
+	assert_owned(kr, 65534, 65534, 0600);
+	free(before);
+	rm_tree(dir);
+}
+END_TEST
+
+/*
+ * init --user nobody: data_dir, keyring, JWT secret and the storage's
+ * files belong to nobody and nobody's group, modes as without --user; a
+ * root rotate-key afterwards leaves every file nobody's (the storage is
+ * opened as data_dir's owner); init again replaces nothing.
+ */
+START_TEST(init_user_nobody)
+{
+	struct run	 r;
+	struct passwd	*pw;
+	char		 dir[256], conf[512], p[700], *k1, *k2;
+	uid_t		 uid;
+	gid_t		 gid;
+
+	ck_assert_ptr_nonnull(pw = getpwnam("nobody"));
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	own_setup(dir, sizeof(dir), conf, sizeof(conf), 0755);
+	own_admin(&r, conf, "init", "--user", "nobody");
+	assert_clean_exit(&r, 0);
+	snprintf(p, sizeof(p), "%s/data", dir);
+	assert_owned(p, uid, gid, 0700);
+	ck_assert_int_gt(assert_all_owned(p, uid), 0);
+	snprintf(p, sizeof(p), "%s/keyring", dir);
+	assert_owned(p, uid, gid, 0600);
+	snprintf(p, sizeof(p), "%s/jwt.secret", dir);
+	assert_owned(p, uid, gid, 0600);
+
+	own_admin(&r, conf, "rotate-key", NULL, NULL);
+	assert_clean_exit(&r, 0);
+	snprintf(p, sizeof(p), "%s/keyring", dir);
+	assert_owned(p, uid, gid, 0600);
+	snprintf(p, sizeof(p), "%s/data", dir);
+	ck_assert_int_gt(assert_all_owned(p, uid), 0);
+
+	snprintf(p, sizeof(p), "%s/keyring", dir);
+	ck_assert_ptr_nonnull(k1 = h_slurp(p, NULL));
+	own_admin(&r, conf, "init", "--user", "nobody");
+	assert_clean_exit(&r, 0);
+	ck_assert_ptr_nonnull(k2 = h_slurp(p, NULL));
+	ck_assert_str_eq(k1, k2);
+	free(k1);
+	free(k2);
+	/* an unknown user: one line, exit 1 */
+	own_admin(&r, conf, "init", "--user", "no-such-user-cs");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, "credstore-admin: init: no user 'no-such-user-cs'\n");
+	rm_tree(dir);
+}
+END_TEST
+
+/*
+ * A data_dir and a keyring the user may not open: "permission denied on
+ * PATH", not "data_dir is not a directory".
+ */
+START_TEST(data_dir_permission_named)
+{
+	struct run	 r;
+	char		 dir[256], conf[512], p[700];
+
+	own_setup(dir, sizeof(dir), conf, sizeof(conf), 0755);
+	own_admin(&r, conf, "init", NULL, NULL);
+	assert_clean_exit(&r, 0);
+	snprintf(p, sizeof(p), "%s/data", dir);
+	ck_assert_int_eq(chmod(p, 0700), 0);
+	ck_assert_int_eq(chmod(conf, 0644), 0);
+	run_uid = 65533;
+	own_admin(&r, conf, "audit", NULL, NULL);	/* the storage only */
+	run_uid = 0;
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_uint_eq(h_lines(r.err), 1);
+	snprintf(p, sizeof(p), "credstore-admin: permission denied on %s/data",
+	    dir);
+	ck_assert_msg(strncmp(r.err, p, strlen(p)) == 0 &&
+	    strstr(r.err, "not a directory") == NULL, "%s", r.err);
+	run_uid = 65533;
+	own_admin(&r, conf, "list", NULL, NULL);	/* keyring first */
+	run_uid = 0;
+	ck_assert_int_eq(r.status, 1);
+	snprintf(p, sizeof(p), "credstore-admin: permission denied on "
+	    "%s/keyring (keyring)\n", dir);
+	ck_assert_str_eq(r.err, p);
+	rm_tree(dir);
+}
+END_TEST
+
+/* No configuration file: the error names the path and says -c. */
+START_TEST(missing_config_hint)
+{
+	struct run	 r;
+
+	own_admin(&r, "/nonexistent/credstore.conf", "init", NULL, NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_uint_eq(h_lines(r.err), 1);
+	ck_assert_msg(strstr(r.err, "/nonexistent/credstore.conf: cannot open")
+	    != NULL && strstr(r.err, "-c FILE") != NULL, "%s", r.err);
 }
 END_TEST
 
@@ -707,6 +989,15 @@ main(void)
 	tcase_add_test(tc, revalidate_bad_usage);
 	tcase_add_test(tc, revalidate_rejected);
 	tcase_add_test(tc, revalidate_jobs);
+	tcase_add_test(tc, missing_config_hint);
+	if (geteuid() == 0) {	/* chown and setuid: CI runs as root */
+		tcase_add_test(tc, rotate_keeps_owner);
+		tcase_add_test(tc, rotate_refused_unprivileged);
+		tcase_add_test(tc, init_user_nobody);
+		tcase_add_test(tc, data_dir_permission_named);
+	} else
+		fprintf(stderr, "e2e_cli: not root: the ownership tests are "
+		    "not run\n");
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);

@@ -325,35 +325,6 @@ revalidate(struct run *r, const char *a1, const char *a2, const char *a3,
 	    (char *)a1, (char *)a2, (char *)a3, (char *)a4, (char *)a5,
 	    (char *)a6, NULL };
 
-/* ---- the key commands and init --user, as root (issue 15) ---- */
-
-/* A folder of its own: mode, a configuration naming data, keyring, secret. */
-static void
-own_setup(char *dir, size_t dlen, char *conf, size_t clen, mode_t mode)
-{
-	char	 text[2048];
-	FILE	*f;
-
-	snprintf(dir, dlen, "/tmp/credstore-cli-own-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(chmod(dir, mode), 0);
-	snprintf(conf, clen, "%s/credstore.conf", dir);
-	snprintf(text, sizeof(text), "data_dir = data\nkeyring = keyring\n"
-	    "jwt_secret_file = jwt.secret\ncatalog = %s/etc/catalog.json\n",
-	    E.srcdir);
-	ck_assert_ptr_nonnull(f = fopen(conf, "w"));
-	fputs(text, f);
-	ck_assert_int_eq(fclose(f), 0);
-	ck_assert_int_eq(chmod(conf, 0644), 0);
-}
-
-static void
-own_admin(struct run *r, const char *conf, const char *a1, const char *a2,
-    const char *a3)
-{
-	char *argv[] = { E.admin, (char *)"-c", (char *)conf, (char *)a1,
-	    (char *)a2, (char *)a3, NULL };
-
 	run_prog(r, argv, 0, NULL);
 }
 
@@ -570,94 +541,6 @@ START_TEST(revalidate_rejected)
 	ck_assert_int_eq(r.status, 0);
 	progress_on_terminal();
 	free(tok);
-/* path's owner, group and mode bits are uid, gid, mode */
-static void
-assert_owned(const char *path, uid_t uid, gid_t gid, mode_t mode)
-{
-	struct stat sb;
-
-	ck_assert_msg(stat(path, &sb) == 0, "%s missing", path);
-	ck_assert_msg(sb.st_uid == uid && sb.st_gid == gid,
-	    "%s: %lu:%lu, want %lu:%lu", path, (unsigned long)sb.st_uid,
-	    (unsigned long)sb.st_gid, (unsigned long)uid, (unsigned long)gid);
-	ck_assert_msg((sb.st_mode & 07777) == mode, "%s: mode %04o, want %04o",
-	    path, (unsigned)(sb.st_mode & 07777), (unsigned)mode);
-}
-
-/* every file in dir belongs to uid; returns how many there are */
-static int
-assert_all_owned(const char *dir, uid_t uid)
-{
-	struct dirent	*de;
-	struct stat	 sb;
-	char		 path[1024];
-	DIR		*d;
-	int		 n = 0;
-
-	ck_assert_ptr_nonnull(d = opendir(dir));
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		ck_assert_int_eq(lstat(path, &sb), 0);
-		ck_assert_msg(sb.st_uid == uid, "%s belongs to %lu, not %lu",
-		    path, (unsigned long)sb.st_uid, (unsigned long)uid);
-		n++;
-	}
-	closedir(d);
-	return n;
-}
-
-static void
-rm_tree(const char *dir)
-{
-	char cmd[700];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
-/*
- * rotate-key and retire-key as root on a keyring that belongs to 65534
- * (mode 0640): the new file keeps owner, group and mode, and the server
- * answers 200 before and after.
- */
-START_TEST(rotate_keeps_owner)
-{
-	struct run	 r;
-	struct h_resp	 resp;
-	char		 kr[700];
-
-	snprintf(kr, sizeof(kr), "%s/keyring", E.dir);
-	ck_assert_int_eq(chown(kr, 65534, 65534), 0);
-	ck_assert_int_eq(chmod(kr, 0640), 0);
-	ck_assert_int_eq(h_start_server(&E, 200), 200);
-	ck_assert_int_eq(h_req(&E, "GET", "/v1/integrations/datadog/credentials",
-	    E.tok_admin, NULL, NULL, NULL, &resp), 0);
-	ck_assert_int_eq(resp.status, 200);
-	h_resp_free(&resp);
-
-	admin(&r, 0, "rotate-key", NULL);
-	assert_clean_exit(&r, 0);
-	assert_owned(kr, 65534, 65534, 0640);
-	ck_assert(h_grep_file(kr, "key k2 "));
-	ck_assert_int_eq(h_req(&E, "GET", "/v1/integrations/datadog/credentials",
-	    E.tok_admin, NULL, NULL, NULL, &resp), 0);
-	ck_assert_int_eq(resp.status, 200);
-	h_resp_free(&resp);
-
-	admin(&r, 0, "retire-key", "k1");
-	assert_clean_exit(&r, 0);
-	ck_assert_str_eq(r.out, "retired k1\n");
-	assert_owned(kr, 65534, 65534, 0640);
-	ck_assert(!h_grep_file(kr, "key k1 "));
-	ck_assert_int_eq(h_req(&E, "GET", "/v1/integrations/datadog/credentials",
-	    E.tok_admin, NULL, NULL, NULL, &resp), 0);
-	ck_assert_int_eq(resp.status, 200);
-	h_resp_free(&resp);
-	h_stop_server(&E);
-	ck_assert_int_eq(chown(kr, 0, 0), 0);
-	ck_assert_int_eq(chmod(kr, 0600), 0);
 }
 END_TEST
 
@@ -812,6 +695,134 @@ START_TEST(revalidate_bad_usage)
 	    "nobody-here");
 	ck_assert_msg(r.status == 0, "%d %s", r.status, r.err);
 	ck_assert_uint_eq(mock_count(), n);
+}
+END_TEST
+
+
+/* ---- the key commands and init --user, as root (issue 15) ---- */
+
+/* A folder of its own: mode, a configuration naming data, keyring, secret. */
+static void
+own_setup(char *dir, size_t dlen, char *conf, size_t clen, mode_t mode)
+{
+	char	 text[2048];
+	FILE	*f;
+
+	snprintf(dir, dlen, "/tmp/credstore-cli-own-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chmod(dir, mode), 0);
+	snprintf(conf, clen, "%s/credstore.conf", dir);
+	snprintf(text, sizeof(text), "data_dir = data\nkeyring = keyring\n"
+	    "jwt_secret_file = jwt.secret\ncatalog = %s/etc/catalog.json\n",
+	    E.srcdir);
+	ck_assert_ptr_nonnull(f = fopen(conf, "w"));
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(chmod(conf, 0644), 0);
+}
+
+static void
+own_admin(struct run *r, const char *conf, const char *a1, const char *a2,
+    const char *a3)
+{
+	char *argv[] = { E.admin, (char *)"-c", (char *)conf, (char *)a1,
+	    (char *)a2, (char *)a3, NULL };
+
+	run_prog(r, argv, 0, NULL);
+}
+
+/* path's owner, group and mode bits are uid, gid, mode */
+static void
+assert_owned(const char *path, uid_t uid, gid_t gid, mode_t mode)
+{
+	struct stat sb;
+
+	ck_assert_msg(stat(path, &sb) == 0, "%s missing", path);
+	ck_assert_msg(sb.st_uid == uid && sb.st_gid == gid,
+	    "%s: %lu:%lu, want %lu:%lu", path, (unsigned long)sb.st_uid,
+	    (unsigned long)sb.st_gid, (unsigned long)uid, (unsigned long)gid);
+	ck_assert_msg((sb.st_mode & 07777) == mode, "%s: mode %04o, want %04o",
+	    path, (unsigned)(sb.st_mode & 07777), (unsigned)mode);
+}
+
+/* every file in dir belongs to uid; returns how many there are */
+static int
+assert_all_owned(const char *dir, uid_t uid)
+{
+	struct dirent	*de;
+	struct stat	 sb;
+	char		 path[1024];
+	DIR		*d;
+	int		 n = 0;
+
+	ck_assert_ptr_nonnull(d = opendir(dir));
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		ck_assert_int_eq(lstat(path, &sb), 0);
+		ck_assert_msg(sb.st_uid == uid, "%s belongs to %lu, not %lu",
+		    path, (unsigned long)sb.st_uid, (unsigned long)uid);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static void
+rm_tree(const char *dir)
+{
+	char cmd[700];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/*
+ * rotate-key and retire-key as root on a keyring that belongs to 65534
+ * (mode 0640): the new file keeps owner, group and mode, and the server
+ * answers 200 before and after.
+ */
+START_TEST(rotate_keeps_owner)
+{
+	struct run	 r;
+	struct h_resp	 resp;
+	char		 kr[700];
+
+	snprintf(kr, sizeof(kr), "%s/keyring", E.dir);
+	ck_assert_int_eq(chown(kr, 65534, 65534), 0);
+	ck_assert_int_eq(chmod(kr, 0640), 0);
+	ck_assert_int_eq(h_start_server(&E, 200), 200);
+	ck_assert_int_eq(h_req(&E, "GET", "/v1/integrations/datadog/credentials",
+	    E.tok_admin, NULL, NULL, NULL, &resp), 0);
+	ck_assert_int_eq(resp.status, 200);
+	h_resp_free(&resp);
+
+	admin(&r, 0, "rotate-key", NULL);
+	assert_clean_exit(&r, 0);
+	assert_owned(kr, 65534, 65534, 0640);
+	ck_assert(h_grep_file(kr, "key k2 "));
+	ck_assert_int_eq(h_req(&E, "GET", "/v1/integrations/datadog/credentials",
+	    E.tok_admin, NULL, NULL, NULL, &resp), 0);
+	ck_assert_int_eq(resp.status, 200);
+	h_resp_free(&resp);
+
+	admin(&r, 0, "retire-key", "k1");
+	assert_clean_exit(&r, 0);
+	ck_assert_str_eq(r.out, "retired k1\n");
+	assert_owned(kr, 65534, 65534, 0640);
+	ck_assert(!h_grep_file(kr, "key k1 "));
+	ck_assert_int_eq(h_req(&E, "GET", "/v1/integrations/datadog/credentials",
+	    E.tok_admin, NULL, NULL, NULL, &resp), 0);
+	ck_assert_int_eq(resp.status, 200);
+	h_resp_free(&resp);
+	h_stop_server(&E);
+	ck_assert_int_eq(chown(kr, 0, 0), 0);
+	ck_assert_int_eq(chmod(kr, 0600), 0);
+}
+END_TEST
+
+/*
  * As an unprivileged user (65533, in a forked child) on a keyring of
  * 65534's: rotate-key and retire-key refuse with one line naming the
  * cause, and nothing changes: not the keyring, not its owner, no

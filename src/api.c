@@ -429,7 +429,7 @@ create_commit(struct ctx *c, const struct credsvc *svc,
 	struct json_object	*o = created_json(&n->rec);
 	struct idem_rec		 idem;
 	enum credsvc_rc		 rc;
-	char			 location[256], extra[320];
+	char			 location[256], extra[320 + MOUNT_MAX];
 
 	snprintf(location, sizeof(location),
 	    "/v1/integrations/%s/credentials/%s", n->rec.provider, n->rec.id);
@@ -448,7 +448,9 @@ create_commit(struct ctx *c, const struct credsvc *svc,
 	/* after a form post: see the result; reload does not re-post */
 	else if (!gate_reply_browser(c, "/admin/integrations/%s/credentials/%s",
 	    n->rec.provider, n->rec.id)) {
-		snprintf(extra, sizeof(extra), "Location: %s\r\n", location);
+		/* the record keeps the path below the mount, the answer both */
+		snprintf(extra, sizeof(extra), "Location: %s%s\r\n", c->req->mount,
+		    location);
 		http_send_json(c->req, 201, o, extra);
 	}
 	json_object_put(o);

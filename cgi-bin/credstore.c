@@ -160,6 +160,7 @@ options(int argc, char **argv)
 		    "environment:\n"
 		    "  CREDSTORE_CONFIG     the configuration file (default %s)\n"
 		    "  CREDSTORE_TEMPLATES  the admin page's templates (now %s)\n"
+		    "  CREDSTORE_MOUNT      the path prefix credstore is mounted at\n"
 		    "see credstore.fcgi(8) and credstore.conf(5)\n",
 		    config_default_path(), app_templates_dir());
 		return 0;

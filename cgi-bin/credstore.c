@@ -98,6 +98,7 @@ wipe_request(FCGX_Request *r)
 	}
 	for (e = r->envp; e != NULL && *e != NULL; e++)
 		if ((strncmp(*e, "HTTP_AUTHORIZATION=", 19) == 0 ||
+		    strncmp(*e, "REDIRECT_HTTP_AUTHORIZATION=", 28) == 0 ||
 		    strncmp(*e, "HTTP_COOKIE=", 12) == 0) &&
 		    (eq = strchr(*e, '=')) != NULL)
 			secure_wipe(eq + 1, strlen(eq + 1));

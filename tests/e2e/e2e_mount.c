@@ -274,6 +274,84 @@ START_TEST(mounted)
 }
 END_TEST
 
+/*
+ * credstore.fcgi as a CGI program with what Apache sends after the
+ * rewrite of htaccess.rewrite.example (tests/deploy/htaccess.sh runs the
+ * real Apache, as root): the token as REDIRECT_HTTP_AUTHORIZATION, the
+ * mount point from REQUEST_URI less PATH_INFO, and the 401 that names
+ * CGIPassAuth under Apache only.
+ */
+static const char ADMIN[] = "(the admin token)";
+
+static const struct {
+	const char	*server, *auth, *redirect_auth;
+	const char	*status, *want, *unwanted;
+} cgi_cases[] = {
+	{ "Apache/2.4.71 (Debian)", NULL, ADMIN, "Status: 200 OK",
+	    "{\"data\":[", NULL },
+	{ "Apache/2.4.71 (Debian)", "", ADMIN, "Status: 200 OK",
+	    "{\"data\":[", NULL },
+	{ "Apache/2.4.71 (Debian)", ADMIN, "Bearer nope", "Status: 200 OK",
+	    "{\"data\":[", NULL },
+	{ "Apache/2.4.71 (Debian) mod_fcgid/2.3.9", NULL, NULL,
+	    "Status: 401 Unauthorized", "{\"error\":{\"code\":\"unauthorized\","
+	    "\"message\":\"No Authorization header reached credstore; with "
+	    "Apache set CGIPassAuth On\"}}", NULL },
+	{ "Apache", NULL, "", "Status: 401 Unauthorized",
+	    "with Apache set CGIPassAuth On", NULL },
+	{ "lighttpd/1.4.69", NULL, NULL, "Status: 401 Unauthorized",
+	    "\"code\":\"unauthorized\"", "CGIPassAuth" },
+	{ "Apache/2.4.71 (Debian)", NULL, "Bearer nope",
+	    "Status: 401 Unauthorized", "\"The token is not valid\"",
+	    "CGIPassAuth" },
+};
+
+/* NAME='VALUE' into out (ADMIN: the admin token's Bearer); "" for NULL. */
+static void
+var(char *out, size_t n, const char *name, const char *v)
+{
+	out[0] = '\0';
+	if (v == NULL)
+		return;
+	if (v == ADMIN)
+		ck_assert(snprintf(out, n, "%s='Bearer %s'", name, E.tok_admin) <
+		    (int)n);
+	else
+		ck_assert(snprintf(out, n, "%s='%s'", name, v) < (int)n);
+}
+
+START_TEST(apache_cgi)
+{
+	char		 cmd[12288], auth[4200], rauth[4200], out[700];
+	const char	*a = cgi_cases[_i].auth, *ra = cgi_cases[_i].redirect_auth;
+	char		*body;
+
+	h_setup_stopped(&E, NULL);
+	var(auth, sizeof(auth), "HTTP_AUTHORIZATION", a);
+	var(rauth, sizeof(rauth), "REDIRECT_HTTP_AUTHORIZATION", ra);
+	snprintf(out, sizeof(out), "%s/cgi.out", E.dir);
+	ck_assert(snprintf(cmd, sizeof(cmd), "env -i CREDSTORE_CONFIG=%s "
+	    "GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET SERVER_SOFTWARE='%s' "
+	    "REQUEST_URI=/credstore/v1/integrations/sentry/credentials "
+	    "SCRIPT_NAME=/credstore/credstore.fcgi "
+	    "PATH_INFO=/v1/integrations/sentry/credentials %s %s "
+	    "%s > %s 2>/dev/null </dev/null", E.conf, cgi_cases[_i].server,
+	    auth, rauth, E.fcgi, out) < (int)sizeof(cmd));
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_ptr_nonnull(body = h_slurp(out, NULL));
+	ck_assert_msg(strncmp(body, cgi_cases[_i].status,
+	    strlen(cgi_cases[_i].status)) == 0, "%s", body);
+	ck_assert_msg(strstr(body, cgi_cases[_i].want) != NULL, "%s", body);
+	if (cgi_cases[_i].unwanted != NULL)
+		ck_assert_msg(strstr(body, cgi_cases[_i].unwanted) == NULL, "%s",
+		    body);
+	if (strstr(cgi_cases[_i].status, "401") != NULL)
+		ck_assert(strstr(body, "WWW-Authenticate: Bearer realm=") != NULL);
+	free(body);
+	h_teardown(&E);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -287,6 +365,7 @@ main(void)
 	tc = tcase_create("mount");
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, mounted, 0, (int)NELEM(shapes));
+	tcase_add_loop_test(tc, apache_cgi, 0, (int)NELEM(cgi_cases));
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);

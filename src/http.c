@@ -81,6 +81,7 @@ request_path(struct http_req *r, const char **q)
 	size_t		 plen;
 
 	pi = http_param(r, "PATH_INFO");
+	sn = http_param(r, "SCRIPT_NAME");
 	*q = NULL;
 	if ((uri = http_param(r, "REQUEST_URI")) != NULL && *uri != '\0') {
 		*q = strchr(uri, '?');
@@ -92,20 +93,18 @@ request_path(struct http_req *r, const char **q)
 		memcpy(r->uri, uri, plen);
 		r->uri[plen] = '\0';
 	} else {
-		if ((sn = http_param(r, "SCRIPT_NAME")) == NULL)
-			sn = "";
 		uri = pi != NULL && *pi != '\0' ? pi : "/";
-		plen = strlen(sn) + strlen(uri);
+		plen = (sn ? strlen(sn) : 0) + strlen(uri);
 		if (plen > HTTP_PATH_MAX)
 			plen = HTTP_PATH_MAX + 1;	/* the router refuses it */
 		if ((r->uri = malloc(plen + 1)) == NULL)
 			return -1;
-		snprintf(r->uri, plen + 1, "%s%s", sn, uri);
+		snprintf(r->uri, plen + 1, "%s%s", sn ? sn : "", uri);
 	}
 	/* a FastCGI parameter (SetEnv, fastcgi_param) or the environment */
 	if ((conf = http_param(r, "CREDSTORE_MOUNT")) == NULL)
 		conf = getenv("CREDSTORE_MOUNT");
-	if (mount_candidates(r->uri, pi, conf, &r->mounts) == -1)
+	if (mount_candidates(r->uri, sn, pi, conf, &r->mounts) == -1)
 		log_error("CREDSTORE_MOUNT is not a mount point (a path such as "
 		    "/credstore, without ';', ',' or spaces): every request is "
 		    "404");

@@ -134,8 +134,8 @@ cand_add(struct mount_cand *mc, const char *uri, size_t len)
 }
 
 int
-mount_candidates(const char *uri, const char *pi, const char *configured,
-    struct mount_cand *mc)
+mount_candidates(const char *uri, const char *sn, const char *pi,
+    const char *configured, struct mount_cand *mc)
 {
 	size_t	n;
 	long	split;
@@ -152,6 +152,9 @@ mount_candidates(const char *uri, const char *pi, const char *configured,
 	}
 	if (pi != NULL && *pi != '\0' && (split = pathinfo_split(uri, pi)) >= 0)
 		cand_add(mc, uri, (size_t)split);
+	if (sn != NULL && *sn != '\0' && strncmp(uri, sn, strlen(sn)) == 0 &&
+	    uri[strlen(sn)] == '/')
+		cand_add(mc, uri, strlen(sn));
 	cand_add(mc, uri, 0);
 	return 0;
 }

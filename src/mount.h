@@ -17,9 +17,12 @@
  *      is SCRIPT_NAME as the client wrote it, also after a rewrite that
  *      hides the program's name (SCRIPT_NAME then names the program, the
  *      request path does not).
- *   3. The root, "": the whole request path.
+ *   3. SCRIPT_NAME, when the request path begins with it followed by '/'
+ *      (a server or a test that sends SCRIPT_NAME and REQUEST_URI but no
+ *      PATH_INFO).
+ *   4. The root, "": the whole request path.
  * handlers.c uses the first candidate under which the path names a route,
- * so a PATH_INFO a server invents for a prefix mapping (lighttpd splits
+ * so a split a server invents for a prefix mapping (lighttpd splits
  * "/v1/integrations/..." into SCRIPT_NAME "/v1" and the rest) falls back
  * to the root.  A candidate that is not a valid mount (mount_valid) is
  * left out.  Pure functions on strings: no HTTP state, no allocation.
@@ -30,7 +33,7 @@
 #include <stddef.h>
 
 #define MOUNT_MAX	512	/* bytes of a mount point */
-#define MOUNT_CANDS	2
+#define MOUNT_CANDS	3
 
 struct mount_cand {
 	size_t	 len[MOUNT_CANDS];	/* each a prefix of the request path */
@@ -38,12 +41,12 @@ struct mount_cand {
 };
 
 /*
- * The candidates of raw path uri (see above); path_info and configured
- * may be NULL.  0, or -1 when configured is not a valid mount (then no
- * candidate).
+ * The candidates of raw path uri (see above); script_name, path_info and
+ * configured may be NULL.  0, or -1 when configured is not a valid mount
+ * (then no candidate).
  */
-int	 mount_candidates(const char *uri, const char *path_info,
-	    const char *configured, struct mount_cand *);
+int	 mount_candidates(const char *uri, const char *script_name,
+	    const char *path_info, const char *configured, struct mount_cand *);
 /*
  * 1 when m[0..n) is a mount: empty, or '/' and segments that are not
  * empty, ".", ".." (also percent-encoded), at most MOUNT_MAX bytes of

@@ -8,8 +8,8 @@
 
 /*
  * libFuzzer harness for the mount point (mount.h): the input is the raw
- * request path, PATH_INFO and CREDSTORE_MOUNT separated by NUL bytes (a
- * missing field is unset).  Every candidate must be a head of the path
+ * request path, SCRIPT_NAME, PATH_INFO and CREDSTORE_MOUNT separated by
+ * NUL bytes (a missing field is unset).  Every candidate must be a head of the path
  * that ends at a segment boundary and is a valid mount point: nothing a
  * link, a Location or a cookie's Path could be abused with (no "//" that
  * names another host, no ';' ',' quote, space or control byte).
@@ -38,7 +38,7 @@ check_mount(const char *m, size_t n)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char			*buf, *f[3] = { NULL, NULL, NULL };
+	char			*buf, *f[4] = { NULL, NULL, NULL, NULL };
 	struct mount_cand	 mc;
 	size_t			 i, k = 0, ulen;
 	int			 rc;
@@ -48,14 +48,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data, size);
 	buf[size] = '\0';
 	f[k++] = buf;
-	for (i = 0; i < size && k < 3; i++)
+	for (i = 0; i < size && k < 4; i++)
 		if (buf[i] == '\0')
 			f[k++] = buf + i + 1;
 	ulen = strlen(f[0]);
-	rc = mount_candidates(f[0], f[1], f[2], &mc);
-	if (rc == -1 && (f[2] == NULL || mount_valid(f[2], mount_trim(f[2]))))
+	rc = mount_candidates(f[0], f[1], f[2], f[3], &mc);
+	if (rc == -1 && (f[3] == NULL || mount_valid(f[3], mount_trim(f[3]))))
 		abort();
-	if (mc.n < 0 || mc.n > MOUNT_CANDS || (f[2] != NULL && mc.n > 1) ||
+	if (mc.n < 0 || mc.n > MOUNT_CANDS || (f[3] != NULL && mc.n > 1) ||
 	    (rc == -1 && mc.n != 0))
 		abort();
 	for (i = 0; i < (size_t)mc.n; i++) {

@@ -85,6 +85,15 @@ static const struct {
 	    CGI, "/v1/integrations/a%2Fb", NULL, NF, NULL, NULL, NULL },
 	{ "cgi-bin, the program alone", CGI, CGI, NULL, NULL,
 	    NF, NULL, NULL, NULL },
+	/* SCRIPT_NAME and REQUEST_URI without PATH_INFO */
+	{ "no PATH_INFO", CGI "/healthz", CGI, NULL, NULL,
+	    ROUTE_OK, "healthz", CGI, "/healthz" },
+	{ "no PATH_INFO", CGI "/admin/", CGI, NULL, NULL,
+	    ROUTE_OK, "admin_index", CGI, "/admin/" },
+	{ "no PATH_INFO, not a head", "/other/healthz", CGI, NULL, NULL,
+	    NF, NULL, NULL, NULL },
+	{ "no PATH_INFO, not at a boundary", CGI "x/healthz", CGI, NULL, NULL,
+	    NF, NULL, NULL, NULL },
 	/* Apache: a rewrite hides the program (SCRIPT_NAME names it) */
 	{ "rewrite in cgi-bin/", "/cgi-bin/healthz", CGI, "/healthz", NULL,
 	    ROUTE_OK, "healthz", "/cgi-bin", "/healthz" },
@@ -127,7 +136,7 @@ static const struct {
 	    NF, NULL, NULL, NULL },
 	{ "a quote", "/a\"b/healthz", "/a\"b", "/healthz", NULL,
 	    NF, NULL, NULL, NULL },
-	{ "not the tail", "/a/healthz", "/a", "/other", NULL,
+	{ "not the tail", "/a/healthz", "/b", "/other", NULL,
 	    NF, NULL, NULL, NULL },
 };
 
@@ -207,17 +216,17 @@ START_TEST(test_limits)
 	ck_assert_int_eq(mount_valid(m, MOUNT_MAX), 1);
 	ck_assert_int_eq(mount_valid(m, MOUNT_MAX + 1), 0);
 	snprintf(uri, sizeof(uri), "%s/healthz", m);
-	ck_assert_int_eq(mount_candidates(uri, "/healthz", NULL, &mc), 0);
+	ck_assert_int_eq(mount_candidates(uri, NULL, "/healthz", NULL, &mc), 0);
 	ck_assert_int_eq(mc.n, 2);
 	ck_assert_uint_eq(mc.len[0], MOUNT_MAX);
 	ck_assert_uint_eq(mc.len[1], 0);
 	m[MOUNT_MAX] = 'a';
 	m[MOUNT_MAX + 1] = '\0';
 	snprintf(uri, sizeof(uri), "%s/healthz", m);
-	ck_assert_int_eq(mount_candidates(uri, "/healthz", NULL, &mc), 0);
+	ck_assert_int_eq(mount_candidates(uri, m, "/healthz", NULL, &mc), 0);
 	ck_assert_int_eq(mc.n, 1);	/* the root only */
 	ck_assert_uint_eq(mc.len[0], 0);
-	ck_assert_int_eq(mount_candidates(uri, NULL, m, &mc), -1);
+	ck_assert_int_eq(mount_candidates(uri, NULL, NULL, m, &mc), -1);
 	ck_assert_int_eq(mc.n, 0);
 	ck_assert_uint_eq(mount_trim("/a///"), 2);
 	ck_assert_uint_eq(mount_trim("/"), 0);

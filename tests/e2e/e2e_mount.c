@@ -35,7 +35,20 @@ static const struct {
 };
 
 static struct h_env E;
+static int live;	/* E is set up: torn down even after a failed check */
 static const char *M;	/* the mount point of the shape under test */
+
+/*
+ * Tears E down.  A failed check leaves its test at once (CK_NOFORK), so
+ * the next test, and the fixture at the end, do it.
+ */
+static void
+cleanup(void)
+{
+	if (live)
+		h_teardown(&E);
+	live = 0;
+}
 
 /* mount + path into a static buffer (two at a time) */
 static const char *
@@ -267,10 +280,12 @@ START_TEST(mounted)
 	struct h_opts o = { .mount = shapes[_i].mount, .cgi = shapes[_i].cgi };
 
 	M = shapes[_i].mount;
+	cleanup();
+	live = 1;
 	h_setup(&E, &o);
 	api();
 	admin();
-	h_teardown(&E);
+	cleanup();
 }
 END_TEST
 
@@ -326,6 +341,8 @@ START_TEST(apache_cgi)
 	const char	*a = cgi_cases[_i].auth, *ra = cgi_cases[_i].redirect_auth;
 	char		*body;
 
+	cleanup();
+	live = 1;
 	h_setup_stopped(&E, NULL);
 	var(auth, sizeof(auth), "HTTP_AUTHORIZATION", a);
 	var(rauth, sizeof(rauth), "REDIRECT_HTTP_AUTHORIZATION", ra);
@@ -348,7 +365,7 @@ START_TEST(apache_cgi)
 	if (strstr(cgi_cases[_i].status, "401") != NULL)
 		ck_assert(strstr(body, "WWW-Authenticate: Bearer realm=") != NULL);
 	free(body);
-	h_teardown(&E);
+	cleanup();
 }
 END_TEST
 
@@ -364,6 +381,7 @@ main(void)
 	s = suite_create("e2e_mount");
 	tc = tcase_create("mount");
 	tcase_set_timeout(tc, 120);
+	tcase_add_unchecked_fixture(tc, NULL, cleanup);
 	tcase_add_loop_test(tc, mounted, 0, (int)NELEM(shapes));
 	tcase_add_loop_test(tc, apache_cgi, 0, (int)NELEM(cgi_cases));
 	suite_add_tcase(s, tc);

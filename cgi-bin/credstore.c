@@ -98,9 +98,33 @@ wipe_request(FCGX_Request *r)
 	}
 	for (e = r->envp; e != NULL && *e != NULL; e++)
 		if ((strncmp(*e, "HTTP_AUTHORIZATION=", 19) == 0 ||
+		    strncmp(*e, "REDIRECT_HTTP_AUTHORIZATION=", 28) == 0 ||
 		    strncmp(*e, "HTTP_COOKIE=", 12) == 0) &&
 		    (eq = strchr(*e, '=')) != NULL)
 			secure_wipe(eq + 1, strlen(eq + 1));
+}
+
+/*
+ * mod_fcgid gives an .htaccess file's SetEnv to each request, not to the
+ * process it starts (shared hosting has no FcgidInitialEnv): a process
+ * started without CREDSTORE_CONFIG in its environment takes it, and
+ * CREDSTORE_TEMPLATES, from its first request's parameters.  They are
+ * the server's settings: a client's headers arrive as HTTP_*.
+ */
+static void
+adopt_server_env(char **envp)
+{
+	static const char *const names[] = {
+		"CREDSTORE_CONFIG", "CREDSTORE_TEMPLATES"
+	};
+	const char	*v;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (getenv(names[i]) == NULL &&
+		    (v = FCGX_GetParam(names[i], envp)) != NULL && *v != '\0' &&
+		    setenv(names[i], v, 1) == -1)
+			log_error("setenv %s failed", names[i]);
 }
 
 static void
@@ -137,6 +161,7 @@ options(int argc, char **argv)
 		    "environment:\n"
 		    "  CREDSTORE_CONFIG     the configuration file (default %s)\n"
 		    "  CREDSTORE_TEMPLATES  the admin page's templates (now %s)\n"
+		    "  CREDSTORE_MOUNT      the path prefix credstore is mounted at\n"
 		    "see credstore.fcgi(8) and credstore.conf(5)\n",
 		    config_default_path(), app_templates_dir());
 		return 0;
@@ -155,7 +180,7 @@ main(int argc, char **argv)
 	struct app		 app;
 	struct sigaction	 sa;
 	FCGX_Request		 r;
-	int			 to_stream;
+	int			 to_stream, deferred;
 
 	if ((to_stream = options(argc, argv)) != -1)
 		return to_stream;
@@ -184,7 +209,10 @@ main(int argc, char **argv)
 		app_free(&app);
 		return 0;
 	}
-	(void)app_init(&app, config_path_from_env(), 0);
+	/* without CREDSTORE_CONFIG, loaded at the first request (above) */
+	memset(&app, 0, sizeof(app));
+	if ((deferred = getenv("CREDSTORE_CONFIG") == NULL) == 0)
+		(void)app_init(&app, config_path_from_env(), 0);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;	/* no SA_RESTART: accept() returns */
 	sigaction(SIGTERM, &sa, NULL);
@@ -197,6 +225,11 @@ main(int argc, char **argv)
 	while (FCGX_Accept_r(&r) >= 0) {
 		if (to_stream)
 			log_set_sink(fcgi_log, r.err);
+		if (deferred) {
+			adopt_server_env(r.envp);
+			(void)app_init(&app, config_path_from_env(), 0);
+			deferred = 0;
+		}
 		serve(&app, r.in, r.out, r.envp);
 		log_set_sink(NULL, NULL);
 		wipe_request(&r);

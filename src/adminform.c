@@ -29,17 +29,6 @@
 			"are not kept: enter them again."
 #define MSG_IN_USE	"The credential is used by a connection; disconnect first."
 
-/*
- * The path prefix the program is mounted at ("" at the site root), put
- * before every Location built here.  mount prefix: see gate ctx
- */
-static const char *
-page_mount(const struct ctx *c)
-{
-	(void)c;
-	return "";
-}
-
 /* The fixed notices of ?done=CODE. */
 static const struct {
 	const char	*code;
@@ -125,11 +114,11 @@ see_other(struct ctx *c, const struct cat_provider *p, const char *id,
 
 	if (id != NULL)
 		snprintf(loc, sizeof(loc),
-		    "%s/admin/integrations/%s/credentials/%s?done=%s",
-		    page_mount(c), p->id, id, done);
+		    "/admin/integrations/%s/credentials/%s?done=%s",
+		    p->id, id, done);
 	else
-		snprintf(loc, sizeof(loc), "%s/admin/?done=%s", page_mount(c),
-		    done);
+		snprintf(loc, sizeof(loc), "/admin/?done=%s", done);
+	/* page_redirect puts the mount point in front */
 	page_redirect(c->req, loc, NULL);
 }
 

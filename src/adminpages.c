@@ -40,7 +40,7 @@ login_page(struct ctx *c, int status, const char *message)
 	char			*nonce, csrf[SESSION_CSRF_LEN + 1];
 
 	if ((nonce = session_login_issue(c->app->kr, c->req->https,
-	    csrf)) == NULL) {
+	    c->req->mount, csrf)) == NULL) {
 		gate_reply_fail(c, AE_INTERNAL, NULL, NULL);
 		return;
 	}
@@ -80,7 +80,7 @@ login_csrf(struct ctx *c, const struct req_input *in)
 	if (gate_same_origin(c, 1) == -1)
 		return -1;
 	if (session_login_ok(c->app->kr, c->req->cookie, c->req->https,
-	    in->csrf_token))
+	    c->req->mount, in->csrf_token))
 		return 0;
 	log_info("admin page: sign-in without the form's CSRF token");
 	gate_reply_fail(c, AE_FORBIDDEN, "This sign-in form has expired or "
@@ -93,23 +93,23 @@ static void
 login_done(struct ctx *c, const char *token)
 {
 	char	*cookie, *hdrs, sid[SESSION_SID_LEN + 1];
+	char	 clear[SESSION_CLEAR_MAX];
 	size_t	 n;
 
 	cookie = session_issue(c->app->kr, &c->id, token, time(NULL),
-	    c->req->https, sid);
+	    c->req->https, c->req->mount, sid);
 	if (cookie == NULL) {
 		gate_reply_fail(c, AE_INTERNAL, NULL, NULL);
 		return;
 	}
-	n = strlen(cookie) + strlen(session_login_clear_header(c->req->https))
-	    + 1;
+	session_login_clear_header(c->req->https, c->req->mount, clear);
+	n = strlen(cookie) + strlen(clear) + 1;
 	if ((hdrs = malloc(n)) == NULL) {
 		free(cookie);
 		gate_reply_fail(c, AE_INTERNAL, NULL, NULL);
 		return;
 	}
-	snprintf(hdrs, n, "%s%s", cookie,
-	    session_login_clear_header(c->req->https));
+	snprintf(hdrs, n, "%s%s", cookie, clear);
 	log_info("admin page: signed in subject=%s tenant=%s",
 	    c->id.sub ? c->id.sub : "-", c->id.tenant);
 	c->authed = 1;
@@ -166,6 +166,7 @@ adminpage_logout(struct ctx *c)
 {
 	struct req_input	in;
 	struct apierr		e;
+	char			clear[SESSION_CLEAR_MAX];
 
 	c->html = 1;
 	input_init(&in);
@@ -191,8 +192,8 @@ adminpage_logout(struct ctx *c)
 		log_info("admin page: signed out subject=%s tenant=%s",
 		    c->id.sub ? c->id.sub : "-", c->id.tenant);
 	}
-	page_redirect(c->req, "/admin/login?out=1",
-	    session_clear_header(c->req->https));
+	session_clear_header(c->req->https, c->req->mount, clear);
+	page_redirect(c->req, "/admin/login?out=1", clear);
 out:
 	input_free(&in);
 }

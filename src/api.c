@@ -429,7 +429,7 @@ create_commit(struct ctx *c, const struct credsvc *svc,
 	struct json_object	*o = created_json(&n->rec);
 	struct idem_rec		 idem;
 	enum credsvc_rc		 rc;
-	char			 location[256], extra[400], check[80];
+	char			 location[256], extra[400 + MOUNT_MAX], check[80];
 
 	snprintf(location, sizeof(location),
 	    "/v1/integrations/%s/credentials/%s", n->rec.provider, n->rec.id);
@@ -452,8 +452,10 @@ create_commit(struct ctx *c, const struct credsvc *svc,
 	/* after a form post: see the result; reload does not re-post */
 	else if (!gate_reply_browser(c, "/admin/integrations/%s/credentials/%s",
 	    n->rec.provider, n->rec.id)) {
-		snprintf(extra, sizeof(extra), "Location: %s\r\n%s%s%s",
-		    location, check[0] != '\0' ? "Credential-Check: " : "",
+		/* the record keeps the path below the mount, the answer both */
+		snprintf(extra, sizeof(extra), "Location: %s%s\r\n%s%s%s",
+		    c->req->mount, location,
+		    check[0] != '\0' ? "Credential-Check: " : "",
 		    check, check[0] != '\0' ? "\r\n" : "");
 		http_send_json(c->req, 201, o, extra);
 	}

@@ -52,6 +52,7 @@ gate_reply_error(struct ctx *c, const struct apierr *e, const char *extra)
 {
 	struct page_user	 u;
 	struct json_object	*ctx;
+	char			 clear[SESSION_CLEAR_MAX];
 	int			 status = apierr_status(e->code);
 
 	if (!c->html) {
@@ -60,9 +61,9 @@ gate_reply_error(struct ctx *c, const struct apierr *e, const char *extra)
 	}
 	gate_page_user(c, &u);
 	if (e->code == AE_UNAUTHORIZED) {
+		session_clear_header(c->req->https, c->req->mount, clear);
 		page_redirect(c->req, c->had_cookie ? "/admin/login?expired=1" :
-		    "/admin/login", c->had_cookie ?
-		    session_clear_header(c->req->https) : NULL);
+		    "/admin/login", c->had_cookie ? clear : NULL);
 		return;
 	}
 	if (c->form_provider != NULL && (e->code == AE_VALIDATION ||
@@ -132,7 +133,7 @@ gate_cookie_identity(struct ctx *c)
 	int		 ended = 1, rc = -1;
 
 	if (c->req->cookie == NULL || (v = session_cookie_find(c->req->cookie,
-	    session_cookie_name(c->req->https), &len)) == NULL)
+	    session_cookie_name(c->req->https, c->req->mount), &len)) == NULL)
 		return 0;
 	c->had_cookie = 1;
 	if (session_open(c->app->kr, v, len, time(NULL), &s) == -1)
@@ -203,6 +204,22 @@ gate_verify_token(struct ctx *c, const char *tok)
 }
 
 /*
+ * The message of a 401 without any credential.  Apache gives a CGI or
+ * FastCGI program no Authorization header unless told to (CGIPassAuth
+ * On), and nothing shows that it withheld one: under Apache the message
+ * says so.  NULL: the default message.
+ */
+static const char *
+no_credential_message(const struct http_req *r)
+{
+	if (r->server_software != NULL &&
+	    strncmp(r->server_software, "Apache", 6) == 0)
+		return "No Authorization header reached credstore; with Apache "
+		    "set CGIPassAuth On";
+	return NULL;
+}
+
+/*
  * Authenticates the request: the bearer token from the Authorization
  * header, or (form posts only) the access_token field.  Both at once is a
  * 400 (RFC 6750 section 2).  On failure the response is sent and -1
@@ -248,7 +265,8 @@ authenticate(struct ctx *c, const char *form_token)
 		default:
 			break;
 		}
-		gate_reply_fail(c, AE_UNAUTHORIZED, NULL, WWW_AUTH_NONE);
+		gate_reply_fail(c, AE_UNAUTHORIZED, no_credential_message(c->req),
+		    WWW_AUTH_NONE);
 		return -1;
 	}
 	if ((je = gate_verify_token(c, tok)) != JWT_OK) {
@@ -352,16 +370,17 @@ gate_media(struct http_req *r)
 void
 gate_replay(struct ctx *c, const struct idem_rec *ir)
 {
-	char extra[512], check[128] = "";
+	char extra[512 + MOUNT_MAX], check[128] = "";
 
 	/* the first answer's Credential-Check (none in older records) */
 	if (ir->check != NULL && strlen(ir->check) < 96)
 		snprintf(check, sizeof(check), "Credential-Check: %s\r\n",
 		    ir->check);
+	/* the location kept is below the mount point, as in create_commit */
 	if (ir->location != NULL)
 		snprintf(extra, sizeof(extra),
-		    "Location: %s\r\nIdempotent-Replayed: true\r\n%s",
-		    ir->location, check);
+		    "Location: %s%s\r\nIdempotent-Replayed: true\r\n%s",
+		    c->req->mount, ir->location, check);
 	else
 		snprintf(extra, sizeof(extra), "Idempotent-Replayed: true\r\n%s",
 		    check);

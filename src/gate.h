@@ -26,6 +26,14 @@ struct ctx {
 	struct app		*app;
 	struct http_req		*req;
 	struct route_match	 rm;
+	/*
+	 * The mount point ("" at the root, never ending in '/') and the
+	 * raw, still percent-encoded path below it that the route matched
+	 * (mount.h); both borrowed from req.  Every link, form action,
+	 * Location and cookie Path carries the mount.
+	 */
+	const char		*mount;
+	const char		*path;
 	struct jwt_identity	 id;
 	int			 authed;
 	struct req_input	*form;	/* a form body parsed before the gates */

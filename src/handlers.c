@@ -21,6 +21,18 @@ const struct route_table *const handlers_routes[] = {
 	NULL
 };
 
+enum route_rc
+handlers_match(struct http_req *req, struct route_match *rm)
+{
+	enum route_rc	rrc;
+	int		i = 0;
+
+	do
+		rrc = router_match(handlers_routes, req->method, req->path, rm);
+	while (rrc == ROUTE_NOT_FOUND && http_use_mount(req, ++i) == 0);
+	return rrc;
+}
+
 void
 handle_request(struct app *a, struct http_req *req)
 {
@@ -32,7 +44,9 @@ handle_request(struct app *a, struct http_req *req)
 	c.app = a;
 	c.req = req;
 	c.html = http_wants_html(req);
-	rrc = router_match(handlers_routes, req->method, req->path, &c.rm);
+	rrc = handlers_match(req, &c.rm);
+	c.mount = req->mount;
+	c.path = req->path;
 	if (rrc == ROUTE_NOT_FOUND)
 		http_fail(req, AE_NOT_FOUND, "Unknown path", NULL);
 	else if (rrc == ROUTE_METHOD) {
@@ -47,7 +61,7 @@ handle_request(struct app *a, struct http_req *req)
 		http_fail(req, AE_INTERNAL, NULL, NULL);
 	/* the web server's access log has every request; this is for debugging */
 	log_debug("%s %s -> %d tenant=%s", req->method_name,
-	    strlen(req->path) > 200 ? "(long path)" : req->path, req->status,
+	    strlen(req->uri) > 200 ? "(long path)" : req->uri, req->status,
 	    c.authed ? c.id.tenant : "-");
 	jwt_identity_free(&c.id);
 }

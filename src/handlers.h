@@ -14,6 +14,12 @@
 /* The route tables of the front modules, in match order; NULL-terminated. */
 extern const struct route_table *const handlers_routes[];
 
+/*
+ * Routes req under the first of its mount candidates (mount.h) under
+ * which the path names a route (or a known path with another method);
+ * req's mount and path are that candidate's after.
+ */
+enum route_rc	 handlers_match(struct http_req *, struct route_match *);
 void	 handle_request(struct app *, struct http_req *);
 
 #endif

@@ -68,12 +68,74 @@ choose_request_id(struct http_req *r)
 	log_set_request_id(r->request_id);
 }
 
+/*
+ * The raw request path (REQUEST_URI without the query; CGI servers
+ * without REQUEST_URI: SCRIPT_NAME + PATH_INFO, decoded) into r->uri,
+ * its mount candidates, and the first of them in use.  *q is the query
+ * of REQUEST_URI or NULL.  -1 when out of memory.
+ */
+static int
+request_path(struct http_req *r, const char **q)
+{
+	const char	*uri, *sn, *pi, *conf;
+	size_t		 plen;
+
+	pi = http_param(r, "PATH_INFO");
+	sn = http_param(r, "SCRIPT_NAME");
+	*q = NULL;
+	if ((uri = http_param(r, "REQUEST_URI")) != NULL && *uri != '\0') {
+		*q = strchr(uri, '?');
+		plen = *q ? (size_t)(*q - uri) : strlen(uri);
+		if (plen > HTTP_PATH_MAX)
+			plen = HTTP_PATH_MAX + 1;	/* the router refuses it */
+		if ((r->uri = malloc(plen + 1)) == NULL)
+			return -1;
+		memcpy(r->uri, uri, plen);
+		r->uri[plen] = '\0';
+	} else {
+		uri = pi != NULL && *pi != '\0' ? pi : "/";
+		plen = (sn ? strlen(sn) : 0) + strlen(uri);
+		if (plen > HTTP_PATH_MAX)
+			plen = HTTP_PATH_MAX + 1;	/* the router refuses it */
+		if ((r->uri = malloc(plen + 1)) == NULL)
+			return -1;
+		snprintf(r->uri, plen + 1, "%s%s", sn ? sn : "", uri);
+	}
+	/* a FastCGI parameter (SetEnv, fastcgi_param) or the environment */
+	if ((conf = http_param(r, "CREDSTORE_MOUNT")) == NULL)
+		conf = getenv("CREDSTORE_MOUNT");
+	if (mount_candidates(r->uri, sn, pi, conf, &r->mounts) == -1)
+		log_error("CREDSTORE_MOUNT is not a mount point (a path such as "
+		    "/credstore, without ';', ',' or spaces): every request is "
+		    "404");
+	(void)http_use_mount(r, 0);
+	return 0;
+}
+
+int
+http_use_mount(struct http_req *r, int i)
+{
+	size_t n;
+
+	if (i >= r->mounts.n) {
+		if (i == 0) {
+			r->mount[0] = '\0';
+			r->path = "";
+		}
+		return -1;
+	}
+	n = r->mounts.len[i];
+	memcpy(r->mount, r->uri, n);
+	r->mount[n] = '\0';
+	r->path = r->uri + n;
+	return 0;
+}
+
 int
 http_req_begin(struct http_req *r, FCGX_Stream *in, FCGX_Stream *out,
     char **envp)
 {
-	const char	*m, *uri, *q, *cl, *https;
-	size_t		 plen;
+	const char	*m, *q, *cl, *https;
 	int		 i;
 
 	memset(r, 0, sizeof(*r));
@@ -92,20 +154,8 @@ http_req_begin(struct http_req *r, FCGX_Stream *in, FCGX_Stream *out,
 			r->method = (enum http_method)i;
 			r->method_name = method_names[i];
 		}
-	if ((uri = http_param(r, "REQUEST_URI")) == NULL || *uri == '\0') {
-		/* CGI servers without REQUEST_URI: SCRIPT_NAME + PATH_INFO */
-		uri = http_param(r, "PATH_INFO");
-		if (uri == NULL || *uri == '\0')
-			uri = "/";
-	}
-	q = strchr(uri, '?');
-	plen = q ? (size_t)(q - uri) : strlen(uri);
-	if (plen > HTTP_PATH_MAX)
-		plen = HTTP_PATH_MAX + 1;	/* the router refuses it */
-	if ((r->path = malloc(plen + 1)) == NULL)
+	if (request_path(r, &q) == -1)
 		return -1;
-	memcpy(r->path, uri, plen);
-	r->path[plen] = '\0';
 	if (q != NULL && (r->query = strdup(q + 1)) == NULL)
 		return -1;
 	if (q == NULL && (q = http_param(r, "QUERY_STRING")) != NULL && *q &&
@@ -113,7 +163,16 @@ http_req_begin(struct http_req *r, FCGX_Stream *in, FCGX_Stream *out,
 		return -1;
 
 	r->content_type = http_param(r, "CONTENT_TYPE");
+	/*
+	 * Apache gives a CGI program no Authorization unless told: by
+	 * CGIPassAuth On, or by a rewrite into the variable
+	 * HTTP_AUTHORIZATION, which an internal redirect (the rewrite of
+	 * an .htaccess file) renames REDIRECT_HTTP_AUTHORIZATION.  A client
+	 * cannot set a REDIRECT_ variable: its headers become HTTP_ ones.
+	 */
 	r->authorization = http_param(r, "HTTP_AUTHORIZATION");
+	if (r->authorization == NULL || *r->authorization == '\0')
+		r->authorization = http_param(r, "REDIRECT_HTTP_AUTHORIZATION");
 	r->cookie = http_param(r, "HTTP_COOKIE");
 	r->idem_key = http_param(r, "HTTP_IDEMPOTENCY_KEY");
 	r->accept = http_param(r, "HTTP_ACCEPT");
@@ -121,6 +180,7 @@ http_req_begin(struct http_req *r, FCGX_Stream *in, FCGX_Stream *out,
 	r->origin = http_param(r, "HTTP_ORIGIN");
 	r->referer = http_param(r, "HTTP_REFERER");
 	r->host = http_param(r, "HTTP_HOST");
+	r->server_software = http_param(r, "SERVER_SOFTWARE");
 	https = http_param(r, "HTTPS");
 	r->https = https != NULL && (strcasecmp(https, "on") == 0 ||
 	    strcmp(https, "1") == 0);
@@ -139,9 +199,10 @@ void
 http_req_end(struct http_req *r)
 {
 	buf_reset(&r->body);
-	free(r->path);
+	free(r->uri);
 	free(r->query);
-	r->path = r->query = NULL;
+	r->uri = r->query = NULL;
+	r->path = NULL;
 	log_set_request_id(NULL);
 }
 

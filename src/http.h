@@ -13,6 +13,7 @@
 
 #include "apierr.h"
 #include "log.h"
+#include "mount.h"
 #include "util.h"
 
 enum http_method {
@@ -43,7 +44,16 @@ struct http_req {
 
 	enum http_method method;
 	const char	*method_name;
-	char		*path;		/* raw path, without the query */
+	/*
+	 * The raw request path without the query (REQUEST_URI, else
+	 * SCRIPT_NAME + PATH_INFO); path is its tail below the mount point
+	 * (mount.h), still percent-encoded, and mount the part before it:
+	 * "" at the root, never ending in '/'.  http_use_mount chooses.
+	 */
+	char		*uri;
+	const char	*path;
+	char		 mount[MOUNT_MAX + 1];
+	struct mount_cand mounts;
 	char		*query;		/* raw query or NULL */
 	const char	*content_type;
 	const char	*authorization;
@@ -54,6 +64,7 @@ struct http_req {
 	const char	*origin;	/* Origin, Referer, Host: NULL when */
 	const char	*referer;	/* absent */
 	const char	*host;
+	const char	*server_software;	/* SERVER_SOFTWARE or NULL */
 	int		 https;
 	long long	 content_length;	/* -1 when absent */
 
@@ -76,6 +87,12 @@ void		 http_req_end(struct http_req *);
 /* 1 when v is a client's Request-Id we keep: 1-64 of [A-Za-z0-9._-]. */
 int		 http_request_id_ok(const char *v);
 const char	*http_param(const struct http_req *, const char *name);
+/*
+ * Uses mount candidate i (mount.h) for path and mount: 0, or -1 when
+ * there is no such candidate (then path is "" at i 0, which no route
+ * matches, else unchanged).
+ */
+int		 http_use_mount(struct http_req *, int i);
 const char	*http_method_name(enum http_method);
 
 /* Reads the whole body, refusing more than max bytes. */

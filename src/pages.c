@@ -37,6 +37,8 @@ page_send(const struct tmpl_set *set, struct http_req *req, int status,
 		return;
 	}
 	json_object_object_add(ctx, "title", json_object_new_string(title));
+	/* links and form actions: {{mount}}/admin/... (mount.h) */
+	json_object_object_add(ctx, "mount", json_object_new_string(req->mount));
 	if (u != NULL && u->tenant != NULL) {
 		json_object_object_add(ctx, "signed_in",
 		    json_object_new_boolean(1));
@@ -87,7 +89,7 @@ page_redirect(struct http_req *req, const char *location, const char *extra)
 	struct buf h;
 
 	buf_init(&h, 8192, 0);
-	buf_printf(&h, "Location: %s\r\n", location);
+	buf_printf(&h, "Location: %s%s\r\n", req->mount, location);
 	buf_adds(&h, PAGE_HEADERS);
 	if (extra != NULL)
 		buf_adds(&h, extra);

@@ -25,13 +25,18 @@ struct page_user {
 /*
  * Renders template name with ctx (consumed) plus the user's fields, and
  * sends it with status and extra headers.  503 when templates are missing.
+ * Every page has `mount`, the mount point (mount.h): links and form
+ * actions are written {{mount}}/admin/...
  */
 void	 page_send(const struct tmpl_set *, struct http_req *, int status,
 	    const char *name, const char *title, const struct page_user *,
 	    struct json_object *ctx, const char *extra);
 void	 page_error(const struct tmpl_set *, struct http_req *, int status,
 	    const struct page_user *, const char *message);
-/* 303 See Other to location (a path of ours), with extra headers. */
+/*
+ * 303 See Other to location, a path below the mount point ("/admin/"):
+ * the Location carries the mount.  extra: more header lines or NULL.
+ */
 void	 page_redirect(struct http_req *, const char *location,
 	    const char *extra);
 void	 page_css(struct http_req *, const char *css, size_t len);

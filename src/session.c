@@ -23,9 +23,28 @@ static const char csrf_label[] = "csrf-v1";
 static const char login_label[] = "login-csrf-v1";
 
 const char *
-session_cookie_name(int https)
+session_cookie_name(int https, const char *mount)
 {
-	return https ? SESSION_COOKIE_HOST : SESSION_COOKIE;
+	if (!https)
+		return SESSION_COOKIE;
+	return *mount != '\0' ? SESSION_COOKIE_SECURE : SESSION_COOKIE_HOST;
+}
+
+/* A cookie's Path: the mount point, "/" at the root. */
+static const char *
+cookie_path(const char *mount)
+{
+	return *mount != '\0' ? mount : "/";
+}
+
+/* The Set-Cookie line that removes cookie name, into out. */
+static void
+clear_line(const char *name, int https, const char *mount,
+    char out[SESSION_CLEAR_MAX])
+{
+	snprintf(out, SESSION_CLEAR_MAX, "Set-Cookie: %s=; Path=%s; HttpOnly; "
+	    "SameSite=Strict; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+	    "%s\r\n", name, cookie_path(mount), https ? "; Secure" : "");
 }
 
 /* IMF-fixdate for the cookie's Expires (RFC 7231 7.1.1.1). */
@@ -65,7 +84,8 @@ seal(const struct keyring *kr, const struct jwt_identity *id,
 
 char *
 session_issue(const struct keyring *kr, const struct jwt_identity *id,
-    const char *token, time_t now, int https, char sid[SESSION_SID_LEN + 1])
+    const char *token, time_t now, int https, const char *mount,
+    char sid[SESSION_SID_LEN + 1])
 {
 	unsigned char	 rnd[16];
 	char		*box, *sid64, *line = NULL, date[40];
@@ -85,25 +105,21 @@ session_issue(const struct keyring *kr, const struct jwt_identity *id,
 		return NULL;
 	}
 	http_date(id->exp, date);
-	n = strlen(box) + 256;
+	n = strlen(box) + strlen(mount) + 256;
 	if ((line = malloc(n)) != NULL)
-		snprintf(line, n, "Set-Cookie: %s=%s; Path=/; "
+		snprintf(line, n, "Set-Cookie: %s=%s; Path=%s; "
 		    "HttpOnly; SameSite=Strict; Max-Age=%lld; Expires=%s%s\r\n",
-		    session_cookie_name(https), box, (long long)(id->exp - now),
-		    date, https ? "; Secure" : "");
+		    session_cookie_name(https, mount), box, cookie_path(mount),
+		    (long long)(id->exp - now), date, https ? "; Secure" : "");
 	free(box);
 	return line;
 }
 
-const char *
-session_clear_header(int https)
+void
+session_clear_header(int https, const char *mount,
+    char out[SESSION_CLEAR_MAX])
 {
-	return https ?
-	    "Set-Cookie: " SESSION_COOKIE_HOST "=; Path=/; HttpOnly; "
-	    "SameSite=Strict; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; "
-	    "Secure\r\n" :
-	    "Set-Cookie: " SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Strict; "
-	    "Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT\r\n";
+	clear_line(session_cookie_name(https, mount), https, mount, out);
 }
 
 void
@@ -208,9 +224,12 @@ session_cookie_find(const char *h, const char *name, size_t *len)
 }
 
 static const char *
-login_cookie_name(int https)
+login_cookie_name(int https, const char *mount)
 {
-	return https ? SESSION_LOGIN_COOKIE_HOST : SESSION_LOGIN_COOKIE;
+	if (!https)
+		return SESSION_LOGIN_COOKIE;
+	return *mount != '\0' ? SESSION_LOGIN_COOKIE_SECURE :
+	    SESSION_LOGIN_COOKIE_HOST;
 }
 
 /* The MAC of a sign-in nonce, base64url into out. */
@@ -230,7 +249,7 @@ login_mac(const struct keyring *kr, const char *nonce, size_t len,
 }
 
 char *
-session_login_issue(const struct keyring *kr, int https,
+session_login_issue(const struct keyring *kr, int https, const char *mount,
     char csrf[SESSION_CSRF_LEN + 1])
 {
 	unsigned char	 rnd[16];
@@ -240,19 +259,20 @@ session_login_issue(const struct keyring *kr, int https,
 	if (crypto_random(rnd, sizeof(rnd)) == -1 ||
 	    (nonce = b64url_encode(rnd, sizeof(rnd))) == NULL)
 		return NULL;
-	n = strlen(nonce) + 160;
+	n = strlen(nonce) + strlen(mount) + 160;
 	if (login_mac(kr, nonce, strlen(nonce), csrf) == 0 &&
 	    (line = malloc(n)) != NULL)
-		snprintf(line, n, "Set-Cookie: %s=%s; Path=/; HttpOnly; "
-		    "SameSite=Strict; Max-Age=%d%s\r\n", login_cookie_name(https),
-		    nonce, SESSION_LOGIN_MAX_AGE, https ? "; Secure" : "");
+		snprintf(line, n, "Set-Cookie: %s=%s; Path=%s; HttpOnly; "
+		    "SameSite=Strict; Max-Age=%d%s\r\n",
+		    login_cookie_name(https, mount), nonce, cookie_path(mount),
+		    SESSION_LOGIN_MAX_AGE, https ? "; Secure" : "");
 	free(nonce);
 	return line;
 }
 
 int
 session_login_ok(const struct keyring *kr, const char *header, int https,
-    const char *given)
+    const char *mount, const char *given)
 {
 	char		 want[SESSION_CSRF_LEN + 1];
 	const char	*v;
@@ -260,21 +280,18 @@ session_login_ok(const struct keyring *kr, const char *header, int https,
 
 	if (header == NULL || given == NULL ||
 	    strlen(given) != SESSION_CSRF_LEN ||
-	    (v = session_cookie_find(header, login_cookie_name(https),
+	    (v = session_cookie_find(header, login_cookie_name(https, mount),
 	    &len)) == NULL || len != SESSION_SID_LEN ||
 	    login_mac(kr, v, len, want) == -1)
 		return 0;
 	return ct_equal(want, given, SESSION_CSRF_LEN);
 }
 
-const char *
-session_login_clear_header(int https)
+void
+session_login_clear_header(int https, const char *mount,
+    char out[SESSION_CLEAR_MAX])
 {
-	return https ?
-	    "Set-Cookie: " SESSION_LOGIN_COOKIE_HOST "=; Path=/; HttpOnly; "
-	    "SameSite=Strict; Max-Age=0; Secure\r\n" :
-	    "Set-Cookie: " SESSION_LOGIN_COOKIE "=; Path=/; HttpOnly; "
-	    "SameSite=Strict; Max-Age=0\r\n";
+	clear_line(login_cookie_name(https, mount), https, mount, out);
 }
 
 /* An origin's parts: host (not NUL-terminated) and port. */

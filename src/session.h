@@ -3,8 +3,12 @@
  * verified, then sealed with the identity it carries (subject, tenant,
  * admin role, expiry) into an HttpOnly, SameSite=Strict cookie that
  * expires with the token; the gate verifies the sealed token again at
- * every use, so a session ends when its signing key goes.  Over HTTPS the
- * cookies carry the __Host- prefix (Secure, Path=/, no Domain).  Every
+ * every use, so a session ends when its signing key goes.  The cookies'
+ * Path is the mount point (mount.h; "/" at the root).  Over HTTPS they
+ * carry the __Host- prefix (Secure, Path=/, no Domain) at the root, and
+ * below a prefix, where __Host- cannot be (it requires Path=/), the
+ * __Secure- prefix with Path=mount: the browser keeps the cookie to this
+ * program's paths and never sends it over plain HTTP.  Every
  * state-changing form carries a CSRF token that is a MAC of the session's
  * random id; the sign-in form carries a pre-session one (a MAC of a nonce
  * in a short-lived cookie).  The Origin (or Referer) check of the admin
@@ -19,11 +23,17 @@
 
 #include "crypto.h"
 #include "jwt.h"
+#include "mount.h"
 
 #define SESSION_COOKIE		"cs_session"
 #define SESSION_COOKIE_HOST	"__Host-" SESSION_COOKIE	/* HTTPS */
 #define SESSION_LOGIN_COOKIE	"cs_login"
 #define SESSION_LOGIN_COOKIE_HOST "__Host-" SESSION_LOGIN_COOKIE
+/* HTTPS below a mount point */
+#define SESSION_COOKIE_SECURE	"__Secure-" SESSION_COOKIE
+#define SESSION_LOGIN_COOKIE_SECURE "__Secure-" SESSION_LOGIN_COOKIE
+/* a Set-Cookie line that removes a cookie */
+#define SESSION_CLEAR_MAX	(192 + MOUNT_MAX)
 #define SESSION_LOGIN_MAX_AGE	900	/* seconds to fill in the form */
 #define SESSION_SID_LEN		22	/* base64url of 16 random bytes */
 #define SESSION_CSRF_LEN	43	/* base64url of a 32-byte MAC */
@@ -36,18 +46,23 @@ struct session {
 	char			*token;	/* the JWT it was made from (wiped) */
 };
 
-/* The session cookie's name: with the __Host- prefix over HTTPS. */
-const char *session_cookie_name(int https);
+/*
+ * The session cookie's name: with the __Host- prefix over HTTPS at the
+ * root, __Secure- over HTTPS below a mount point.  mount is the mount
+ * point ("" at the root) here and below.
+ */
+const char *session_cookie_name(int https, const char *mount);
 /*
  * Seals id and the token it came from into a new session.  Returns the
  * malloc'd Set-Cookie header line ("Set-Cookie: ...\r\n") and fills sid,
  * or NULL (also when the token is over SESSION_MAX_TOKEN).
  */
 char	*session_issue(const struct keyring *, const struct jwt_identity *id,
-	    const char *token, time_t now, int https,
+	    const char *token, time_t now, int https, const char *mount,
 	    char sid[SESSION_SID_LEN + 1]);
-/* The Set-Cookie line that removes the session cookie (static). */
-const char *session_clear_header(int https);
+/* The Set-Cookie line that removes the session cookie, into out. */
+void	 session_clear_header(int https, const char *mount,
+	    char out[SESSION_CLEAR_MAX]);
 /*
  * Opens a cookie value.  0 and *s filled (free with session_free), or -1
  * when it does not authenticate, is malformed or has expired.
@@ -74,15 +89,16 @@ const char *session_cookie_find(const char *header, const char *name,
  * form's hidden field.  Returns the malloc'd Set-Cookie line, or NULL.
  */
 char	*session_login_issue(const struct keyring *, int https,
-	    char csrf[SESSION_CSRF_LEN + 1]);
+	    const char *mount, char csrf[SESSION_CSRF_LEN + 1]);
 /*
  * 1 when the Cookie header (may be NULL) holds a sign-in nonce whose MAC
  * is given (constant time), 0 otherwise.
  */
 int	 session_login_ok(const struct keyring *, const char *cookie_header,
-	    int https, const char *given);
-/* The Set-Cookie line that removes the sign-in nonce (static). */
-const char *session_login_clear_header(int https);
+	    int https, const char *mount, const char *given);
+/* The Set-Cookie line that removes the sign-in nonce, into out. */
+void	 session_login_clear_header(int https, const char *mount,
+	    char out[SESSION_CLEAR_MAX]);
 
 enum session_origin {
 	SO_SAME = 0,	/* the request's own origin */

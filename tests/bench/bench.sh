@@ -326,6 +326,7 @@ gen_fcgi_conf() {
 	    -e "s|^var.server_bind .*|var.server_bind      = \"127.0.0.1\"|" \
 	    -e "s|^var.server_port .*|var.server_port      = $2|" \
 	    -e "s|\"max-procs\" *=> *[0-9]*|\"max-procs\"       => $PROCS|" \
+	    -e '/^server\.username/d' -e '/^server\.groupname/d' \
 	    "$srcdir/etc/lighttpd.conf.example"
 }
 

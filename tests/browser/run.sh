@@ -158,6 +158,7 @@ sed -e "s|^var\.credstore_fcgi .*|var.credstore_fcgi = \"$fcgi\"|" \
     -e "s|^var\.credstore_state .*|var.credstore_state = \"$tmp/www\"|" \
     -e "s|^var\.server_bind .*|var.server_bind = \"127.0.0.1\"|" \
     -e "s|^var\.server_port .*|var.server_port = $port|" \
+    -e '/^server\.username/d' -e '/^server\.groupname/d' \
     "$top_srcdir/etc/lighttpd.conf.example" >"$tmp/lighttpd.conf"
 # every var. line was replaced: none of the shipped defaults is left
 grep -q '^var\..*\(/usr/local/\|/var/lib/credstore\|= 8080$\)' "$tmp/lighttpd.conf" &&

@@ -13,9 +13,8 @@
 #
 #   top_srcdir=... top_builddir=... sh tests/deploy/deploy.sh
 #
-# Needs root: the servers start as root; Apache, nginx and spawn-fcgi drop
-# to www-data as in a real deployment (lighttpd's example sets no user, so
-# lighttpd and its credstore processes stay root).  Installs the missing
+# Needs root: the servers start as root; Apache, nginx, lighttpd and
+# spawn-fcgi drop to www-data as in a real deployment.  Installs the missing
 # Debian packages with apt-get.
 # Environment:
 #   DEPLOY_SERVERS  the servers to test (default: all four, as above)
@@ -287,6 +286,8 @@ EOF
 
 lighttpd_conf() {
 	sed -e "s|^var\.credstore_fcgi[[:space:]].*|var.credstore_fcgi = \"$S/libexec/credstore.fcgi\"|" \
+	    -e "s|^server\.username[[:space:]].*|server.username = \"$RUNAS\"|" \
+	    -e "s|^server\.groupname[[:space:]].*|server.groupname = \"$RUNAS\"|" \
 	    -e "s|^var\.credstore_config[[:space:]].*|var.credstore_config = \"$S/credstore.conf\"|" \
 	    -e "s|^var\.credstore_templates[[:space:]].*|var.credstore_templates = \"$SHARE/templates\"|" \
 	    -e "s|^var\.credstore_state[[:space:]].*|var.credstore_state = \"$S/run\"|" \
@@ -453,6 +454,12 @@ scenario() {
 	# the store still works after that
 	req GET /healthz ""
 	expect 200 "$CODE" "GET /healthz at the end"
+
+	# (11) credstore runs as $RUNAS, never as root
+	owners=$(for p in $(fcgi_pids); do stat -c %U "/proc/$p"; done |
+	    sort -u | tr '\n' ' ')
+	check "$( [ "$owners" = "$RUNAS " ] && echo 1)" \
+	    "the credstore processes run as $RUNAS" "owners: $owners"
 }
 
 # --- each server in turn ---------------------------------------------
@@ -481,9 +488,10 @@ EOF
 	    --tenant acme --role viewer) || broken "token failed"
 	BIG_TOK=$(mint_big "$S/jwt.secret")
 	[ ${#BIG_TOK} -eq 8192 ] || broken "the big token has ${#BIG_TOK} bytes, not 8192"
-	# credstore runs as $RUNAS except under lighttpd (the example
-	# keeps lighttpd's user); either way it must own its state
+	# credstore runs as $RUNAS and must own its state; lighttpd, as
+	# $RUNAS after it opened its port, creates its sockets in run/
 	chown -R "$RUNAS:$RUNAS" "$S/data" "$S/keyring" "$S/jwt.secret"
+	[ "$SERVER" = lighttpd ] && chown "$RUNAS:$RUNAS" "$S/run"
 	case $SERVER in
 	apache-fcgid)		apache_conf fcgid ;;
 	apache-proxy-fcgi)	apache_conf proxy-fcgi ;;

@@ -144,7 +144,11 @@ fcgi_bin_path(struct h_env *e)
 	return w != NULL ? w : e->fcgi;
 }
 
-/* Replaces the value of "var.NAME = ..." lines of the shipped example. */
+/*
+ * Replaces the value of "var.NAME = ..." lines of the shipped example
+ * (etc/lighttpd-cgi.conf.example for the CGI mode) and drops its
+ * server.username and server.groupname: lighttpd runs as the tests' user.
+ */
 static char *
 gen_lighttpd_conf(struct h_env *e, int procs)
 {
@@ -152,14 +156,25 @@ gen_lighttpd_conf(struct h_env *e, int procs)
 	size_t	 cap;
 	struct buf b;
 
-	snprintf(path, sizeof(path), "%s/etc/lighttpd.conf.example", e->srcdir);
+	snprintf(path, sizeof(path), "%s/etc/%s.conf.example", e->srcdir,
+	    e->cgi ? "lighttpd-cgi" : "lighttpd");
 	if ((ex = h_slurp(path, NULL)) == NULL)
 		die("%s: %s", path, strerror(errno));
 	cap = strlen(ex) + 4096;
 	buf_init(&b, cap, 0);
 	for (line = strtok_r(ex, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
-		if (strncmp(line, "var.credstore_fcgi", 18) == 0)
+		if (strncmp(line, "server.username", 15) == 0 ||
+		    strncmp(line, "server.groupname", 16) == 0)
+			continue;
+		if (strncmp(line, "var.credstore_mount", 19) == 0)
+			buf_printf(&b, "var.credstore_mount = \"%s\"\n", e->mount);
+		else if (strncmp(line, "var.credstore_cgi_dir", 21) == 0)
+			buf_printf(&b, "var.credstore_cgi_dir = \"%s/www/cgi-bin\"\n",
+			    e->dir);
+		else if (strncmp(line, "var.credstore_docroot", 21) == 0)
+			buf_printf(&b, "var.credstore_docroot = \"%s/www\"\n", e->dir);
+		else if (strncmp(line, "var.credstore_fcgi", 18) == 0)
 			buf_printf(&b, "var.credstore_fcgi = \"%s\"\n",
 			    fcgi_bin_path(e));
 		else if (strncmp(line, "var.credstore_templates", 23) == 0)
@@ -273,6 +288,17 @@ h_setup_stopped(struct h_env *e, const struct h_opts *o)
 		*p = '\0';
 
 	e->procs = o ? o->procs : 0;
+	if (o != NULL && o->mount != NULL)
+		snprintf(e->mount, sizeof(e->mount), "%s", o->mount);
+	if (o != NULL && o->cgi) {
+		/* the shared-hosting layout: the program in www/cgi-bin/ */
+		e->cgi = 1;
+		snprintf(path, sizeof(path), "%s/cgi-bin", www);
+		mkdir(path, 0755);
+		snprintf(path, sizeof(path), "%s/cgi-bin/credstore.fcgi", www);
+		if (symlink(fcgi_bin_path(e), path) == -1)
+			die("symlink %s: %s", path, strerror(errno));
+	}
 	return 0;
 }
 
@@ -293,6 +319,7 @@ h_start_server(struct h_env *e, long want)
 	int		 i, tries;
 	long		 last = 0;
 	struct h_resp	 r;
+	char		 health[200];
 
 	if (lighttpd == NULL)
 		lighttpd = "/usr/sbin/lighttpd";
@@ -309,8 +336,9 @@ h_start_server(struct h_env *e, long want)
 	}
 	/* 15 s; a FastCGI process under valgrind starts far slower */
 	tries = fcgi_wrapper() != NULL ? 2400 : 300;
+	snprintf(health, sizeof(health), "%s/healthz", e->mount);
 	for (i = 0; i < tries; i++) {
-		if (h_req(e, "GET", "/healthz", NULL, NULL, NULL, NULL, &r) == 0) {
+		if (h_req(e, "GET", health, NULL, NULL, NULL, NULL, &r) == 0) {
 			last = r.status;
 			if (want == 0 || r.status == want) {
 				h_resp_free(&r);

@@ -29,6 +29,8 @@ struct h_env {
 	char	*tok_reader;		/* tenant acme, role viewer */
 	char	*tok_other;		/* tenant globex, role admin */
 	int	 procs;			/* FastCGI processes (0: the example's) */
+	char	 mount[128];		/* the mount point: "" at the root */
+	int	 cgi;			/* mod_cgi under /cgi-bin/ */
 };
 
 struct h_resp {
@@ -46,6 +48,16 @@ struct h_opts {
 	const char	*catalog;	/* NULL: the bundled etc/catalog.json */
 	long		 max_body_bytes;	/* 0: 16384 */
 	long		 probe_timeout_ms;	/* 0: 1500 */
+	/*
+	 * Where credstore answers (NULL: the root): lighttpd.conf.example's
+	 * credstore_mount, e.g. "/credstore".  With cgi, lighttpd runs
+	 * credstore.fcgi as a CGI program from www/cgi-bin/ with
+	 * etc/lighttpd-cgi.conf.example; mount must then be
+	 * "/cgi-bin/credstore.fcgi".  h_start_server waits for
+	 * mount + "/healthz"; the tests write the mount into their paths.
+	 */
+	const char	*mount;
+	int		 cgi;
 };
 
 int	 h_setup(struct h_env *, const struct h_opts *);

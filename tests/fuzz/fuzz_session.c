@@ -51,7 +51,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (session_csrf_ok(&kr, "AAAAAAAAAAAAAAAAAAAAAA", hdr))
 		abort();
 	/* random headers hold no sign-in nonce with a valid MAC */
-	if (session_login_ok(&kr, hdr, 0,
+	if (session_login_ok(&kr, hdr, 0, "",
 	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))
 		abort();
 	(void)session_origin_check(hdr, hdr, 0, hdr);
@@ -60,7 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&id, 0, sizeof(id));
 	id.tenant = (char *)(uintptr_t)"t";
 	id.exp = now + 60;
-	if ((line = session_issue(&kr, &id, "x.y.z", now, 0, sid)) == NULL)
+	if ((line = session_issue(&kr, &id, "x.y.z", now, 0, "", sid)) == NULL)
 		abort();
 	v = line + strlen("Set-Cookie: ") + strlen(SESSION_COOKIE) + 1;
 	len = strcspn(v, ";");

@@ -63,11 +63,16 @@ split_attrs(const char *line, const char **value, size_t *vlen,
 {
 	static const char	 pfx0[] = "Set-Cookie: " SESSION_COOKIE "=";
 	static const char	 pfx1[] = "Set-Cookie: " SESSION_COOKIE_HOST "=";
+	static const char	 pfx2[] = "Set-Cookie: " SESSION_COOKIE_SECURE "=";
 	const char		*p, *pfx;
 	size_t			 n, na = 0, len = strlen(line);
 
-	/* over HTTPS (Secure) the name has the __Host- prefix */
-	pfx = strstr(line, "; Secure") != NULL ? pfx1 : pfx0;
+	/*
+	 * over HTTPS (Secure) the name has the __Host- prefix at the root,
+	 * __Secure- below a mount point (Path=/ is the root's)
+	 */
+	pfx = strstr(line, "; Secure") == NULL ? pfx0 :
+	    strstr(line, "; Path=/;") != NULL ? pfx1 : pfx2;
 	ck_assert_msg(strncmp(line, pfx, strlen(pfx)) == 0, "%s", line);
 	ck_assert(len >= 2 && strcmp(line + len - 2, "\r\n") == 0);
 	len -= 2;
@@ -117,20 +122,36 @@ b64_flip(char c)
 
 /* Issues a session for id at NOW; *line is malloc'd. */
 static void
-issue(const struct jwt_identity *id, int https, char **line,
-    char sid[SESSION_SID_LEN + 1])
+issue_at(const struct jwt_identity *id, int https, const char *mount,
+    char **line, char sid[SESSION_SID_LEN + 1])
 {
-	*line = session_issue(&kr, id, TOKEN, NOW, https, sid);
+	*line = session_issue(&kr, id, TOKEN, NOW, https, mount, sid);
 	ck_assert_ptr_nonnull(*line);
 	ck_assert_uint_eq(strlen(sid), SESSION_SID_LEN);
 }
 
+/* Issues a session for id at NOW at the root; *line is malloc'd. */
+static void
+issue(const struct jwt_identity *id, int https, char **line,
+    char sid[SESSION_SID_LEN + 1])
+{
+	*line = session_issue(&kr, id, TOKEN, NOW, https, "", sid);
+	ck_assert_ptr_nonnull(*line);
+	ck_assert_uint_eq(strlen(sid), SESSION_SID_LEN);
+}
+
+/* the scheme, the mount point, and the Path the cookies must carry */
 static const struct {
-	int	 https;
-	size_t	 nattrs;
+	int		 https;
+	const char	*mount;
+	const char	*path;
+	size_t		 nattrs;
 } cookie_cases[] = {
-	{ 0, 5 },
-	{ 1, 6 },
+	{ 0, "", "Path=/", 5 },
+	{ 1, "", "Path=/", 6 },
+	{ 0, "/credstore", "Path=/credstore", 5 },
+	{ 1, "/credstore", "Path=/credstore", 6 },
+	{ 1, "/cgi-bin/credstore.fcgi", "Path=/cgi-bin/credstore.fcgi", 6 },
 };
 
 /* Path, HttpOnly, SameSite, an expiry tied to exp; Secure iff https. */
@@ -143,12 +164,15 @@ START_TEST(test_issue_attrs)
 	int			 https = cookie_cases[_i].https;
 
 	make_id(&id, "alice", EXP);
-	issue(&id, https, &line, sid);
+	issue_at(&id, https, cookie_cases[_i].mount, &line, sid);
 	n = split_attrs(line, &v, &vlen, attrs, 8);
 	ck_assert_uint_gt(vlen, SESSION_SID_LEN);
 	ck_assert_uint_le(vlen, SESSION_MAX_COOKIE);
 	ck_assert_int_eq(has_attr(attrs, n, "Secure"), https);
-	ck_assert(has_attr(attrs, n, "Path=/"));
+	ck_assert(has_attr(attrs, n, cookie_cases[_i].path));
+	ck_assert_str_eq(session_cookie_name(https, cookie_cases[_i].mount),
+	    !https ? SESSION_COOKIE : *cookie_cases[_i].mount ?
+	    "__Secure-cs_session" : "__Host-cs_session");
 	ck_assert(has_attr(attrs, n, "HttpOnly"));
 	ck_assert(has_attr(attrs, n, "SameSite=Strict"));
 	ck_assert(has_attr(attrs, n, "Max-Age=600"));
@@ -161,15 +185,16 @@ END_TEST
 /* The sign-out line clears the cookie with the same attributes. */
 START_TEST(test_clear_attrs)
 {
-	char		 attrs[8][64];
+	char		 attrs[8][64], line[SESSION_CLEAR_MAX];
 	const char	*v;
 	size_t		 vlen, n;
 	int		 https = cookie_cases[_i].https;
 
-	n = split_attrs(session_clear_header(https), &v, &vlen, attrs, 8);
+	session_clear_header(https, cookie_cases[_i].mount, line);
+	n = split_attrs(line, &v, &vlen, attrs, 8);
 	ck_assert_uint_eq(vlen, 0);
 	ck_assert_int_eq(has_attr(attrs, n, "Secure"), https);
-	ck_assert(has_attr(attrs, n, "Path=/"));
+	ck_assert(has_attr(attrs, n, cookie_cases[_i].path));
 	ck_assert(has_attr(attrs, n, "HttpOnly"));
 	ck_assert(has_attr(attrs, n, "SameSite=Strict"));
 	ck_assert(has_attr(attrs, n, "Max-Age=0"));
@@ -185,9 +210,9 @@ START_TEST(test_issue_expired)
 	char			sid[SESSION_SID_LEN + 1];
 
 	make_id(&id, "alice", NOW);
-	ck_assert_ptr_null(session_issue(&kr, &id, TOKEN, NOW, 1, sid));
+	ck_assert_ptr_null(session_issue(&kr, &id, TOKEN, NOW, 1, "", sid));
 	make_id(&id, "alice", NOW - 1);
-	ck_assert_ptr_null(session_issue(&kr, &id, TOKEN, NOW, 0, sid));
+	ck_assert_ptr_null(session_issue(&kr, &id, TOKEN, NOW, 0, "", sid));
 }
 END_TEST
 
@@ -349,12 +374,12 @@ START_TEST(test_issue_long_token)
 	ck_assert_ptr_nonnull(tok);
 	memset(tok, 'a', SESSION_MAX_TOKEN + 1);
 	tok[SESSION_MAX_TOKEN + 1] = '\0';
-	ck_assert_ptr_null(session_issue(&kr, &id, tok, NOW, 1, sid));
+	ck_assert_ptr_null(session_issue(&kr, &id, tok, NOW, 1, "", sid));
 	tok[SESSION_MAX_TOKEN] = '\0';		/* the longest that fits */
-	line = session_issue(&kr, &id, tok, NOW, 1, sid);
+	line = session_issue(&kr, &id, tok, NOW, 1, "", sid);
 	ck_assert_ptr_nonnull(line);
 	ck_assert_uint_le(strlen(line), 4096);
-	ck_assert_ptr_null(session_issue(&kr, &id, NULL, NOW, 1, sid));
+	ck_assert_ptr_null(session_issue(&kr, &id, NULL, NOW, 1, "", sid));
 	free(line);
 	free(tok);
 }
@@ -368,11 +393,11 @@ END_TEST
 START_TEST(test_login_token)
 {
 	char		 csrf[SESSION_CSRF_LEN + 1], csrf2[SESSION_CSRF_LEN + 1];
-	char		*line, *line2, hdr[256], hdr2[256];
+	char		*line, *line2, hdr[SESSION_CLEAR_MAX], hdr2[256];
 	const char	*v;
 	size_t		 n;
 
-	line = session_login_issue(&kr, 1, csrf);
+	line = session_login_issue(&kr, 1, "", csrf);
 	ck_assert_ptr_nonnull(line);
 	ck_assert(strncmp(line, "Set-Cookie: " SESSION_LOGIN_COOKIE_HOST "=",
 	    12 + strlen(SESSION_LOGIN_COOKIE_HOST) + 1) == 0);
@@ -382,26 +407,46 @@ START_TEST(test_login_token)
 	v = line + strlen("Set-Cookie: ");
 	n = strcspn(v, ";");
 	snprintf(hdr, sizeof(hdr), "a=1; %.*s; b=2", (int)n, v);
-	ck_assert_int_eq(session_login_ok(&kr, hdr, 1, csrf), 1);
-	ck_assert_int_eq(session_login_ok(&kr, hdr, 0, csrf), 0);
-	ck_assert_int_eq(session_login_ok(&kr_other, hdr, 1, csrf), 0);
-	ck_assert_int_eq(session_login_ok(&kr, NULL, 1, csrf), 0);
-	ck_assert_int_eq(session_login_ok(&kr, hdr, 1, NULL), 0);
-	ck_assert_int_eq(session_login_ok(&kr, hdr, 1, ""), 0);
-	line2 = session_login_issue(&kr, 0, csrf2);
+	ck_assert_int_eq(session_login_ok(&kr, hdr, 1, "", csrf), 1);
+	ck_assert_int_eq(session_login_ok(&kr, hdr, 0, "", csrf), 0);
+	ck_assert_int_eq(session_login_ok(&kr_other, hdr, 1, "", csrf), 0);
+	ck_assert_int_eq(session_login_ok(&kr, NULL, 1, "", csrf), 0);
+	ck_assert_int_eq(session_login_ok(&kr, hdr, 1, "", NULL), 0);
+	ck_assert_int_eq(session_login_ok(&kr, hdr, 1, "", ""), 0);
+	line2 = session_login_issue(&kr, 0, "", csrf2);
 	ck_assert_ptr_nonnull(line2);
 	ck_assert(strstr(line2, "Secure") == NULL);
 	ck_assert_str_ne(csrf, csrf2);
-	ck_assert_int_eq(session_login_ok(&kr, hdr, 1, csrf2), 0);
+	ck_assert_int_eq(session_login_ok(&kr, hdr, 1, "", csrf2), 0);
 	v = line2 + strlen("Set-Cookie: ");
 	n = strcspn(v, ";");
 	snprintf(hdr2, sizeof(hdr2), "%.*s", (int)n, v);
 	ck_assert(strncmp(hdr2, SESSION_LOGIN_COOKIE "=", 9) == 0);
-	ck_assert_int_eq(session_login_ok(&kr, hdr2, 0, csrf2), 1);
-	ck_assert_int_eq(session_login_ok(&kr, hdr2, 0, csrf), 0);
+	ck_assert_int_eq(session_login_ok(&kr, hdr2, 0, "", csrf2), 1);
+	ck_assert_int_eq(session_login_ok(&kr, hdr2, 0, "", csrf), 0);
 	csrf2[0] = csrf2[0] == 'A' ? 'B' : 'A';
-	ck_assert_int_eq(session_login_ok(&kr, hdr2, 0, csrf2), 0);
-	ck_assert(strstr(session_login_clear_header(1), "Max-Age=0") != NULL);
+	ck_assert_int_eq(session_login_ok(&kr, hdr2, 0, "", csrf2), 0);
+	session_login_clear_header(1, "", hdr);
+	ck_assert(strstr(hdr, "Max-Age=0") != NULL);
+	ck_assert(strstr(hdr, SESSION_LOGIN_COOKIE_HOST "=; Path=/;") != NULL);
+	/* below a mount point over HTTPS: __Secure-, Path=mount */
+	free(line2);
+	line2 = session_login_issue(&kr, 1, "/cgi-bin/credstore.fcgi", csrf2);
+	ck_assert_ptr_nonnull(line2);
+	ck_assert(strncmp(line2, "Set-Cookie: " SESSION_LOGIN_COOKIE_SECURE "=",
+	    12 + strlen(SESSION_LOGIN_COOKIE_SECURE) + 1) == 0);
+	ck_assert(strstr(line2, "; Path=/cgi-bin/credstore.fcgi; HttpOnly; "
+	    "SameSite=Strict; Max-Age=900; Secure\r\n") != NULL);
+	v = line2 + strlen("Set-Cookie: ");
+	n = strcspn(v, ";");
+	snprintf(hdr2, sizeof(hdr2), "%.*s", (int)n, v);
+	ck_assert_int_eq(session_login_ok(&kr, hdr2, 1, "/cgi-bin/credstore.fcgi",
+	    csrf2), 1);
+	/* the root's __Host- name is another cookie */
+	ck_assert_int_eq(session_login_ok(&kr, hdr2, 1, "", csrf2), 0);
+	session_login_clear_header(1, "/cgi-bin/credstore.fcgi", hdr);
+	ck_assert(strstr(hdr, SESSION_LOGIN_COOKIE_SECURE "=; "
+	    "Path=/cgi-bin/credstore.fcgi;") != NULL);
 	free(line2);
 	free(line);
 }

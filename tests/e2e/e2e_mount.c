@@ -232,7 +232,7 @@ admin(void)
 	snprintf(want, sizeof(want), "href=\"%s/admin/integrations/sentry/"
 	    "credentials/crd_", M);
 	ck_assert(strstr(r.body, want) != NULL);
-	snprintf(want, sizeof(want), "action=\"%s/v1/integrations/sentry/"
+	snprintf(want, sizeof(want), "action=\"%s/admin/integrations/sentry/"
 	    "credentials/crd_", M);
 	ck_assert(strstr(r.body, want) != NULL);
 	assert_links_mounted(&r);

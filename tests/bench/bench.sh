@@ -19,7 +19,8 @@
 #
 # Prints a table and writes bench-results.json in the current folder.
 # Environment: BENCH_SECONDS (10), BENCH_PROCS (2 FastCGI processes),
-# BENCH_LONG (100000 requests of the flat-RSS run), BENCH_WARMUP (3 s,
+# BENCH_LONG (100000 requests of the flat-RSS run), BENCH_IDEMPOTENCY (1:
+# each POST carries a unique Idempotency-Key), BENCH_WARMUP (3 s,
 # at most BENCH_SECONDS), BENCH_THREADS (2 wrk threads),
 # BENCH_CONNECTIONS ("16 64"), BENCH_TIMEOUT (30 s), BENCH_LOG_LEVEL
 # (info), BENCH_BUILD (./bench-build), BENCH_KEEP=1 keeps the state
@@ -214,10 +215,18 @@ model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 machine="$nproc_ cores, $model, $(uname -sr)"
 machine=$(printf '%s' "$machine" | tr -d '"\\')
 loadavg=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "machine: $machine (load average at start: $loadavg)"
+# CPU pressure (PSI): the share of the last minute in which some runnable
+# task waited for a CPU; "-" where the kernel does not report it
+cpu_psi() {
+	sed -n 's/^some .*avg60=\([0-9.]*\).*/\1%/p' /proc/pressure/cpu 2>/dev/null |
+	    grep . || echo -
+}
+psi0=$(cpu_psi)
+echo "machine: $machine (load average at start: $loadavg, CPU pressure $psi0)"
 echo "settings: ${SECS}s per run, warm-up ${WARM}s, $PROCS FastCGI processes," \
     "wrk $THREADS threads, connections: $CONNS, long run $LONG requests," \
-    "log_level $LOGLEVEL"
+    "log_level $LOGLEVEL$([ "${BENCH_IDEMPOTENCY:-0}" = 1 ] &&
+    echo ", an Idempotency-Key on every POST")"
 
 # --- state -------------------------------------------------------------------
 state=$(mktemp -d /tmp/credstore-bench.XXXXXX) || die "mktemp failed"
@@ -576,6 +585,8 @@ TOK_NOSYNC=$(token "$CONF_NOSYNC" bench admin)
 BODY_OPENAI='{"credentials": {"api_key": "sk-bench-{n}-0123456789abcdefghijklmnopqrstuvwxyzABCDEF"}, "label": "bench"}'
 BODY_SENTRY='{"credentials": {"auth_token": "sntrys_bench_{n}_0123456789abcdefghijklmnopqrstuvwxyz"}, "label": "bench"}'
 export BENCH_TOKEN BENCH_METHOD BENCH_BODY BENCH_PATH BENCH_SPECS
+BENCH_IDEMPOTENCY=${BENCH_IDEMPOTENCY:-0}
+export BENCH_IDEMPOTENCY
 BENCH_SPECS=0
 pre_run="" post_run=""
 
@@ -872,6 +883,7 @@ awk -v machine="$machine" -v rss_max="$rss_max" -v growth="$growth" \
     -v rss_warm="$rss_warm" -v rss_end="$rss_end" -v procs="$PROCS" \
     -v secs="$SECS" -v elapsed="$((t_end - t_start))" -v load0="$loadavg" \
     -v load1="$(cut -d' ' -f1-3 /proc/loadavg)" \
+    -v psi0="$psi0" -v psi1="$(cpu_psi)" \
     -v recsz="$recsz" -v bs_cred="$bs_cred" -v bs_audit="$bs_audit" \
     -v bs_idem="$bs_idem" -v bs_count="${bs_count:+yes}" \
     -v json="$outdir/bench-results.json" '
@@ -911,7 +923,7 @@ END {
 	printf "\n%-19s %5s %10s %8s %8s  %-15s %6s  %-11s %8s\n", "name", "conns",
 	    "req/s", "p50 ms", "p99 ms", "ceiling", "ratio", "target", "rss KiB"
 	printf "%s\n", "--------------------------------------------------------------------------------------------------"
-	out = sprintf("{\n  \"machine\": \"%s\",\n  \"settings\": {\"seconds\": %d, \"fastcgi_procs\": %d, \"record_bytes\": %d, \"store_record_bytes\": {\"credential\": %d, \"audit\": %d, \"idempotency\": %d}},\n  \"loadavg\": \"%s\",\n  \"results\": [\n", machine, secs, procs, recsz, bs_cred, bs_audit, bs_idem, load0)
+	out = sprintf("{\n  \"machine\": \"%s\",\n  \"settings\": {\"seconds\": %d, \"fastcgi_procs\": %d, \"record_bytes\": %d, \"store_record_bytes\": {\"credential\": %d, \"audit\": %d, \"idempotency\": %d}},\n  \"loadavg\": \"%s\",\n  \"cpu_pressure\": \"%s\",\n  \"results\": [\n", machine, secs, procs, recsz, bs_cred, bs_audit, bs_idem, load0, psi0)
 	misses = 0
 	# the order of the issue
 	no = split("empty-fcgi healthz store-sync store-write-nosync store-nocheck list10 cgi-min cgi-linked cgi-store cgi-healthz bdb-1proc bdb-4proc bdb-store-4proc relay proxy-get", order, " ")
@@ -963,6 +975,7 @@ END {
 		printf "bdb-store records: credential %d bytes, audit %d, idempotency %d (0: none), per-tenant count: %s\n",
 		    bs_cred, bs_audit, bs_idem, bs_count == "" ? "no" : "yes"
 	printf "load average: %s at the start, %s at the end\n", load0, load1
+	printf "CPU pressure (PSI some, avg60): %s at the start, %s at the end\n", psi0, psi1
 	printf "rows failed: %d; targets missed: %d; took %d s\n", failed, misses, elapsed
 	out = out sprintf("  ],\n  \"rss_kib_max\": %d,\n  \"long_run\": {\"requests\": %d, \"errors\": %d, \"rss_growth_kib\": %d},\n  \"elapsed_s\": %d\n}\n",
 	    rss_max, long_n, long_errs, growth, elapsed)

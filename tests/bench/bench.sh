@@ -4,15 +4,23 @@
 #
 #   empty-fcgi          an empty libfcgi responder behind the same lighttpd
 #   healthz, list10     GET endpoints                      / empty-fcgi
-#   store-sync          store with provider check, sync    / bdb-4proc
+#   store-sync          store with provider check, sync    / bdb-4proc,
+#                                                          bdb-store-4proc
 #   store-write-nosync  the same, write_nosync             / empty-fcgi
 #   store-nocheck       store, no check, write_nosync      / empty-fcgi
-#   cgi-min, cgi-store  plain CGI under mod_cgi            / cgi-min
+#   cgi-min, cgi-store  plain CGI under mod_cgi            / cgi-linked,
+#                                                          cgi-min
+#   cgi-linked          cgi_min.c linked with credstore.fcgi's libraries
+#   cgi-healthz         GET /healthz under mod_cgi           / cgi-linked
 #   bdb-1proc, -4proc   raw Berkeley DB commit loop (credstore's flags)
+#   bdb-store-4proc     raw transactions doing a store's writes (bdb_store.c)
+#   relay               lighttpd mod_proxy in front of the mock provider
+#   proxy-get           GET through credstore's proxy route    / relay
 #
 # Prints a table and writes bench-results.json in the current folder.
 # Environment: BENCH_SECONDS (10), BENCH_PROCS (2 FastCGI processes),
-# BENCH_LONG (100000 requests of the flat-RSS run), BENCH_WARMUP (3 s,
+# BENCH_LONG (100000 requests of the flat-RSS run), BENCH_IDEMPOTENCY (1:
+# each POST carries a unique Idempotency-Key), BENCH_WARMUP (3 s,
 # at most BENCH_SECONDS), BENCH_THREADS (2 wrk threads),
 # BENCH_CONNECTIONS ("16 64"), BENCH_TIMEOUT (30 s), BENCH_LOG_LEVEL
 # (info), BENCH_BUILD (./bench-build), BENCH_KEEP=1 keeps the state
@@ -26,7 +34,8 @@ outdir=$(pwd)
 SECS=${BENCH_SECONDS:-10}
 PROCS=${BENCH_PROCS:-2}
 LONG=${BENCH_LONG:-100000}
-# BENCH_ONLY: a subset of the groups fcgi sync bdb nosync cgi (default all)
+# BENCH_ONLY: a subset of the groups fcgi sync bdb bdbstore nosync proxy cgi
+# (default all)
 ONLY=${BENCH_ONLY:-}
 want() {
 	[ -z "$ONLY" ] && return 0
@@ -154,7 +163,8 @@ DB_LIBS=$(sed -n 's/^DB_LIBS = //p' "$build/Makefile")
 FCGI_LIBS=$(sed -n 's/^FCGI_LIBS = //p' "$build/Makefile")
 BCFLAGS="-std=c11 -O2 -g -Wall -Wextra"
 mkdir -p "$build/tests/bench"
-for p in empty_fcgi:"$FCGI_LIBS" cgi_min: bdb_commit:"$DB_LIBS"; do
+for p in empty_fcgi:"$FCGI_LIBS" cgi_min: bdb_commit:"$DB_LIBS" \
+    bdb_store:"$DB_LIBS"; do
 	name=${p%%:*}
 	libs=${p#*:}
 	bin=$build/tests/bench/$name
@@ -166,10 +176,37 @@ for p in empty_fcgi:"$FCGI_LIBS" cgi_min: bdb_commit:"$DB_LIBS"; do
 done
 FCGI_BIN=$build/cgi-bin/credstore.fcgi
 ADMIN=$build/credstore-admin
+
+# cgi-linked: cgi_min.c linked with exactly the shared libraries
+# credstore.fcgi needs at start (its NEEDED entries: libcurl is dlopen'd at
+# first use, so it is not among them), with the build's compiler and link
+# flags, and --no-as-needed so that the linker keeps the libraries
+# cgi_min.c does not call.  Rebuilt every run: the list follows the build.
+needed=$(readelf -d "$FCGI_BIN" 2>/dev/null |
+    sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+[ -n "$needed" ] || needed=$(objdump -p "$FCGI_BIN" 2>/dev/null |
+    awk '$1 == "NEEDED" { print $2 }')
+[ -n "$needed" ] || die "cannot read the NEEDED entries of $FCGI_BIN (readelf)"
+linked_libs=""
+for l in $needed; do
+	case $l in
+	libc.so.*|ld-linux*) ;;	# the C library: linked anyway
+	*) linked_libs="$linked_libs -l:$l" ;;
+	esac
+done
+mk_var() { sed -n "s/^$1 = //p" "$build/Makefile"; }
+link_flags="$(mk_var CFLAGS) $(mk_var SAN_CFLAGS) $(mk_var SAN_LDFLAGS) $(mk_var LDFLAGS)"
+link_libs="$linked_libs $(mk_var LIBS)"
+# shellcheck disable=SC2086
+${CC:-cc} -std=c11 $link_flags -o "$build/tests/bench/cgi_linked" \
+    "$here/cgi_min.c" -Wl,--no-as-needed $link_libs ||
+    die "cannot build cgi_linked"
 MOCK=$build/tests/mock/mockprov
 EMPTY=$build/tests/bench/empty_fcgi
 CGIMIN=$build/tests/bench/cgi_min
+CGILINKED=$build/tests/bench/cgi_linked
 BDB=$build/tests/bench/bdb_commit
+BDBSTORE=$build/tests/bench/bdb_store
 LUA=$here/post.lua
 
 nproc_=$(nproc)
@@ -178,10 +215,18 @@ model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 machine="$nproc_ cores, $model, $(uname -sr)"
 machine=$(printf '%s' "$machine" | tr -d '"\\')
 loadavg=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "machine: $machine (load average at start: $loadavg)"
+# CPU pressure (PSI): the share of the last minute in which some runnable
+# task waited for a CPU; "-" where the kernel does not report it
+cpu_psi() {
+	sed -n 's/^some .*avg60=\([0-9.]*\).*/\1%/p' /proc/pressure/cpu 2>/dev/null |
+	    grep . || echo -
+}
+psi0=$(cpu_psi)
+echo "machine: $machine (load average at start: $loadavg, CPU pressure $psi0)"
 echo "settings: ${SECS}s per run, warm-up ${WARM}s, $PROCS FastCGI processes," \
     "wrk $THREADS threads, connections: $CONNS, long run $LONG requests," \
-    "log_level $LOGLEVEL"
+    "log_level $LOGLEVEL$([ "${BENCH_IDEMPOTENCY:-0}" = 1 ] &&
+    echo ", an Idempotency-Key on every POST")"
 
 # --- state -------------------------------------------------------------------
 state=$(mktemp -d /tmp/credstore-bench.XXXXXX) || die "mktemp failed"
@@ -233,7 +278,7 @@ cgi_procs() {
 	for d in /proc/[0-9]*; do
 		{ read -r s <"$d/stat"; } 2>/dev/null || continue
 		case $s in
-		*"(credstore.cgi) "*|*"(cgi-min.cgi) "*) ;;
+		*"(credstore.cgi) "*|*"(cgi-min.cgi) "*|*"(cgi-linked.cgi) "*) ;;
 		*) continue ;;
 		esac
 		s=${s##*) }
@@ -241,6 +286,17 @@ cgi_procs() {
 		[ "$(readlink "$d/cwd" 2>/dev/null)" = "$state/www-cgi/bin" ] &&
 		    echo "${d#/proc/}"
 	done
+}
+
+# The shared objects program $1 loads as a CGI program answering GET
+# /healthz (LD_DEBUG=files; sorted names).
+loaded_libs() {
+	printf '' | env LD_DEBUG=files CREDSTORE_CONFIG="$CONF_NOSYNC" \
+	    GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET SCRIPT_NAME= \
+	    PATH_INFO=/healthz REQUEST_URI=/healthz SERVER_PROTOCOL=HTTP/1.1 \
+	    "$1" 2>&1 >/dev/null |
+	    sed -n 's/.*file=\([^ ]*\) \[0\]; *generating link map.*/\1/p' |
+	    sort -u | tr '\n' ' '
 }
 
 # Waits (up to 60 s) for CGI requests still running after a wrk run, so
@@ -331,11 +387,13 @@ gen_fcgi_conf() {
 }
 
 # lighttpd with mod_cgi: the same server settings; /cgi-min is the minimal
-# CGI program, everything else credstore.fcgi started as a CGI program.
+# CGI program, /cgi-linked the same linked with credstore.fcgi's libraries,
+# everything else credstore.fcgi started as a CGI program.
 gen_cgi_conf() {
 	w=$state/www-$1
 	mkdir -p "$w/bin"
 	ln -sf "$CGIMIN" "$w/bin/cgi-min.cgi"
+	ln -sf "$CGILINKED" "$w/bin/cgi-linked.cgi"
 	ln -sf "$FCGI_BIN" "$w/bin/credstore.cgi"
 	cat <<EOF
 # generated by tests/bench/bench.sh: credstore as a plain CGI program
@@ -349,8 +407,28 @@ server.max-request-field-size = 16384
 server.max-request-size = 128
 setenv.add-environment = ( "CREDSTORE_CONFIG" => "$cs_conf" )
 alias.url = ( "/cgi-min" => "$w/bin/cgi-min.cgi",
+              "/cgi-linked" => "$w/bin/cgi-linked.cgi",
               "/" => "$w/bin/credstore.cgi/" )
 cgi.assign = ( ".cgi" => "" )
+EOF
+}
+
+# lighttpd with mod_proxy in front of the mock provider: the server
+# settings of etc/lighttpd.conf.example, every path to the mock.
+gen_relay_conf() {
+	w=$state/www-$1
+	mkdir -p "$w"
+	cat <<EOF
+# generated by tests/bench/bench.sh: lighttpd's own reverse proxy
+server.modules += ( "mod_proxy" )
+server.bind          = "127.0.0.1"
+server.port          = $2
+server.document-root = "$w"
+server.errorlog      = "$w/error.log"
+server.pid-file      = "$w/lighttpd.pid"
+server.max-request-field-size = 16384
+server.max-request-size = 128
+proxy.server = ( "" => (( "host" => "127.0.0.1", "port" => $mock_port )) )
 EOF
 }
 
@@ -464,12 +542,25 @@ mock_count() {
 	curl -s --max-time 60 "$mock/__mock/requests" | grep -o '"method"' | wc -l
 }
 probe_pre() { mock_reset; }
+# dump_size DB N: the size of the value of the Nth record ("last": the
+# last one) of DB in the sync run's data, or nothing
+dump_size() {
+	$dbdump -h "$state/sync/data" "$1" 2>/dev/null | awk -v want="$2" '
+	    /^HEADER=END/ { h = 1; next }
+	    /^DATA=END/ { exit }
+	    h && /^ / { n++; if (n % 2) next
+	        last = int((length($0) - 1) / 2)
+	        if (want != "last" && n / 2 == want) { print last; exit } }
+	    END { if (want == "last" && last != "") print last }'
+}
 probe_post() {
 	n=$(mock_count)
 	say "  provider checks seen by the mock: $n for $w_req responses"
 	# in-flight requests at the end reach the mock without being counted
 	[ "$n" -ge $((w_req - w_req / 100)) ]
 }
+
+if command -v db_dump >/dev/null 2>&1; then dbdump=db_dump; else dbdump=db5.3_dump; fi
 
 # --- the mock provider -------------------------------------------------------
 "$MOCK" -a 127.0.0.1 -P "$state/mock.port" >"$state/mock.log" 2>&1 &
@@ -485,6 +576,8 @@ gen_cs_conf sync sync
 gen_cs_conf nosync write_nosync
 CONF_SYNC=$state/sync/credstore.conf
 CONF_NOSYNC=$state/nosync/credstore.conf
+CONF_PROXY=$state/proxy/credstore.conf
+want proxy && gen_cs_conf proxy write_nosync
 TOK=$(token "$CONF_SYNC" bench admin)
 TOK_NOSYNC=$(token "$CONF_NOSYNC" bench admin)
 [ -n "$TOK" ] && [ -n "$TOK_NOSYNC" ] || die "credstore-admin token failed"
@@ -493,11 +586,13 @@ TOK_NOSYNC=$(token "$CONF_NOSYNC" bench admin)
 BODY_OPENAI='{"credentials": {"api_key": "sk-bench-{n}-0123456789abcdefghijklmnopqrstuvwxyzABCDEF"}, "label": "bench"}'
 BODY_SENTRY='{"credentials": {"auth_token": "sntrys_bench_{n}_0123456789abcdefghijklmnopqrstuvwxyz"}, "label": "bench"}'
 export BENCH_TOKEN BENCH_METHOD BENCH_BODY BENCH_PATH BENCH_SPECS
+BENCH_IDEMPOTENCY=${BENCH_IDEMPOTENCY:-0}
+export BENCH_IDEMPOTENCY
 BENCH_SPECS=0
 pre_run="" post_run=""
 
-sync_hwm=0 nosync_hwm=0 growth=0 long_n=0 long_errs=0 rss_warm="" rss_end=""
-long_traj="" recsz=0 rss_track=1
+sync_hwm=0 nosync_hwm=0 proxy_hwm=0 growth=0 long_n=0 long_errs=0 rss_warm="" rss_end=""
+long_traj="" recsz=0 rss_track=1 bs_cred=0 bs_audit=0 bs_idem=0 bs_count=""
 
 # --- 1. the ceiling: an empty libfcgi responder --------------------------
 if want fcgi; then
@@ -551,10 +646,7 @@ fi
 if want bdb; then
 # credstore.fcgi's flags (src/store.c env_open), records the size of the
 # stored credentials (the first in credentials.db of the sync run).
-recsz=0
-if command -v db_dump >/dev/null 2>&1; then dbdump=db_dump; else dbdump=db5.3_dump; fi
-recsz=$($dbdump -h "$state/sync/data" credentials.db 2>/dev/null |
-    awk '/^HEADER=END/ { h = 1; next } h && /^ / { n++; if (n == 2) { print int((length($0) - 1) / 2); exit } }')
+recsz=$(dump_size credentials.db 1)
 [ -n "$recsz" ] && [ "$recsz" -ge 16 ] 2>/dev/null || recsz=600
 for n in 1 4; do
 	say "bdb-${n}proc: ${SECS}s, $recsz-byte records"
@@ -578,6 +670,46 @@ for n in 1 4; do
 	fi
 	rm -rf "$state/bdb$n"
 done
+
+fi
+
+# --- the fair storage ceiling: a store's own transactions, raw ------------
+if want bdbstore; then
+# What the sync run's stores wrote: the size of a credential (the first)
+# and of an audit record (the last: a store-sync one), an idempotency
+# record when the requests carried Idempotency-Key, the per-tenant count
+# when there is one.  Defaults when the sync group did not run.
+bs_cred=$(dump_size credentials.db 1)
+[ -n "$bs_cred" ] && [ "$bs_cred" -ge 64 ] 2>/dev/null || bs_cred=600
+bs_audit=$(dump_size audit.db last)
+[ -n "$bs_audit" ] && [ "$bs_audit" -ge 32 ] 2>/dev/null || bs_audit=300
+bs_idem=$(dump_size idempotency.db last)
+[ -n "$bs_idem" ] || bs_idem=0
+bs_count=""
+$dbdump -p -h "$state/sync/data" meta.db 2>/dev/null | grep -q '^ cred\.count' &&
+    bs_count=-c
+say "bdb-store-4proc: ${SECS}s; credential $bs_cred bytes, audit $bs_audit," \
+    "idempotency ${bs_idem:-0} (0: none), per-tenant count: ${bs_count:-no}"
+"$BDBSTORE" -h "$state/bdbstore" -p 4 -t "$SECS" -s "$bs_cred" -a "$bs_audit" \
+    -i "$bs_idem" ${bs_count:+"$bs_count"} -d sync >"$state/bdb.out" 2>&1 &
+bdb_pid=$!
+wait "$bdb_pid"
+rc=$?
+bdb_pid=""
+line=$(grep '^procs=' "$state/bdb.out")
+b_retries=0
+if [ $rc -eq 0 ] && [ -n "$line" ]; then
+	eval "$(printf '%s\n' "$line" | awk '{
+	    for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+	    printf "b_n=%d b_rate=%s b_p50=%d b_p99=%d b_retries=%d\n", v["commits"],
+	        v["rate"], v["p50_ms"] * 1000, v["p99_ms"] * 1000, v["retries"] }')"
+	echo "bdb-store-4proc 4 $b_rate $b_p50 $b_p99 $b_n 0 1 -" >>"$results"
+	say "bdb-store-4proc: $b_rate stores/s ($b_retries deadlock retries)"
+else
+	cat "$state/bdb.out" >&2
+	echo "bdb-store-4proc 4 0 0 0 0 0 0 -" >>"$results"
+fi
+rm -rf "$state/bdbstore"
 
 fi
 
@@ -642,6 +774,64 @@ stop_lighttpd
 
 fi
 
+# --- the proxy: lighttpd's mod_proxy, then credstore's proxy route --------
+# Both GET the mock's small JSON answer to GET /v1/models; the mock must
+# see one request per answer.
+if want proxy; then
+rss_track=0
+start_lighttpd relay gen_relay_conf /v1/models 200 ""
+BENCH_TOKEN="" BENCH_METHOD=GET BENCH_PATH=/v1/models BENCH_BODY=""
+pre_run=probe_pre post_run=probe_post
+bench relay "$base/v1/models"
+pre_run="" post_run=""
+stop_lighttpd
+
+# A tenant with an openai credential (its check answered by the mock) and
+# the connection to it; a token with the admin role (the setup) and the
+# proxy role (the calls).  A build without the proxy route answers 404.
+rss_track=1
+fcgi_bin=$FCGI_BIN cs_conf=$CONF_PROXY
+start_lighttpd cs-proxy gen_fcgi_conf /healthz 200 "$FCGI_BIN"
+TOK_PX=$("$ADMIN" -c "$CONF_PROXY" token --sub bench --tenant bench-proxy \
+    --role admin --role proxy --ttl 7200 2>/dev/null | head -1)
+[ -n "$TOK_PX" ] || TOK_PX=$(token "$CONF_PROXY" bench-proxy admin)
+[ -n "$TOK_PX" ] || die "proxy: credstore-admin token failed"
+px_path=/v1/integrations/openai/proxy/v1/models
+px_why=""
+code=$(http_code POST "$base/v1/integrations/openai/credentials" "$TOK_PX" \
+    "$(printf '%s' "$BODY_OPENAI" | sed 's/{n}/proxy/')")
+px_id=$(sed -n 's/.*"credentialId":"\([^"]*\)".*/\1/p' "$state/last")
+if [ "$code" != 201 ] || [ -z "$px_id" ]; then
+	px_why="the store gave $code: $(cat "$state/last")"
+else
+	code=$(http_code POST "$base/v1/integrations/openai/connect" "$TOK_PX" \
+	    "{\"credentialId\": \"$px_id\"}")
+	case $code in
+	200|201) code=$(http_code GET "$base$px_path" "$TOK_PX") ;;
+	*) px_why="the connect gave $code: $(cat "$state/last")" ;;
+	esac
+fi
+if [ -n "$px_why" ]; then
+	say "proxy-get: setup failed: $px_why"
+	for c in $CONNS; do echo "proxy-get $c 0 0 0 0 0 0 -" >>"$results"; done
+elif [ "$code" = 404 ]; then
+	say "proxy-get: GET $px_path answered 404: no proxy route in this build"
+	for c in $CONNS; do echo "proxy-get $c 0 0 0 0 0 -1 -" >>"$results"; done
+elif [ "$code" != 200 ] || ! grep -q '"list"' "$state/last"; then
+	say "proxy-get: GET $px_path answered $code: $(cat "$state/last")"
+	for c in $CONNS; do echo "proxy-get $c 0 0 0 0 0 0 -" >>"$results"; done
+else
+	BENCH_TOKEN=$TOK_PX BENCH_METHOD=GET BENCH_PATH=$px_path BENCH_BODY=""
+	pre_run=probe_pre post_run=probe_post
+	bench proxy-get "$base$px_path"
+	pre_run="" post_run=""
+	proxy_hwm=$(kids_max_kib VmHWM)
+	check_kids
+fi
+stop_lighttpd
+
+fi
+
 # --- 7. plain CGI under mod_cgi: the store without check, write_nosync ---
 if want cgi; then
 rss_track=0
@@ -655,10 +845,26 @@ BENCH_TOKEN=$TOK_NOSYNC BENCH_METHOD=POST BENCH_PATH=/cgi-min BENCH_BODY=$BODY_S
 code=$(http_code POST "$base/cgi-min" "$TOK_NOSYNC" '{}')
 [ "$code" = 201 ] || die "cgi-min answered $code"
 bench cgi-min "$base/cgi-min"
+# the libraries each loads (LD_DEBUG): cgi-linked must load those of
+# credstore.fcgi answering a CGI request (no more: libcurl is not loaded)
+libs_cs=$(loaded_libs "$FCGI_BIN")
+libs_ln=$(loaded_libs "$CGILINKED")
+if [ "$libs_cs" = "$libs_ln" ]; then
+	say "cgi-linked loads the $(echo "$libs_ln" | wc -w) libraries of" \
+	    "credstore.fcgi at start: $libs_ln"
+else
+	say "WARNING: cgi-linked loads $libs_ln; credstore.fcgi $libs_cs"
+fi
+BENCH_PATH=/cgi-linked
+code=$(http_code POST "$base/cgi-linked" "$TOK_NOSYNC" '{}')
+[ "$code" = 201 ] || die "cgi-linked answered $code"
+bench cgi-linked "$base/cgi-linked"
 BENCH_PATH=/v1/integrations/sentry/credentials
 code=$(http_code POST "$base$BENCH_PATH" "$TOK_NOSYNC" "$(printf '%s' "$BODY_SENTRY" | sed 's/{n}/cgi-preflight/')")
 [ "$code" = 201 ] || die "cgi-store: the preflight store gave $code: $(cat "$state/last")"
 bench cgi-store "$base/v1/integrations/sentry/credentials"
+BENCH_TOKEN="" BENCH_METHOD=GET BENCH_PATH=/healthz BENCH_BODY=""
+bench cgi-healthz "$base/healthz"
 after_wrk="" bench_secs=""
 cgi_drain
 stop_lighttpd
@@ -668,6 +874,7 @@ fi
 # --- report ------------------------------------------------------------------
 rss_max=$sync_hwm
 [ "$nosync_hwm" -gt "$rss_max" ] && rss_max=$nosync_hwm
+[ "$proxy_hwm" -gt "$rss_max" ] && rss_max=$proxy_hwm
 t_end=$(date +%s)
 [ -s "$state/dead" ] && say "WARNING: FastCGI processes died during the run:" \
     "$(tr '\n' ' ' <"$state/dead")"
@@ -677,63 +884,83 @@ awk -v machine="$machine" -v rss_max="$rss_max" -v growth="$growth" \
     -v rss_warm="$rss_warm" -v rss_end="$rss_end" -v procs="$PROCS" \
     -v secs="$SECS" -v elapsed="$((t_end - t_start))" -v load0="$loadavg" \
     -v load1="$(cut -d' ' -f1-3 /proc/loadavg)" \
-    -v recsz="$recsz" \
+    -v psi0="$psi0" -v psi1="$(cpu_psi)" \
+    -v recsz="$recsz" -v bs_cred="$bs_cred" -v bs_audit="$bs_audit" \
+    -v bs_idem="$bs_idem" -v bs_count="${bs_count:+yes}" \
     -v json="$outdir/bench-results.json" '
-function ceil_of(n) {
-	if (n == "healthz" || n == "list10" || n == "store-nocheck" ||
-	    n == "store-write-nosync") return "empty-fcgi"
-	if (n == "store-sync") return "bdb-4proc"
-	if (n == "cgi-store") return "cgi-min"
+# The ceilings of row n, the first the main one: "name:target ..." (target
+# 0: a ratio shown without a target)
+function ceils_of(n) {
+	if (n == "healthz") return "empty-fcgi:0.9"
+	if (n == "list10") return "empty-fcgi:0.7"
+	if (n == "store-nocheck") return "empty-fcgi:0.5"
+	if (n == "store-write-nosync") return "empty-fcgi:0"
+	if (n == "store-sync") return "bdb-4proc:0.7 bdb-store-4proc:0.8"
+	if (n == "cgi-store") return "cgi-linked:0.6 cgi-min:0"
+	if (n == "cgi-healthz") return "cgi-linked:0.8"
+	if (n == "proxy-get") return "relay:0.5"
 	return ""
 }
-function target_of(n) {
-	if (n == "healthz") return 0.9
-	if (n == "list10") return 0.7
-	if (n == "store-nocheck") return 0.5
-	if (n == "store-sync") return 0.7
-	if (n == "cgi-store") return 0.6
-	return 0
+# Row i against ceiling c with target t: sets ratio and verdict, counts
+# misses; returns the target column.
+function judge(i, c, t) {
+	ratio = ""; verdict = ""
+	# the storage ceilings count processes, not connections
+	ref = (c ~ /^bdb-/) ? anyc[c] : best[c " " conns[i]]
+	if (ok[i] == 1 && ref > 0) ratio = sprintf("%.2f", rps[i] / ref)
+	if (t == 0 || conns[i] != 16) return "-"
+	if (ratio == "") verdict = "n/a"
+	else if (ratio + 0 >= t) verdict = "ok"
+	else { verdict = "MISS"; misses++ }
+	return sprintf(">=%.2f %s", t, verdict)
 }
 function jnum(x) { return x == "" ? "null" : x }
 {
 	k++; name[k] = $1; conns[k] = $2; rps[k] = $3; p50[k] = $4 / 1000
 	p99[k] = $5 / 1000; reqs[k] = $6; errs[k] = $7; ok[k] = $8; rss[k] = $9
-	if (ok[k]) { best[$1 " " $2] = $3; anyc[$1] = $3 }
+	if (ok[k] == 1) { best[$1 " " $2] = $3; anyc[$1] = $3 }
 }
 END {
-	printf "\n%-19s %5s %10s %8s %8s  %-11s %6s  %-11s %8s\n", "name", "conns",
+	printf "\n%-19s %5s %10s %8s %8s  %-15s %6s  %-11s %8s\n", "name", "conns",
 	    "req/s", "p50 ms", "p99 ms", "ceiling", "ratio", "target", "rss KiB"
-	printf "%s\n", "----------------------------------------------------------------------------------------------"
-	out = sprintf("{\n  \"machine\": \"%s\",\n  \"settings\": {\"seconds\": %d, \"fastcgi_procs\": %d, \"record_bytes\": %d},\n  \"loadavg\": \"%s\",\n  \"results\": [\n", machine, secs, procs, recsz, load0)
+	printf "%s\n", "--------------------------------------------------------------------------------------------------"
+	out = sprintf("{\n  \"machine\": \"%s\",\n  \"settings\": {\"seconds\": %d, \"fastcgi_procs\": %d, \"record_bytes\": %d, \"store_record_bytes\": {\"credential\": %d, \"audit\": %d, \"idempotency\": %d}},\n  \"loadavg\": \"%s\",\n  \"cpu_pressure\": \"%s\",\n  \"results\": [\n", machine, secs, procs, recsz, bs_cred, bs_audit, bs_idem, load0, psi0)
 	misses = 0
 	# the order of the issue
-	no = split("empty-fcgi healthz store-sync store-write-nosync store-nocheck list10 cgi-min cgi-store bdb-1proc bdb-4proc", order, " ")
+	no = split("empty-fcgi healthz store-sync store-write-nosync store-nocheck list10 cgi-min cgi-linked cgi-store cgi-healthz bdb-1proc bdb-4proc bdb-store-4proc relay proxy-get", order, " ")
 	m = 0
 	for (o = 1; o <= no; o++)
 		for (i = 1; i <= k; i++)
 			if (name[i] == order[o]) seq[++m] = i
 	for (j = 1; j <= m; j++) {
 		i = seq[j]
-		c = ceil_of(name[i]); ratio = ""; tgt = ""; verdict = ""
-		if (c != "") {
-			ref = (c == "bdb-4proc") ? anyc[c] : best[c " " conns[i]]
-			if (ok[i] && ref > 0) ratio = sprintf("%.2f", rps[i] / ref)
+		nc = split(ceils_of(name[i]), cl, " ")
+		c = ""; r1 = ""; jc = ""
+		for (x = 1; x <= nc; x++) {
+			split(cl[x], ct, ":")
+			tg[x] = judge(i, ct[1], ct[2] + 0); rt[x] = ratio; cn[x] = ct[1]
+			jc = jc sprintf("%s{\"name\": \"%s\", \"ratio\": %s, \"target\": %s}",
+			    (x > 1 ? ", " : ""), ct[1], ratio == "" ? "null" : ratio,
+			    (ct[2] + 0 > 0 ? ct[2] + 0 : "null"))
 		}
-		t = target_of(name[i])
-		if (t > 0 && conns[i] == 16) {
-			if (ratio == "") verdict = "n/a"
-			else if (ratio + 0 >= t) verdict = "ok"
-			else { verdict = "MISS"; misses++ }
-			tgt = sprintf(">=%.2f %s", t, verdict)
+		if (nc > 0) { c = cn[1]; r1 = rt[1] }
+		if (ok[i] == -1) {
+			printf "%-19s %5d %s\n", name[i], conns[i], "n/a (no proxy route)"
+			out = out sprintf("    {\"name\": \"%s\", \"connections\": %d, \"rps\": null, \"ceiling\": %s, \"ratio\": null, \"ok\": null, \"note\": \"no proxy route\"}%s\n",
+			    name[i], conns[i], c == "" ? "null" : "\"" c "\"", j < m ? "," : "")
+			continue
 		}
 		shown = ok[i] ? sprintf("%10.0f", rps[i]) : sprintf("%10s", "FAILED")
 		if (ok[i] && reqs[i] < 200) { shown = sprintf("%9.0f*", rps[i]); few++ }
-		printf "%-19s %5d %s %8.2f %8.2f  %-11s %6s  %-11s %8s\n", name[i],
+		printf "%-19s %5d %s %8.2f %8.2f  %-15s %6s  %-11s %8s\n", name[i],
 		    conns[i], shown, p50[i], p99[i], c == "" ? "-" : c,
-		    ratio == "" ? "-" : ratio, tgt == "" ? "-" : tgt, rss[i]
-		out = out sprintf("    {\"name\": \"%s\", \"connections\": %d, \"rps\": %.1f, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"ceiling\": %s, \"ratio\": %s, \"requests\": %d, \"errors\": %d, \"ok\": %s, \"rss_kib\": %s}%s\n",
+		    r1 == "" ? "-" : r1, (nc > 0 ? tg[1] : "-"), rss[i]
+		for (x = 2; x <= nc; x++)
+			printf "%-19s %5s %10s %8s %8s  %-15s %6s  %s\n", "", "",
+			    "", "", "", cn[x], rt[x] == "" ? "-" : rt[x], tg[x]
+		out = out sprintf("    {\"name\": \"%s\", \"connections\": %d, \"rps\": %.1f, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"ceiling\": %s, \"ratio\": %s, \"ceilings\": [%s], \"requests\": %d, \"errors\": %d, \"ok\": %s, \"rss_kib\": %s}%s\n",
 		    name[i], conns[i], ok[i] ? rps[i] : 0, p50[i], p99[i],
-		    c == "" ? "null" : "\"" c "\"", ratio == "" ? "null" : ratio,
+		    c == "" ? "null" : "\"" c "\"", r1 == "" ? "null" : r1, jc,
 		    reqs[i], errs[i], ok[i] ? "true" : "false",
 		    rss[i] == "-" ? "null" : rss[i], j < m ? "," : "")
 		if (!ok[i]) failed++
@@ -745,7 +972,11 @@ END {
 	    long_n, long_errs, rss_warm, rss_end, growth, growth <= 128 ? "flat" : "GROWS"
 	printf "  %s\n", traj
 	printf "bdb record: %d bytes (the size of a stored credential)\n", recsz
+	if (bs_cred > 0)
+		printf "bdb-store records: credential %d bytes, audit %d, idempotency %d (0: none), per-tenant count: %s\n",
+		    bs_cred, bs_audit, bs_idem, bs_count == "" ? "no" : "yes"
 	printf "load average: %s at the start, %s at the end\n", load0, load1
+	printf "CPU pressure (PSI some, avg60): %s at the start, %s at the end\n", psi0, psi1
 	printf "rows failed: %d; targets missed: %d; took %d s\n", failed, misses, elapsed
 	out = out sprintf("  ],\n  \"rss_kib_max\": %d,\n  \"long_run\": {\"requests\": %d, \"errors\": %d, \"rss_growth_kib\": %d},\n  \"elapsed_s\": %d\n}\n",
 	    rss_max, long_n, long_errs, growth, elapsed)

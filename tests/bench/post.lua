@@ -8,6 +8,8 @@
 --                 unique to the request (run, thread, counter), so each
 --                 stored credential is a new one
 --   BENCH_RUN     a run label that goes into "{n}" (default "r")
+--   BENCH_IDEMPOTENCY  "1": every POST carries an Idempotency-Key unique
+--                 to the request (run, thread, counter)
 -- or several kinds taken in turn: BENCH_SPECS=K and BENCH_METHOD_1..K,
 -- BENCH_PATH_1..K, BENCH_BODY_1..K (BENCH_TOKEN is shared).
 --
@@ -18,6 +20,7 @@
 local run = os.getenv("BENCH_RUN") or "r"
 local token = os.getenv("BENCH_TOKEN")
 local nspecs = tonumber(os.getenv("BENCH_SPECS") or "0") or 0
+local idem = os.getenv("BENCH_IDEMPOTENCY") == "1"
 
 local function spec(suffix)
 	local s = {
@@ -37,6 +40,7 @@ local function spec(suffix)
 		if a then
 			s.pre, s.post = s.body:sub(1, a - 1), s.body:sub(b + 1)
 		end
+		s.idem = idem
 	else
 		s.body = nil
 	end
@@ -63,7 +67,7 @@ end
 local counter = 0
 
 -- A fixed request (no placeholder, one kind) lets wrk build it once.
-if nspecs == 1 and specs[1].pre == nil then
+if nspecs == 1 and specs[1].pre == nil and not specs[1].idem then
 	local s = specs[1]
 	wrk.method = s.method
 	if s.path then
@@ -78,9 +82,12 @@ else
 		counter = counter + 1
 		local s = specs[(counter - 1) % nspecs + 1]
 		local body = s.body
+		local n = run .. "-" .. tostring(tid) .. "-" .. counter
 		if s.pre then
-			body = s.pre .. run .. "-" .. tostring(tid) .. "-" ..
-			    counter .. s.post
+			body = s.pre .. n .. s.post
+		end
+		if s.idem then
+			s.headers["Idempotency-Key"] = "bench-" .. n
 		end
 		return wrk.format(s.method, s.path, s.headers, body)
 	end

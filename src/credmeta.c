@@ -39,6 +39,8 @@ credmeta_write(struct buf *b, const struct cred_rec *r)
 	    jsonx_buf_time(b, r->updated) == -1 ||
 	    buf_adds(b, ",\"lastValidatedAt\":") == -1 ||
 	    jsonx_buf_time(b, r->validated) == -1 ||
+	    buf_adds(b, ",\"lastUsedAt\":") == -1 ||
+	    jsonx_buf_time(b, r->used) == -1 ||
 	    buf_addc(b, '}') == -1)
 		return -1;
 	return 0;
@@ -64,5 +66,6 @@ credmeta_json(const struct cred_rec *r)
 	jsonx_add_time(o, "createdAt", r->created);
 	jsonx_add_time(o, "updatedAt", r->updated);
 	jsonx_add_time(o, "lastValidatedAt", r->validated);
+	jsonx_add_time(o, "lastUsedAt", r->used);
 	return o;
 }

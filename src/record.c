@@ -76,7 +76,7 @@ struct rec_codec {
 
 enum cred_member {
 	CM_V, CM_VER, CM_ID, CM_TENANT, CM_PROVIDER, CM_LABEL, CM_CREATED_BY,
-	CM_STATUS, CM_FIELDS, CM_CREATED, CM_UPDATED, CM_VALIDATED, CM_KID,
+	CM_STATUS, CM_FIELDS, CM_CREATED, CM_UPDATED, CM_VALIDATED, CM_USED, CM_KID,
 	CM_WRAPPED, CM_NONCE, CM_CT, CM_MAC, CM__MAX
 };
 
@@ -98,6 +98,8 @@ static const struct rec_member cred_members[CM__MAX] = {
 	[CM_CREATED] = CRED("createdAt", RM_TIME, created, 0, 0, 0),
 	[CM_UPDATED] = CRED("updatedAt", RM_TIME, updated, 0, 0, 0),
 	[CM_VALIDATED] = CRED("lastValidatedAt", RM_TIME0, validated, 0, 0, 0),
+	/* the proxy's last use (SPEC 10); absent in older records: null */
+	[CM_USED] = CRED("lastUsedAt", RM_TIME0, used, 0, 0, 0),
 	[CM_KID] = CRED("kid", RM_CHARS, sealed.key_id, CREDSZ(sealed.key_id),
 	    0, 0),
 	[CM_WRAPPED] = CRED("wrapped", RM_B64, sealed.wrapped,

@@ -704,7 +704,7 @@ START_TEST(test_provider_json)
 	static const char *const	 req[] = { "api_key", "region" };
 	static const char *const	 opt[] = { "org", "note" };
 	static const char *const	 keys[] = { "id", "name", "authType",
-	    "requiredFields", "optionalFields", "hasValidation" };
+	    "requiredFields", "optionalFields", "hasValidation", "hasProxy" };
 	size_t				 i;
 
 	c = parse_q(valid, err);

@@ -286,23 +286,58 @@ outcome(struct call *k, CURLcode cc)
 	    PROXY_UNREACHABLE;
 }
 
+/*
+ * The values to redact: those of cs and, with basic auth, the base64 of
+ * "user:password" (a provider that echoes Authorization).  Into *out.
+ */
+static int
+redact_set(const struct call *k, const struct credset *cs, struct credset *out)
+{
+	struct buf	 up;
+	char		*b64 = NULL;
+	size_t		 i;
+	int		 rc = -1;
+
+	for (i = 0; i < cs->n; i++)
+		if (credset_add(out, cs->f[i].name, cs->f[i].value,
+		    cs->f[i].len) == -1)
+			return -1;
+	if (k->user == NULL)
+		return 0;
+	buf_init(&up, 2 * 4096 + 2, 1);
+	if (buf_printf(&up, "%s:%s", k->user, k->pass) == 0 &&
+	    (b64 = b64_encode(up.data, up.len)) != NULL &&
+	    credset_add(out, " basic", b64, strlen(b64)) == 0)
+		rc = 0;
+	secure_free_str(b64);
+	buf_reset(&up);
+	return rc;
+}
+
 /* Redacts the answer: body, headers and the Content-Type. */
 static int
-redact_answer(struct proxy_answer *a, const struct credset *cs)
+redact_answer(const struct call *k, struct proxy_answer *a,
+    const struct credset *cs)
 {
+	struct credset	 all;
 	struct buf	 ct;
-	int		 rc;
+	int		 rc = -1;
 
-	if (proxy_redact(&a->body, cs) == -1 ||
-	    proxy_redact(&a->headers, cs) == -1)
-		return -1;
+	credset_init(&all);
+	if (redact_set(k, cs, &all) == -1 || proxy_redact(&a->body, &all) == -1 ||
+	    proxy_redact(&a->headers, &all) == -1)
+		goto out;
+	rc = 0;
 	if (a->ctype == NULL)
-		return 0;
+		goto out;
 	buf_init(&ct, 4096, 0);
-	rc = buf_adds(&ct, a->ctype) == -1 || proxy_redact(&ct, cs) == -1 ? -1 : 0;
+	rc = buf_adds(&ct, a->ctype) == -1 || proxy_redact(&ct, &all) == -1 ?
+	    -1 : 0;
 	free(a->ctype);
 	a->ctype = rc == 0 ? buf_steal(&ct, NULL) : NULL;
 	buf_reset(&ct);
+out:
+	credset_free(&all);
 	return rc;
 }
 
@@ -340,11 +375,11 @@ proxy_call(const struct cat_proxy *px, const struct credset *cs,
 	cc = k.cu->easy_perform(k.h);
 	k.cu->easy_getinfo(k.h, CURLINFO_RESPONSE_CODE, &ans->status);
 	rc = outcome(&k, cc);
-	call_free(&k);
-	if (rc == PROXY_OK && redact_answer(ans, cs) == -1) {
+	if (rc == PROXY_OK && redact_answer(&k, ans, cs) == -1) {
 		snprintf(ans->why, sizeof(ans->why), "cannot redact the answer");
 		rc = PROXY_TOO_LARGE;
 	}
+	call_free(&k);
 	if (rc != PROXY_OK) {
 		buf_reset(&ans->body);
 		buf_reset(&ans->headers);

@@ -36,11 +36,14 @@ seg_ok(const char *s, size_t n, int depth)
 		    c == '@' || c == '#'))
 			return -1;
 		if (c == '%') {
-			if (i + 2 >= n)
-				return -1;
-			if ((h = hex_digit(s[i + 1])) < 0 ||
-			    (l = hex_digit(s[i + 2])) < 0)
-				return -1;
+			/* sent malformed: refused; decoded to "%": a literal */
+			if (i + 2 >= n || (h = hex_digit(s[i + 1])) < 0 ||
+			    (l = hex_digit(s[i + 2])) < 0) {
+				if (depth == 0)
+					return -1;
+				d[o++] = (char)c;
+				continue;
+			}
 			c = (unsigned char)(h << 4 | l);
 			i += 2;
 			if (c < 0x20 || c == 0x7f || c == '/' || c == '\\')

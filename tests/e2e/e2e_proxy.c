@@ -841,6 +841,19 @@ START_TEST(unreachable)
 }
 END_TEST
 
+/* Last of all in sanitizer builds: the server's processes said nothing. */
+START_TEST(sanitizers_quiet)
+{
+	if (!h_sanitizer_build()) {
+		fprintf(stderr, "SKIPPED: not a sanitizer build\n");
+		return;
+	}
+	h_stop_server(&E);
+	ck_assert_msg(!h_sanitizer_report(&E), "sanitizer report in %s",
+	    E.errlog);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -865,6 +878,7 @@ main(void)
 	tcase_add_test(tc, log_line);
 	tcase_add_test(tc, catalog_has_proxy);
 	tcase_add_test(tc, unreachable);
+	tcase_add_test(tc, sanitizers_quiet);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);

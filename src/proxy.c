@@ -114,6 +114,12 @@ proxy_answer_header_ok(const char *name, size_t n)
 	};
 	size_t i;
 
+	/* letters, digits and "-" only: nothing odd rides on a prefix */
+	for (i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= 'A' && name[i] <= 'Z') ||
+		    (name[i] >= '0' && name[i] <= '9') || name[i] == '-'))
+			return 0;
 	for (i = 0; pass[i] != NULL; i++)
 		if (name_is(name, n, pass[i]))
 			return 1;

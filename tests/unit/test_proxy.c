@@ -137,7 +137,8 @@ START_TEST(test_header_filters)
 	static const char *const block[] = { "Set-Cookie", "set-cookie",
 	    "Server", "X-Internal", "Content-Length", "Transfer-Encoding",
 	    "X-RateLimit-", "RateLimit-", "Connection", "WWW-Authenticate",
-	    "Content-Encoding", "Locations" };
+	    "Content-Encoding", "Locations", "X-RateLimit-a b",
+	    "X-RateLimit-a\x01", "RateLimit-x:y", "x-ratelimit-\xc3\xa9" };
 	char	*fwd[] = { (char *)"X-Custom" };
 	size_t	 i;
 

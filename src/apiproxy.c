@@ -135,8 +135,11 @@ proxy_credential(struct ctx *c, const struct cat_provider *p,
 	if (gate_store_failed(c, rc, "Unknown credential"))
 		return -1;
 	if (strcmp(r->status, "rejected") == 0) {
+		char idh[80];
+
+		snprintf(idh, sizeof(idh), "Credential-Id: %s\r\n", r->id);
 		cred_rec_free(r);
-		gate_reply_fail(c, AE_CRED_STATUS_REJECTED, NULL, NULL);
+		gate_reply_fail(c, AE_CRED_STATUS_REJECTED, NULL, idh);
 		return -1;
 	}
 	return 0;

@@ -576,6 +576,7 @@ START_TEST(rejected_credential)
 	call("GET", PX "/v1/metrics", tok_proxy, h, NULL, &r);
 	ck_assert_int_eq(r.status, 409);
 	ck_assert_str_eq(h_errcode(&r), "credential_rejected");
+	ck_assert_str_eq(h_header(&r, "Credential-Id"), cred_r);
 	h_resp_free(&r);
 	ck_assert_uint_eq(mock_count(), before);
 }

@@ -632,6 +632,8 @@ START_TEST(path_tricks)
 		h_resp_free(&r);
 	}
 	ck_assert_uint_eq(mock_count(), before);
+	fprintf(stderr, "path tricks: %zu of %zu answered 400 bad_path by "
+	    "credstore\n", bads, sizeof(bad) / sizeof(bad[0]));
 	ck_assert_msg(bads >= 20, "only %zu bad_path answers of credstore",
 	    bads);
 	/* a query over 4096 bytes (on the wire: h_req's URL is shorter) */

@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "api.h"
+#include "apiproxy.h"
 #include "catalog.h"
 #include "credmeta.h"
 #include "credsvc.h"
@@ -794,6 +795,11 @@ static const struct route_def rows[] = {
 	{ "connect", { "v1", "integrations", "{p}", "connect" },
 	    { ROUTE_GET(api_conn_get), ROUTE_POST(api_conn_put),
 	    ROUTE_DELETE(api_conn_delete) }, 0 },
+	/* {*}: the rest of the path, raw (SPEC section 10) */
+	{ "proxy", { "v1", "integrations", "{p}", "proxy", "{*}" },
+	    { ROUTE_GET(apiproxy_handle), ROUTE_POST(apiproxy_handle),
+	    ROUTE_PUT(apiproxy_handle), ROUTE_PATCH(apiproxy_handle),
+	    ROUTE_DELETE(apiproxy_handle) }, 0 },
 };
 
 const struct route_table api_routes = { rows, sizeof(rows) / sizeof(rows[0]) };

@@ -28,6 +28,11 @@ static const struct {
 	{ 500, "internal_error", "Internal error" },
 	{ 503, "unavailable", "The service is unavailable, retry later" },
 	{ 429, "rate_limited", "Too many requests for this tenant; retry later" },
+	{ 409, "credential_rejected",
+	    "The provider rejected this credential at its last check" },
+	{ 502, "upstream_unreachable", "The provider could not be reached" },
+	{ 502, "upstream_too_large", "The provider's answer is too large" },
+	{ 504, "upstream_timeout", "The provider did not answer in time" },
 };
 
 #define NOT_VALID	"This value is not valid."
@@ -65,6 +70,9 @@ static const struct {
 	[IR_UNSUPPORTED_AUTH_TYPE] = { "unsupported_auth_type", NOT_VALID },
 	[IR_BIDI_CONTROL] = { "bidi_control", "This value has characters that "
 	    "change the direction of text, which are not allowed." },
+	[IR_PROXY_NOT_SUPPORTED] = { "proxy_not_supported", NOT_VALID },
+	[IR_BAD_PATH] = { "bad_path", NOT_VALID },
+	[IR_PATH_NOT_ALLOWED] = { "path_not_allowed", NOT_VALID },
 };
 
 int

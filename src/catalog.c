@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "catalog_int.h"
 #include "jsonx.h"
 #include "pattern.h"
 #include "util.h"
@@ -18,21 +19,7 @@ static const char *const auth_names[AUTH__MAX] = {
 	"api_key", "oauth2", NULL,
 };
 
-/* Error context while loading. */
-struct cctx {
-	const char	*name;
-	char		*err;
-	size_t		 errlen;
-	size_t		 idx;
-	const char	*pid;
-	int		 flags;
-};
-
-static void
-cerr(struct cctx *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
+void
 cerr(struct cctx *c, const char *fmt, ...)
 {
 	char	 what[256];
@@ -147,6 +134,7 @@ provider_free(struct cat_provider *p)
 		field_free(&p->fields[i]);
 	free(p->fields);
 	check_free(p->check);
+	cat_proxy_free(p->proxy);
 }
 
 void
@@ -163,7 +151,7 @@ catalog_free(struct catalog *c)
 }
 
 /* The first key of object o not in the NULL-terminated list, or NULL. */
-static const char *
+const char *
 unknown_key(struct json_object *o, const char *const *allowed)
 {
 	size_t i;
@@ -179,7 +167,7 @@ unknown_key(struct json_object *o, const char *const *allowed)
 	return NULL;
 }
 
-static char *
+char *
 dup_str(struct cctx *c, struct json_object *o, const char *key, int required,
     size_t maxlen)
 {
@@ -240,7 +228,7 @@ load_status(struct cctx *c, struct json_object *chk, const char *key,
 }
 
 /* Every placeholder in s names a field; host placeholders are fenced. */
-static int
+int
 check_template(struct cctx *c, const struct cat_provider *p, const char *s,
     const char *where, size_t host_end)
 {
@@ -694,7 +682,7 @@ load_field_list(struct cctx *c, struct cat_provider *p, struct json_object *po,
 
 static const char *const provider_keys[] = {
 	"id", "name", "authType", "requiredFields", "optionalFields", "fields",
-	"validation", "description", NULL,
+	"validation", "description", "proxy", NULL,
 };
 
 static int
@@ -756,6 +744,9 @@ load_provider(struct cctx *c, struct cat_provider *p, struct json_object *po)
 	}
 	if (json_object_object_get_ex(po, "validation", &v) && v != NULL &&
 	    load_check(c, p, v) == -1)
+		return -1;
+	if (json_object_object_get_ex(po, "proxy", &v) &&
+	    cat_load_proxy(c, p, v) == -1)
 		return -1;
 	return 0;
 }
@@ -920,5 +911,7 @@ catalog_provider_json(const struct cat_provider *p)
 	json_object_object_add(o, "optionalFields", opt);
 	json_object_object_add(o, "hasValidation",
 	    json_object_new_boolean(p->check != NULL));
+	json_object_object_add(o, "hasProxy",
+	    json_object_new_boolean(p->proxy != NULL));
 	return o;
 }

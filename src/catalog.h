@@ -57,6 +57,39 @@ struct cat_check {
 	struct json_object	*expect_value;
 };
 
+/* The proxy's methods, a bit each (SPEC section 10). */
+#define CAT_M_GET	0x01
+#define CAT_M_HEAD	0x02
+#define CAT_M_POST	0x04
+#define CAT_M_PUT	0x08
+#define CAT_M_PATCH	0x10
+#define CAT_M_DELETE	0x20
+
+struct cat_allow {
+	unsigned	 methods;	/* CAT_M_*; GET allows HEAD too */
+	char		*path;		/* "/prefix/" or an exact path */
+};
+
+/*
+ * A provider's proxy block: where calls go and how the credential rides
+ * with them.  headers/basic/query are those of the validation block when
+ * the proxy block names none (borrowed then: own_auth 0).
+ */
+struct cat_proxy {
+	char			*base_url;	/* template, https, no '/' last */
+	struct cat_header	*headers;
+	size_t			 nheaders;
+	char			*basic_user;	/* template or NULL */
+	char			*basic_pass;
+	struct cat_header	*query;		/* name -> template */
+	size_t			 nquery;
+	int			 own_auth;
+	struct cat_allow	*allow;
+	size_t			 nallow;
+	char			**fwd;		/* forwardHeaders */
+	size_t			 nfwd;
+};
+
 struct cat_provider {
 	char			*id;
 	char			*name;
@@ -66,6 +99,7 @@ struct cat_provider {
 	size_t			 nfields;
 	size_t			 nrequired;
 	struct cat_check	*check;		/* NULL: no validation */
+	struct cat_proxy	*proxy;		/* NULL: no proxy */
 };
 
 struct catalog {
@@ -109,6 +143,15 @@ int		 catalog_field_match(const struct cat_field *, const char *value);
 int		 catalog_valid_id(const char *id);
 /* The public JSON description of SPEC section 2 (caller puts). */
 struct json_object *catalog_provider_json(const struct cat_provider *);
+
+/* The CAT_M_* bit of a method name; 0 when the proxy has none. */
+unsigned	 catalog_method_bit(const char *method);
+/*
+ * 1 when the proxy's allow list lets method (CAT_M_*) reach path (the
+ * raw path, "/" and the client's rest), else 0.
+ */
+int		 catalog_proxy_allows(const struct cat_proxy *, unsigned method,
+		    const char *path, size_t len);
 
 /*
  * Finds the next `{{name}}` placeholder in s at or after *pos.  Returns 1

@@ -40,6 +40,10 @@ enum ckey {
 	CK_LOG_LEVEL,
 	CK_LOG_TARGET,
 	CK_LOG_FACILITY,
+	CK_PROXY_ROLE,
+	CK_PROXY_TIMEOUT_MS,
+	CK_PROXY_MAX_BODY_BYTES,
+	CK_PROXY_MAX_RESPONSE_BYTES,
 	CK__MAX
 };
 
@@ -88,6 +92,12 @@ static const struct ckeydef keys[CK__MAX] = {
 	{ "log_level", CT_LOGLEVEL, 0, 0, OFF(log_level) },
 	{ "log_target", CT_LOGTARGET, 0, 0, OFF(log_target) },
 	{ "log_facility", CT_FACILITY, 0, 0, OFF(log_facility) },
+	{ "proxy_role", CT_STRING, 0, 0, OFF(proxy_role) },
+	{ "proxy_timeout_ms", CT_LONG, 100, 600000, OFF(proxy_timeout_ms) },
+	{ "proxy_max_body_bytes", CT_LONG, 1024, 64L * 1024 * 1024,
+	    OFF(proxy_max_body_bytes) },
+	{ "proxy_max_response_bytes", CT_LONG, 1024, 256L * 1024 * 1024,
+	    OFF(proxy_max_response_bytes) },
 };
 
 static const char *const durnames[DUR__MAX] = {
@@ -290,6 +300,9 @@ set_defaults(struct config *c)
 	c->jwt_leeway = 60;
 	c->probe_timeout_ms = 5000;
 	c->max_body_bytes = 65536;
+	c->proxy_timeout_ms = 30000;
+	c->proxy_max_body_bytes = 1048576;
+	c->proxy_max_response_bytes = 4194304;
 	c->tenant_checks_in_flight = 2;
 	c->tenant_rate_limit = 1000;
 	c->tenant_rate_burst = 2000;
@@ -384,6 +397,7 @@ config_load(const char *path, struct config *c, char *err, size_t errlen)
 	if (set_default_str(&c->catalog, CS_DATADIR "/credstore/catalog.json") ||
 	    set_default_str(&c->jwt_role_claim, "role") ||
 	    set_default_str(&c->admin_role, "admin") ||
+	    set_default_str(&c->proxy_role, "proxy") ||
 	    set_default_str(&c->tenant_claim, "org_id"))
 		goto oom;
 	fclose(f);

@@ -40,6 +40,10 @@ struct config {
 	enum log_level	 log_level;
 	enum log_target	 log_target;
 	int		 log_facility;	/* syslog(3) facility, LOG_AUTHPRIV */
+	char		*proxy_role;	/* SPEC section 10 */
+	long		 proxy_timeout_ms;
+	long		 proxy_max_body_bytes;
+	long		 proxy_max_response_bytes;
 };
 
 #define CONFIG_ERRLEN	512

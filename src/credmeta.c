@@ -111,7 +111,10 @@ credmeta_write(struct buf *b, const struct cred_rec *r)
 	    jsonx_buf_time(b, r->updated) == -1 ||
 	    buf_adds(b, ",\"lastValidatedAt\":") == -1 ||
 	    jsonx_buf_time(b, r->validated) == -1 ||
-	    check_write(b, r) == -1 || buf_addc(b, '}') == -1)
+	    check_write(b, r) == -1 ||
+	    buf_adds(b, ",\"lastUsedAt\":") == -1 ||
+	    jsonx_buf_time(b, r->used) == -1 ||
+	    buf_addc(b, '}') == -1)
 		return -1;
 	return 0;
 }
@@ -137,5 +140,6 @@ credmeta_json(const struct cred_rec *r)
 	jsonx_add_time(o, "updatedAt", r->updated);
 	jsonx_add_time(o, "lastValidatedAt", r->validated);
 	json_object_object_add(o, "check", credmeta_check_json(r));
+	jsonx_add_time(o, "lastUsedAt", r->used);
 	return o;
 }

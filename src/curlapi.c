@@ -6,8 +6,10 @@
 
 #include <dlfcn.h>
 #include <malloc.h>
+#include <sys/socket.h>
 
 #include "curlapi.h"
+#include "fence.h"
 #include "log.h"
 #include "util.h"
 
@@ -134,6 +136,19 @@ curlapi_get(const char **why)
 	}
 	lib.ready = 1;
 	return &lib.api;
+}
+
+curl_socket_t
+curlapi_fenced_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	int *fenced = arg;
+
+	(void)purpose;
+	if (fence_refused(&a->addr)) {
+		*fenced = 1;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype, a->protocol);
 }
 
 void

@@ -34,6 +34,13 @@ struct curlapi {
  */
 const struct curlapi	*curlapi_get(const char **why);
 /*
+ * An open-socket callback (CURLOPT_OPENSOCKETFUNCTION) that refuses an
+ * address the fence refuses (fence.h): the address checked is the one
+ * connected to.  arg (CURLOPT_OPENSOCKETDATA) is an int set to 1 then.
+ */
+curl_socket_t		 curlapi_fenced_socket(void *arg, curlsocktype purpose,
+			    struct curl_sockaddr *a);
+/*
  * Undoes curlapi_get: libcurl's global cleanup and dlclose.  Every easy
  * handle must be cleaned up first.  Safe when nothing is loaded.
  */

@@ -196,6 +196,7 @@ gate_verify_token(struct ctx *c, const char *tok)
 	pol.leeway = c->app->cfg.jwt_leeway;
 	pol.role_claim = c->app->cfg.jwt_role_claim;
 	pol.admin_role = c->app->cfg.admin_role;
+	pol.proxy_role = c->app->cfg.proxy_role;
 	pol.tenant_claim = c->app->cfg.tenant_claim;
 	je = jwt_verify(tok, len, &c->app->jk, &pol, time(NULL), &c->id);
 	if (je != JWT_OK)

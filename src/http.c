@@ -19,13 +19,17 @@ static const char *const method_names[HM__MAX] = {
 };
 
 static const char *const reason_phrases[][2] = {
-	{ "200", "OK" }, { "201", "Created" }, { "204", "No Content" },
-	{ "303", "See Other" }, { "400", "Bad Request" },
+	{ "200", "OK" }, { "201", "Created" }, { "202", "Accepted" },
+	{ "204", "No Content" }, { "301", "Moved Permanently" },
+	{ "302", "Found" }, { "303", "See Other" }, { "304", "Not Modified" },
+	{ "307", "Temporary Redirect" }, { "308", "Permanent Redirect" }, { "400", "Bad Request" },
 	{ "401", "Unauthorized" }, { "403", "Forbidden" },
 	{ "404", "Not Found" }, { "405", "Method Not Allowed" },
 	{ "409", "Conflict" }, { "413", "Content Too Large" },
 	{ "415", "Unsupported Media Type" }, { "422", "Unprocessable Content" },
 	{ "500", "Internal Server Error" }, { "503", "Service Unavailable" },
+	{ "429", "Too Many Requests" }, { "502", "Bad Gateway" },
+	{ "504", "Gateway Timeout" },
 };
 
 const char *
@@ -86,8 +90,8 @@ request_path(struct http_req *r, const char **q)
 	if ((uri = http_param(r, "REQUEST_URI")) != NULL && *uri != '\0') {
 		*q = strchr(uri, '?');
 		plen = *q ? (size_t)(*q - uri) : strlen(uri);
-		if (plen > HTTP_PATH_MAX)
-			plen = HTTP_PATH_MAX + 1;	/* the router refuses it */
+		if (plen > HTTP_URI_MAX)
+			plen = HTTP_URI_MAX + 1;	/* the router refuses it */
 		if ((r->uri = malloc(plen + 1)) == NULL)
 			return -1;
 		memcpy(r->uri, uri, plen);
@@ -95,8 +99,8 @@ request_path(struct http_req *r, const char **q)
 	} else {
 		uri = pi != NULL && *pi != '\0' ? pi : "/";
 		plen = (sn ? strlen(sn) : 0) + strlen(uri);
-		if (plen > HTTP_PATH_MAX)
-			plen = HTTP_PATH_MAX + 1;	/* the router refuses it */
+		if (plen > HTTP_URI_MAX)
+			plen = HTTP_URI_MAX + 1;	/* the router refuses it */
 		if ((r->uri = malloc(plen + 1)) == NULL)
 			return -1;
 		snprintf(r->uri, plen + 1, "%s%s", sn ? sn : "", uri);
@@ -392,6 +396,13 @@ http_send(struct http_req *r, int status, const char *ctype,
 	buf_reset(&h);
 	if (body != NULL && len > 0 && r->method != HM_HEAD)
 		put(r, body, len);
+}
+
+void
+http_flush(struct http_req *r)
+{
+	if (r->out != NULL)
+		FCGX_FFlush(r->out);
 }
 
 void

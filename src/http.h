@@ -29,6 +29,8 @@ enum http_method {
 };
 
 #define HTTP_PATH_MAX	2048
+/* Longer request paths are cut here (only the proxy's rest may be long). */
+#define HTTP_URI_MAX	(2 * HTTP_PATH_MAX)
 
 enum http_body_rc {
 	HTTP_BODY_OK = 0,
@@ -118,6 +120,8 @@ int		 http_wants_html(const struct http_req *);
  */
 void		 http_send(struct http_req *, int status, const char *ctype,
 		    const char *extra, const char *body, size_t len);
+/* Pushes what was written of the answer to the web server now. */
+void		 http_flush(struct http_req *);
 void		 http_send_json(struct http_req *, int status,
 		    struct json_object *o, const char *extra);
 void		 http_send_error(struct http_req *, const struct apierr *,

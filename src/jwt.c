@@ -427,39 +427,47 @@ aud_matches(struct json_object *aud, const char *want)
 	return 0;
 }
 
+/* 1 when the string s[sn] is role (NULL: no role is). */
+static int
+role_is(const char *s, size_t sn, const char *role)
+{
+	return role != NULL && str_eq(s, sn, role);
+}
+
 /*
  * The role claim: absent is no role; a string or an array of strings,
  * anything else (an array with a non-string inside too) is JWT_ERR_CLAIMS.
+ * Sets the admin and the proxy role of id.
  */
 static enum jwt_err
 check_role(struct json_object *claims, const struct jwt_policy *pol,
-    int *is_admin)
+    struct jwt_identity *id)
 {
 	struct json_object	*v;
 	const char		*s;
 	size_t			 i, n, sn;
-	int			 admin = 0;
+	int			 admin = 0, proxy = 0;
 
-	*is_admin = 0;
+	id->is_admin = id->is_proxy = 0;
 	if (pol->role_claim == NULL ||
 	    !json_object_object_get_ex(claims, pol->role_claim, &v))
 		return JWT_OK;
 	if ((s = json_str(v, &sn)) != NULL) {
-		admin = pol->admin_role != NULL &&
-		    str_eq(s, sn, pol->admin_role);
+		admin = role_is(s, sn, pol->admin_role);
+		proxy = role_is(s, sn, pol->proxy_role);
 	} else if (json_object_is_type(v, json_type_array)) {
 		n = json_object_array_length(v);
 		for (i = 0; i < n; i++) {
 			s = json_str(json_object_array_get_idx(v, i), &sn);
 			if (s == NULL)
 				return JWT_ERR_CLAIMS;
-			if (pol->admin_role != NULL &&
-			    str_eq(s, sn, pol->admin_role))
-				admin = 1;
+			admin |= role_is(s, sn, pol->admin_role);
+			proxy |= role_is(s, sn, pol->proxy_role);
 		}
 	} else
 		return JWT_ERR_CLAIMS;
-	*is_admin = admin;
+	id->is_admin = admin;
+	id->is_proxy = proxy;
 	return JWT_OK;
 }
 
@@ -501,7 +509,7 @@ check_claims(struct json_object *claims, const struct jwt_policy *pol,
 	if ((id->tenant = dup_str(s, sn)) == NULL)
 		return JWT_ERR_NOMEM;
 
-	if ((rc = check_role(claims, pol, &id->is_admin)) != JWT_OK)
+	if ((rc = check_role(claims, pol, id)) != JWT_OK)
 		return rc;
 
 	/* sub ends up in logs: same character rules as the tenant. */

@@ -62,6 +62,7 @@ struct jwt_policy {
 	long		 leeway;	/* seconds */
 	const char	*role_claim;
 	const char	*admin_role;
+	const char	*proxy_role;	/* NULL: none (SPEC section 10) */
 	const char	*tenant_claim;
 };
 
@@ -70,6 +71,7 @@ struct jwt_identity {
 	char		*sub;		/* NULL when the token has none */
 	char		*tenant;
 	int		 is_admin;
+	int		 is_proxy;	/* holds the proxy role */
 	time_t		 exp;
 	enum jwa_alg	 alg;
 };

@@ -83,7 +83,7 @@ struct rec_codec {
 enum cred_member {
 	CM_V, CM_VER, CM_ID, CM_TENANT, CM_PROVIDER, CM_LABEL, CM_CREATED_BY,
 	CM_STATUS, CM_FIELDS, CM_CREATED, CM_UPDATED, CM_VALIDATED, CM_CHECK,
-	CM_KID, CM_WRAPPED, CM_NONCE, CM_CT, CM_MAC, CM__MAX
+	CM_USED, CM_KID, CM_WRAPPED, CM_NONCE, CM_CT, CM_MAC, CM__MAX
 };
 
 #define CRED(name, type, f, size, cnt, flags) \
@@ -106,6 +106,8 @@ static const struct rec_member cred_members[CM__MAX] = {
 	[CM_VALIDATED] = CRED("lastValidatedAt", RM_TIME0, validated, 0, 0, 0),
 	/* the last check's outcome, "result" or "result:reason" (rectypes.h) */
 	[CM_CHECK] = CRED("check", RM_CHARS, check, CREDSZ(check), 0, RM_OMIT),
+	/* the proxy's last use (SPEC 10); absent in older records: null */
+	[CM_USED] = CRED("lastUsedAt", RM_TIME0, used, 0, 0, 0),
 	[CM_KID] = CRED("kid", RM_CHARS, sealed.key_id, CREDSZ(sealed.key_id),
 	    0, 0),
 	[CM_WRAPPED] = CRED("wrapped", RM_B64, sealed.wrapped,

@@ -61,6 +61,7 @@ struct cred_rec {
 	size_t		 nfields;
 	time_t		 created, updated, validated;	/* validated 0: never */
 	char		 check[STORE_CHECK_MAX];	/* "": not recorded */
+	time_t		 used;		/* the proxy's last use; 0: never */
 	uint64_t	 ver;		/* 1 at create, +1 on every write */
 	struct sealed	 sealed;
 };

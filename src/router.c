@@ -84,7 +84,7 @@ row_matches(const struct route_def *r, const struct segs *sg)
 
 	for (k = 0; k < ROUTE_SEGS_MAX && r->seg[k] != NULL; k++)
 		;
-	if (k != sg->n)
+	if (k != sg->n || (k > 0 && strcmp(r->seg[k - 1], "{*}") == 0))
 		return 0;
 	for (i = 0; i < sg->n; i++) {
 		if (!sg->ok[i])
@@ -108,6 +108,73 @@ find_row(const struct route_table *const tables[], const struct segs *sg)
 	return NULL;
 }
 
+/*
+ * A "{*}" row: its fixed segments match the first segments of path and
+ * the rest (after their slash, not empty) is taken raw.  Returns the
+ * rest, or NULL.
+ */
+static const char *
+rest_matches(const struct route_def *r, const char *path)
+{
+	char		 seg[ROUTE_PARAM_MAX];
+	const char	*p, *e;
+	int		 k, i;
+
+	for (k = 0; k < ROUTE_SEGS_MAX && r->seg[k] != NULL; k++)
+		;
+	if (k == 0 || strcmp(r->seg[k - 1], "{*}") != 0 || path[0] != '/')
+		return NULL;
+	p = path + 1;
+	for (i = 0; i < k - 1; i++) {
+		e = p + strcspn(p, "/");
+		if (*e != '/' || e == p || decode_seg(p, (size_t)(e - p), seg,
+		    sizeof(seg)) == -1)
+			return NULL;
+		if (r->seg[i][0] != '{' && strcmp(r->seg[i], seg) != 0)
+			return NULL;
+		p = e + 1;
+	}
+	return *p != '\0' ? p : NULL;
+}
+
+/* The first "{*}" row of tables that takes path, its rest in *rest. */
+static const struct route_def *
+find_rest_row(const struct route_table *const tables[], const char *path,
+    const char **rest)
+{
+	size_t	 t, r;
+
+	if (path == NULL || strlen(path) > ROUTE_REST_MAX)
+		return NULL;
+	for (t = 0; tables[t] != NULL; t++)
+		for (r = 0; r < tables[t]->n; r++)
+			if ((*rest = rest_matches(&tables[t]->rows[r],
+			    path)) != NULL)
+				return &tables[t]->rows[r];
+	return NULL;
+}
+
+/* The parameters of a "{*}" row's fixed segments (validated by the row). */
+static void
+rest_params(const struct route_def *def, const char *path,
+    struct route_match *rm)
+{
+	const char	*p = path + 1, *e;
+	int		 i;
+
+	for (i = 0; i < ROUTE_SEGS_MAX && def->seg[i] != NULL &&
+	    strcmp(def->seg[i], "{*}") != 0; i++) {
+		e = p + strcspn(p, "/");
+		if (strcmp(def->seg[i], "{p}") == 0)
+			(void)decode_seg(p, (size_t)(e - p), rm->provider,
+			    sizeof(rm->provider));
+		else if (strcmp(def->seg[i], "{c}") == 0)
+			(void)decode_seg(p, (size_t)(e - p), rm->cred_id,
+			    sizeof(rm->cred_id));
+		p = e + 1;
+	}
+}
+
 enum route_rc
 router_match(const struct route_table *const tables[], enum http_method m,
     const char *path, struct route_match *rm)
@@ -117,9 +184,14 @@ router_match(const struct route_table *const tables[], enum http_method m,
 	int			 i;
 
 	memset(rm, 0, sizeof(*rm));
-	if (split_path(path, &sg) == -1 || (def = find_row(tables, &sg)) == NULL)
-		return ROUTE_NOT_FOUND;
+	if (split_path(path, &sg) == -1 || (def = find_row(tables, &sg)) == NULL) {
+		sg.n = 0;
+		if ((def = find_rest_row(tables, path, &rm->rest)) == NULL)
+			return ROUTE_NOT_FOUND;
+	}
 	rm->def = def;
+	if (rm->rest != NULL)
+		rest_params(def, path, rm);
 	for (i = 0; i < sg.n; i++) {
 		if (strcmp(def->seg[i], "{p}") == 0)
 			memcpy(rm->provider, sg.s[i], strlen(sg.s[i]) + 1);

@@ -6,7 +6,10 @@
  * handler.  The Allow header of a 405 is derived from the row.
  * Path segments are percent-decoded one by one; a decoded segment with a
  * slash, a backslash, a NUL, a control byte or "." / ".." never matches a
- * parameter.  The tables are static; a match borrows them.
+ * parameter.  A row whose last segment is "{*}" takes the rest of the
+ * path as it was sent (still percent-encoded, empty segments and all) when
+ * no other row matches: the proxy's {path}.  The tables are static; a
+ * match borrows them, and the rest borrows the path.
  */
 #ifndef CS_ROUTER_H
 #define CS_ROUTER_H
@@ -44,6 +47,9 @@ struct route_table {
 	size_t			 n;
 };
 
+/* The longest raw path a "{*}" row takes (its rest is checked by its handler). */
+#define ROUTE_REST_MAX	HTTP_URI_MAX
+
 /* Row helpers: a GET handler answers HEAD too (http.c sends no body). */
 #define ROUTE_GET(f)	[HM_GET] = (f), [HM_HEAD] = (f)
 #define ROUTE_POST(f)	[HM_POST] = (f)
@@ -55,6 +61,7 @@ struct route_match {
 	const struct route_def	*def;	/* the row; NULL when not found */
 	char		 provider[ROUTE_PARAM_MAX];
 	char		 cred_id[ROUTE_PARAM_MAX];
+	const char	*rest;		/* "{*}": the raw rest of the path */
 	unsigned	 allowed;	/* bit (1 << enum http_method) */
 	route_fn	 fn;		/* ROUTE_OK: the method's handler */
 	unsigned	 flags;		/* ROUTE_* */

@@ -600,6 +600,76 @@ out:
 	return rc;
 }
 
+struct touch_args {
+	const char	*tenant, *provider, *id;
+	time_t		 now, every;
+	enum store_rc	*result;
+};
+
+/*
+ * lastUsedAt: read and written in one transaction, so a concurrent change
+ * (PUT, re-test) is never undone; not a change of the credential, so no
+ * new version and no audit event.
+ */
+static int
+touch_body(struct store *st, DB_TXN *txn, void *arg)
+{
+	struct touch_args	*t = arg;
+	struct cred_rec		 r;
+	DBT			 d;
+	char			*k, *v = NULL;
+	size_t			 klen, vlen = 0;
+	int			 rc = 0;
+
+	if ((k = dbenv_key(t->tenant, t->provider, t->id, &klen)) == NULL)
+		return ENOMEM;
+	if ((rc = dbenv_get(st->db[DBI_CREDS], txn, k, klen, &d, DB_RMW)) != 0) {
+		if (rc == DB_NOTFOUND) {
+			*t->result = STORE_NOTFOUND;
+			rc = 0;
+		}
+		goto out;
+	}
+	if (cred_read(st, k, klen, &d, &r, 1) != STORE_OK) {
+		free(d.data);
+		*t->result = STORE_CORRUPT;
+		goto out;
+	}
+	free(d.data);
+	if (r.used != 0 && r.used <= t->now && t->now - r.used < t->every) {
+		*t->result = STORE_EXISTS;	/* recent enough: nothing */
+		cred_rec_free(&r);
+		goto out;
+	}
+	r.used = t->now;
+	if ((v = cred_write(st, k, klen, &r, &vlen)) == NULL)
+		rc = ENOMEM;
+	else
+		rc = dbenv_put(st->db[DBI_CREDS], txn, k, klen, v, vlen, 0);
+	cred_rec_free(&r);
+	free(v);
+out:
+	free(k);
+	return rc;
+}
+
+enum store_rc
+store_cred_touch(struct store *st, const char *tenant, const char *provider,
+    const char *id, time_t now, time_t every)
+{
+	struct touch_args	t;
+	enum store_rc		result, rc;
+
+	t.tenant = tenant;
+	t.provider = provider;
+	t.id = id;
+	t.now = now;
+	t.every = every;
+	t.result = &result;
+	rc = dbenv_run_txn(st, touch_body, &t, &result);
+	return rc == STORE_EXISTS ? STORE_OK : rc;
+}
+
 enum store_rc
 store_cred_modify(struct store *st, const char *tenant, const char *provider,
     const char *id, store_modify_cb cb, void *arg, struct audit_ev *ev)

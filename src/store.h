@@ -134,6 +134,15 @@ enum store_rc	 store_cred_modify(struct store *, const char *tenant,
 		    const char *provider, const char *id, store_modify_cb cb,
 		    void *arg, struct audit_ev *ev);
 
+/*
+ * Sets lastUsedAt of a credential to now unless it was set less than
+ * `every` seconds before, read and written in one transaction; no new
+ * version, no audit event (a use is not a change).
+ */
+enum store_rc	 store_cred_touch(struct store *, const char *tenant,
+		    const char *provider, const char *id, time_t now,
+		    time_t every);
+
 /* STORE_NOTFOUND when the credential does not exist. */
 enum store_rc	 store_conn_put(struct store *, const char *tenant,
 		    const char *provider, const char *cred_id,

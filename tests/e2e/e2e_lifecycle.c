@@ -125,7 +125,7 @@ START_TEST(catalog_endpoints)
 	ck_assert_uint_ge(n, 30);
 	for (i = 0; i < n; i++) {
 		p = json_object_array_get_idx(d, i);
-		ck_assert_int_eq(json_object_object_length(p), 6);
+		ck_assert_int_eq(json_object_object_length(p), 7);
 		if (strcmp(jstr(p, "id"), "datadog") == 0) {
 			found = 1;
 			ck_assert_str_eq(jstr(p, "authType"), "api_key");
@@ -138,6 +138,8 @@ START_TEST(catalog_endpoints)
 			    JSON_C_TO_STRING_PLAIN), "[\"site\"]");
 			ck_assert(json_object_get_boolean(
 			    json_object_object_get(p, "hasValidation")));
+			ck_assert(json_object_get_boolean(
+			    json_object_object_get(p, "hasProxy")));
 		}
 	}
 	ck_assert(found);
@@ -148,7 +150,7 @@ START_TEST(catalog_endpoints)
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(r.body, "{\"id\":\"slack-oauth\",\"name\":\"Slack (OAuth)\","
 	    "\"authType\":\"oauth2\",\"requiredFields\":[],\"optionalFields\":[],"
-	    "\"hasValidation\":false}");
+	    "\"hasValidation\":false,\"hasProxy\":false}");
 	h_resp_free(&r);
 	req("GET", "/v1/integrations/catalog/nope", E.tok_reader, NULL, NULL, &r);
 	assert_error(&r, 404, "not_found");

@@ -33,7 +33,7 @@ bdir=${FUZZ_BUILD_DIR:-${TMPDIR:-/tmp}/credstore-fuzz}
 cc=${FUZZ_CC:-clang}
 timeout=${FUZZ_TIMEOUT:-10}
 all="jwt json_body form_body config catalog jsonx jflat probe_render credset
-router jwks session tmpl mount"
+router jwks session tmpl mount proxypath"
 names=${*:-$all}
 
 runs=${FUZZ_RUNS:-}
@@ -52,7 +52,7 @@ extra_sources() {
 	case $1 in
 	json_body|form_body)	echo "$here/body_fixture.c" ;;
 	jwt|config|catalog|jsonx|jflat|probe_render|credset|router|jwks|session|tmpl|\
-	mount)
+	mount|proxypath)
 				;;
 	*)			return 1 ;;
 	esac

@@ -50,7 +50,8 @@ enum mode {
 	MODE_NORMAL,
 	MODE_TRICKLE,
 	MODE_CLOSE,
-	MODE_BIG
+	MODE_BIG,
+	MODE_ECHO	/* the body: the request as JSON (echo_json) */
 };
 
 struct sbuf {
@@ -687,9 +688,9 @@ static int
 parse_mode(struct route *rt, json_object *v)
 {
 	static const char *const names[] = { "normal", "trickle", "close",
-	    "big" };
+	    "big", "echo" };
 	static const enum mode modes[] = { MODE_NORMAL, MODE_TRICKLE,
-	    MODE_CLOSE, MODE_BIG };
+	    MODE_CLOSE, MODE_BIG, MODE_ECHO };
 	size_t	 i;
 
 	if (!json_object_is_type(v, json_type_string))
@@ -705,7 +706,8 @@ parse_mode(struct route *rt, json_object *v)
 /*
  * Build a route from the JSON object o.  Keys: path (required), method,
  * match, status (200-599), headers, body, delayMs/hangMs, mode
- * (normal|trickle|close|big), trickleMs (default 200), chunkMs (big
+ * (normal|trickle|close|big|echo: the body is the request as JSON,
+ * {"method","path","query","headers","body"}), trickleMs (default 200), chunkMs (big
  * mode: the pause between 64 KiB chunks, default 0), bigBytes
  * (default 1 MiB).  Unknown keys are rejected so typos do not go unseen.
  */
@@ -846,6 +848,32 @@ record(const struct req *r)
 	pthread_mutex_unlock(&g.lock);
 }
 
+/* The request as JSON (malloc'd): what "echo" mode answers. */
+static char *
+echo_json(const struct req *r)
+{
+	json_object	*o, *h;
+	char		*s;
+	size_t		 i;
+
+	o = json_object_new_object();
+	h = json_object_new_object();
+	for (i = 0; i < r->nhdrs; i++)
+		json_object_object_add(h, r->hdrs[i].name,
+		    json_object_new_string(r->hdrs[i].value));
+	json_object_object_add(o, "method", json_object_new_string(r->method));
+	json_object_object_add(o, "path", json_object_new_string(r->path));
+	json_object_object_add(o, "query", r->query == NULL ? NULL :
+	    json_object_new_string(r->query));
+	json_object_object_add(o, "headers", h);
+	json_object_object_add(o, "body",
+	    json_object_new_string_len(r->body ? r->body : "", (int)r->bodylen));
+	s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return s;
+}
+
 /* Answer r from route rt; returns -1 when the connection must close. */
 static int
 serve_route(struct conn *c, const struct req *r, const struct route *rt)
@@ -858,6 +886,16 @@ serve_route(struct conn *c, const struct req *r, const struct route *rt)
 
 	if (rt->delay_ms > 0 && msleep(rt->delay_ms) == -1)
 		return -1;
+	if (rt->mode == MODE_ECHO) {
+		if ((chunk = echo_json(r)) == NULL)
+			return -1;
+		sb_head(&b, c, rt->status, rt->hdrs.p, rt->hdrs.len,
+		    strlen(chunk));
+		if (!r->is_head)
+			sb_add(&b, chunk, strlen(chunk));
+		rc = b.err ? -1 : send_all(c->fd, b.p, b.len);
+		goto out;
+	}
 	len = rt->mode == MODE_BIG ? (unsigned long long)rt->big_bytes :
 	    rt->bodylen;
 	sb_head(&b, c, rt->status, rt->hdrs.p, rt->hdrs.len, len);
@@ -886,6 +924,8 @@ serve_route(struct conn *c, const struct req *r, const struct route *rt)
 			    send_all(c->fd, rt->body + off, 1) == -1)
 				goto out;
 		rc = 0;
+		break;
+	case MODE_ECHO:		/* answered above */
 		break;
 	case MODE_BIG:
 		if (send_all(c->fd, b.p, b.len) == -1)

@@ -231,6 +231,71 @@ static const struct {
 	int		 named;	/* 1: the error names "(bad)" */
 	const char	*what;
 } perr[] = {
+	/* the proxy block (SPEC section 10) */
+#define PXP	"{'id': 'bad', 'name': 'B', 'authType': 'api_key'," \
+	" 'requiredFields': ['k', 'h'], 'fields': {'k': {'label': 'K'," \
+	" 'secret': true}, 'h': {'label': 'H', 'secret': false}}, 'proxy': "
+#define PXA	"'allow': [{'methods': ['GET'], 'path': '/v1/'}]"
+	{ PXP "[]}", 1, "proxy must be an object" },
+	{ PXP "{'baseUrl': 'https://a.test', 'headers': {'X': '{{k}}'}, "
+	    PXA ", 'colour': 1}}", 1, "proxy: unknown key 'colour'" },
+	{ PXP "{'baseUrl': 'http://a.test', 'headers': {'X': '{{k}}'}, " PXA
+	    "}}", 1, "proxy.baseUrl must be https" },
+	{ PXP "{'baseUrl': 'https://a.test/', 'headers': {'X': '{{k}}'}, " PXA
+	    "}}", 1, "proxy.baseUrl must be https" },
+	{ PXP "{'baseUrl': 'https://a.test?x=1', 'headers': {'X': '{{k}}'}, "
+	    PXA "}}", 1, "proxy.baseUrl must be https" },
+	{ PXP "{'baseUrl': 'https://a.test/x/../y', 'headers': {'X': '{{k}}'}, "
+	    PXA "}}", 1, "proxy.baseUrl has no host or a bad path" },
+	{ PXP "{'baseUrl': 'https://{{h}}.test', 'headers': {'X': '{{k}}'}, "
+	    PXA "}}", 1, "field 'h' is used in the host name" },
+	{ PXP "{'baseUrl': 'https://a.test', 'headers': {'X': '{{nope}}'}, "
+	    PXA "}}", 1, "placeholder {{nope}} names no field" },
+	{ PXP "{'baseUrl': 'https://a.test', " PXA "}}", 1,
+	    "proxy needs headers, basicAuth or query" },
+	{ PXP "{'baseUrl': 'https://a.test', 'headers': {'X Y': '{{k}}'}, "
+	    PXA "}}", 1, "proxy.headers: bad member" },
+	{ PXP "{'baseUrl': 'https://a.test', 'query': {'a&b': '{{k}}'}, "
+	    PXA "}}", 1, "proxy.query: bad member" },
+	{ PXP "{'baseUrl': 'https://a.test', 'basicAuth': {'user': 'u'}, "
+	    PXA "}}", 1, "'password' is required" },
+	{ PXP "{'baseUrl': 'https://a.test', 'headers': {'X': '{{k}}'}}}", 1,
+	    "proxy.allow must be an array" },
+	{ PXP "{'baseUrl': 'https://a.test', 'headers': {'X': '{{k}}'}, "
+	    "'allow': []}}", 1, "proxy.allow must be an array" },
+	{ PXP "{'baseUrl': 'https://a.test', 'headers': {'X': '{{k}}'}, "
+	    "'allow': [{'methods': ['TRACE'], 'path': '/'}]}}", 1,
+	    "proxy.allow[0].methods[0]" },
+	{ PXP "{'baseUrl': 'https://a.test', 'headers': {'X': '{{k}}'}, "
+	    "'allow': [{'methods': ['GET', 'GET'], 'path': '/'}]}}", 1,
+	    "proxy.allow[0].methods[1]" },
+	{ PXP "{'baseUrl': 'https://a.test', 'headers': {'X': '{{k}}'}, "
+	    "'allow': [{'methods': [], 'path': '/'}]}}", 1,
+	    "proxy.allow[0] must be" },
+	{ PXP "{'baseUrl': 'https://a.test', 'headers': {'X': '{{k}}'}, "
+	    "'allow': [{'methods': ['GET'], 'path': 'v1/'}]}}", 1,
+	    "proxy.allow[0].path" },
+	{ PXP "{'baseUrl': 'https://a.test', 'headers': {'X': '{{k}}'}, "
+	    "'allow': [{'methods': ['GET'], 'path': '/a/../b'}]}}", 1,
+	    "proxy.allow[0].path" },
+	{ PXP "{'baseUrl': 'https://a.test', 'headers': {'X': '{{k}}'}, "
+	    "'allow': [{'methods': ['GET'], 'path': '/a//b'}]}}", 1,
+	    "proxy.allow[0].path" },
+	{ PXP "{'baseUrl': 'https://a.test', 'headers': {'X': '{{k}}'}, "
+	    "'allow': [{'methods': ['GET'], 'path': '/a%2fb'}]}}", 1,
+	    "proxy.allow[0].path" },
+	{ PXP "{'baseUrl': 'https://a.test', 'headers': {'X': '{{k}}'}, " PXA
+	    ", 'forwardHeaders': ['Authorization']}}", 1,
+	    "proxy.forwardHeaders[0]" },
+	{ PXP "{'baseUrl': 'https://a.test', 'headers': {'X': '{{k}}'}, " PXA
+	    ", 'forwardHeaders': ['X-Forwarded-Host']}}", 1,
+	    "proxy.forwardHeaders[0]" },
+	{ PXP "{'baseUrl': 'https://a.test', 'headers': {'X': '{{k}}'}, " PXA
+	    ", 'forwardHeaders': ['Accept', 'cookie']}}", 1,
+	    "proxy.forwardHeaders[1]" },
+	{ PXP "{'baseUrl': 'https://a.test', 'headers': {'X': '{{k}}'}, " PXA
+	    ", 'forwardHeaders': ['x']}}", 1,
+	    "a header the credential sets" },
 	/* ids */
 	{ "{'id': 'Bad', 'name': 'B', 'authType': 'oauth2'}", 0,
 	    "id must match" },
@@ -704,7 +769,7 @@ START_TEST(test_provider_json)
 	static const char *const	 req[] = { "api_key", "region" };
 	static const char *const	 opt[] = { "org", "note" };
 	static const char *const	 keys[] = { "id", "name", "authType",
-	    "requiredFields", "optionalFields", "hasValidation" };
+	    "requiredFields", "optionalFields", "hasValidation", "hasProxy" };
 	size_t				 i;
 
 	c = parse_q(valid, err);
@@ -923,6 +988,60 @@ START_TEST(test_bundled)
 			ck_assert_msg(p->nrequired >= 1, "%s", p->id);
 	}
 	ck_assert_uint_ge(noauth, 1);
+	/* the proxy blocks of SPEC section 10 */
+	for (i = 0, noauth = 0; i < c->nproviders; i++)
+		if (c->providers[i].proxy != NULL)
+			noauth++;
+	ck_assert_msg(noauth >= 25, "%zu providers with a proxy", noauth);
+	p = catalog_find(c, "datadog");
+	ck_assert_ptr_nonnull(p->proxy);
+	ck_assert_str_eq(p->proxy->base_url, "https://api.{{site}}");
+	/* no block of its own: the validation block's two headers */
+	ck_assert_uint_eq(p->proxy->nheaders, 2);
+	ck_assert(catalog_proxy_allows(p->proxy, CAT_M_GET, "/api/v1/query",
+	    13));
+	ck_assert(!catalog_proxy_allows(p->proxy, CAT_M_DELETE,
+	    "/api/v1/query", 13));
+	catalog_free(c);
+}
+END_TEST
+
+/* A proxy block: its own credential, the allow list, forwardHeaders. */
+START_TEST(test_proxy_block)
+{
+	char				 err[ERRLEN];
+	struct catalog			*c;
+	const struct cat_proxy		*px;
+	static const char		 text[] =
+	    "{'providers': [{'id': 'p', 'name': 'P', 'authType': 'api_key',"
+	    " 'requiredFields': ['k', 'site'], 'fields': {'k': {'label': 'K',"
+	    " 'secret': true}, 'site': {'label': 'S', 'secret': false,"
+	    " 'enum': ['a.test', 'b.test']}}, 'proxy': {'baseUrl':"
+	    " 'https://api.{{site}}/v2', 'query': {'key': '{{k}}'},"
+	    " 'basicAuth': {'user': 'u', 'password': '{{k}}'},"
+	    " 'allow': [{'methods': ['GET', 'POST'], 'path': '/items/'},"
+	    " {'methods': ['DELETE'], 'path': '/items/one'}],"
+	    " 'forwardHeaders': ['X-Trace']}}]}";
+
+	c = parse_q(text, err);
+	ck_assert_msg(c != NULL, "%s", err);
+	px = c->providers[0].proxy;
+	ck_assert_ptr_nonnull(px);
+	ck_assert_uint_eq(px->nquery, 1);
+	ck_assert_str_eq(px->query[0].name, "key");
+	ck_assert_str_eq(px->basic_user, "u");
+	ck_assert_uint_eq(px->nfwd, 1);
+	ck_assert(catalog_proxy_allows(px, CAT_M_GET, "/items/", 7));
+	ck_assert(catalog_proxy_allows(px, CAT_M_HEAD, "/items/x", 8));
+	ck_assert(catalog_proxy_allows(px, CAT_M_POST, "/items/x/y", 10));
+	ck_assert(!catalog_proxy_allows(px, CAT_M_PUT, "/items/x", 8));
+	ck_assert(!catalog_proxy_allows(px, CAT_M_GET, "/items", 6));
+	ck_assert(!catalog_proxy_allows(px, CAT_M_GET, "/itemsx/", 8));
+	ck_assert(catalog_proxy_allows(px, CAT_M_DELETE, "/items/one", 10));
+	ck_assert(!catalog_proxy_allows(px, CAT_M_DELETE, "/items/one/", 11));
+	ck_assert(!catalog_proxy_allows(px, CAT_M_DELETE, "/items/on", 9));
+	ck_assert_uint_eq(catalog_method_bit("PATCH"), CAT_M_PATCH);
+	ck_assert_uint_eq(catalog_method_bit("get"), 0);
 	catalog_free(c);
 }
 END_TEST
@@ -986,6 +1105,7 @@ catalog_suite(void)
 
 	tc = tcase_create("parse");
 	tcase_add_test(tc, test_valid);
+	tcase_add_test(tc, test_proxy_block);
 	tcase_add_test(tc, test_minimal_check);
 	tcase_add_loop_test(tc, test_provider_errors, 0, (int)NELEM(perr));
 	tcase_add_loop_test(tc, test_host_ok, 0, (int)NELEM(hostok));

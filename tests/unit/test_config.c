@@ -161,6 +161,10 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(c.log_level, LOG_LVL_INFO);
 	ck_assert_int_eq(c.log_target, LOG_TO_STDERR);
 	ck_assert_int_eq(c.log_facility, LOG_AUTHPRIV);
+	ck_assert_str_eq(c.proxy_role, "proxy");
+	ck_assert_int_eq(c.proxy_timeout_ms, 30000);
+	ck_assert_int_eq(c.proxy_max_body_bytes, 1048576);
+	ck_assert_int_eq(c.proxy_max_response_bytes, 4194304);
 	config_free(&c);
 	ck_assert_ptr_null(c.data_dir);
 	ck_assert_ptr_null(c.path);
@@ -229,7 +233,8 @@ END_TEST
 
 enum vcheck { V_NONE, V_LEEWAY, V_TIMEOUT, V_BODY, V_DUR, V_LOG, V_ORIGIN,
     V_ROLE, V_TENANT, V_ADMIN, V_ISSUER, V_CHECKS, V_RATE, V_BURST,
-    V_TARGET, V_FACILITY };
+    V_TARGET, V_FACILITY, V_PROXY_ROLE, V_PROXY_TIMEOUT, V_PROXY_BODY,
+    V_PROXY_ANSWER };
 
 static const struct {
 	const char	*key;
@@ -252,6 +257,21 @@ static const struct {
 	{ "probe_timeout_ms", "120001", 0, V_NONE, 0, NULL },
 	{ "probe_timeout_ms", "abc", 0, V_NONE, 0, NULL },
 	{ "probe_timeout_ms", "5000.5", 0, V_NONE, 0, NULL },
+	{ "proxy_role", "svc-proxy", 1, V_PROXY_ROLE, 0, "svc-proxy" },
+	{ "proxy_role", "", 0, V_NONE, 0, NULL },
+	{ "proxy_timeout_ms", "100", 1, V_PROXY_TIMEOUT, 100, NULL },
+	{ "proxy_timeout_ms", "600000", 1, V_PROXY_TIMEOUT, 600000, NULL },
+	{ "proxy_timeout_ms", "99", 0, V_NONE, 0, NULL },
+	{ "proxy_timeout_ms", "600001", 0, V_NONE, 0, NULL },
+	{ "proxy_max_body_bytes", "1024", 1, V_PROXY_BODY, 1024, NULL },
+	{ "proxy_max_body_bytes", "67108864", 1, V_PROXY_BODY, 67108864, NULL },
+	{ "proxy_max_body_bytes", "1023", 0, V_NONE, 0, NULL },
+	{ "proxy_max_body_bytes", "67108865", 0, V_NONE, 0, NULL },
+	{ "proxy_max_response_bytes", "1024", 1, V_PROXY_ANSWER, 1024, NULL },
+	{ "proxy_max_response_bytes", "268435456", 1, V_PROXY_ANSWER,
+	    268435456, NULL },
+	{ "proxy_max_response_bytes", "268435457", 0, V_NONE, 0, NULL },
+	{ "proxy_max_response_bytes", "-1", 0, V_NONE, 0, NULL },
 	{ "max_body_bytes", "1024", 1, V_BODY, 1024, NULL },
 	{ "max_body_bytes", "16777216", 1, V_BODY, 16777216, NULL },
 	{ "max_body_bytes", "16777217", 0, V_NONE, 0, NULL },
@@ -401,6 +421,18 @@ START_TEST(test_values)
 		break;
 	case V_ISSUER:
 		ck_assert_str_eq(c.jwt_issuer, vals[_i].str);
+		break;
+	case V_PROXY_ROLE:
+		ck_assert_str_eq(c.proxy_role, vals[_i].str);
+		break;
+	case V_PROXY_TIMEOUT:
+		ck_assert_int_eq(c.proxy_timeout_ms, vals[_i].num);
+		break;
+	case V_PROXY_BODY:
+		ck_assert_int_eq(c.proxy_max_body_bytes, vals[_i].num);
+		break;
+	case V_PROXY_ANSWER:
+		ck_assert_int_eq(c.proxy_max_response_bytes, vals[_i].num);
 		break;
 	case V_NONE:
 		ck_abort_msg("table row %d has no check", _i);

@@ -37,6 +37,7 @@ static const struct jwt_policy policy = {
 	.leeway = 60,
 	.role_claim = "role",
 	.admin_role = "admin",
+	.proxy_role = "proxy",
 	.tenant_claim = "org_id",
 };
 
@@ -453,6 +454,40 @@ START_TEST(test_verify_table)
 		assert_id_zero(&id, c->name);
 	jwt_identity_free(&id);
 	free(tok);
+}
+END_TEST
+
+/* The proxy role (SPEC 10): its own role, not implied by admin. */
+START_TEST(test_proxy_role)
+{
+	static const struct {
+		const char	*role;
+		int		 admin, proxy;
+	} rows[] = {
+		{ ",\"role\":\"proxy\"", 0, 1 },
+		{ ",\"role\":\"admin\"", 1, 0 },
+		{ ",\"role\":[\"admin\",\"proxy\"]", 1, 1 },
+		{ ",\"role\":[\"viewer\",\"proxy\"]", 0, 1 },
+		{ ",\"role\":\"proxyx\"", 0, 0 },
+		{ ",\"role\":\"Proxy\"", 0, 0 },
+		{ "", 0, 0 },
+	};
+	struct jwt_identity	 id;
+	char			 claims[256];
+	char			*tok;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		snprintf(claims, sizeof(claims), "{" C_ISS "," C_AUD "," C_TEN
+		    "," C_SUB ",\"exp\":1700003600%s}", rows[i].role);
+		tok = mk_token(256, H256, claims, 0);
+		ck_assert_int_eq(verify_str(tok, &id), JWT_OK);
+		ck_assert_msg(id.is_admin == rows[i].admin &&
+		    id.is_proxy == rows[i].proxy, "%s: admin %d proxy %d",
+		    rows[i].role, id.is_admin, id.is_proxy);
+		jwt_identity_free(&id);
+		free(tok);
+	}
 }
 END_TEST
 
@@ -1332,6 +1367,7 @@ jwt_suite(void)
 	tcase_add_loop_test(tc, test_verify_table, 0,
 	    (int)(sizeof(vcases) / sizeof(vcases[0])));
 	tcase_add_test(tc, test_identity);
+	tcase_add_test(tc, test_proxy_role);
 	tcase_add_test(tc, test_id_zeroed_on_error);
 	tcase_add_loop_test(tc, test_lengths, 0,
 	    (int)(sizeof(lcases) / sizeof(lcases[0])));

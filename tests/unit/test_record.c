@@ -32,8 +32,8 @@ static const char known_text[] =
     "\"label\":\"a \\\"q\\\" / caf\xc3\xa9\",\"createdBy\":null,"
     "\"status\":\"validated\",\"fields\":[\"api_key\",\"site\"],"
     "\"createdAt\":1764489600,\"updatedAt\":1764489601,"
-    "\"lastValidatedAt\":null,\"kid\":\"k1\",\"wrapped\":\"" WRAPPED "\","
-    "\"nonce\":\"" NONCE "\",\"ct\":\"Zm9v\"}";
+    "\"lastValidatedAt\":null,\"lastUsedAt\":null,\"kid\":\"k1\","
+    "\"wrapped\":\"" WRAPPED "\",\"nonce\":\"" NONCE "\",\"ct\":\"Zm9v\"}";
 
 /* The same record as json-c would write it (slashes escaped, \u00e9). */
 static const char jsonc_text[] =
@@ -242,7 +242,37 @@ START_TEST(test_cred_bytes)
 	ck_assert_ptr_nonnull(strstr(t, ",\"lastValidatedAt\":1764489602,"));
 	ck_assert_ptr_nonnull(strstr(t, ",\"label\":null,"));
 	free(t);
+	/* lastUsedAt (the proxy's) is a number once set */
+	r.used = 1764489603;
+	t = record_cred_write(&r, &rkey, &n);
+	ck_assert_ptr_nonnull(strstr(t, ",\"lastValidatedAt\":1764489602,"
+	    "\"lastUsedAt\":1764489603,\"kid\":"));
+	free(t);
 	cred_rec_free(&r);
+}
+END_TEST
+
+/* A record written before lastUsedAt existed: its MAC holds, it reads 0. */
+START_TEST(test_cred_before_last_used)
+{
+	static const char	 cut[] = "\"lastUsedAt\":null,";
+	struct cred_rec		 r, want;
+	char			*old, *p, *m;
+
+	ck_assert_ptr_nonnull(old = strdup(known_text));
+	ck_assert_ptr_nonnull(p = strstr(old, cut));
+	memmove(p, p + strlen(cut), strlen(p + strlen(cut)) + 1);
+	m = with_mac(old, strlen(old));
+	ck_assert_int_eq(record_cred_read(m, strlen(m), &rkey, &r, 1),
+	    STORE_OK);
+	ck_assert_int_eq((long long)r.used, 0);
+	known_rec(&want);
+	ck_assert_str_eq(r.id, want.id);
+	ck_assert_int_eq((long long)r.validated, 0);
+	cred_rec_free(&r);
+	cred_rec_free(&want);
+	free(m);
+	free(old);
 }
 END_TEST
 
@@ -728,6 +758,7 @@ record_suite(void)
 
 	tc = tcase_create("cred");
 	tcase_add_test(tc, test_cred_bytes);
+	tcase_add_test(tc, test_cred_before_last_used);
 	tcase_add_test(tc, test_cred_round_trip);
 	tcase_add_test(tc, test_cred_jsonc_written);
 	tcase_add_test(tc, test_cred_duplicate);

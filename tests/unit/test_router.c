@@ -338,6 +338,80 @@ START_TEST(test_long_segments)
 }
 END_TEST
 
+/*
+ * The proxy's "{*}" row: the rest of the path as sent (raw, "//" and
+ * "%2f" and dot segments included: the handler judges them), the
+ * provider decoded as usual; other rows win when they match.
+ */
+START_TEST(test_rest)
+{
+	static const struct {
+		const char	*path;
+		const char	*provider, *rest;	/* NULL: not found */
+	} rows[] = {
+		{ "/v1/integrations/datadog/proxy/api/v1/query", "datadog",
+		    "api/v1/query" },
+		{ "/v1/integrations/datadog/proxy/a", "datadog", "a" },
+		{ "/v1/integrations/dat%61dog/proxy/a%2fb", "datadog", "a%2fb" },
+		{ "/v1/integrations/datadog/proxy//x", "datadog", "/x" },
+		{ "/v1/integrations/datadog/proxy/../../x", "datadog",
+		    "../../x" },
+		{ "/v1/integrations/datadog/proxy/a/b/c/d/e/f/g/h/i/j", "datadog",
+		    "a/b/c/d/e/f/g/h/i/j" },
+		{ "/v1/integrations/datadog/proxy/", NULL, NULL },
+		{ "/v1/integrations/datadog/proxy", NULL, NULL },
+		{ "/v1/integrations/data%2fdog/proxy/a", NULL, NULL },
+		{ "/v1/integrations/../proxy/a", NULL, NULL },
+		{ "/v1//integrations/datadog/proxy/a", NULL, NULL },
+		{ "/v1/integrations/datadog/proxyx/a", NULL, NULL },
+		{ "v1/integrations/datadog/proxy/a", NULL, NULL },
+	};
+	struct route_match	 m;
+	enum route_rc		 rc;
+	char			*path;
+	size_t			 i, n;
+
+	for (i = 0; i < NELEM(rows); i++) {
+		rc = router_match(handlers_routes, HM_GET, rows[i].path, &m);
+		if (rows[i].rest == NULL) {
+			ck_assert_msg(rc == ROUTE_NOT_FOUND, "%s", rows[i].path);
+			continue;
+		}
+		ck_assert_msg(rc == ROUTE_OK, "%s: %d", rows[i].path, rc);
+		ck_assert_str_eq(m.def->name, "proxy");
+		ck_assert_str_eq(m.provider, rows[i].provider);
+		ck_assert_str_eq(m.rest, rows[i].rest);
+	}
+	/* every method of SPEC 10; OPTIONS is 405 with them in Allow */
+	path = (char *)"/v1/integrations/datadog/proxy/x";
+	ck_assert_int_eq(router_match(handlers_routes, HM_DELETE, path, &m),
+	    ROUTE_OK);
+	ck_assert_int_eq(router_match(handlers_routes, HM_OPTIONS, path, &m),
+	    ROUTE_METHOD);
+	{
+		char allow[128];
+
+		router_allow_header(m.allowed, allow, sizeof(allow));
+		ck_assert_str_eq(allow, "GET, HEAD, POST, PUT, PATCH, DELETE");
+	}
+	/* longer than HTTP_PATH_MAX: still the proxy's (its handler says 400) */
+	path = malloc(HTTP_URI_MAX + 2);
+	ck_assert_ptr_nonnull(path);
+	n = (size_t)snprintf(path, HTTP_URI_MAX + 2,
+	    "/v1/integrations/datadog/proxy/");
+	memset(path + n, 'a', HTTP_URI_MAX - n);
+	path[HTTP_URI_MAX] = '\0';
+	ck_assert_int_eq(router_match(handlers_routes, HM_GET, path, &m),
+	    ROUTE_OK);
+	ck_assert_uint_eq(strlen(m.rest), HTTP_URI_MAX - n);
+	path[HTTP_URI_MAX] = 'a';
+	path[HTTP_URI_MAX + 1] = '\0';
+	ck_assert_int_eq(router_match(handlers_routes, HM_GET, path, &m),
+	    ROUTE_NOT_FOUND);
+	free(path);
+}
+END_TEST
+
 /* Paths over HTTP_PATH_MAX bytes are refused before anything else. */
 START_TEST(test_too_long)
 {
@@ -432,6 +506,7 @@ router_suite(void)
 	tcase_add_test(tc, test_null_path);
 	tcase_add_test(tc, test_long_segments);
 	tcase_add_test(tc, test_too_long);
+	tcase_add_test(tc, test_rest);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("allow");

@@ -572,7 +572,8 @@ START_TEST(test_cred_check_member)
 		t = record_cred_write(&r, &rkey, &n);
 		ck_assert_ptr_nonnull(t);
 		snprintf(want, sizeof(want), ",\"lastValidatedAt\":null,"
-		    "\"check\":\"%s\",\"kid\":\"k1\",", checks[i]);
+		    "\"check\":\"%s\",\"lastUsedAt\":null,\"kid\":\"k1\",",
+		    checks[i]);
 		ck_assert_msg(strstr(t, want) != NULL, "%s", t);
 		/* the MAC covers it: another value is refused */
 		ck_assert_int_eq(record_cred_read(t, n, &rkey, &got, 0),

@@ -1568,28 +1568,31 @@ route_path(const struct route_def *d, char *out, size_t n)
 }
 
 /*
- * GET /v1/openapi.json: no token, 200, JSON, the bytes of etc/openapi.json,
- * OpenAPI 3.1, and every route and method of api.c's table in its paths
+ * GET /v1/openapi.json: no token, 200, JSON, the etc/openapi.json it was
+ * built from, OpenAPI 3.1, and every route and method of api.c's table
+ * in its paths
  * (HEAD aside: a GET route answers it, the document says so once).
  */
 START_TEST(openapi_document)
 {
 	struct h_resp			 r;
-	struct json_object		*o, *paths, *item, *op, *v;
+	struct json_object		*o, *f, *paths, *item, *op, *v;
 	const struct route_def		*d;
 	char				 path[700], m[16], *file;
-	size_t				 i, j, k, flen, nops = 0;
+	size_t				 i, j, k, nops = 0;
 
 	req("GET", "/v1/openapi.json", NULL, NULL, NULL, NULL, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(h_header(&r, "Content-Type"), "application/json");
 	ck_assert_ptr_nonnull(h_header(&r, "Request-Id"));
+	/* the document of the source tree (a proxy may write it compact) */
 	snprintf(path, sizeof(path), "%s/etc/openapi.json", E.srcdir);
-	ck_assert_ptr_nonnull(file = h_slurp(path, &flen));
-	ck_assert_uint_eq(r.len, flen);
-	ck_assert_int_eq(memcmp(r.body, file, flen), 0);
-	free(file);
+	ck_assert_ptr_nonnull(file = h_slurp(path, NULL));
 	ck_assert_ptr_nonnull(o = h_json(&r));
+	ck_assert_ptr_nonnull(f = json_tokener_parse(file));
+	ck_assert(json_object_equal(o, f));
+	json_object_put(f);
+	free(file);
 	ck_assert(json_object_object_get_ex(o, "openapi", &v));
 	ck_assert_int_eq(strncmp(json_object_get_string(v), "3.1.", 4), 0);
 	ck_assert(json_object_object_get_ex(o, "paths", &paths));

@@ -64,8 +64,9 @@ struct h_opts {
  * CS_E2E_OUTSIDE and passed on by a second prism without --errors, whose
  * verdict on the answer counts (CS_E2E_PRISM_STRICT=1: a violation
  * instead).  A JSON body prism would change (malformed, duplicate keys)
- * goes to lighttpd itself, logged as outside.  h_raw always talks to
- * lighttpd itself.
+ * goes to lighttpd itself, logged as outside.  Each answer prism checked
+ * is a line of the file CS_E2E_CHECKED.  h_raw always talks to lighttpd
+ * itself.
  */
 int	 h_setup(struct h_env *, const struct h_opts *);
 /* h_setup without starting lighttpd: h_start_server does that. */

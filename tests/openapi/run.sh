@@ -10,9 +10,22 @@
 # SUITES overrides the list of suites.  Each line "not ok"/"ok" is one
 # check; the last line is the Check-style summary.
 #
-# Not run through prism: e2e_hostile (raw sockets, and paths prism would
-# normalise before the server sees them), e2e_faults (stops and breaks
-# the server on purpose, 12 environments), e2e_cli (no HTTP).
+# What cannot go through prism, and so is not checked by it:
+#  - e2e_admin: the admin pages are HTML outside the document, and prism
+#    follows redirects (the sign-in's 303) instead of passing them back;
+#  - e2e_cli: no HTTP;
+#  - e2e_limits passes through prism when the machine is idle, but its
+#    429 test needs 4 requests within 1 s, which prism's latency on a
+#    loaded machine breaks; SUITES=e2e_limits runs it;
+#  - e2e_faults passes through prism too, but is left out for time (5 to
+#    6 minutes: 12 environments, each with its two proxies);
+#    SUITES=e2e_faults runs it;
+#  - h_raw (e2e_hostile's 236 raw-socket requests: bytes no HTTP client
+#    sends) always goes to lighttpd itself; its h_req calls go through
+#    prism;
+#  - a JSON body prism would rewrite (malformed, duplicate keys, white
+#    space: prism sends it on compact) goes to lighttpd itself and is
+#    listed as outside the document.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,7 +33,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${top_builddir:=$PWD}"
 top_srcdir=$(cd "$top_srcdir" && pwd)
 top_builddir=$(cd "$top_builddir" && pwd)
-SUITES=${SUITES:-e2e_store e2e_lifecycle e2e_admin e2e_jwks e2e_limits e2e_integrity e2e_hygiene}
+SUITES=${SUITES:-e2e_store e2e_lifecycle e2e_jwks e2e_integrity e2e_hygiene e2e_hostile}
 doc=$top_srcdir/etc/openapi.json
 
 tmp=""
@@ -72,7 +85,7 @@ notok() { checks=$((checks + 1)); failures=$((failures + 1)); echo "not ok $chec
 # file; each ignored finding says why it is no defect)
 if "$redocly" lint --config "$here/redocly.yaml" --format=stylish "$doc" \
     >"$tmp/lint.out" 2>&1; then
-	ok "redocly lint: no error ($(grep -c 'warning' "$tmp/lint.out") warning lines)"
+	ok "redocly lint: no error"
 else
 	sed 's/^/# /' "$tmp/lint.out" | grep -v '^# *$' | head -60
 	notok "redocly lint found errors"
@@ -87,8 +100,9 @@ for s in $SUITES; do
 	fi
 	: >"$tmp/$s.viol"
 	: >"$tmp/$s.outside"
+	: >"$tmp/$s.checked"
 	start=$(date +%s)
-	CS_E2E_PRISM=$prism CS_E2E_OPENAPI=$doc \
+	CS_E2E_PRISM=$prism CS_E2E_OPENAPI=$doc CS_E2E_CHECKED=$tmp/$s.checked \
 	    CS_E2E_VIOLATIONS=$tmp/$s.viol CS_E2E_OUTSIDE=$tmp/$s.outside \
 	    top_srcdir=$top_srcdir top_builddir=$top_builddir \
 	    "$prog" >"$tmp/$s.log" 2>&1
@@ -96,11 +110,14 @@ for s in $SUITES; do
 	secs=$(($(date +%s) - start))
 	nv=$(wc -l <"$tmp/$s.viol")
 	no=$(wc -l <"$tmp/$s.outside")
+	nc=$(wc -l <"$tmp/$s.checked")
+	nl=$(grep -c 'outside the document; the answer in it' "$tmp/$s.checked")
 	summary=$(grep -E '^[0-9]+%: Checks:' "$tmp/$s.log" | tail -1)
-	if [ "$rc" -eq 0 ] && [ "$nv" -eq 0 ]; then
-		ok "$s through prism: $summary; 0 answers outside the document;" \
-		    "$no requests outside it (answered through prism without --errors" \
-		    "or, when prism cannot pass them, by lighttpd), ${secs}s"
+	# a suite whose requests never reached prism proves nothing
+	if [ "$rc" -eq 0 ] && [ "$nv" -eq 0 ] && [ "$nc" -gt 0 ]; then
+		ok "$s through prism: $summary; $nc answers checked, all in the" \
+		    "document ($nl of them to requests outside it, checked by prism" \
+		    "without --errors); $no requests outside the document; ${secs}s"
 	else
 		grep -E ':[FE]:' "$tmp/$s.log" | head -20 | sed 's/^/# /'
 		cut -c1-400 "$tmp/$s.viol" | head -20 | sed 's/^/# violation: /'

@@ -552,19 +552,28 @@ via_spawn(struct h_env *e, const char *prism, const char *doc, int errors,
 	}
 }
 
+/* Waits until the proxy pid listens on port; else ends the run. */
 static void
-via_wait(pid_t pid, int port)
+via_wait(struct h_env *e, pid_t pid, int port)
 {
-	int i;
+	int i, gone = 0;
 
 	/* 90 s: node starts slowly on a loaded machine */
 	for (i = 0; i < 1800 && !port_open(port); i++) {
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			die("prism ended at start (see prism*.log)");
+		if ((gone = waitpid(pid, NULL, WNOHANG) == pid))
+			break;
 		usleep(50000);
 	}
-	if (!port_open(port))
-		die("prism did not listen on port %d", port);
+	if (port_open(port))
+		return;
+	/* leave nothing running behind */
+	if (gone)
+		*(pid == e->prism ? &e->prism : &e->prism_lax) = 0;
+	stop(e->prism);
+	stop(e->prism_lax);
+	stop(e->mock);
+	die("prism %s on port %d (see %s/prism*.log)", gone ? "ended at start" :
+	    "did not listen", port, e->dir);
 }
 
 /*
@@ -588,8 +597,8 @@ via_start(struct h_env *e)
 	}
 	e->prism = via_spawn(e, prism, doc, 1, &e->via_port);
 	e->prism_lax = via_spawn(e, prism, doc, 0, &e->via_lax_port);
-	via_wait(e->prism, e->via_port);
-	via_wait(e->prism_lax, e->via_lax_port);
+	via_wait(e, e->prism, e->via_port);
+	via_wait(e, e->prism_lax, e->via_lax_port);
 }
 
 /* Appends one line to the file named by the environment variable var. */

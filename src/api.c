@@ -50,6 +50,14 @@ api_healthz(struct ctx *c)
 	json_object_put(o);
 }
 
+/* GET /v1/openapi.json: the document built into the program, no auth. */
+static void
+api_openapi(struct ctx *c)
+{
+	http_send(c->req, 200, "application/json", NULL,
+	    (const char *)api_openapi_doc, api_openapi_doc_len);
+}
+
 static void
 api_catalog(struct ctx *c)
 {
@@ -777,6 +785,8 @@ out:
  */
 static const struct route_def rows[] = {
 	{ "healthz", { "healthz" }, { ROUTE_GET(api_healthz) },
+	    ROUTE_ANY_STATE },
+	{ "openapi", { "v1", "openapi.json" }, { ROUTE_GET(api_openapi) },
 	    ROUTE_ANY_STATE },
 	{ "catalog", { "v1", "integrations", "catalog" },
 	    { ROUTE_GET(api_catalog) }, 0 },

@@ -24,6 +24,7 @@
 #include <check.h>
 #include <json-c/json.h>
 
+#include "api.h"
 #include "harness.h"
 
 static struct h_env E;
@@ -1551,6 +1552,86 @@ log_line_with(const char *a, const char *b)
 
 #define ULID_RE	"^[0-7][0-9A-HJKMNP-TV-Z]{25}$"
 
+/* A route row's path as the OpenAPI document writes it. */
+static void
+route_path(const struct route_def *d, char *out, size_t n)
+{
+	size_t	i, len = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < ROUTE_SEGS_MAX && d->seg[i] != NULL; i++)
+		len += (size_t)snprintf(out + len, n - len, "/%s",
+		    strcmp(d->seg[i], "{p}") == 0 ? "{provider}" :
+		    strcmp(d->seg[i], "{c}") == 0 ? "{credentialId}" :
+		    d->seg[i][0] == '{' ? "{path}" : d->seg[i]);
+	ck_assert_uint_lt(len, n);
+}
+
+/*
+ * GET /v1/openapi.json: no token, 200, JSON, the etc/openapi.json it was
+ * built from, OpenAPI 3.1, and every route and method of api.c's table
+ * in its paths
+ * (HEAD aside: a GET route answers it, the document says so once).
+ */
+START_TEST(openapi_document)
+{
+	struct h_resp			 r;
+	struct json_object		*o, *f, *paths, *item, *op, *v;
+	const struct route_def		*d;
+	char				 path[700], m[16], *file;
+	size_t				 i, j, k, nops = 0;
+
+	req("GET", "/v1/openapi.json", NULL, NULL, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(h_header(&r, "Content-Type"), "application/json");
+	ck_assert_ptr_nonnull(h_header(&r, "Request-Id"));
+	/* the document of the source tree (a proxy may write it compact) */
+	snprintf(path, sizeof(path), "%s/etc/openapi.json", E.srcdir);
+	ck_assert_ptr_nonnull(file = h_slurp(path, NULL));
+	ck_assert_ptr_nonnull(o = h_json(&r));
+	ck_assert_ptr_nonnull(f = json_tokener_parse(file));
+	ck_assert(json_object_equal(o, f));
+	json_object_put(f);
+	free(file);
+	ck_assert(json_object_object_get_ex(o, "openapi", &v));
+	ck_assert_int_eq(strncmp(json_object_get_string(v), "3.1.", 4), 0);
+	ck_assert(json_object_object_get_ex(o, "paths", &paths));
+	for (i = 0; i < api_routes.n; i++) {
+		d = &api_routes.rows[i];
+		route_path(d, path, sizeof(path));
+		ck_assert_msg(json_object_object_get_ex(paths, path, &item),
+		    "route %s: %s is not in the document", d->name, path);
+		for (j = 0; j < HM__MAX; j++) {
+			if (d->fn[j] == NULL || j == HM_HEAD)
+				continue;
+			snprintf(m, sizeof(m), "%s",
+			    http_method_name((enum http_method)j));
+			for (k = 0; m[k] != '\0'; k++)
+				m[k] = (char)(m[k] - 'A' + 'a');
+			ck_assert_msg(json_object_object_get_ex(item, m, &op) &&
+			    json_object_object_get_ex(op, "responses", &v),
+			    "route %s: %s %s is not in the document", d->name,
+			    m, path);
+			nops++;
+		}
+	}
+	/* the routes of the table when this was written, at least */
+	ck_assert_uint_ge(api_routes.n, 9);
+	ck_assert_uint_ge(nops, 15);
+	json_object_put(o);
+	h_resp_free(&r);
+	/* HEAD answers the headers; other methods are 405 */
+	req("HEAD", "/v1/openapi.json", NULL, NULL, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(r.len, 0);
+	h_resp_free(&r);
+	req("POST", "/v1/openapi.json", NULL, JSON, "{}", NULL, &r);
+	assert_error(&r, 405, "method_not_allowed");
+	ck_assert_str_eq(h_header(&r, "Allow"), "GET, HEAD");
+	h_resp_free(&r);
+}
+END_TEST
+
 /* A 200, a 401, a 404, a 405 and a 400 each carry a new Request-Id. */
 START_TEST(request_id_on_every_answer)
 {
@@ -1727,6 +1808,7 @@ main(void)
 	tcase_add_test(tc, cgi_mode_unavailable);
 	tcase_add_test(tc, list_all_credentials);
 	tcase_add_test(tc, idempotency_parsed);
+	tcase_add_test(tc, openapi_document);
 	/* logs: before the two last, which stop the server in some builds */
 	tcase_add_test(tc, request_id_on_every_answer);
 	tcase_add_test(tc, request_id_from_client);

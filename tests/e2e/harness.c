@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "harness.h"
+#include "jsonx.h"
 #include "jwt.h"
 #include "util.h"
 
@@ -196,6 +198,26 @@ gen_lighttpd_conf(struct h_env *e, int procs)
 	return out;
 }
 
+/* 1 when something listens on 127.0.0.1:port. */
+static int
+port_open(int port)
+{
+	struct sockaddr_in	sa;
+	int			fd, ok;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)port);
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+static void	via_start(struct h_env *);
+
 int
 h_setup_stopped(struct h_env *e, const struct h_opts *o)
 {
@@ -299,6 +321,7 @@ h_setup_stopped(struct h_env *e, const struct h_opts *o)
 		if (symlink(fcgi_bin_path(e), path) == -1)
 			die("symlink %s: %s", path, strerror(errno));
 	}
+	via_start(e);
 	return 0;
 }
 
@@ -316,7 +339,7 @@ h_start_server(struct h_env *e, long want)
 {
 	const char	*lighttpd = getenv("LIGHTTPD");
 	char		 path[700], lpath[700], *conf;
-	int		 i, tries;
+	int		 i, tries, via;
 	long		 last = 0;
 	struct h_resp	 r;
 	char		 health[200];
@@ -337,17 +360,22 @@ h_start_server(struct h_env *e, long want)
 	/* 15 s; a FastCGI process under valgrind starts far slower */
 	tries = fcgi_wrapper() != NULL ? 2400 : 300;
 	snprintf(health, sizeof(health), "%s/healthz", e->mount);
+	/* lighttpd itself: prism would call a server not yet up a violation */
+	via = e->via_port;
+	e->via_port = 0;
 	for (i = 0; i < tries; i++) {
 		if (h_req(e, "GET", health, NULL, NULL, NULL, NULL, &r) == 0) {
 			last = r.status;
 			if (want == 0 || r.status == want) {
 				h_resp_free(&r);
+				e->via_port = via;
 				return last;
 			}
 		}
 		h_resp_free(&r);
 		usleep(50000);
 	}
+	e->via_port = via;
 	return last;
 }
 
@@ -409,6 +437,8 @@ h_teardown(struct h_env *e)
 
 	stop(e->lighttpd);
 	stop(e->mock);
+	stop(e->prism);
+	stop(e->prism_lax);
 	free(e->tok_admin);
 	free(e->tok_reader);
 	free(e->tok_other);
@@ -459,7 +489,8 @@ hdr_add(struct curl_slist *l, const char *prefix, const char *value)
 
 /* Sets x up for the request k (not yet sent); -1 when out of memory. */
 static int
-xfer_prepare(struct h_env *e, const struct h_call *k, struct h_xfer *x)
+xfer_prepare(struct h_env *e, int port, const struct h_call *k,
+    struct h_xfer *x)
 {
 	char		 url[4096];
 	const char	*body = k->body;
@@ -470,7 +501,8 @@ xfer_prepare(struct h_env *e, const struct h_call *k, struct h_xfer *x)
 		return -1;
 	buf_init(&x->bb, 64 * 1024 * 1024, 0);
 	buf_init(&x->hb, 1024 * 1024, 0);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", e->port, k->path);
+	(void)e;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, k->path);
 	curl_easy_setopt(x->c, CURLOPT_URL, url);
 	curl_easy_setopt(x->c, CURLOPT_CUSTOMREQUEST, k->method);
 	curl_easy_setopt(x->c, CURLOPT_PATH_AS_IS, 1L);
@@ -525,22 +557,267 @@ xfer_finish(struct h_xfer *x, struct h_resp *r)
 	return 0;
 }
 
+/* Starts one prism proxy in front of lighttpd: its pid; *port set. */
+static pid_t
+via_spawn(struct h_env *e, const char *prism, const char *doc, int errors,
+    int *port)
+{
+	char	pstr[16], upstream[64], log[700];
+
+	*port = free_port();
+	snprintf(pstr, sizeof(pstr), "%d", *port);
+	snprintf(upstream, sizeof(upstream), "http://127.0.0.1:%d", e->port);
+	snprintf(log, sizeof(log), "%s/prism%s.log", e->dir, errors ? "" :
+	    "-lax");
+	{
+		char *argv[] = { (char *)prism, (char *)"proxy",
+		    (char *)(errors ? "--errors" : "--errors=false"),
+		    (char *)"--cors=false", (char *)"-h", (char *)"127.0.0.1",
+		    (char *)"-p", pstr, (char *)"-v", (char *)"warn",
+		    (char *)doc, upstream, NULL };
+
+		return spawn(argv, log, NULL);
+	}
+}
+
+/* Waits until the proxy pid listens on port; else ends the run. */
+static void
+via_wait(struct h_env *e, pid_t pid, int port)
+{
+	int i, gone = 0;
+
+	/* 90 s: node starts slowly on a loaded machine */
+	for (i = 0; i < 1800 && !port_open(port); i++) {
+		if ((gone = waitpid(pid, NULL, WNOHANG) == pid))
+			break;
+		usleep(50000);
+	}
+	if (port_open(port))
+		return;
+	/* leave nothing running behind */
+	if (gone)
+		*(pid == e->prism ? &e->prism : &e->prism_lax) = 0;
+	stop(e->prism);
+	stop(e->prism_lax);
+	stop(e->mock);
+	die("prism %s on port %d (see %s/prism*.log)", gone ? "ended at start" :
+	    "did not listen", port, e->dir);
+}
+
+/*
+ * Starts the validating proxies of CS_E2E_PRISM in front of lighttpd:
+ * `prism proxy --errors` for every request, and one without --errors
+ * for the requests the first finds outside the document (a suite's
+ * deliberate bad requests): that one forwards them and still checks the
+ * answer against the document (its sl-violations header).
+ */
+static void
+via_start(struct h_env *e)
+{
+	const char	*prism = getenv("CS_E2E_PRISM"), *doc;
+	char		 dpath[700];
+
+	if (prism == NULL || *prism == '\0')
+		return;
+	if ((doc = getenv("CS_E2E_OPENAPI")) == NULL || *doc == '\0') {
+		snprintf(dpath, sizeof(dpath), "%s/etc/openapi.json", e->srcdir);
+		doc = dpath;
+	}
+	e->prism = via_spawn(e, prism, doc, 1, &e->via_port);
+	e->prism_lax = via_spawn(e, prism, doc, 0, &e->via_lax_port);
+	via_wait(e, e->prism, e->via_port);
+	via_wait(e, e->prism_lax, e->via_lax_port);
+}
+
+/* Appends one line to the file named by the environment variable var. */
+static void
+via_log(const char *var, const struct h_call *k, long status, const char *what)
+{
+	const char	*out = getenv(var);
+	FILE		*f;
+
+	if (out == NULL || *out == '\0' || (f = fopen(out, "a")) == NULL)
+		return;
+	fprintf(f, "%s %.300s -> %ld: %.8000s\n", k->method, k->path, status,
+	    what);
+	fclose(f);
+}
+
+enum via_verdict {
+	VIA_OK,		/* the server's answer, request and answer in the doc */
+	VIA_ANSWER,	/* the server's answer is not what the doc says */
+	VIA_OUTSIDE,	/* prism refused the request: outside the document */
+	VIA_PRISM	/* prism failed (e.g. lighttpd down): no verdict */
+};
+
+/* 1 when an sl-violations list (JSON) names the response. */
+static int
+via_names_response(const char *v)
+{
+	struct json_object	*a, *x, *loc;
+	size_t			 i;
+	int			 found = 0;
+
+	if ((a = json_tokener_parse(v)) == NULL)
+		return 1;	/* "Too many violations! ...": assume the worst */
+	for (i = 0; json_object_is_type(a, json_type_array) &&
+	    i < json_object_array_length(a); i++) {
+		x = json_object_array_get_idx(a, i);
+		if (json_object_object_get_ex(x, "location", &loc) &&
+		    json_object_is_type(loc, json_type_array) &&
+		    json_object_array_length(loc) > 0 &&
+		    strcmp(json_object_get_string(json_object_array_get_idx(loc,
+		    0)), "response") == 0)
+			found = 1;
+	}
+	json_object_put(a);
+	return found;
+}
+
+/* What prism said of an answer; what gets its words. */
+static enum via_verdict
+via_judge(const struct h_resp *r, char *what, size_t n)
+{
+	const char		*v, *ct, *type;
+	struct json_object	*o, *t;
+	enum via_verdict	 rc = VIA_PRISM;
+
+	what[0] = '\0';
+	ct = h_header(r, "Content-Type");
+	if (ct != NULL && strncmp(ct, "application/problem+json", 24) == 0) {
+		snprintf(what, n, "%s", r->body ? r->body : "");
+		if ((o = h_json(r)) == NULL)
+			return VIA_PRISM;
+		type = json_object_object_get_ex(o, "type", &t) ?
+		    json_object_get_string(t) : "";
+		if (strstr(type, "#VIOLATIONS") != NULL)
+			rc = VIA_ANSWER;
+		else if (strstr(type, "#UNAUTHORIZED") != NULL ||
+		    strstr(type, "#UNPROCESSABLE_ENTITY") != NULL ||
+		    strstr(type, "#NO_PATH_MATCHED_ERROR") != NULL ||
+		    strstr(type, "#NO_METHOD_MATCHED_ERROR") != NULL ||
+		    strstr(type, "#NO_SERVER_MATCHED_ERROR") != NULL ||
+		    strstr(type, "#PROXY_UNSUPPORTED_REQUEST_BODY") != NULL)
+			rc = VIA_OUTSIDE;
+		json_object_put(o);
+		return rc;
+	}
+	if ((v = h_header(r, "sl-violations")) == NULL)
+		return VIA_OK;
+	snprintf(what, n, "%s", v);
+	return via_names_response(what) ? VIA_ANSWER : VIA_OUTSIDE;
+}
+
+/* One request to port: lighttpd itself or a proxy. */
+static int
+req_at(struct h_env *e, int port, const struct h_call *k, struct h_resp *r)
+{
+	struct h_xfer	 x;
+	CURLcode	 cc;
+
+	memset(r, 0, sizeof(*r));
+	if (xfer_prepare(e, port, k, &x) == -1)
+		return -1;
+	cc = curl_easy_perform(x.c);
+	if (xfer_finish(&x, r) == -1)
+		return -1;
+	return cc == CURLE_OK ? 0 : -1;
+}
+
+/* A body prism would refuse, or parse and write again differently. */
+static int
+via_body_unsafe(const struct h_call *k)
+{
+	struct json_object	*o;
+	const char		*err;
+	int			 same;
+
+	if (k->body == NULL || *k->body == '\0')
+		return 0;
+	if (strcmp(k->method, "GET") == 0 || strcmp(k->method, "HEAD") == 0)
+		return 1;	/* prism refuses a body there */
+	if (k->ctype == NULL || strstr(k->ctype, "json") == NULL)
+		return 0;
+	/*
+	 * prism parses a JSON body and sends it on compact: only a body that
+	 * is strict JSON (no duplicate keys, ...) written compact as json-c
+	 * writes it reaches the server unchanged
+	 */
+	if ((o = jsonx_parse(k->body, strlen(k->body), 64, 0, &err)) == NULL)
+		return 1;
+	same = strcmp(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE), k->body) == 0;
+	json_object_put(o);
+	return !same;
+}
+
+/*
+ * Sends k through prism (done: r holds its answer already) and judges
+ * the answer: a violation of the document is reported and makes the
+ * call fail (-1, status 0); a request outside it is logged (file
+ * CS_E2E_OUTSIDE) and answered through the proxy without --errors, whose
+ * verdict on the answer counts, or by lighttpd itself when prism cannot
+ * pass it on.  CS_E2E_PRISM_STRICT=1 makes a request outside the
+ * document a violation too.
+ */
+static int
+via_finish(struct h_env *e, const struct h_call *k, struct h_resp *r,
+    int done)
+{
+	enum via_verdict	 v = VIA_OUTSIDE;
+	const char		*strict = getenv("CS_E2E_PRISM_STRICT");
+	char			 what[8192];
+	int			 rc = 0;
+
+	if (!done && via_body_unsafe(k)) {
+		via_log("CS_E2E_OUTSIDE", k, 0, "(sent to lighttpd itself: a "
+		    "body prism would change or refuse)");
+		return req_at(e, e->port, k, r);
+	}
+	if (!done)
+		rc = req_at(e, e->via_port, k, r);
+	if (rc == 0 && (v = via_judge(r, what, sizeof(what))) == VIA_OK) {
+		via_log("CS_E2E_CHECKED", k, r->status, "in the document");
+		return 0;
+	}
+	if (rc == 0 && v == VIA_OUTSIDE && strict != NULL && *strict == '1')
+		v = VIA_ANSWER;
+	if (rc == 0 && v == VIA_OUTSIDE) {
+		via_log("CS_E2E_OUTSIDE", k, r->status, what);
+		h_resp_free(r);
+		rc = req_at(e, e->via_lax_port, k, r);
+		if (rc == 0 && (v = via_judge(r, what, sizeof(what))) !=
+		    VIA_ANSWER && v != VIA_PRISM) {
+			/* answered; request-side findings only */
+			via_log("CS_E2E_CHECKED", k, r->status,
+			    "outside the document; the answer in it");
+			return 0;
+		}
+	}
+	if (rc != 0 || v == VIA_PRISM) {
+		/* prism could not pass it on: lighttpd itself answers */
+		via_log("CS_E2E_OUTSIDE", k, rc == 0 ? r->status : 0,
+		    rc == 0 ? what : "(prism: no answer)");
+		h_resp_free(r);
+		return req_at(e, e->port, k, r);
+	}
+	fprintf(stderr, "harness: openapi violation: %s %.300s -> %ld: %s\n",
+	    k->method, k->path, r->status, what);
+	via_log("CS_E2E_VIOLATIONS", k, r->status, what);
+	r->status = 0;
+	return -1;
+}
+
 int
 h_req(struct h_env *e, const char *method, const char *path, const char *token,
     const char *ctype, const char *body, const char *const *hdrs,
     struct h_resp *r)
 {
 	struct h_call	 k = { method, path, token, ctype, body, hdrs };
-	struct h_xfer	 x;
-	CURLcode	 cc;
 
-	memset(r, 0, sizeof(*r));
-	if (xfer_prepare(e, &k, &x) == -1)
-		return -1;
-	cc = curl_easy_perform(x.c);
-	if (xfer_finish(&x, r) == -1)
-		return -1;
-	return cc == CURLE_OK ? 0 : -1;
+	if (e->via_port != 0)
+		return via_finish(e, &k, r, 0);
+	return req_at(e, e->port, &k, r);
 }
 
 int
@@ -560,7 +837,8 @@ h_req_many(struct h_env *e, const struct h_call *k, size_t n,
 	if ((x = calloc(n, sizeof(*x))) == NULL)
 		goto out;
 	for (i = 0; i < n; i++) {
-		if (xfer_prepare(e, &k[i], &x[i]) == -1)
+		if (xfer_prepare(e, e->via_port && !via_body_unsafe(&k[i]) ?
+		    e->via_port : e->port, &k[i], &x[i]) == -1)
 			goto out;
 		curl_multi_add_handle(m, x[i].c);
 	}
@@ -580,6 +858,9 @@ out:
 			continue;
 		curl_multi_remove_handle(m, x[i].c);
 		if (xfer_finish(&x[i], &r[i]) == -1)
+			rc = -1;
+		else if (e->via_port != 0 && !via_body_unsafe(&k[i]) &&
+		    via_finish(e, &k[i], &r[i], 1) == -1)
 			rc = -1;
 	}
 	free(x);
@@ -813,6 +1094,8 @@ mock_call(struct h_env *e, const char *method, const char *path,
 	struct h_env	m = *e;
 
 	m.port = e->mock_port;
+	m.via_port = 0;		/* the mock provider is not in the document */
+	m.via_lax_port = 0;
 	return h_req(&m, method, path, NULL, body ? "application/json" : NULL,
 	    body, NULL, r);
 }

@@ -31,6 +31,10 @@ struct h_env {
 	int	 procs;			/* FastCGI processes (0: the example's) */
 	char	 mount[128];		/* the mount point: "" at the root */
 	int	 cgi;			/* mod_cgi under /cgi-bin/ */
+	pid_t	 prism;			/* the validating proxy, or 0 */
+	int	 via_port;		/* its port: h_req goes there (0: none) */
+	pid_t	 prism_lax;		/* the same without --errors */
+	int	 via_lax_port;
 };
 
 struct h_resp {
@@ -60,6 +64,22 @@ struct h_opts {
 	int		 cgi;
 };
 
+/*
+ * With CS_E2E_PRISM set (the path of @stoplight/prism-cli's `prism`),
+ * h_setup also starts `prism proxy --errors` built from etc/openapi.json
+ * (CS_E2E_OPENAPI overrides) in front of lighttpd, and h_req and
+ * h_req_many go through it.  An answer that is not what the document
+ * says is a violation: printed to stderr, appended to the file
+ * CS_E2E_VIOLATIONS when set, and the call returns -1 with status 0.
+ * A request prism finds outside the document (a deliberate bad request:
+ * no token, a wrong type, an unknown path) is appended to the file
+ * CS_E2E_OUTSIDE and passed on by a second prism without --errors, whose
+ * verdict on the answer counts (CS_E2E_PRISM_STRICT=1: a violation
+ * instead).  A JSON body prism would change (malformed, duplicate keys)
+ * goes to lighttpd itself, logged as outside.  Each answer prism checked
+ * is a line of the file CS_E2E_CHECKED.  h_raw always talks to lighttpd
+ * itself.
+ */
 int	 h_setup(struct h_env *, const struct h_opts *);
 /* h_setup without starting lighttpd: h_start_server does that. */
 int	 h_setup_stopped(struct h_env *, const struct h_opts *);

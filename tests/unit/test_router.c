@@ -66,6 +66,10 @@ static const struct {
 	{ HM_GET, "/v1/integrations/catalog/..", NF, 0, NULL, NULL, NULL },
 	{ HM_GET, "/v1/integrations/catalog/datadog/x", NF, 0, NULL, NULL,
 	    NULL },
+	/* the OpenAPI document */
+	{ HM_GET, "/v1/openapi.json", ROUTE_OK, "openapi", "", "", "GET, HEAD" },
+	{ HM_POST, "/v1/openapi.json", RM, "openapi", "", "", "GET, HEAD" },
+	{ HM_GET, "/v1/openapi.json/x", NF, 0, NULL, NULL, NULL },
 	/* every credential of the tenant: a literal, not a provider */
 	{ HM_GET, "/v1/integrations/credentials", ROUTE_OK, "credentials_all",
 	    "", "", "GET, HEAD" },

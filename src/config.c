@@ -40,6 +40,7 @@ enum ckey {
 	CK_LOG_LEVEL,
 	CK_LOG_TARGET,
 	CK_LOG_FACILITY,
+	CK_FCGI_THREADS,
 	CK__MAX
 };
 
@@ -88,6 +89,7 @@ static const struct ckeydef keys[CK__MAX] = {
 	{ "log_level", CT_LOGLEVEL, 0, 0, OFF(log_level) },
 	{ "log_target", CT_LOGTARGET, 0, 0, OFF(log_target) },
 	{ "log_facility", CT_FACILITY, 0, 0, OFF(log_facility) },
+	{ "fcgi_threads", CT_LONG, 1, 256, OFF(fcgi_threads) },
 };
 
 static const char *const durnames[DUR__MAX] = {
@@ -298,6 +300,7 @@ set_defaults(struct config *c)
 	c->log_level = LOG_LVL_INFO;
 	c->log_target = LOG_TO_STDERR;
 	c->log_facility = LOG_AUTHPRIV;
+	c->fcgi_threads = CONFIG_FCGI_THREADS;
 }
 
 int

@@ -40,7 +40,11 @@ struct config {
 	enum log_level	 log_level;
 	enum log_target	 log_target;
 	int		 log_facility;	/* syslog(3) facility, LOG_AUTHPRIV */
+	long		 fcgi_threads;	/* requests at once per FastCGI process */
 };
+
+/* fcgi_threads when the file does not say (or cannot be read) */
+#define CONFIG_FCGI_THREADS	16
 
 #define CONFIG_ERRLEN	512
 

@@ -836,7 +836,7 @@ catalog_load_flags(const char *path, int flags, char *err, size_t errlen)
 	struct catalog	*cat;
 
 	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: cannot open: %s", path, errstr(errno));
 		return NULL;
 	}
 	buf_init(&b, CATALOG_MAX_BYTES, 0);

@@ -317,7 +317,7 @@ config_load(const char *path, struct config *c, char *err, size_t errlen)
 
 	if ((f = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: cannot open: %s", path,
-		    strerror(errno));
+		    errstr(errno));
 		return -1;
 	}
 	if ((c->path = strdup(path)) == NULL || (dir = strdup(path)) == NULL)

@@ -66,7 +66,7 @@ create_secret(const char *path, char *err, size_t errlen)
 	ssize_t		 w;
 
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, errstr(errno));
 		return -1;
 	}
 	if (gnutls_rnd(GNUTLS_RND_KEY, s, sizeof(s)) != 0) {
@@ -99,11 +99,11 @@ cmd_init(struct config *cfg, int argc, char **argv)
 	(void)argv;
 	if (mkdirs(cfg->data_dir, 0700) == -1)
 		return admin_fail("%s: cannot create data_dir: %s",
-		    cfg->data_dir, strerror(errno));
+		    cfg->data_dir, errstr(errno));
 	if (stat(cfg->keyring, &sb) == -1) {
 		if (errno != ENOENT)
 			return admin_fail("%s: %s", cfg->keyring,
-			    strerror(errno));
+			    errstr(errno));
 		if (keyring_create(cfg->keyring, err, sizeof(err)) == -1)
 			return admin_fail("%s", err);
 		printf("created keyring %s\n", cfg->keyring);
@@ -115,7 +115,7 @@ cmd_init(struct config *cfg, int argc, char **argv)
 	    stat(cfg->jwt_secret_file, &sb) == -1) {
 		if (errno != ENOENT)
 			return admin_fail("%s: %s", cfg->jwt_secret_file,
-			    strerror(errno));
+			    errstr(errno));
 		if (create_secret(cfg->jwt_secret_file, err, sizeof(err)) == -1)
 			return admin_fail("%s", err);
 		printf("created JWT secret %s\n", cfg->jwt_secret_file);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -192,7 +193,7 @@ keyring_load(const char *path, struct keyring **out, char *err, size_t errlen)
 	*out = NULL;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		snprintf(err, errlen, "%s: cannot open keyring: %s", path,
-		    strerror(errno));
+		    errstr(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
@@ -275,7 +276,7 @@ keyring_write(const char *path, const struct keyring *kr, mode_t mode,
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 		if (fd == -1) {
 			snprintf(err, errlen, "%s: cannot create keyring: %s",
-			    path, strerror(errno));
+			    path, errstr(errno));
 			goto out;
 		}
 	} else {
@@ -285,19 +286,19 @@ keyring_write(const char *path, const struct keyring *kr, mode_t mode,
 		(void)unlink(tmp);
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 		if (fd == -1) {
-			snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+			snprintf(err, errlen, "%s: %s", tmp, errstr(errno));
 			goto out;
 		}
 	}
 	if (fchmod(fd, mode) == -1 || write(fd, b.data, b.len) != (ssize_t)b.len ||
 	    fsync(fd) == -1) {
 		snprintf(err, errlen, "%s: write failed: %s", path,
-		    strerror(errno));
+		    errstr(errno));
 		goto out;
 	}
 	if (!excl && rename(tmp, path) == -1) {
 		snprintf(err, errlen, "%s: rename failed: %s", path,
-		    strerror(errno));
+		    errstr(errno));
 		goto out;
 	}
 	rc = 0;
@@ -348,7 +349,7 @@ file_mode(const char *path, mode_t *mode, char *err, size_t errlen)
 	struct stat st;
 
 	if (stat(path, &st) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, errstr(errno));
 		return -1;
 	}
 	*mode = st.st_mode & 0640;
@@ -616,29 +617,39 @@ sealed_free(struct sealed *s)
  * One key per purpose: HMAC(mac_key, label), kept in the keyring after
  * its first use (the audit chain and idempotency keys are needed by every
  * change).  The cache is the only part of a keyring that changes after
- * load; keyring_free wipes it with the rest.
+ * load; keyring_free wipes it with the rest.  Threads of one process
+ * share a keyring: sub_lock guards the cache of every keyring (a few
+ * compares and at most one HMAC while held).
  */
+static pthread_mutex_t sub_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int
 derive_key(const struct keyring *ckr, const char *label,
     unsigned char out[CRYPTO_KEY_LEN])
 {
 	struct keyring	*kr = (struct keyring *)(uintptr_t)ckr;
 	size_t		 i, len = strlen(label);
+	int		 rc = 0;
 
+	pthread_mutex_lock(&sub_lock);
 	for (i = 0; i < kr->nsub; i++)
 		if (strcmp(kr->sub[i].label, label) == 0) {
 			memcpy(out, kr->sub[i].key, CRYPTO_KEY_LEN);
-			return 0;
+			goto out;
 		}
 	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, kr->mac_key, CRYPTO_KEY_LEN,
-	    label, len, out) < 0)
-		return -1;
+	    label, len, out) < 0) {
+		rc = -1;
+		goto out;
+	}
 	if (kr->nsub < KEYRING_SUBKEYS && len < KEYRING_LABEL_MAX) {
 		memcpy(kr->sub[kr->nsub].label, label, len + 1);
 		memcpy(kr->sub[kr->nsub].key, out, CRYPTO_KEY_LEN);
 		kr->nsub++;
 	}
-	return 0;
+out:
+	pthread_mutex_unlock(&sub_lock);
+	return rc;
 }
 
 char *

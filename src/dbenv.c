@@ -145,7 +145,7 @@ reserve_regions(const char *home, char *err, size_t errlen)
 		if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)(hi - lo)) == -1 &&
 		    errno != EOPNOTSUPP) {
 			snprintf(err, errlen, "%s: cannot reserve %lu bytes: %s",
-			    path, hi - lo, strerror(errno));
+			    path, hi - lo, errstr(errno));
 			rc = -1;
 		}
 		close(fd);

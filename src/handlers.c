@@ -22,14 +22,15 @@ const struct route_table *const handlers_routes[] = {
 };
 
 void
-handle_request(struct app *a, struct http_req *req)
+handle_request(struct app_proc *p, struct http_req *req)
 {
 	struct ctx	 c;
 	char		 allow[128], extra[160];
 	enum route_rc	 rrc;
 
 	memset(&c, 0, sizeof(c));
-	c.app = a;
+	/* this request's state: a reload meanwhile does not change it */
+	c.app = app_acquire(p);
 	c.req = req;
 	c.html = http_wants_html(req);
 	rrc = router_match(handlers_routes, req->method, req->path, &c.rm);
@@ -39,7 +40,7 @@ handle_request(struct app *a, struct http_req *req)
 		router_allow_header(c.rm.allowed, allow, sizeof(allow));
 		snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
 		http_fail(req, AE_METHOD, NULL, extra);
-	} else if (!app_ensure(a) && !(c.rm.flags & ROUTE_ANY_STATE))
+	} else if (!c.app->ready && !(c.rm.flags & ROUTE_ANY_STATE))
 		gate_unavailable(&c);
 	else
 		c.rm.fn(&c);
@@ -50,4 +51,5 @@ handle_request(struct app *a, struct http_req *req)
 	    strlen(req->path) > 200 ? "(long path)" : req->path, req->status,
 	    c.authed ? c.id.tenant : "-");
 	jwt_identity_free(&c.id);
+	app_release(c.app);
 }

@@ -14,6 +14,6 @@
 /* The route tables of the front modules, in match order; NULL-terminated. */
 extern const struct route_table *const handlers_routes[];
 
-void	 handle_request(struct app *, struct http_req *);
+void	 handle_request(struct app_proc *, struct http_req *);
 
 #endif

@@ -222,7 +222,15 @@ render_json(struct json_object *t, const struct credset *cs, int *bad)
 			    NULL);
 		return o;
 	default:
-		return json_object_get(t);
+		/*
+		 * A copy, not another reference: the template belongs to the
+		 * catalog that every thread shares, and json-c's reference
+		 * counts are not atomic.
+		 */
+		o = NULL;
+		if (t != NULL && json_object_deep_copy(t, &o, NULL) != 0)
+			*bad = 1;
+		return o;
 	}
 }
 

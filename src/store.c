@@ -440,7 +440,7 @@ store_cred_walk(struct store *st, const char *tenant, const char *provider,
 	struct cred_rec	 r;
 	enum store_rc	 out = STORE_OK;
 
-	if (dbenv_ensure_open(st) == -1)
+	if (dbenv_enter(st) == -1)
 		return STORE_UNAVAILABLE;
 	if (walk_init(&w, tenant, provider, after_id) == -1) {
 		out = STORE_UNAVAILABLE;
@@ -481,6 +481,7 @@ dberr:
 		goto again;
 	out = dbenv_map_rc(rc);
 out:
+	dbenv_leave(st);
 	free(w.pfx);
 	free(w.start);
 	return out;

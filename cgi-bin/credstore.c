@@ -5,8 +5,8 @@
  * is a plain CGI program and answers the one request of its environment.
  * Process-wide state is loaded once, before the first request.  A
  * FastCGI process serves fcgi_threads requests at once: that many
- * threads, each accepting on the shared socket with its own FCGX_Request
- * (libfcgi serialises the accept itself).
+ * threads, each accepting on the shared socket with its own FCGX_Request,
+ * one at a time (as in libfcgi's threaded example).
  */
 #include "cs_build.h"
 
@@ -127,6 +127,11 @@ serve(struct app_proc *a, FCGX_Stream *in, FCGX_Stream *out, char **envp)
 struct pool {
 	struct app_proc	*app;
 	int		 to_stream;	/* log lines on the request's stderr */
+	/*
+	 * One thread in FCGX_Accept_r at a time: libfcgi's accept reads and
+	 * writes its own globals, and some systems need accept serialised.
+	 */
+	pthread_mutex_t	 accept_lock;
 	pthread_mutex_t	 lock;		/* the members below */
 	pthread_cond_t	 idle;		/* busy went to 0 */
 	int		 busy;		/* threads inside a request */
@@ -158,10 +163,20 @@ pool_leave(struct pool *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
+static int
+accept_one(struct pool *p, FCGX_Request *r)
+{
+	int rc;
+
+	pthread_mutex_lock(&p->accept_lock);
+	rc = FCGX_Accept_r(r);
+	pthread_mutex_unlock(&p->accept_lock);
+	return rc;
+}
+
 /*
  * One thread of the pool: accepts a request at a time on the socket the
- * process was given (libfcgi serialises the accept), with its own
- * FCGX_Request.  Everything a request owns lives on this stack or in the
+ * process was given, with its own FCGX_Request.  Everything a request owns lives on this stack or in the
  * request (http.c); the thread's HTTP client (probe.c) is its own.  The
  * last thread to end (the socket failed) stops the process.
  */
@@ -173,7 +188,7 @@ worker(void *arg)
 	int		 last;
 
 	if (FCGX_InitRequest(&r, 0, 0) == 0) {
-		while (FCGX_Accept_r(&r) >= 0) {
+		while (accept_one(p, &r) >= 0) {
 			if (!pool_enter(p)) {
 				FCGX_Finish_r(&r);
 				break;
@@ -352,6 +367,7 @@ main(int argc, char **argv)
 	pool.app = &app;
 	pool.to_stream = stderr_is_null();
 	pthread_mutex_init(&pool.lock, NULL);
+	pthread_mutex_init(&pool.accept_lock, NULL);
 	pthread_cond_init(&pool.idle, NULL);
 	rc = serve_pool(&pool, pool_size(&app), &stop);
 	/* threads left in accept never touch the state: pool.stopping */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <db.h>
@@ -24,7 +25,7 @@
 #include "store_int.h"
 #include "util.h"
 
-#define TXN_RETRIES	8
+#define TXN_RETRIES	12
 #define CKP_BYTES	(1024 * 1024)	/* log written before a checkpoint */
 #define CKP_SECONDS	300		/* or time since the last one */
 
@@ -380,6 +381,36 @@ dbenv_leave(struct store *st)
 }
 
 /*
+ * After a deadlock the two (or more) losers wait a random while before
+ * they try again, up to 1 ms doubled at each attempt (at most 32 ms), so
+ * that they do not meet again at once: with many threads, and processes,
+ * on the same pages an immediate retry deadlocks again.  The randomness
+ * only spreads the retries: the time of day and a thread's address.
+ */
+static void
+backoff(int attempt)
+{
+	static _Thread_local uint64_t	x;
+	struct timespec			ts;
+	long				us;
+
+	if (x == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		x = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)(uintptr_t)&x ^
+		    (uint64_t)ts.tv_sec;
+		x |= 1;
+	}
+	x ^= x << 13;		/* xorshift64 */
+	x ^= x >> 7;
+	x ^= x << 17;
+	us = (long)(x % (uint64_t)(1000L << (attempt < 5 ? attempt : 5)));
+	ts.tv_sec = 0;
+	ts.tv_nsec = us * 1000;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/*
  * Decides what to do after a failed operation: 1 to retry (deadlock, lock
  * timeout, or a panic after which the environment was reopened), 0 to give
  * up.
@@ -389,8 +420,10 @@ dbenv_retry(struct store *st, int rc, int attempt)
 {
 	if (attempt >= TXN_RETRIES)
 		return 0;
-	if (rc == DB_LOCK_DEADLOCK)
+	if (rc == DB_LOCK_DEADLOCK) {
+		backoff(attempt);
 		return 1;
+	}
 	if (rc == DB_LOCK_NOTGRANTED || rc == DB_RUNRECOVERY) {
 		/*
 		 * A lock held too long usually means a process died holding

@@ -176,9 +176,10 @@ accept_one(struct pool *p, FCGX_Request *r)
 
 /*
  * One thread of the pool: accepts a request at a time on the socket the
- * process was given, with its own FCGX_Request.  Everything a request owns lives on this stack or in the
- * request (http.c); the thread's HTTP client (probe.c) is its own.  The
- * last thread to end (the socket failed) stops the process.
+ * process was given, with its own FCGX_Request.  Everything a request
+ * owns lives on this stack or in the request (http.c); the thread's HTTP
+ * client (probe.c) is its own.  The last thread to end (the socket
+ * failed) stops the process.
  */
 static void *
 worker(void *arg)

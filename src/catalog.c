@@ -887,7 +887,8 @@ int
 catalog_field_match(const struct cat_field *cf, const char *value)
 {
 	/* the compiled form is a cache inside a catalog that is otherwise
-	 * read-only after load */
+	 * read-only after load; only CATALOG_LAZY (CGI: one thread) fills
+	 * it here, a FastCGI process's threads find every pattern compiled */
 	struct cat_field *f = (struct cat_field *)(uintptr_t)cf;
 
 	if (f->pattern == NULL)

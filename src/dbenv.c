@@ -312,7 +312,9 @@ store_open(const char *home, enum durability dur, struct store **out,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	pthread_mutex_init(&st->write_lock, NULL);
 	if (env_open(st, err, errlen) == -1) {
+		pthread_mutex_destroy(&st->write_lock);
 		pthread_rwlock_destroy(&st->lock);
 		free(st->home);
 		free(st);
@@ -328,6 +330,7 @@ store_close(struct store *st)
 	if (st == NULL)
 		return;
 	env_close(st);
+	pthread_mutex_destroy(&st->write_lock);
 	pthread_rwlock_destroy(&st->lock);
 	free(st->home);
 	free(st);
@@ -628,12 +631,19 @@ enum store_rc
 dbenv_run_txn(struct store *st, dbenv_txn_body body, void *arg,
     enum store_rc *result)
 {
-	enum store_rc	 out;
+	enum store_rc	 out = STORE_UNAVAILABLE;
+	int		 outer = held == 0;
 
-	if (dbenv_enter(st) == -1)
-		return STORE_UNAVAILABLE;
-	out = run_txn(st, body, arg, result);
-	dbenv_leave(st);
+	/* nested in a walk (held), a thread may not wait for another writer:
+	 * that one may be reopening the environment, waiting for this walk */
+	if (outer)
+		pthread_mutex_lock(&st->write_lock);
+	if (dbenv_enter(st) == 0) {
+		out = run_txn(st, body, arg, result);
+		dbenv_leave(st);
+	}
+	if (outer)
+		pthread_mutex_unlock(&st->write_lock);
 	return out;
 }
 

@@ -37,6 +37,13 @@ struct store {
 	 */
 	pthread_rwlock_t lock;
 	unsigned long	 gen;
+	/*
+	 * One write transaction per process at a time (dbenv_run_txn): every
+	 * write ends on the same pages (the tenant's count, the audit chain
+	 * and its head), so more writers of one process only wait in, and
+	 * deadlock in, Berkeley DB's lock manager.  Reads do not take it.
+	 */
+	pthread_mutex_t	 write_lock;
 	DB_ENV		*env;
 	DB		*db[DBI__MAX];
 	store_mac_fn	 mac;		/* records, audit chain; NULL: none */

@@ -375,9 +375,10 @@ main(int argc, char **argv)
 	pthread_mutex_lock(&pool.lock);
 	busy = pool.busy;
 	pthread_mutex_unlock(&pool.lock);
-	if (busy == 0)
+	if (busy == 0) {
 		app_free(&app);
-	gnutls_global_deinit();
+		gnutls_global_deinit();
+	}
 	log_debug("shutting down");
 	return rc == 0 ? 0 : 1;
 }

@@ -341,18 +341,13 @@ main(int argc, char **argv)
 		 * closes the environment makes Berkeley DB panic every other
 		 * process (they reopen and recover, but requests fail).  The
 		 * signals stay blocked until exit, a few milliseconds later;
-		 * SIGKILL still works.  One request, one thread; and ignored,
-		 * so that no other thread of the process takes them either
-		 * (a sanitizer's runtime has one).
+		 * SIGKILL still works.  One request, one thread.
 		 */
 		sigemptyset(&term);
 		sigaddset(&term, SIGTERM);
 		sigaddset(&term, SIGINT);
 		sigaddset(&term, SIGHUP);
 		sigprocmask(SIG_BLOCK, &term, NULL);
-		signal(SIGTERM, SIG_IGN);
-		signal(SIGINT, SIG_IGN);
-		signal(SIGHUP, SIG_IGN);
 		(void)app_init(&app, config_path_from_env(), APP_CGI);
 		serve(&app, NULL, NULL, NULL);
 		app_free(&app);

@@ -3,24 +3,34 @@
  * mod_fastcgi, spawn-fcgi, Apache mod_fcgid or mod_proxy_fcgi) it accepts
  * requests in a loop on the socket it was given; started without one it
  * is a plain CGI program and answers the one request of its environment.
- * Process-wide state is loaded once, before the first request.
+ * Process-wide state is loaded once, before the first request.  A
+ * FastCGI process serves fcgi_threads requests at once: that many
+ * threads, each accepting on the shared socket with its own FCGX_Request,
+ * one at a time (as in libfcgi's threaded example).
  */
 #include "cs_build.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
+#include <gnutls/gnutls.h>
 
 #include "app.h"
 #include "config.h"
+#include "curlapi.h"
 #include "handlers.h"
 #include "http.h"
 #include "log.h"
+#include "probe.h"
 #include "util.h"
 
 #ifdef CS_SANITIZERS
@@ -38,13 +48,6 @@ __lsan_default_suppressions(void)
 	return "leak:__os_malloc\nleak:__os_realloc\nleak:__os_calloc\n";
 }
 #endif
-
-static void
-on_term(int sig)
-{
-	(void)sig;
-	FCGX_ShutdownPending();
-}
 
 static void
 fcgi_log(const char *line, size_t len, void *arg)
@@ -128,7 +131,7 @@ adopt_server_env(char **envp)
 }
 
 static void
-serve(struct app *a, FCGX_Stream *in, FCGX_Stream *out, char **envp)
+serve(struct app_proc *a, FCGX_Stream *in, FCGX_Stream *out, char **envp)
 {
 	struct http_req req;
 
@@ -137,6 +140,216 @@ serve(struct app *a, FCGX_Stream *in, FCGX_Stream *out, char **envp)
 	else
 		handle_request(a, &req);
 	http_req_end(&req);
+}
+
+/*
+ * The threads of a FastCGI process.  Only the main thread takes the
+ * signals that stop the process (sigwait); the workers block them, so a
+ * signal never interrupts a request half-way (a Berkeley DB call, a
+ * provider check).
+ */
+struct pool {
+	struct app_proc	*app;
+	int		 to_stream;	/* log lines on the request's stderr */
+	/*
+	 * One thread in FCGX_Accept_r at a time: libfcgi's accept reads and
+	 * writes its own globals, and some systems need accept serialised.
+	 */
+	pthread_mutex_t	 accept_lock;
+	pthread_mutex_t	 lock;		/* the members below */
+	pthread_cond_t	 idle;		/* busy went to 0 */
+	int		 busy;		/* threads inside a request */
+	int		 live;		/* threads not ended */
+	int		 stopping;	/* no new request is served */
+};
+
+#define POOL_DRAIN_SECONDS	60	/* the longest a stop waits for requests */
+
+/* Counts a request in; 0 when the process is stopping (not served). */
+static int
+pool_enter(struct pool *p)
+{
+	int ok;
+
+	pthread_mutex_lock(&p->lock);
+	if ((ok = !p->stopping))
+		p->busy++;
+	pthread_mutex_unlock(&p->lock);
+	return ok;
+}
+
+static void
+pool_leave(struct pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	if (--p->busy == 0)
+		pthread_cond_broadcast(&p->idle);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static int
+accept_one(struct pool *p, FCGX_Request *r)
+{
+	int rc;
+
+	pthread_mutex_lock(&p->accept_lock);
+	rc = FCGX_Accept_r(r);
+	pthread_mutex_unlock(&p->accept_lock);
+	return rc;
+}
+
+/*
+ * One thread of the pool: accepts a request at a time on the socket the
+ * process was given, with its own FCGX_Request.  Everything a request
+ * owns lives on this stack or in the request (http.c); the thread's HTTP
+ * client (probe.c) is its own.  The last thread to end (the socket
+ * failed) stops the process.
+ */
+static void *
+worker(void *arg)
+{
+	struct pool	*p = arg;
+	FCGX_Request	 r;
+	int		 last;
+
+	if (FCGX_InitRequest(&r, 0, 0) == 0) {
+		while (accept_one(p, &r) >= 0) {
+			if (!pool_enter(p)) {
+				FCGX_Finish_r(&r);
+				break;
+			}
+			if (p->to_stream)
+				log_set_sink(fcgi_log, r.err);
+			serve(p->app, r.in, r.out, r.envp);
+			log_set_sink(NULL, NULL);
+			wipe_request(&r);
+			/*
+			 * libfcgi's lingering close (shutdown, then wait for
+			 * the server to hang up) stays: closing at once made
+			 * lighttpd 1.4.69 leave some answers waiting for its
+			 * once-a-second timer (p99 1 s).
+			 */
+			FCGX_Finish_r(&r);
+			pool_leave(p);
+		}
+		FCGX_Free(&r, 1);
+	}
+	probe_thread_end();
+	pthread_mutex_lock(&p->lock);
+	last = --p->live == 0;
+	pthread_mutex_unlock(&p->lock);
+	if (last)
+		(void)kill(getpid(), SIGTERM);
+	return NULL;
+}
+
+/*
+ * How many threads: fcgi_threads of the configuration that loaded at
+ * start (the default when it did not).
+ */
+static long
+pool_size(struct app_proc *a)
+{
+	struct app	*s = app_acquire(a);
+	long		 n = s->ready ? s->cfg.fcgi_threads : CONFIG_FCGI_THREADS;
+
+	app_release(s);
+	return n;
+}
+
+/*
+ * Serves with n threads until a stop signal in set (blocked by the
+ * caller, so every thread inherits the mask), then waits for the
+ * requests in progress, at most POOL_DRAIN_SECONDS.  Threads still
+ * waiting in accept are left to the process's exit.  0, or -1 when no
+ * thread could be started.
+ */
+static int
+serve_pool(struct pool *p, long n, const sigset_t *set)
+{
+	pthread_attr_t	 attr;
+	pthread_t	 t;
+	struct timespec	 until;
+	long		 i;
+	int		 rc, sig;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	for (i = 0; i < n; i++) {
+		pthread_mutex_lock(&p->lock);
+		p->live++;
+		pthread_mutex_unlock(&p->lock);
+		if ((rc = pthread_create(&t, &attr, worker, p)) != 0) {
+			log_error("fcgi: thread %ld of %ld: %s", i + 1, n,
+			    errstr(rc));
+			pthread_mutex_lock(&p->lock);
+			p->live--;
+			pthread_mutex_unlock(&p->lock);
+			break;
+		}
+	}
+	pthread_attr_destroy(&attr);
+	if (i == 0)
+		return -1;
+	while (sigwait(set, &sig) != 0)
+		;
+	FCGX_ShutdownPending();
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += POOL_DRAIN_SECONDS;
+	pthread_mutex_lock(&p->lock);
+	p->stopping = 1;
+	rc = 0;
+	while (p->busy > 0 && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&p->idle, &p->lock, &until);
+	if (p->busy > 0)
+		log_error("fcgi: stopping with %d requests unfinished", p->busy);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	FCGX_ShutdownPending();
+}
+
+/*
+ * A process started without CREDSTORE_CONFIG (mod_fcgid and an .htaccess
+ * file's SetEnv) serves its first request alone, on this thread, to load
+ * the configuration that request names; the pool starts after it.  A
+ * stop signal meanwhile ends the process (no SA_RESTART: accept returns).
+ * Returns an exit status, or -1 to go on with the pool.
+ */
+static int
+first_request(struct app_proc *app)
+{
+	struct sigaction	 sa, old[3];
+	static const int	 sigs[3] = { SIGTERM, SIGINT, SIGUSR1 };
+	FCGX_Request		 r;
+	int			 i, rc;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	for (i = 0; i < 3; i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	if (FCGX_InitRequest(&r, 0, 0) != 0)
+		return 1;
+	if ((rc = FCGX_Accept_r(&r)) >= 0) {
+		if (stderr_is_null())
+			log_set_sink(fcgi_log, r.err);
+		adopt_server_env(r.envp);
+		(void)app_init(app, config_path_from_env(), 0);
+		serve(app, r.in, r.out, r.envp);
+		log_set_sink(NULL, NULL);
+		wipe_request(&r);
+		FCGX_Finish_r(&r);
+	}
+	FCGX_Free(&r, 1);
+	for (i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	/* stopped before any request: nothing was loaded */
+	return rc < 0 ? 0 : -1;
 }
 
 /*
@@ -177,13 +390,14 @@ options(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	struct app		 app;
-	struct sigaction	 sa;
-	FCGX_Request		 r;
-	int			 to_stream, deferred;
+	struct app_proc		 app;
+	struct pool		 pool;
+	sigset_t		 stop;
+	const char		*why;
+	int			 rc, busy;
 
-	if ((to_stream = options(argc, argv)) != -1)
-		return to_stream;
+	if ((rc = options(argc, argv)) != -1)
+		return rc;
 	signal(SIGPIPE, SIG_IGN);
 	if (FCGX_Init() != 0)
 		return 1;
@@ -197,7 +411,7 @@ main(int argc, char **argv)
 		 * closes the environment makes Berkeley DB panic every other
 		 * process (they reopen and recover, but requests fail).  The
 		 * signals stay blocked until exit, a few milliseconds later;
-		 * SIGKILL still works.
+		 * SIGKILL still works.  One request, one thread.
 		 */
 		sigemptyset(&term);
 		sigaddset(&term, SIGTERM);
@@ -209,39 +423,38 @@ main(int argc, char **argv)
 		app_free(&app);
 		return 0;
 	}
-	/* without CREDSTORE_CONFIG, loaded at the first request (above) */
-	memset(&app, 0, sizeof(app));
-	if ((deferred = getenv("CREDSTORE_CONFIG") == NULL) == 0)
-		(void)app_init(&app, config_path_from_env(), 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;	/* no SA_RESTART: accept() returns */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-
-	if (FCGX_InitRequest(&r, 0, 0) != 0)
+	/* the libraries' global state, set up once before any thread runs */
+	if (gnutls_global_init() < 0)
 		return 1;
-	to_stream = stderr_is_null();
-	while (FCGX_Accept_r(&r) >= 0) {
-		if (to_stream)
-			log_set_sink(fcgi_log, r.err);
-		if (deferred) {
-			adopt_server_env(r.envp);
-			(void)app_init(&app, config_path_from_env(), 0);
-			deferred = 0;
-		}
-		serve(&app, r.in, r.out, r.envp);
-		log_set_sink(NULL, NULL);
-		wipe_request(&r);
-		/*
-		 * libfcgi's lingering close (shutdown, then wait for the server
-		 * to hang up) stays: closing at once made lighttpd 1.4.69 leave
-		 * some answers waiting for its once-a-second timer (p99 1 s).
-		 */
-		FCGX_Finish_r(&r);
+	/* without CREDSTORE_CONFIG, loaded at the first request (above) */
+	if (getenv("CREDSTORE_CONFIG") != NULL)
+		(void)app_init(&app, config_path_from_env(), 0);
+	else if ((rc = first_request(&app)) != -1) {
+		gnutls_global_deinit();
+		return rc;
 	}
-	FCGX_Free(&r, 1);
-	app_free(&app);
+	if (curlapi_get(&why) == NULL)
+		log_warn("fcgi: %s (tried again at the first check)", why);
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	memset(&pool, 0, sizeof(pool));
+	pool.app = &app;
+	pool.to_stream = stderr_is_null();
+	pthread_mutex_init(&pool.lock, NULL);
+	pthread_mutex_init(&pool.accept_lock, NULL);
+	pthread_cond_init(&pool.idle, NULL);
+	rc = serve_pool(&pool, pool_size(&app), &stop);
+	/* threads left in accept never touch the state: pool.stopping */
+	pthread_mutex_lock(&pool.lock);
+	busy = pool.busy;
+	pthread_mutex_unlock(&pool.lock);
+	if (busy == 0) {
+		app_free(&app);
+		gnutls_global_deinit();
+	}
 	log_debug("shutting down");
-	return 0;
+	return rc == 0 ? 0 : 1;
 }

@@ -2,6 +2,9 @@
 # make lint: the house rules a compiler does not check (STYLE.md).
 #   - no banned function (sprintf, strcpy, strcat, atoi, gets, strtok) in
 #     the C sources of src/, cgi-bin/ and tests/;
+#   - no call that is not safe from threads (strerror, gmtime, localtime,
+#     ctime, asctime, rand, ...) in src/ and cgi-bin/:
+#     a FastCGI process serves requests on several threads;
 #   - no line over 100 columns (tabs count as 8) in src/ and cgi-bin/;
 #   - no function over 100 lines and no file over 1,000 lines in src/;
 #   - no include cycle among the modules of src/ (a module is NAME.c and
@@ -25,6 +28,14 @@ if grep -nE '(^|[^A-Za-z0-9_])(sprintf|vsprintf|strcpy|strcat|atoi|atol|gets|str
     $csrc $ctests >"$tmp/banned"; then
 	sed 's/^/lint: banned function: /' "$tmp/banned"
 	found=$((found + $(wc -l <"$tmp/banned")))
+fi
+
+# Not safe from threads (use errstr, gmtime_r, localtime_r, gnutls_rnd).
+# shellcheck disable=SC2086
+if grep -nE '(^|[^A-Za-z0-9_])(strerror|gmtime|localtime|ctime|asctime|rand|srand|random|drand48|getpwnam|getgrnam|inet_ntoa)[[:space:]]*\(' \
+    $csrc >"$tmp/unsafe"; then
+	sed 's/^/lint: not thread-safe: /' "$tmp/unsafe"
+	found=$((found + $(wc -l <"$tmp/unsafe")))
 fi
 
 # Line length, tabs expanded to 8 columns.

@@ -1,9 +1,9 @@
 #!/bin/sh
 # The README's second command: installs what is missing, builds, and runs
 # every test: unit and end-to-end tests with warnings as errors, the same
-# under AddressSanitizer and UndefinedBehaviorSanitizer, distcheck, and
-# the Debian package end to end (SKIP_DEB=1 skips it, SKIP_DEVUP=1 the
-# dev-up test).
+# under AddressSanitizer and UndefinedBehaviorSanitizer, the end-to-end
+# tests under ThreadSanitizer, distcheck, and the Debian package end to
+# end (SKIP_DEB=1 skips it, SKIP_DEVUP=1 the dev-up test).
 # Ends with "N passed, N failed" counted from the test programs' results.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,12 +25,13 @@ build() {	# build DIR CONFIGURE-ARGS...
 	    { tail -40 "$dir/make.out"; return 1; }
 }
 
-runcheck() {	# runcheck DIR
-	make -C "$1" -j"$jobs" check >"$1/check.out" 2>&1
+runcheck() {	# runcheck DIR [MAKE-ARGS...]
+	d=$1; shift
+	make -C "$d" -j"$jobs" check "$@" >"$d/check.out" 2>&1
 	rc=$?
-	grep -E '^(PASS|FAIL|ERROR|XFAIL|XPASS|SKIP):' "$1/check.out"
-	[ $rc -eq 0 ] || { cat "$1"/tests/*/*.log 2>/dev/null | grep -E ':[FE]:' | head -40; }
-	logs="$logs $(ls "$1"/tests/*/*.log 2>/dev/null | grep -v test-suite.log)"
+	grep -E '^(PASS|FAIL|ERROR|XFAIL|XPASS|SKIP):' "$d/check.out"
+	[ $rc -eq 0 ] || { cat "$d"/tests/*/*.log 2>/dev/null | grep -E ':[FE]:' | head -40; }
+	logs="$logs $(ls "$d"/tests/*/*.log 2>/dev/null | grep -v test-suite.log)"
 	return $rc
 }
 
@@ -48,6 +49,20 @@ if build build; then runcheck build || status=1; else status=1; fi
 step "build with AddressSanitizer and UBSan, make check"
 if build build-asan --enable-sanitizers; then
 	ASAN_OPTIONS=detect_leaks=1 runcheck build-asan || status=1
+else
+	status=1
+fi
+
+# ThreadSanitizer over the end-to-end suites: lighttpd runs credstore.fcgi
+# with the default fcgi_threads (16), e2e_threads with 8 and 16 threads in
+# one process.  A report stops the process (halt_on_error) and lands in
+# lighttpd's output, where the suites look for it; tests/tsan.supp holds
+# the few suppressions for libraries not built with TSan.
+step "build with ThreadSanitizer, the end-to-end suites"
+if build build-tsan --enable-tsan; then
+	e2e=$(ls tests/e2e/e2e_*.c | sed 's/\.c$//' | tr '\n' ' ')
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 suppressions=$top/tests/tsan.supp" \
+	    runcheck build-tsan TESTS="$e2e" || status=1
 else
 	status=1
 fi

@@ -448,7 +448,7 @@ rv_spawn(struct config *cfg, struct keyring *kr, const struct catalog *cat,
 	}
 	if (i < n)
 		admin_fail("revalidate: cannot start a worker: %s",
-		    strerror(errno));
+		    errstr(errno));
 	return i;
 }
 

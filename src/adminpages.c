@@ -401,8 +401,12 @@ adminpage_provider(struct ctx *c)
 static void
 adminpage_style(struct ctx *c)
 {
+	const char	*css;
+	size_t		 len;
+
 	(void)app_tmpl(c->app);
-	page_css(c->req, c->app->css, c->app->csslen);
+	css = app_css(c->app, &len);
+	page_css(c->req, css, len);
 }
 
 /* The admin page's routes: adding a page is a row here and its handler. */

@@ -265,16 +265,15 @@ out:
 	return rc;
 }
 
-enum store_rc
-store_audit_list(struct store *st, store_audit_cb cb, void *arg)
+/* store_audit_list inside dbenv_enter. */
+static enum store_rc
+audit_list(struct store *st, store_audit_cb cb, void *arg)
 {
 	DBC	*c;
 	DBT	 k, d;
 	char	*s;
 	int	 rc;
 
-	if (dbenv_ensure_open(st) == -1)
-		return STORE_UNAVAILABLE;
 	if ((rc = st->db[DBI_AUDIT]->cursor(st->db[DBI_AUDIT], NULL, &c, 0)) != 0)
 		return dbenv_map_rc(rc);
 	memset(&k, 0, sizeof(k));
@@ -299,6 +298,18 @@ store_audit_list(struct store *st, store_audit_cb cb, void *arg)
 	}
 	c->close(c);
 	return rc == DB_NOTFOUND ? STORE_OK : dbenv_map_rc(rc);
+}
+
+enum store_rc
+store_audit_list(struct store *st, store_audit_cb cb, void *arg)
+{
+	enum store_rc rc;
+
+	if (dbenv_enter(st) == -1)
+		return STORE_UNAVAILABLE;
+	rc = audit_list(st, cb, arg);
+	dbenv_leave(st);
+	return rc;
 }
 
 void
@@ -355,8 +366,9 @@ audit_check_head(struct store *st, uint64_t last,
 	return out;
 }
 
-enum store_rc
-store_audit_verify(struct store *st, size_t *n, uint64_t *bad, char *why,
+/* store_audit_verify inside dbenv_enter. */
+static enum store_rc
+audit_verify(struct store *st, size_t *n, uint64_t *bad, char *why,
     size_t whylen)
 {
 	DBC		*c;
@@ -374,8 +386,6 @@ store_audit_verify(struct store *st, size_t *n, uint64_t *bad, char *why,
 		snprintf(why, whylen, "no audit MAC key");
 		return STORE_UNAVAILABLE;
 	}
-	if (dbenv_ensure_open(st) == -1)
-		return STORE_UNAVAILABLE;
 	memset(prev, 0, sizeof(prev));
 	if ((rc = st->db[DBI_AUDIT]->cursor(st->db[DBI_AUDIT], NULL, &c, 0)) != 0)
 		return dbenv_map_rc(rc);
@@ -410,6 +420,22 @@ store_audit_verify(struct store *st, size_t *n, uint64_t *bad, char *why,
 }
 
 enum store_rc
+store_audit_verify(struct store *st, size_t *n, uint64_t *bad, char *why,
+    size_t whylen)
+{
+	enum store_rc rc;
+
+	*n = 0;
+	*bad = 0;
+	why[0] = '\0';
+	if (dbenv_enter(st) == -1)
+		return STORE_UNAVAILABLE;
+	rc = audit_verify(st, n, bad, why, whylen);
+	dbenv_leave(st);
+	return rc;
+}
+
+enum store_rc
 store_audit_mac_at(struct store *st, uint64_t seq,
     unsigned char mac[STORE_MAC_LEN])
 {
@@ -417,10 +443,12 @@ store_audit_mac_at(struct store *st, uint64_t seq,
 	DBT		d;
 	int		rc, has;
 
-	if (dbenv_ensure_open(st) == -1)
+	if (dbenv_enter(st) == -1)
 		return STORE_UNAVAILABLE;
 	put_be64(kb, seq);
-	if ((rc = dbenv_get(st->db[DBI_AUDIT], NULL, kb, sizeof(kb), &d, 0)) != 0)
+	rc = dbenv_get(st->db[DBI_AUDIT], NULL, kb, sizeof(kb), &d, 0);
+	dbenv_leave(st);
+	if (rc != 0)
 		return dbenv_map_rc(rc);
 	(void)audit_split(d.data, d.size, mac, &has);
 	free(d.data);

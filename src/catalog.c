@@ -827,7 +827,7 @@ catalog_load_flags(const char *path, int flags, char *err, size_t errlen)
 	struct catalog	*cat;
 
 	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: cannot open: %s", path, errstr(errno));
 		return NULL;
 	}
 	buf_init(&b, CATALOG_MAX_BYTES, 0);
@@ -878,7 +878,8 @@ int
 catalog_field_match(const struct cat_field *cf, const char *value)
 {
 	/* the compiled form is a cache inside a catalog that is otherwise
-	 * read-only after load */
+	 * read-only after load; only CATALOG_LAZY (CGI: one thread) fills
+	 * it here, a FastCGI process's threads find every pattern compiled */
 	struct cat_field *f = (struct cat_field *)(uintptr_t)cf;
 
 	if (f->pattern == NULL)

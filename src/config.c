@@ -44,6 +44,7 @@ enum ckey {
 	CK_PROXY_TIMEOUT_MS,
 	CK_PROXY_MAX_BODY_BYTES,
 	CK_PROXY_MAX_RESPONSE_BYTES,
+	CK_FCGI_THREADS,
 	CK__MAX
 };
 
@@ -98,6 +99,7 @@ static const struct ckeydef keys[CK__MAX] = {
 	    OFF(proxy_max_body_bytes) },
 	{ "proxy_max_response_bytes", CT_LONG, 1024, 256L * 1024 * 1024,
 	    OFF(proxy_max_response_bytes) },
+	{ "fcgi_threads", CT_LONG, 1, 256, OFF(fcgi_threads) },
 };
 
 static const char *const durnames[DUR__MAX] = {
@@ -311,6 +313,7 @@ set_defaults(struct config *c)
 	c->log_level = LOG_LVL_INFO;
 	c->log_target = LOG_TO_STDERR;
 	c->log_facility = LOG_AUTHPRIV;
+	c->fcgi_threads = CONFIG_FCGI_THREADS;
 }
 
 int
@@ -327,7 +330,7 @@ config_load(const char *path, struct config *c, char *err, size_t errlen)
 
 	if ((f = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: cannot open: %s", path,
-		    strerror(errno));
+		    errstr(errno));
 		return -1;
 	}
 	if ((c->path = strdup(path)) == NULL || (dir = strdup(path)) == NULL)

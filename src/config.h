@@ -44,7 +44,11 @@ struct config {
 	long		 proxy_timeout_ms;
 	long		 proxy_max_body_bytes;
 	long		 proxy_max_response_bytes;
+	long		 fcgi_threads;	/* requests at once per FastCGI process */
 };
+
+/* fcgi_threads when the file does not say (or cannot be read) */
+#define CONFIG_FCGI_THREADS	16
 
 #define CONFIG_ERRLEN	512
 

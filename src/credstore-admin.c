@@ -73,9 +73,9 @@ path_error(char *err, size_t errlen, const char *path, const char *what)
 {
 	if (errno == EACCES || errno == EPERM || errno == EROFS)
 		snprintf(err, errlen, "permission denied on %s (%s): %s", path,
-		    what, strerror(errno));
+		    what, errstr(errno));
 	else
-		snprintf(err, errlen, "%s: %s: %s", path, what, strerror(errno));
+		snprintf(err, errlen, "%s: %s: %s", path, what, errstr(errno));
 }
 
 static int

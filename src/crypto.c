@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -196,7 +197,7 @@ keyring_load(const char *path, struct keyring **out, char *err, size_t errlen)
 			    "(keyring)", path);
 		else
 			snprintf(err, errlen, "%s: cannot open keyring: %s",
-			    path, strerror(errno));
+			    path, errstr(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
@@ -285,10 +286,10 @@ keyring_open_new(const char *path, const char *tmp, const struct stat *like,
 		if (errno == EACCES || errno == EPERM || errno == EROFS)
 			snprintf(err, errlen, "permission denied on %s: cannot "
 			    "create %s (%s); nothing changed", dir,
-			    like == NULL ? path : tmp, strerror(errno));
+			    like == NULL ? path : tmp, errstr(errno));
 		else
 			snprintf(err, errlen, "%s: cannot create keyring: %s",
-			    like == NULL ? path : tmp, strerror(errno));
+			    like == NULL ? path : tmp, errstr(errno));
 		return -1;
 	}
 	if (like != NULL && fstat(fd, &st) == 0 && (st.st_uid != like->st_uid ||
@@ -297,14 +298,14 @@ keyring_open_new(const char *path, const char *tmp, const struct stat *like,
 		snprintf(err, errlen, "%s: cannot keep the keyring's owner "
 		    "%lu:%lu (%s); run this as root or as that owner; nothing "
 		    "changed", path, (unsigned long)like->st_uid,
-		    (unsigned long)like->st_gid, strerror(errno));
+		    (unsigned long)like->st_gid, errstr(errno));
 		close(fd);
 		(void)unlink(tmp);
 		return -1;
 	}
 	if (fchmod(fd, mode) == -1) {
 		snprintf(err, errlen, "%s: cannot set mode %04o: %s", path,
-		    (unsigned)mode, strerror(errno));
+		    (unsigned)mode, errstr(errno));
 		close(fd);
 		(void)unlink(like == NULL ? path : tmp);
 		return -1;
@@ -351,12 +352,12 @@ keyring_write(const char *path, const struct keyring *kr,
 		goto out;
 	if (write(fd, b.data, b.len) != (ssize_t)b.len || fsync(fd) == -1) {
 		snprintf(err, errlen, "%s: write failed: %s", path,
-		    strerror(errno));
+		    errstr(errno));
 		goto out;
 	}
 	if (like != NULL && rename(tmp, path) == -1) {
 		snprintf(err, errlen, "%s: rename failed: %s", path,
-		    strerror(errno));
+		    errstr(errno));
 		goto out;
 	}
 	rc = 0;
@@ -410,7 +411,7 @@ file_attrs(const char *path, struct stat *st, char *err, size_t errlen)
 			snprintf(err, errlen, "permission denied on %s (or a "
 			    "folder above it)", path);
 		else
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			snprintf(err, errlen, "%s: %s", path, errstr(errno));
 		return -1;
 	}
 	return 0;
@@ -700,29 +701,39 @@ sealed_free(struct sealed *s)
  * One key per purpose: HMAC(mac_key, label), kept in the keyring after
  * its first use (the audit chain and idempotency keys are needed by every
  * change).  The cache is the only part of a keyring that changes after
- * load; keyring_free wipes it with the rest.
+ * load; keyring_free wipes it with the rest.  Threads of one process
+ * share a keyring: sub_lock guards the cache of every keyring (a few
+ * compares and at most one HMAC while held).
  */
+static pthread_mutex_t sub_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int
 derive_key(const struct keyring *ckr, const char *label,
     unsigned char out[CRYPTO_KEY_LEN])
 {
 	struct keyring	*kr = (struct keyring *)(uintptr_t)ckr;
 	size_t		 i, len = strlen(label);
+	int		 rc = 0;
 
+	pthread_mutex_lock(&sub_lock);
 	for (i = 0; i < kr->nsub; i++)
 		if (strcmp(kr->sub[i].label, label) == 0) {
 			memcpy(out, kr->sub[i].key, CRYPTO_KEY_LEN);
-			return 0;
+			goto out;
 		}
 	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, kr->mac_key, CRYPTO_KEY_LEN,
-	    label, len, out) < 0)
-		return -1;
+	    label, len, out) < 0) {
+		rc = -1;
+		goto out;
+	}
 	if (kr->nsub < KEYRING_SUBKEYS && len < KEYRING_LABEL_MAX) {
 		memcpy(kr->sub[kr->nsub].label, label, len + 1);
 		memcpy(kr->sub[kr->nsub].key, out, CRYPTO_KEY_LEN);
 		kr->nsub++;
 	}
-	return 0;
+out:
+	pthread_mutex_unlock(&sub_lock);
+	return rc;
 }
 
 char *

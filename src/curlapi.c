@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <malloc.h>
 #include <sys/socket.h>
+#include <pthread.h>
 
 #include "curlapi.h"
 #include "fence.h"
@@ -29,7 +30,13 @@ struct curllib {
 	curl_version_info_data *(*version_info)(CURLversion);
 };
 
+/*
+ * Loaded and initialised once per process; lib_lock makes the first use
+ * safe from any thread (curl_global_init is not thread-safe in every
+ * libcurl) and orders lib.ready before the table is read.
+ */
 static struct curllib	lib;
+static pthread_mutex_t	lib_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Every symbol looked up, and where its address goes in struct curllib. */
 static const struct {
@@ -122,20 +129,23 @@ fail:
 const struct curlapi *
 curlapi_get(const char **why)
 {
+	const struct curlapi *api = NULL;
+
+	pthread_mutex_lock(&lib_lock);
 	if (lib.ready)
-		return &lib.api;
-	if (load() == -1) {
+		api = &lib.api;
+	else if (load() == -1)
 		*why = "cannot load libcurl";
-		return NULL;
-	}
 	/* libcurl copies the checks' headers and bodies: wipe what it frees */
-	if (lib.global_init_mem(CURL_GLOBAL_DEFAULT, malloc, wiping_free,
-	    wiping_realloc, strdup, calloc) != CURLE_OK) {
+	else if (lib.global_init_mem(CURL_GLOBAL_DEFAULT, malloc, wiping_free,
+	    wiping_realloc, strdup, calloc) != CURLE_OK)
 		*why = "libcurl global init failed";
-		return NULL;
+	else {
+		lib.ready = 1;
+		api = &lib.api;
 	}
-	lib.ready = 1;
-	return &lib.api;
+	pthread_mutex_unlock(&lib_lock);
+	return api;
 }
 
 curl_socket_t
@@ -154,9 +164,11 @@ curlapi_fenced_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 void
 curlapi_release(void)
 {
+	pthread_mutex_lock(&lib_lock);
 	if (lib.ready)
 		lib.global_cleanup();
 	if (lib.handle != NULL)
 		dlclose(lib.handle);
 	memset(&lib, 0, sizeof(lib));
+	pthread_mutex_unlock(&lib_lock);
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <db.h>
@@ -24,9 +25,17 @@
 #include "store_int.h"
 #include "util.h"
 
-#define TXN_RETRIES	8
+#define TXN_RETRIES	12
 #define CKP_BYTES	(1024 * 1024)	/* log written before a checkpoint */
 #define CKP_SECONDS	300		/* or time since the last one */
+
+/*
+ * How deep this thread is in dbenv_enter, and the generation of the
+ * environment it entered under (to tell whether another thread reopened
+ * it meanwhile).
+ */
+static _Thread_local int		held;
+static _Thread_local unsigned long	seen_gen;
 
 static const char *const db_files[DBI__MAX] = {
 	"credentials.db", "idempotency.db", "audit.db", "connections.db",
@@ -145,7 +154,7 @@ reserve_regions(const char *home, char *err, size_t errlen)
 		if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)(hi - lo)) == -1 &&
 		    errno != EOPNOTSUPP) {
 			snprintf(err, errlen, "%s: cannot reserve %lu bytes: %s",
-			    path, hi - lo, strerror(errno));
+			    path, hi - lo, errstr(errno));
 			rc = -1;
 		}
 		close(fd);
@@ -258,6 +267,26 @@ dberr:
 	return -1;
 }
 
+/*
+ * Writers first: a reopen waits for the threads inside, not for every
+ * request that comes after it.  Nested dbenv_enter never locks again, so
+ * a waiting writer cannot deadlock a reader.
+ */
+static int
+lock_init(pthread_rwlock_t *l)
+{
+	pthread_rwlockattr_t	a;
+	int			rc;
+
+	if ((rc = pthread_rwlockattr_init(&a)) != 0)
+		return rc;
+	(void)pthread_rwlockattr_setkind_np(&a,
+	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	rc = pthread_rwlock_init(l, &a);
+	pthread_rwlockattr_destroy(&a);
+	return rc;
+}
+
 int
 store_open(const char *home, enum durability dur, struct store **out,
     char *err, size_t errlen)
@@ -292,7 +321,16 @@ store_open(const char *home, enum durability dur, struct store **out,
 		return -1;
 	}
 	st->dur = dur;
+	if (lock_init(&st->lock) != 0) {
+		free(st->home);
+		free(st);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	pthread_mutex_init(&st->write_lock, NULL);
 	if (env_open(st, err, errlen) == -1) {
+		pthread_mutex_destroy(&st->write_lock);
+		pthread_rwlock_destroy(&st->lock);
 		free(st->home);
 		free(st);
 		return -1;
@@ -307,8 +345,87 @@ store_close(struct store *st)
 	if (st == NULL)
 		return;
 	env_close(st);
+	pthread_mutex_destroy(&st->write_lock);
+	pthread_rwlock_destroy(&st->lock);
 	free(st->home);
 	free(st);
+}
+
+/*
+ * Closes and opens the environment again, called by the outermost
+ * dbenv_enter of this thread (the read lock held once): the lock is
+ * taken for writing, and when no other thread reopened it since this one
+ * entered, this one does.  Returns with the read lock held again; 0 when
+ * the environment is open.
+ */
+static int
+reopen(struct store *st)
+{
+	char err[256];
+
+	pthread_rwlock_unlock(&st->lock);
+	pthread_rwlock_wrlock(&st->lock);
+	if (st->gen == seen_gen) {
+		env_close(st);
+		if (env_open(st, err, sizeof(err)) == -1)
+			log_error("storage: %s", err);
+		st->gen++;
+	}
+	pthread_rwlock_unlock(&st->lock);
+	pthread_rwlock_rdlock(&st->lock);
+	seen_gen = st->gen;
+	return st->env != NULL ? 0 : -1;
+}
+
+int
+dbenv_enter(struct store *st)
+{
+	if (held++ > 0)
+		return 0;
+	pthread_rwlock_rdlock(&st->lock);
+	seen_gen = st->gen;
+	if (st->env == NULL && reopen(st) == -1) {
+		dbenv_leave(st);
+		return -1;
+	}
+	return 0;
+}
+
+void
+dbenv_leave(struct store *st)
+{
+	if (--held == 0)
+		pthread_rwlock_unlock(&st->lock);
+}
+
+/*
+ * After a deadlock the two (or more) losers wait a random while before
+ * they try again, up to 1 ms doubled at each attempt (at most 32 ms), so
+ * that they do not meet again at once: with many threads, and processes,
+ * on the same pages an immediate retry deadlocks again.  The randomness
+ * only spreads the retries: the time of day and a thread's address.
+ */
+static void
+backoff(int attempt)
+{
+	static _Thread_local uint64_t	x;
+	struct timespec			ts;
+	long				us;
+
+	if (x == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		x = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)(uintptr_t)&x ^
+		    (uint64_t)ts.tv_sec;
+		x |= 1;
+	}
+	x ^= x << 13;		/* xorshift64 */
+	x ^= x >> 7;
+	x ^= x << 17;
+	us = (long)(x % (uint64_t)(1000L << (attempt < 5 ? attempt : 5)));
+	ts.tv_sec = 0;
+	ts.tv_nsec = us * 1000;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
 }
 
 /*
@@ -319,26 +436,23 @@ store_close(struct store *st)
 int
 dbenv_retry(struct store *st, int rc, int attempt)
 {
-	char err[256];
-
 	if (attempt >= TXN_RETRIES)
 		return 0;
-	if (rc == DB_LOCK_DEADLOCK)
+	if (rc == DB_LOCK_DEADLOCK) {
+		backoff(attempt);
 		return 1;
+	}
 	if (rc == DB_LOCK_NOTGRANTED || rc == DB_RUNRECOVERY) {
 		/*
 		 * A lock held too long usually means a process died holding
 		 * it; DB_RUNRECOVERY means another process ran recovery.
 		 * Reopening the environment with DB_REGISTER recovers.
 		 */
+		if (held != 1)
+			return 0;	/* not this deep: the caller gives up */
 		log_warn("storage: %s, reopening the environment",
 		    db_strerror(rc));
-		env_close(st);
-		if (env_open(st, err, sizeof(err)) == -1) {
-			log_error("storage: %s", err);
-			return 0;
-		}
-		return 1;
+		return reopen(st) == 0;
 	}
 	return 0;
 }
@@ -361,32 +475,30 @@ dbenv_map_rc(int rc)
 int
 dbenv_ensure_open(struct store *st)
 {
-	char err[256];
-
-	if (st->env != NULL)
-		return 0;
-	if (env_open(st, err, sizeof(err)) == -1) {
-		log_error("storage: %s", err);
+	if (dbenv_enter(st) == -1)
 		return -1;
-	}
+	dbenv_leave(st);
 	return 0;
 }
 
 enum store_rc
 store_ping(struct store *st)
 {
-	DB_TXN	*txn;
-	int	 rc;
+	DB_TXN		*txn;
+	int		 rc;
+	enum store_rc	 out = STORE_UNAVAILABLE;
 
-	if (dbenv_ensure_open(st) == -1)
+	if (dbenv_enter(st) == -1)
 		return STORE_UNAVAILABLE;
 	if ((rc = st->env->txn_begin(st->env, NULL, &txn, DB_TXN_NOWAIT)) != 0) {
 		if (rc == DB_RUNRECOVERY)
 			(void)dbenv_retry(st, rc, 0);
-		return STORE_UNAVAILABLE;
+	} else {
+		txn->abort(txn);
+		out = STORE_OK;
 	}
-	txn->abort(txn);
-	return STORE_OK;
+	dbenv_leave(st);
+	return out;
 }
 
 /* key = a \0 b \0 c (c may be NULL: prefix "a\0b\0"). */
@@ -471,10 +583,12 @@ dbenv_read(struct store *st, enum dbi i, const char *a, const char *b,
 	size_t	 klen;
 	int	 rc, attempt = 0;
 
-	if (dbenv_ensure_open(st) == -1)
-		return STORE_UNAVAILABLE;
 	if ((kb = dbenv_key(a, b, c, &klen)) == NULL)
 		return STORE_UNAVAILABLE;
+	if (dbenv_enter(st) == -1) {
+		free(kb);
+		return STORE_UNAVAILABLE;
+	}
 	for (;;) {
 		memset(&k, 0, sizeof(k));
 		memset(d, 0, sizeof(*d));
@@ -485,24 +599,19 @@ dbenv_read(struct store *st, enum dbi i, const char *a, const char *b,
 		if (rc == 0 || !dbenv_retry(st, rc, attempt++))
 			break;
 	}
+	dbenv_leave(st);
 	free(kb);
 	return rc == 0 ? STORE_OK : dbenv_map_rc(rc);
 }
 
-/*
- * Runs body in a transaction, retrying on deadlock, lock timeout and
- * after a panic (see dbenv_retry).  A positive STORE_* result that the
- * body stores in *result aborts the transaction without an error.
- */
-enum store_rc
-dbenv_run_txn(struct store *st, dbenv_txn_body body, void *arg,
+/* dbenv_run_txn inside dbenv_enter. */
+static enum store_rc
+run_txn(struct store *st, dbenv_txn_body body, void *arg,
     enum store_rc *result)
 {
 	DB_TXN	*txn;
 	int	 rc, attempt = 0;
 
-	if (dbenv_ensure_open(st) == -1)
-		return STORE_UNAVAILABLE;
 	for (;;) {
 		*result = STORE_OK;
 		audit_forget();
@@ -526,6 +635,31 @@ dbenv_run_txn(struct store *st, dbenv_txn_body body, void *arg,
 		if (!dbenv_retry(st, rc, attempt++))
 			return dbenv_map_rc(rc);
 	}
+}
+
+/*
+ * Runs body in a transaction, retrying on deadlock, lock timeout and
+ * after a panic (see dbenv_retry).  A positive STORE_* result that the
+ * body stores in *result aborts the transaction without an error.
+ */
+enum store_rc
+dbenv_run_txn(struct store *st, dbenv_txn_body body, void *arg,
+    enum store_rc *result)
+{
+	enum store_rc	 out = STORE_UNAVAILABLE;
+	int		 outer = held == 0;
+
+	/* nested in a walk (held), a thread may not wait for another writer:
+	 * that one may be reopening the environment, waiting for this walk */
+	if (outer)
+		pthread_mutex_lock(&st->write_lock);
+	if (dbenv_enter(st) == 0) {
+		out = run_txn(st, body, arg, result);
+		dbenv_leave(st);
+	}
+	if (outer)
+		pthread_mutex_unlock(&st->write_lock);
+	return out;
 }
 
 int

@@ -74,12 +74,12 @@ filestamp_read(const char *path, size_t cap, int flags, unsigned char **out,
 	if (st != NULL)
 		memset(st, 0, sizeof(*st));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		read_err(err, errlen, path, strerror(errno));
+		read_err(err, errlen, path, errstr(errno));
 		goto out;
 	}
 	if (st != NULL || (flags & (FILESTAMP_REGULAR | FILESTAMP_PRIVATE))) {
 		if (filestamp_fd(fd, &fst) == -1) {
-			read_err(err, errlen, path, strerror(errno));
+			read_err(err, errlen, path, errstr(errno));
 			goto out;
 		}
 		if (st != NULL)
@@ -102,7 +102,7 @@ filestamp_read(const char *path, size_t cap, int flags, unsigned char **out,
 		goto out;
 	}
 	if ((r = read_full(fd, p, cap + 1)) == -1) {
-		read_err(err, errlen, path, strerror(errno));
+		read_err(err, errlen, path, errstr(errno));
 		goto out;
 	}
 	*out = p;

@@ -34,14 +34,15 @@ handlers_match(struct http_req *req, struct route_match *rm)
 }
 
 void
-handle_request(struct app *a, struct http_req *req)
+handle_request(struct app_proc *p, struct http_req *req)
 {
 	struct ctx	 c;
 	char		 allow[128], extra[160];
 	enum route_rc	 rrc;
 
 	memset(&c, 0, sizeof(c));
-	c.app = a;
+	/* this request's state: a reload meanwhile does not change it */
+	c.app = app_acquire(p);
 	c.req = req;
 	c.html = http_wants_html(req);
 	rrc = handlers_match(req, &c.rm);
@@ -53,7 +54,7 @@ handle_request(struct app *a, struct http_req *req)
 		router_allow_header(c.rm.allowed, allow, sizeof(allow));
 		snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
 		http_fail(req, AE_METHOD, NULL, extra);
-	} else if (!app_ensure(a) && !(c.rm.flags & ROUTE_ANY_STATE))
+	} else if (!c.app->ready && !(c.rm.flags & ROUTE_ANY_STATE))
 		gate_unavailable(&c);
 	else
 		c.rm.fn(&c);
@@ -64,4 +65,5 @@ handle_request(struct app *a, struct http_req *req)
 	    strlen(req->uri) > 200 ? "(long path)" : req->uri, req->status,
 	    c.authed ? c.id.tenant : "-");
 	jwt_identity_free(&c.id);
+	app_release(c.app);
 }

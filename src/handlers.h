@@ -20,6 +20,6 @@ extern const struct route_table *const handlers_routes[];
  * req's mount and path are that candidate's after.
  */
 enum route_rc	 handlers_match(struct http_req *, struct route_match *);
-void	 handle_request(struct app *, struct http_req *);
+void	 handle_request(struct app_proc *, struct http_req *);
 
 #endif

@@ -1,6 +1,7 @@
 #include "cs_build.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -616,6 +617,7 @@ out:
 #define JWT_CACHE_SLOTS	8
 
 struct jwt_cache {
+	pthread_mutex_t	 lock;		/* the threads of a process share it */
 	struct {
 		unsigned char		 digest[32];
 		struct claim_times	 times;
@@ -628,7 +630,15 @@ struct jwt_cache {
 struct jwt_cache *
 jwt_cache_new(void)
 {
-	return calloc(1, sizeof(struct jwt_cache));
+	struct jwt_cache *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	if (pthread_mutex_init(&c->lock, NULL) != 0) {
+		free(c);
+		return NULL;
+	}
+	return c;
 }
 
 void
@@ -638,15 +648,21 @@ jwt_cache_clear(struct jwt_cache *c)
 
 	if (c == NULL)
 		return;
+	pthread_mutex_lock(&c->lock);
 	for (i = 0; i < JWT_CACHE_SLOTS; i++)
 		jwt_identity_free(&c->slot[i].id);
-	secure_wipe(c, sizeof(*c));
+	secure_wipe(c->slot, sizeof(c->slot));
+	c->clock = 0;
+	pthread_mutex_unlock(&c->lock);
 }
 
 void
 jwt_cache_free(struct jwt_cache *c)
 {
+	if (c == NULL)
+		return;
 	jwt_cache_clear(c);
+	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
 
@@ -738,9 +754,13 @@ jwt_verify(const char *token, size_t len, const struct jwt_keys *keys,
 	/* the token's digest, looked up now and stored on success */
 	cached = keys->cache != NULL &&
 	    gnutls_hash_fast(GNUTLS_DIG_SHA256, token, len, digest) == 0;
-	if (cached && (rc = cache_get(keys->cache, digest, pol, now, id)) !=
-	    JWT_ERR__MAX)
-		return rc;
+	if (cached) {
+		pthread_mutex_lock(&keys->cache->lock);
+		rc = cache_get(keys->cache, digest, pol, now, id);
+		pthread_mutex_unlock(&keys->cache->lock);
+		if (rc != JWT_ERR__MAX)
+			return rc;
+	}
 	if ((rc = verify_jws(token, len, keys, &alg, &praw, &plen)) != JWT_OK)
 		goto out;
 
@@ -754,8 +774,11 @@ jwt_verify(const char *token, size_t len, const struct jwt_keys *keys,
 	if ((rc = check_claims(claims, pol, now, id, &times)) != JWT_OK)
 		goto out;
 	id->alg = alg;
-	if (cached)
+	if (cached) {
+		pthread_mutex_lock(&keys->cache->lock);
 		cache_put(keys->cache, digest, &times, id);
+		pthread_mutex_unlock(&keys->cache->lock);
+	}
 out:
 	json_object_put(claims);
 	secure_free(praw, plen);

@@ -1,6 +1,8 @@
 #include "cs_build.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -10,11 +12,17 @@
 #include "log.h"
 #include "util.h"
 
-static enum log_level cur_level = LOG_LVL_INFO;
-static void (*sink)(const char *, size_t, void *);
-static void *sink_arg;
-static enum log_target target = LOG_TO_STDERR;
-static char reqid[LOG_REQID_MAX + 1];
+/*
+ * Threads: the level and the target are the process's, set when the
+ * configuration loads while other threads log (atomics); the sink and the
+ * request id are the running request's, so each thread has its own.
+ */
+static atomic_int cur_level = LOG_LVL_INFO;
+static _Thread_local void (*sink)(const char *, size_t, void *);
+static _Thread_local void *sink_arg;
+static atomic_int target = LOG_TO_STDERR;
+static _Thread_local char reqid[LOG_REQID_MAX + 1];
+static pthread_mutex_t syslog_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* syslog(3) priority of each level */
 static const int level_prio[LOG_LVL__MAX] = {
@@ -40,7 +48,7 @@ static const char *const level_names[LOG_LVL__MAX] = {
 void
 log_set_level(enum log_level l)
 {
-	cur_level = l;
+	atomic_store_explicit(&cur_level, (int)l, memory_order_relaxed);
 }
 
 void
@@ -53,13 +61,17 @@ log_set_sink(void (*fn)(const char *, size_t, void *), void *arg)
 void
 log_set_target(enum log_target t, int facility)
 {
-	static int opened;
+	static int opened;	/* under syslog_lock */
 
-	target = t < LOG_TARGET__MAX ? t : LOG_TO_STDERR;
-	if (target == LOG_TO_SYSLOG && !opened) {
+	if (t >= LOG_TARGET__MAX)
+		t = LOG_TO_STDERR;
+	pthread_mutex_lock(&syslog_lock);
+	if (t == LOG_TO_SYSLOG && !opened) {
 		openlog("credstore", LOG_PID, facility);
 		opened = 1;
 	}
+	pthread_mutex_unlock(&syslog_lock);
+	atomic_store_explicit(&target, (int)t, memory_order_relaxed);
 }
 
 int
@@ -115,19 +127,19 @@ log_level_parse(const char *s, enum log_level *out)
 void
 log_msg(enum log_level l, const char *fmt, ...)
 {
-	static pid_t	 pid;	/* credstore never forks: one lookup */
+	static atomic_long pid;	/* credstore never forks: one lookup */
 	char		 line[2048], ts[21];
 	va_list		 ap;
 	int		 n, m, body;
 	size_t		 i, len;
 
-	if (l > cur_level)
+	if ((int)l > atomic_load_explicit(&cur_level, memory_order_relaxed))
 		return;
-	if (pid == 0)
-		pid = getpid();
+	if (atomic_load_explicit(&pid, memory_order_relaxed) == 0)
+		atomic_store_explicit(&pid, (long)getpid(), memory_order_relaxed);
 	fmt_time(time(NULL), ts);
 	body = snprintf(line, sizeof(line), "%s credstore[%ld] ", ts,
-	    (long)pid);
+	    atomic_load_explicit(&pid, memory_order_relaxed));
 	if (body < 0 || (size_t)body >= sizeof(line))
 		return;
 	n = snprintf(line + body, sizeof(line) - (size_t)body, "%s: %s%s%s",
@@ -143,7 +155,8 @@ log_msg(enum log_level l, const char *fmt, ...)
 	for (i = (size_t)n; i < len; i++)
 		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
 			line[i] = '?';
-	if (target == LOG_TO_SYSLOG) {
+	if (atomic_load_explicit(&target, memory_order_relaxed) ==
+	    LOG_TO_SYSLOG) {
 		syslog(level_prio[l], "%s", line + body);
 		return;
 	}

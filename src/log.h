@@ -3,7 +3,9 @@
  * syslog(3), with a level, the process id, the running request's
  * Request-Id and a message.  Callers never pass secrets; values that come
  * from requests go through log_quote-free fields such as ids.  The module
- * owns its copy of the request id and its syslog connection.
+ * owns its copy of the request id and its syslog connection.  Level and
+ * target are the process's; request id and sink are per thread (each
+ * thread of a FastCGI process serves its own request).
  */
 #ifndef CS_LOG_H
 #define CS_LOG_H

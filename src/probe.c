@@ -19,10 +19,12 @@
 
 /*
  * libcurl, loaded by the first check (curlapi.c), and one handle per
- * process: its connection and DNS caches serve every later check.
+ * thread (an easy handle is never used by two threads at once): its
+ * connection and DNS caches serve the thread's later checks.  A FastCGI
+ * worker cleans its own up when it ends (probe_thread_end).
  */
-static const struct curlapi	*cu;
-static CURL			*curl;
+static _Thread_local const struct curlapi	*cu;
+static _Thread_local CURL			*curl;
 
 static const char *const verdict_names[PROBE__MAX] = {
 	"validated", "rejected", "unverified",
@@ -51,13 +53,19 @@ probe_init(void)
 }
 
 void
-probe_cleanup(void)
+probe_thread_end(void)
 {
 	if (curl != NULL) {
 		cu->easy_cleanup(curl);
 		curl = NULL;
 	}
 	cu = NULL;
+}
+
+void
+probe_cleanup(void)
+{
+	probe_thread_end();
 	curlapi_release();
 }
 
@@ -214,7 +222,15 @@ render_json(struct json_object *t, const struct credset *cs, int *bad)
 			    NULL);
 		return o;
 	default:
-		return json_object_get(t);
+		/*
+		 * A copy, not another reference: the template belongs to the
+		 * catalog that every thread shares, and json-c's reference
+		 * counts are not atomic.
+		 */
+		o = NULL;
+		if (t != NULL && json_object_deep_copy(t, &o, NULL) != 0)
+			*bad = 1;
+		return o;
 	}
 }
 

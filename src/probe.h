@@ -57,7 +57,14 @@ struct probe_outcome {
 	int		 truncated;	/* the body went past PROBE_MAX_BODY */
 };
 
+/*
+ * probe_init makes the calling thread's HTTP client (libcurl loaded and
+ * initialised once per process); 0 or -1.  probe_thread_end frees the
+ * calling thread's client; probe_cleanup does that and unloads libcurl,
+ * once every other thread has ended.
+ */
 int		 probe_init(void);
+void		 probe_thread_end(void);
 void		 probe_cleanup(void);
 const char	*probe_verdict_name(enum probe_verdict);
 

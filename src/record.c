@@ -17,6 +17,7 @@
  */
 #include "cs_build.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -815,27 +816,35 @@ parse_len(const void *data, size_t len)
  * The text is ours (written by record_cred_write or, before it, by
  * json-c), so json-c's own parser is enough here.
  */
+/* format 1: format 2's members but the version counter and the MAC */
+static struct rec_member	v1_members[CM__MAX];
+static struct rec_codec		v1_codec;
+static pthread_once_t		v1_once = PTHREAD_ONCE_INIT;
+
+static void
+v1_init(void)
+{
+	size_t i;
+
+	for (i = 0; i < CM__MAX; i++)
+		if (i != CM_VER && i != CM_MAC)
+			v1_members[v1_codec.n++] = cred_members[i];
+	v1_codec.m = v1_members;
+	v1_codec.version = 1;
+	v1_codec.free = cred_free;
+}
+
 enum store_rc
 record_cred_read_v1(const void *p, size_t n, struct cred_rec *r)
 {
-	static struct rec_member	 m[CM__MAX];
-	static struct rec_codec		 v1;
-	struct json_object		*o;
-	size_t				 i;
+	struct json_object *o;
 
-	/* format 1: format 2's members but the version counter and the MAC */
-	if (v1.n == 0) {
-		for (i = 0; i < CM__MAX; i++)
-			if (i != CM_VER && i != CM_MAC)
-				m[v1.n++] = cred_members[i];
-		v1.m = m;
-		v1.version = 1;
-		v1.free = cred_free;
-	}
+	/* built once, by whichever thread reads a format 1 record first */
+	pthread_once(&v1_once, v1_init);
 	memset(r, 0, sizeof(*r));
 	if (n > INT32_MAX || (o = parse_len(p, n)) == NULL)
 		return STORE_CORRUPT;
-	return tree_read(&v1, o, r, 1);
+	return tree_read(&v1_codec, o, r, 1);
 }
 
 enum store_rc

@@ -364,7 +364,35 @@ struct walk {
 	char		*pfx, *start;	/* malloc'd or NULL */
 	size_t		 plen, slen;
 	int		 backwards;
+	char		*after;		/* forwards: resume past this key */
+	size_t		 alen;
 };
+
+/*
+ * Remembers key k, the last record a walk handed out: a walk that meets
+ * a deadlock (threads of one process too) goes on from there with a new
+ * cursor, backwards from just before it, forwards from just after it, so
+ * no record is handed out twice.  0 or -1.
+ */
+static int
+walk_resume(struct walk *w, const DBT *k)
+{
+	char *copy;
+
+	if ((copy = malloc(k->size + 1)) == NULL)
+		return -1;
+	memcpy(copy, k->data, k->size);
+	if (w->backwards) {
+		free(w->start);
+		w->start = copy;
+		w->slen = k->size;
+	} else {
+		free(w->after);
+		w->after = copy;
+		w->alen = k->size;
+	}
+	return 0;
+}
 
 /*
  * With tenant and provider set the walk goes backwards from just before
@@ -418,6 +446,15 @@ walk_first(const struct walk *w, DBC *c, DBT *k, DBT *d, u_int32_t *op)
 		*op = DB_PREV;
 		return rc;
 	}
+	if (w->after != NULL) {
+		k->data = w->after;
+		k->size = (u_int32_t)w->alen;
+		rc = c->get(c, k, d, DB_SET_RANGE);
+		if (rc == 0 && k->size == w->alen &&
+		    memcmp(k->data, w->after, w->alen) == 0)
+			rc = c->get(c, k, d, DB_NEXT);
+		return rc;
+	}
 	if (w->pfx != NULL) {
 		k->data = w->pfx;
 		k->size = (u_int32_t)w->plen;
@@ -440,7 +477,7 @@ store_cred_walk(struct store *st, const char *tenant, const char *provider,
 	struct cred_rec	 r;
 	enum store_rc	 out = STORE_OK;
 
-	if (dbenv_ensure_open(st) == -1)
+	if (dbenv_enter(st) == -1)
 		return STORE_UNAVAILABLE;
 	if (walk_init(&w, tenant, provider, after_id) == -1) {
 		out = STORE_UNAVAILABLE;
@@ -460,6 +497,12 @@ again:
 			continue;
 		}
 		n++;
+		/* where to go on from after a deadlock */
+		if (walk_resume(&w, &k) == -1) {
+			cred_rec_free(&r);
+			rc = ENOMEM;
+			break;
+		}
 		rc = cb(&r, arg);
 		cred_rec_free(&r);
 		if (rc != 0) {
@@ -477,12 +520,15 @@ again:
 dberr:
 	if (c != NULL)
 		c->close(c);
-	if (n == 0 && dbenv_retry(st, rc, attempt++))
+	c = NULL;
+	if (dbenv_retry(st, rc, attempt++))
 		goto again;
 	out = dbenv_map_rc(rc);
 out:
+	dbenv_leave(st);
 	free(w.pfx);
 	free(w.start);
+	free(w.after);
 	return out;
 }
 

@@ -9,6 +9,7 @@
 #ifndef CS_STORE_INT_H
 #define CS_STORE_INT_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include <db.h>
@@ -28,6 +29,21 @@ enum dbi {
 struct store {
 	char		*home;
 	enum durability	 dur;
+	/*
+	 * The threads of a process share the environment.  Every use of env
+	 * and db holds lock for reading (dbenv_enter); reopening them after
+	 * a panic holds it for writing, so no thread has a handle, cursor or
+	 * transaction open then.  gen counts the reopens.
+	 */
+	pthread_rwlock_t lock;
+	unsigned long	 gen;
+	/*
+	 * One write transaction per process at a time (dbenv_run_txn): every
+	 * write ends on the same pages (the tenant's count, the audit chain
+	 * and its head), so more writers of one process only wait in, and
+	 * deadlock in, Berkeley DB's lock manager.  Reads do not take it.
+	 */
+	pthread_mutex_t	 write_lock;
 	DB_ENV		*env;
 	DB		*db[DBI__MAX];
 	store_mac_fn	 mac;		/* records, audit chain; NULL: none */
@@ -39,11 +55,20 @@ struct store {
 char		*dbenv_key(const char *a, const char *b, const char *c,
 		    size_t *len);
 
-/* Reopens a closed environment: 0, or -1 (logged). */
+/*
+ * dbenv_enter: from here to dbenv_leave this thread may use st->env and
+ * st->db (nested calls are counted; one store per thread at a time).
+ * Reopens a closed environment first: 0, or -1 (logged) with nothing
+ * held.  dbenv_ensure_open: the same check, holding nothing after.
+ */
+int		 dbenv_enter(struct store *);
+void		 dbenv_leave(struct store *);
 int		 dbenv_ensure_open(struct store *);
 /*
  * After a failed operation: 1 to retry (deadlock, lock timeout, or a
- * panic after which the environment was reopened), 0 to give up.
+ * panic after which the environment was reopened), 0 to give up.  Called
+ * inside dbenv_enter, with no cursor or transaction open; a reopen needs
+ * the outermost dbenv_enter of the thread (else 0).
  */
 int		 dbenv_retry(struct store *, int rc, int attempt);
 /* A Berkeley DB result as a store_rc (other errors are logged). */

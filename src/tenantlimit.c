@@ -23,6 +23,7 @@
 
 #include "log.h"
 #include "tenantlimit.h"
+#include "util.h"
 
 /* "CSTLIM" and the layout's version (a new layout, a new number) */
 #define TL_MAGIC	0x4353544c494d0001ULL
@@ -83,7 +84,7 @@ map_table(int fd, char *err, size_t errlen)
 	}
 	/* two processes creating it at once both grow it to the same size */
 	if (sb.st_size == 0 && ftruncate(fd, sizeof(struct tl_map)) == -1) {
-		snprintf(err, errlen, "ftruncate: %s", strerror(errno));
+		snprintf(err, errlen, "ftruncate: %s", errstr(errno));
 		return NULL;
 	}
 	if (sb.st_size != 0 && (size_t)sb.st_size != sizeof(struct tl_map)) {
@@ -93,7 +94,7 @@ map_table(int fd, char *err, size_t errlen)
 	}
 	m = mmap(NULL, sizeof(*m), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED) {
-		snprintf(err, errlen, "mmap: %s", strerror(errno));
+		snprintf(err, errlen, "mmap: %s", errstr(errno));
 		return NULL;
 	}
 	atomic_compare_exchange_strong(&m->hdr.magic, &zero, TL_MAGIC);
@@ -124,7 +125,7 @@ tenantlimit_open(const char *path, const struct tenantlimit_conf *conf,
 		t->conf.checks = TENANTLIMIT_LEASES;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, errstr(errno));
 		goto fail;
 	}
 	t->m = map_table(fd, why, sizeof(why));

@@ -374,7 +374,7 @@ tmpl_load_dir(const char *dir, char *err, size_t errlen)
 	FILE		*f;
 
 	if ((d = opendir(dir)) == NULL) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		snprintf(err, errlen, "%s: %s", dir, errstr(errno));
 		return NULL;
 	}
 	if ((set = calloc(1, sizeof(*set))) == NULL) {
@@ -393,7 +393,7 @@ tmpl_load_dir(const char *dir, char *err, size_t errlen)
 		}
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if ((f = fopen(path, "r")) == NULL) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			snprintf(err, errlen, "%s: %s", path, errstr(errno));
 			goto fail;
 		}
 		text = malloc(TMPL_MAX_BYTES + 1);

@@ -305,6 +305,15 @@ fmt_time(time_t t, char out[21])
 		snprintf(out, 21, "1970-01-01T00:00:00Z");
 }
 
+const char *
+errstr(int errnum)
+{
+	static _Thread_local char buf[128];
+
+	/* the GNU strerror_r (_GNU_SOURCE): returns the text, maybe static */
+	return strerror_r(errnum, buf, sizeof(buf));
+}
+
 uint64_t
 now_ms(void)
 {

@@ -59,6 +59,12 @@ unsigned char *b64url_decode(const char *s, size_t slen, size_t *outlen);
 
 /* "2024-04-01T10:00:00Z" into out (at least 21 bytes). */
 void	 fmt_time(time_t t, char out[21]);
+/*
+ * What strerror says, for any thread: the text lives in a buffer of the calling
+ * thread, valid until its next call (strerror may share one buffer
+ * between threads for an unknown number).
+ */
+const char *errstr(int errnum);
 /* Milliseconds since the epoch, wall clock. */
 uint64_t now_ms(void);
 

@@ -351,7 +351,8 @@ START_TEST(core_holds_no_secret)
 	 * the dump says nothing about the real build: skipped, loudly.
 	 */
 	snprintf(cmd, sizeof(cmd), "/proc/%ld/exe", (long)pids[0]);
-	if (strstr(maps, "libasan") != NULL || realpath(cmd, exe) == NULL ||
+	if (strstr(maps, "libasan") != NULL || strstr(maps, "libtsan") != NULL ||
+	    realpath(cmd, exe) == NULL ||
 	    realpath(E.fcgi, want) == NULL || strcmp(exe, want) != 0) {
 		fprintf(stderr, "hygiene: SKIPPED: the FastCGI process runs "
 		    "under a sanitizer or valgrind\n");

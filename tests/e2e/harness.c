@@ -408,7 +408,9 @@ h_sanitizer_report(struct h_env *e)
 {
 	return h_grep_file(e->errlog, "AddressSanitizer") ||
 	    h_grep_file(e->errlog, "LeakSanitizer") ||
-	    h_grep_file(e->errlog, "runtime error:");
+	    h_grep_file(e->errlog, "runtime error:") ||
+	    h_grep_file(e->errlog, "WARNING: ThreadSanitizer") ||
+	    h_grep_file(e->errlog, "ThreadSanitizer:");
 }
 
 #if defined(__has_feature)
@@ -417,6 +419,10 @@ h_sanitizer_report(struct h_env *e)
 #endif
 #endif
 #if defined(__SANITIZE_ADDRESS__) || defined(CS_SANITIZERS)
+#define H_ASAN	1
+#endif
+/* ThreadSanitizer (--enable-tsan): its reports count the same */
+#if defined(__SANITIZE_THREAD__) || defined(CS_TSAN)
 #define H_ASAN	1
 #endif
 

@@ -97,8 +97,8 @@ long	 h_start_server(struct h_env *, long want);
 /* 1 when a sanitizer report is in the server's output. */
 int	 h_sanitizer_report(struct h_env *);
 /*
- * 1 when this build has ASan (so credstore.fcgi, built with the same
- * flags, can print a report at all); 0 otherwise.
+ * 1 when this build has ASan or TSan (so credstore.fcgi, built with the
+ * same flags, can print a report at all); 0 otherwise.
  */
 int	 h_sanitizer_build(void);
 

@@ -9,7 +9,9 @@
  *	GET  /__mock/requests	JSON array of the recorded requests
  *	GET  /__mock/health	"ok"
  * Any other request is recorded, then answered by the newest matching
- * route, or with 404 {"error":"no route"}.
+ * route, or with 404 {"error":"no route"}.  Its record's "inflight" is
+ * how many recorded requests were being answered when it arrived, itself
+ * included (how many calls reached the mock at once).
  *
  * One detached thread per connection; keep-alive, pipelining,
  * Content-Length and chunked request bodies are supported.
@@ -117,6 +119,7 @@ static struct {
 	struct route	*routes;	/* newest first */
 	long long	 nextid;
 	json_object	*log;
+	int		 inflight;	/* recorded requests being answered */
 } g = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.stopcv = PTHREAD_COND_INITIALIZER,
@@ -844,6 +847,7 @@ record(const struct req *r)
 	json_object_object_add(o, "time", json_object_new_int64(
 	    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000));
 	pthread_mutex_lock(&g.lock);
+	json_object_object_add(o, "inflight", json_object_new_int(++g.inflight));
 	json_object_array_add(g.log, o);
 	pthread_mutex_unlock(&g.lock);
 }
@@ -1061,11 +1065,13 @@ dispatch(struct conn *c, const struct req *r)
 		return control(c, r);
 	record(r);
 	if ((rt = route_find(r)) == NULL)
-		return reply_error(c, r, 404, "no route");
-	rc = serve_route(c, r, rt);
+		rc = reply_error(c, r, 404, "no route");
+	else
+		rc = serve_route(c, r, rt);
 	pthread_mutex_lock(&g.lock);
-	if (--rt->refs == 0)
+	if (rt != NULL && --rt->refs == 0)
 		route_free(rt);
+	g.inflight--;
 	pthread_mutex_unlock(&g.lock);
 	return rc;
 }

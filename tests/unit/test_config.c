@@ -155,6 +155,7 @@ START_TEST(test_defaults)
 	ck_assert_ptr_null(c.probe_origin_override);
 	ck_assert_int_eq(c.max_body_bytes, 65536);
 	ck_assert_int_eq(c.tenant_checks_in_flight, 2);
+	ck_assert_int_eq(c.fcgi_threads, 16);
 	ck_assert_int_eq(c.tenant_rate_limit, 1000);
 	ck_assert_int_eq(c.tenant_rate_burst, 2000);
 	ck_assert_int_eq(c.durability, DUR_SYNC);
@@ -234,7 +235,7 @@ END_TEST
 enum vcheck { V_NONE, V_LEEWAY, V_TIMEOUT, V_BODY, V_DUR, V_LOG, V_ORIGIN,
     V_ROLE, V_TENANT, V_ADMIN, V_ISSUER, V_CHECKS, V_RATE, V_BURST,
     V_TARGET, V_FACILITY, V_PROXY_ROLE, V_PROXY_TIMEOUT, V_PROXY_BODY,
-    V_PROXY_ANSWER };
+    V_PROXY_ANSWER, V_THREADS };
 
 static const struct {
 	const char	*key;
@@ -336,6 +337,13 @@ static const struct {
 	{ "tenant_checks_in_flight", "1", 1, V_CHECKS, 1, NULL },
 	{ "tenant_checks_in_flight", "0", 0, V_NONE, 0, NULL },
 	{ "tenant_checks_in_flight", "15", 0, V_NONE, 0, NULL },
+	{ "fcgi_threads", "1", 1, V_THREADS, 1, NULL },
+	{ "fcgi_threads", "256", 1, V_THREADS, 256, NULL },
+	{ "fcgi_threads", "0", 0, V_NONE, 0, NULL },
+	{ "fcgi_threads", "257", 0, V_NONE, 0, NULL },
+	{ "fcgi_threads", "-4", 0, V_NONE, 0, NULL },
+	{ "fcgi_threads", "8x", 0, V_NONE, 0, NULL },
+	{ "fcgi_threads", "", 0, V_NONE, 0, NULL },
 	{ "tenant_rate_limit", "1000000", 1, V_RATE, 1000000, NULL },
 	{ "tenant_rate_limit", "1000001", 0, V_NONE, 0, NULL },
 	{ "tenant_rate_limit", "-1", 0, V_NONE, 0, NULL },
@@ -385,6 +393,9 @@ START_TEST(test_values)
 		break;
 	case V_CHECKS:
 		ck_assert_int_eq(c.tenant_checks_in_flight, vals[_i].num);
+		break;
+	case V_THREADS:
+		ck_assert_int_eq(c.fcgi_threads, vals[_i].num);
 		break;
 	case V_RATE:
 		ck_assert_int_eq(c.tenant_rate_limit, vals[_i].num);

@@ -122,7 +122,8 @@ init_options(int argc, char **argv, struct owner *o)
 		{ "user", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct passwd	*pw;
+	struct passwd	 pwbuf, *pw;
+	char		 pwtext[4096];
 	int		 ch;
 
 	memset(o, 0, sizeof(*o));
@@ -132,7 +133,8 @@ init_options(int argc, char **argv, struct owner *o)
 			admin_usage();
 			return EX_USAGE;
 		}
-		if ((pw = getpwnam(optarg)) == NULL)
+		if (getpwnam_r(optarg, &pwbuf, pwtext, sizeof(pwtext),
+		    &pw) != 0 || pw == NULL)
 			return admin_fail("init: no user '%.64s'", optarg);
 		o->set = 1;
 		o->uid = pw->pw_uid;

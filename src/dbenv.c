@@ -301,7 +301,7 @@ store_open(const char *home, enum durability dur, struct store **out,
 			    "folder above it)", home);
 		else
 			snprintf(err, errlen, "%s: data_dir: %s%s", home,
-			    strerror(errno), errno == ENOENT ?
+			    errstr(errno), errno == ENOENT ?
 			    " (credstore-admin init creates it)" : "");
 		return -1;
 	}

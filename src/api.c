@@ -523,6 +523,24 @@ out:
 }
 
 /*
+ * A check that found the values rejected: the 422 of section 1, which
+ * keeps the error shape, says the check's outcome in the same header as
+ * a store's 201 (SPEC section 2).  0, or -1 when rc was something else.
+ */
+static int
+reply_rejected(struct ctx *c, enum credsvc_rc rc, const struct probe_result *pr)
+{
+	char extra[96];
+
+	if (rc != CSVC_REJECTED)
+		return -1;
+	snprintf(extra, sizeof(extra), "Credential-Check: result=rejected%s%s\r\n",
+	    pr->reason[0] != '\0' ? "; reason=" : "", pr->reason);
+	gate_reply_fail(c, AE_CREDENTIAL_REJECTED, NULL, extra);
+	return 0;
+}
+
+/*
  * PUT .../credentials/{id}: new values, checked like a store; a 422
  * leaves the old ones.  Same id, new data key, updatedAt moves.
  */
@@ -538,6 +556,7 @@ api_cred_put(struct ctx *c)
 	struct credsvc_actor		 who;
 	struct credsvc_label		 label;
 	enum media			 m;
+	enum credsvc_rc			 rc;
 
 	input_init(&in);
 	credset_init(&cs);
@@ -546,8 +565,8 @@ api_cred_put(struct ctx *c)
 		goto out;
 	gate_svc(c, &svc, &who);
 	label_of(&in, &label);
-	if (gate_svc_failed(c, credsvc_replace(&svc, &who, p, c->rm.cred_id, &cs,
-	    &label, &pr)) == 0)
+	rc = credsvc_replace(&svc, &who, p, c->rm.cred_id, &cs, &label, &pr);
+	if (reply_rejected(c, rc, &pr) == -1 && gate_svc_failed(c, rc) == 0)
 		send_meta(c, p->id, c->rm.cred_id, 200);
 out:
 	credset_free(&cs);
@@ -640,7 +659,7 @@ api_cred_validate(struct ctx *c)
 	    "/admin/integrations/%s/credentials/%s?retested=1", p->id,
 	    c->rm.cred_id))
 		goto out;
-	if (gate_svc_failed(c, rc) == 0)
+	if (reply_rejected(c, rc, &pr) == -1 && gate_svc_failed(c, rc) == 0)
 		send_meta(c, p->id, c->rm.cred_id, 200);
 out:
 	input_free(&in);

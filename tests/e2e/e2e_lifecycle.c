@@ -1094,8 +1094,20 @@ START_TEST(check_outcomes)
 	snprintf(vpath, sizeof(vpath), "%s/%s/validate", DD, rej);
 	req("POST", vpath, E.tok_admin, NULL, NULL, &r);
 	assert_error(&r, 422, "credential_validation_failed");
+	/* the 422 keeps the error shape; the outcome is in the header */
+	ck_assert_ptr_nonnull(h_header(&r, "Credential-Check"));
+	ck_assert_str_eq(h_header(&r, "Credential-Check"),
+	    "result=rejected; reason=status_401");
 	h_resp_free(&r);
 	ck_assert_str_eq(stored_check("datadog", rej), "rejected/status_401");
+	/* a PUT of values the provider rejects: the same header */
+	snprintf(vpath, sizeof(vpath), "%s/%s", DD, rej);
+	req("PUT", vpath, E.tok_admin, "application/json",
+	    DD_BODY("SECRETVAL-ck-401"), &r);
+	assert_error(&r, 422, "credential_validation_failed");
+	ck_assert_str_eq(h_header(&r, "Credential-Check"),
+	    "result=rejected; reason=status_401");
+	h_resp_free(&r);
 
 	/* a 503: unreachable; PUT, PATCH and re-test answer the check */
 	snprintf(flaky, sizeof(flaky), "%s", store_checked(DD,

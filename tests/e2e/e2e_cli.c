@@ -795,6 +795,7 @@ START_TEST(rotate_keeps_owner)
 	snprintf(kr, sizeof(kr), "%s/keyring", E.dir);
 	ck_assert_int_eq(chown(kr, 65534, 65534), 0);
 	ck_assert_int_eq(chmod(kr, 0640), 0);
+	h_stop_server(&E);	/* need_server's, if any: not orphaned */
 	ck_assert_int_eq(h_start_server(&E, 200), 200);
 	ck_assert_int_eq(h_req(&E, "GET", "/v1/integrations/datadog/credentials",
 	    E.tok_admin, NULL, NULL, NULL, &resp), 0);
@@ -913,6 +914,7 @@ START_TEST(rotate_under_load)
 	snprintf(kr, sizeof(kr), "%s/keyring", E.dir);
 	ck_assert_int_eq(chown(kr, 65534, 65534), 0);
 	ck_assert_int_eq(chmod(kr, 0640), 0);
+	h_stop_server(&E);	/* need_server's, if any: not orphaned */
 	ck_assert_int_eq(h_start_server(&E, 200), 200);
 	dd_route("SECRETVAL-rot-load", 200, 0);
 	ld = mmap(NULL, sizeof(*ld), PROT_READ | PROT_WRITE,

@@ -11,7 +11,12 @@
 # folder that must not be served.  credstore's configuration, data and
 # keyring are in the user's home, outside the document root.  Apache runs
 # as that user (started by it: no User switch), on a free 127.0.0.1 port,
-# with its ServerRoot, pid file and logs in a temporary folder.
+# with its ServerRoot, pid file and logs in a temporary folder.  In each
+# mode: the API, the admin page signed in (store by the form; 120
+# credentials of a tenant of their own paged by the next links; one
+# deleted after its confirmation page), what must not be served, and
+# every credstore.fcgi process (ps, also one held in a request) running
+# as that user.
 #
 #   top_srcdir=... top_builddir=... sh tests/deploy/htaccess.sh
 #
@@ -172,6 +177,11 @@ EOF
     broken "credstore-admin init failed: $(cat "$T/init.out")"
 ADMIN_TOK=$("$ADMIN" -c "$CS/credstore.conf" token --sub alice \
     --tenant acme --role admin) || broken "token failed"
+for m in $MODES; do	# a tenant of its own per mode for the paging
+	t=$("$ADMIN" -c "$CS/credstore.conf" token --sub pager \
+	    --tenant "pages-$m" --role admin) || broken "token failed"
+	eval "PAGE_TOK_$m=\$t"
+done
 chown -R "$HT_USER:$HT_GROUP" "$H" || broken "chown $H"
 
 # An .htaccess recipe with its SetEnv lines pointing at $CS.
@@ -308,6 +318,118 @@ admin() {	# admin MOUNT
 	check "$(has 'from the form')" "the page shows the label"
 }
 
+# --- the admin page: 120 credentials paged, one deleted after a confirm ---
+signin() {	# signin MOUNT TOKEN: the cookie jar $W/jar signed in
+	rm -f "$W/jar"
+	req GET "$1/admin/login" "" -c "$W/jar" -b "$W/jar"
+	expect 200 "$CODE" "GET $1/admin/login (its cs_login cookie and form token)"
+	check "$(grep -q 'cs_login' "$W/jar" && echo 1)" "the jar holds cs_login"
+	req POST "$1/admin/login" "" -c "$W/jar" -b "$W/jar" \
+	    --data-urlencode "csrf_token=$(field csrf_token)" \
+	    --data-urlencode "access_token=$2"
+	expect 303 "$CODE" "sign in with the JWT"
+}
+# The users of the credstore processes of this test that ps sees, sampled
+# while the background job $1 runs, one name a line into $W/users.
+sample_users() {
+	: >"$W/users"
+	while kill -0 "$1" 2>/dev/null; do
+		p=$(cs_pids | tr '\n' ',')
+		[ -n "$p" ] && ps -o user= -p "${p%,}" >>"$W/users" 2>/dev/null
+		sleep 0.01
+	done
+}
+pages() {	# pages MOUNT TOKEN
+	L=$1/v1/integrations/sentry/credentials
+	# 119 through the API, two at a time, the processes' users sampled
+	seq 1 119 | xargs -P 2 -I{} curl -sS -o /dev/null -w '%{http_code}\n' \
+	    --max-time 30 -H "Authorization: Bearer $2" \
+	    -H 'Content-Type: application/json' \
+	    --data-binary '{"credentials":{"auth_token":"sntrys_page{}"},"label":"page {}"}' \
+	    "http://127.0.0.1:$PORT$L" >"$W/codes" 2>>"$A/log/curl.err" &
+	bg=$!
+	sample_users "$bg"
+	wait "$bg"
+	# and a store held open for 2 s, its body not all sent: the CGI
+	# process is started before Apache has read the body and, the token
+	# accepted, waits for the rest, so one is there to be seen
+	mv "$W/users" "$W/users.burst"
+	perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(PeerAddr =>
+	    "127.0.0.1:$ARGV[0]") or die; print $s "POST $ARGV[1] HTTP/1.1\r\n" .
+	    "Host: 127.0.0.1\r\nAuthorization: Bearer $ARGV[2]\r\n" .
+	    "Content-Type: application/json\r\n" .
+	    "Content-Length: 64\r\nConnection: close\r\n\r\n{\"cred"; sleep 2' \
+	    "$PORT" "$L" "$2" 2>>"$A/log/curl.err" &
+	bg=$!
+	sample_users "$bg"
+	wait "$bg"
+	held=$(wc -l <"$W/users")
+	cat "$W/users.burst" >>"$W/users"
+	expect 119 "$(grep -c '^201$' "$W/codes")" "stores answered 201 of 119 through the API"
+	users=$(sort -u "$W/users" | tr '\n' ' ')
+	check "$( [ "$users" = "$HT_USER " ] && echo 1)" \
+	    "ps -o user=: every credstore.fcgi process seen (stores, held one) runs as $HT_USER" \
+	    "users: $users"
+	check "$( [ "$held" -gt 0 ] && echo 1)" \
+	    "a credstore.fcgi process was seen while a request was held open" \
+	    "$held samples then, $(wc -l <"$W/users.burst") during the stores"
+	signin "$1" "$2"
+	# the 120th through the provider form
+	req GET "$1/admin/integrations/sentry" "" -c "$W/jar" -b "$W/jar"
+	expect 200 "$CODE" "GET the sentry form (paged tenant)"
+	req POST "$L" "" -c "$W/jar" -b "$W/jar" -H 'Accept: text/html' \
+	    --data-urlencode "csrf_token=$(field csrf_token)" \
+	    --data-urlencode "credentials[auth_token]=sntrys_page120" \
+	    --data-urlencode "label=page 120"
+	expect 303 "$CODE" "the 120th stored through the form"
+	# page 1, 2, 3 by the links
+	u=$1/admin/
+	for want in '1–50' '51–100' '101–120'; do
+		req GET "$u" "" -c "$W/jar" -b "$W/jar"
+		expect 200 "$CODE" "GET $u"
+		check "$(has "Showing $want of 120")" "$u says Showing $want of 120" \
+		    "$(grep -o 'Showing[^<]*' "$W/body")"
+		n=$(grep -c '<article class="cred">' "$W/body")
+		case $want in 101*) w=20 ;; *) w=50 ;; esac
+		expect "$w" "$n" "credentials on $u"
+		next=$(sed -n 's/.*rel="next" href="\([^"]*\)".*/\1/p' "$W/body")
+		[ "$want" = '101–120' ] && break
+		p=$(( ${want%%–*} / 50 + 2 ))
+		expect "$1/admin/?page=$p" "$next" "the next link carries $1"
+		u=$next
+	done
+	check "$( [ -z "$next" ] && echo 1)" "the last page has no next link" "$next"
+	check "$(has "rel=\"prev\" href=\"$1/admin/?page=2\"")" "the last page links back to page 2"
+	# delete one from the last page after its confirmation page
+	del=$(sed -n 's/.*class="button danger" href="\([^"]*\/delete\)".*/\1/p' \
+	    "$W/body" | head -1)
+	DID=${del%/delete}
+	DID=${DID##*/}
+	case $del in
+	"$1/admin/integrations/sentry/credentials/crd_"*/delete) ok=1 ;;
+	*) ok="" ;;
+	esac
+	check "$ok" "the Delete… link carries $1" "$del"
+	req GET "$del" "" -c "$W/jar" -b "$W/jar"
+	expect 200 "$CODE" "GET the confirmation page"
+	check "$(has "<code id=\"credential-id\">$DID</code>")" "it names $DID"
+	check "$(has "action=\"$del\"")" "its form posts to $del"
+	cs=$(field csrf_token)
+	req POST "$del" "" -c "$W/jar" -b "$W/jar"
+	expect 403 "$CODE" "the delete without the form's CSRF token"
+	req GET "$L/$DID" "$2"
+	expect 200 "$CODE" "GET $DID through the API after the refused delete"
+	req POST "$del" "" -c "$W/jar" -b "$W/jar" --data-urlencode "csrf_token=$cs"
+	expect 303 "$CODE" "the confirmed delete"
+	expect "$1/admin/?done=deleted" "$(header Location)" "the delete's Location"
+	req GET "$1/admin/?done=deleted" "" -c "$W/jar" -b "$W/jar"
+	check "$(has 'The credential was deleted.')" "the index says it was deleted"
+	check "$(has 'Showing 1–50 of 119')" "the index counts 119" \
+	    "$(grep -o 'Showing[^<]*' "$W/body")"
+	req GET "$L/$DID" "$2"
+	expect 404 "$CODE" "GET $DID through the API after the delete"
+}
+
 # --- what must not be served --------------------------------------------
 hidden() {
 	req GET /private/backup.txt ""
@@ -394,6 +516,7 @@ for MODE in $MODES; do
 	check "$(has 'with Apache set CGIPassAuth On')" \
 	    "the 401 under Apache names CGIPassAuth" "$(head -c 200 "$W/body")"
 	admin "$M"
+	eval "pages \"\$M\" \"\$PAGE_TOK_$MODE\""
 	rewrite
 	hidden
 	loud "$other" "$msg"

@@ -5,8 +5,9 @@
  * error line; the built manuals name the configured paths.  Runs the
  * built binaries directly; no web server, but for the key commands run as
  * root (issue 15): rotate-key and retire-key keep the keyring's owner,
- * group and mode, refuse as a user who could not keep them, and init
- * --user gives everything it creates to that user.
+ * group and mode, run while stores run without one 5xx, refuse as a user
+ * who could not keep them, and init --user gives everything it creates
+ * to that user.
  */
 #include "cs_build.h"
 
@@ -18,9 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -792,6 +795,7 @@ START_TEST(rotate_keeps_owner)
 	snprintf(kr, sizeof(kr), "%s/keyring", E.dir);
 	ck_assert_int_eq(chown(kr, 65534, 65534), 0);
 	ck_assert_int_eq(chmod(kr, 0640), 0);
+	h_stop_server(&E);	/* need_server's, if any: not orphaned */
 	ck_assert_int_eq(h_start_server(&E, 200), 200);
 	ck_assert_int_eq(h_req(&E, "GET", "/v1/integrations/datadog/credentials",
 	    E.tok_admin, NULL, NULL, NULL, &resp), 0);
@@ -816,6 +820,158 @@ START_TEST(rotate_keeps_owner)
 	    E.tok_admin, NULL, NULL, NULL, &resp), 0);
 	ck_assert_int_eq(resp.status, 200);
 	h_resp_free(&resp);
+	h_stop_server(&E);
+	ck_assert_int_eq(chown(kr, 0, 0), 0);
+	ck_assert_int_eq(chmod(kr, 0600), 0);
+}
+END_TEST
+
+/* What the request loop of rotate_under_load saw (shared with its child). */
+#define LOAD_MAX_IDS	4096
+struct load {
+	volatile int	stop;		/* set by the parent */
+	volatile long	n;		/* requests answered */
+	volatile long	n5xx;		/* 5xx answers, and failed requests */
+	volatile long	stores;
+	volatile long	created;	/* stores answered 201 */
+	volatile long	nids;
+	char		ids[LOAD_MAX_IDS][40];
+};
+
+/* The child: POSTs and GETs, one after the other, until told to stop. */
+static void
+load_loop(struct load *ld)
+{
+	struct h_resp		 r;
+	struct json_object	*o, *v;
+	const char		*body = "{\"credentials\":{\"api_key\":"
+	    "\"SECRETVAL-rot-load\",\"application_key\":\"SECRETVAL-rot-app\"}}";
+	time_t			 end = time(NULL) + 90;	/* a failed parent */
+	int			 rc;
+
+	while ((!ld->stop || ld->n < 60) && time(NULL) < end) {
+		rc = h_req(&E, "POST", DD, E.tok_admin, "application/json", body,
+		    NULL, &r);
+		ld->stores++;
+		if (rc != 0 || r.status >= 500)
+			ld->n5xx++;
+		if (rc == 0 && r.status == 201) {
+			ld->created++;
+			if ((o = h_json(&r)) != NULL && ld->nids < LOAD_MAX_IDS &&
+			    json_object_object_get_ex(o, "credentialId", &v))
+				snprintf(ld->ids[ld->nids++], sizeof(ld->ids[0]),
+				    "%s", json_object_get_string(v));
+			json_object_put(o);
+		}
+		if (rc == 0)
+			h_resp_free(&r);
+		ld->n++;
+		rc = h_req(&E, "GET", DD "?limit=5", E.tok_admin, NULL, NULL,
+		    NULL, &r);
+		if (rc != 0 || r.status >= 500)
+			ld->n5xx++;
+		if (rc == 0)
+			h_resp_free(&r);
+		ld->n++;
+	}
+}
+
+/* The active key's id from `credstore-admin keys` into id[32]. */
+static void
+active_key(char *id, size_t cap)
+{
+	struct run	 r;
+	const char	*l, *sp;
+
+	admin(&r, 0, "keys", NULL);
+	assert_clean_exit(&r, 0);
+	ck_assert_ptr_nonnull(l = strstr(r.out, " active "));
+	while (l > r.out && l[-1] != '\n')
+		l--;
+	ck_assert_ptr_nonnull(sp = strchr(l, ' '));
+	ck_assert_uint_lt((size_t)(sp - l), cap);
+	snprintf(id, cap, "%.*s", (int)(sp - l), l);
+}
+
+/*
+ * Issue 15: rotate-key, then retire-key of the old key, run as root on a
+ * keyring owned by the web user (65534, 0640) while a child process
+ * stores and lists without a pause: three rounds; not one 5xx, every
+ * store 201, the keyring's owner, group and mode kept, verify clean, and
+ * every credential stored meanwhile readable and usable (its check runs
+ * with the values decrypted under the new key).
+ */
+START_TEST(rotate_under_load)
+{
+	struct load	*ld;
+	struct run	 r;
+	struct h_resp	 resp;
+	char		 kr[700], old[32], want[64], path[300];
+	long		 i, during = 0, before;
+	int		 round, st;
+	pid_t		 pid;
+
+	snprintf(kr, sizeof(kr), "%s/keyring", E.dir);
+	ck_assert_int_eq(chown(kr, 65534, 65534), 0);
+	ck_assert_int_eq(chmod(kr, 0640), 0);
+	h_stop_server(&E);	/* need_server's, if any: not orphaned */
+	ck_assert_int_eq(h_start_server(&E, 200), 200);
+	dd_route("SECRETVAL-rot-load", 200, 0);
+	ld = mmap(NULL, sizeof(*ld), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(ld, MAP_FAILED);
+	memset(ld, 0, sizeof(*ld));
+	if ((pid = fork()) == 0) {
+		load_loop(ld);
+		_exit(0);
+	}
+	ck_assert_int_gt(pid, 0);
+	while (ld->n < 10 && waitpid(pid, &st, WNOHANG) == 0)
+		usleep(10000);
+	for (round = 0; round < 3; round++) {
+		active_key(old, sizeof(old));
+		before = ld->n;
+		admin(&r, 0, "rotate-key", NULL);
+		assert_clean_exit(&r, 0);
+		ck_assert_str_ne(r.out, "");
+		admin(&r, 0, "retire-key", old);
+		during += ld->n - before;
+		assert_clean_exit(&r, 0);
+		snprintf(want, sizeof(want), "retired %s\n", old);
+		ck_assert_str_eq(r.out, want);
+		assert_owned(kr, 65534, 65534, 0640);
+		snprintf(want, sizeof(want), "key %s ", old);
+		ck_assert(!h_grep_file(kr, want));
+	}
+	ld->stop = 1;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	fprintf(stderr, "rotate_under_load: %ld requests (%ld while the key "
+	    "commands ran), %ld stores, %ld 201, %ld 5xx\n", ld->n, during,
+	    ld->stores, ld->created, ld->n5xx);
+	ck_assert_int_ge(ld->n, 50);
+	ck_assert_int_eq(ld->n5xx, 0);
+	ck_assert_int_eq(ld->created, ld->stores);
+	ck_assert_int_eq(ld->nids, ld->created);
+	assert_owned(kr, 65534, 65534, 0640);
+	admin(&r, 0, "verify", NULL);
+	ck_assert_msg(r.exited && r.status == 0, "verify: %d %s", r.status, r.err);
+	for (i = 0; i < ld->nids; i++) {
+		snprintf(path, sizeof(path), "%s/%s", DD, ld->ids[i]);
+		ck_assert_int_eq(h_req(&E, "GET", path, E.tok_admin, NULL, NULL,
+		    NULL, &resp), 0);
+		ck_assert_msg(resp.status == 200, "%s: %ld", path, resp.status);
+		h_resp_free(&resp);
+	}
+	for (i = 0; i < ld->nids; i += ld->nids / 5 + 1) {
+		snprintf(path, sizeof(path), "%s/%s/validate", DD, ld->ids[i]);
+		ck_assert_int_eq(h_req(&E, "POST", path, E.tok_admin, NULL, NULL,
+		    NULL, &resp), 0);
+		ck_assert_msg(resp.status == 200, "%s: %ld %s", path,
+		    resp.status, resp.body);
+		h_resp_free(&resp);
+	}
+	munmap(ld, sizeof(*ld));
 	h_stop_server(&E);
 	ck_assert_int_eq(chown(kr, 0, 0), 0);
 	ck_assert_int_eq(chmod(kr, 0600), 0);
@@ -1003,6 +1159,7 @@ main(void)
 	tcase_add_test(tc, missing_config_hint);
 	if (geteuid() == 0) {	/* chown and setuid: CI runs as root */
 		tcase_add_test(tc, rotate_keeps_owner);
+		tcase_add_test(tc, rotate_under_load);
 		tcase_add_test(tc, rotate_refused_unprivileged);
 		tcase_add_test(tc, init_user_nobody);
 		tcase_add_test(tc, data_dir_permission_named);

@@ -9,6 +9,18 @@
 
 #include "log.h"
 
+/* repl_ack_policy (SPEC section 11) */
+enum repl_ack {
+	REPL_ACK_QUORUM = 0,
+	REPL_ACK_ALL,
+	REPL_ACK_ONE,
+	REPL_ACK_NONE,
+	REPL_ACK__MAX
+};
+
+#define REPL_PEERS_MAX	4	/* a group of 2 to 5 sites */
+#define REPL_HOSTLEN	256
+
 enum durability {
 	DUR_SYNC = 0,
 	DUR_WRITE_NOSYNC,
@@ -40,6 +52,14 @@ struct config {
 	enum log_level	 log_level;
 	enum log_target	 log_target;
 	int		 log_facility;	/* syslog(3) facility, LOG_AUTHPRIV */
+	/* replication (SPEC section 11); repl_self NULL: a single site */
+	char		*repl_self;		/* host:port */
+	char		*repl_peers;		/* host:port, ... */
+	long		 repl_priority;
+	enum repl_ack	 repl_ack_policy;
+	long		 repl_ack_timeout_ms;
+	char		*repl_forward_url;
+	char		*repl_secret_file;
 };
 
 #define CONFIG_ERRLEN	512
@@ -57,5 +77,19 @@ const char	*config_path_from_env(void);
 int	 config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 void	 config_free(struct config *cfg);
 const char *durability_name(enum durability);
+const char *repl_ack_name(enum repl_ack);
+/*
+ * Splits "host:port" (a name, an IPv4 address or [IPv6]) into host (at
+ * most REPL_HOSTLEN - 1 bytes) and port 1..65535.  0 or -1.
+ */
+int	 config_hostport(const char *s, size_t n, char host[REPL_HOSTLEN],
+	    unsigned *port);
+/*
+ * Calls cb for each entry of the comma-separated host:port list s (as
+ * config_hostport splits it); stops at cb's first non-zero.  -1 when an
+ * entry is malformed; else cb's last result.
+ */
+typedef int	(*config_hostport_cb)(const char *host, unsigned port, void *);
+int	 config_hostports(const char *s, config_hostport_cb cb, void *arg);
 
 #endif

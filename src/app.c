@@ -7,6 +7,7 @@
 
 #include "app.h"
 #include "log.h"
+#include "repl.h"
 #include "probe.h"
 #include "secmem.h"
 #include "util.h"
@@ -133,7 +134,8 @@ load(struct app *a)
 		    a->config_path);
 		goto fail;
 	}
-	if (store_open(a->cfg.data_dir, a->cfg.durability, &a->st, err,
+	if (repl_configure(&a->cfg, 0, err, sizeof(err)) == -1 ||
+	    store_open(a->cfg.data_dir, a->cfg.durability, &a->st, err,
 	    sizeof(err)) == -1)
 		goto fail;
 	store_set_mac(a->st, store_mac, a);

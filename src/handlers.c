@@ -13,6 +13,7 @@
 #include "gate.h"
 #include "handlers.h"
 #include "log.h"
+#include "replfwd.h"
 #include "router.h"
 
 const struct route_table *const handlers_routes[] = {
@@ -41,7 +42,7 @@ handle_request(struct app *a, struct http_req *req)
 		http_fail(req, AE_METHOD, NULL, extra);
 	} else if (!app_ensure(a) && !(c.rm.flags & ROUTE_ANY_STATE))
 		gate_unavailable(&c);
-	else
+	else if (!(a->ready && replfwd_route(a, req)))	/* replication */
 		c.rm.fn(&c);
 	if (!req->responded)
 		http_fail(req, AE_INTERNAL, NULL, NULL);

@@ -269,6 +269,7 @@ client() {	# client C: STORES/CLIENTS stores over the three sites
 	n=0
 	while [ $n -lt $((STORES / CLIENTS)) ]; do
 		s=$(( (n + $1) % 3 + 1 ))
+		t=$(now_ms)
 		c=$(curl -s --max-time 20 -o "$T/c$1.body" -w '%{http_code}' \
 		    -H "Authorization: Bearer $TOK" \
 		    -H 'Content-Type: application/json' \
@@ -276,7 +277,7 @@ client() {	# client C: STORES/CLIENTS stores over the three sites
 		    "http://127.0.0.1:$(hport "$s")$L") || c=${c:-000}
 		id=$(sed -n 's/.*"credentialId" *: *"\(crd_[0-9A-Z]*\)".*/\1/p' \
 		    "$T/c$1.body")
-		echo "$(now_ms) $s $c $id" >>"$T/c$1.out"
+		echo "$(now_ms) $s $c $id $t" >>"$T/c$1.out"
 		n=$((n + 1))
 	done
 }
@@ -293,7 +294,9 @@ echo "repl: killed every process of site $M (the master) at $T_KILL"
 wait $cpids
 cat "$T"/c*.out | sort -n >"$T/all.out"
 n201=$(awk '$3 == 201' "$T/all.out" | wc -l)
-after=$(awk -v k="$T_KILL" '$1 > k && $3 == 201 { print $1; exit }' "$T/all.out")
+# the first 201 to a store that started after the kill
+after=$(awk -v k="$T_KILL" '$5 > k && $3 == 201 { print $1 }' "$T/all.out" |
+    sort -n | head -1)
 echo "repl: $n201 of $STORES stores answered 201; other answers:" \
     "$(awk '$3 != 201 { print $3 }' "$T/all.out" | sort | uniq -c | tr '\n' ' ')"
 check "$( [ -n "$after" ] && [ $((after - T_KILL)) -le 10000 ] && echo 1)" \

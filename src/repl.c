@@ -273,6 +273,14 @@ repl_env_prepare(DB_ENV *env)
 	    2000000)) != 0 ||
 	    (rc = env->rep_set_config(env, DB_REPMGR_CONF_2SITE_STRICT, 1)) != 0)
 		return rc;
+	/*
+	 * A new master's first checkpoint would otherwise sleep 30 s (the
+	 * default delay, for clients to synchronise), holding the
+	 * checkpoint mutex every commit after it waits on: seen as a 30 s
+	 * stall of every write after a failover.
+	 */
+	if ((rc = env->rep_set_timeout(env, DB_REP_CHECKPOINT_DELAY, 0)) != 0)
+		return rc;
 	if ((rc = add_site(env, R.self_host, R.self_port, 1)) != 0)
 		return rc;
 	rc = config_hostports(R.peers, add_peer, env);

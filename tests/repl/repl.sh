@@ -299,6 +299,8 @@ after=$(awk -v k="$T_KILL" '$5 > k && $3 == 201 { print $1 }' "$T/all.out" |
     sort -n | head -1)
 echo "repl: $n201 of $STORES stores answered 201; other answers:" \
     "$(awk '$3 != 201 { print $3 }' "$T/all.out" | sort | uniq -c | tr '\n' ' ')"
+echo "repl: the first 201 to a store started after the kill came" \
+    "$(( ${after:-0} - T_KILL )) ms after it"
 check "$( [ -n "$after" ] && [ $((after - T_KILL)) -le 10000 ] && echo 1)" \
     "stores are answered 201 again within 10 s of the kill" \
     "first 201 after $(( ${after:-0} - T_KILL )) ms"

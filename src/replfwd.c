@@ -121,6 +121,15 @@ sign(const struct http_req *req, const char *ts, const char *client,
 }
 
 int
+replfwd_sign(const struct config *cfg, const struct http_req *req,
+    const char *ts, const char *client, const char *site, char sig[65])
+{
+	if (load_secret(cfg) == -1)
+		return -1;
+	return sign(req, ts, client, site, sig);
+}
+
+int
 replfwd_is_forwarded(const struct http_req *req)
 {
 	return http_param(req, "HTTP_X_CREDSTORE_FORWARDED") != NULL;

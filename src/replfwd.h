@@ -26,5 +26,11 @@ int	 replfwd_is_forwarded(const struct http_req *);
  * caller's address replaces the forwarding site's.  0 or -1 (logged).
  */
 int	 replfwd_verify(const struct config *, struct http_req *);
+/*
+ * The hex signature of req as site would send it at time ts for client
+ * (with cfg's repl_secret_file): 0 or -1.
+ */
+int	 replfwd_sign(const struct config *, const struct http_req *,
+	    const char *ts, const char *client, const char *site, char sig[65]);
 
 #endif

@@ -10,7 +10,8 @@
 #     a new master is elected and stores succeed again within 10 s, every
 #     201 is readable on both survivors
 #   - the old master comes back as a replica and catches up
-#   - repl-serve ends cleanly on SIGTERM
+#   - repl-serve ends cleanly on SIGTERM; the master left alone answers a
+#     store 503 (not acknowledged by a quorum)
 #
 #   top_srcdir=... top_builddir=... sh tests/repl/repl.sh
 #
@@ -354,17 +355,27 @@ store "$M" "after"
 check "$( [ "$CODE" = 201 ] && echo 1)" \
     "a store through the old master (forwarded) -> 201" "$CODE"
 
-# --- SIGTERM ends repl-serve cleanly
-for i in 1 2 3; do
-	kill -TERM "$(cat "$T/s$i/web.pid")" 2>/dev/null
-	wait "$(cat "$T/s$i/web.pid")" 2>/dev/null
-	p=$(cat "$T/s$i/serve.pid")
+# --- SIGTERM ends repl-serve cleanly; a master alone cannot get a quorum
+stop_site() {	# stop_site N: TERM to lighttpd, then to repl-serve
+	kill -TERM "$(cat "$T/s$1/web.pid")" 2>/dev/null
+	wait "$(cat "$T/s$1/web.pid")" 2>/dev/null
+	p=$(cat "$T/s$1/serve.pid")
 	kill -TERM "$p"
 	wait "$p"
 	rc=$?
-	rm -f "$T/s$i/web.pid" "$T/s$i/serve.pid"
-	check "$( [ $rc = 0 ] && grep -q stopping "$T/s$i/log/serve.log" && echo 1)" \
-	    "site $i: repl-serve ends with 0 on SIGTERM" "exit $rc"
+	rm -f "$T/s$1/web.pid" "$T/s$1/serve.pid"
+	check "$( [ $rc = 0 ] && grep -q stopping "$T/s$1/log/serve.log" && echo 1)" \
+	    "site $1: repl-serve ends with 0 on SIGTERM" "exit $rc"
+}
+for i in 1 2 3; do
+	[ "$i" = "$new" ] || stop_site "$i"
 done
+store "$new" "alone"
+check "$( [ "$CODE" = 503 ] && grep -q '"unavailable"' "$T/body" && echo 1)" \
+    "the master alone: a store is not acknowledged by a quorum -> 503" \
+    "$CODE $(head -c 200 "$T/body")"
+check "$(grep -q 'was not acknowledged' "$T/s$new/log/web.log" && echo 1)" \
+    "the master logs the commit that was not acknowledged"
+stop_site "$new"
 summary
 [ "$failures" = 0 ]

@@ -339,7 +339,14 @@ replfwd_route(struct app *a, struct http_req *req)
 	char			 url[1024];
 	enum http_body_rc	 brc;
 
-	if (!repl_enabled() || req->method == HM_GET || req->method == HM_HEAD ||
+	if (!repl_enabled())
+		return 0;
+	/* SPEC 11: every request is 503 while repl-serve is not running */
+	if (!repl_serving(a->cfg.data_dir)) {
+		unavailable(req, "The replication process is not running");
+		return 1;
+	}
+	if (req->method == HM_GET || req->method == HM_HEAD ||
 	    req->method == HM_OPTIONS)
 		return 0;
 	if (replfwd_is_forwarded(req)) {

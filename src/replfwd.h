@@ -11,7 +11,8 @@
 struct app;
 
 /*
- * Before a request is handled: on a replica a write (any method but GET,
+ * Before a request is handled: 503 while repl-serve is not running; on a
+ * replica a write (any method but GET,
  * HEAD, OPTIONS) is sent to the master and its answer relayed, or 503
  * with Retry-After when no master is known or reachable; on the master a
  * forwarded request is verified (403 when its signature is bad) and

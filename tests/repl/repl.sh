@@ -251,6 +251,24 @@ for i in 1 2 3; do
 	done
 done
 
+# --- a replica whose repl-serve stops answers 503, and recovers
+R=$(( M % 3 + 1 ))
+p=$(cat "$T/s$R/serve.pid")
+kill -TERM "$p"
+wait "$p"
+rc=$?
+get "$R" /healthz
+h=$CODE
+get "$R" "$L"
+check "$( [ $rc = 0 ] && [ "$h" = 503 ] && [ "$CODE" = 503 ] && echo 1)" \
+    "site $R without repl-serve: /healthz and reads 503" "exit $rc, $h, $CODE"
+start_serve "$R"
+wait_up "$R" 10
+h=$CODE
+get "$R" "$L"
+check "$( [ "$h" = 200 ] && [ "$CODE" = 200 ] && echo 1)" \
+    "site $R with repl-serve started again: 200" "$h, $CODE $(head -c 200 "$T/serve.err" 2>/dev/null)"
+
 # --- forged forwarded requests
 for i in 1 2 3; do
 	CODE=$(curl -s --max-time 5 -o "$T/body" -w '%{http_code}' \

@@ -37,7 +37,9 @@ const char admin_progname[] = "credstore-admin";
     "  backup DIR\n" \
     "  audit [--tenant T]\n" \
     "  revalidate [--tenant T] [--provider P] [--older-than DURATION]\n" \
-    "             [--jobs N]\n"
+    "             [--jobs N]\n" \
+    "  repl-serve\n" \
+    "  repl-status\n"
 
 void
 admin_usage(void)

@@ -63,5 +63,8 @@ int		 admin_cmd_retire(struct config *, int argc, char **argv);
 int		 admin_cmd_shred(struct config *, int argc, char **argv);
 int		 admin_cmd_verify(struct config *, int argc, char **argv);
 int		 admin_cmd_revalidate(struct config *, int argc, char **argv);
+/* admin_repl.c */
+int		 admin_cmd_repl_serve(struct config *, int argc, char **argv);
+int		 admin_cmd_repl_status(struct config *, int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@
 #include "gate.h"
 #include "jsonx.h"
 #include "log.h"
+#include "repl.h"
 #include "pages.h"
 #include "store.h"
 #include "util.h"
@@ -46,6 +47,8 @@ api_healthz(struct ctx *c)
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "status", json_object_new_string("ok"));
+	if (repl_enabled())
+		repl_health_json(c->app->st, o);
 	http_send_json(c->req, 200, o, NULL);
 	json_object_put(o);
 }

@@ -7,6 +7,7 @@
 
 #include "app.h"
 #include "log.h"
+#include "repl.h"
 #include "probe.h"
 #include "secmem.h"
 #include "util.h"
@@ -299,7 +300,9 @@ load(struct app_proc *p)
 	if (load_files(p, a, err, sizeof(err)) == -1)
 		goto fail;
 	if (p->st == NULL) {
-		if (store_open(a->cfg.data_dir, a->cfg.durability, &p->st, err,
+		/* replication is the process's: set once, with the store */
+		if (repl_configure(&a->cfg, 0, err, sizeof(err)) == -1 ||
+		    store_open(a->cfg.data_dir, a->cfg.durability, &p->st, err,
 		    sizeof(err)) == -1)
 			goto fail;
 		store_set_mac(p->st, store_mac, NULL);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "util.h"
@@ -45,6 +46,13 @@ enum ckey {
 	CK_PROXY_MAX_BODY_BYTES,
 	CK_PROXY_MAX_RESPONSE_BYTES,
 	CK_FCGI_THREADS,
+	CK_REPL_SELF,
+	CK_REPL_PEERS,
+	CK_REPL_PRIORITY,
+	CK_REPL_ACK_POLICY,
+	CK_REPL_ACK_TIMEOUT_MS,
+	CK_REPL_FORWARD_URL,
+	CK_REPL_SECRET_FILE,
 	CK__MAX
 };
 
@@ -58,6 +66,10 @@ enum ctype {
 	CT_LOGLEVEL,
 	CT_LOGTARGET,	/* stderr or syslog */
 	CT_FACILITY,	/* a syslog(3) facility name */
+	CT_HOSTPORT,	/* host:port */
+	CT_HOSTPORTS,	/* host:port, ... (1 to REPL_PEERS_MAX) */
+	CT_ACK,		/* repl_ack_policy */
+	CT_URL,		/* http(s)://host[:port][/path], no query */
 };
 
 struct ckeydef {
@@ -100,6 +112,17 @@ static const struct ckeydef keys[CK__MAX] = {
 	{ "proxy_max_response_bytes", CT_LONG, 1024, 256L * 1024 * 1024,
 	    OFF(proxy_max_response_bytes) },
 	{ "fcgi_threads", CT_LONG, 1, 256, OFF(fcgi_threads) },
+	{ "repl_self", CT_HOSTPORT, 0, 0, OFF(repl_self) },
+	{ "repl_peers", CT_HOSTPORTS, 0, 0, OFF(repl_peers) },
+	{ "repl_priority", CT_LONG, 0, 1000000, OFF(repl_priority) },
+	{ "repl_ack_policy", CT_ACK, 0, 0, OFF(repl_ack_policy) },
+	{ "repl_ack_timeout_ms", CT_LONG, 10, 600000, OFF(repl_ack_timeout_ms) },
+	{ "repl_forward_url", CT_URL, 0, 0, OFF(repl_forward_url) },
+	{ "repl_secret_file", CT_PATH, 0, 0, OFF(repl_secret_file) },
+};
+
+static const char *const acknames[REPL_ACK__MAX] = {
+	"quorum", "all", "one", "none",
 };
 
 static const char *const durnames[DUR__MAX] = {
@@ -110,6 +133,12 @@ const char *
 durability_name(enum durability d)
 {
 	return d < DUR__MAX ? durnames[d] : "?";
+}
+
+const char *
+repl_ack_name(enum repl_ack a)
+{
+	return a < REPL_ACK__MAX ? acknames[a] : "?";
 }
 
 const char *
@@ -136,7 +165,9 @@ config_free(struct config *c)
 	free(c->path);
 	for (i = 0; i < CK__MAX; i++)
 		if (keys[i].type == CT_PATH || keys[i].type == CT_STRING ||
-		    keys[i].type == CT_CLAIM || keys[i].type == CT_ORIGIN) {
+		    keys[i].type == CT_CLAIM || keys[i].type == CT_ORIGIN ||
+		    keys[i].type == CT_HOSTPORT || keys[i].type == CT_HOSTPORTS ||
+		    keys[i].type == CT_URL) {
 			char **p = (char **)(void *)((char *)c + keys[i].off);
 			free(*p);
 			*p = NULL;
@@ -228,6 +259,167 @@ valid_claim(const char *v)
 	return 1;
 }
 
+int
+config_hostport(const char *s, size_t n, char host[REPL_HOSTLEN],
+    unsigned *port)
+{
+	const char	*colon, *h = s, *he;
+	char		 pb[8];
+	long		 pv;
+	size_t		 i;
+
+	while (n > 0 && (*s == ' ' || *s == '\t'))
+		s++, n--, h = s;
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (n == 0 || (colon = memrchr(s, ':', n)) == NULL)
+		return -1;
+	he = colon;
+	if (*h == '[') {
+		if (colon[-1] != ']' || colon - h < 3)
+			return -1;
+		h++, he--;
+		for (i = 0; h + i < he; i++)
+			if (strchr("0123456789abcdefABCDEF:.", h[i]) == NULL)
+				return -1;
+	} else
+		for (i = 0; h + i < he; i++)
+			if (!(h[i] == '.' || h[i] == '-' ||
+			    (h[i] >= '0' && h[i] <= '9') ||
+			    (h[i] >= 'a' && h[i] <= 'z') ||
+			    (h[i] >= 'A' && h[i] <= 'Z')))
+				return -1;
+	if (he == h || (size_t)(he - h) >= REPL_HOSTLEN ||
+	    (size_t)(s + n - colon - 1) >= sizeof(pb) || s + n == colon + 1)
+		return -1;
+	memcpy(pb, colon + 1, (size_t)(s + n - colon - 1));
+	pb[s + n - colon - 1] = '\0';
+	if (parse_long(pb, 1, 65535, &pv) == -1)
+		return -1;
+	if (host != NULL) {
+		memcpy(host, h, (size_t)(he - h));
+		host[he - h] = '\0';
+	}
+	if (port != NULL)
+		*port = (unsigned)pv;
+	return 0;
+}
+
+int
+config_hostports(const char *s, config_hostport_cb cb, void *arg)
+{
+	const char	*e;
+	char		 host[REPL_HOSTLEN];
+	unsigned	 port;
+	int		 rc = 0;
+
+	for (;;) {
+		if ((e = strchr(s, ',')) == NULL)
+			e = s + strlen(s);
+		if (config_hostport(s, (size_t)(e - s), host, &port) == -1)
+			return -1;
+		if (cb != NULL && (rc = cb(host, port, arg)) != 0)
+			return rc;
+		if (*e == '\0')
+			return rc;
+		s = e + 1;
+	}
+}
+
+static int
+count_peer(const char *host, unsigned port, void *arg)
+{
+	(void)host;
+	(void)port;
+	++*(int *)arg;
+	return 0;
+}
+
+/* http(s)://host[:port] and an optional /path with no query or fragment. */
+static int
+valid_url(const char *v)
+{
+	const char	*s = strchr(v, '/'), *p;
+	char		 origin[512];
+	size_t		 n;
+
+	if (s == NULL || s[1] != '/' || (p = strchr(s + 2, '/')) == NULL)
+		p = v + strlen(v);
+	if ((n = (size_t)(p - v)) >= sizeof(origin))
+		return 0;
+	memcpy(origin, v, n);
+	origin[n] = '\0';
+	if (!valid_origin(origin))
+		return 0;
+	for (; *p != '\0'; p++)
+		if (*p == '?' || *p == '#' || *p == ' ' || *p == '%')
+			return 0;
+	return 1;
+}
+
+struct selfpeer {
+	char		host[REPL_HOSTLEN];
+	unsigned	port;
+	char		seen[REPL_PEERS_MAX + 1][REPL_HOSTLEN + 8];
+	int		n;
+};
+
+/* 1 when a peer is this site or is listed twice. */
+static int
+peer_clash(const char *host, unsigned port, void *arg)
+{
+	struct selfpeer	*sp = arg;
+	int		 i;
+
+	if (port == sp->port && strcmp(host, sp->host) == 0)
+		return 1;
+	if (sp->n > REPL_PEERS_MAX)
+		return 0;
+	snprintf(sp->seen[sp->n], sizeof(sp->seen[0]), "%s:%u", host, port);
+	for (i = 0; i < sp->n; i++)
+		if (strcmp(sp->seen[i], sp->seen[sp->n]) == 0)
+			return 1;
+	sp->n++;
+	return 0;
+}
+
+/*
+ * With repl_self set: peers, forward URL and secret file are required;
+ * no peer is this site or given twice; the secret file is a regular file
+ * of 32 to 4096 bytes that others cannot read.  NULL or what is wrong.
+ */
+static const char *
+check_repl(const struct config *c)
+{
+	struct selfpeer	*sp;
+	struct stat	 sb;
+	int		 clash;
+
+	if (c->repl_self == NULL)
+		return NULL;
+	if (c->repl_peers == NULL)
+		return "repl_peers is required with repl_self";
+	if (c->repl_forward_url == NULL)
+		return "repl_forward_url is required with repl_self";
+	if (c->repl_secret_file == NULL)
+		return "repl_secret_file is required with repl_self";
+	if ((sp = calloc(1, sizeof(*sp))) == NULL)
+		return "out of memory";
+	(void)config_hostport(c->repl_self, strlen(c->repl_self), sp->host,
+	    &sp->port);
+	clash = config_hostports(c->repl_peers, peer_clash, sp);
+	free(sp);
+	if (clash != 0)
+		return "repl_peers names this site or one site twice";
+	if (stat(c->repl_secret_file, &sb) == -1)
+		return "repl_secret_file cannot be read";
+	if (!S_ISREG(sb.st_mode) || sb.st_size < 32 || sb.st_size > 4096)
+		return "repl_secret_file must hold 32 to 4096 bytes";
+	if ((sb.st_mode & 007) != 0)
+		return "repl_secret_file must not be readable by others";
+	return NULL;
+}
+
 /* Sets one key from its textual value; returns NULL or what is wrong. */
 static const char *
 set_key(struct config *c, const struct ckeydef *k, const char *dir,
@@ -244,6 +436,9 @@ set_key(struct config *c, const struct ckeydef *k, const char *dir,
 	case CT_STRING:
 	case CT_CLAIM:
 	case CT_ORIGIN:
+	case CT_HOSTPORT:
+	case CT_HOSTPORTS:
+	case CT_URL:
 		if (*v == '\0')
 			return "empty value";
 		if (!is_clean_utf8(v, strlen(v)))
@@ -252,6 +447,18 @@ set_key(struct config *c, const struct ckeydef *k, const char *dir,
 			return "not a valid claim name";
 		if (k->type == CT_ORIGIN && !valid_origin(v))
 			return "expected http(s)://host[:port] with no path";
+		if (k->type == CT_HOSTPORT &&
+		    config_hostport(v, strlen(v), NULL, NULL) == -1)
+			return "expected host:port";
+		if (k->type == CT_URL && !valid_url(v))
+			return "expected http(s)://host[:port][/path]";
+		if (k->type == CT_HOSTPORTS) {
+			i = 0;
+			if (config_hostports(v, count_peer, &i) == -1)
+				return "expected host:port, host:port, ...";
+			if (i > REPL_PEERS_MAX)
+				return "at most 4 peers (5 sites)";
+		}
 		free(*sp);
 		*sp = (k->type == CT_PATH) ? resolve_path(dir, v) : strdup(v);
 		if (*sp == NULL)
@@ -282,6 +489,13 @@ set_key(struct config *c, const struct ckeydef *k, const char *dir,
 		if (log_facility_parse(v, &c->log_facility) == -1)
 			return "expected daemon, authpriv, user or local0..local7";
 		return NULL;
+	case CT_ACK:
+		for (i = 0; i < REPL_ACK__MAX; i++)
+			if (strcmp(v, acknames[i]) == 0) {
+				c->repl_ack_policy = (enum repl_ack)i;
+				return NULL;
+			}
+		return "expected quorum, all, one or none";
 	}
 	return "unhandled key type";
 }
@@ -314,6 +528,9 @@ set_defaults(struct config *c)
 	c->log_target = LOG_TO_STDERR;
 	c->log_facility = LOG_AUTHPRIV;
 	c->fcgi_threads = CONFIG_FCGI_THREADS;
+	c->repl_priority = 100;
+	c->repl_ack_policy = REPL_ACK_QUORUM;
+	c->repl_ack_timeout_ms = 2000;
 }
 
 int
@@ -395,6 +612,10 @@ config_load(const char *path, struct config *c, char *err, size_t errlen)
 	}
 	if (c->keyring == NULL) {
 		snprintf(err, errlen, "%s: keyring is required", path);
+		goto fail;
+	}
+	if ((why = check_repl(c)) != NULL) {
+		snprintf(err, errlen, "%s: %s", path, why);
 		goto fail;
 	}
 	if (set_default_str(&c->catalog, CS_DATADIR "/credstore/catalog.json") ||

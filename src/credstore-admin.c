@@ -33,6 +33,7 @@
 #include "crypto.h"
 #include "jwt.h"
 #include "log.h"
+#include "repl.h"
 #include "store.h"
 #include "util.h"
 #include "validate.h"
@@ -199,9 +200,12 @@ cmd_init(struct config *cfg, int argc, char **argv)
 			return admin_fail("%s", err);
 		printf("created JWT secret %s\n", cfg->jwt_secret_file);
 	}
-	if (admin_open_store(cfg, &st) == -1)
-		return EX_FAIL;
-	admin_close_store(st);
+	/* a replicated site's databases come from its master (repl-serve) */
+	if (cfg->repl_self == NULL) {
+		if (admin_open_store(cfg, &st) == -1)
+			return EX_FAIL;
+		admin_close_store(st);
+	}
 	printf("ready: data_dir %s\n", cfg->data_dir);
 	return EX_OK;
 }
@@ -530,6 +534,8 @@ enum cmd {
 	CMD_SHRED,
 	CMD_UPGRADE,
 	CMD_REVALIDATE,
+	CMD_REPL_SERVE,
+	CMD_REPL_STATUS,
 	CMD__MAX
 };
 
@@ -550,6 +556,8 @@ static const struct cmd_row {
 	[CMD_SHRED] = { "shred", 1, admin_cmd_shred },
 	[CMD_UPGRADE] = { "upgrade", 1, cmd_upgrade },
 	[CMD_REVALIDATE] = { "revalidate", 0, admin_cmd_revalidate },
+	[CMD_REPL_SERVE] = { "repl-serve", 1, admin_cmd_repl_serve },
+	[CMD_REPL_STATUS] = { "repl-status", 1, admin_cmd_repl_status },
 };
 
 /*
@@ -634,6 +642,10 @@ run(int argc, char **argv)
 		return admin_fail("%s", err);
 	}
 	log_set_level(cfg.log_level < LOG_LVL_WARN ? cfg.log_level : LOG_LVL_WARN);
+	if (repl_configure(&cfg, 0, err, sizeof(err)) == -1) {
+		config_free(&cfg);
+		return admin_fail("%s", err);
+	}
 	if (c->argc != 0 && argc != c->argc) {
 		admin_usage();
 		rc = EX_USAGE;

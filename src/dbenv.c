@@ -21,6 +21,7 @@
 #include <db.h>
 
 #include "log.h"
+#include "repl.h"
 #include "store.h"
 #include "store_int.h"
 #include "util.h"
@@ -99,8 +100,8 @@ register_lock(const char *home)
 	return fd;
 }
 
-static void
-env_close(struct store *st)
+void
+dbenv_close_dbs(struct store *st)
 {
 	int i;
 
@@ -115,6 +116,12 @@ env_close(struct store *st)
 			st->db[i]->close(st->db[i], DB_NOSYNC);
 			st->db[i] = NULL;
 		}
+}
+
+static void
+env_close(struct store *st)
+{
+	dbenv_close_dbs(st);
 	if (st->env != NULL) {
 		int rfd = register_lock(st->home);
 
@@ -199,8 +206,8 @@ env_configure(DB_ENV *env, enum durability dur)
  * a Berkeley DB code; the handles opened so far stay in st->db for
  * env_close.
  */
-static int
-env_open_dbs(struct store *st)
+int
+dbenv_open_dbs(struct store *st)
 {
 	DB_TXN	*txn;
 	int	 rc, i;
@@ -237,7 +244,8 @@ env_open(struct store *st, char *err, size_t errlen)
 	st->env = env;
 	env->set_errcall(env, errcall);
 	env->set_errpfx(env, st->home);
-	if ((rc = env_configure(env, st->dur)) != 0)
+	if ((rc = env_configure(env, st->dur)) != 0 ||
+	    (rc = repl_env_prepare(env)) != 0)
 		goto dberr;
 	/*
 	 * DB_REGISTER notices a process that died with the environment open
@@ -249,6 +257,7 @@ env_open(struct store *st, char *err, size_t errlen)
 	 */
 	flags = DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
 	    DB_INIT_TXN | DB_THREAD | DB_REGISTER | DB_RECOVER;
+	flags = repl_open_flags(flags);
 	if ((rc = env->open(env, st->home, flags, 0600)) != 0)
 		goto dberr;
 	if (reserve_regions(st->home, err, errlen) == -1) {
@@ -256,8 +265,14 @@ env_open(struct store *st, char *err, size_t errlen)
 		return -1;
 	}
 	/* logs no longer needed for recovery go; backups copy what is left */
-	if ((rc = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1)) != 0 ||
-	    (rc = env_open_dbs(st)) != 0)
+	if ((rc = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1)) != 0)
+		goto dberr;
+	if (repl_env_start(st, err, errlen) == -1) {
+		env_close(st);
+		return -1;
+	}
+	/* repl-serve opens them when it is the master (repl.c) */
+	if (!repl_is_server() && (rc = dbenv_open_dbs(st)) != 0)
 		goto dberr;
 	return 0;
 dberr:
@@ -442,7 +457,8 @@ dbenv_retry(struct store *st, int rc, int attempt)
 		backoff(attempt);
 		return 1;
 	}
-	if (rc == DB_LOCK_NOTGRANTED || rc == DB_RUNRECOVERY) {
+	if (rc == DB_LOCK_NOTGRANTED || rc == DB_RUNRECOVERY ||
+	    rc == DB_REP_HANDLE_DEAD || rc == DB_REP_LOCKOUT) {
 		/*
 		 * A lock held too long usually means a process died holding
 		 * it; DB_RUNRECOVERY means another process ran recovery.
@@ -490,6 +506,8 @@ store_ping(struct store *st)
 
 	if (dbenv_enter(st) == -1)
 		return STORE_UNAVAILABLE;
+	if (repl_enabled() && !repl_serving(st->home))
+		return STORE_UNAVAILABLE;	/* its replication process */
 	if ((rc = st->env->txn_begin(st->env, NULL, &txn, DB_TXN_NOWAIT)) != 0) {
 		if (rc == DB_RUNRECOVERY)
 			(void)dbenv_retry(st, rc, 0);
@@ -622,16 +640,19 @@ run_txn(struct store *st, dbenv_txn_body body, void *arg,
 		}
 		rc = body(st, txn, arg);
 		if (rc == 0 && *result == STORE_OK) {
+			repl_commit_begin();
 			rc = txn->commit(txn, dbenv_commit_flags(st));
 			if (rc == 0) {
 				audit_log_committed();
 				dbenv_checkpoint(st);
-				return STORE_OK;
+				return repl_commit_rc();
 			}
 		} else
 			txn->abort(txn);
 		if (rc == 0)		/* the body decided: no change */
 			return *result;
+		if (repl_enabled() && repl_not_master(st->env, rc))
+			return STORE_NOT_MASTER;
 		if (!dbenv_retry(st, rc, attempt++))
 			return dbenv_map_rc(rc);
 	}

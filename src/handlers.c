@@ -13,6 +13,7 @@
 #include "gate.h"
 #include "handlers.h"
 #include "log.h"
+#include "replfwd.h"
 #include "router.h"
 
 const struct route_table *const handlers_routes[] = {
@@ -56,7 +57,7 @@ handle_request(struct app_proc *p, struct http_req *req)
 		http_fail(req, AE_METHOD, NULL, extra);
 	} else if (!c.app->ready && !(c.rm.flags & ROUTE_ANY_STATE))
 		gate_unavailable(&c);
-	else
+	else if (!(a->ready && replfwd_route(a, req)))	/* replication */
 		c.rm.fn(&c);
 	if (!req->responded)
 		http_fail(req, AE_INTERNAL, NULL, NULL);

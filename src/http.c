@@ -223,8 +223,21 @@ read_some(struct http_req *r, char *p, size_t n)
 	return got < 0 ? -1 : (int)got;
 }
 
+static enum http_body_rc read_body(struct http_req *, size_t);
+
+/* Read once: a second call (a forwarded write, replfwd.c) returns the same. */
 enum http_body_rc
 http_read_body(struct http_req *r, size_t max)
+{
+	if (!r->body_read) {
+		r->body_rc = read_body(r, max);
+		r->body_read = 1;
+	}
+	return r->body_rc;
+}
+
+static enum http_body_rc
+read_body(struct http_req *r, size_t max)
 {
 	char		 chunk[8192];
 	long long	 want = r->content_length;

@@ -74,6 +74,8 @@ struct http_req {
 	char		 request_id[LOG_REQID_MAX + 1];
 
 	struct buf	 body;		/* secret: wiped at the end */
+	int		 body_read;	/* http_read_body ran: body_rc */
+	enum http_body_rc body_rc;
 	int		 responded;
 	int		 status;	/* of the response, for the log */
 };

@@ -101,6 +101,20 @@ int		 dbenv_del(DB *, DB_TXN *, const void *key, size_t klen);
 enum store_rc	 dbenv_read(struct store *, enum dbi, const char *a,
 		    const char *b, const char *c, DBT *d);
 
+/* Opens (creating on a master) or closes the databases; 0 or a DB code. */
+int		 dbenv_open_dbs(struct store *);
+void		 dbenv_close_dbs(struct store *);
+
+/* repl.c, the DB_ENV side of replication (no-ops on a single site) */
+int		 repl_env_prepare(DB_ENV *);
+u_int32_t	 repl_open_flags(u_int32_t flags);
+int		 repl_env_start(struct store *, char *err, size_t errlen);
+int		 repl_env_is_master(DB_ENV *);
+/* after a failed write: 1 when it failed because this is a replica */
+int		 repl_not_master(DB_ENV *, int rc);
+/* after a commit: STORE_OK, or STORE_UNAVAILABLE when not acknowledged */
+enum store_rc	 repl_commit_rc(void);
+
 /*
  * audit.c: appends ev to the chain under txn; 0 or a DB / errno code.
  * ev must outlive the transaction: audit_log_committed logs it (its

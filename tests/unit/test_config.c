@@ -695,6 +695,133 @@ START_TEST(test_small_errbuf)
 }
 END_TEST
 
+/*
+ * The replication keys (SPEC section 11): one value per row on top of a
+ * valid replication configuration; ok or the error mentions `what`.
+ */
+#define REPL_OK	"repl_self = 127.0.0.1:7001\n" \
+    "repl_peers = 127.0.0.1:7002, [::1]:7003\n" \
+    "repl_forward_url = http://127.0.0.1:8001/cs\n" \
+    "repl_secret_file = rsecret\n"
+
+static const struct {
+	const char	*extra;		/* appended; replaces a key of REPL_OK */
+	const char	*skip;		/* the key of REPL_OK it replaces */
+	const char	*what;		/* NULL: loads */
+} rvals[] = {
+	{ "", NULL, NULL },
+	{ "repl_priority = 0\n", NULL, NULL },
+	{ "repl_priority = 1000000\n", NULL, NULL },
+	{ "repl_priority = 1000001\n", NULL, "repl_priority" },
+	{ "repl_priority = -1\n", NULL, "repl_priority" },
+	{ "repl_ack_policy = all\n", NULL, NULL },
+	{ "repl_ack_policy = one\n", NULL, NULL },
+	{ "repl_ack_policy = none\n", NULL, NULL },
+	{ "repl_ack_policy = majority\n", NULL, "quorum, all, one or none" },
+	{ "repl_ack_policy = QUORUM\n", NULL, "quorum, all, one or none" },
+	{ "repl_ack_timeout_ms = 10\n", NULL, NULL },
+	{ "repl_ack_timeout_ms = 9\n", NULL, "repl_ack_timeout_ms" },
+	{ "repl_ack_timeout_ms = 600001\n", NULL, "repl_ack_timeout_ms" },
+	{ "repl_self = host-a.example:1\n", "repl_self", NULL },
+	{ "repl_self = 127.0.0.1\n", "repl_self", "expected host:port" },
+	{ "repl_self = 127.0.0.1:0\n", "repl_self", "expected host:port" },
+	{ "repl_self = 127.0.0.1:65536\n", "repl_self", "expected host:port" },
+	{ "repl_self = :7001\n", "repl_self", "expected host:port" },
+	{ "repl_self = a b:7001\n", "repl_self", "expected host:port" },
+	{ "repl_self = [::1:7001\n", "repl_self", "expected host:port" },
+	{ "repl_self = 127.0.0.1:7002\n", "repl_self", "names this site" },
+	{ "repl_peers = a:1,b:2,c:3,d:4\n", "repl_peers", NULL },
+	{ "repl_peers = a:1,b:2,c:3,d:4,e:5\n", "repl_peers", "at most 4" },
+	{ "repl_peers = a:1,,b:2\n", "repl_peers", "host:port, host:port" },
+	{ "repl_peers = a:1,b:2,a:1\n", "repl_peers", "one site twice" },
+	{ "", "repl_peers", "repl_peers is required" },
+	{ "", "repl_forward_url", "repl_forward_url is required" },
+	{ "", "repl_secret_file", "repl_secret_file is required" },
+	{ "repl_forward_url = https://h:1\n", "repl_forward_url", NULL },
+	{ "repl_forward_url = ftp://h\n", "repl_forward_url", "http(s)://" },
+	{ "repl_forward_url = http://h/x?y\n", "repl_forward_url", "http(s)://" },
+	{ "repl_secret_file = short\n", "repl_secret_file", "32 to 4096" },
+	{ "repl_secret_file = open\n", "repl_secret_file", "readable by others" },
+	{ "repl_secret_file = none\n", "repl_secret_file", "cannot be read" },
+};
+
+static void
+write_mode(const char *rel, size_t n, mode_t mode)
+{
+	char	 buf[64];
+	FILE	*f;
+
+	memset(buf, 'k', sizeof(buf));
+	f = fopen(in_dir(rel), "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(buf, 1, n, f), n);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(chmod(in_dir(rel), mode), 0);
+}
+
+START_TEST(test_repl)
+{
+	struct config	 c;
+	char		 err[CONFIG_ERRLEN], text[2048], *p;
+	const char	*l, *e;
+	size_t		 n = 0;
+
+	write_mode("rsecret", 32, 0640);
+	write_mode("short", 31, 0600);
+	write_mode("open", 40, 0604);
+	n = (size_t)snprintf(text, sizeof(text), MINIMAL);
+	for (l = REPL_OK; *l != '\0'; l = e + 1) {
+		e = strchr(l, '\n');
+		if (rvals[_i].skip == NULL ||
+		    strncmp(l, rvals[_i].skip, strlen(rvals[_i].skip)) != 0 ||
+		    l[strlen(rvals[_i].skip)] != ' ')
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "%.*s",
+			    (int)(e - l + 1), l);
+	}
+	snprintf(text + n, sizeof(text) - n, "%s", rvals[_i].extra);
+	if (rvals[_i].what == NULL) {
+		ck_assert_msg(load(text, &c, err, sizeof(err)) == 0, "%s", err);
+		ck_assert_ptr_nonnull(c.repl_self);
+		ck_assert_ptr_nonnull(c.repl_peers);
+		ck_assert_str_eq(c.repl_secret_file, in_dir("rsecret"));
+		config_free(&c);
+		return;
+	}
+	ck_assert_int_eq(load(text, &c, err, sizeof(err)), -1);
+	ck_assert_msg((p = strstr(err, rvals[_i].what)) != NULL,
+	    "row %d: \"%s\" does not mention \"%s\"", _i, err, rvals[_i].what);
+	ck_assert_msg(strncmp(err, conf, strlen(conf)) == 0, "%s", err);
+}
+END_TEST
+
+/* Without repl_self: a single site, the defaults of the other keys. */
+START_TEST(test_repl_defaults)
+{
+	struct config	 c;
+	char		 err[CONFIG_ERRLEN];
+	char		 host[REPL_HOSTLEN];
+	unsigned	 port = 0;
+
+	ck_assert_msg(load(MINIMAL, &c, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_ptr_null(c.repl_self);
+	ck_assert_int_eq(c.repl_priority, 100);
+	ck_assert_int_eq(c.repl_ack_policy, REPL_ACK_QUORUM);
+	ck_assert_int_eq(c.repl_ack_timeout_ms, 2000);
+	config_free(&c);
+	ck_assert_msg(load(MINIMAL "repl_peers = a:1\nrepl_priority = 0\n",
+	    &c, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_ptr_null(c.repl_self);
+	ck_assert_str_eq(c.repl_peers, "a:1");
+	config_free(&c);
+	ck_assert_int_eq(config_hostport(" [::1]:7 ", 9, host, &port), 0);
+	ck_assert_str_eq(host, "::1");
+	ck_assert_uint_eq(port, 7);
+	ck_assert_int_eq(config_hostport("h:70", 2, host, &port), -1);
+	ck_assert_str_eq(repl_ack_name(REPL_ACK_ONE), "one");
+	ck_assert_str_eq(repl_ack_name(REPL_ACK__MAX), "?");
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -717,6 +844,8 @@ config_suite(void)
 	tcase_add_test(tc, test_long_line);
 	tcase_add_test(tc, test_relative_paths);
 	tcase_add_test(tc, test_small_errbuf);
+	tcase_add_loop_test(tc, test_repl, 0, (int)NELEM(rvals));
+	tcase_add_test(tc, test_repl_defaults);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("misc");

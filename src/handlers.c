@@ -57,7 +57,7 @@ handle_request(struct app_proc *p, struct http_req *req)
 		http_fail(req, AE_METHOD, NULL, extra);
 	} else if (!c.app->ready && !(c.rm.flags & ROUTE_ANY_STATE))
 		gate_unavailable(&c);
-	else if (!(a->ready && replfwd_route(a, req)))	/* replication */
+	else if (!(c.app->ready && replfwd_route(c.app, req)))	/* replication */
 		c.rm.fn(&c);
 	if (!req->responded)
 		http_fail(req, AE_INTERNAL, NULL, NULL);

@@ -18,6 +18,7 @@
 #include "repl.h"
 #include "store.h"
 #include "store_int.h"
+#include "util.h"
 
 /*
  * In a folder of its own: Berkeley DB reads every file of data_dir when
@@ -159,13 +160,13 @@ repl_serve_lock(const char *home, char *err, size_t errlen)
 		return -1;
 	*strrchr(path, '/') = '\0';
 	if (mkdir(path, 0700) == -1 && errno != EEXIST) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, errstr(errno));
 		return -1;
 	}
 	path[strlen(path)] = '/';
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
 		snprintf(err, errlen, "%s/%s: %s", home, LOCKNAME,
-		    strerror(errno));
+		    errstr(errno));
 		return -1;
 	}
 	memset(&fl, 0, sizeof(fl));
@@ -178,7 +179,7 @@ repl_serve_lock(const char *home, char *err, size_t errlen)
 	}
 	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) == -1 || write(fd, pid, (size_t)n) != n)
-		log_warn("replication: %s: %s", path, strerror(errno));
+		log_warn("replication: %s: %s", path, errstr(errno));
 	return 0;	/* fd stays open: the lock lives as long as we do */
 }
 

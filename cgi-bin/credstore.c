@@ -234,7 +234,15 @@ worker(void *arg)
 		}
 		FCGX_Free(&r, 1);
 	}
-	probe_thread_end();
+	/*
+	 * The thread's HTTP client goes with it, unless the process is
+	 * stopping: main may have released libcurl then (app_free), and
+	 * counted in, main waits for this before it does.
+	 */
+	if (pool_enter(p)) {
+		probe_thread_end();
+		pool_leave(p);
+	}
 	pthread_mutex_lock(&p->lock);
 	last = --p->live == 0;
 	pthread_mutex_unlock(&p->lock);
@@ -390,8 +398,9 @@ options(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	struct app_proc		 app;
-	struct pool		 pool;
+	/* static: threads left in accept outlive main's frame at exit */
+	static struct app_proc	 app;
+	static struct pool	 pool;
 	sigset_t		 stop;
 	const char		*why;
 	int			 rc, busy;

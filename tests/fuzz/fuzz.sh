@@ -90,7 +90,16 @@ cflags="-std=c11 -g -O1 -fno-omit-frame-pointer
 lib=$bdir/libsrc.a
 rm -f "$lib"
 mkdir -p "$bdir/obj" || exit 1
-for f in "$top"/src/*.c; do
+# the OpenAPI document as api.c takes it (Makefile.am's src/openapi_doc.c)
+{
+	echo '#include "cs_build.h"'; echo '#include "api.h"'
+	echo 'const unsigned char api_openapi_doc[] = {'
+	od -An -v -tu1 "$top/etc/openapi.json" |
+	    awk '{ for (i = 1; i <= NF; i++) printf "%s,", $i; print "" }'
+	echo '0 };'
+	echo 'const size_t api_openapi_doc_len = sizeof(api_openapi_doc) - 1;'
+} >"$bdir/openapi_doc.c" || exit 1
+for f in "$top"/src/*.c "$bdir/openapi_doc.c"; do
 	case $f in */credstore-admin.c) continue ;; esac
 	o=$bdir/obj/$(basename "$f" .c).o
 	# shellcheck disable=SC2086	# word splitting is wanted here

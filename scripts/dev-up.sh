@@ -53,7 +53,10 @@ sed -e "s|^var.credstore_fcgi .*|var.credstore_fcgi   = \"$top/build/cgi-bin/cre
     -e "s|^var.credstore_templates .*|var.credstore_templates = \"$top/templates\"|" \
     -e "s|^var.credstore_state .*|var.credstore_state  = \"$run/lighttpd\"|" \
     -e "s|^var.server_port .*|var.server_port      = $port|" \
+    -e '/^server\.username/d' -e '/^server\.groupname/d' \
     etc/lighttpd.conf.example > "$run/lighttpd.conf"
+# (a development instance: lighttpd and credstore run as the user who ran
+# this, with ./run theirs; a deployment sets server.username, see README)
 
 if curl -s -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null; then
 	echo "dev-up: port $port is already in use; set CREDSTORE_PORT" >&2

@@ -287,8 +287,9 @@ label_of(const struct req_input *in, struct credsvc_label *l)
 	l->label = l->set && in->label_len > 0 ? in->label : NULL;
 }
 
-void
-adminform_credential(struct ctx *c)
+/* GET of a credential's own page, rendered with template tmpl. */
+static void
+cred_page(struct ctx *c, const char *tmpl)
 {
 	const struct cat_provider	*p;
 	struct cred_view		 v = { .status = 200 };
@@ -296,19 +297,19 @@ adminform_credential(struct ctx *c)
 	if (gate_page_auth(c) == -1 || (p = gate_provider(c)) == NULL ||
 	    gate_cred_id(c) == -1)
 		return;
-	cred_render(c, p, "result", &v);
+	cred_render(c, p, tmpl, &v);
+}
+
+void
+adminform_credential(struct ctx *c)
+{
+	cred_page(c, "result");
 }
 
 void
 adminform_delete_confirm(struct ctx *c)
 {
-	const struct cat_provider	*p;
-	struct cred_view		 v = { .status = 200 };
-
-	if (gate_page_auth(c) == -1 || (p = gate_provider(c)) == NULL ||
-	    gate_cred_id(c) == -1)
-		return;
-	cred_render(c, p, "confirm", &v);
+	cred_page(c, "confirm");
 }
 
 void

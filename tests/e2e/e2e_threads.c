@@ -327,8 +327,14 @@ START_TEST(reload_under_load)
 		memset(&k[i], 0, sizeof(k[i]));
 		k[i].token = e.tok_admin;
 		k[i].path = DD;
-		k[i].method = i % 2 ? "GET" : "POST";
-		if (i % 2 == 0) {
+		/*
+		 * 10 stores and 30 reads a round: fewer stores than the
+		 * harness's tenant_checks_in_flight (14), or a slow run
+		 * (TSan on a loaded machine) has more checks of the one
+		 * tenant in flight than that, and gets 429 rate_limited.
+		 */
+		k[i].method = i % 4 ? "GET" : "POST";
+		if (i % 4 == 0) {
 			k[i].ctype = JSON;
 			k[i].body = BODY(GOOD);
 		}
@@ -344,7 +350,7 @@ START_TEST(reload_under_load)
 	    !h_grep_file(e.errlog, "jwt.secret re-read"))); round++) {
 		ck_assert_int_eq(h_req_many(&e, k, 40, r), 0);
 		for (i = 0; i < 40; i++) {
-			ck_assert_msg(r[i].status == (i % 2 ? 200 : 201),
+			ck_assert_msg(r[i].status == (i % 4 ? 200 : 201),
 			    "round %zu request %zu: %ld %s", round, i,
 			    r[i].status, r[i].body);
 			h_resp_free(&r[i]);

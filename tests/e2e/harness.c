@@ -403,14 +403,53 @@ h_stop_server(struct h_env *e)
 	e->lighttpd = 0;
 }
 
+/*
+ * A sanitizer's report in the server's output is copied to this test's
+ * own output (the make check log), from its first line on, at most 200
+ * lines, when h_sanitizer_report finds one: the folder with the server's
+ * output is removed at teardown, and a report that happens once in many
+ * runs must not be lost with it.
+ */
+static void
+dump_sanitizer_report(const struct h_env *e)
+{
+	static const char *const marks[] = { "WARNING: ThreadSanitizer",
+	    "ThreadSanitizer:", "AddressSanitizer", "LeakSanitizer",
+	    "runtime error:" };
+	char	 line[1024];
+	FILE	*f;
+	size_t	 i;
+	int	 n = -1;
+
+	if (e->errlog[0] == '\0' || (f = fopen(e->errlog, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL && n < 200) {
+		for (i = 0; n < 0 && i < sizeof(marks) / sizeof(marks[0]); i++)
+			if (strstr(line, marks[i]) != NULL) {
+				fprintf(stderr, "harness: sanitizer report in "
+				    "%s:\n", e->errlog);
+				n = 0;
+			}
+		if (n >= 0) {
+			fputs(line, stderr);
+			n++;
+		}
+	}
+	fclose(f);
+}
+
 int
 h_sanitizer_report(struct h_env *e)
 {
-	return h_grep_file(e->errlog, "AddressSanitizer") ||
+	int found = h_grep_file(e->errlog, "AddressSanitizer") ||
 	    h_grep_file(e->errlog, "LeakSanitizer") ||
 	    h_grep_file(e->errlog, "runtime error:") ||
 	    h_grep_file(e->errlog, "WARNING: ThreadSanitizer") ||
 	    h_grep_file(e->errlog, "ThreadSanitizer:");
+
+	if (found)
+		dump_sanitizer_report(e);
+	return found;
 }
 
 #if defined(__has_feature)

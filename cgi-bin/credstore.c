@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -281,6 +282,15 @@ serve_pool(struct pool *p, long n, const sigset_t *set)
 	long		 i;
 	int		 rc, sig;
 
+	/*
+	 * glibc gives each thread that meets a busy arena one of its own (up
+	 * to 8 per core), each keeping what its requests freed: with 16
+	 * threads that was 0.9 MiB more peak RSS per process than 2 arenas
+	 * shared by all (measured: 17.9 against 17.0 MiB after 64-connection
+	 * stores and lists).  A request's allocations are small and few.
+	 */
+	if (n > 1)
+		(void)mallopt(M_ARENA_MAX, 2);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	for (i = 0; i < n; i++) {

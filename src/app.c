@@ -256,6 +256,7 @@ load_files(struct app_proc *p, struct app *a, char *err, size_t errlen)
 			return -1;
 		a->jk.hs_secret = s;
 		a->jk.hs_len = slen;
+		p->secret_checked = time(NULL);
 	}
 	/* A malformed JWKS is not ready, never a partial set of keys. */
 	if (a->cfg.jwt_jwks_file != NULL &&

@@ -246,6 +246,7 @@ load_files(struct app_proc *p, struct app *a, char *err, size_t errlen)
 	    part_set(a, APP_PART_CAT, a->cat) == -1)
 		return -1;
 	(void)filestamp_get(a->cfg.keyring, &p->keyring_id);
+	p->keyring_checked = time(NULL);
 	if (keyring_load(a->cfg.keyring, &a->kr, err, errlen) == -1 ||
 	    part_set(a, APP_PART_KR, a->kr) == -1)
 		return -1;
@@ -256,6 +257,7 @@ load_files(struct app_proc *p, struct app *a, char *err, size_t errlen)
 			return -1;
 		a->jk.hs_secret = s;
 		a->jk.hs_len = slen;
+		p->secret_checked = time(NULL);
 	}
 	/* A malformed JWKS is not ready, never a partial set of keys. */
 	if (a->cfg.jwt_jwks_file != NULL &&
@@ -538,13 +540,21 @@ refresh_jwks(struct app_proc *p)
  * here (and in app_init, app_free), so reading it needs no other lock.
  */
 static void
-check(struct app_proc *p)
+check(struct app_proc *p, int keys)
 {
 	time_t now;
 
 	if (p->cur != NULL) {
-		/* a stat per request: rotation must be seen at once */
-		refresh(p);
+		/*
+		 * A stat per request that seals or opens a value: a rotation
+		 * must be seen at once.  Others look once a second (time()
+		 * is no system call).
+		 */
+		now = time(NULL);
+		if (keys || now != p->keyring_checked) {
+			p->keyring_checked = now;
+			refresh(p);
+		}
 		/* refresh() may have unloaded everything */
 		if (p->cur != NULL)
 			refresh_jwks(p);
@@ -562,11 +572,17 @@ check(struct app_proc *p)
 struct app *
 app_acquire(struct app_proc *p)
 {
+	return app_acquire_for(p, 1);
+}
+
+struct app *
+app_acquire_for(struct app_proc *p, int keys)
+{
 	struct app *a;
 
 	/* a thread that finds another one checking uses what is published */
 	if (pthread_mutex_trylock(&p->reload) == 0) {
-		check(p);
+		check(p, keys);
 		pthread_mutex_unlock(&p->reload);
 	}
 	pthread_mutex_lock(&p->lock);

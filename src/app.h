@@ -77,6 +77,7 @@ struct app_proc {
 	int		 flags;		/* APP_* */
 	char		*config_path;
 	struct filestamp keyring_id;	/* to notice a rotation */
+	time_t		 keyring_checked; /* when its stamp was last looked at */
 	struct filestamp jwks_seen;	/* the JWKS file last read */
 	struct filestamp secret_seen;	/* the JWT secret file last read */
 	time_t		 secret_checked;
@@ -99,9 +100,13 @@ int	 app_init(struct app_proc *, const char *config_path, int flags);
  * files that changed under a running process (the keyring after
  * rotate-key, at once; the JWKS and the JWT secret, looked at at most
  * once a second), unless another thread is doing that right now.  Never
- * NULL: the not-ready view when nothing is loaded.
+ * NULL: the not-ready view when nothing is loaded.  app_acquire_for with
+ * keys 0 is for a request that uses no key (ROUTE_NO_KEYS): it looks at
+ * the keyring's file at most once a second too, which saves a stat per
+ * request; a keyring gone is then seen within a second.
  */
 struct app *app_acquire(struct app_proc *);
+struct app *app_acquire_for(struct app_proc *, int keys);
 void	 app_release(struct app *);
 /*
  * The admin page's templates, loaded on first use (an API request in CGI

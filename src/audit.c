@@ -308,6 +308,8 @@ store_audit_list(struct store *st, store_audit_cb cb, void *arg)
 	if (dbenv_enter(st) == -1)
 		return STORE_UNAVAILABLE;
 	rc = audit_list(st, cb, arg);
+	if (rc != STORE_UNAVAILABLE && dbenv_durable(st) != STORE_OK)
+		rc = STORE_UNAVAILABLE;
 	dbenv_leave(st);
 	return rc;
 }
@@ -431,6 +433,8 @@ store_audit_verify(struct store *st, size_t *n, uint64_t *bad, char *why,
 	if (dbenv_enter(st) == -1)
 		return STORE_UNAVAILABLE;
 	rc = audit_verify(st, n, bad, why, whylen);
+	if (rc != STORE_UNAVAILABLE && dbenv_durable(st) != STORE_OK)
+		rc = STORE_UNAVAILABLE;
 	dbenv_leave(st);
 	return rc;
 }
@@ -447,6 +451,11 @@ store_audit_mac_at(struct store *st, uint64_t seq,
 		return STORE_UNAVAILABLE;
 	put_be64(kb, seq);
 	rc = dbenv_get(st->db[DBI_AUDIT], NULL, kb, sizeof(kb), &d, 0);
+	if ((rc == 0 || rc == DB_NOTFOUND) && dbenv_durable(st) != STORE_OK) {
+		if (rc == 0)
+			free(d.data);
+		rc = DB_RUNRECOVERY;
+	}
 	dbenv_leave(st);
 	if (rc != 0)
 		return dbenv_map_rc(rc);

@@ -229,6 +229,66 @@ fail:
 	return rc;
 }
 
+/*
+ * 1 when the shared regions cannot be joined: the first region file is
+ * missing or shorter than a region.  A recovery that failed halfway (no
+ * room to create the regions again) leaves it so, and Berkeley DB then
+ * takes it for a region another process is still creating: every open
+ * waits for it and fails, and no opener sees a reason to recover.
+ */
+static int
+regions_broken(const char *home)
+{
+	struct stat	sb;
+	char		path[4096];
+
+	if (snprintf(path, sizeof(path), "%s/__db.001", home) >=
+	    (int)sizeof(path))
+		return 0;
+	return stat(path, &sb) == -1 || sb.st_size < 8192;
+}
+
+/*
+ * After a panic (st->must_recover) with regions nobody can join, runs
+ * recovery whether DB_REGISTER sees a dead process or not: an open
+ * without DB_REGISTER but with DB_RECOVER, under the register file's scan
+ * lock so that no other process registers meanwhile (and the check is
+ * made again under it: another process may have recovered first).  The
+ * handle is closed again; the caller then opens as always.  0, -1 with
+ * err set.
+ */
+static int
+force_recovery(struct store *st, char *err, size_t errlen)
+{
+	DB_ENV	*env;
+	int	 rfd, rc = 0;
+
+	if (!st->must_recover || repl_enabled() || !regions_broken(st->home))
+		return 0;
+	rfd = register_lock(st->home);
+	if (regions_broken(st->home)) {
+		log_warn("storage: %s: the regions cannot be joined after a "
+		    "panic: running recovery", st->home);
+		if ((rc = db_env_create(&env, 0)) == 0) {
+			env->set_errcall(env, errcall);
+			env->set_errpfx(env, st->home);
+			if ((rc = env_configure(env, st->dur)) == 0)
+				rc = env->open(env, st->home, DB_CREATE |
+				    DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
+				    DB_INIT_TXN | DB_THREAD | DB_RECOVER, 0600);
+			env->close(env, 0);
+		}
+	}
+	if (rfd != -1)
+		(void)close(rfd);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: recovery: %s", st->home,
+		    db_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
 /* Opens environment and databases; recovery runs when a process died. */
 static int
 env_open(struct store *st, char *err, size_t errlen)
@@ -237,6 +297,8 @@ env_open(struct store *st, char *err, size_t errlen)
 	u_int32_t	 flags;
 	int		 rc;
 
+	if (force_recovery(st, err, errlen) == -1)
+		return -1;
 	if ((rc = db_env_create(&env, 0)) != 0) {
 		snprintf(err, errlen, "db_env_create: %s", db_strerror(rc));
 		return -1;
@@ -274,10 +336,14 @@ env_open(struct store *st, char *err, size_t errlen)
 	/* repl-serve opens them when it is the master (repl.c) */
 	if (!repl_is_server() && (rc = dbenv_open_dbs(st)) != 0)
 		goto dberr;
+	st->must_recover = 0;
 	return 0;
 dberr:
 	snprintf(err, errlen, "%s: cannot open storage: %s", st->home,
 	    db_strerror(rc));
+	/* Berkeley DB waited for a creator that is not there: recover */
+	if (rc == EAGAIN && regions_broken(st->home))
+		st->must_recover = 1;
 	env_close(st);
 	return -1;
 }
@@ -374,12 +440,14 @@ store_close(struct store *st)
  * the environment is open.
  */
 static int
-reopen(struct store *st)
+reopen(struct store *st, int panicked)
 {
 	char err[256];
 
 	pthread_rwlock_unlock(&st->lock);
 	pthread_rwlock_wrlock(&st->lock);
+	if (panicked)
+		st->must_recover = 1;
 	if (st->gen == seen_gen) {
 		env_close(st);
 		if (env_open(st, err, sizeof(err)) == -1)
@@ -399,7 +467,7 @@ dbenv_enter(struct store *st)
 		return 0;
 	pthread_rwlock_rdlock(&st->lock);
 	seen_gen = st->gen;
-	if (st->env == NULL && reopen(st) == -1) {
+	if (st->env == NULL && reopen(st, 0) == -1) {
 		dbenv_leave(st);
 		return -1;
 	}
@@ -468,7 +536,7 @@ dbenv_retry(struct store *st, int rc, int attempt)
 			return 0;	/* not this deep: the caller gives up */
 		log_warn("storage: %s, reopening the environment",
 		    db_strerror(rc));
-		return reopen(st) == 0;
+		return reopen(st, rc == DB_RUNRECOVERY) == 0;
 	}
 	return 0;
 }
@@ -572,20 +640,50 @@ dbenv_checkpoint(struct store *st)
 }
 
 /*
- * A commit carries the durability of the environment flags.  With sync
- * the log is flushed before the commit returns, under the transaction's
- * locks, which serialises concurrent stores on a shared page (the newest
- * credentials of a tenant, the audit chain's head).  Committing without a
- * sync and flushing after the locks are gone would let stores share
- * flushes, but a flush that then fails (a full disk) would leave a
- * committed record behind a 503: a failed sync commit, by contrast, is
- * aborted.  Correctness first.
+ * A commit carries the durability of the environment flags, except with
+ * sync: then it commits without one (DB_TXN_NOSYNC: the commit record
+ * goes to the log buffer and the transaction's locks go at once) and the
+ * caller flushes the log with dbenv_durable before it answers.  A sync
+ * commit would flush while it holds its locks, and every store takes the
+ * same ones (the tenant's newest B-tree page, the audit chain's head):
+ * stores would queue behind each other's fsync instead of sharing one.
  */
 u_int32_t
 dbenv_commit_flags(const struct store *st)
 {
-	(void)st;
-	return 0;
+	return st->dur == DUR_SYNC ? DB_TXN_NOSYNC : 0;
+}
+
+/*
+ * With durability sync, what this thread is about to show (its own
+ * commit, or a record it read that another thread or process committed
+ * and has not flushed yet) is on disk when this returns STORE_OK:
+ * DB_ENV->log_flush writes and syncs the log up to its end, and callers
+ * that arrive while a flush runs wait for it and share the next one.
+ * When nothing is waiting it returns without a system call.
+ *
+ * A failed flush is not retried: after a failed fsync the kernel may have
+ * dropped the dirty pages, so a second fsync that succeeds proves
+ * nothing.  The environment is marked panicked instead (Berkeley DB does
+ * that itself when the fsync fails, not when the write before it does):
+ * every process then gets DB_RUNRECOVERY and reopens it with recovery
+ * (dbenv_retry), which keeps exactly what the log on disk holds.  The
+ * answer is a 503; a commit lost that way is a store the client retries
+ * with its Idempotency-Key, as after a crash.  Called inside dbenv_enter.
+ */
+enum store_rc
+dbenv_durable(struct store *st)
+{
+	int rc;
+
+	if (st->dur != DUR_SYNC)
+		return STORE_OK;
+	if ((rc = st->env->log_flush(st->env, NULL)) == 0)
+		return STORE_OK;
+	log_error("storage: flushing the log: %s; the environment is "
+	    "reopened with recovery", db_strerror(rc));
+	(void)st->env->set_flags(st->env, DB_PANIC_ENVIRONMENT, 1);
+	return STORE_UNAVAILABLE;
 }
 
 /*
@@ -596,10 +694,11 @@ enum store_rc
 dbenv_read(struct store *st, enum dbi i, const char *a, const char *b,
     const char *c, DBT *d)
 {
-	DBT	 k;
-	char	*kb;
-	size_t	 klen;
-	int	 rc, attempt = 0;
+	DBT		 k;
+	char		*kb;
+	size_t		 klen;
+	int		 rc, attempt = 0;
+	enum store_rc	 out;
 
 	if ((kb = dbenv_key(a, b, c, &klen)) == NULL)
 		return STORE_UNAVAILABLE;
@@ -617,9 +716,18 @@ dbenv_read(struct store *st, enum dbi i, const char *a, const char *b,
 		if (rc == 0 || !dbenv_retry(st, rc, attempt++))
 			break;
 	}
+	out = rc == 0 ? STORE_OK : dbenv_map_rc(rc);
+	/* found or not, the answer may show another's unflushed change */
+	if ((out == STORE_OK || out == STORE_NOTFOUND) &&
+	    dbenv_durable(st) != STORE_OK) {
+		if (out == STORE_OK)
+			free(d->data);
+		memset(d, 0, sizeof(*d));
+		out = STORE_UNAVAILABLE;
+	}
 	dbenv_leave(st);
 	free(kb);
-	return rc == 0 ? STORE_OK : dbenv_map_rc(rc);
+	return out;
 }
 
 /* dbenv_run_txn inside dbenv_enter. */
@@ -674,12 +782,25 @@ dbenv_run_txn(struct store *st, dbenv_txn_body body, void *arg,
 	 * that one may be reopening the environment, waiting for this walk */
 	if (outer)
 		pthread_mutex_lock(&st->write_lock);
-	if (dbenv_enter(st) == 0) {
-		out = run_txn(st, body, arg, result);
-		dbenv_leave(st);
+	if (dbenv_enter(st) != 0) {
+		if (outer)
+			pthread_mutex_unlock(&st->write_lock);
+		return out;
 	}
+	out = run_txn(st, body, arg, result);
+	/*
+	 * The flush comes after the write lock goes, so that the process's
+	 * next writer commits meanwhile and shares the next flush.  It
+	 * follows every transaction that ended with an answer: a commit,
+	 * and a body's own result too, which may show a record that another
+	 * process committed and has not flushed (an idempotent replay).
+	 */
 	if (outer)
 		pthread_mutex_unlock(&st->write_lock);
+	if (out != STORE_UNAVAILABLE && out != STORE_NOT_MASTER &&
+	    dbenv_durable(st) != STORE_OK)
+		out = STORE_UNAVAILABLE;
+	dbenv_leave(st);
 	return out;
 }
 

@@ -70,6 +70,7 @@ choose_request_id(struct http_req *r)
 	else if (crypto_ulid(r->request_id) == -1)
 		snprintf(r->request_id, sizeof(r->request_id), "-");
 	log_set_request_id(r->request_id);
+	log_batch(1);
 }
 
 /*
@@ -207,6 +208,7 @@ http_req_end(struct http_req *r)
 	free(r->query);
 	r->uri = r->query = NULL;
 	r->path = NULL;
+	log_batch(0);		/* before FCGX_Finish_r sends the answer */
 	log_set_request_id(NULL);
 }
 

@@ -43,6 +43,12 @@ int	log_facility_parse(const char *, int *facility);
  */
 void	log_set_request_id(const char *id);
 /*
+ * On: this thread's lines to stderr wait for the end of the request (off,
+ * which writes them with one write), unless one is a warning or an error
+ * (then they go at once, in order).
+ */
+void	log_batch(int on);
+/*
  * Where lines go instead of stderr while set (NULL: back to stderr).  A
  * FastCGI responder whose stderr is /dev/null sends them on the current
  * request's FCGI_STDERR stream, which the web server writes to its log.

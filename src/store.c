@@ -525,6 +525,9 @@ dberr:
 		goto again;
 	out = dbenv_map_rc(rc);
 out:
+	/* what the callbacks saw may be another's unflushed change */
+	if (out != STORE_UNAVAILABLE && dbenv_durable(st) != STORE_OK)
+		out = STORE_UNAVAILABLE;
 	dbenv_leave(st);
 	free(w.pfx);
 	free(w.start);

@@ -37,6 +37,8 @@ struct store {
 	 */
 	pthread_rwlock_t lock;
 	unsigned long	 gen;
+	/* the environment panicked and no open succeeded since (lock) */
+	int		 must_recover;
 	/*
 	 * One write transaction per process at a time (dbenv_run_txn): every
 	 * write ends on the same pages (the tenant's count, the audit chain
@@ -75,6 +77,12 @@ int		 dbenv_retry(struct store *, int rc, int attempt);
 enum store_rc	 dbenv_map_rc(int rc);
 /* The flags of every commit. */
 u_int32_t	 dbenv_commit_flags(const struct store *);
+/*
+ * With durability sync, flushes the log (shared with concurrent callers)
+ * so that what this thread wrote or read is on disk; a failure marks the
+ * environment for recovery: STORE_UNAVAILABLE.  Inside dbenv_enter.
+ */
+enum store_rc	 dbenv_durable(struct store *);
 /* Checkpoints when enough log was written or time went by. */
 void		 dbenv_checkpoint(struct store *);
 

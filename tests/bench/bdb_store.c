@@ -17,7 +17,9 @@
  *   - the retired-key check: a get for update in meta.db (key_retired);
  *   - the commit with the environment's durability, then the checkpoint
  *     decision of dbenv_checkpoint (log_stat, txn_stat, a checkpoint per
- *     MiB of log or 5 minutes).
+ *     MiB of log or 5 minutes); with sync, as dbenv_run_txn does it since
+ *     issue 14, the commit does not sync (DB_TXN_NOSYNC: its locks go at
+ *     once) and DB_ENV->log_flush follows, shared by concurrent stores.
  * A deadlock aborts and retries the transaction, as dbenv_run_txn does.
  * No JSON, no MAC, no sealing: only what Berkeley DB does.
  *
@@ -441,9 +443,12 @@ store_one(DB_ENV *env, DB *db[DBI__MAX], const struct opts *o,
 		if ((rc = env->txn_begin(env, NULL, &txn, 0)) != 0)
 			return rc;
 		if ((rc = store_body(db, txn, o, b, n)) == 0) {
-			if ((rc = txn->commit(txn, 0)) == 0) {
+			/* sync: commit without it, flush after (dbenv.c) */
+			if ((rc = txn->commit(txn, o->dur == DUR_SYNC ?
+			    DB_TXN_NOSYNC : 0)) == 0) {
 				checkpoint(env);
-				return 0;
+				return o->dur == DUR_SYNC ?
+				    env->log_flush(env, NULL) : 0;
 			}
 		} else
 			txn->abort(txn);

@@ -24,7 +24,8 @@
 # at most BENCH_SECONDS), BENCH_THREADS (2 wrk threads),
 # BENCH_CONNECTIONS ("16 64"), BENCH_TIMEOUT (30 s), BENCH_LOG_LEVEL
 # (info), BENCH_BUILD (./bench-build), BENCH_KEEP=1 keeps the state
-# folder.  Only 127.0.0.1 is used.  See tests/bench/README.md.
+# folder, BENCH_STRACE=1 counts each row's system calls per request
+# (bench-syscalls.txt; use with BENCH_PROCS=1).  Only 127.0.0.1 is used.  See tests/bench/README.md.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -51,6 +52,7 @@ TIMEOUT=${BENCH_TIMEOUT:-30}
 build=${BENCH_BUILD:-$outdir/bench-build}
 LIGHTTPD=${LIGHTTPD:-/usr/sbin/lighttpd}
 t_start=$(date +%s)
+[ "${BENCH_STRACE:-0}" = 1 ] && : >"$outdir/bench-syscalls.txt"
 
 state=""
 lighttpd_pid=""
@@ -482,12 +484,44 @@ wrk_run() {
 	return 0
 }
 
+# strace_row NAME URL (BENCH_STRACE=1): the system calls of the first
+# FastCGI process, every thread, over a 3 s run at 4 connections, per
+# request (exact with BENCH_PROCS=1, when that process serves every
+# request); the table goes to bench-syscalls.txt.  strace slows the
+# process down: these runs are not the measured ones.
+strace_row() {
+	[ "${BENCH_STRACE:-0}" = 1 ] && [ -n "$lighttpd_kids" ] || return 0
+	command -v strace >/dev/null 2>&1 || { say "strace: not installed"; return 0; }
+	st_url=$2
+	set -- $lighttpd_kids
+	[ "$PROCS" = 1 ] || say "strace: BENCH_PROCS=$PROCS: per-request counts are" \
+	    "of one process's calls over every process's requests"
+	strace -c -f -q -o "$state/strace.out" -p "$(ls "/proc/$1/task" | tr '\n' ' ')" \
+	    2>/dev/null &
+	st_pid=$!
+	sleep 1
+	wrk_run 3 4 "$st_url"
+	kill -INT "$st_pid" 2>/dev/null
+	wait "$st_pid" 2>/dev/null
+	{
+		echo "== $name: $w_req requests"
+		awk -v n="$w_req" '
+		    /^-/ || /^% time/ { next }
+		    NF >= 5 && $4 ~ /^[0-9]+$/ {
+			printf "%-16s %8.2f per request\n", $NF, $4 / (n > 0 ? n : 1) }' \
+		    "$state/strace.out"
+	} >>"$outdir/bench-syscalls.txt"
+	say "strace: $name: $(awk -v n="$w_req" '$NF == "total" {
+	    printf "%.1f", $4 / (n > 0 ? n : 1) }' "$state/strace.out") system calls a request"
+}
+
 # bench NAME URL: warm-up, then one measured run per connection count.
 # The request comes from the BENCH_* variables already exported.
 bench() {
 	name=$1 url=$2
 	say "$name: warm-up ${WARM}s"
 	wrk_run "$WARM" 16 "$url"
+	strace_row "$name" "$url"
 	for c in $CONNS; do
 		[ -n "${pre_run:-}" ] && $pre_run
 		wrk_run "${bench_secs:-$SECS}" "$c" "$url"

@@ -6,8 +6,10 @@
 #include "cs_build.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -165,6 +167,60 @@ START_TEST(test_syslog_bypasses_sink)
 }
 END_TEST
 
+/* The bytes in stderr's file (a temporary file during the test). */
+static size_t
+err_size(int fd)
+{
+	off_t n = lseek(fd, 0, SEEK_END);
+
+	ck_assert_int_ge(n, 0);
+	return (size_t)n;
+}
+
+/*
+ * log_batch (issue 14): a request's info and debug lines wait for its
+ * end and go with one write; a warning takes them and itself at once.
+ */
+START_TEST(test_batch)
+{
+	char	 path[] = "/tmp/test_log.XXXXXX", buf[1024];
+	int	 fd, saved;
+	size_t	 n;
+	ssize_t	 r;
+
+	log_set_sink(NULL, NULL);
+	ck_assert_int_ge(fd = mkstemp(path), 0);
+	ck_assert_int_ge(saved = dup(STDERR_FILENO), 0);
+	ck_assert_int_eq(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	log_batch(1);
+	log_info("one");
+	log_debug("two");
+	n = err_size(fd);
+	log_batch(0);
+	ck_assert_uint_eq(n, 0);			/* nothing before the end */
+	n = err_size(fd);
+	log_batch(1);
+	log_info("three");
+	log_warn("four");
+	ck_assert_uint_gt(err_size(fd), n);		/* the warning: at once */
+	log_info("five");
+	log_set_request_id(NULL);
+	ck_assert_int_eq(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	log_batch(0);		/* "five" goes to the test's own stderr */
+	r = pread(fd, buf, sizeof(buf) - 1, 0);
+	ck_assert_int_gt(r, 0);
+	buf[r] = '\0';
+	close(fd);
+	unlink(path);
+	ck_assert_ptr_nonnull(strstr(buf, "info: one\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "debug: two\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "warn: four\n"));
+	ck_assert(strstr(buf, "info: three\n") < strstr(buf, "warn: four\n"));
+	ck_assert_ptr_null(strstr(buf, "five"));
+}
+END_TEST
+
 static Suite *
 log_suite(void)
 {
@@ -180,6 +236,7 @@ log_suite(void)
 	tcase_add_loop_test(tc, test_facility, 0, (int)NELEM(facs));
 	tcase_add_test(tc, test_target);
 	tcase_add_test(tc, test_syslog_bypasses_sink);
+	tcase_add_test(tc, test_batch);
 	suite_add_tcase(s, tc);
 	return s;
 }

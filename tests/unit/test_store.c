@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -79,6 +80,50 @@ event(const char *action)
 	ev.cred_id = ID;
 	ev.outcome = "ok";
 	return ev;
+}
+
+/*
+ * Stores credential id labelled "old" (the sealed value is any bytes),
+ * with Idempotency-Key idem unless NULL; the store's answer, the
+ * idempotency record that was there in *existing (freed unless asked).
+ */
+static enum store_rc
+create_idem(const char *id, const char *idem, struct idem_rec *existing)
+{
+	static unsigned char	 ct[] = "ciphertext";
+	static char		 body[] = "{}", loc[] = "/here";
+	struct cred_rec		 r;
+	struct idem_rec		 ir, ex;
+	struct audit_ev		 ev = event("credential.create");
+	char			 tenant[] = TENANT, provider[] = PROVIDER;
+	char			 label[] = "old", field[] = "api_key";
+	enum store_rc		 rc;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.id, sizeof(r.id), "%s", id);
+	r.tenant = tenant;
+	r.provider = provider;
+	r.label = label;
+	snprintf(r.status, sizeof(r.status), "unvalidated");
+	r.fields[r.nfields++] = field;
+	r.created = r.updated = ev.time;
+	snprintf(r.sealed.key_id, sizeof(r.sealed.key_id), "k1");
+	memset(r.sealed.wrapped, 0x5a, sizeof(r.sealed.wrapped));
+	memset(r.sealed.nonce, 0xa5, sizeof(r.sealed.nonce));
+	r.sealed.ct = ct;
+	r.sealed.ctlen = sizeof(ct);
+	memset(&ir, 0, sizeof(ir));
+	memset(ir.hash, 0x11, sizeof(ir.hash));
+	ir.status = 201;
+	ir.body = body;
+	ir.location = loc;
+	ir.created = time(NULL);
+	rc = store_cred_create(st, &r, idem, idem ? &ir : NULL, &ev, &ex);
+	if (existing != NULL)
+		*existing = ex;
+	else
+		idem_rec_free(&ex);
+	return rc;
 }
 
 /* Stores one credential labelled "old"; the sealed value is any bytes. */
@@ -258,6 +303,87 @@ START_TEST(test_modify_missing)
 }
 END_TEST
 
+/*
+ * 1 when the log holds records that are not on disk yet: its end (the
+ * LSN of the next record) is past the point the last flush synced.
+ */
+static int
+log_unflushed(void)
+{
+	DB_LOG_STAT	*ls;
+	int		 out;
+
+	ck_assert_int_eq(dbenv_enter(st), 0);
+	ck_assert_int_eq(st->env->log_stat(st->env, &ls, 0), 0);
+	dbenv_leave(st);
+	out = ls->st_cur_file != ls->st_disk_file ||
+	    ls->st_cur_offset != ls->st_disk_offset;
+	free(ls);
+	return out;
+}
+
+#define ID2	"crd_01M8NP07NWZ340VMZAXT2VVK77"
+
+/*
+ * Durability sync (issue 14): a commit leaves the log on disk when the
+ * store returns, although it committed without a sync (its locks went
+ * first).  The environment of setup is nosync, so a store there leaves
+ * its commit in the log buffer; st->dur then says sync, as in a process
+ * configured so that sees a record another process committed and has
+ * not flushed yet.
+ */
+START_TEST(test_sync_commit_flushed)
+{
+	st->dur = DUR_SYNC;
+	ck_assert_int_eq(create_idem(ID, NULL, NULL), STORE_OK);
+	ck_assert_int_eq(log_unflushed(), 0);
+	/* the control: nosync leaves it in the buffer */
+	st->dur = DUR_NOSYNC;
+	ck_assert_int_eq(create_idem(ID2, NULL, NULL), STORE_OK);
+	ck_assert_int_eq(log_unflushed(), 1);
+}
+END_TEST
+
+/*
+ * An answer that shows a change flushes first: the idempotent replay of
+ * a store (in the store's own transaction, and by store_idem_get) and a
+ * read of the record.  _i: 0 replay by a second store, 1 by
+ * store_idem_get, 2 a read.
+ */
+START_TEST(test_replay_flushes)
+{
+	struct idem_rec	ex;
+	struct cred_rec	r;
+
+	ck_assert_int_eq(create_idem(ID, "idem-1", NULL), STORE_OK);
+	ck_assert_int_eq(log_unflushed(), 1);
+	/* the control: with nosync, the replay does not flush */
+	ck_assert_int_eq(create_idem(ID2, "idem-1", NULL), STORE_EXISTS);
+	ck_assert_int_eq(log_unflushed(), 1);
+	st->dur = DUR_SYNC;
+	switch (_i) {
+	case 0:
+		ck_assert_int_eq(create_idem(ID2, "idem-1", &ex), STORE_EXISTS);
+		ck_assert_int_eq(ex.status, 201);
+		ck_assert_str_eq(ex.location, "/here");
+		idem_rec_free(&ex);
+		break;
+	case 1:
+		ck_assert_int_eq(store_idem_get(st, TENANT, "idem-1", &ex),
+		    STORE_OK);
+		ck_assert_int_eq(ex.status, 201);
+		idem_rec_free(&ex);
+		break;
+	default:
+		ck_assert_int_eq(store_cred_get(st, TENANT, PROVIDER, ID, &r),
+		    STORE_OK);
+		cred_rec_free(&r);
+		break;
+	}
+	ck_assert_int_eq(log_unflushed(), 0);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -270,6 +396,8 @@ store_suite(void)
 	tcase_add_test(tc, test_modify_missing);
 	tcase_add_test(tc, test_audit_mac_last_byte);
 	tcase_add_test(tc, test_audit_head_last_byte);
+	tcase_add_test(tc, test_sync_commit_flushed);
+	tcase_add_loop_test(tc, test_replay_flushes, 0, 3);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;

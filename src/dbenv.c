@@ -151,7 +151,9 @@ reserve_regions(const char *home, char *err, size_t errlen)
 	if ((f = fopen("/proc/self/maps", "r")) == NULL)
 		return 0;	/* not Linux: nothing to do */
 	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %4095s", &lo, &hi,
+		/* most lines are libraries: no sscanf for them (CGI start-up) */
+		if (strstr(line, "/__db.") == NULL ||
+		    sscanf(line, "%lx-%lx %*s %*s %*s %*s %4095s", &lo, &hi,
 		    path) != 3 || strncmp(path, home, hl) != 0 ||
 		    strncmp(path + hl, "/__db.", 6) != 0 ||
 		    strcmp(path + hl, "/__db.register") == 0)

@@ -109,20 +109,23 @@ skip_ws(const char *s, size_t n, size_t i)
 	return i;
 }
 
-/* s[*i] is '"': past the closing quote; *esc 1 when it holds a '\'. */
+/* s[*i] is '"': past the closing quote; *esc 1 when it holds a '\\'. */
 static int
 skip_str(const char *s, size_t n, size_t *i, int *esc)
 {
-	size_t j = *i + 1;
+	const char	*q;
+	size_t		 j = *i + 1;
 
-	*esc = 0;
-	while (j < n && s[j] != '"') {
-		if (s[j] == '\\') {
-			*esc = 1;
-			j += 2;
-		} else
-			j += strcspn(s + j, "\"\\") + (s[j] == '\0');
+	/* the usual string has no escape: its end is the next quote */
+	if (j < n && (q = memchr(s + j, '"', n - j)) != NULL &&
+	    memchr(s + j, '\\', (size_t)(q - (s + j))) == NULL) {
+		*esc = 0;
+		*i = (size_t)(q - s) + 1;
+		return 0;
 	}
+	*esc = 1;
+	while (j < n && s[j] != '"')
+		j += s[j] == '\\' ? 2 : 1;
 	if (j >= n)
 		return -1;
 	*i = j + 1;
@@ -202,9 +205,10 @@ index_provider(const char *s, size_t n, size_t *i, struct cat_span *sp)
 		} else if (skip_value(s, n, &j) == -1)
 			return -1;
 		j = skip_ws(s, n, j);
-		if (j < n && s[j] == ',')
-			j = skip_ws(s, n, j + 1);
-		else if (j >= n || s[j] != '}')
+		if (j < n && s[j] == ',') {
+			if ((j = skip_ws(s, n, j + 1)) < n && s[j] == '}')
+				return -1;
+		} else if (j >= n || s[j] != '}')
 			return -1;
 	}
 	if (j >= n)
@@ -245,9 +249,10 @@ index_text(struct cat_lazy *z)
 		if (index_provider(s, n, &i, &z->span[np++]) == -1)
 			return -1;
 		i = skip_ws(s, n, i);
-		if (i < n && s[i] == ',')
-			i = skip_ws(s, n, i + 1);
-		else if (i >= n || s[i] != ']')
+		if (i < n && s[i] == ',') {
+			if ((i = skip_ws(s, n, i + 1)) < n && s[i] == ']')
+				return -1;
+		} else if (i >= n || s[i] != ']')
 			return -1;
 	}
 	if (i >= n)

@@ -347,7 +347,8 @@ load(struct app_proc *p)
 	if (p->st == NULL) {
 		/* replication is the process's: set once, with the store */
 		if (repl_configure(&a->cfg, 0, err, sizeof(err)) == -1 ||
-		    store_open(a->cfg.data_dir, a->cfg.durability, &p->st, err,
+		    store_open_flags(a->cfg.data_dir, a->cfg.durability,
+		    (p->flags & APP_CGI) ? STORE_LAZY_DBS : 0, &p->st, err,
 		    sizeof(err)) == -1)
 			goto fail;
 		store_set_mac(p->st, store_mac, NULL);

@@ -146,14 +146,17 @@ void		 catalog_free(struct catalog *);
 char		*catalog_read(const char *path, size_t *len, char *err,
 		    size_t errlen);
 /*
- * A catalog over text (copied) that is known to pass every check, as
+ * A catalog over text that is known to pass every check, as
  * catalog_parse_flags found for the very same text: only the place of
  * each provider and its id are read now, and a provider is loaded, with
- * flags, at its first catalog_find.  NULL when the text does not have the
- * plain shape of a catalog (the caller parses it in full) or without
- * memory.  Loading mutates the catalog: one thread only (CGI).
+ * flags, at its first catalog_find.  text is malloc'd with a NUL at len
+ * (as catalog_read gives it) and becomes the catalog's, freed with it (no
+ * copy: a CGI process pays for every page it touches).  NULL, text still
+ * the caller's, when it does not have the plain shape of a catalog (the
+ * caller parses it in full) or without memory.  Loading mutates the
+ * catalog: one thread only (CGI).
  */
-struct catalog	*catalog_index(const char *text, size_t len, const char *name,
+struct catalog	*catalog_index(char *text, size_t len, const char *name,
 		    int flags);
 /* Loads every provider of an indexed catalog (no-op otherwise); 0 or -1. */
 int		 catalog_load_all(struct catalog *);

@@ -276,7 +276,7 @@ cat_lazy_free(struct cat_lazy *z)
 }
 
 struct catalog *
-catalog_index(const char *text, size_t len, const char *name, int flags)
+catalog_index(char *text, size_t len, const char *name, int flags)
 {
 	struct catalog	*c;
 	struct cat_lazy	*z;
@@ -285,11 +285,9 @@ catalog_index(const char *text, size_t len, const char *name, int flags)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	if ((z = c->lazy = calloc(1, sizeof(*z))) == NULL ||
-	    (z->text = malloc(len + 1)) == NULL ||
 	    (z->name = strdup(name)) == NULL)
 		goto fail;
-	memcpy(z->text, text, len);
-	z->text[len] = '\0';
+	z->text = text;		/* the scans below stop at its NUL too */
 	z->len = len;
 	z->flags = flags;
 	if ((np = index_text(z)) < 0)
@@ -301,6 +299,8 @@ catalog_index(const char *text, size_t len, const char *name, int flags)
 		goto fail;
 	return c;
 fail:
+	if (z != NULL)
+		z->text = NULL;		/* still the caller's */
 	catalog_free(c);
 	return NULL;
 }

@@ -112,8 +112,7 @@ catcache_load(const char *path, const char *data_dir,
 	marked = mark_of(text, len, kr, hex) == 0;
 	if (marked && mark_matches(data_dir, hex) &&
 	    (c = catalog_index(text, len, path, CATALOG_LAZY)) != NULL) {
-		*indexed = 1;
-		free(text);
+		*indexed = 1;		/* text is the catalog's now */
 		return c;
 	}
 	/* every check, patterns compiled: what the mark vouches for */

@@ -79,9 +79,15 @@ check_index(const struct catalog *cat, const uint8_t *data, size_t size)
 	struct catalog			*idx;
 	const struct cat_provider	*p, *q;
 	size_t				 i;
+	char				*text;
 
-	idx = catalog_index((const char *)data, size, "fuzz.json",
-	    CATALOG_LAZY);
+	/* as catalog_read gives it: malloc'd, a NUL after it */
+	if ((text = malloc(size + 1)) == NULL)
+		return;
+	memcpy(text, data, size);
+	text[size] = '\0';
+	if ((idx = catalog_index(text, size, "fuzz.json", CATALOG_LAZY)) == NULL)
+		free(text);
 	if (cat == NULL) {
 		/* anything: it may index, and loading may fail, harmlessly */
 		if (idx != NULL) {

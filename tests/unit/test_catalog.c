@@ -1183,9 +1183,8 @@ START_TEST(test_index_bundled)
 	for (i = 0; i < full->nproviders; i++)
 		same_provider(&idx->providers[i], &full->providers[i]);
 	ck_assert_int_eq(catalog_load_all(full), 0);	/* a no-op */
-	catalog_free(idx);
+	catalog_free(idx);	/* t with it */
 	catalog_free(full);
-	free(t);
 }
 END_TEST
 
@@ -1212,7 +1211,7 @@ START_TEST(test_index_escapes)
 
 	full = catalog_parse(text, strlen(text), "e.json", err, sizeof(err));
 	ck_assert_msg(full != NULL, "%s", err);
-	idx = catalog_index(text, strlen(text), "e.json", 0);
+	idx = catalog_index(strdup(text), strlen(text), "e.json", 0);
 	ck_assert_ptr_nonnull(idx);
 	ck_assert_uint_eq(idx->nproviders, 3);
 	p = catalog_find(idx, "last");
@@ -1243,10 +1242,13 @@ static const char *const noindex[] = {
 
 START_TEST(test_index_shape)
 {
-	struct catalog *c;
+	struct catalog	*c;
+	char		*t = strdup(noindex[_i]);
 
-	c = catalog_index(noindex[_i], strlen(noindex[_i]), "s.json", 0);
+	ck_assert_ptr_nonnull(t);
+	c = catalog_index(t, strlen(t), "s.json", 0);
 	ck_assert_msg(c == NULL, "indexed: %s", noindex[_i]);
+	free(t);		/* still ours */
 }
 END_TEST
 
@@ -1254,7 +1256,7 @@ START_TEST(test_index_empty)
 {
 	struct catalog *c;
 
-	c = catalog_index("{\"providers\":[]}", 16, "e.json", 0);
+	c = catalog_index(strdup("{\"providers\":[]}"), 16, "e.json", 0);
 	ck_assert_ptr_nonnull(c);
 	ck_assert_uint_eq(c->nproviders, 0);
 	ck_assert_ptr_null(catalog_find(c, "a"));

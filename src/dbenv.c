@@ -538,8 +538,10 @@ store_ping(struct store *st)
 
 	if (env_enter(st) == -1)
 		return STORE_UNAVAILABLE;
-	if (repl_enabled() && !repl_serving(st->home))
-		return STORE_UNAVAILABLE;	/* its replication process */
+	if (repl_enabled() && !repl_serving(st->home)) {
+		dbenv_leave(st);		/* its replication process */
+		return STORE_UNAVAILABLE;
+	}
 	if ((rc = st->env->txn_begin(st->env, NULL, &txn, DB_TXN_NOWAIT)) != 0) {
 		if (rc == DB_RUNRECOVERY)
 			(void)dbenv_retry(st, rc, 0);

@@ -355,6 +355,10 @@ adminpage_index(struct ctx *c)
 
 	if (gate_page_auth(c) == -1 || index_query(c, q, sizeof(q), &page) == -1)
 		return;
+	if (catalog_load_all(c->app->cat) == -1) {	/* CGI: all of it */
+		gate_unavailable(c);
+		return;
+	}
 	memset(&acc, 0, sizeof(acc));
 	acc.arr = json_object_new_array();
 	acc.cat = c->app->cat;

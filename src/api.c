@@ -69,6 +69,10 @@ api_catalog(struct ctx *c)
 
 	if (gate_authenticate(c, NULL) == -1)
 		return;
+	if (catalog_load_all(c->app->cat) == -1) {	/* CGI: all of it */
+		gate_unavailable(c);
+		return;
+	}
 	arr = json_object_new_array();
 	for (i = 0; i < c->app->cat->nproviders; i++)
 		json_object_array_add(arr,
@@ -246,6 +250,10 @@ api_cred_list_all(struct ctx *c)
 
 	if (gate_authenticate(c, NULL) == -1)
 		return;
+	if (catalog_load_all(c->app->cat) == -1) {	/* CGI: all of it */
+		gate_unavailable(c);
+		return;
+	}
 	if (input_parse_list_all_query(c->req->query, c->app->cat, LIST_DEFAULT,
 	    LIST_MAX, &q, &e) == -1) {
 		gate_reply_error(c, &e, NULL);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "catcache.h"
 #include "log.h"
 #include "repl.h"
 #include "probe.h"
@@ -217,6 +218,56 @@ unload(struct app_proc *p, const char *why)
 	publish(p, NULL);
 }
 
+/* The keyring into a (its stamp noted for refresh); 0 or -1. */
+static int
+load_keyring(struct app_proc *p, struct app *a, char *err, size_t errlen)
+{
+	(void)filestamp_get(a->cfg.keyring, &p->keyring_id);
+	p->keyring_checked = time(NULL);
+	if (keyring_load(a->cfg.keyring, &a->kr, err, errlen) == -1 ||
+	    part_set(a, APP_PART_KR, a->kr) == -1)
+		return -1;
+	return 0;
+}
+
+/* Catalog, then keyring: the first error is the catalog's. */
+static int
+load_catalog_keyring(struct app_proc *p, struct app *a, char *err,
+    size_t errlen)
+{
+	if ((a->cat = catalog_load(a->cfg.catalog, err, errlen)) == NULL ||
+	    part_set(a, APP_PART_CAT, a->cat) == -1)
+		return -1;
+	return load_keyring(p, a, err, errlen);
+}
+
+/*
+ * A CGI process's catalog goes through catcache, which needs the keyring:
+ * the keyring is loaded first, and when it fails the catalog is checked
+ * anyway, so that the error logged is the one a FastCGI process gives.
+ */
+static int
+load_cgi_catalog(struct app_proc *p, struct app *a, char *err, size_t errlen)
+{
+	struct catalog	*c;
+	char		 cerr[512];
+	int		 indexed;
+
+	if (load_keyring(p, a, err, errlen) == -1) {
+		if ((c = catalog_load(a->cfg.catalog, cerr, sizeof(cerr))) == NULL)
+			snprintf(err, errlen, "%s", cerr);
+		catalog_free(c);
+		return -1;
+	}
+	if ((a->cat = catcache_load(a->cfg.catalog, a->cfg.data_dir, a->kr,
+	    &indexed, err, errlen)) == NULL ||
+	    part_set(a, APP_PART_CAT, a->cat) == -1)
+		return -1;
+	log_debug("catalog: %s%s", a->cfg.catalog, indexed ?
+	    " (indexed: its text passed every check before)" : "");
+	return 0;
+}
+
 /*
  * The files of a new state: configuration, catalog, keyring, JWT keys.
  * 0, or -1 with the reason in err.
@@ -241,14 +292,8 @@ load_files(struct app_proc *p, struct app *a, char *err, size_t errlen)
 		goto nomem;
 	log_set_level(a->cfg.log_level);
 	log_set_target(a->cfg.log_target, a->cfg.log_facility);
-	if ((a->cat = catalog_load_flags(a->cfg.catalog,
-	    (p->flags & APP_CGI) ? CATALOG_LAZY : 0, err, errlen)) == NULL ||
-	    part_set(a, APP_PART_CAT, a->cat) == -1)
-		return -1;
-	(void)filestamp_get(a->cfg.keyring, &p->keyring_id);
-	p->keyring_checked = time(NULL);
-	if (keyring_load(a->cfg.keyring, &a->kr, err, errlen) == -1 ||
-	    part_set(a, APP_PART_KR, a->kr) == -1)
+	if (((p->flags & APP_CGI) ? load_cgi_catalog(p, a, err, errlen) :
+	    load_catalog_keyring(p, a, err, errlen)) == -1)
 		return -1;
 	if (a->cfg.jwt_secret_file != NULL) {
 		if (jwt_secret_load(a->cfg.jwt_secret_file, &s, &slen,
@@ -304,7 +349,8 @@ load(struct app_proc *p)
 	if (p->st == NULL) {
 		/* replication is the process's: set once, with the store */
 		if (repl_configure(&a->cfg, 0, err, sizeof(err)) == -1 ||
-		    store_open(a->cfg.data_dir, a->cfg.durability, &p->st, err,
+		    store_open_flags(a->cfg.data_dir, a->cfg.durability,
+		    (p->flags & APP_CGI) ? STORE_LAZY_DBS : 0, &p->st, err,
 		    sizeof(err)) == -1)
 			goto fail;
 		store_set_mac(p->st, store_mac, NULL);

@@ -122,8 +122,8 @@ check_free(struct cat_check *k)
 	free(k);
 }
 
-static void
-provider_free(struct cat_provider *p)
+void
+cat_provider_free(struct cat_provider *p)
 {
 	size_t i;
 
@@ -145,8 +145,9 @@ catalog_free(struct catalog *c)
 	if (c == NULL)
 		return;
 	for (i = 0; i < c->nproviders; i++)
-		provider_free(&c->providers[i]);
+		cat_provider_free(&c->providers[i]);
 	free(c->providers);
+	cat_lazy_free(c->lazy);
 	free(c);
 }
 
@@ -685,8 +686,8 @@ static const char *const provider_keys[] = {
 	"validation", "description", "proxy", NULL,
 };
 
-static int
-load_provider(struct cctx *c, struct cat_provider *p, struct json_object *po)
+int
+cat_load_provider(struct cctx *c, struct cat_provider *p, struct json_object *po)
 {
 	struct json_object	*fields = NULL, *v;
 	const char		*bad;
@@ -792,7 +793,7 @@ catalog_parse_flags(const char *text, size_t len, const char *name, int flags,
 		c.idx = i;
 		c.pid = NULL;
 		cat->nproviders++;
-		if (load_provider(&c, &cat->providers[i],
+		if (cat_load_provider(&c, &cat->providers[i],
 		    json_object_array_get_idx(arr, i)) == -1)
 			goto fail;
 		for (j = 0; j < i; j++)
@@ -820,35 +821,14 @@ catalog_load(const char *path, char *err, size_t errlen)
 struct catalog *
 catalog_load_flags(const char *path, int flags, char *err, size_t errlen)
 {
-	FILE		*f;
-	struct buf	 b;
-	char		 chunk[8192];
-	size_t		 n;
+	char		*text;
+	size_t		 len;
 	struct catalog	*cat;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, errstr(errno));
+	if ((text = catalog_read(path, &len, err, errlen)) == NULL)
 		return NULL;
-	}
-	buf_init(&b, CATALOG_MAX_BYTES, 0);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_add(&b, chunk, n) == -1) {
-			snprintf(err, errlen, "%s: larger than %d bytes", path,
-			    CATALOG_MAX_BYTES);
-			fclose(f);
-			buf_reset(&b);
-			return NULL;
-		}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
-		fclose(f);
-		buf_reset(&b);
-		return NULL;
-	}
-	fclose(f);
-	cat = catalog_parse_flags(b.data != NULL ? b.data : "", b.len, path,
-	    flags, err, errlen);
-	buf_reset(&b);
+	cat = catalog_parse_flags(text, len, path, flags, err, errlen);
+	free(text);
 	return cat;
 }
 
@@ -857,6 +837,8 @@ catalog_find(const struct catalog *c, const char *id)
 {
 	size_t i;
 
+	if (c->lazy != NULL)
+		return cat_lazy_find(c, id);
 	for (i = 0; i < c->nproviders; i++)
 		if (strcmp(c->providers[i].id, id) == 0)
 			return &c->providers[i];

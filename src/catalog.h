@@ -102,9 +102,18 @@ struct cat_provider {
 	struct cat_proxy	*proxy;		/* NULL: no proxy */
 };
 
+struct cat_lazy;
+
+/*
+ * providers[0..nproviders) in the file's order.  A catalog made by
+ * catalog_index loads each provider at its first catalog_find (the
+ * others are zeroed until then): call catalog_load_all before walking
+ * providers[].
+ */
 struct catalog {
 	struct cat_provider	*providers;
 	size_t			 nproviders;
+	struct cat_lazy		*lazy;		/* NULL: every provider loaded */
 };
 
 /*
@@ -128,6 +137,29 @@ struct catalog	*catalog_parse(const char *text, size_t len, const char *name,
 struct catalog	*catalog_parse_flags(const char *text, size_t len,
 		    const char *name, int flags, char *err, size_t errlen);
 void		 catalog_free(struct catalog *);
+
+/*
+ * The text of the catalog file at path, read whole (malloc'd, NUL added,
+ * caller frees; *len without the NUL), or NULL with "PATH: what" in err
+ * (cannot open, larger than CATALOG_MAX_BYTES, read error).
+ */
+char		*catalog_read(const char *path, size_t *len, char *err,
+		    size_t errlen);
+/*
+ * A catalog over text that is known to pass every check, as
+ * catalog_parse_flags found for the very same text: only the place of
+ * each provider and its id are read now, and a provider is loaded, with
+ * flags, at its first catalog_find.  text is malloc'd with a NUL at len
+ * (as catalog_read gives it) and becomes the catalog's, freed with it (no
+ * copy: a CGI process pays for every page it touches).  NULL, text still
+ * the caller's, when it does not have the plain shape of a catalog (the
+ * caller parses it in full) or without memory.  Loading mutates the
+ * catalog: one thread only (CGI).
+ */
+struct catalog	*catalog_index(char *text, size_t len, const char *name,
+		    int flags);
+/* Loads every provider of an indexed catalog (no-op otherwise); 0 or -1. */
+int		 catalog_load_all(struct catalog *);
 
 const struct cat_provider *catalog_find(const struct catalog *, const char *id);
 const struct cat_field *catalog_field(const struct cat_provider *,

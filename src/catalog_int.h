@@ -36,6 +36,16 @@ char		*dup_str(struct cctx *c, struct json_object *o, const char *key,
 int		 check_template(struct cctx *c, const struct cat_provider *p,
 		    const char *s, const char *where, size_t host_end);
 
+/* The provider object po into p (freed with cat_provider_free); 0 or -1. */
+int		 cat_load_provider(struct cctx *c, struct cat_provider *p,
+		    struct json_object *po);
+void		 cat_provider_free(struct cat_provider *);
+
+/* catalog_lazy.c: an indexed catalog's lookup, and its index freed. */
+const struct cat_provider *cat_lazy_find(const struct catalog *,
+		    const char *id);
+void		 cat_lazy_free(struct cat_lazy *);
+
 /* catalog_proxy.c: the "proxy" block o into p->proxy; 0 or -1 (cerr). */
 int		 cat_load_proxy(struct cctx *c, struct cat_provider *p,
 		    struct json_object *o);

@@ -151,7 +151,9 @@ reserve_regions(const char *home, char *err, size_t errlen)
 	if ((f = fopen("/proc/self/maps", "r")) == NULL)
 		return 0;	/* not Linux: nothing to do */
 	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %4095s", &lo, &hi,
+		/* most lines are libraries: no sscanf for them (CGI start-up) */
+		if (strstr(line, "/__db.") == NULL ||
+		    sscanf(line, "%lx-%lx %*s %*s %*s %*s %4095s", &lo, &hi,
 		    path) != 3 || strncmp(path, home, hl) != 0 ||
 		    strncmp(path + hl, "/__db.", 6) != 0 ||
 		    strcmp(path + hl, "/__db.register") == 0)
@@ -334,7 +336,7 @@ env_open(struct store *st, char *err, size_t errlen)
 		return -1;
 	}
 	/* repl-serve opens them when it is the master (repl.c) */
-	if (!repl_is_server() && (rc = dbenv_open_dbs(st)) != 0)
+	if (!repl_is_server() && !st->lazy_dbs && (rc = dbenv_open_dbs(st)) != 0)
 		goto dberr;
 	st->must_recover = 0;
 	return 0;
@@ -372,6 +374,13 @@ int
 store_open(const char *home, enum durability dur, struct store **out,
     char *err, size_t errlen)
 {
+	return store_open_flags(home, dur, 0, out, err, errlen);
+}
+
+int
+store_open_flags(const char *home, enum durability dur, int flags,
+    struct store **out, char *err, size_t errlen)
+{
 	struct store	*st;
 	struct stat	 sb;
 
@@ -402,6 +411,7 @@ store_open(const char *home, enum durability dur, struct store **out,
 		return -1;
 	}
 	st->dur = dur;
+	st->lazy_dbs = (flags & STORE_LAZY_DBS) != 0;
 	if (lock_init(&st->lock) != 0) {
 		free(st->home);
 		free(st);
@@ -460,8 +470,9 @@ reopen(struct store *st, int panicked)
 	return st->env != NULL ? 0 : -1;
 }
 
-int
-dbenv_enter(struct store *st)
+/* dbenv_enter without the databases (store_ping needs none). */
+static int
+env_enter(struct store *st)
 {
 	if (held++ > 0)
 		return 0;
@@ -470,6 +481,27 @@ dbenv_enter(struct store *st)
 	if (st->env == NULL && reopen(st, 0) == -1) {
 		dbenv_leave(st);
 		return -1;
+	}
+	return 0;
+}
+
+int
+dbenv_enter(struct store *st)
+{
+	int rc;
+
+	if (env_enter(st) == -1)
+		return -1;
+	/* STORE_LAZY_DBS: now (one thread); a reopen then opens them too */
+	if (st->lazy_dbs && st->db[0] == NULL) {
+		if ((rc = dbenv_open_dbs(st)) != 0) {
+			log_error("%s: cannot open storage: %s", st->home,
+			    db_strerror(rc));
+			dbenv_close_dbs(st);
+			dbenv_leave(st);
+			return -1;
+		}
+		st->lazy_dbs = 0;
 	}
 	return 0;
 }
@@ -572,10 +604,12 @@ store_ping(struct store *st)
 	int		 rc;
 	enum store_rc	 out = STORE_UNAVAILABLE;
 
-	if (dbenv_enter(st) == -1)
+	if (env_enter(st) == -1)
 		return STORE_UNAVAILABLE;
-	if (repl_enabled() && !repl_serving(st->home))
-		return STORE_UNAVAILABLE;	/* its replication process */
+	if (repl_enabled() && !repl_serving(st->home)) {
+		dbenv_leave(st);		/* its replication process */
+		return STORE_UNAVAILABLE;
+	}
 	if ((rc = st->env->txn_begin(st->env, NULL, &txn, DB_TXN_NOWAIT)) != 0) {
 		if (rc == DB_RUNRECOVERY)
 			(void)dbenv_retry(st, rc, 0);

@@ -26,13 +26,15 @@ secmem_alloc(size_t n)
 		return NULL;
 	}
 	len = n + SECMEM_HDR;
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-	    -1, 0);
-	if (p == MAP_FAILED)
+	/* locked as it is mapped (one call, no fault per page); over
+	 * RLIMIT_MEMLOCK that fails, and the mapping is not locked */
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+	    MAP_LOCKED, -1, 0);
+	if (p == MAP_FAILED && (p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED)
 		return NULL;
-	/* both are best effort: a kernel without them still runs */
+	/* best effort: a kernel without it still runs */
 	(void)madvise(p, len, MADV_DONTDUMP);
-	(void)mlock(p, len);
 	*(size_t *)(void *)p = len;
 	return p + SECMEM_HDR;
 }
@@ -48,8 +50,7 @@ secmem_free(void *q)
 	p = (unsigned char *)q - SECMEM_HDR;
 	len = *(size_t *)(void *)p;
 	gnutls_memset(p, 0, len);
-	(void)munlock(p, len);
-	(void)munmap(p, len);
+	(void)munmap(p, len);		/* which unlocks it too */
 }
 
 int

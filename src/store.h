@@ -40,6 +40,14 @@ struct store;
 /* Opens (creating when missing) the environment at home.  0 or -1 + err. */
 int		 store_open(const char *home, enum durability,
 		    struct store **out, char *err, size_t errlen);
+/*
+ * STORE_LAZY_DBS: the database files are opened by the first operation
+ * that uses them, not by store_open (store_ping needs none of them: a
+ * CGI /healthz).  One thread only: a CGI process.
+ */
+#define STORE_LAZY_DBS	0x1
+int		 store_open_flags(const char *home, enum durability, int flags,
+		    struct store **out, char *err, size_t errlen);
 void		 store_close(struct store *);
 /* Cheap liveness check for /healthz: STORE_OK or STORE_UNAVAILABLE. */
 enum store_rc	 store_ping(struct store *);

@@ -51,6 +51,7 @@ struct store {
 	store_mac_fn	 mac;		/* records, audit chain; NULL: none */
 	void		*mac_arg;
 	size_t		 cred_cap;	/* credentials per tenant; 0: no cap */
+	int		 lazy_dbs;	/* db[] not open yet (STORE_LAZY_DBS) */
 };
 
 /* key = a \0 b \0 c (c may be NULL: prefix "a\0b\0"); malloc'd. */

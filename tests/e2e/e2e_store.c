@@ -25,6 +25,7 @@
 #include <json-c/json.h>
 
 #include "api.h"
+#include "catalog.h"
 #include "harness.h"
 
 static struct h_env E;
@@ -33,6 +34,7 @@ static FILE *responses;		/* every response body, for the leak test */
 #define JSON	"application/json"
 #define FORM	"application/x-www-form-urlencoded"
 #define DD	"/v1/integrations/datadog/credentials"
+#define SENTRY	"/v1/integrations/sentry/credentials"
 
 static void
 setup_routes(void)
@@ -1157,6 +1159,124 @@ START_TEST(cgi_mode_unavailable)
 }
 END_TEST
 
+/* Runs credstore.fcgi as a CGI program with conf; its output in out. */
+static void
+cgi_run(const char *conf, const char *method, const char *uri,
+    const char *body, const char *out)
+{
+	char	cmd[8192];
+
+	snprintf(cmd, sizeof(cmd), "printf '%%s' '%s' | env -i CREDSTORE_CONFIG=%s "
+	    "REQUEST_METHOD=%s REQUEST_URI=%s CONTENT_TYPE=application/json "
+	    "CONTENT_LENGTH=%zu HTTP_AUTHORIZATION='Bearer %s' %s >%s 2>%s.err",
+	    body, conf, method, uri, strlen(body), E.tok_admin, E.fcgi, out,
+	    out);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Replaces the first from in the file at path with to. */
+static void
+file_replace(const char *path, const char *from, const char *to)
+{
+	char	*t, *p;
+	size_t	 len;
+	FILE	*f;
+
+	ck_assert_ptr_nonnull(t = h_slurp(path, &len));
+	ck_assert_ptr_nonnull(p = strstr(t, from));
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fwrite(t, 1, (size_t)(p - t), f);
+	fputs(to, f);
+	fputs(p + strlen(from), f);
+	ck_assert_int_eq(fclose(f), 0);
+	free(t);
+}
+
+/*
+ * A CGI process checks the whole catalog once per text; data_dir's
+ * catalog.checked then lets the next ones parse only what they use
+ * (the log says "indexed" at debug level).  A changed catalog is seen by
+ * the next request; an invalid one, even in a provider the request does
+ * not use, is 503 with the error a full load gives; a mark changed by
+ * hand is not trusted.
+ */
+START_TEST(cgi_catalog_checked_once)
+{
+	char	 conf[700], cat[700], src[700], mark[700], out[700], errf[720];
+	char	 want[512], *t, *m1;
+	size_t	 len;
+	FILE	*f;
+
+	snprintf(src, sizeof(src), "%s/etc/catalog.json", E.srcdir);
+	snprintf(cat, sizeof(cat), "%s/cgi-catalog.json", E.dir);
+	snprintf(conf, sizeof(conf), "%s/cgi-catalog.conf", E.dir);
+	snprintf(mark, sizeof(mark), "%s/catalog.checked", E.data_dir);
+	snprintf(out, sizeof(out), "%s/cgi-cat.out", E.dir);
+	snprintf(errf, sizeof(errf), "%s.err", out);
+	ck_assert_ptr_nonnull(t = h_slurp(src, &len));
+	ck_assert_ptr_nonnull(f = fopen(cat, "w"));
+	ck_assert_uint_eq(fwrite(t, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+	free(t);
+	ck_assert_ptr_nonnull(f = fopen(conf, "w"));
+	fprintf(f, "data_dir = data\nkeyring = keyring\njwt_secret_file = "
+	    "jwt.secret\ncatalog = %s\nlog_level = debug\n", cat);
+	ck_assert_int_eq(fclose(f), 0);
+	(void)unlink(mark);
+
+	/* the first request checks it all and writes the mark */
+	cgi_run(conf, "GET", "/v1/integrations/catalog", "", out);
+	ck_assert(h_grep_file(out, "Status: 200 OK"));
+	ck_assert(h_grep_file(out, "\"name\":\"Sentry\""));
+	ck_assert(!h_grep_file(errf, "(indexed"));
+	ck_assert_ptr_nonnull(m1 = h_slurp(mark, &len));
+	ck_assert_uint_eq(len, 65);
+	/* the next ones index it: the list, and a store */
+	cgi_run(conf, "GET", "/v1/integrations/catalog", "", out);
+	ck_assert(h_grep_file(out, "Status: 200 OK"));
+	ck_assert(h_grep_file(out, "\"name\":\"Sentry\""));
+	ck_assert(h_grep_file(errf, "(indexed"));
+	cgi_run(conf, "POST", SENTRY, "{\"credentials\":{\"auth_token\":"
+	    "\"SECRETVAL-cgi-cat\"},\"label\":\"cgi-cat\"}", out);
+	ck_assert(h_grep_file(out, "Status: 201"));
+	ck_assert(h_grep_file(errf, "(indexed"));
+
+	/* changed: seen at once, checked again */
+	file_replace(cat, "\"name\": \"Sentry\"", "\"name\": \"Sentry Two\"");
+	cgi_run(conf, "GET", "/v1/integrations/catalog", "", out);
+	ck_assert(h_grep_file(out, "\"name\":\"Sentry Two\""));
+	ck_assert(!h_grep_file(errf, "(indexed"));
+	cgi_run(conf, "GET", "/v1/integrations/catalog", "", out);
+	ck_assert(h_grep_file(out, "\"name\":\"Sentry Two\""));
+	ck_assert(h_grep_file(errf, "(indexed"));
+
+	/* invalid in its first provider: a sentry store and /healthz fail */
+	file_replace(cat, "\"secret\": true", "\"secret\": \"yes\"");
+	ck_assert_ptr_null(catalog_load(cat, want, sizeof(want)));
+	cgi_run(conf, "POST", SENTRY, "{\"credentials\":{\"auth_token\":"
+	    "\"SECRETVAL-cgi-cat2\"},\"label\":\"cgi-cat\"}", out);
+	ck_assert(h_grep_file(out, "Status: 503"));
+	ck_assert_msg(h_grep_file(errf, want), "the log lacks: %s", want);
+	cgi_run(conf, "GET", "/healthz", "", out);
+	ck_assert(h_grep_file(out, "Status: 503"));
+	file_replace(cat, "\"secret\": \"yes\"", "\"secret\": true");
+	cgi_run(conf, "GET", "/healthz", "", out);
+	ck_assert(h_grep_file(out, "Status: 200 OK"));
+	ck_assert(h_grep_file(errf, "(indexed"));	/* the mark stayed */
+
+	/* a mark changed by hand: checked in full, written again */
+	ck_assert_ptr_nonnull(f = fopen(mark, "w"));
+	fprintf(f, "%064d\n", 0);
+	ck_assert_int_eq(fclose(f), 0);
+	cgi_run(conf, "GET", "/healthz", "", out);
+	ck_assert(h_grep_file(out, "Status: 200 OK"));
+	ck_assert(!h_grep_file(errf, "(indexed"));
+	cgi_run(conf, "GET", "/healthz", "", out);
+	ck_assert(h_grep_file(errf, "(indexed"));
+	free(m1);
+}
+END_TEST
+
 /*
  * Starts credstore.fcgi as a CGI program storing a sentry credential
  * labelled label, its body not yet written: *in is the pipe to write it
@@ -1823,6 +1943,7 @@ main(void)
 	tcase_add_test(tc, concurrency_400);
 	tcase_add_test(tc, crash_kill9);
 	tcase_add_test(tc, cgi_mode_unavailable);
+	tcase_add_test(tc, cgi_catalog_checked_once);
 	tcase_add_test(tc, list_all_credentials);
 	tcase_add_test(tc, idempotency_parsed);
 	tcase_add_test(tc, openapi_document);

@@ -11,7 +11,10 @@
 /*
  * libFuzzer harness for catalog_parse.  An accepted catalog is also
  * walked the way the service uses it: catalog_find, catalog_field and
- * catalog_provider_json for every provider.
+ * catalog_provider_json for every provider.  The same bytes are indexed
+ * (catalog_index, what a CGI process does with a text known to pass):
+ * any input indexes or not without harm, and an accepted catalog's
+ * index gives the providers of the full parse.
  */
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -69,6 +72,53 @@ check_provider(const struct catalog *cat, const struct cat_provider *p)
 	json_object_put(o);
 }
 
+/* The indexed catalog of the same bytes against the full parse (or NULL). */
+static void
+check_index(const struct catalog *cat, const uint8_t *data, size_t size)
+{
+	struct catalog			*idx;
+	const struct cat_provider	*p, *q;
+	size_t				 i;
+	char				*text;
+
+	/* as catalog_read gives it: malloc'd, a NUL after it */
+	if ((text = malloc(size + 1)) == NULL)
+		return;
+	memcpy(text, data, size);
+	text[size] = '\0';
+	if ((idx = catalog_index(text, size, "fuzz.json", CATALOG_LAZY)) == NULL)
+		free(text);
+	if (cat == NULL) {
+		/* anything: it may index, and loading may fail, harmlessly */
+		if (idx != NULL) {
+			(void)catalog_find(idx, "a");
+			(void)catalog_load_all(idx);
+		}
+		catalog_free(idx);
+		return;
+	}
+	/* only an escaped "providers" key keeps a valid catalog unindexed */
+	if (idx == NULL) {
+		if (memchr(data, '\\', size) == NULL)
+			abort();
+		return;
+	}
+	if (idx->nproviders != cat->nproviders)
+		abort();
+	for (i = 0; i < cat->nproviders; i++) {
+		p = &cat->providers[i];
+		if ((q = catalog_find(idx, p->id)) != &idx->providers[i] ||
+		    strcmp(q->name, p->name) != 0 || q->auth != p->auth ||
+		    q->nfields != p->nfields || q->nrequired != p->nrequired ||
+		    (q->check == NULL) != (p->check == NULL) ||
+		    (q->proxy == NULL) != (p->proxy == NULL))
+			abort();
+	}
+	if (catalog_load_all(idx) != 0)
+		abort();
+	catalog_free(idx);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -83,10 +133,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* "PATH: ..." */
 		if (strncmp(err, "fuzz.json: ", 11) != 0)
 			abort();
+		check_index(NULL, data, size);
 		return 0;
 	}
 	for (i = 0; i < cat->nproviders; i++)
 		check_provider(cat, &cat->providers[i]);
+	check_index(cat, data, size);
 	catalog_free(cat);
 	return 0;
 }

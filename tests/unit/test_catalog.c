@@ -1097,6 +1097,174 @@ START_TEST(test_load_errors)
 }
 END_TEST
 
+/* ------------------------------------------------- the indexed catalog */
+
+/* The bundled catalog's text (malloc'd), read as the service reads it. */
+static char *
+bundled_text(size_t *len)
+{
+	const char	*top = getenv("top_srcdir");
+	char		 path[PATH_MAX], err[ERRLEN];
+	char		*t;
+
+	if (top == NULL || *top == '\0')
+		top = "../..";
+	ck_assert_int_lt(snprintf(path, sizeof(path), "%s/etc/catalog.json",
+	    top), (int)sizeof(path));
+	t = catalog_read(path, len, err, sizeof(err));
+	ck_assert_msg(t != NULL, "%s", err);
+	return t;
+}
+
+/* a and b describe the same provider. */
+static void
+same_provider(const struct cat_provider *a, const struct cat_provider *b)
+{
+	size_t i;
+
+	ck_assert_str_eq(a->id, b->id);
+	ck_assert_str_eq(a->name, b->name);
+	ck_assert_str_eq(a->auth_name, b->auth_name);
+	ck_assert_int_eq(a->auth, b->auth);
+	ck_assert_uint_eq(a->nfields, b->nfields);
+	ck_assert_uint_eq(a->nrequired, b->nrequired);
+	for (i = 0; i < a->nfields; i++) {
+		ck_assert_str_eq(a->fields[i].name, b->fields[i].name);
+		ck_assert_int_eq(a->fields[i].secret, b->fields[i].secret);
+		ck_assert_uint_eq(a->fields[i].nenum, b->fields[i].nenum);
+		ck_assert_uint_eq(a->fields[i].max_len, b->fields[i].max_len);
+	}
+	ck_assert_int_eq(a->check != NULL, b->check != NULL);
+	if (a->check != NULL) {
+		ck_assert_str_eq(a->check->url, b->check->url);
+		ck_assert_uint_eq(a->check->nheaders, b->check->nheaders);
+		ck_assert_uint_eq(a->check->nvalid, b->check->nvalid);
+	}
+	ck_assert_int_eq(a->proxy != NULL, b->proxy != NULL);
+	if (a->proxy != NULL) {
+		ck_assert_str_eq(a->proxy->base_url, b->proxy->base_url);
+		ck_assert_uint_eq(a->proxy->nallow, b->proxy->nallow);
+	}
+}
+
+/*
+ * The bundled catalog indexed: each provider, found by id, is the one a
+ * full parse gives; only the providers asked for are loaded; loading
+ * them all gives the file's order.
+ */
+START_TEST(test_index_bundled)
+{
+	char				 err[ERRLEN], *t;
+	size_t				 len, i, j;
+	struct catalog			*full, *idx;
+	const struct cat_provider	*p;
+
+	t = bundled_text(&len);
+	full = catalog_parse(t, len, "catalog.json", err, sizeof(err));
+	ck_assert_msg(full != NULL, "%s", err);
+	idx = catalog_index(t, len, "catalog.json", CATALOG_LAZY);
+	ck_assert_ptr_nonnull(idx);
+	ck_assert_ptr_nonnull(idx->lazy);
+	ck_assert_uint_eq(idx->nproviders, full->nproviders);
+	/* the last provider alone: nothing else is loaded */
+	p = catalog_find(idx, full->providers[full->nproviders - 1].id);
+	ck_assert_ptr_eq(p, &idx->providers[full->nproviders - 1]);
+	for (j = 0; j + 1 < idx->nproviders; j++)
+		ck_assert_ptr_null(idx->providers[j].id);
+	ck_assert_ptr_null(catalog_find(idx, "no-such-provider"));
+	ck_assert_ptr_null(catalog_find(idx, ""));
+	for (i = 0; i < full->nproviders; i++) {
+		p = catalog_find(idx, full->providers[i].id);
+		ck_assert_msg(p != NULL, "%s", full->providers[i].id);
+		same_provider(p, &full->providers[i]);
+		ck_assert_ptr_eq(catalog_find(idx, p->id), p);
+	}
+	ck_assert_int_eq(catalog_load_all(idx), 0);
+	for (i = 0; i < full->nproviders; i++)
+		same_provider(&idx->providers[i], &full->providers[i]);
+	ck_assert_int_eq(catalog_load_all(full), 0);	/* a no-op */
+	catalog_free(idx);	/* t with it */
+	catalog_free(full);
+}
+END_TEST
+
+/*
+ * Ids and keys written with escapes, strings holding quotes, brackets
+ * and backslashes, nested values: the index finds every provider.
+ */
+START_TEST(test_index_escapes)
+{
+	static const char text[] =
+	    "{ \"providers\" : [\n"
+	    " {\"name\": \"Q \\\"}]{[\\\\\", \"\\u0069d\": \"first\","
+	    "  \"authType\": \"oauth2\", \"fields\": {}},\n"
+	    " {\"id\": \"\\u0061cme\", \"name\": \"Acme\", \"authType\": \"api_key\","
+	    "  \"requiredFields\": [\"k\"], \"fields\": {\"k\": {\"label\": "
+	    "  \"K [x] {y}\", \"secret\": true, \"enum\": [\"a\", \"b]\"]}}},\n"
+	    " {\"authType\": \"api_key\", \"requiredFields\": [\"k\"],"
+	    "  \"fields\": {\"k\": {\"label\": \"K\", \"secret\": false,"
+	    "  \"maxLength\": 12}}, \"name\": \"Last\", \"id\": \"last\"}\n"
+	    "] }\n";
+	char				 err[ERRLEN];
+	struct catalog			*full, *idx;
+	const struct cat_provider	*p;
+
+	full = catalog_parse(text, strlen(text), "e.json", err, sizeof(err));
+	ck_assert_msg(full != NULL, "%s", err);
+	idx = catalog_index(strdup(text), strlen(text), "e.json", 0);
+	ck_assert_ptr_nonnull(idx);
+	ck_assert_uint_eq(idx->nproviders, 3);
+	p = catalog_find(idx, "last");
+	ck_assert_ptr_eq(p, &idx->providers[2]);
+	same_provider(p, catalog_find(full, "last"));
+	/* its id is written with an escape: loaded to be known */
+	p = catalog_find(idx, "acme");
+	ck_assert_ptr_eq(p, &idx->providers[1]);
+	same_provider(p, catalog_find(full, "acme"));
+	ck_assert_str_eq(p->fields[0].enumv[1], "b]");
+	p = catalog_find(idx, "first");
+	ck_assert_ptr_eq(p, &idx->providers[0]);
+	ck_assert_str_eq(p->name, "Q \"}]{[\\");
+	ck_assert_ptr_null(catalog_find(idx, "acm"));
+	catalog_free(idx);
+	catalog_free(full);
+}
+END_TEST
+
+/* Not the plain shape of a catalog: no index (the caller parses it). */
+static const char *const noindex[] = {
+	"", "[]", "{}", "{\"providers\": {}}", "{\"providers\": [1]}",
+	"{\"providers\": []} x", "{\"providers\": [], \"x\": 1}",
+	"{\"providers\": [{\"id\": \"a\"}", "{\"providers\": [{\"id\": \"a}]}",
+	"{\"provider\\u0073\": []}", "{\"providers\": [{\"id\" \"a\"}]}",
+	"{\"providers\": [{\"id\": \"a\",}]}", "{\"providers\": [{}, ]}",
+};
+
+START_TEST(test_index_shape)
+{
+	struct catalog	*c;
+	char		*t = strdup(noindex[_i]);
+
+	ck_assert_ptr_nonnull(t);
+	c = catalog_index(t, strlen(t), "s.json", 0);
+	ck_assert_msg(c == NULL, "indexed: %s", noindex[_i]);
+	free(t);		/* still ours */
+}
+END_TEST
+
+START_TEST(test_index_empty)
+{
+	struct catalog *c;
+
+	c = catalog_index(strdup("{\"providers\":[]}"), 16, "e.json", 0);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(c->nproviders, 0);
+	ck_assert_ptr_null(catalog_find(c, "a"));
+	ck_assert_int_eq(catalog_load_all(c), 0);
+	catalog_free(c);
+}
+END_TEST
+
 static Suite *
 catalog_suite(void)
 {
@@ -1126,6 +1294,13 @@ catalog_suite(void)
 	tc = tcase_create("files");
 	tcase_add_test(tc, test_bundled);
 	tcase_add_test(tc, test_load_errors);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("index");
+	tcase_add_test(tc, test_index_bundled);
+	tcase_add_test(tc, test_index_escapes);
+	tcase_add_loop_test(tc, test_index_shape, 0, (int)NELEM(noindex));
+	tcase_add_test(tc, test_index_empty);
 	suite_add_tcase(s, tc);
 	return s;
 }

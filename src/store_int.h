@@ -67,6 +67,8 @@ char		*dbenv_key(const char *a, const char *b, const char *c,
 int		 dbenv_enter(struct store *);
 void		 dbenv_leave(struct store *);
 int		 dbenv_ensure_open(struct store *);
+/* Berkeley DB's messages to our log (set_errcall of every handle). */
+void		 dbenv_errcall(const DB_ENV *, const char *, const char *);
 /*
  * After a failed operation: 1 to retry (deadlock, lock timeout, or a
  * panic after which the environment was reopened), 0 to give up.  Called

@@ -301,6 +301,28 @@ repl_open_flags(u_int32_t flags)
 }
 
 /*
+ * A replication port inside the kernel's ephemeral range can be taken by
+ * any outgoing connection while repl-serve is down, and one left in
+ * TIME_WAIT keeps the restarted repl-serve from listening for a minute.
+ */
+static void
+warn_ephemeral(void)
+{
+	FILE		*f;
+	unsigned	 lo, hi;
+
+	if ((f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re")) == NULL)
+		return;
+	if (fscanf(f, "%u %u", &lo, &hi) == 2 && R.self_port >= lo &&
+	    R.self_port <= hi)
+		log_warn("replication: repl_self port %u is in the ephemeral "
+		    "range %u-%u (net.ipv4.ip_local_port_range): an outgoing "
+		    "connection can hold it while this site is down; choose "
+		    "a port outside it", R.self_port, lo, hi);
+	fclose(f);
+}
+
+/*
  * After DB_ENV->open: repl-serve starts the Replication Manager as the
  * replication process (listener, elections); any other process only when
  * repl-serve runs, as a subordinate (nthreads 0: were it first, the start
@@ -318,12 +340,25 @@ repl_env_start(struct store *st, char *err, size_t errlen)
 		    "running", st->home);
 		return -1;
 	}
+	if (R.server)
+		warn_ephemeral();
 	rc = st->env->repmgr_start(st->env, R.server ? SERVE_THREADS : 0,
 	    DB_REP_ELECTION);
 	if (R.server && rc == DB_REP_IGNORE) {
 		snprintf(err, errlen, "%s: another process holds the "
 		    "replication listener; stop this site's web processes and "
 		    "start repl-serve first", st->home);
+		return -1;
+	}
+	if (R.server && rc == EADDRINUSE) {
+		/*
+		 * Another listener, or an outgoing connection that took the
+		 * port (it is in the ephemeral range) and is in TIME_WAIT.
+		 */
+		snprintf(err, errlen, "%s: repl_self %s: the port is in use "
+		    "(another process, or a recent outgoing connection when "
+		    "the port is in net.ipv4.ip_local_port_range)", st->home,
+		    R.self);
 		return -1;
 	}
 	if (rc != 0 && rc != DB_REP_IGNORE) {

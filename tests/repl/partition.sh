@@ -109,6 +109,7 @@ EOF
 	    -e "s|^var\.credstore_state[[:space:]].*|var.credstore_state = \"$S/run\"|" \
 	    -e "s|^var\.server_bind[[:space:]].*|var.server_bind = \"10.177.0.$i\"|" \
 	    -e "s|^var\.server_port[[:space:]].*|var.server_port = 8080|" \
+	    -e '/^server\.username/d' -e '/^server\.groupname/d' \
 	    "$SRC/etc/lighttpd.conf.example" >"$S/lighttpd.conf"
 done
 TOK=$("$ADMIN" -c "$T/s1/credstore.conf" token --sub alice --tenant acme \

@@ -81,9 +81,31 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-free_port() {
-	perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1,
-	    LocalAddr => "127.0.0.1:0", ReuseAddr => 1)->sockport, "\n"'
+# Six free ports below the kernel's ephemeral range.  A port from that
+# range (what binding port 0 gives) can be taken while its site is down by
+# any outgoing connection on the machine, and one such connection left in
+# TIME_WAIT makes the restarted repl-serve's bind fail (EADDRINUSE, exit 1)
+# for a minute: that was the one-run-in-six failure of the rejoin.
+free_ports() {
+	perl -MIO::Socket::INET -e '
+	    my $lo = 32768;
+	    if (open(my $f, "<", "/proc/sys/net/ipv4/ip_local_port_range")) {
+		    ($lo) = split(" ", scalar <$f>);
+	    }
+	    my $base = $lo > 12000 ? 10000 : 1024;
+	    die "no port range below $lo\n" if $lo - $base < 1000;
+	    my (%seen, @p);
+	    for (1 .. 1000) {
+		    last if @p == 6;
+		    my $p = $base + int(rand($lo - $base));
+		    next if $seen{$p}++;
+		    my $s = IO::Socket::INET->new(Listen => 1,
+			LocalAddr => "127.0.0.1:$p", ReuseAddr => 1) or next;
+		    close($s);
+		    push @p, $p;
+	    }
+	    die "no six free ports\n" if @p < 6;
+	    print "@p\n";'
 }
 
 "$MOCK" -P "$T/mock.port" >"$T/mock.log" 2>&1 &
@@ -93,9 +115,9 @@ while [ ! -s "$T/mock.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); don
 [ -s "$T/mock.port" ] || broken "the mock provider did not start"
 MOCK_PORT=$(cat "$T/mock.port")
 
-for i in 1 2 3; do
-	eval "RP$i=$(free_port) HP$i=$(free_port)"
-done
+PORTS=$(free_ports) || broken "no free ports"
+set -- $PORTS
+RP1=$1 HP1=$2 RP2=$3 HP2=$4 RP3=$5 HP3=$6
 rport() { eval "echo \$RP$1"; }
 hport() { eval "echo \$HP$1"; }
 
@@ -133,6 +155,7 @@ EOF
 	    -e "s|^var\.credstore_state[[:space:]].*|var.credstore_state = \"$S/run\"|" \
 	    -e "s|^var\.server_bind[[:space:]].*|var.server_bind = \"127.0.0.1\"|" \
 	    -e "s|^var\.server_port[[:space:]].*|var.server_port = $(hport "$i")|" \
+	    -e '/^server\.username/d' -e '/^server\.groupname/d' \
 	    "$SRC/etc/lighttpd.conf.example" >"$S/lighttpd.conf"
 done
 TOK=$("$ADMIN" -c "$T/s1/credstore.conf" token --sub alice --tenant acme \

@@ -282,6 +282,10 @@ repl_env_prepare(DB_ENV *env)
 	 */
 	if ((rc = env->rep_set_timeout(env, DB_REP_CHECKPOINT_DELAY, 0)) != 0)
 		return rc;
+	/* repl-serve receives the replicas' lists of keys (replkeys.c) */
+	if (R.server && (rc = env->repmgr_msg_dispatch(env, repl_keys_dispatch,
+	    0)) != 0)
+		return rc;
 	if ((rc = add_site(env, R.self_host, R.self_port, 1)) != 0)
 		return rc;
 	rc = config_hostports(R.peers, add_peer, env);

@@ -34,6 +34,8 @@ enum repl_role {
 };
 
 #define REPL_ADDRLEN	(REPL_HOSTLEN + 8)
+/* a keyring's fingerprints (keyring_fingerprints), as sites report them */
+#define REPL_KEYS_LEN	8192
 
 struct repl_site {
 	char		 addr[REPL_ADDRLEN];	/* host:port */
@@ -88,6 +90,18 @@ int		 store_repl_tick(struct store *, int *announced);
  * The forward URL the master `master` (host:port) announced: STORE_OK,
  * STORE_NOTFOUND when it has not (yet), or an error.
  */
+/*
+ * repl-serve, a few times a second (replkeys.c): every 2 s this site's
+ * keyring fingerprints go to the master (on the master: recorded);
+ * the master writes the sites' lists into the replicated meta database.
+ */
+void		 store_repl_keys_tick(struct store *, const char *keyring_path);
+/*
+ * The fingerprints site (host:port) last reported: STORE_OK,
+ * STORE_NOTFOUND when it never has.
+ */
+enum store_rc	 store_repl_site_keys(struct store *, const char *site,
+		    char *keys, size_t len);
 struct json_object;
 /* s as JSON members of o: site, role, master, on a replica inSync and
  * lagBytes; with sites: serving and sites (repl-status). */

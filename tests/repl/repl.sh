@@ -10,6 +10,9 @@
 #     a new master is elected and stores succeed again within 10 s, every
 #     201 is readable on both survivors
 #   - the old master comes back as a replica and catches up
+#   - rotate-key on the master: staged, refused while a replica's keyring
+#     lacks the new key, then activated; replicas read every record
+#     throughout
 #   - repl-serve ends cleanly on SIGTERM; the master left alone answers a
 #     store 503 (not acknowledged by a quorum)
 #
@@ -406,6 +409,110 @@ check "$( [ "$missing" = 0 ] && echo 1)" \
 store "$M" "after"
 check "$( [ "$CODE" = 201 ] && echo 1)" \
     "a store through the old master (forwarded) -> 201" "$CODE"
+
+# --- key rotation across sites: the new key is on every site before a
+# record is wrapped with it (rotate-key stages KEYRING.next, refuses while
+# a site's repl-serve reports a keyring without the key, then activates)
+K=$T/s$new/keyring
+cp -p "$K" "$T/keyring.before"
+R1="" R2=""
+for i in 1 2 3; do
+	[ "$i" = "$new" ] && continue
+	if [ -z "$R1" ]; then R1=$i; else R2=$i; fi
+done
+out=$("$ADMIN" -c "$T/s$R1/credstore.conf" rotate-key 2>&1)
+rc=$?
+check "$( [ $rc = 1 ] && echo "$out" | grep -q 'not the master' &&
+    [ ! -e "$T/s$R1/keyring.next" ] && echo 1)" \
+    "rotate-key on a replica is refused" "exit $rc: $out"
+out=$("$ADMIN" -c "$T/s$new/credstore.conf" rotate-key 2>&1)
+rc=$?
+NEWKEY=$(echo "$out" | head -1)
+check "$( [ $rc = 0 ] && [ -f "$K.next" ] && cmp -s "$K" "$T/keyring.before" &&
+    grep -q "^key $NEWKEY " "$K.next" && echo 1)" \
+    "rotate-key on the master stages $K.next, the keyring unchanged" \
+    "exit $rc: $out"
+out=$("$ADMIN" -c "$T/s$new/credstore.conf" rotate-key 2>&1)
+rc=$?
+check "$( [ $rc = 1 ] && cmp -s "$K" "$T/keyring.before" && [ -f "$K.next" ] &&
+    echo "$out" | grep -q "127.0.0.1:$(rport "$R1")" &&
+    echo "$out" | grep -q "127.0.0.1:$(rport "$R2")" && echo 1)" \
+    "rotate-key refuses while both replicas lack the key, naming them" \
+    "exit $rc: $out"
+# readers on both replicas for the whole rotation
+tail -20 "$T/ids" >"$T/ids.tail"
+rm -f "$T/readers.stop"
+reader() {	# reader N: every id of ids.tail, again and again
+	while [ ! -e "$T/readers.stop" ]; do
+		while read -r id; do
+			c=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' \
+			    -H "Authorization: Bearer $TOK" \
+			    "http://127.0.0.1:$(hport "$1")$L/$id") || c=${c:-000}
+			echo "$c" >>"$T/reader$1.out"
+		done <"$T/ids.tail"
+	done
+}
+reader "$R1" &
+rp1=$!
+reader "$R2" &
+rp2=$!
+cp "$K.next" "$T/s$R1/keyring"
+sleep 1	# one replica has it, the other not yet: still refused
+out=$("$ADMIN" -c "$T/s$new/credstore.conf" rotate-key 2>&1)
+rc=$?
+check "$( [ $rc = 1 ] && cmp -s "$K" "$T/keyring.before" &&
+    echo "$out" | grep -q "127.0.0.1:$(rport "$R2")" && echo 1)" \
+    "rotate-key still refuses while one replica lacks the key" "exit $rc: $out"
+cp "$K.next" "$T/s$R2/keyring"
+t0=$(now_ms)
+while :; do	# each repl-serve reports its keys every 2 s
+	out=$("$ADMIN" -c "$T/s$new/credstore.conf" rotate-key 2>&1)
+	rc=$?
+	[ $rc = 0 ] || [ $(( $(now_ms) - t0 )) -gt 10000 ] && break
+	sleep 0.5
+done
+echo "repl: rotate-key activated $NEWKEY after $(( $(now_ms) - t0 )) ms: $(echo $out)"
+check "$( [ $rc = 0 ] && [ ! -e "$K.next" ] &&
+    [ "$(sed -n 's/^key \(k[0-9]*\) .*/\1/p' "$K" | tail -1)" = "$NEWKEY" ] &&
+    echo "$out" | grep -q '^failed: 0$' &&
+    [ "$(echo "$out" | sed -n 's/^rewrapped: //p')" -gt 0 ] && echo 1)" \
+    "rotate-key activates the key once every replica reports it, records re-wrapped" \
+    "exit $rc: $out"
+sleep 1
+touch "$T/readers.stop"
+wait "$rp1" "$rp2"
+bad=$(cat "$T/reader$R1.out" "$T/reader$R2.out" | grep -vc '^200$')
+all=$(cat "$T/reader$R1.out" "$T/reader$R2.out" | wc -l)
+check "$( [ "$bad" = 0 ] && [ "$all" -gt 0 ] && echo 1)" \
+    "replicas read every record through the rotation" "$bad of $all reads not 200"
+missing=0
+for i in "$R1" "$R2"; do
+	while read -r id; do
+		get "$i" "$L/$id"
+		[ "$CODE" = 200 ] || missing=$((missing + 1))
+	done <"$T/ids"
+done
+while read -r id; do
+	get "$new" "$L/$id"
+	[ "$CODE" = 200 ] || missing=$((missing + 1))
+done <"$T/ids.tail"
+check "$( [ "$missing" = 0 ] && echo 1)" \
+    "after the rotation both replicas read every record, the master the last 20" \
+    "$missing not 200"
+store "$R1" "rotated"
+c1=$CODE
+ok=1
+for i in 1 2 3; do
+	t0=$(now_ms)
+	while :; do
+		get "$i" "$L/$ID"
+		[ "$CODE" = 200 ] || [ $(( $(now_ms) - t0 )) -gt 1000 ] && break
+		sleep 0.05
+	done
+	[ "$CODE" = 200 ] || ok=""
+done
+check "$( [ "$c1" = 201 ] && [ -n "$ok" ] && echo 1)" \
+    "a store sealed with the new key is readable on every site" "$c1"
 
 # --- SIGTERM ends repl-serve cleanly; a master alone cannot get a quorum
 stop_site() {	# stop_site N: TERM to lighttpd, then to repl-serve

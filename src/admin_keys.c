@@ -322,6 +322,10 @@ admin_cmd_shred(struct config *cfg, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
+	/* a new key on this site only: the replicas could not open a record */
+	if (cfg->repl_self != NULL)
+		return admin_fail("shred: not available on a replicated site "
+		    "yet (the new key would reach no other site)");
 	if (open_new_key(cfg, &a, &st, "shred") == -1)
 		return EX_FAIL;
 	printf("new key: %s\n", keyring_active(a.kr)->id);

@@ -80,6 +80,7 @@ admin_cmd_repl_serve(struct config *cfg, int argc, char **argv)
 		}
 		(void)store_repl_tick(st, &announced);
 		store_repl_keys_tick(st, cfg->keyring);
+		repl_nodelay();
 	}
 	if (stop_sig)
 		log_info("replication: %s stopping (signal %d)", repl_self(),

@@ -3,12 +3,18 @@
  */
 #include "cs_build.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <db.h>
@@ -41,6 +47,11 @@ static struct {
 	char		*forward_url;
 } R;
 
+/* the group's replication ports: this site's and its peers' */
+static unsigned		 ports[REPL_PEERS_MAX + 1];
+static size_t		 nports;
+static atomic_long	 nodelay_at;
+
 static volatile int	 panicked;
 static _Thread_local int perm_failed;
 
@@ -53,6 +64,81 @@ repl_role_name(enum repl_role r)
 {
 	return (size_t)r < sizeof(role_names) / sizeof(role_names[0]) ?
 	    role_names[r] : "?";
+}
+
+static int
+note_port(const char *host, unsigned port, void *arg)
+{
+	(void)host;
+	(void)arg;
+	if (nports < sizeof(ports) / sizeof(ports[0]))
+		ports[nports++] = port;
+	return 0;
+}
+
+static int
+repl_port(const struct sockaddr_storage *ss)
+{
+	unsigned	p;
+	size_t		i;
+
+	if (ss->ss_family == AF_INET)
+		p = ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	else if (ss->ss_family == AF_INET6)
+		p = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	else
+		return 0;
+	for (i = 0; i < nports; i++)
+		if (ports[i] == p)
+			return 1;
+	return 0;
+}
+
+/*
+ * Berkeley DB 5.3's Replication Manager leaves Nagle's algorithm on: a
+ * small message (a log record, an acknowledgement) sent while the last
+ * one is unacknowledged waits for the peer's delayed ACK (40 ms on
+ * Linux), on each hop of every commit.  So, at most once a second, every
+ * TCP socket of this process to or from a replication port gets
+ * TCP_NODELAY (repl-serve's connections, and a web process's own
+ * connections to the replicas when it commits on the master).
+ */
+void
+repl_nodelay(void)
+{
+	struct sockaddr_storage	 ss;
+	struct dirent		*e;
+	socklen_t		 sl;
+	DIR			*d;
+	long			 now = (long)time(NULL), fd;
+	int			 one = 1, type;
+	char			*end;
+
+	if (!R.on || atomic_exchange(&nodelay_at, now) == now ||
+	    (d = opendir("/proc/self/fd")) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		fd = strtol(e->d_name, &end, 10);
+		if (*end != '\0' || end == e->d_name || fd < 0 || fd == dirfd(d))
+			continue;
+		sl = sizeof(type);
+		if (getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &sl) == -1 ||
+		    type != SOCK_STREAM)
+			continue;
+		sl = sizeof(ss);
+		if (getsockname((int)fd, (struct sockaddr *)&ss, &sl) == 0 &&
+		    repl_port(&ss)) {
+			(void)setsockopt((int)fd, IPPROTO_TCP, TCP_NODELAY, &one,
+			    sizeof(one));
+			continue;
+		}
+		sl = sizeof(ss);
+		if (getpeername((int)fd, (struct sockaddr *)&ss, &sl) == 0 &&
+		    repl_port(&ss))
+			(void)setsockopt((int)fd, IPPROTO_TCP, TCP_NODELAY, &one,
+			    sizeof(one));
+	}
+	closedir(d);
 }
 
 int
@@ -75,6 +161,9 @@ repl_configure(const struct config *cfg, int server, char *err,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	nports = 0;
+	ports[nports++] = R.self_port;
+	(void)config_hostports(R.peers, note_port, NULL);
 	R.priority = cfg->repl_priority;
 	R.ack = cfg->repl_ack_policy;
 	R.ack_timeout_ms = cfg->repl_ack_timeout_ms;
@@ -110,6 +199,7 @@ repl_self(void)
 void
 repl_commit_begin(void)
 {
+	repl_nodelay();
 	perm_failed = 0;
 }
 

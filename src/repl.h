@@ -71,6 +71,8 @@ int		 repl_serve_lock(const char *home, char *err, size_t errlen);
 /* Around one commit: whether DB_EVENT_REP_PERM_FAILED came meanwhile. */
 void		 repl_commit_begin(void);
 int		 repl_commit_failed(void);
+/* TCP_NODELAY on this process's replication sockets (at most once a s). */
+void		 repl_nodelay(void);
 /* repl-serve's main loop: set by the events. */
 int		 repl_panicked(void);
 /* This site's repl_self ("host:port") and repl_forward_url. */

@@ -85,6 +85,7 @@ admin_cmd_repl_serve(struct config *cfg, int argc, char **argv)
 	if (stop_sig)
 		log_info("replication: %s stopping (signal %d)", repl_self(),
 		    (int)stop_sig);
+	store_repl_keys_stop();
 	store_close(st);
 	return rc;
 }

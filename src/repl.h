@@ -98,6 +98,8 @@ int		 store_repl_tick(struct store *, int *announced);
  * the master writes the sites' lists into the replicated meta database.
  */
 void		 store_repl_keys_tick(struct store *, const char *keyring_path);
+/* Before the store closes: ends the thread that sends the list. */
+void		 store_repl_keys_stop(void);
 /*
  * The fingerprints site (host:port) last reported: STORE_OK,
  * STORE_NOTFOUND when it never has.

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,27 +143,121 @@ write_dirty(struct store *st)
 	}
 }
 
-/* A replica: its list to the master (none known: nothing sent). */
+/*
+ * A replica: its list goes to the master from a thread of its own.  A
+ * channel to the master makes a connection of its own, with a blocking
+ * connect(2): to a master cut off by the network it blocks until the
+ * network is back, and repl-serve's loop (the master's announcement)
+ * must not wait on it.  store_repl_keys_stop interrupts it (SIGUSR1,
+ * no SA_RESTART) so that the environment can be closed.
+ */
+static struct {
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 cond;
+	pthread_t	 tid;
+	int		 started, stop, busy, pending;
+	struct store	*st;
+	char		 msg[REPL_ADDRLEN + REPL_KEYS_LEN + 1];
+} S = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+}
+
+static void *
+sender(void *arg)
+{
+	DB_CHANNEL	*ch = NULL;
+	DBT		 d;
+	char		 msg[sizeof(S.msg)];
+	int		 rc;
+
+	(void)arg;
+	pthread_mutex_lock(&S.lock);
+	for (;;) {
+		while (!S.stop && !S.pending)
+			pthread_cond_wait(&S.cond, &S.lock);
+		if (S.stop)
+			break;
+		memcpy(msg, S.msg, sizeof(msg));
+		S.pending = 0;
+		S.busy = 1;
+		pthread_mutex_unlock(&S.lock);
+		rc = ch == NULL ? S.st->env->repmgr_channel(S.st->env,
+		    DB_EID_MASTER, &ch, 0) : 0;
+		if (rc == 0) {
+			memset(&d, 0, sizeof(d));
+			d.data = msg;
+			d.size = (u_int32_t)strlen(msg);
+			rc = ch->send_msg(ch, &d, 1, 0);
+		}
+		if (rc != 0) {
+			log_debug("replication: sending this site's keys: %s",
+			    db_strerror(rc));
+			if (ch != NULL)
+				(void)ch->close(ch, 0);
+			ch = NULL;
+		}
+		pthread_mutex_lock(&S.lock);
+		S.busy = 0;
+		pthread_cond_broadcast(&S.cond);
+	}
+	pthread_mutex_unlock(&S.lock);
+	if (ch != NULL)
+		(void)ch->close(ch, 0);
+	return NULL;
+}
+
 static void
 send_keys(struct store *st, const char *keys)
 {
-	DB_CHANNEL	*ch;
-	DBT		 d;
-	char		 msg[REPL_ADDRLEN + REPL_KEYS_LEN + 1];
-	int		 n, rc;
+	struct sigaction	sa;
 
-	n = snprintf(msg, sizeof(msg), "%s\n%s", repl_self(), keys);
-	if (n < 0 || (size_t)n >= sizeof(msg))
+	pthread_mutex_lock(&S.lock);
+	if (!S.started) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_usr1;	/* no SA_RESTART: EINTR */
+		sigemptyset(&sa.sa_mask);
+		(void)sigaction(SIGUSR1, &sa, NULL);
+		S.st = st;
+		S.started = pthread_create(&S.tid, NULL, sender, NULL) == 0;
+	}
+	if (S.started && snprintf(S.msg, sizeof(S.msg), "%s\n%s", repl_self(),
+	    keys) < (int)sizeof(S.msg)) {
+		S.pending = 1;
+		pthread_cond_broadcast(&S.cond);
+	}
+	pthread_mutex_unlock(&S.lock);
+}
+
+void
+store_repl_keys_stop(void)
+{
+	struct timespec	ts;
+	int		i;
+
+	pthread_mutex_lock(&S.lock);
+	if (!S.started) {
+		pthread_mutex_unlock(&S.lock);
 		return;
-	if ((rc = st->env->repmgr_channel(st->env, DB_EID_MASTER, &ch, 0)) != 0)
-		return;
-	memset(&d, 0, sizeof(d));
-	d.data = msg;
-	d.size = (u_int32_t)n;
-	if ((rc = ch->send_msg(ch, &d, 1, 0)) != 0)
-		log_debug("replication: sending this site's keys: %s",
-		    db_strerror(rc));
-	(void)ch->close(ch, 0);
+	}
+	S.stop = 1;
+	pthread_cond_broadcast(&S.cond);
+	for (i = 0; S.busy && i < 50; i++) {	/* blocked: interrupt it */
+		(void)pthread_kill(S.tid, SIGUSR1);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		(void)pthread_cond_timedwait(&S.cond, &S.lock, &ts);
+	}
+	pthread_mutex_unlock(&S.lock);
+	(void)pthread_join(S.tid, NULL);
+	S.started = 0;
 }
 
 void

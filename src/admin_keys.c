@@ -149,6 +149,48 @@ rotate_finish(struct rewrap_acc *a, struct store *st)
 	return a->failed == 0 ? EX_OK : EX_FAIL;
 }
 
+struct old_acc {
+	const char	*active;
+	size_t		 n;
+};
+
+static int
+count_old(const struct cred_rec *r, void *arg)
+{
+	struct old_acc *o = arg;
+
+	if (strcmp(r->sealed.key_id, o->active) != 0)
+		o->n++;
+	return 0;
+}
+
+/*
+ * An activation that stopped after the rename (the re-wrap failed: a
+ * commit not acknowledged in time) left records under older keys: the
+ * next run finishes it, once every site still reports the active key.
+ * 1: finish, 0: stage a new key, -1: refused (printed).
+ */
+static int
+rotate_unfinished(struct config *cfg, struct keyring *kr, struct store *st)
+{
+	struct old_acc	o = { keyring_active(kr)->id, 0 };
+	char		missing[1024];
+
+	if (store_cred_list(st, NULL, NULL, NULL, (size_t)-1, count_old, &o) !=
+	    STORE_OK || o.n == 0)
+		return 0;
+	if (admin_repl_sites_without(cfg, st, kr, missing, sizeof(missing)) >
+	    0) {
+		admin_fail("rotate-key: %zu records are not yet wrapped with "
+		    "%s, which %s does not report; nothing changed", o.n,
+		    o.active, missing);
+		return -1;
+	}
+	fprintf(stderr, "%s: finishing the rotation to %s: %zu records to "
+	    "re-wrap\n", admin_progname, o.active, o.n);
+	return 1;
+}
+
 /*
  * rotate-key on a replicated site (SPEC section 11): the keyring is a
  * file per host, so the new key must be on every site before a record
@@ -171,6 +213,14 @@ rotate_repl(struct config *cfg, struct rewrap_acc *a, struct store *st)
 		keyring_free(a->kr);
 		return admin_fail("rotate-key: this site is not the master "
 		    "(repl-status names it); nothing changed");
+	}
+	if (access(path, F_OK) == -1 &&
+	    (rc = rotate_unfinished(cfg, a->kr, st)) != 0) {
+		if (rc == 1)
+			return rotate_finish(a, st);
+		admin_close_store(st);
+		keyring_free(a->kr);
+		return EX_FAIL;
 	}
 	if (access(path, F_OK) == -1) {
 		admin_priv_root();

@@ -456,18 +456,21 @@ reader "$R1" &
 rp1=$!
 reader "$R2" &
 rp2=$!
-cp "$K.next" "$T/s$R1/keyring"
+# as an operator must: a new file renamed over the keyring (a reader must
+# never see it half-written)
+cp "$K.next" "$T/s$R1/keyring.tmp" && mv "$T/s$R1/keyring.tmp" "$T/s$R1/keyring"
 sleep 1	# one replica has it, the other not yet: still refused
 out=$("$ADMIN" -c "$T/s$new/credstore.conf" rotate-key 2>&1)
 rc=$?
 check "$( [ $rc = 1 ] && cmp -s "$K" "$T/keyring.before" &&
     echo "$out" | grep -q "127.0.0.1:$(rport "$R2")" && echo 1)" \
     "rotate-key still refuses while one replica lacks the key" "exit $rc: $out"
-cp "$K.next" "$T/s$R2/keyring"
+cp "$K.next" "$T/s$R2/keyring.tmp" && mv "$T/s$R2/keyring.tmp" "$T/s$R2/keyring"
 t0=$(now_ms)
 while :; do	# each repl-serve reports its keys every 2 s
 	out=$("$ADMIN" -c "$T/s$new/credstore.conf" rotate-key 2>&1)
 	rc=$?
+	echo "rotate-key: exit $rc: $out" >>"$T/rotate.log"
 	[ $rc = 0 ] || [ $(( $(now_ms) - t0 )) -gt 10000 ] && break
 	sleep 0.5
 done

@@ -129,7 +129,8 @@ fi
 
 # Replication (SPEC section 11, `make check-repl`): three sites on this
 # machine with their repl-serve and lighttpd, a failover under load and
-# the old master's return (tests/repl/repl.sh, about 1.5 to 2.5 min), and
+# the old master's return, a key rotation (tests/repl/repl.sh, 1.5 to 6 min
+# on 2 shared cores), and
 # a partition in network namespaces (tests/repl/partition.sh, root and
 # iproute2, about 40 s).  Each prints a Check-style result line; 77 is a
 # skip (no lighttpd, or no network namespaces), printed as SKIP.

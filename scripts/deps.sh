@@ -19,8 +19,9 @@ RUN_PKGS="build-essential autoconf automake libtool pkg-config
 libfcgi-dev libjson-c-dev libgnutls28-dev libcurl4-gnutls-dev libdb5.3-dev
 libcurl3-gnutls lighttpd curl"
 # the tests: Check, the web servers of tests/deploy, the browser suite,
-# sanitizers, fuzzing, valgrind, the benchmark, the Debian package test
-TEST_PKGS="check db5.3-util gnutls-bin procps openssl
+# sanitizers, fuzzing, valgrind, the benchmark, the Debian package test,
+# the replication tests (ip for network namespaces; perl picks ports)
+TEST_PKGS="check db5.3-util gnutls-bin procps openssl iproute2 perl
 apache2 libapache2-mod-fcgid nginx spawn-fcgi
 chromium fonts-dejavu-core nodejs gdb valgrind clang libclang-rt-14-dev wrk
 debhelper lintian debootstrap fakeroot"

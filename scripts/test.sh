@@ -3,7 +3,8 @@
 # every test: unit and end-to-end tests with warnings as errors, the same
 # under AddressSanitizer and UndefinedBehaviorSanitizer, the end-to-end
 # tests under ThreadSanitizer, distcheck, and the Debian package end to
-# end (SKIP_DEB=1 skips it, SKIP_DEVUP=1 the dev-up test).
+# end (SKIP_DEB=1 skips it, SKIP_DEVUP=1 the dev-up test), and
+# replication across three sites (SKIP_REPL=1 skips it).
 # Ends with "N passed, N failed" counted from the test programs' results.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -124,6 +125,28 @@ if [ "${SKIP_DEB:-0}" != 1 ]; then
 	grep -E '^(FAIL|E: |W: )|SKIP' build/deb.log
 	tail -1 build/deb.log
 	logs="$logs build/deb.log"
+fi
+
+# Replication (SPEC section 11, `make check-repl`): three sites on this
+# machine with their repl-serve and lighttpd, a failover under load and
+# the old master's return, a key rotation (tests/repl/repl.sh, 1.5 to 6 min
+# on 2 shared cores), and
+# a partition in network namespaces (tests/repl/partition.sh, root and
+# iproute2, about 40 s).  Each prints a Check-style result line; 77 is a
+# skip (no lighttpd, or no network namespaces), printed as SKIP.
+if [ "${SKIP_REPL:-0}" != 1 ]; then
+	step "replication: three sites, failover, rejoin; a partition (tests/repl)"
+	make -C build -j"$jobs" tests/mock/mockprov >build/repl-make.out 2>&1 ||
+	    { tail -20 build/repl-make.out; status=1; }
+	for t in repl partition; do
+		top_srcdir=$top top_builddir=$top/build sh "tests/repl/$t.sh" \
+		    >"build/$t.log" 2>&1
+		rc=$?
+		[ $rc -eq 0 ] || [ $rc -eq 77 ] || status=1
+		grep -E '^FAIL|SKIP|ERROR' "build/$t.log"
+		tail -1 "build/$t.log"
+		logs="$logs build/$t.log"
+	done
 fi
 
 # Count from the test programs' own result lines (Check prints

@@ -66,5 +66,14 @@ int		 admin_cmd_revalidate(struct config *, int argc, char **argv);
 /* admin_repl.c */
 int		 admin_cmd_repl_serve(struct config *, int argc, char **argv);
 int		 admin_cmd_repl_status(struct config *, int argc, char **argv);
+/*
+ * The peers of the group whose repl-serve has not reported a keyring
+ * holding kr's active key (the same key: id and fingerprint), comma-
+ * separated in out: their number.
+ */
+size_t		 admin_repl_sites_without(struct config *, struct store *,
+		    const struct keyring *kr, char *out, size_t len);
+/* 1 when st's site is the master now. */
+int		 admin_repl_is_master(struct store *);
 
 #endif

@@ -9,6 +9,7 @@
  */
 #include "cs_build.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,38 +125,169 @@ open_new_key(struct config *cfg, struct rewrap_acc *a, struct store **st,
 	return 0;
 }
 
+/* The active key announced, every record re-wrapped with it, audited. */
+static int
+rotate_finish(struct rewrap_acc *a, struct store *st)
+{
+	struct audit_ev	ev;
+	size_t		seen = 0, changed = 0;
+	enum store_rc	rc;
+
+	printf("%s\n", keyring_active(a->kr)->id);
+	fflush(stdout);
+	rc = rewrap_passes(st, a, &seen, &changed);
+	admin_event(&ev, "key.rotate", rc == STORE_OK && a->failed == 0 ?
+	    "ok" : "failed");
+	ev.cred_id = keyring_active(a->kr)->id;
+	(void)store_audit_event(st, &ev);
+	admin_close_store(st);
+	keyring_free(a->kr);
+	printf("records: %zu\nrewrapped: %zu\nfailed: %zu\n", seen, changed,
+	    a->failed);
+	if (rc != STORE_OK)
+		return admin_fail("rotate-key: %s", store_strerror(rc));
+	return a->failed == 0 ? EX_OK : EX_FAIL;
+}
+
+struct old_acc {
+	const char	*active;
+	size_t		 n;
+};
+
+static int
+count_old(const struct cred_rec *r, void *arg)
+{
+	struct old_acc *o = arg;
+
+	if (strcmp(r->sealed.key_id, o->active) != 0)
+		o->n++;
+	return 0;
+}
+
+/*
+ * An activation that stopped after the rename (the re-wrap failed: a
+ * commit not acknowledged in time) left records under older keys: the
+ * next run finishes it, once every site still reports the active key.
+ * 1: finish, 0: stage a new key, -1: refused (printed).
+ */
+static int
+rotate_unfinished(struct config *cfg, struct keyring *kr, struct store *st)
+{
+	struct old_acc	o = { keyring_active(kr)->id, 0 };
+	char		missing[1024];
+
+	if (store_cred_list(st, NULL, NULL, NULL, (size_t)-1, count_old, &o) !=
+	    STORE_OK || o.n == 0)
+		return 0;
+	if (admin_repl_sites_without(cfg, st, kr, missing, sizeof(missing)) >
+	    0) {
+		admin_fail("rotate-key: %zu records are not yet wrapped with "
+		    "%s, which %s does not report; nothing changed", o.n,
+		    o.active, missing);
+		return -1;
+	}
+	fprintf(stderr, "%s: finishing the rotation to %s: %zu records to "
+	    "re-wrap\n", admin_progname, o.active, o.n);
+	return 1;
+}
+
+/*
+ * rotate-key on a replicated site (SPEC section 11): the keyring is a
+ * file per host, so the new key must be on every site before a record
+ * is wrapped with it.  The first run (on the master) writes KEYRING.next,
+ * the keyring plus a new key, and changes nothing else; the operator
+ * copies it over every other site's keyring.  A later run activates it
+ * only when every other site's repl-serve reports a keyring holding that
+ * key (the same id and fingerprint); otherwise it refuses, naming them.
+ */
+static int
+rotate_repl(struct config *cfg, struct rewrap_acc *a, struct store *st)
+{
+	struct keyring	*next;
+	char		 path[4096], err[512], missing[1024];
+	int		 rc;
+
+	if (snprintf(path, sizeof(path), "%s.next", cfg->keyring) >=
+	    (int)sizeof(path) || !admin_repl_is_master(st)) {
+		admin_close_store(st);
+		keyring_free(a->kr);
+		return admin_fail("rotate-key: this site is not the master "
+		    "(repl-status names it); nothing changed");
+	}
+	if (access(path, F_OK) == -1 &&
+	    (rc = rotate_unfinished(cfg, a->kr, st)) != 0) {
+		if (rc == 1)
+			return rotate_finish(a, st);
+		admin_close_store(st);
+		keyring_free(a->kr);
+		return EX_FAIL;
+	}
+	if (access(path, F_OK) == -1) {
+		admin_priv_root();
+		rc = keyring_add_key_to(cfg->keyring, path, a->kr, err,
+		    sizeof(err));
+		admin_priv_owner();
+		admin_close_store(st);
+		if (rc == 0)
+			printf("%s\nstaged in %s: copy it over the keyring file "
+			    "of every other site, then run rotate-key again "
+			    "here\n", keyring_active(a->kr)->id, path);
+		keyring_free(a->kr);
+		return rc == 0 ? EX_OK : admin_fail("rotate-key: %s", err);
+	}
+	if (keyring_load(path, &next, err, sizeof(err)) == -1) {
+		admin_close_store(st);
+		keyring_free(a->kr);
+		return admin_fail("rotate-key: %s", err);
+	}
+	admin_set_mac(st, next);	/* the same MAC key; st keeps a pointer */
+	keyring_free(a->kr);
+	a->kr = next;
+	if (admin_repl_sites_without(cfg, st, next, missing,
+	    sizeof(missing)) > 0) {
+		admin_close_store(st);
+		rc = admin_fail("rotate-key: key %s is not in the keyring of %s "
+		    "yet (each repl-serve reports its keys every 2 s): copy %s "
+		    "there; nothing changed", keyring_active(next)->id, missing,
+		    path);
+		keyring_free(next);
+		return rc;
+	}
+	admin_priv_root();
+	rc = rename(path, cfg->keyring);
+	admin_priv_owner();
+	if (rc == -1) {
+		admin_close_store(st);
+		keyring_free(next);
+		return admin_fail("rotate-key: %s: %s", path, errstr(errno));
+	}
+	return rotate_finish(a, st);
+}
+
 /*
  * rotate-key: a new active key, then every data key re-wrapped.  Running
  * servers notice the new keyring on their next request; a request that
- * sealed with the old key just before is caught by a second pass.
+ * sealed with the old key just before is caught by a second pass.  On a
+ * replicated site, in two runs (rotate_repl).
  */
 int
 admin_cmd_rotate(struct config *cfg, int argc, char **argv)
 {
 	struct rewrap_acc	 a;
 	struct store		*st;
-	struct audit_ev		 ev;
-	size_t			 seen = 0, changed = 0;
-	enum store_rc		 rc;
 
 	(void)argc;
 	(void)argv;
+	if (cfg->repl_self != NULL) {
+		memset(&a, 0, sizeof(a));
+		if (check_rewrite(cfg, "rotate-key") == -1 ||
+		    admin_open_all(cfg, &a.kr, &st) == -1)
+			return EX_FAIL;
+		return rotate_repl(cfg, &a, st);
+	}
 	if (open_new_key(cfg, &a, &st, "rotate-key") == -1)
 		return EX_FAIL;
-	printf("%s\n", keyring_active(a.kr)->id);
-	fflush(stdout);
-	rc = rewrap_passes(st, &a, &seen, &changed);
-	admin_event(&ev, "key.rotate", rc == STORE_OK && a.failed == 0 ?
-	    "ok" : "failed");
-	ev.cred_id = keyring_active(a.kr)->id;
-	(void)store_audit_event(st, &ev);
-	admin_close_store(st);
-	keyring_free(a.kr);
-	printf("records: %zu\nrewrapped: %zu\nfailed: %zu\n", seen, changed,
-	    a.failed);
-	if (rc != STORE_OK)
-		return admin_fail("rotate-key: %s", store_strerror(rc));
-	return a.failed == 0 ? EX_OK : EX_FAIL;
+	return rotate_finish(&a, st);
 }
 
 /*
@@ -240,6 +372,10 @@ admin_cmd_shred(struct config *cfg, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
+	/* a new key on this site only: the replicas could not open a record */
+	if (cfg->repl_self != NULL)
+		return admin_fail("shred: not available on a replicated site "
+		    "yet (the new key would reach no other site)");
 	if (open_new_key(cfg, &a, &st, "shred") == -1)
 		return EX_FAIL;
 	printf("new key: %s\n", keyring_active(a.kr)->id);

@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "admin.h"
+#include "crypto.h"
 #include "log.h"
 #include "repl.h"
 #include "store.h"
@@ -78,10 +79,13 @@ admin_cmd_repl_serve(struct config *cfg, int argc, char **argv)
 			break;
 		}
 		(void)store_repl_tick(st, &announced);
+		store_repl_keys_tick(st, cfg->keyring);
+		repl_nodelay();
 	}
 	if (stop_sig)
 		log_info("replication: %s stopping (signal %d)", repl_self(),
 		    (int)stop_sig);
+	store_repl_keys_stop();
 	store_close(st);
 	return rc;
 }
@@ -113,4 +117,74 @@ admin_cmd_repl_status(struct config *cfg, int argc, char **argv)
 	    JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 	return EX_OK;
+}
+
+struct without {
+	struct store	*st;
+	const char	*fp;		/* "ID:FP" */
+	char		*out;
+	size_t		 len, n;
+};
+
+/* Whether a list "ID:FP,ID:FP..." holds fp as one of its items. */
+static int
+has_item(const char *list, const char *fp)
+{
+	size_t		 fl = strlen(fp);
+	const char	*p = list;
+
+	while ((p = strstr(p, fp)) != NULL) {
+		if ((p == list || p[-1] == ',') && (p[fl] == ',' || p[fl] == '\0'))
+			return 1;
+		p += fl;
+	}
+	return 0;
+}
+
+static int
+site_without(const char *host, unsigned port, void *arg)
+{
+	struct without	*w = arg;
+	char		 site[REPL_ADDRLEN], keys[REPL_KEYS_LEN];
+	size_t		 l = strlen(w->out);
+
+	snprintf(site, sizeof(site), "%s:%u", host, port);
+	if (store_repl_site_keys(w->st, site, keys, sizeof(keys)) == STORE_OK &&
+	    has_item(keys, w->fp))
+		return 0;
+	snprintf(w->out + l, w->len - l, "%s%s", l > 0 ? ", " : "", site);
+	w->n++;
+	return 0;
+}
+
+size_t
+admin_repl_sites_without(struct config *cfg, struct store *st,
+    const struct keyring *kr, char *out, size_t len)
+{
+	struct without	 w;
+	char		 fps[REPL_KEYS_LEN];
+	const char	*last;
+
+	out[0] = '\0';
+	memset(&w, 0, sizeof(w));
+	if (keyring_fingerprints(kr, fps, sizeof(fps)) == -1) {
+		snprintf(out, len, "(the keyring is too large)");
+		return 1;
+	}
+	last = strrchr(fps, ',');
+	w.st = st;
+	w.fp = last != NULL ? last + 1 : fps;
+	w.out = out;
+	w.len = len;
+	(void)config_hostports(cfg->repl_peers, site_without, &w);
+	return w.n;
+}
+
+int
+admin_repl_is_master(struct store *st)
+{
+	struct repl_status s;
+
+	return store_repl_status(st, &s) == STORE_OK &&
+	    s.role == REPL_ROLE_MASTER;
 }

@@ -81,6 +81,30 @@ keyring_active(const struct keyring *kr)
 	return kr->nkeys > 0 ? &kr->keys[kr->nkeys - 1] : NULL;
 }
 
+int
+keyring_fingerprints(const struct keyring *kr, char *out, size_t outlen)
+{
+	unsigned char	h[32];
+	size_t		i, len = 0;
+	int		n;
+
+	if (outlen == 0)
+		return -1;
+	out[0] = '\0';
+	for (i = 0; i < kr->nkeys; i++) {
+		if (gnutls_hash_fast(GNUTLS_DIG_SHA256, kr->keys[i].key,
+		    CRYPTO_KEY_LEN, h) != 0)
+			return -1;
+		n = snprintf(out + len, outlen - len, "%s%s:%02x%02x%02x%02x%02x"
+		    "%02x%02x%02x", i > 0 ? "," : "", kr->keys[i].id, h[0], h[1],
+		    h[2], h[3], h[4], h[5], h[6], h[7]);
+		if (n < 0 || (size_t)n >= outlen - len)
+			return -1;
+		len += (size_t)n;
+	}
+	return 0;
+}
+
 const struct kr_key *
 keyring_find(const struct keyring *kr, const char *id)
 {
@@ -443,6 +467,13 @@ keyring_check_rewrite(const char *path, char *err, size_t errlen)
 int
 keyring_add_key(const char *path, struct keyring *kr, char *err, size_t errlen)
 {
+	return keyring_add_key_to(path, path, kr, err, errlen);
+}
+
+int
+keyring_add_key_to(const char *path, const char *out, struct keyring *kr,
+    char *err, size_t errlen)
+{
 	struct kr_key	*nk;
 	unsigned long	 max = 0, v;
 	size_t		 i;
@@ -464,7 +495,7 @@ keyring_add_key(const char *path, struct keyring *kr, char *err, size_t errlen)
 		return -1;
 	}
 	kr->nkeys++;
-	if (keyring_write(path, kr, &st, err, errlen) == -1) {
+	if (keyring_write(out, kr, &st, err, errlen) == -1) {
 		kr->nkeys--;
 		secure_wipe(nk, sizeof(*nk));
 		return -1;

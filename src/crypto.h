@@ -69,6 +69,16 @@ int	 keyring_create(const char *path, char *err, size_t errlen);
  */
 int	 keyring_add_key(const char *path, struct keyring *kr, char *err,
 	    size_t errlen);
+/* The same, the new keyring written to out (path's owner, group, mode). */
+int	 keyring_add_key_to(const char *path, const char *out,
+	    struct keyring *kr, char *err, size_t errlen);
+/*
+ * "ID:FP,ID:FP..." oldest first, FP the first 8 bytes of SHA-256 of the
+ * key in hex: which keys a site holds, comparable across sites and
+ * telling nothing of the keys.  0, or -1 when out is too small.
+ */
+int	 keyring_fingerprints(const struct keyring *, char *out,
+	    size_t outlen);
 int	 keyring_remove_key(const char *path, struct keyring *kr,
 	    const char *id, char *err, size_t errlen);
 /*

@@ -3,12 +3,18 @@
  */
 #include "cs_build.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <db.h>
@@ -41,6 +47,11 @@ static struct {
 	char		*forward_url;
 } R;
 
+/* the group's replication ports: this site's and its peers' */
+static unsigned		 ports[REPL_PEERS_MAX + 1];
+static size_t		 nports;
+static atomic_long	 nodelay_at;
+
 static volatile int	 panicked;
 static _Thread_local int perm_failed;
 
@@ -53,6 +64,81 @@ repl_role_name(enum repl_role r)
 {
 	return (size_t)r < sizeof(role_names) / sizeof(role_names[0]) ?
 	    role_names[r] : "?";
+}
+
+static int
+note_port(const char *host, unsigned port, void *arg)
+{
+	(void)host;
+	(void)arg;
+	if (nports < sizeof(ports) / sizeof(ports[0]))
+		ports[nports++] = port;
+	return 0;
+}
+
+static int
+repl_port(const struct sockaddr_storage *ss)
+{
+	unsigned	p;
+	size_t		i;
+
+	if (ss->ss_family == AF_INET)
+		p = ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	else if (ss->ss_family == AF_INET6)
+		p = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	else
+		return 0;
+	for (i = 0; i < nports; i++)
+		if (ports[i] == p)
+			return 1;
+	return 0;
+}
+
+/*
+ * Berkeley DB 5.3's Replication Manager leaves Nagle's algorithm on: a
+ * small message (a log record, an acknowledgement) sent while the last
+ * one is unacknowledged waits for the peer's delayed ACK (40 ms on
+ * Linux), on each hop of every commit.  So, at most once a second, every
+ * TCP socket of this process to or from a replication port gets
+ * TCP_NODELAY (repl-serve's connections, and a web process's own
+ * connections to the replicas when it commits on the master).
+ */
+void
+repl_nodelay(void)
+{
+	struct sockaddr_storage	 ss;
+	struct dirent		*e;
+	socklen_t		 sl;
+	DIR			*d;
+	long			 now = (long)time(NULL), fd;
+	int			 one = 1, type;
+	char			*end;
+
+	if (!R.on || atomic_exchange(&nodelay_at, now) == now ||
+	    (d = opendir("/proc/self/fd")) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		fd = strtol(e->d_name, &end, 10);
+		if (*end != '\0' || end == e->d_name || fd < 0 || fd == dirfd(d))
+			continue;
+		sl = sizeof(type);
+		if (getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &sl) == -1 ||
+		    type != SOCK_STREAM)
+			continue;
+		sl = sizeof(ss);
+		if (getsockname((int)fd, (struct sockaddr *)&ss, &sl) == 0 &&
+		    repl_port(&ss)) {
+			(void)setsockopt((int)fd, IPPROTO_TCP, TCP_NODELAY, &one,
+			    sizeof(one));
+			continue;
+		}
+		sl = sizeof(ss);
+		if (getpeername((int)fd, (struct sockaddr *)&ss, &sl) == 0 &&
+		    repl_port(&ss))
+			(void)setsockopt((int)fd, IPPROTO_TCP, TCP_NODELAY, &one,
+			    sizeof(one));
+	}
+	closedir(d);
 }
 
 int
@@ -75,6 +161,9 @@ repl_configure(const struct config *cfg, int server, char *err,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	nports = 0;
+	ports[nports++] = R.self_port;
+	(void)config_hostports(R.peers, note_port, NULL);
 	R.priority = cfg->repl_priority;
 	R.ack = cfg->repl_ack_policy;
 	R.ack_timeout_ms = cfg->repl_ack_timeout_ms;
@@ -110,6 +199,7 @@ repl_self(void)
 void
 repl_commit_begin(void)
 {
+	repl_nodelay();
 	perm_failed = 0;
 }
 
@@ -282,6 +372,10 @@ repl_env_prepare(DB_ENV *env)
 	 */
 	if ((rc = env->rep_set_timeout(env, DB_REP_CHECKPOINT_DELAY, 0)) != 0)
 		return rc;
+	/* repl-serve receives the replicas' lists of keys (replkeys.c) */
+	if (R.server && (rc = env->repmgr_msg_dispatch(env, repl_keys_dispatch,
+	    0)) != 0)
+		return rc;
 	if ((rc = add_site(env, R.self_host, R.self_port, 1)) != 0)
 		return rc;
 	rc = config_hostports(R.peers, add_peer, env);
@@ -298,6 +392,28 @@ repl_open_flags(u_int32_t flags)
 	if (!R.server)
 		flags &= ~(u_int32_t)DB_RECOVER;
 	return flags;
+}
+
+/*
+ * A replication port inside the kernel's ephemeral range can be taken by
+ * any outgoing connection while repl-serve is down, and one left in
+ * TIME_WAIT keeps the restarted repl-serve from listening for a minute.
+ */
+static void
+warn_ephemeral(void)
+{
+	FILE		*f;
+	unsigned	 lo, hi;
+
+	if ((f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re")) == NULL)
+		return;
+	if (fscanf(f, "%u %u", &lo, &hi) == 2 && R.self_port >= lo &&
+	    R.self_port <= hi)
+		log_warn("replication: repl_self port %u is in the ephemeral "
+		    "range %u-%u (net.ipv4.ip_local_port_range): an outgoing "
+		    "connection can hold it while this site is down; choose "
+		    "a port outside it", R.self_port, lo, hi);
+	fclose(f);
 }
 
 /*
@@ -318,12 +434,25 @@ repl_env_start(struct store *st, char *err, size_t errlen)
 		    "running", st->home);
 		return -1;
 	}
+	if (R.server)
+		warn_ephemeral();
 	rc = st->env->repmgr_start(st->env, R.server ? SERVE_THREADS : 0,
 	    DB_REP_ELECTION);
 	if (R.server && rc == DB_REP_IGNORE) {
 		snprintf(err, errlen, "%s: another process holds the "
 		    "replication listener; stop this site's web processes and "
 		    "start repl-serve first", st->home);
+		return -1;
+	}
+	if (R.server && rc == EADDRINUSE) {
+		/*
+		 * Another listener, or an outgoing connection that took the
+		 * port (it is in the ephemeral range) and is in TIME_WAIT.
+		 */
+		snprintf(err, errlen, "%s: repl_self %s: the port is in use "
+		    "(another process, or a recent outgoing connection when "
+		    "the port is in net.ipv4.ip_local_port_range)", st->home,
+		    R.self);
 		return -1;
 	}
 	if (rc != 0 && rc != DB_REP_IGNORE) {

@@ -34,6 +34,8 @@ enum repl_role {
 };
 
 #define REPL_ADDRLEN	(REPL_HOSTLEN + 8)
+/* a keyring's fingerprints (keyring_fingerprints), as sites report them */
+#define REPL_KEYS_LEN	8192
 
 struct repl_site {
 	char		 addr[REPL_ADDRLEN];	/* host:port */
@@ -69,6 +71,8 @@ int		 repl_serve_lock(const char *home, char *err, size_t errlen);
 /* Around one commit: whether DB_EVENT_REP_PERM_FAILED came meanwhile. */
 void		 repl_commit_begin(void);
 int		 repl_commit_failed(void);
+/* TCP_NODELAY on this process's replication sockets (at most once a s). */
+void		 repl_nodelay(void);
 /* repl-serve's main loop: set by the events. */
 int		 repl_panicked(void);
 /* This site's repl_self ("host:port") and repl_forward_url. */
@@ -88,6 +92,20 @@ int		 store_repl_tick(struct store *, int *announced);
  * The forward URL the master `master` (host:port) announced: STORE_OK,
  * STORE_NOTFOUND when it has not (yet), or an error.
  */
+/*
+ * repl-serve, a few times a second (replkeys.c): every 2 s this site's
+ * keyring fingerprints go to the master (on the master: recorded);
+ * the master writes the sites' lists into the replicated meta database.
+ */
+void		 store_repl_keys_tick(struct store *, const char *keyring_path);
+/* Before the store closes: ends the thread that sends the list. */
+void		 store_repl_keys_stop(void);
+/*
+ * The fingerprints site (host:port) last reported: STORE_OK,
+ * STORE_NOTFOUND when it never has.
+ */
+enum store_rc	 store_repl_site_keys(struct store *, const char *site,
+		    char *keys, size_t len);
 struct json_object;
 /* s as JSON members of o: site, role, master, on a replica inSync and
  * lagBytes; with sites: serving and sites (repl-status). */

@@ -125,6 +125,9 @@ int		 repl_env_is_master(DB_ENV *);
 int		 repl_not_master(DB_ENV *, int rc);
 /* after a commit: STORE_OK, or STORE_UNAVAILABLE when not acknowledged */
 enum store_rc	 repl_commit_rc(void);
+/* replkeys.c: repl-serve's message threads (a replica's list of keys) */
+void		 repl_keys_dispatch(DB_ENV *, DB_CHANNEL *, DBT *, u_int32_t n,
+		    u_int32_t flags);
 
 /*
  * audit.c: appends ev to the chain under txn; 0 or a DB / errno code.

@@ -6,6 +6,8 @@
 #   healthz, list10     GET endpoints                      / empty-fcgi
 #   store-sync          store with provider check, sync    / bdb-4proc,
 #                                                          bdb-store-4proc
+#   store-sync-repl     the same on the master of three replicated sites
+#                       (quorum acks, all on this machine) / store-sync
 #   store-write-nosync  the same, write_nosync             / empty-fcgi
 #   store-nocheck       store, no check, write_nosync      / empty-fcgi
 #   cgi-min, cgi-store  plain CGI under mod_cgi            / cgi-linked,
@@ -35,8 +37,8 @@ outdir=$(pwd)
 SECS=${BENCH_SECONDS:-10}
 PROCS=${BENCH_PROCS:-2}
 LONG=${BENCH_LONG:-100000}
-# BENCH_ONLY: a subset of the groups fcgi sync bdb bdbstore nosync proxy cgi
-# (default all)
+# BENCH_ONLY: a subset of the groups fcgi sync repl bdb bdbstore nosync proxy
+# cgi (default all)
 ONLY=${BENCH_ONLY:-}
 want() {
 	[ -z "$ONLY" ] && return 0
@@ -91,9 +93,18 @@ stop_lighttpd() {
 	lighttpd_kids=""
 }
 
+# the replicated sites: their lighttpd first, then their repl-serve
+repl_web="" repl_serve=""
+stop_repl() {
+	for p in $repl_web; do stop_pid "$p"; done
+	for p in $repl_serve; do stop_pid "$p"; done
+	repl_web="" repl_serve=""
+}
+
 cleanup() {
 	trap - EXIT INT TERM
 	stop_lighttpd
+	stop_repl
 	# CGI programs lighttpd left running when it stopped
 	if [ -n "$state" ] && [ -d "$state/www-cgi" ]; then
 		for p in $(cgi_procs); do
@@ -676,6 +687,83 @@ stop_lighttpd
 
 fi
 
+# --- store-sync-repl: the same request on the master of three sites --------
+# Three sites on this machine (SPEC section 11), each its own data folder,
+# repl-serve and lighttpd with $PROCS FastCGI processes, the same keyring,
+# durability sync, repl_ack_policy quorum: a store is answered once the
+# master's commit is on disk and one replica acknowledged it.  Requests go
+# to the master (a replica would forward them: one more HTTP hop).
+if want repl; then
+# replication ports below the ephemeral range (tests/repl/repl.sh says why)
+rport() { p=$(od -An -N2 -tu2 /dev/urandom | tr -d ' '); echo $((20000 + p % 12000)); }
+head -c 48 /dev/urandom >"$state/repl.secret"
+chmod 600 "$state/repl.secret"
+for i in 1 2 3; do
+	eval "RP$i=$(rport) HP$i=$(pick_port)"
+done
+for i in 1 2 3; do
+	d=$state/repl$i
+	mkdir -p "$d"
+	peers=""
+	for j in 1 2 3; do
+		[ "$j" = "$i" ] || peers="$peers${peers:+, }127.0.0.1:$(eval echo \$RP$j)"
+	done
+	cp "$CONF_SYNC" "$d/credstore.conf"
+	cat >>"$d/credstore.conf" <<EOF
+repl_self = 127.0.0.1:$(eval echo \$RP$i)
+repl_peers = $peers
+repl_forward_url = http://127.0.0.1:$(eval echo \$HP$i)
+repl_secret_file = repl.secret
+repl_ack_policy = quorum
+EOF
+	cp -p "$state/sync/keyring" "$state/sync/jwt.secret" "$state/repl.secret" "$d/"
+	"$ADMIN" -c "$d/credstore.conf" init >"$d/init.out" 2>&1 ||
+	    die "repl site $i: init failed: $(cat "$d/init.out")"
+	"$ADMIN" -c "$d/credstore.conf" repl-serve >"$d/serve.log" 2>&1 &
+	repl_serve="$repl_serve $!"
+done
+for i in 1 2 3; do
+	fcgi_bin=$FCGI_BIN cs_conf=$state/repl$i/credstore.conf
+	gen_fcgi_conf "repl$i" "$(eval echo \$HP$i)" >"$state/repl$i.conf"
+	"$LIGHTTPD" -D -f "$state/repl$i.conf" >"$state/repl$i.out" 2>&1 &
+	repl_web="$repl_web $!"
+done
+# the master: the site whose /healthz says so (30 s at most)
+rmaster="" i=0
+while [ -z "$rmaster" ] && [ $i -lt 300 ]; do
+	for j in 1 2 3; do
+		u=http://127.0.0.1:$(eval echo \$HP$j)
+		[ "$(http_code GET "$u/healthz")" = 200 ] &&
+		    grep -q '"role":"master"' "$state/last" && rmaster=$u
+	done
+	[ -n "$rmaster" ] || sleep 0.1
+	i=$((i + 1))
+done
+[ -n "$rmaster" ] || die "store-sync-repl: no master within 30 s"
+BENCH_TOKEN=$TOK BENCH_METHOD=POST BENCH_PATH=/v1/integrations/openai/credentials
+BENCH_BODY=$BODY_OPENAI
+i=0
+while :; do	# the master announces itself within a second of its election
+	code=$(http_code POST "$rmaster$BENCH_PATH" "$TOK" \
+	    "$(printf '%s' "$BODY_OPENAI" | sed 's/{n}/repl-preflight/')")
+	[ "$code" = 201 ] || [ $i -ge 50 ] && break
+	sleep 0.2
+	i=$((i + 1))
+done
+[ "$code" = 201 ] ||
+    die "store-sync-repl: the preflight store gave $code: $(cat "$state/last")"
+say "store-sync-repl: master $rmaster"
+rss_track=0
+pre_run=probe_pre post_run=probe_post
+bench store-sync-repl "$rmaster/v1/integrations/openai/credentials"
+pre_run="" post_run=""
+rss_track=1
+n=$(cat "$state"/www-repl*/error.log 2>/dev/null | grep -c 'was not acknowledged')
+say "store-sync-repl: $n commits not acknowledged in time (answered 503)"
+stop_repl
+
+fi
+
 # --- 8. the storage ceiling: raw Berkeley DB commits ------------------------
 if want bdb; then
 # credstore.fcgi's flags (src/store.c env_open), records the size of the
@@ -930,6 +1018,7 @@ function ceils_of(n) {
 	if (n == "store-nocheck") return "empty-fcgi:0.5"
 	if (n == "store-write-nosync") return "empty-fcgi:0"
 	if (n == "store-sync") return "bdb-4proc:0.7 bdb-store-4proc:0.8"
+	if (n == "store-sync-repl") return "store-sync:0"
 	if (n == "cgi-store") return "cgi-linked:0.6 cgi-min:0"
 	if (n == "cgi-healthz") return "cgi-linked:0.8"
 	if (n == "proxy-get") return "relay:0.5"
@@ -961,7 +1050,7 @@ END {
 	out = sprintf("{\n  \"machine\": \"%s\",\n  \"settings\": {\"seconds\": %d, \"fastcgi_procs\": %d, \"record_bytes\": %d, \"store_record_bytes\": {\"credential\": %d, \"audit\": %d, \"idempotency\": %d}},\n  \"loadavg\": \"%s\",\n  \"cpu_pressure\": \"%s\",\n  \"results\": [\n", machine, secs, procs, recsz, bs_cred, bs_audit, bs_idem, load0, psi0)
 	misses = 0
 	# the order of the issue
-	no = split("empty-fcgi healthz store-sync store-write-nosync store-nocheck list10 cgi-min cgi-linked cgi-store cgi-healthz bdb-1proc bdb-4proc bdb-store-4proc relay proxy-get", order, " ")
+	no = split("empty-fcgi healthz store-sync store-sync-repl store-write-nosync store-nocheck list10 cgi-min cgi-linked cgi-store cgi-healthz bdb-1proc bdb-4proc bdb-store-4proc relay proxy-get", order, " ")
 	m = 0
 	for (o = 1; o <= no; o++)
 		for (i = 1; i <= k; i++)

@@ -10,6 +10,9 @@
 #     a new master is elected and stores succeed again within 10 s, every
 #     201 is readable on both survivors
 #   - the old master comes back as a replica and catches up
+#   - rotate-key on the master: staged, refused while a replica's keyring
+#     lacks the new key, then activated; replicas read every record
+#     throughout
 #   - repl-serve ends cleanly on SIGTERM; the master left alone answers a
 #     store 503 (not acknowledged by a quorum)
 #
@@ -81,9 +84,31 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-free_port() {
-	perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(Listen => 1,
-	    LocalAddr => "127.0.0.1:0", ReuseAddr => 1)->sockport, "\n"'
+# Six free ports below the kernel's ephemeral range.  A port from that
+# range (what binding port 0 gives) can be taken while its site is down by
+# any outgoing connection on the machine, and one such connection left in
+# TIME_WAIT makes the restarted repl-serve's bind fail (EADDRINUSE, exit 1)
+# for a minute: that was the one-run-in-six failure of the rejoin.
+free_ports() {
+	perl -MIO::Socket::INET -e '
+	    my $lo = 32768;
+	    if (open(my $f, "<", "/proc/sys/net/ipv4/ip_local_port_range")) {
+		    ($lo) = split(" ", scalar <$f>);
+	    }
+	    my $base = $lo > 12000 ? 10000 : 1024;
+	    die "no port range below $lo\n" if $lo - $base < 1000;
+	    my (%seen, @p);
+	    for (1 .. 1000) {
+		    last if @p == 6;
+		    my $p = $base + int(rand($lo - $base));
+		    next if $seen{$p}++;
+		    my $s = IO::Socket::INET->new(Listen => 1,
+			LocalAddr => "127.0.0.1:$p", ReuseAddr => 1) or next;
+		    close($s);
+		    push @p, $p;
+	    }
+	    die "no six free ports\n" if @p < 6;
+	    print "@p\n";'
 }
 
 "$MOCK" -P "$T/mock.port" >"$T/mock.log" 2>&1 &
@@ -93,9 +118,9 @@ while [ ! -s "$T/mock.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); don
 [ -s "$T/mock.port" ] || broken "the mock provider did not start"
 MOCK_PORT=$(cat "$T/mock.port")
 
-for i in 1 2 3; do
-	eval "RP$i=$(free_port) HP$i=$(free_port)"
-done
+PORTS=$(free_ports) || broken "no free ports"
+set -- $PORTS
+RP1=$1 HP1=$2 RP2=$3 HP2=$4 RP3=$5 HP3=$6
 rport() { eval "echo \$RP$1"; }
 hport() { eval "echo \$HP$1"; }
 
@@ -133,6 +158,7 @@ EOF
 	    -e "s|^var\.credstore_state[[:space:]].*|var.credstore_state = \"$S/run\"|" \
 	    -e "s|^var\.server_bind[[:space:]].*|var.server_bind = \"127.0.0.1\"|" \
 	    -e "s|^var\.server_port[[:space:]].*|var.server_port = $(hport "$i")|" \
+	    -e '/^server\.username/d' -e '/^server\.groupname/d' \
 	    "$SRC/etc/lighttpd.conf.example" >"$S/lighttpd.conf"
 done
 TOK=$("$ADMIN" -c "$T/s1/credstore.conf" token --sub alice --tenant acme \
@@ -383,6 +409,113 @@ check "$( [ "$missing" = 0 ] && echo 1)" \
 store "$M" "after"
 check "$( [ "$CODE" = 201 ] && echo 1)" \
     "a store through the old master (forwarded) -> 201" "$CODE"
+
+# --- key rotation across sites: the new key is on every site before a
+# record is wrapped with it (rotate-key stages KEYRING.next, refuses while
+# a site's repl-serve reports a keyring without the key, then activates)
+K=$T/s$new/keyring
+cp -p "$K" "$T/keyring.before"
+R1="" R2=""
+for i in 1 2 3; do
+	[ "$i" = "$new" ] && continue
+	if [ -z "$R1" ]; then R1=$i; else R2=$i; fi
+done
+out=$("$ADMIN" -c "$T/s$R1/credstore.conf" rotate-key 2>&1)
+rc=$?
+check "$( [ $rc = 1 ] && echo "$out" | grep -q 'not the master' &&
+    [ ! -e "$T/s$R1/keyring.next" ] && echo 1)" \
+    "rotate-key on a replica is refused" "exit $rc: $out"
+out=$("$ADMIN" -c "$T/s$new/credstore.conf" rotate-key 2>&1)
+rc=$?
+NEWKEY=$(echo "$out" | head -1)
+check "$( [ $rc = 0 ] && [ -f "$K.next" ] && cmp -s "$K" "$T/keyring.before" &&
+    grep -q "^key $NEWKEY " "$K.next" && echo 1)" \
+    "rotate-key on the master stages $K.next, the keyring unchanged" \
+    "exit $rc: $out"
+out=$("$ADMIN" -c "$T/s$new/credstore.conf" rotate-key 2>&1)
+rc=$?
+check "$( [ $rc = 1 ] && cmp -s "$K" "$T/keyring.before" && [ -f "$K.next" ] &&
+    echo "$out" | grep -q "127.0.0.1:$(rport "$R1")" &&
+    echo "$out" | grep -q "127.0.0.1:$(rport "$R2")" && echo 1)" \
+    "rotate-key refuses while both replicas lack the key, naming them" \
+    "exit $rc: $out"
+# readers on both replicas for the whole rotation
+tail -20 "$T/ids" >"$T/ids.tail"
+rm -f "$T/readers.stop"
+reader() {	# reader N: every id of ids.tail, again and again
+	while [ ! -e "$T/readers.stop" ]; do
+		while read -r id; do
+			c=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' \
+			    -H "Authorization: Bearer $TOK" \
+			    "http://127.0.0.1:$(hport "$1")$L/$id") || c=${c:-000}
+			echo "$c" >>"$T/reader$1.out"
+		done <"$T/ids.tail"
+	done
+}
+reader "$R1" &
+rp1=$!
+reader "$R2" &
+rp2=$!
+# as an operator must: a new file renamed over the keyring (a reader must
+# never see it half-written)
+cp "$K.next" "$T/s$R1/keyring.tmp" && mv "$T/s$R1/keyring.tmp" "$T/s$R1/keyring"
+sleep 1	# one replica has it, the other not yet: still refused
+out=$("$ADMIN" -c "$T/s$new/credstore.conf" rotate-key 2>&1)
+rc=$?
+check "$( [ $rc = 1 ] && cmp -s "$K" "$T/keyring.before" &&
+    echo "$out" | grep -q "127.0.0.1:$(rport "$R2")" && echo 1)" \
+    "rotate-key still refuses while one replica lacks the key" "exit $rc: $out"
+cp "$K.next" "$T/s$R2/keyring.tmp" && mv "$T/s$R2/keyring.tmp" "$T/s$R2/keyring"
+t0=$(now_ms)
+while :; do	# each repl-serve reports its keys every 2 s
+	out=$("$ADMIN" -c "$T/s$new/credstore.conf" rotate-key 2>&1)
+	rc=$?
+	echo "rotate-key: exit $rc: $out" >>"$T/rotate.log"
+	[ $rc = 0 ] || [ $(( $(now_ms) - t0 )) -gt 10000 ] && break
+	sleep 0.5
+done
+echo "repl: rotate-key activated $NEWKEY after $(( $(now_ms) - t0 )) ms: $(echo $out)"
+check "$( [ $rc = 0 ] && [ ! -e "$K.next" ] &&
+    [ "$(sed -n 's/^key \(k[0-9]*\) .*/\1/p' "$K" | tail -1)" = "$NEWKEY" ] &&
+    echo "$out" | grep -q '^failed: 0$' &&
+    [ "$(echo "$out" | sed -n 's/^rewrapped: //p')" -gt 0 ] && echo 1)" \
+    "rotate-key activates the key once every replica reports it, records re-wrapped" \
+    "exit $rc: $out"
+sleep 1
+touch "$T/readers.stop"
+wait "$rp1" "$rp2"
+bad=$(cat "$T/reader$R1.out" "$T/reader$R2.out" | grep -vc '^200$')
+all=$(cat "$T/reader$R1.out" "$T/reader$R2.out" | wc -l)
+check "$( [ "$bad" = 0 ] && [ "$all" -gt 0 ] && echo 1)" \
+    "replicas read every record through the rotation" "$bad of $all reads not 200"
+missing=0
+for i in "$R1" "$R2"; do
+	while read -r id; do
+		get "$i" "$L/$id"
+		[ "$CODE" = 200 ] || missing=$((missing + 1))
+	done <"$T/ids"
+done
+while read -r id; do
+	get "$new" "$L/$id"
+	[ "$CODE" = 200 ] || missing=$((missing + 1))
+done <"$T/ids.tail"
+check "$( [ "$missing" = 0 ] && echo 1)" \
+    "after the rotation both replicas read every record, the master the last 20" \
+    "$missing not 200"
+store "$R1" "rotated"
+c1=$CODE
+ok=1
+for i in 1 2 3; do
+	t0=$(now_ms)
+	while :; do
+		get "$i" "$L/$ID"
+		[ "$CODE" = 200 ] || [ $(( $(now_ms) - t0 )) -gt 1000 ] && break
+		sleep 0.05
+	done
+	[ "$CODE" = 200 ] || ok=""
+done
+check "$( [ "$c1" = 201 ] && [ -n "$ok" ] && echo 1)" \
+    "a store sealed with the new key is readable on every site" "$c1"
 
 # --- SIGTERM ends repl-serve cleanly; a master alone cannot get a quorum
 stop_site() {	# stop_site N: TERM to lighttpd, then to repl-serve

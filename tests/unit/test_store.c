@@ -130,28 +130,7 @@ create_idem(const char *id, const char *idem, struct idem_rec *existing)
 static void
 create_cred(void)
 {
-	static unsigned char	 ct[] = "ciphertext";
-	struct cred_rec		 r;
-	struct idem_rec		 existing;
-	struct audit_ev		 ev = event("credential.create");
-	char			 tenant[] = TENANT, provider[] = PROVIDER;
-	char			 label[] = "old", field[] = "api_key";
-
-	memset(&r, 0, sizeof(r));
-	snprintf(r.id, sizeof(r.id), "%s", ID);
-	r.tenant = tenant;
-	r.provider = provider;
-	r.label = label;
-	snprintf(r.status, sizeof(r.status), "unvalidated");
-	r.fields[r.nfields++] = field;
-	r.created = r.updated = ev.time;
-	snprintf(r.sealed.key_id, sizeof(r.sealed.key_id), "k1");
-	memset(r.sealed.wrapped, 0x5a, sizeof(r.sealed.wrapped));
-	memset(r.sealed.nonce, 0xa5, sizeof(r.sealed.nonce));
-	r.sealed.ct = ct;
-	r.sealed.ctlen = sizeof(ct);
-	ck_assert_int_eq(store_cred_create(st, &r, NULL, NULL, &ev, &existing),
-	    STORE_OK);
+	ck_assert_int_eq(create_idem(ID, NULL, NULL), STORE_OK);
 	ck_assert_uint_eq(audit_count(), 1);
 }
 

@@ -32,6 +32,7 @@
 #include "http.h"
 #include "log.h"
 #include "probe.h"
+#include "proxy.h"
 #include "util.h"
 
 #ifdef CS_SANITIZERS
@@ -241,6 +242,7 @@ worker(void *arg)
 	 * counted in, main waits for this before it does.
 	 */
 	if (pool_enter(p)) {
+		proxy_thread_end();
 		probe_thread_end();
 		pool_leave(p);
 	}

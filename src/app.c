@@ -10,6 +10,7 @@
 #include "log.h"
 #include "repl.h"
 #include "probe.h"
+#include "proxy.h"
 #include "secmem.h"
 #include "util.h"
 
@@ -665,6 +666,7 @@ app_free(struct app_proc *p)
 	p->css = NULL;
 	store_close(p->st);
 	p->st = NULL;
+	proxy_thread_end();
 	probe_cleanup();
 	free(p->config_path);
 	p->config_path = NULL;

@@ -107,9 +107,14 @@ struct proxy_answer {
 void		 proxy_answer_init(struct proxy_answer *);
 void		 proxy_answer_free(struct proxy_answer *);
 /*
+ * Ends this thread's libcurl handle of proxied calls (and its kept
+ * connections): before the thread ends, and before curlapi_release.
+ */
+void		 proxy_thread_end(void);
+/*
  * Performs rq against the provider of block px with the values of cs.
- * Fills *ans (proxy_answer_free whatever the result).  Reentrant: one
- * libcurl handle of its own per call.
+ * Fills *ans (proxy_answer_free whatever the result).  Reentrant: each
+ * thread has a libcurl handle of its own, kept with its connections.
  */
 enum proxy_rc	 proxy_call(const struct cat_proxy *px, const struct credset *cs,
 		    const struct proxy_req *rq, const struct proxy_opts *o,

@@ -35,6 +35,40 @@ struct call {
 	int			 fenced;
 };
 
+/*
+ * This thread's libcurl handle for proxied calls, kept between calls so
+ * that its connections are reused (a call to the same origin skips the
+ * TCP and TLS handshakes); curl_easy_reset before each call clears every
+ * option and keeps the connections.  A connection was fenced when it was
+ * opened (curlapi_fenced_socket), so reusing it connects nowhere new.
+ */
+static _Thread_local CURL			*th_handle;
+static _Thread_local const struct curlapi	*th_cu;
+
+void
+proxy_thread_end(void)
+{
+	if (th_handle != NULL)
+		th_cu->easy_cleanup(th_handle);
+	th_handle = NULL;
+	th_cu = NULL;
+}
+
+/* This thread's handle, reset; NULL when none can be made. */
+static CURL *
+thread_handle(const struct curlapi *cu)
+{
+	if (th_handle != NULL && th_cu != cu)
+		proxy_thread_end();	/* libcurl was loaded again */
+	if (th_handle == NULL) {
+		if ((th_handle = cu->easy_init()) == NULL)
+			return NULL;
+		th_cu = cu;
+	} else
+		cu->easy_reset(th_handle);
+	return th_handle;
+}
+
 static void
 wipe_slist(const struct curlapi *cu, struct curl_slist *l)
 {
@@ -49,8 +83,9 @@ wipe_slist(const struct curlapi *cu, struct curl_slist *l)
 static void
 call_free(struct call *k)
 {
+	/* the options point into k: none may outlive the call */
 	if (k->h != NULL)
-		k->cu->easy_cleanup(k->h);
+		k->cu->easy_reset(k->h);
 	if (k->cu != NULL)
 		wipe_slist(k->cu, k->hdrs);
 	buf_reset(&k->url);
@@ -356,7 +391,7 @@ proxy_call(const struct cat_proxy *px, const struct credset *cs,
 	k.ans = ans;
 	buf_reset(&ans->body);
 	buf_init(&ans->body, o->max_response, 1);
-	if ((k.cu = curlapi_get(&why)) == NULL || (k.h = k.cu->easy_init()) ==
+	if ((k.cu = curlapi_get(&why)) == NULL || (k.h = thread_handle(k.cu)) ==
 	    NULL) {
 		snprintf(ans->why, sizeof(ans->why), "%s", k.cu == NULL ? why :
 		    "no libcurl handle");

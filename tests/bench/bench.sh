@@ -21,6 +21,7 @@
 #
 # Prints a table and writes bench-results.json in the current folder.
 # Environment: BENCH_SECONDS (10), BENCH_PROCS (2 FastCGI processes),
+# BENCH_FCGI_THREADS (fcgi_threads: 14 / BENCH_PROCS),
 # BENCH_LONG (100000 requests of the flat-RSS run), BENCH_IDEMPOTENCY (1:
 # each POST carries a unique Idempotency-Key), BENCH_WARMUP (3 s,
 # at most BENCH_SECONDS), BENCH_THREADS (2 wrk threads),
@@ -36,6 +37,11 @@ srcdir=$(cd "$srcdir" && pwd)
 outdir=$(pwd)
 SECS=${BENCH_SECONDS:-10}
 PROCS=${BENCH_PROCS:-2}
+# Threads per FastCGI process: by default as many as let every thread of
+# every process run a provider check for the bench's one tenant at once
+# (tenant_checks_in_flight is at most 14); more would measure the
+# tenant limit's 429s at 64 connections instead of the stores.
+FTHREADS=${BENCH_FCGI_THREADS:-$(( PROCS >= 14 ? 1 : 14 / PROCS ))}
 LONG=${BENCH_LONG:-100000}
 # BENCH_ONLY: a subset of the groups fcgi sync repl bdb bdbstore nosync proxy
 # cgi (default all)
@@ -237,7 +243,8 @@ cpu_psi() {
 psi0=$(cpu_psi)
 echo "machine: $machine (load average at start: $loadavg, CPU pressure $psi0)"
 echo "settings: ${SECS}s per run, warm-up ${WARM}s, $PROCS FastCGI processes," \
-    "wrk $THREADS threads, connections: $CONNS, long run $LONG requests," \
+    "fcgi_threads $FTHREADS, wrk $THREADS threads, connections: $CONNS," \
+    "long run $LONG requests," \
     "log_level $LOGLEVEL$([ "${BENCH_IDEMPOTENCY:-0}" = 1 ] &&
     echo ", an Idempotency-Key on every POST")"
 
@@ -461,6 +468,7 @@ log_level = $LOGLEVEL
 tenant_rate_limit = 0
 tenant_checks_in_flight = 14
 max_credentials_per_tenant = 0
+fcgi_threads = $FTHREADS
 EOF
 	"$ADMIN" -c "$state/$1/credstore.conf" init >/dev/null ||
 	    die "credstore-admin init failed ($1)"

@@ -27,6 +27,8 @@ set -u
 umask 022
 
 : "${top_srcdir:?top_srcdir must be set}" "${top_builddir:?top_builddir must be set}"
+check_name=deploy
+. "$top_srcdir/tests/checks.sh"
 SERVERS=${DEPLOY_SERVERS:-"apache-fcgid apache-proxy-fcgi lighttpd nginx"}
 RUNAS=www-data		# the user the servers and spawn-fcgi drop to
 APACHE=/usr/sbin/apache2
@@ -34,32 +36,10 @@ APACHE_MODS=/usr/lib/apache2/modules
 LIGHTTPD=/usr/sbin/lighttpd
 NGINX=/usr/sbin/nginx
 
-checks=0
-failures=0
 T0=$(date +%s)
 
-summary() {
-	if [ "$checks" -gt 0 ]; then
-		pct=$(( (checks - failures) * 100 / checks ))
-	else
-		pct=100
-	fi
-	echo "$pct%: Checks: $checks, Failures: $failures, Errors: 0"
-}
 
-skip() {
-	echo "deploy: SKIP: $*"
-	summary
-	exit 77
-}
 
-broken() {	# counted as one failed check, so a summary sees it
-	echo "deploy: ERROR: $*" >&2
-	checks=$((checks + 1))
-	failures=$((failures + 1))
-	summary
-	exit 99
-}
 
 SRC=$(cd "$top_srcdir" 2>/dev/null && pwd) || broken "no folder $top_srcdir"
 BLD=$(cd "$top_builddir" 2>/dev/null && pwd) || broken "no folder $top_builddir"
@@ -213,15 +193,6 @@ big_claims() {	# big_claims NOW PAD
 	    "$1" $(($1 + 900)) "$2"
 }
 
-check() {	# check OK|"" NAME [DETAIL]
-	checks=$((checks + 1))
-	if [ -n "$1" ]; then
-		echo "PASS $SERVER: $2"
-	else
-		failures=$((failures + 1))
-		echo "FAIL $SERVER: $2${3:+ ($3)}"
-	fi
-}
 expect() {	# expect WANT GOT NAME: a status check
 	if [ "$1" = "$2" ]; then check 1 "$3 -> $2"; else check "" "$3" "got $2, want $1"; fi
 }
@@ -464,6 +435,7 @@ scenario() {
 
 # --- each server in turn ---------------------------------------------
 for SERVER in $SERVERS; do
+	check_label=$SERVER
 	S=$T/$SERVER
 	PORT=$(free_port)
 	mkdir -p "$S/run" "$S/log" "$S/www" "$S/libexec"

@@ -34,6 +34,8 @@ set -u
 umask 022
 
 : "${top_srcdir:?top_srcdir must be set}" "${top_builddir:?top_builddir must be set}"
+check_name=htaccess
+. "$top_srcdir/tests/checks.sh"
 HT_USER=${HTACCESS_USER:-nobody}
 MODES=${HTACCESS_MODES:-"fcgid cgi"}
 APACHE=/usr/sbin/apache2
@@ -41,38 +43,7 @@ MODS=/usr/lib/apache2/modules
 M=/cgi-bin/credstore.fcgi	# the program's mount point in cgi-bin/
 R=/credstore			# the rewrite folder's mount point
 
-checks=0
-failures=0
 
-summary() {
-	if [ "$checks" -gt 0 ]; then
-		pct=$(( (checks - failures) * 100 / checks ))
-	else
-		pct=100
-	fi
-	echo "$pct%: Checks: $checks, Failures: $failures, Errors: 0"
-}
-skip() {
-	echo "htaccess: SKIP: $*"
-	summary
-	exit 77
-}
-broken() {	# counted as one failed check, so a summary sees it
-	echo "htaccess: ERROR: $*" >&2
-	checks=$((checks + 1))
-	failures=$((failures + 1))
-	summary
-	exit 99
-}
-check() {	# check OK|"" NAME [DETAIL]
-	checks=$((checks + 1))
-	if [ -n "$1" ]; then
-		echo "PASS $MODE: $2"
-	else
-		failures=$((failures + 1))
-		echo "FAIL $MODE: $2${3:+ ($3)}"
-	fi
-}
 expect() {	# expect WANT GOT NAME
 	if [ "$1" = "$2" ]; then check 1 "$3 -> $2"; else check "" "$3" "got $2, want $1"; fi
 }
@@ -89,6 +60,7 @@ for f in "$FCGI_BIN" "$ADMIN" "$MOCK"; do
 	[ -x "$f" ] || broken "$f is missing (make && make tests/mock/mockprov)"
 done
 MODE=setup
+check_label=$MODE
 [ "$(id -u)" -eq 0 ] || skip "needs root (Apache is started as $HT_USER)"
 [ -x "$APACHE" ] && [ -f "$MODS/mod_fcgid.so" ] && [ -f "$MODS/mod_cgi.so" ] ||
     skip "apache2 and libapache2-mod-fcgid are not installed (scripts/deps.sh)"
@@ -477,6 +449,7 @@ loud() {	# loud RECIPE MESSAGE
 }
 
 for MODE in $MODES; do
+	check_label=$MODE
 	A=$T/apache-$MODE
 	W=$A/work
 	PORT=$(free_port)

@@ -16,30 +16,9 @@ set -u
 umask 077
 
 : "${top_srcdir:?top_srcdir must be set}" "${top_builddir:?top_builddir must be set}"
+check_name=partition
+. "$top_srcdir/tests/checks.sh"
 LIGHTTPD=/usr/sbin/lighttpd
-checks=0
-failures=0
-summary() {
-	pct=100
-	[ "$checks" -gt 0 ] && pct=$(( (checks - failures) * 100 / checks ))
-	echo "$pct%: Checks: $checks, Failures: $failures, Errors: 0"
-}
-broken() {
-	echo "partition: ERROR: $*" >&2
-	checks=$((checks + 1))
-	failures=$((failures + 1))
-	summary
-	exit 99
-}
-check() {
-	checks=$((checks + 1))
-	if [ -n "$1" ]; then
-		echo "PASS: $2"
-	else
-		failures=$((failures + 1))
-		echo "FAIL: $2${3:+ ($3)}"
-	fi
-}
 SRC=$(cd "$top_srcdir" && pwd) || broken "no folder $top_srcdir"
 BLD=$(cd "$top_builddir" && pwd) || broken "no folder $top_builddir"
 ADMIN=$BLD/credstore-admin

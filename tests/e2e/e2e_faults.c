@@ -854,37 +854,21 @@ kill_ev_cmp(const void *a, const void *b)
 }
 
 /*
- * How long the service was out during the kill test: the answers of all
- * clients in time order; an outage runs from the first failed answer
- * after a 201 to the next 201.  The count of 201s says little, because
+ * How long the service was out during the kill test, from the m answers
+ * of all clients (sorted here by time): an outage runs from the first
+ * failed answer after a 201 to the next 201.  The count of 201s says little, because
  * the clients do not back off: a refused request takes a millisecond,
  * so one second without a back-end burns hundreds of stores.
  */
 static void
-kill_outage(char out[][700], int n, long long *total, long long *longest,
-    long long *span, int *outages)
+kill_outage(struct kill_ev *ev, size_t m, long long *total,
+    long long *longest, long long *span, int *outages)
 {
-	struct kill_ev	*ev = calloc(KILL_STORES, sizeof(*ev));
-	char		 line[512], key[128], id[64];
-	long		 st;
-	long long	 t, start = -1;
-	size_t		 m = 0, k;
-	FILE		*f;
-	int		 i;
+	long long	 start = -1;
+	size_t		 k;
 
-	ck_assert_ptr_nonnull(ev);
 	*total = *longest = *span = 0;
 	*outages = 0;
-	for (i = 0; i < n; i++) {
-		ck_assert_ptr_nonnull(f = fopen(out[i], "r"));
-		while (fgets(line, sizeof(line), f) != NULL && m < KILL_STORES)
-			if (sscanf(line, "%127s %ld %63s %lld", key, &st, id,
-			    &t) == 4) {
-				ev[m].t = t;
-				ev[m++].ok = st == 201;
-			}
-		fclose(f);
-	}
 	qsort(ev, m, sizeof(*ev), kill_ev_cmp);
 	for (k = 0; k < m; k++) {
 		if (!ev[k].ok && start < 0)
@@ -899,7 +883,6 @@ kill_outage(char out[][700], int n, long long *total, long long *longest,
 	}
 	if (m > 0)
 		*span = ev[m - 1].t - ev[0].t;
-	free(ev);
 }
 
 /*
@@ -919,8 +902,10 @@ START_TEST(kill9_under_load)
 	int		 i, np, kills = 0, running, status;
 	size_t		 n201 = 0, nfail = 0, nrec, unseen = 0, replayed = 0;
 	size_t		 k, j, hist[6] = { 0 }, n503 = 0;
-	long long	 out_ms, out_max, span_ms;
+	long long	 out_ms, out_max, span_ms, t;
 	int		 outages;
+	struct kill_ev	*ev;
+	size_t		 nev = 0;
 	FILE		*f;
 	struct h_resp	 r;
 	unsigned	 seed = (unsigned)time(NULL) ^ (unsigned)getpid();
@@ -972,11 +957,17 @@ START_TEST(kill9_under_load)
 	ids = calloc(KILL_STORES, sizeof(*ids));
 	failed = calloc(KILL_STORES, sizeof(*failed));
 	fstat = calloc(KILL_STORES, sizeof(*fstat));
+	ck_assert_ptr_nonnull(ev = calloc(KILL_STORES, sizeof(*ev)));
 	for (i = 0; i < KILL_CLIENTS; i++) {
 		ck_assert_ptr_nonnull(f = fopen(out[i], "r"));
 		while (fgets(line, sizeof(line), f) != NULL) {
-			if (sscanf(line, "%127s %ld %63s", key, &st, id) != 3)
+			if (sscanf(line, "%127s %ld %63s %lld", key, &st, id,
+			    &t) != 4)
 				continue;
+			if (nev < KILL_STORES) {
+				ev[nev].t = t;
+				ev[nev++].ok = st == 201;
+			}
 			if (st == 201) {
 				snprintf(ids[n201++], sizeof(ids[0]), "%s", id);
 				continue;
@@ -1008,7 +999,7 @@ START_TEST(kill9_under_load)
 	    "%zu records found, %zu committed without a 201\n",
 	    KILL_STORES, kills, n201, nfail, hist[0], hist[4], hist[5], n503,
 	    nrec, unseen);
-	kill_outage(out, KILL_CLIENTS, &out_ms, &out_max, &span_ms, &outages);
+	kill_outage(ev, nev, &out_ms, &out_max, &span_ms, &outages);
 	fprintf(stderr, "kill test: out of service %lld ms of %lld ms in %d "
 	    "outages, the longest %lld ms\n", out_ms, span_ms, outages,
 	    out_max);
@@ -1063,6 +1054,7 @@ START_TEST(kill9_under_load)
 	free(ids);
 	free(failed);
 	free(fstat);
+	free(ev);
 	free(tok);
 }
 END_TEST

@@ -38,9 +38,10 @@ struct call {
 /*
  * This thread's libcurl handle for proxied calls, kept between calls so
  * that its connections are reused (a call to the same origin skips the
- * TCP and TLS handshakes); curl_easy_reset before each call clears every
- * option and keeps the connections.  A connection was fenced when it was
+ * TCP and TLS handshakes).  A connection was fenced when it was
  * opened (curlapi_fenced_socket), so reusing it connects nowhere new.
+ * curl_easy_reset after each call (call_free) clears every option and
+ * keeps the connections.
  */
 static _Thread_local CURL			*th_handle;
 static _Thread_local const struct curlapi	*th_cu;
@@ -54,18 +55,17 @@ proxy_thread_end(void)
 	th_cu = NULL;
 }
 
-/* This thread's handle, reset; NULL when none can be made. */
+/*
+ * This thread's handle, with no option set (call_free resets it after
+ * each call); NULL when none can be made.
+ */
 static CURL *
 thread_handle(const struct curlapi *cu)
 {
 	if (th_handle != NULL && th_cu != cu)
 		proxy_thread_end();	/* libcurl was loaded again */
-	if (th_handle == NULL) {
-		if ((th_handle = cu->easy_init()) == NULL)
-			return NULL;
+	if (th_handle == NULL && (th_handle = cu->easy_init()) != NULL)
 		th_cu = cu;
-	} else
-		cu->easy_reset(th_handle);
 	return th_handle;
 }
 
@@ -83,7 +83,10 @@ wipe_slist(const struct curlapi *cu, struct curl_slist *l)
 static void
 call_free(struct call *k)
 {
-	/* the options point into k: none may outlive the call */
+	/*
+	 * The options point into k, and libcurl's copies of the URL and the
+	 * credentials are wiped as they are freed: none outlives the call.
+	 */
 	if (k->h != NULL)
 		k->cu->easy_reset(k->h);
 	if (k->cu != NULL)

@@ -232,6 +232,8 @@ worker(void *arg)
 			 * once-a-second timer (p99 1 s).
 			 */
 			FCGX_Finish_r(&r);
+			/* counted in: a stop waits for this before app_free */
+			app_maintain(p->app);
 			pool_leave(p);
 		}
 		FCGX_Free(&r, 1);
@@ -364,6 +366,7 @@ first_request(struct app_proc *app)
 		log_set_sink(NULL, NULL);
 		wipe_request(&r);
 		FCGX_Finish_r(&r);
+		app_maintain(app);
 	}
 	FCGX_Free(&r, 1);
 	for (i = 0; i < 3; i++)
@@ -441,6 +444,11 @@ main(int argc, char **argv)
 		sigprocmask(SIG_BLOCK, &term, NULL);
 		(void)app_init(&app, config_path_from_env(), APP_CGI);
 		serve(&app, NULL, NULL, NULL);
+		/* the answer ends where the server sees standard output end */
+		if (store_maintain_due()) {
+			(void)close(STDOUT_FILENO);
+			app_maintain(&app);
+		}
 		app_free(&app);
 		return 0;
 	}

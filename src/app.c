@@ -351,7 +351,8 @@ load(struct app_proc *p)
 		/* replication is the process's: set once, with the store */
 		if (repl_configure(&a->cfg, 0, err, sizeof(err)) == -1 ||
 		    store_open_flags(a->cfg.data_dir, a->cfg.durability,
-		    (p->flags & APP_CGI) ? STORE_LAZY_DBS : 0, &p->st, err,
+		    ((p->flags & APP_CGI) ? STORE_LAZY_DBS : 0) |
+		    STORE_DEFER_CHECKPOINT, &p->st, err,
 		    sizeof(err)) == -1)
 			goto fail;
 		store_set_mac(p->st, store_mac, NULL);
@@ -654,6 +655,21 @@ app_release(struct app *a)
 	pthread_mutex_lock(&p->lock);
 	state_unref(a);
 	pthread_mutex_unlock(&p->lock);
+}
+
+void
+app_maintain(struct app_proc *p)
+{
+	struct store *st;
+
+	if (!store_maintain_due())
+		return;
+	/* the store stays open until app_free, after every thread */
+	pthread_mutex_lock(&p->lock);
+	st = p->cur != NULL ? p->cur->st : NULL;
+	pthread_mutex_unlock(&p->lock);
+	if (st != NULL)
+		store_maintain(st);
 }
 
 void

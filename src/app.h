@@ -115,6 +115,12 @@ void	 app_release(struct app *);
  */
 const struct tmpl_set *app_tmpl(struct app *);
 const char *app_css(struct app *, size_t *len);
+/*
+ * Work a request left for after its answer (a storage checkpoint):
+ * called by a thread once the answer went out, before it takes another
+ * request.  Costs nothing when there is none.
+ */
+void	 app_maintain(struct app_proc *);
 /* After every thread that acquired a state has ended. */
 void	 app_free(struct app_proc *);
 

@@ -38,6 +38,8 @@
  */
 static _Thread_local int		held;
 static _Thread_local unsigned long	seen_gen;
+/* The store whose checkpoint this thread's last write made due, or NULL. */
+static _Thread_local struct store	*ckp_due;
 
 static const char *const db_files[DBI__MAX] = {
 	"credentials.db", "idempotency.db", "audit.db", "connections.db",
@@ -413,6 +415,8 @@ store_open_flags(const char *home, enum durability dur, int flags,
 	}
 	st->dur = dur;
 	st->lazy_dbs = (flags & STORE_LAZY_DBS) != 0;
+	st->defer_ckp = (flags & STORE_DEFER_CHECKPOINT) != 0;
+	st->ckp_fd = -1;
 	if (lock_init(&st->lock) != 0) {
 		free(st->home);
 		free(st);
@@ -420,7 +424,9 @@ store_open_flags(const char *home, enum durability dur, int flags,
 		return -1;
 	}
 	pthread_mutex_init(&st->write_lock, NULL);
+	pthread_mutex_init(&st->ckp_lock, NULL);
 	if (env_open(st, err, errlen) == -1) {
+		pthread_mutex_destroy(&st->ckp_lock);
 		pthread_mutex_destroy(&st->write_lock);
 		pthread_rwlock_destroy(&st->lock);
 		free(st->home);
@@ -437,6 +443,11 @@ store_close(struct store *st)
 	if (st == NULL)
 		return;
 	env_close(st);
+	if (ckp_due == st)
+		ckp_due = NULL;
+	if (st->ckp_fd != -1)
+		close(st->ckp_fd);
+	pthread_mutex_destroy(&st->ckp_lock);
 	pthread_mutex_destroy(&st->write_lock);
 	pthread_rwlock_destroy(&st->lock);
 	free(st->home);
@@ -642,36 +653,119 @@ dbenv_key(const char *a, const char *b, const char *c, size_t *len)
 }
 
 
-/* Bounds recovery time: a checkpoint per MiB of log or 5 minutes. */
-void
-dbenv_checkpoint(struct store *st)
+/*
+ * Bounds recovery time: a checkpoint per MiB of log or 5 minutes.
+ * txn_checkpoint(1 MB, 5 min) would decide the same, but with
+ * DB_LOG_AUTO_REMOVE every call, checkpoint or not, reads the log back to
+ * find the files it may remove: an open, a 32 KB read and a close per
+ * commit.  The two counters live in the shared regions.
+ */
+int
+dbenv_checkpoint_due(struct store *st)
 {
 	DB_LOG_STAT	*ls;
 	DB_TXN_STAT	*ts;
 	uint64_t	 written;
 	time_t		 last;
-	int		 rc;
 
-	/*
-	 * txn_checkpoint(1 MB, 5 min) would decide the same, but with
-	 * DB_LOG_AUTO_REMOVE every call, checkpoint or not, reads the log
-	 * back to find the files it may remove: an open, a 32 KB read and a
-	 * close per commit.  The two counters live in the shared regions.
-	 */
 	if (st->env->log_stat(st->env, &ls, 0) != 0)
-		return;
+		return 0;
 	written = (uint64_t)ls->st_wc_mbytes * 1048576 + ls->st_wc_bytes;
 	free(ls);
-	if (written < CKP_BYTES) {
-		if (st->env->txn_stat(st->env, &ts, 0) != 0)
-			return;
-		last = ts->st_time_ckp;
-		free(ts);
-		if (time(NULL) - last < CKP_SECONDS)
-			return;
+	if (written >= CKP_BYTES)
+		return 1;
+	if (st->env->txn_stat(st->env, &ts, 0) != 0)
+		return 0;
+	last = ts->st_time_ckp;
+	free(ts);
+	return time(NULL) - last >= CKP_SECONDS;
+}
+
+/* data_dir/checkpoint.lock, a regular file: its fd, or -1. */
+static int
+ckp_lock_open(const char *home)
+{
+	struct stat	 sb;
+	char		 path[4096];
+	int		 fd;
+
+	if (snprintf(path, sizeof(path), "%s/checkpoint.lock", home) >=
+	    (int)sizeof(path))
+		return -1;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+	    0600);
+	if (fd != -1 && (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode))) {
+		log_warn("storage: %s is not a regular file", path);
+		close(fd);
+		fd = -1;
 	}
-	if ((rc = st->env->txn_checkpoint(st->env, 0, 0, 0)) != 0)
+	return fd;
+}
+
+/* F_SETLK on the whole file, never waiting: 0, or -1 when another has it. */
+static int
+ckp_flock(int fd, short type)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	return fcntl(fd, F_SETLK, &fl);
+}
+
+/*
+ * Berkeley DB 5.3's checkpoint sleeps a whole second each time its pass
+ * over the cache meets a dirty page that a writer holds (mp_sync.c,
+ * __memp_sync_int), which under a steady load of another process's
+ * writes is most checkpoints, and a second checkpoint waits for the
+ * first.  Seen as every request of both processes stalled for a second,
+ * when one checkpointed holding the process's write lock and the other
+ * waited for it.  So a checkpoint never runs under the write lock nor,
+ * where avoidable, before an answer (STORE_DEFER_CHECKPOINT); and one
+ * runs at a time: a thread that finds another one running skips its
+ * own (the next commit decides again).
+ */
+void
+dbenv_checkpoint(struct store *st)
+{
+	int rc, locked;
+
+	if (pthread_mutex_trylock(&st->ckp_lock) != 0)
+		return;
+	if (st->ckp_fd == -1)
+		st->ckp_fd = ckp_lock_open(st->home);
+	/* without the file (a read-only data_dir), only the process's lock */
+	locked = st->ckp_fd != -1 && ckp_flock(st->ckp_fd, F_WRLCK) == 0;
+	if (st->ckp_fd != -1 && !locked) {
+		pthread_mutex_unlock(&st->ckp_lock);
+		return;
+	}
+	/* the one another process just ran may have made it not due */
+	if (dbenv_checkpoint_due(st) &&
+	    (rc = st->env->txn_checkpoint(st->env, 0, 0, 0)) != 0)
 		log_warn("storage: checkpoint: %s", db_strerror(rc));
+	if (locked)
+		(void)ckp_flock(st->ckp_fd, F_UNLCK);
+	pthread_mutex_unlock(&st->ckp_lock);
+}
+
+int
+store_maintain_due(void)
+{
+	return ckp_due != NULL;
+}
+
+void
+store_maintain(struct store *st)
+{
+	if (ckp_due != st)
+		return;
+	ckp_due = NULL;
+	if (env_enter(st) != 0)
+		return;
+	dbenv_checkpoint(st);
+	dbenv_leave(st);
 }
 
 /*
@@ -787,7 +881,8 @@ run_txn(struct store *st, dbenv_txn_body body, void *arg,
 			rc = txn->commit(txn, dbenv_commit_flags(st));
 			if (rc == 0) {
 				audit_log_committed();
-				dbenv_checkpoint(st);
+				if (dbenv_checkpoint_due(st))
+					ckp_due = st;
 				return repl_commit_rc();
 			}
 		} else
@@ -835,6 +930,11 @@ dbenv_run_txn(struct store *st, dbenv_txn_body body, void *arg,
 	if (out != STORE_UNAVAILABLE && out != STORE_NOT_MASTER &&
 	    dbenv_durable(st) != STORE_OK)
 		out = STORE_UNAVAILABLE;
+	/* not nested: a walk's cursor may hold a page the checkpoint wants */
+	if (ckp_due == st && outer && !st->defer_ckp) {
+		ckp_due = NULL;
+		dbenv_checkpoint(st);
+	}
 	dbenv_leave(st);
 	return out;
 }

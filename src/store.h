@@ -46,9 +46,22 @@ int		 store_open(const char *home, enum durability,
  * CGI /healthz).  One thread only: a CGI process.
  */
 #define STORE_LAZY_DBS	0x1
+/*
+ * STORE_DEFER_CHECKPOINT: a write that makes a checkpoint due leaves it
+ * to store_maintain, which the caller runs when no answer waits for it
+ * (a FastCGI thread between requests).  Without it the write runs the
+ * checkpoint itself, after its answer is durable.
+ */
+#define STORE_DEFER_CHECKPOINT	0x2
 int		 store_open_flags(const char *home, enum durability, int flags,
 		    struct store **out, char *err, size_t errlen);
 void		 store_close(struct store *);
+/*
+ * 1 when a write of this thread left a checkpoint for store_maintain,
+ * which runs it unless another thread or process is running one.
+ */
+int		 store_maintain_due(void);
+void		 store_maintain(struct store *);
 /* Cheap liveness check for /healthz: STORE_OK or STORE_UNAVAILABLE. */
 enum store_rc	 store_ping(struct store *);
 const char	*store_strerror(enum store_rc);

@@ -52,6 +52,14 @@ struct store {
 	void		*mac_arg;
 	size_t		 cred_cap;	/* credentials per tenant; 0: no cap */
 	int		 lazy_dbs;	/* db[] not open yet (STORE_LAZY_DBS) */
+	int		 defer_ckp;	/* STORE_DEFER_CHECKPOINT */
+	/*
+	 * One checkpoint at a time: ckp_lock in the process, and a write
+	 * lock on ckp_fd (data_dir/checkpoint.lock, opened at the first;
+	 * -1 before) among processes, both only tried.
+	 */
+	pthread_mutex_t	 ckp_lock;
+	int		 ckp_fd;
 };
 
 /* key = a \0 b \0 c (c may be NULL: prefix "a\0b\0"); malloc'd. */
@@ -86,7 +94,12 @@ u_int32_t	 dbenv_commit_flags(const struct store *);
  * environment for recovery: STORE_UNAVAILABLE.  Inside dbenv_enter.
  */
 enum store_rc	 dbenv_durable(struct store *);
-/* Checkpoints when enough log was written or time went by. */
+/*
+ * After a commit: 1 when enough log was written or time went by since the
+ * last checkpoint.  dbenv_checkpoint then runs one, unless another thread
+ * or process is running one (outside the write lock).
+ */
+int		 dbenv_checkpoint_due(struct store *);
 void		 dbenv_checkpoint(struct store *);
 
 /* A transaction body: 0 to commit, or a Berkeley DB / errno code. */

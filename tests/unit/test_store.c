@@ -1,5 +1,9 @@
 #include "cs_build.h"
 
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -363,6 +367,201 @@ START_TEST(test_replay_flushes)
 }
 END_TEST
 
+/* Log bytes written since the last checkpoint, and that checkpoint. */
+static uint64_t
+since_ckp(DB_LSN *last)
+{
+	DB_LOG_STAT	*ls;
+	DB_TXN_STAT	*ts;
+	uint64_t	 n;
+
+	ck_assert_int_eq(dbenv_enter(st), 0);
+	ck_assert_int_eq(st->env->log_stat(st->env, &ls, 0), 0);
+	ck_assert_int_eq(st->env->txn_stat(st->env, &ts, 0), 0);
+	dbenv_leave(st);
+	n = (uint64_t)ls->st_wc_mbytes * 1048576 + ls->st_wc_bytes;
+	*last = ts->st_last_ckp;
+	free(ls);
+	free(ts);
+	return n;
+}
+
+static int
+lsn_eq(DB_LSN a, DB_LSN b)
+{
+	return a.file == b.file && a.offset == b.offset;
+}
+
+#define CKP_MIB		(1024 * 1024)	/* dbenv.c's CKP_BYTES */
+#define CKP_MAX_WRITES	20000		/* far more than 1 MiB of log */
+
+/* Stores credential number (*n)++. */
+static void
+write_one(unsigned *n)
+{
+	char id[32];
+
+	snprintf(id, sizeof(id), "crd_01M8NP07NWZ340VMZAX%07u", (*n)++);
+	ck_assert_int_eq(create_idem(id, NULL, NULL), STORE_OK);
+}
+
+/*
+ * With the store opened STORE_DEFER_CHECKPOINT: stores credentials until
+ * one leaves a checkpoint due.  n numbers the ids across calls.
+ */
+static void
+write_until_due(unsigned *n)
+{
+	int i;
+
+	for (i = 0; i < CKP_MAX_WRITES && !store_maintain_due(); i++)
+		write_one(n);
+	ck_assert_msg(store_maintain_due(), "no checkpoint due after %d "
+	    "stores", i);
+}
+
+/* The store of setup, reopened with STORE_DEFER_CHECKPOINT. */
+static void
+reopen_deferred(void)
+{
+	char err[256];
+
+	store_close(st);
+	ck_assert_int_eq(store_open_flags(home, DUR_NOSYNC,
+	    STORE_DEFER_CHECKPOINT, &st, err, sizeof(err)), 0);
+	store_set_mac(st, test_mac, NULL);
+}
+
+/*
+ * Without STORE_DEFER_CHECKPOINT (credstore-admin, repl-serve), the
+ * write that makes a checkpoint due runs it before it returns, and
+ * leaves nothing for store_maintain.
+ */
+START_TEST(test_checkpoint_inline)
+{
+	DB_LSN		before, after;
+	unsigned	n = 0;
+	int		round, i;
+
+	(void)since_ckp(&before);
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < CKP_MAX_WRITES; i++) {
+			write_one(&n);
+			ck_assert_int_eq(store_maintain_due(), 0);
+			ck_assert_uint_lt(since_ckp(&after), CKP_MIB);
+			if (!lsn_eq(before, after))
+				break;
+		}
+		ck_assert_msg(i < CKP_MAX_WRITES, "no checkpoint");
+		before = after;
+	}
+}
+END_TEST
+
+/*
+ * With STORE_DEFER_CHECKPOINT (the web program), the write that makes a
+ * checkpoint due does not run it: Berkeley DB's checkpoint may sleep a
+ * second, and the write's answer (and, under the write lock, every other
+ * writer of the process) would wait.  store_maintain runs it, once.
+ */
+START_TEST(test_checkpoint_deferred)
+{
+	DB_LSN		before, mid, after;
+	unsigned	n = 0;
+
+	reopen_deferred();
+	(void)since_ckp(&before);
+	(void)write_until_due(&n);
+	ck_assert_int_eq(store_maintain_due(), 1);
+	ck_assert_uint_ge(since_ckp(&mid), CKP_MIB);
+	ck_assert(lsn_eq(before, mid));		/* not run by the write */
+	store_maintain(st);
+	ck_assert_int_eq(store_maintain_due(), 0);
+	ck_assert_uint_lt(since_ckp(&after), CKP_MIB);
+	ck_assert(!lsn_eq(before, after));
+	/* nothing due: maintain does nothing */
+	store_maintain(st);
+	ck_assert(lsn_eq(after, (since_ckp(&mid), mid)));
+}
+END_TEST
+
+/*
+ * One checkpoint at a time: a thread of this process running one
+ * (ckp_lock held), or another process (_i 0: a write lock on
+ * data_dir/checkpoint.lock), makes store_maintain skip its own; it runs
+ * once they are done.  _i 1 and 2: the lock file is a directory or a
+ * FIFO (someone with write access to data_dir): never waited on, the
+ * checkpoint runs without it.
+ */
+START_TEST(test_checkpoint_one_at_a_time)
+{
+	DB_LSN		before, after;
+	unsigned	n = 0;
+	char		path[512], c;
+	int		tochild[2], fromchild[2], status, fd;
+	pid_t		pid = -1;
+	struct flock	fl;
+
+	snprintf(path, sizeof(path), "%s/checkpoint.lock", home);
+	if (_i == 1)
+		ck_assert_int_eq(mkdir(path, 0700), 0);
+	if (_i == 2)
+		ck_assert_int_eq(mkfifo(path, 0600), 0);
+	reopen_deferred();
+	(void)write_until_due(&n);
+	(void)since_ckp(&before);
+	if (_i > 0) {
+		store_maintain(st);
+		ck_assert_uint_lt(since_ckp(&after), CKP_MIB);
+		ck_assert(!lsn_eq(before, after));
+		return;
+	}
+
+	/* this process: another thread is checkpointing */
+	ck_assert_int_eq(pthread_mutex_lock(&st->ckp_lock), 0);
+	store_maintain(st);
+	ck_assert_int_eq(pthread_mutex_unlock(&st->ckp_lock), 0);
+	ck_assert_int_eq(store_maintain_due(), 0);
+	ck_assert_uint_ge(since_ckp(&after), CKP_MIB);
+	ck_assert(lsn_eq(before, after));
+
+	/* another process: holds the file's lock until told */
+	ck_assert_int_eq(pipe(tochild), 0);
+	ck_assert_int_eq(pipe(fromchild), 0);
+	if ((pid = fork()) == 0) {
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		fd = open(path, O_RDWR | O_CREAT, 0600);
+		if (fd == -1 || fcntl(fd, F_SETLK, &fl) == -1)
+			_exit(2);
+		if (write(fromchild[1], "l", 1) != 1 ||
+		    read(tochild[0], &c, 1) != 1)
+			_exit(3);
+		_exit(0);
+	}
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(read(fromchild[0], &c, 1), 1);
+	(void)write_until_due(&n);
+	(void)since_ckp(&before);
+	store_maintain(st);
+	ck_assert_int_eq(store_maintain_due(), 0);
+	ck_assert(lsn_eq(before, (since_ckp(&after), after)));
+	ck_assert_int_eq(write(tochild[1], "g", 1), 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* done: the next write that finds one due runs it */
+	(void)write_until_due(&n);
+	store_maintain(st);
+	ck_assert_uint_lt(since_ckp(&after), CKP_MIB);
+	ck_assert(!lsn_eq(before, after));
+	close(tochild[0]);
+	close(tochild[1]);
+	close(fromchild[0]);
+	close(fromchild[1]);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -377,7 +576,10 @@ store_suite(void)
 	tcase_add_test(tc, test_audit_head_last_byte);
 	tcase_add_test(tc, test_sync_commit_flushed);
 	tcase_add_loop_test(tc, test_replay_flushes, 0, 3);
-	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_checkpoint_inline);
+	tcase_add_test(tc, test_checkpoint_deferred);
+	tcase_add_loop_test(tc, test_checkpoint_one_at_a_time, 0, 3);
+	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -43,9 +43,10 @@ rewrap_rec(struct cred_rec *r, void *arg)
 }
 
 /*
- * Re-wraps every record with the active key, again each second (at most
- * five passes) while a pass still finds records sealed with an older key
- * by a request that loaded the keyring before the rotation.
+ * Re-wraps every record with the active key, then again each second (at
+ * most five passes): twice at least, since a web process looks at the
+ * keyring's file once a second and may seal with the older key for up to
+ * a second after the rotation; more while a pass still finds some.
  */
 static enum store_rc
 rewrap_passes(struct store *st, struct rewrap_acc *a, size_t *seen,
@@ -65,7 +66,7 @@ rewrap_passes(struct store *st, struct rewrap_acc *a, size_t *seen,
 		if (pass == 0)
 			*seen = s2;
 		*changed += c2;
-		if (pass > 0 && c2 == 0)
+		if (pass > 1 && c2 == 0)
 			break;
 	}
 	return rc;

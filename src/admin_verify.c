@@ -146,7 +146,7 @@ verify_rec(const struct cred_rec *r, void *arg)
 	struct credset		 cs;
 
 	v->total++;
-	if (credsvc_open(v->kr, r, &cs) == -1) {
+	if (credsvc_open(v->kr, NULL, r, &cs) == -1) {
 		v->bad++;
 		fprintf(stderr, "%s: record %s (tenant %s, provider %s) does not "
 		    "decrypt\n", admin_progname, r->id, r->tenant, r->provider);

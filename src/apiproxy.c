@@ -268,7 +268,7 @@ proxy_run(struct ctx *c, const struct cat_provider *p, struct cred_rec *r,
 	proxy_answer_init(&a);
 	if (proxy_body(c, &rq) == -1)
 		goto out;
-	if (credsvc_open(c->app->kr, r, &cs) == -1) {
+	if (credsvc_open(c->app->kr, c->app->cfg.keyring, r, &cs) == -1) {
 		log_error("crypto: credential %s does not decrypt (key %s)",
 		    r->id, r->sealed.key_id);
 		gate_reply_fail(c, AE_INTERNAL, NULL, NULL);

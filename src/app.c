@@ -588,18 +588,22 @@ refresh_jwks(struct app_proc *p)
  * here (and in app_init, app_free), so reading it needs no other lock.
  */
 static void
-check(struct app_proc *p, int keys)
+check(struct app_proc *p)
 {
 	time_t now;
 
 	if (p->cur != NULL) {
 		/*
-		 * A stat per request that seals or opens a value: a rotation
-		 * must be seen at once.  Others look once a second (time()
-		 * is no system call).
+		 * The keyring's file is looked at once a second (time() is
+		 * no system call), not at every request.  A value sealed
+		 * meanwhile with the key before a rotation is re-wrapped by
+		 * rotate-key's later passes (or sealed again at its commit,
+		 * when that key was retired); a value under a key this
+		 * process has not loaded yet opens with the file's keyring
+		 * (credsvc_open).
 		 */
 		now = time(NULL);
-		if (keys || now != p->keyring_checked) {
+		if (now != p->keyring_checked) {
 			p->keyring_checked = now;
 			refresh(p);
 		}
@@ -620,17 +624,11 @@ check(struct app_proc *p, int keys)
 struct app *
 app_acquire(struct app_proc *p)
 {
-	return app_acquire_for(p, 1);
-}
-
-struct app *
-app_acquire_for(struct app_proc *p, int keys)
-{
 	struct app *a;
 
 	/* a thread that finds another one checking uses what is published */
 	if (pthread_mutex_trylock(&p->reload) == 0) {
-		check(p, keys);
+		check(p);
 		pthread_mutex_unlock(&p->reload);
 	}
 	pthread_mutex_lock(&p->lock);

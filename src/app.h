@@ -98,15 +98,12 @@ int	 app_init(struct app_proc *, const char *config_path, int flags);
  * The state for one request, from any thread; app_release gives it back.
  * Before, it retries a failed load (at most once a second) and re-reads
  * files that changed under a running process (the keyring after
- * rotate-key, at once; the JWKS and the JWT secret, looked at at most
- * once a second), unless another thread is doing that right now.  Never
- * NULL: the not-ready view when nothing is loaded.  app_acquire_for with
- * keys 0 is for a request that uses no key (ROUTE_NO_KEYS): it looks at
- * the keyring's file at most once a second too, which saves a stat per
- * request; a keyring gone is then seen within a second.
+ * rotate-key, the JWKS and the JWT secret, each looked at at most once a
+ * second: a rotation, or a keyring gone, is seen within a second), unless
+ * another thread is doing that right now.  Never NULL: the not-ready view
+ * when nothing is loaded.
  */
 struct app *app_acquire(struct app_proc *);
-struct app *app_acquire_for(struct app_proc *, int keys);
 void	 app_release(struct app *);
 /*
  * The admin page's templates, loaded on first use (an API request in CGI

@@ -56,21 +56,32 @@ credsvc_seal(const struct keyring *kr, const char *tenant,
 }
 
 int
-credsvc_open(const struct keyring *kr, const struct cred_rec *r,
-    struct credset *cs)
+credsvc_open(const struct keyring *kr, const char *keyring_path,
+    const struct cred_rec *r, struct credset *cs)
 {
+	struct keyring	*now = NULL;
 	unsigned char	*pt = NULL;
-	char		*ad;
+	char		*ad, err[512];
 	size_t		 ptlen = 0, adlen;
 	int		 rc = -1;
 
 	credset_init(cs);
+	if (keyring_find(kr, r->sealed.key_id) == NULL && keyring_path != NULL) {
+		if (keyring_load(keyring_path, &now, err, sizeof(err)) == -1) {
+			log_error("%s", err);
+			return -1;
+		}
+		log_info("key %s is not loaded yet: credential %s opens with "
+		    "the keyring file", r->sealed.key_id, r->id);
+		kr = now;
+	}
 	if ((ad = credsvc_record_ad(r->tenant, r->provider, r->id,
 	    &adlen)) != NULL &&
 	    envelope_open(kr, ad, adlen, &r->sealed, &pt, &ptlen) == 0)
 		rc = credset_deserialize(pt, ptlen, cs);
 	secure_free(pt, ptlen);
 	free(ad);
+	keyring_free(now);
 	return rc;
 }
 
@@ -483,7 +494,8 @@ credsvc_retest(const struct credsvc *svc, const struct credsvc_actor *who,
 	src = store_cred_get(svc->st, who->tenant, p->id, id, &r);
 	if (src != STORE_OK)
 		return credsvc_rc_of(src);
-	if ((opened = credsvc_open(svc->kr, &r, &cs)) == -1)
+	if ((opened = credsvc_open(svc->kr, svc->keyring_path, &r,
+	    &cs)) == -1)
 		log_error("crypto: credential %s does not decrypt (key %s)",
 		    r.id, r.sealed.key_id);
 	ver = r.ver;

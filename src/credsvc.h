@@ -67,9 +67,14 @@ char	*credsvc_record_ad(const char *tenant, const char *provider,
 int	 credsvc_seal(const struct keyring *, const char *tenant,
 	    const char *provider, const char *id, const struct credset *cs,
 	    struct sealed *s);
-/* Decrypts r's values into cs (credset_free); -1 when they do not open. */
-int	 credsvc_open(const struct keyring *, const struct cred_rec *r,
-	    struct credset *cs);
+/*
+ * Decrypts r's values into cs (credset_free); -1 when they do not open.
+ * A key the loaded keyring lacks (a rotation this process has not seen
+ * yet: it looks at the file once a second) is looked for in the keyring
+ * file at keyring_path, unless that is NULL.
+ */
+int	 credsvc_open(const struct keyring *, const char *keyring_path,
+	    const struct cred_rec *r, struct credset *cs);
 /*
  * Re-wraps r's data key with the active key, ciphertext untouched: 1 when
  * changed, 0 when already under the active key, -1 when it cannot.

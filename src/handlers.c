@@ -44,9 +44,7 @@ handle_request(struct app_proc *p, struct http_req *req)
 	memset(&c, 0, sizeof(c));
 	rrc = handlers_match(req, &c.rm);
 	/* this request's state: a reload meanwhile does not change it */
-	c.app = app_acquire_for(p, !(rrc == ROUTE_OK &&
-	    (c.rm.flags & ROUTE_NO_KEYS) &&
-	    (req->method == HM_GET || req->method == HM_HEAD)));
+	c.app = app_acquire(p);
 	c.req = req;
 	c.html = http_wants_html(req);
 	c.mount = req->mount;

@@ -27,12 +27,6 @@ typedef void	(*route_fn)(struct ctx *);
 
 /* Route flags. */
 #define ROUTE_ANY_STATE	0x1	/* runs while the process is not ready */
-/*
- * Its GET and HEAD use no key of the keyring (no value sealed or
- * opened): the keyring's file is looked at for them at most once a
- * second, not at every request (app_acquire_for).
- */
-#define ROUTE_NO_KEYS	0x2
 
 /*
  * One route: its name (for logs and tests), its path segments ("{p}" is

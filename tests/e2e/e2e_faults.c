@@ -486,10 +486,9 @@ START_TEST(disk_full)
 END_TEST
 
 /*
- * Requests that all must be 503 while the keyring cannot be used.  A GET
- * that uses no key looks at the keyring's file at most once a second
- * (issue 14; a store looks at every request): 1.1 s after the change,
- * every process's next request looks.
+ * Requests that all must be 503 while the keyring cannot be used.  A
+ * process looks at the keyring's file at most once a second (issue 14):
+ * 1.1 s after the change, every process's next request looks.
  */
 static void
 assert_all_unavailable(const char *why)

@@ -122,7 +122,7 @@ expect_values(const char *id, const char *key, const char *site)
 
 	ck_assert_int_eq(store_cred_get(st, who.tenant, "acme", id, &r),
 	    STORE_OK);
-	ck_assert_int_eq(credsvc_open(kr, &r, &cs), 0);
+	ck_assert_int_eq(credsvc_open(kr, NULL, &r, &cs), 0);
 	ck_assert_ptr_nonnull(v = credset_get(&cs, "api_key", &len));
 	ck_assert_uint_eq(len, strlen(key));
 	ck_assert_mem_eq(v, key, len);
@@ -199,12 +199,12 @@ START_TEST(test_open_elsewhere)
 	    STORE_OK);
 	keep = r.tenant;
 	r.tenant = "t2";		/* the same ciphertext, another tenant */
-	ck_assert_int_eq(credsvc_open(kr, &r, &cs), -1);
+	ck_assert_int_eq(credsvc_open(kr, NULL, &r, &cs), -1);
 	r.tenant = keep;
 	r.id[CREDENTIAL_ID_LEN - 1] ^= 1;	/* another record id */
-	ck_assert_int_eq(credsvc_open(kr, &r, &cs), -1);
+	ck_assert_int_eq(credsvc_open(kr, NULL, &r, &cs), -1);
 	r.id[CREDENTIAL_ID_LEN - 1] ^= 1;
-	ck_assert_int_eq(credsvc_open(kr, &r, &cs), 0);
+	ck_assert_int_eq(credsvc_open(kr, NULL, &r, &cs), 0);
 	credset_free(&cs);
 	cred_rec_free(&r);
 }
@@ -226,10 +226,43 @@ START_TEST(test_rewrap)
 	ck_assert_int_eq(credsvc_rewrap(kr, &r), 1);
 	ck_assert_str_ne(r.sealed.key_id, old);
 	ck_assert_str_eq(r.sealed.key_id, keyring_active(kr)->id);
-	ck_assert_int_eq(credsvc_open(kr, &r, &cs), 0);
+	ck_assert_int_eq(credsvc_open(kr, NULL, &r, &cs), 0);
 	ck_assert_str_eq(credset_get(&cs, "api_key", NULL), "rot");
 	credset_free(&cs);
 	cred_rec_free(&r);
+}
+END_TEST
+
+/*
+ * A process that has not seen a rotation yet (it looks at the keyring's
+ * file once a second) opens a record that rotate-key already re-wrapped
+ * under the new key: with the keyring file, not with what it loaded.
+ * Without the file's path, or when the file does not load, it does not.
+ */
+START_TEST(test_open_before_reload)
+{
+	struct keyring	*stale;
+	struct cred_rec	 r;
+	struct credset	 cs;
+	char		 id[CREDENTIAL_ID_LEN + 1], err[512], bad[160];
+
+	create("late", NULL, id);
+	ck_assert_msg(keyring_load(krpath, &stale, err, sizeof(err)) == 0,
+	    "%s", err);
+	ck_assert_msg(keyring_add_key(krpath, kr, err, sizeof(err)) == 0, "%s",
+	    err);
+	ck_assert_int_eq(store_cred_get(st, who.tenant, "acme", id, &r),
+	    STORE_OK);
+	ck_assert_int_eq(credsvc_rewrap(kr, &r), 1);
+	ck_assert_ptr_null(keyring_find(stale, r.sealed.key_id));
+	ck_assert_int_eq(credsvc_open(stale, NULL, &r, &cs), -1);
+	snprintf(bad, sizeof(bad), "%s/none", dir);
+	ck_assert_int_eq(credsvc_open(stale, bad, &r, &cs), -1);
+	ck_assert_int_eq(credsvc_open(stale, krpath, &r, &cs), 0);
+	ck_assert_str_eq(credset_get(&cs, "api_key", NULL), "late");
+	credset_free(&cs);
+	cred_rec_free(&r);
+	keyring_free(stale);
 }
 END_TEST
 
@@ -360,6 +393,7 @@ credsvc_suite(void)
 	tcase_add_test(tc, test_replace);
 	tcase_add_test(tc, test_open_elsewhere);
 	tcase_add_test(tc, test_rewrap);
+	tcase_add_test(tc, test_open_before_reload);
 	tcase_add_test(tc, test_retest_relabel_delete);
 	tcase_add_test(tc, test_check_text);
 	tcase_add_loop_test(tc, test_replace_no_memory, 1, 5);

@@ -35,20 +35,24 @@
 static void
 api_healthz(struct ctx *c)
 {
-	struct json_object *o;
+	static const char	 down[] = "{\"status\":\"unavailable\"}";
+	static const char	 up[] = "{\"status\":\"ok\"}";
+	struct json_object	*o;
 
 	if (!c->app->ready || store_ping(c->app->st) != STORE_OK) {
-		o = json_object_new_object();
-		json_object_object_add(o, "status",
-		    json_object_new_string("unavailable"));
-		http_send_json(c->req, 503, o, GATE_RETRY_AFTER);
-		json_object_put(o);
+		http_send(c->req, 503, "application/json", GATE_RETRY_AFTER,
+		    down, sizeof(down) - 1);
+		return;
+	}
+	/* single site: the same text every time, no tree */
+	if (!repl_enabled()) {
+		http_send(c->req, 200, "application/json", NULL, up,
+		    sizeof(up) - 1);
 		return;
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "status", json_object_new_string("ok"));
-	if (repl_enabled())
-		repl_health_json(c->app->st, o);
+	repl_health_json(c->app->st, o);
 	http_send_json(c->req, 200, o, NULL);
 	json_object_put(o);
 }
@@ -345,20 +349,28 @@ body_invalid(struct ctx *c, const struct cat_provider *p,
 	return 1;
 }
 
-/* The create answer: what a replay of the idempotency key sends again. */
-static struct json_object *
-created_json(const struct cred_rec *rec)
+/*
+ * The create answer, what a replay of the idempotency key sends again:
+ * its text (buf_reset frees it), as json-c wrote the tree of these five
+ * members (PLAIN, NOSLASHESCAPE), without building one.  -1 when out of
+ * memory.
+ */
+static int
+created_text(const struct cred_rec *rec, struct buf *b)
 {
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "credentialId", json_object_new_string(rec->id));
-	json_object_object_add(o, "provider",
-	    json_object_new_string(rec->provider));
-	json_object_object_add(o, "label",
-	    rec->label ? json_object_new_string(rec->label) : NULL);
-	json_object_object_add(o, "status", json_object_new_string(rec->status));
-	jsonx_add_time(o, "createdAt", rec->created);
-	return o;
+	buf_init(b, 64 * 1024, 0);
+	return buf_reserve(b, 256) == -1 ||
+	    buf_adds(b, "{\"credentialId\":") == -1 ||
+	    jsonx_buf_str(b, rec->id) == -1 ||
+	    buf_adds(b, ",\"provider\":") == -1 ||
+	    jsonx_buf_str(b, rec->provider) == -1 ||
+	    buf_adds(b, ",\"label\":") == -1 ||
+	    jsonx_buf_str(b, rec->label) == -1 ||
+	    buf_adds(b, ",\"status\":") == -1 ||
+	    jsonx_buf_str(b, rec->status) == -1 ||
+	    buf_adds(b, ",\"createdAt\":") == -1 ||
+	    jsonx_buf_time(b, rec->created) == -1 ||
+	    buf_addc(b, '}') == -1 ? -1 : 0;
 }
 
 /* The idempotency key header, checked; -1 after a 400. */
@@ -446,11 +458,16 @@ create_commit(struct ctx *c, const struct credsvc *svc,
     const struct credsvc_actor *who, struct credsvc_new *n, const char *idk,
     const unsigned char hash[CRYPTO_MAC_LEN])
 {
-	struct json_object	*o = created_json(&n->rec);
+	struct buf		 body;
 	struct idem_rec		 idem;
 	enum credsvc_rc		 rc;
 	char			 location[256], extra[400 + MOUNT_MAX], check[80];
 
+	if (created_text(&n->rec, &body) == -1) {
+		buf_reset(&body);
+		gate_reply_fail(c, AE_INTERNAL, NULL, NULL);
+		return;
+	}
 	snprintf(location, sizeof(location),
 	    "/v1/integrations/%s/credentials/%s", n->rec.provider, n->rec.id);
 	/* the check's outcome in a header: the body keeps its five members */
@@ -461,8 +478,7 @@ create_commit(struct ctx *c, const struct credsvc *svc,
 		idem.check = check[0] != '\0' ? check : NULL;
 		memcpy(idem.hash, hash, CRYPTO_MAC_LEN);
 		idem.status = 201;
-		idem.body = (char *)(uintptr_t)json_object_to_json_string_ext(o,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		idem.body = body.data;
 		idem.location = location;
 		idem.created = n->rec.created;
 	}
@@ -477,9 +493,10 @@ create_commit(struct ctx *c, const struct credsvc *svc,
 		    c->req->mount, location,
 		    check[0] != '\0' ? "Credential-Check: " : "",
 		    check, check[0] != '\0' ? "\r\n" : "");
-		http_send_json(c->req, 201, o, extra);
+		http_send(c->req, 201, "application/json", extra, body.data,
+		    body.len);
 	}
-	json_object_put(o);
+	buf_reset(&body);
 }
 
 /*

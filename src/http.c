@@ -395,6 +395,7 @@ http_send(struct http_req *r, int status, const char *ctype,
 	r->responded = 1;
 	r->status = status;
 	buf_init(&h, 64 * 1024, 0);
+	(void)buf_reserve(&h, 512);	/* the usual headers, in one malloc */
 	buf_printf(&h, "Status: %d %s\r\n", status, reason(status));
 	if (ctype != NULL)
 		buf_printf(&h, "Content-Type: %s\r\n", ctype);

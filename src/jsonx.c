@@ -772,8 +772,9 @@ bad:
 	return NULL;
 }
 
-int
-jsonx_buf_str(struct buf *b, const char *s)
+/* A JSON string as json-c escapes it; slash: "/" as "\/". */
+static int
+buf_str(struct buf *b, const char *s, int slash)
 {
 	static const char	 hex[] = "0123456789abcdef";
 	const char		*run = s;
@@ -785,14 +786,14 @@ jsonx_buf_str(struct buf *b, const char *s)
 	if (buf_addc(b, '"') == -1)
 		return -1;
 	for (; (c = (unsigned char)*s) != '\0'; s++) {
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (c >= 0x20 && c != '"' && c != '\\' && (c != '/' || !slash))
 			continue;
 		if (buf_add(b, run, (size_t)(s - run)) == -1)
 			return -1;
 		run = s + 1;
 		esc[0] = '\\';
 		switch (c) {
-		case '"': case '\\': esc[1] = (char)c; break;
+		case '"': case '\\': case '/': esc[1] = (char)c; break;
 		case '\b': esc[1] = 'b'; break;
 		case '\f': esc[1] = 'f'; break;
 		case '\n': esc[1] = 'n'; break;
@@ -812,6 +813,18 @@ jsonx_buf_str(struct buf *b, const char *s)
 	if (buf_add(b, run, (size_t)(s - run)) == -1)
 		return -1;
 	return buf_addc(b, '"');
+}
+
+int
+jsonx_buf_str(struct buf *b, const char *s)
+{
+	return buf_str(b, s, 0);
+}
+
+int
+jsonx_buf_str_plain(struct buf *b, const char *s)
+{
+	return buf_str(b, s, 1);
 }
 
 int

@@ -94,9 +94,12 @@ char	*jflat_strdup(const struct jflat_val *v);
  * Writers for answers built without a json-c tree: a JSON string (null
  * for NULL), escaped as json-c writes it with JSON_C_TO_STRING_PLAIN |
  * JSON_C_TO_STRING_NOSLASHESCAPE, and a time as jsonx_add_time writes it.
+ * jsonx_buf_str_plain escapes as JSON_C_TO_STRING_PLAIN alone ("/" as
+ * "\/"), the text of records written before without a tree.
  * 0, or -1 when the buffer's cap is reached.
  */
 int	 jsonx_buf_str(struct buf *b, const char *s);
+int	 jsonx_buf_str_plain(struct buf *b, const char *s);
 int	 jsonx_buf_time(struct buf *b, time_t t);
 
 /* Adds key: "YYYY-MM-DDTHH:MM:SSZ", or null when t is 0. */

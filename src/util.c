@@ -99,6 +99,12 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	return n;
 }
 
+int
+buf_reserve(struct buf *b, size_t n)
+{
+	return buf_grow(b, n);
+}
+
 char *
 buf_steal(struct buf *b, size_t *len)
 {

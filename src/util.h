@@ -31,6 +31,8 @@ int	 buf_adds(struct buf *b, const char *s);
 int	 buf_addc(struct buf *b, char c);
 int	 buf_printf(struct buf *b, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* Room for n bytes in all, allocated now (one malloc for a known size). */
+int	 buf_reserve(struct buf *b, size_t n);
 /* Detaches and returns the data (malloc'd, caller frees); the buf is reset. */
 char	*buf_steal(struct buf *b, size_t *len);
 void	 buf_reset(struct buf *b);	/* wipes when secret, frees */

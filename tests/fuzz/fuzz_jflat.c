@@ -11,7 +11,8 @@
 
 /*
  * libFuzzer harness for jflat (the in-place reader of stored records) and
- * jsonx_buf_str (the writer of listings).
+ * jsonx_buf_str (the writer of listings) and jsonx_buf_str_plain (of audit
+ * records).
  *
  * - jflat never reads out of bounds, whatever the input.
  * - What it accepts, json-c's strict parse (jsonx_parse) reads the same:
@@ -19,7 +20,8 @@
  *   integer and null is json-c's.
  * - What json-c writes of a flat object (strings, integers, null, arrays
  *   of strings), jflat reads completely.
- * - jsonx_buf_str writes every string as json-c writes it.
+ * - jsonx_buf_str and jsonx_buf_str_plain write every string as json-c
+ *   writes it (with and without JSON_C_TO_STRING_NOSLASHESCAPE).
  */
 
 #define DEPTH	4
@@ -129,29 +131,39 @@ flat_shape(struct json_object *o)
 	return 1;
 }
 
-/* jsonx_buf_str against json-c's writer, for one string. */
+/*
+ * jsonx_buf_str against json-c's writer with NOSLASHESCAPE, and
+ * jsonx_buf_str_plain against it without (the audit record's text), for
+ * one string.
+ */
 static void
 same_writer(struct json_object *s)
 {
-	struct buf	 b;
-	const char	*want;
-	char		*got;
-	size_t		 n, wl;
+	static const int	 flags[2] = { JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE, JSON_C_TO_STRING_PLAIN };
+	struct buf		 b;
+	const char		*want;
+	char			*got;
+	size_t			 n, wl;
+	int			 i, rc;
 
 	/* a NUL inside: jsonx_buf_str takes C strings */
 	if (strlen(json_object_get_string(s)) !=
 	    (size_t)json_object_get_string_len(s))
 		return;
-	want = json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
-	wl = strlen(want);
-	buf_init(&b, 1 << 20, 0);
-	if (jsonx_buf_str(&b, json_object_get_string(s)) == -1)
-		abort();
-	got = buf_steal(&b, &n);
-	if (n != wl || memcmp(got, want, n) != 0)
-		abort();
-	free(got);
+	for (i = 0; i < 2; i++) {
+		want = json_object_to_json_string_ext(s, flags[i]);
+		wl = strlen(want);
+		buf_init(&b, 1 << 20, 0);
+		rc = i == 0 ? jsonx_buf_str(&b, json_object_get_string(s)) :
+		    jsonx_buf_str_plain(&b, json_object_get_string(s));
+		if (rc == -1)
+			abort();
+		got = buf_steal(&b, &n);
+		if (n != wl || memcmp(got, want, n) != 0)
+			abort();
+		free(got);
+	}
 }
 
 int

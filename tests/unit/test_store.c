@@ -13,6 +13,7 @@
 
 #include <check.h>
 #include <gnutls/crypto.h>
+#include <json-c/json.h>
 
 #include "mac_fixture.h"
 #include "store.h"
@@ -562,6 +563,98 @@ START_TEST(test_checkpoint_one_at_a_time)
 }
 END_TEST
 
+/* The audit records' texts, in order (test_audit_text). */
+struct texts {
+	char	*t[16];
+	size_t	 n;
+};
+
+static int
+text_cb(const char *json, void *arg)
+{
+	struct texts *x = arg;
+
+	ck_assert_uint_lt(x->n, NELEM(x->t));
+	ck_assert_ptr_nonnull(x->t[x->n++] = strdup(json));
+	return 0;
+}
+
+/* An event as the code before wrote it: a json-c tree, PLAIN. */
+static char *
+json_c_text(const struct audit_ev *ev, uint64_t seq)
+{
+	static const char *const keys[] = { "time", "tenant", "subject",
+	    "action", "provider", "credentialId", "outcome", "client" };
+	struct json_object	*o = json_object_new_object();
+	const char		*v[NELEM(keys)];
+	char			 ts[21], *out;
+	size_t			 i;
+
+	fmt_time(ev->time, ts);
+	v[0] = ts;
+	v[1] = ev->tenant;
+	v[2] = ev->subject;
+	v[3] = ev->action;
+	v[4] = ev->provider;
+	v[5] = ev->cred_id;
+	v[6] = ev->outcome;
+	v[7] = ev->client;
+	json_object_object_add(o, "seq", json_object_new_int64((int64_t)seq));
+	for (i = 0; i < NELEM(keys); i++)
+		json_object_object_add(o, keys[i],
+		    v[i] ? json_object_new_string(v[i]) : NULL);
+	if (ev->version != 0)
+		json_object_object_add(o, "version",
+		    json_object_new_int64((int64_t)ev->version));
+	out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	ck_assert_ptr_nonnull(out);
+	return out;
+}
+
+/*
+ * The audit record's text is written without a json-c tree (a fifth of a
+ * store's allocations were that tree), and must stay the text json-c
+ * wrote for it: byte for byte, for strings with every character json-c
+ * escapes ("/" included), control characters, DEL, UTF-8, absent members
+ * and a version.
+ */
+START_TEST(test_audit_text)
+{
+	static const char *const odd[] = {
+		"plain", "a/b\\c\"d", "\b\f\n\r\t", "\x01\x1f\x7f", "caf\xc3\xa9",
+		"</script>", "", NULL,
+	};
+	struct audit_ev	 ev;
+	struct texts	 got;
+	char		*want;
+	size_t		 i;
+
+	memset(&got, 0, sizeof(got));
+	for (i = 0; i < NELEM(odd); i++) {
+		ev = event("credential.create");
+		ev.subject = odd[i];
+		ev.client = odd[NELEM(odd) - 1 - i];
+		ev.provider = i % 2 ? NULL : PROVIDER;
+		ev.version = i % 3 ? (uint64_t)i * 1000003 : 0;
+		ck_assert_int_eq(store_audit_event(st, &ev), STORE_OK);
+	}
+	ck_assert_int_eq(store_audit_list(st, text_cb, &got), STORE_OK);
+	ck_assert_uint_eq(got.n, NELEM(odd));
+	for (i = 0; i < NELEM(odd); i++) {
+		ev = event("credential.create");
+		ev.subject = odd[i];
+		ev.client = odd[NELEM(odd) - 1 - i];
+		ev.provider = i % 2 ? NULL : PROVIDER;
+		ev.version = i % 3 ? (uint64_t)i * 1000003 : 0;
+		want = json_c_text(&ev, i + 1);
+		ck_assert_str_eq(got.t[i], want);
+		free(want);
+		free(got.t[i]);
+	}
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -576,6 +669,7 @@ store_suite(void)
 	tcase_add_test(tc, test_audit_head_last_byte);
 	tcase_add_test(tc, test_sync_commit_flushed);
 	tcase_add_loop_test(tc, test_replay_flushes, 0, 3);
+	tcase_add_test(tc, test_audit_text);
 	tcase_add_test(tc, test_checkpoint_inline);
 	tcase_add_test(tc, test_checkpoint_deferred);
 	tcase_add_loop_test(tc, test_checkpoint_one_at_a_time, 0, 3);

@@ -50,9 +50,9 @@ add_str(struct buf *b, const char *k, const char *v)
 /*
  * One event, malloc'd text or NULL: the text json-c writes for the tree
  * of these members with JSON_C_TO_STRING_PLAIN (the MAC of every record
- * before covers that text), written without a tree: a store's writes
- * were a fifth of its allocations (test_store test_audit_text compares
- * the two).
+ * before covers that text), written without a tree: json-c's trees of
+ * this record and of the answer were a quarter of a store's allocations
+ * (test_store test_audit_text compares the two).
  */
 static char *
 audit_to_json(const struct audit_ev *ev, uint64_t seq, size_t *len)

@@ -612,19 +612,33 @@ json_c_text(const struct audit_ev *ev, uint64_t seq)
 	return out;
 }
 
+static const char *const odd[] = {
+	"plain", "a/b\\c\"d", "\b\f\n\r\t", "\x01\x1f\x7f", "caf\xc3\xa9",
+	"</script>", "", NULL,
+};
+
+/* Event i of test_audit_text: odd strings, absent members, versions. */
+static struct audit_ev
+odd_event(size_t i)
+{
+	struct audit_ev ev = event("credential.create");
+
+	ev.subject = odd[i];
+	ev.client = odd[NELEM(odd) - 1 - i];
+	ev.provider = i % 2 ? NULL : PROVIDER;
+	ev.version = i % 3 ? (uint64_t)i * 1000003 : 0;
+	return ev;
+}
+
 /*
- * The audit record's text is written without a json-c tree (a fifth of a
- * store's allocations were that tree), and must stay the text json-c
- * wrote for it: byte for byte, for strings with every character json-c
+ * The audit record's text is written without a json-c tree (json-c's
+ * trees of this record and of the answer were a quarter of a store's
+ * allocations), and must stay the text json-c wrote for it: byte for byte, for strings with every character json-c
  * escapes ("/" included), control characters, DEL, UTF-8, absent members
  * and a version.
  */
 START_TEST(test_audit_text)
 {
-	static const char *const odd[] = {
-		"plain", "a/b\\c\"d", "\b\f\n\r\t", "\x01\x1f\x7f", "caf\xc3\xa9",
-		"</script>", "", NULL,
-	};
 	struct audit_ev	 ev;
 	struct texts	 got;
 	char		*want;
@@ -632,21 +646,13 @@ START_TEST(test_audit_text)
 
 	memset(&got, 0, sizeof(got));
 	for (i = 0; i < NELEM(odd); i++) {
-		ev = event("credential.create");
-		ev.subject = odd[i];
-		ev.client = odd[NELEM(odd) - 1 - i];
-		ev.provider = i % 2 ? NULL : PROVIDER;
-		ev.version = i % 3 ? (uint64_t)i * 1000003 : 0;
+		ev = odd_event(i);
 		ck_assert_int_eq(store_audit_event(st, &ev), STORE_OK);
 	}
 	ck_assert_int_eq(store_audit_list(st, text_cb, &got), STORE_OK);
 	ck_assert_uint_eq(got.n, NELEM(odd));
 	for (i = 0; i < NELEM(odd); i++) {
-		ev = event("credential.create");
-		ev.subject = odd[i];
-		ev.client = odd[NELEM(odd) - 1 - i];
-		ev.provider = i % 2 ? NULL : PROVIDER;
-		ev.version = i % 3 ? (uint64_t)i * 1000003 : 0;
+		ev = odd_event(i);
 		want = json_c_text(&ev, i + 1);
 		ck_assert_str_eq(got.t[i], want);
 		free(want);

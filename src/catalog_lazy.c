@@ -172,6 +172,25 @@ skip_value(const char *s, size_t n, size_t *i)
 }
 
 /*
+ * After a member of an object or an element of an array at s[*j]: past
+ * a ',' that a member follows, or at close.  0, or -1 when neither (a
+ * ',' right before close is -1 too).
+ */
+static int
+skip_sep(const char *s, size_t n, size_t *j, char close)
+{
+	size_t k = skip_ws(s, n, *j);
+
+	if (k < n && s[k] == ',') {
+		if ((k = skip_ws(s, n, k + 1)) < n && s[k] == close)
+			return -1;
+	} else if (k >= n || s[k] != close)
+		return -1;
+	*j = k;
+	return 0;
+}
+
+/*
  * The provider object at s[*i] into *sp (its id too when the key and the
  * value are written without escapes); past it.  0 or -1.
  */
@@ -204,11 +223,7 @@ index_provider(const char *s, size_t n, size_t *i, struct cat_span *sp)
 			}
 		} else if (skip_value(s, n, &j) == -1)
 			return -1;
-		j = skip_ws(s, n, j);
-		if (j < n && s[j] == ',') {
-			if ((j = skip_ws(s, n, j + 1)) < n && s[j] == '}')
-				return -1;
-		} else if (j >= n || s[j] != '}')
+		if (skip_sep(s, n, &j, '}') == -1)
 			return -1;
 	}
 	if (j >= n)
@@ -246,13 +261,8 @@ index_text(struct cat_lazy *z)
 				return -1;
 			z->span = nsp;
 		}
-		if (index_provider(s, n, &i, &z->span[np++]) == -1)
-			return -1;
-		i = skip_ws(s, n, i);
-		if (i < n && s[i] == ',') {
-			if ((i = skip_ws(s, n, i + 1)) < n && s[i] == ']')
-				return -1;
-		} else if (i >= n || s[i] != ']')
+		if (index_provider(s, n, &i, &z->span[np++]) == -1 ||
+		    skip_sep(s, n, &i, ']') == -1)
 			return -1;
 	}
 	if (i >= n)

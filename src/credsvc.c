@@ -55,22 +55,37 @@ credsvc_seal(const struct keyring *kr, const char *tenant,
 	return rc;
 }
 
+/*
+ * The keyring file as it is now, for a request whose loaded keyring is
+ * behind a rotation; NULL (logged) when it does not load.
+ */
+static struct keyring *
+keyring_now(const char *path)
+{
+	struct keyring	*kr;
+	char		 err[512];
+
+	if (keyring_load(path, &kr, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return NULL;
+	}
+	return kr;
+}
+
 int
 credsvc_open(const struct keyring *kr, const char *keyring_path,
     const struct cred_rec *r, struct credset *cs)
 {
 	struct keyring	*now = NULL;
 	unsigned char	*pt = NULL;
-	char		*ad, err[512];
+	char		*ad;
 	size_t		 ptlen = 0, adlen;
 	int		 rc = -1;
 
 	credset_init(cs);
 	if (keyring_find(kr, r->sealed.key_id) == NULL && keyring_path != NULL) {
-		if (keyring_load(keyring_path, &now, err, sizeof(err)) == -1) {
-			log_error("%s", err);
+		if ((now = keyring_now(keyring_path)) == NULL)
 			return -1;
-		}
 		log_info("key %s is not loaded yet: credential %s opens with "
 		    "the keyring file", r->sealed.key_id, r->id);
 		kr = now;
@@ -276,18 +291,15 @@ reseal_current(const struct credsvc *svc, const char *tenant,
     const char *provider, const char *id, struct sealed *s)
 {
 	struct keyring	*now;
-	char		 err[512], *ad;
+	char		*ad;
 	size_t		 adlen;
 	int		 rc = -1;
 
 	log_info("key %s was retired during the request; sealing %s again",
 	    s->key_id, id);
-	if (svc->keyring_path == NULL)
+	if (svc->keyring_path == NULL ||
+	    (now = keyring_now(svc->keyring_path)) == NULL)
 		return -1;
-	if (keyring_load(svc->keyring_path, &now, err, sizeof(err)) == -1) {
-		log_error("%s", err);
-		return -1;
-	}
 	if ((ad = credsvc_record_ad(tenant, provider, id, &adlen)) != NULL) {
 		rc = envelope_rewrap_to(svc->kr, now, ad, adlen, s);
 		free(ad);

@@ -395,6 +395,20 @@ tree_value(const struct rec_codec *c, const struct rec_member *m,
 	return NULL;
 }
 
+/* o (consumed) as json-c writes it, plain: malloc'd text, or NULL. */
+static char *
+json_text(struct json_object *o, size_t *len)
+{
+	const char	*s = json_object_to_json_string_ext(o,
+			    JSON_C_TO_STRING_PLAIN);
+	char		*out = s ? strdup(s) : NULL;
+
+	if (out != NULL)
+		*len = strlen(out);
+	json_object_put(o);
+	return out;
+}
+
 /* A record written by json-c (its bytes); malloc'd text, or NULL. */
 static char *
 tree_write(const struct rec_codec *c, const void *obj, size_t *len)
@@ -407,7 +421,7 @@ tree_write(const struct rec_codec *c, const void *obj, size_t *len)
 		if (!member_omitted(&c->m[i], obj))
 			json_object_object_add(o, c->m[i].name,
 			    tree_value(c, &c->m[i], obj));
-	return record_json_text(o, len);
+	return json_text(o, len);
 }
 
 /* ---------------------------------------------------- the flat reader */
@@ -765,19 +779,6 @@ idem_rec_free(struct idem_rec *r)
 	free(r->location);
 	free(r->check);
 	memset(r, 0, sizeof(*r));
-}
-
-char *
-record_json_text(struct json_object *o, size_t *len)
-{
-	const char	*s = json_object_to_json_string_ext(o,
-			    JSON_C_TO_STRING_PLAIN);
-	char		*out = s ? strdup(s) : NULL;
-
-	if (out != NULL)
-		*len = strlen(out);
-	json_object_put(o);
-	return out;
 }
 
 char *

@@ -72,10 +72,6 @@ int		 record_cred_read_flat(const void *p, size_t n,
 enum store_rc	 record_cred_read_json(const void *p, size_t n,
 		    struct cred_rec *r, int sealed);
 
-/* o (consumed) as json-c writes it, plain: malloc'd text, or NULL. */
-struct json_object;
-char		*record_json_text(struct json_object *o, size_t *len);
-
 /* Idempotency and connection records (json-c text); malloc'd or NULL. */
 char		*record_idem_write(const struct idem_rec *, size_t *len);
 enum store_rc	 record_idem_read(const void *p, size_t n, struct idem_rec *r);

@@ -42,11 +42,11 @@ handle_request(struct app_proc *p, struct http_req *req)
 	enum route_rc	 rrc;
 
 	memset(&c, 0, sizeof(c));
-	rrc = handlers_match(req, &c.rm);
 	/* this request's state: a reload meanwhile does not change it */
 	c.app = app_acquire(p);
 	c.req = req;
 	c.html = http_wants_html(req);
+	rrc = handlers_match(req, &c.rm);
 	c.mount = req->mount;
 	c.path = req->path;
 	if (rrc == ROUTE_NOT_FOUND)

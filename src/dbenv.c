@@ -30,6 +30,9 @@
 #define TXN_RETRIES	12
 #define CKP_BYTES	(1024 * 1024)	/* log written before a checkpoint */
 #define CKP_SECONDS	300		/* or time since the last one */
+/* the subsystems of every open of the environment */
+#define ENV_FLAGS	(DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG | \
+			 DB_INIT_MPOOL | DB_INIT_TXN | DB_THREAD)
 
 /*
  * How deep this thread is in dbenv_enter, and the generation of the
@@ -278,9 +281,8 @@ force_recovery(struct store *st, char *err, size_t errlen)
 			env->set_errcall(env, dbenv_errcall);
 			env->set_errpfx(env, st->home);
 			if ((rc = env_configure(env, st->dur)) == 0)
-				rc = env->open(env, st->home, DB_CREATE |
-				    DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
-				    DB_INIT_TXN | DB_THREAD | DB_RECOVER, 0600);
+				rc = env->open(env, st->home,
+				    ENV_FLAGS | DB_RECOVER, 0600);
 			env->close(env, 0);
 		}
 	}
@@ -322,8 +324,7 @@ env_open(struct store *st, char *err, size_t errlen)
 	 * and glibc's pthread_cond_destroy then blocks forever (seen under
 	 * kill -9 in the crash test).
 	 */
-	flags = DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
-	    DB_INIT_TXN | DB_THREAD | DB_REGISTER | DB_RECOVER;
+	flags = ENV_FLAGS | DB_REGISTER | DB_RECOVER;
 	flags = repl_open_flags(flags);
 	if ((rc = env->open(env, st->home, flags, 0600)) != 0)
 		goto dberr;

@@ -20,6 +20,7 @@
 #include "credsvc.h"
 #include "jsonx.h"
 #include "store.h"
+#include "util.h"
 
 /* The last audited change of one credential id. */
 struct audited {
@@ -172,7 +173,7 @@ check_head(struct store *st, const char *expect, size_t naudit)
 	char		 hex[2 * STORE_MAC_LEN + 1], *end;
 	const char	*m;
 	unsigned long long seq;
-	size_t		 i, n;
+	size_t		 n;
 
 	errno = 0;
 	seq = strtoull(expect, &end, 10);
@@ -193,8 +194,7 @@ check_head(struct store *st, const char *expect, size_t naudit)
 		admin_fail("verify: audit record %llu cannot be read", seq);
 		return -1;
 	}
-	for (i = 0; i < STORE_MAC_LEN; i++)
-		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+	hex_encode(mac, STORE_MAC_LEN, hex);
 	if (strncmp(hex, m, n) != 0) {
 		admin_fail("verify: audit record %llu has MAC %.16s, not the "
 		    "expected %s", seq, hex, m);

@@ -216,13 +216,11 @@ audit_log_committed(void)
 {
 	const struct audit_ev	*ev = appended.ev;
 	char			 hex[17];
-	size_t			 i;
 
 	if (!appended.set)
 		return;
 	appended.set = 0;
-	for (i = 0; i < 8; i++)
-		snprintf(hex + 2 * i, 3, "%02x", appended.mac[i]);
+	hex_encode(appended.mac, 8, hex);
 	log_info("audit: seq=%llu mac=%s action=%s tenant=%s id=%s",
 	    (unsigned long long)appended.seq, hex,
 	    ev->action ? ev->action : "-", ev->tenant ? ev->tenant : "-",

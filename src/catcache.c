@@ -31,7 +31,6 @@ mark_of(const char *text, size_t len, const struct keyring *kr,
 {
 	unsigned char	 msg[32 + 128], mac[CRYPTO_MAC_LEN];
 	struct stat	 sb;
-	size_t		 i;
 	int		 n;
 
 	if (stat("/proc/self/exe", &sb) == -1 ||
@@ -43,11 +42,7 @@ mark_of(const char *text, size_t len, const struct keyring *kr,
 	if (n < 0 || (size_t)n >= sizeof(msg) - 32 ||
 	    crypto_mac(kr, CATCACHE_LABEL, msg, 32 + (size_t)n, mac) == -1)
 		return -1;
-	for (i = 0; i < CRYPTO_MAC_LEN; i++) {
-		hex[2 * i] = "0123456789abcdef"[mac[i] >> 4];
-		hex[2 * i + 1] = "0123456789abcdef"[mac[i] & 15];
-	}
-	hex[MARK_LEN] = '\0';
+	hex_encode(mac, CRYPTO_MAC_LEN, hex);
 	return 0;
 }
 

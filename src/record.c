@@ -288,18 +288,13 @@ record_mac(const struct record_key *k, const void *p, size_t n,
 static int
 text_mac(struct buf *b, size_t at, const struct record_key *k)
 {
-	static const char	 hex[] = "0123456789abcdef";
-	unsigned char		 mac[STORE_MAC_LEN];
-	char			 h[2 * STORE_MAC_LEN];
-	size_t			 i;
+	unsigned char	mac[STORE_MAC_LEN];
+	char		h[2 * STORE_MAC_LEN + 1];
 
 	if (record_mac(k, b->data, at, mac) == -1)
 		return -1;
-	for (i = 0; i < STORE_MAC_LEN; i++) {
-		h[2 * i] = hex[mac[i] >> 4];
-		h[2 * i + 1] = hex[mac[i] & 0xf];
-	}
-	return buf_addc(b, '"') == -1 || buf_add(b, h, sizeof(h)) == -1 ||
+	hex_encode(mac, STORE_MAC_LEN, h);
+	return buf_addc(b, '"') == -1 || buf_add(b, h, 2 * STORE_MAC_LEN) == -1 ||
 	    buf_addc(b, '"') == -1 ? -1 : 0;
 }
 

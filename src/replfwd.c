@@ -71,25 +71,12 @@ load_secret(const struct config *cfg)
 }
 
 static void
-hex(const unsigned char *b, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static void
 sha_hex(const void *p, size_t n, char out[65])
 {
 	unsigned char d[32];
 
 	(void)gnutls_hash_fast(GNUTLS_DIG_SHA256, p != NULL ? p : "", n, d);
-	hex(d, sizeof(d), out);
+	hex_encode(d, sizeof(d), out);
 }
 
 /* The signature of a request into sig (65 bytes): 0 or -1. */
@@ -116,7 +103,7 @@ sign(const struct http_req *req, const char *ts, const char *client,
 	buf_reset(&b);
 	if (rc != 0)
 		return -1;
-	hex(mac, sizeof(mac), sig);
+	hex_encode(mac, sizeof(mac), sig);
 	return 0;
 }
 

@@ -434,6 +434,20 @@ is_valid_utf8(const char *s, size_t n)
 	return utf8_check(s, n, 0);
 }
 
+void
+hex_encode(const void *p, size_t n, char *out)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	const unsigned char	*b = p;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 int
 hex_digit(char c)
 {

@@ -81,6 +81,8 @@ int	 parse_long(const char *s, long min, long max, long *out);
 
 /* The value of one hex digit (either case), or -1. */
 int	 hex_digit(char c);
+/* p[0..n) in lowercase hex into out[2n], NUL-terminated (2n + 1 bytes). */
+void	 hex_encode(const void *p, size_t n, char *out);
 
 /* 1 when every byte is printable ASCII (0x20-0x7e). */
 int	 is_printable_ascii(const char *s, size_t n);

@@ -1230,6 +1230,21 @@ START_TEST(test_hex_digit)
 }
 END_TEST
 
+/* Lowercase, two digits a byte, NUL after; nothing written past it. */
+START_TEST(test_hex_encode)
+{
+	static const unsigned char in[] = { 0x00, 0x0f, 0xa5, 0xff, 0x10 };
+	char out[2 * sizeof(in) + 2];
+
+	memset(out, 'x', sizeof(out));
+	hex_encode(in, sizeof(in), out);
+	ck_assert_str_eq(out, "000fa5ff10");
+	ck_assert_int_eq(out[sizeof(out) - 1], 'x');
+	hex_encode(in, 0, out);
+	ck_assert_str_eq(out, "");
+}
+END_TEST
+
 static Suite *
 util_suite(void)
 {
@@ -1277,6 +1292,7 @@ util_suite(void)
 	tcase_add_test(tc, test_jflat_rejects);
 	tcase_add_test(tc, test_jflat_strdup_bad);
 	tcase_add_test(tc, test_hex_digit);
+	tcase_add_test(tc, test_hex_encode);
 	suite_add_tcase(s, tc);
 	return s;
 }

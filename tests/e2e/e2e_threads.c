@@ -4,15 +4,20 @@
  * mock provider.  Overlap is shown by the mock's own count of the calls
  * it was answering at once, never by wall time; the store must come out
  * consistent (the API's count and credstore-admin verify), and reloads
- * under load must not take the process down.
+ * under load must not take the process down.  The fcgi_close cases talk
+ * FastCGI to a process of their own: how a thread ends a connection.
  */
 #include "cs_build.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -515,11 +520,475 @@ START_TEST(proxy_64_at_once)
 }
 END_TEST
 
+/*
+ * credstore.fcgi on a socket of its own, spoken to in FastCGI 1.0
+ * records by the test itself: lighttpd stands between a client and how
+ * the process ends a connection, and that is what the cases below look
+ * at.  A request whose input ended closes its socket at once
+ * (close_at_once in cgi-bin/credstore.c); libfcgi's lingering close
+ * would shut down the sending side only and wait up to 2 s for the web
+ * server to hang up first.
+ */
+#define FC_BEGIN	1
+#define FC_END		3
+#define FC_PARAMS	4
+#define FC_STDIN	5
+#define FC_STDOUT	6
+#define FC_RESPONDER	1
+#define FC_WAIT_MS	15000	/* for an answer: the process may be starting */
+#define FC_HUP_MS	1000	/* half of libfcgi's lingering wait */
+
+/* The records of one request, as they go on the wire. */
+struct fc_msg {
+	unsigned char	b[32768];
+	size_t		len;
+	int		full;		/* something did not fit */
+};
+
+/* What came back, gathered before any check is made. */
+struct fc_answer {
+	char	out[16384];	/* the FCGI_STDOUT text, NUL-terminated */
+	size_t	len;
+	int	ended;		/* FCGI_END_REQUEST came */
+	int	hup;		/* then POLLHUP within FC_HUP_MS */
+	long	hup_ms;		/* after FCGI_END_REQUEST (-1: no POLLHUP) */
+	int	clean;		/* the process exited 0 on SIGTERM */
+	int	sanitizer;	/* a sanitizer report in the output */
+	char	why[160];	/* what went wrong, for the failure message */
+};
+
+static long
+fc_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Appends a record of request 1, without padding. */
+static void
+fc_record(struct fc_msg *m, int type, const void *p, size_t n)
+{
+	unsigned char *h;
+
+	if (m->full || n > 65535 || sizeof(m->b) - m->len < 8 + n) {
+		m->full = 1;
+		return;
+	}
+	h = m->b + m->len;
+	h[0] = 1;			/* FCGI_VERSION_1 */
+	h[1] = (unsigned char)type;
+	h[2] = 0;
+	h[3] = 1;			/* requestId */
+	h[4] = (unsigned char)(n >> 8);
+	h[5] = (unsigned char)n;
+	h[6] = 0;			/* paddingLength */
+	h[7] = 0;
+	if (n > 0)
+		memcpy(h + 8, p, n);
+	m->len += 8 + n;
+}
+
+/* A name-value pair's length: one byte below 128, else four. */
+static size_t
+fc_nvlen(unsigned char *p, size_t n)
+{
+	if (n < 128) {
+		p[0] = (unsigned char)n;
+		return 1;
+	}
+	p[0] = (unsigned char)(0x80 | (n >> 24));
+	p[1] = (unsigned char)(n >> 16);
+	p[2] = (unsigned char)(n >> 8);
+	p[3] = (unsigned char)n;
+	return 4;
+}
+
+/*
+ * A whole request: FCGI_BEGIN_REQUEST as a responder without
+ * FCGI_KEEP_CONN (the application closes the connection, as with
+ * lighttpd), the parameters ("NAME=value", NULL-terminated) and their
+ * empty record, the body and the empty FCGI_STDIN record that ends it.
+ */
+static void
+fc_request(struct fc_msg *m, const char *const *params, const char *body)
+{
+	static const unsigned char	 begin[8] = { 0, FC_RESPONDER, 0 };
+	unsigned char			 nv[16384];
+	const char			*eq;
+	size_t				 n = 0, kl, vl;
+
+	memset(m, 0, sizeof(*m));
+	fc_record(m, FC_BEGIN, begin, sizeof(begin));
+	for (; *params != NULL; params++) {
+		if ((eq = strchr(*params, '=')) == NULL) {
+			m->full = 1;
+			return;
+		}
+		kl = (size_t)(eq - *params);
+		vl = strlen(eq + 1);
+		if (sizeof(nv) - n < 8 + kl + vl) {
+			m->full = 1;
+			return;
+		}
+		n += fc_nvlen(nv + n, kl);
+		n += fc_nvlen(nv + n, vl);
+		memcpy(nv + n, *params, kl);
+		n += kl;
+		memcpy(nv + n, eq + 1, vl);
+		n += vl;
+	}
+	fc_record(m, FC_PARAMS, nv, n);
+	fc_record(m, FC_PARAMS, NULL, 0);
+	if (body != NULL && *body != '\0')
+		fc_record(m, FC_STDIN, body, strlen(body));
+	fc_record(m, FC_STDIN, NULL, 0);
+}
+
+static int
+fc_write_all(int fd, const unsigned char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Reads records until FCGI_END_REQUEST, keeping the FCGI_STDOUT text
+ * (FCGI_STDERR goes nowhere: the process logs to its own stderr).
+ */
+static void
+fc_read_answer(int fd, struct fc_answer *a)
+{
+	unsigned char	 in[8 + 65535 + 255];	/* the largest record */
+	struct pollfd	 pfd;
+	size_t		 have = 0, clen, rlen;
+	ssize_t		 got;
+	long		 until = fc_now_ms() + FC_WAIT_MS, left;
+
+	for (;;) {
+		while (have >= 8) {
+			clen = (size_t)in[4] << 8 | in[5];
+			rlen = 8 + clen + in[6];
+			if (have < rlen)
+				break;
+			if (in[1] == FC_STDOUT) {
+				if (sizeof(a->out) - 1 - a->len < clen) {
+					snprintf(a->why, sizeof(a->why),
+					    "answer over %zu bytes",
+					    sizeof(a->out) - 1);
+					return;
+				}
+				memcpy(a->out + a->len, in + 8, clen);
+				a->len += clen;
+				a->out[a->len] = '\0';
+			} else if (in[1] == FC_END) {
+				a->ended = 1;
+				return;
+			}
+			have -= rlen;
+			memmove(in, in + rlen, have);
+		}
+		if ((left = until - fc_now_ms()) <= 0) {
+			snprintf(a->why, sizeof(a->why), "no answer in %d ms",
+			    FC_WAIT_MS);
+			return;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)left) <= 0)
+			continue;
+		if ((got = read(fd, in + have, sizeof(in) - have)) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (got <= 0) {
+			snprintf(a->why, sizeof(a->why), "connection ended "
+			    "before FCGI_END_REQUEST (%s)",
+			    got == 0 ? "EOF" : "read error");
+			return;
+		}
+		have += (size_t)got;
+	}
+}
+
+/*
+ * After the answer, with this end still open (no shutdown, no close):
+ * POLLHUP comes only once the process closed its end entirely; its
+ * shutdown alone shows as POLLIN and POLLRDHUP, which are not asked for.
+ */
+static void
+fc_wait_hup(int fd, struct fc_answer *a)
+{
+	struct pollfd	pfd;
+	long		t0 = fc_now_ms(), left;
+	int		rv;
+
+	while ((left = t0 + FC_HUP_MS - fc_now_ms()) > 0) {
+		pfd.fd = fd;
+		pfd.events = 0;
+		pfd.revents = 0;
+		if ((rv = poll(&pfd, 1, (int)left)) == -1 && errno == EINTR)
+			continue;
+		if (rv > 0 && (pfd.revents & POLLHUP)) {
+			a->hup = 1;
+			a->hup_ms = fc_now_ms() - t0;
+		}
+		if (rv != 0)
+			return;
+	}
+}
+
+/* One request on a new connection to the socket at path. */
+static void
+fc_exchange(const char *path, const char *const *params, const char *body,
+    struct fc_answer *a)
+{
+	struct sockaddr_un	 sa;
+	struct fc_msg		*m;
+	int			 fd;
+
+	a->hup_ms = -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if ((m = malloc(sizeof(*m))) == NULL) {
+		snprintf(a->why, sizeof(a->why), "out of memory");
+		return;
+	}
+	fc_request(m, params, body);
+	if (m->full) {
+		snprintf(a->why, sizeof(a->why), "request too large");
+		free(m);
+		return;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    fc_write_all(fd, m->b, m->len) == -1) {
+		snprintf(a->why, sizeof(a->why), "connect or write: errno %d",
+		    errno);
+	} else {
+		fc_read_answer(fd, a);
+		if (a->ended)
+			fc_wait_hup(fd, a);
+	}
+	/* the request holds the token */
+	explicit_bzero(m, sizeof(*m));
+	free(m);
+	if (fd != -1)
+		close(fd);
+}
+
+/*
+ * Starts credstore.fcgi as lighttpd's mod_fastcgi does: a listening
+ * socket at path as its fd 0 (FCGI_LISTENSOCK_FILENO: libfcgi finds a
+ * socket without a peer and serves FastCGI), no other descriptor, the
+ * bin-environment of etc/lighttpd.conf.example.  Its output goes after
+ * lighttpd's, where h_sanitizer_report looks.  The pid, or -1.
+ */
+static pid_t
+fc_start(struct h_env *e, const char *path)
+{
+	extern char		**environ;
+	struct sockaddr_un	 sa;
+	char			 conf[700], tmpl[700], **envp;
+	size_t			 n = 0, i;
+	pid_t			 pid;
+	int			 lfd, fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	/* built before fork: the child only dup2s, closes and execs */
+	while (environ[n] != NULL)
+		n++;
+	if ((envp = calloc(n + 4, sizeof(*envp))) == NULL)
+		return -1;
+	for (n = 0, i = 0; environ[i] != NULL; i++)
+		if (strncmp(environ[i], "CREDSTORE_", 10) != 0)
+			envp[n++] = environ[i];
+	snprintf(conf, sizeof(conf), "CREDSTORE_CONFIG=%s", e->conf);
+	snprintf(tmpl, sizeof(tmpl), "CREDSTORE_TEMPLATES=%s/templates",
+	    e->srcdir);
+	envp[n++] = conf;
+	envp[n++] = tmpl;
+	envp[n++] = (char *)"CREDSTORE_MOUNT=";
+	(void)unlink(path);
+	if ((lfd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1) {
+		free(envp);
+		return -1;
+	}
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    listen(lfd, 16) == -1 || (pid = fork()) == -1) {
+		close(lfd);
+		free(envp);
+		return -1;
+	}
+	if (pid == 0) {
+		if (dup2(lfd, 0) == -1)
+			_exit(127);
+		if ((fd = open(e->errlog, O_WRONLY | O_APPEND | O_CREAT,
+		    0644)) != -1) {
+			(void)dup2(fd, 1);
+			(void)dup2(fd, 2);
+		}
+		for (fd = 3; fd < 1024; fd++)
+			(void)close(fd);
+		execve(e->fcgi, (char *[]){ e->fcgi, NULL }, envp);
+		_exit(127);
+	}
+	close(lfd);
+	free(envp);
+	return pid;
+}
+
+/* SIGTERM, SIGKILL after 10 s.  1 when it exited 0 by itself. */
+static int
+fc_stop(pid_t pid)
+{
+	int i, st;
+
+	(void)kill(pid, SIGTERM);
+	for (i = 0; i < 200; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+		usleep(50000);
+	}
+	(void)kill(pid, SIGKILL);
+	(void)waitpid(pid, &st, 0);
+	return 0;
+}
+
+/* 1 when the answer's body is as long as its Content-Length says. */
+static int
+fc_complete(const struct fc_answer *a)
+{
+	const char	*end, *cl;
+	char		*p;
+	long		 n;
+
+	if ((end = strstr(a->out, "\r\n\r\n")) == NULL ||
+	    (cl = strstr(a->out, "\r\nContent-Length: ")) == NULL || cl > end)
+		return 0;
+	n = strtol(cl + 18, &p, 10);
+	return p != cl + 18 && strncmp(p, "\r\n", 2) == 0 && n >= 0 &&
+	    (size_t)n == a->len - (size_t)(end + 4 - a->out);
+}
+
+/*
+ * One request to a credstore.fcgi of e's own, which is stopped then.
+ * Nothing is asserted here: a failed check (CK_NOFORK) must leave no
+ * process running, so the caller tears e down first and then checks a
+ * with fc_check.
+ */
+static void
+fc_once(struct h_env *e, const char *const *params, const char *body,
+    struct fc_answer *a)
+{
+	char	sock[600];
+	pid_t	pid;
+
+	memset(a, 0, sizeof(*a));
+	snprintf(sock, sizeof(sock), "%s/own-fcgi.sock", e->dir);
+	if ((pid = fc_start(e, sock)) == -1)
+		snprintf(a->why, sizeof(a->why), "credstore.fcgi not started");
+	else {
+		fc_exchange(sock, params, body, a);
+		a->clean = fc_stop(pid);
+	}
+	(void)unlink(sock);
+	a->sanitizer = h_sanitizer_report(e);
+}
+
+/*
+ * The answer is complete and its connection was closed at once, while
+ * this end stayed open.
+ */
+static void
+fc_check(const struct fc_answer *a, const char *status, const char *needle)
+{
+	ck_assert_msg(a->ended, "no FCGI_END_REQUEST: %s", a->why);
+	ck_assert_msg(strncmp(a->out, status, strlen(status)) == 0,
+	    "answer: %.300s", a->out);
+	ck_assert_msg(strstr(a->out, needle) != NULL, "answer: %.300s",
+	    a->out);
+	ck_assert_msg(fc_complete(a), "incomplete answer: %.300s", a->out);
+	ck_assert_msg(a->hup, "the connection was still open %d ms after "
+	    "FCGI_END_REQUEST (a lingering close?)", FC_HUP_MS);
+	fprintf(stderr, "fcgi_close: %s..., closed %ld ms after the answer\n",
+	    status, a->hup_ms);
+	ck_assert_msg(a->clean, "credstore.fcgi did not exit 0 on SIGTERM");
+	ck_assert(!a->sanitizer);
+}
+
+/* What lighttpd's mod_fastcgi sends for a request at the site root. */
+#define FC_SERVER_PARAMS \
+	"GATEWAY_INTERFACE=CGI/1.1", "SERVER_SOFTWARE=lighttpd", \
+	"SERVER_PROTOCOL=HTTP/1.1", "SERVER_NAME=localhost", \
+	"SERVER_ADDR=127.0.0.1", "SERVER_PORT=80", "REMOTE_ADDR=127.0.0.1", \
+	"REMOTE_PORT=40000", "SCRIPT_NAME=", "HTTP_HOST=localhost"
+
+/* GET /healthz: no body, the empty FCGI_STDIN record ends the input. */
+START_TEST(healthz_closes_at_once)
+{
+	static struct fc_answer	 a;
+	struct h_env		 e;
+	const char *const	 params[] = { FC_SERVER_PARAMS,
+	    "REQUEST_METHOD=GET", "REQUEST_URI=/healthz",
+	    "PATH_INFO=/healthz", "QUERY_STRING=", NULL };
+
+	h_setup(&e, NULL);
+	fc_once(&e, params, NULL, &a);
+	h_teardown(&e);
+	fc_check(&a, "Status: 200", "{\"status\":\"ok\"}");
+}
+END_TEST
+
+/*
+ * A POST whose body is read to its end and refused (malformed JSON: no
+ * provider call): the input ended after the body, the same close.
+ */
+START_TEST(body_read_closes_at_once)
+{
+	static const char	 body[] = "{\"credentials\":";
+	static struct fc_answer	 a;
+	struct h_env		 e;
+	char			 auth[9000], clen[64];
+	const char		*params[] = { FC_SERVER_PARAMS,
+	    "REQUEST_METHOD=POST", "REQUEST_URI=" DD, "PATH_INFO=" DD,
+	    "QUERY_STRING=", "CONTENT_TYPE=" JSON, clen, auth, NULL };
+
+	h_setup(&e, NULL);
+	snprintf(clen, sizeof(clen), "CONTENT_LENGTH=%zu", sizeof(body) - 1);
+	snprintf(auth, sizeof(auth), "HTTP_AUTHORIZATION=Bearer %s",
+	    e.tok_admin);
+	fc_once(&e, params, body, &a);
+	explicit_bzero(auth, sizeof(auth));
+	h_teardown(&e);
+	fc_check(&a, "Status: 400", "\"validation_error\"");
+	/* refused for what the body holds: it was read */
+	ck_assert_msg(strstr(a.out, "\"malformed_json\"") != NULL,
+	    "answer: %.300s", a.out);
+}
+END_TEST
+
 int
 main(void)
 {
 	Suite	*s = suite_create("e2e_threads");
 	TCase	*tc = tcase_create("threads");
+	TCase	*fc = tcase_create("fcgi_close");
 	SRunner	*sr;
 	int	 failed;
 
@@ -530,6 +999,10 @@ main(void)
 	tcase_add_test(tc, reload_under_load);
 	tcase_add_test(tc, proxy_64_at_once);
 	suite_add_tcase(s, tc);
+	tcase_set_timeout(fc, 120);
+	tcase_add_test(fc, healthz_closes_at_once);
+	tcase_add_test(fc, body_read_closes_at_once);
+	suite_add_tcase(s, fc);
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);
 	srunner_run_all(sr, CK_NORMAL);

@@ -3,6 +3,8 @@
 # of its stack, measured side by side in one run.
 #
 #   empty-fcgi          an empty libfcgi responder behind the same lighttpd
+#   empty-close         the same, closing each socket at once as
+#                       credstore.fcgi does (shown beside empty-fcgi)
 #   healthz, list10     GET endpoints                      / empty-fcgi
 #   store-sync          store with provider check, sync    / bdb-4proc,
 #                                                          bdb-store-4proc
@@ -222,6 +224,8 @@ ${CC:-cc} -std=c11 $link_flags -o "$build/tests/bench/cgi_linked" \
     die "cannot build cgi_linked"
 MOCK=$build/tests/mock/mockprov
 EMPTY=$build/tests/bench/empty_fcgi
+EMPTY_CLOSE=$build/tests/bench/empty_fcgi_close
+ln -sf empty_fcgi "$EMPTY_CLOSE" || die "cannot link $EMPTY_CLOSE"
 CGIMIN=$build/tests/bench/cgi_min
 CGILINKED=$build/tests/bench/cgi_linked
 BDB=$build/tests/bench/bdb_commit
@@ -657,6 +661,13 @@ BENCH_BODY=$BODY_OPENAI
 bench empty-fcgi "$base/v1/integrations/openai/credentials"
 stop_lighttpd
 
+# the same responder closing each socket at once, as credstore.fcgi does
+# (cgi-bin/credstore.c, close_at_once): shown beside the ceiling
+fcgi_bin=$EMPTY_CLOSE
+start_lighttpd empty-close gen_fcgi_conf / 201 "$EMPTY"
+bench empty-close "$base/v1/integrations/openai/credentials"
+stop_lighttpd
+
 fi
 
 # --- 2, 3, 6: credstore, durability sync -----------------------------------
@@ -1021,10 +1032,10 @@ awk -v machine="$machine" -v rss_max="$rss_max" -v growth="$growth" \
 # The ceilings of row n, the first the main one: "name:target ..." (target
 # 0: a ratio shown without a target)
 function ceils_of(n) {
-	if (n == "healthz") return "empty-fcgi:0.9"
-	if (n == "list10") return "empty-fcgi:0.7"
-	if (n == "store-nocheck") return "empty-fcgi:0.5"
-	if (n == "store-write-nosync") return "empty-fcgi:0"
+	if (n == "healthz") return "empty-fcgi:0.9 empty-close:0"
+	if (n == "list10") return "empty-fcgi:0.8 empty-close:0"
+	if (n == "store-nocheck") return "empty-fcgi:0.5 empty-close:0"
+	if (n == "store-write-nosync") return "empty-fcgi:0 empty-close:0"
 	if (n == "store-sync") return "bdb-4proc:0.7 bdb-store-4proc:0.8"
 	if (n == "store-sync-repl") return "store-sync:0"
 	if (n == "cgi-store") return "cgi-linked:0.6 cgi-min:0"
@@ -1058,7 +1069,7 @@ END {
 	out = sprintf("{\n  \"machine\": \"%s\",\n  \"settings\": {\"seconds\": %d, \"fastcgi_procs\": %d, \"record_bytes\": %d, \"store_record_bytes\": {\"credential\": %d, \"audit\": %d, \"idempotency\": %d}},\n  \"loadavg\": \"%s\",\n  \"cpu_pressure\": \"%s\",\n  \"results\": [\n", machine, secs, procs, recsz, bs_cred, bs_audit, bs_idem, load0, psi0)
 	misses = 0
 	# the order of the issue
-	no = split("empty-fcgi healthz store-sync store-sync-repl store-write-nosync store-nocheck list10 cgi-min cgi-linked cgi-store cgi-healthz bdb-1proc bdb-4proc bdb-store-4proc relay proxy-get", order, " ")
+	no = split("empty-fcgi empty-close healthz store-sync store-sync-repl store-write-nosync store-nocheck list10 cgi-min cgi-linked cgi-store cgi-healthz bdb-1proc bdb-4proc bdb-store-4proc relay proxy-get", order, " ")
 	m = 0
 	for (o = 1; o <= no; o++)
 		for (i = 1; i <= k; i++)
@@ -1097,6 +1108,23 @@ END {
 		if (!ok[i]) failed++
 	}
 	if (few) printf "* fewer than 200 answers in the run: not a reliable figure\n"
+	# the tail target of issue 14: p99 at most 4 times p50 at 64 connections,
+	# for every credstore row
+	tails = ""; tl = ""
+	for (j = 1; j <= m; j++) {
+		i = seq[j]
+		if (conns[i] != 64 || !ok[i] || p50[i] <= 0 ||
+		    name[i] !~ /^(healthz|list10|store-|cgi-store|cgi-healthz|proxy-get)/)
+			continue
+		tr = p99[i] / p50[i]
+		v = tr <= 4 ? "ok" : "MISS"
+		if (v == "MISS") misses++
+		tl = tl sprintf("  %-19s p99/p50 %5.2f  %s\n", name[i], tr, v)
+		tails = tails sprintf("%s{\"name\": \"%s\", \"p99_over_p50\": %.2f, \"ok\": %s}",
+		    tails == "" ? "" : ", ", name[i], tr, v == "ok" ? "true" : "false")
+	}
+	if (tl != "")
+		printf "\np99 at most 4 x p50 at 64 connections:\n%s", tl
 	printf "\npeak RSS of a credstore FastCGI process (VmHWM): %d KiB (target < 16384): %s\n",
 	    rss_max, rss_max < 16384 ? "ok" : "MISS"
 	printf "flat RSS over %d requests (%d errors): VmRSS %s KiB after warm-up, %s KiB at the end; max growth %d KiB: %s\n",
@@ -1109,7 +1137,8 @@ END {
 	printf "load average: %s at the start, %s at the end\n", load0, load1
 	printf "CPU pressure (PSI some, avg60): %s at the start, %s at the end\n", psi0, psi1
 	printf "rows failed: %d; targets missed: %d; took %d s\n", failed, misses, elapsed
-	out = out sprintf("  ],\n  \"rss_kib_max\": %d,\n  \"long_run\": {\"requests\": %d, \"errors\": %d, \"rss_growth_kib\": %d},\n  \"elapsed_s\": %d\n}\n",
+	out = out sprintf("  ],\n  \"tails_64\": [%s],\n", tails)
+	out = out sprintf("  \"rss_kib_max\": %d,\n  \"long_run\": {\"requests\": %d, \"errors\": %d, \"rss_growth_kib\": %d},\n  \"elapsed_s\": %d\n}\n",
 	    rss_max, long_n, long_errs, growth, elapsed)
 	printf "%s", out > json
 	printf "wrote %s\n", json

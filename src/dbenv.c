@@ -424,11 +424,17 @@ store_open_flags(const char *home, enum durability dur, int flags,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	pthread_mutex_init(&st->write_lock, NULL);
+	if (wlock_init(&st->write_lock, WLOCK_STARVE_US) != 0) {
+		pthread_rwlock_destroy(&st->lock);
+		free(st->home);
+		free(st);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	pthread_mutex_init(&st->ckp_lock, NULL);
 	if (env_open(st, err, errlen) == -1) {
 		pthread_mutex_destroy(&st->ckp_lock);
-		pthread_mutex_destroy(&st->write_lock);
+		wlock_destroy(&st->write_lock);
 		pthread_rwlock_destroy(&st->lock);
 		free(st->home);
 		free(st);
@@ -449,7 +455,7 @@ store_close(struct store *st)
 	if (st->ckp_fd != -1)
 		close(st->ckp_fd);
 	pthread_mutex_destroy(&st->ckp_lock);
-	pthread_mutex_destroy(&st->write_lock);
+	wlock_destroy(&st->write_lock);
 	pthread_rwlock_destroy(&st->lock);
 	free(st->home);
 	free(st);
@@ -912,10 +918,10 @@ dbenv_run_txn(struct store *st, dbenv_txn_body body, void *arg,
 	/* nested in a walk (held), a thread may not wait for another writer:
 	 * that one may be reopening the environment, waiting for this walk */
 	if (outer)
-		pthread_mutex_lock(&st->write_lock);
+		wlock_lock(&st->write_lock);
 	if (dbenv_enter(st) != 0) {
 		if (outer)
-			pthread_mutex_unlock(&st->write_lock);
+			wlock_unlock(&st->write_lock);
 		return out;
 	}
 	out = run_txn(st, body, arg, result);
@@ -927,7 +933,7 @@ dbenv_run_txn(struct store *st, dbenv_txn_body body, void *arg,
 	 * process committed and has not flushed (an idempotent replay).
 	 */
 	if (outer)
-		pthread_mutex_unlock(&st->write_lock);
+		wlock_unlock(&st->write_lock);
 	if (out != STORE_UNAVAILABLE && out != STORE_NOT_MASTER &&
 	    dbenv_durable(st) != STORE_OK)
 		out = STORE_UNAVAILABLE;

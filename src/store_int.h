@@ -15,6 +15,7 @@
 #include <db.h>
 
 #include "store.h"
+#include "wlock.h"
 
 /* The databases of the environment, one file each. */
 enum dbi {
@@ -44,8 +45,9 @@ struct store {
 	 * write ends on the same pages (the tenant's count, the audit chain
 	 * and its head), so more writers of one process only wait in, and
 	 * deadlock in, Berkeley DB's lock manager.  Reads do not take it.
+	 * A waiter of WLOCK_STARVE_US is handed it in turn (wlock.h).
 	 */
-	pthread_mutex_t	 write_lock;
+	struct wlock	 write_lock;
 	DB_ENV		*env;
 	DB		*db[DBI__MAX];
 	store_mac_fn	 mac;		/* records, audit chain; NULL: none */

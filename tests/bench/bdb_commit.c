@@ -36,6 +36,7 @@
 #define BUCKET_US	10		/* latency histogram resolution */
 #define BUCKETS		20000		/* 0 .. 200 ms, then one overflow */
 #define RECORD_MAX	65536
+#define TXN_RETRIES	12		/* as src/dbenv.c */
 
 enum dur {
 	DUR_SYNC,
@@ -177,7 +178,7 @@ run(const char *home, enum dur dur, int ready, int gate, int idx,
 	double		 t0, t1, t, end;
 	uint64_t	 us;
 	size_t		 i;
-	int		 rc, klen;
+	int		 rc, klen, attempt;
 
 	s->failed = 1;
 	if ((val = malloc(recsz)) == NULL) {
@@ -214,14 +215,20 @@ run(const char *home, enum dur dur, int ready, int gate, int idx,
 		d.data = val;
 		d.size = (u_int32_t)recsz;
 		t = now();
-		if ((rc = env->txn_begin(env, NULL, &txn, 0)) != 0)
-			goto dberr;
-		if ((rc = db->put(db, txn, &k, &d, DB_NOOVERWRITE)) != 0) {
-			txn->abort(txn);
-			goto dberr;
+		/* a deadlock (4 processes splitting the same pages) is
+		 * retried, as credstore's transactions are (src/dbenv.c) */
+		for (attempt = 0; ; attempt++) {
+			if ((rc = env->txn_begin(env, NULL, &txn, 0)) != 0)
+				goto dberr;
+			if ((rc = db->put(db, txn, &k, &d,
+			    DB_NOOVERWRITE)) == 0) {
+				if ((rc = txn->commit(txn, 0)) == 0)
+					break;
+			} else
+				txn->abort(txn);
+			if (rc != DB_LOCK_DEADLOCK || attempt >= TXN_RETRIES)
+				goto dberr;
 		}
-		if ((rc = txn->commit(txn, 0)) != 0)
-			goto dberr;
 		t1 = now();
 		us = (uint64_t)((t1 - t) * 1e6);
 		s->hist[us / BUCKET_US < BUCKETS ? us / BUCKET_US : BUCKETS]++;

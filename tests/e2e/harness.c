@@ -403,53 +403,50 @@ h_stop_server(struct h_env *e)
 	e->lighttpd = 0;
 }
 
+/* What a sanitizer's report starts with: one list to find and to print. */
+static const char *const sanitizer_marks[] = { "WARNING: ThreadSanitizer",
+    "ThreadSanitizer:", "AddressSanitizer", "LeakSanitizer",
+    "runtime error:" };
+
 /*
- * A sanitizer's report in the server's output is copied to this test's
- * own output (the make check log), from its first line on, at most 200
- * lines, when h_sanitizer_report finds one: the folder with the server's
+ * 1 when the server's output holds a sanitizer's report.  It is then
+ * copied to this test's own output (the make check log), from the line
+ * of its first mark on, at most 200 lines: the folder with the server's
  * output is removed at teardown, and a report that happens once in many
- * runs must not be lost with it.
+ * runs must not be lost with it.  One read of the file.
  */
-static void
-dump_sanitizer_report(const struct h_env *e)
-{
-	static const char *const marks[] = { "WARNING: ThreadSanitizer",
-	    "ThreadSanitizer:", "AddressSanitizer", "LeakSanitizer",
-	    "runtime error:" };
-	char	 line[1024];
-	FILE	*f;
-	size_t	 i;
-	int	 n = -1;
-
-	if (e->errlog[0] == '\0' || (f = fopen(e->errlog, "r")) == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL && n < 200) {
-		for (i = 0; n < 0 && i < sizeof(marks) / sizeof(marks[0]); i++)
-			if (strstr(line, marks[i]) != NULL) {
-				fprintf(stderr, "harness: sanitizer report in "
-				    "%s:\n", e->errlog);
-				n = 0;
-			}
-		if (n >= 0) {
-			fputs(line, stderr);
-			n++;
-		}
-	}
-	fclose(f);
-}
-
 int
 h_sanitizer_report(struct h_env *e)
 {
-	int found = h_grep_file(e->errlog, "AddressSanitizer") ||
-	    h_grep_file(e->errlog, "LeakSanitizer") ||
-	    h_grep_file(e->errlog, "runtime error:") ||
-	    h_grep_file(e->errlog, "WARNING: ThreadSanitizer") ||
-	    h_grep_file(e->errlog, "ThreadSanitizer:");
+	const char	*at = NULL, *p, *end, *nl;
+	char		*s;
+	size_t		 len, i, n;
+	int		 lines;
 
-	if (found)
-		dump_sanitizer_report(e);
-	return found;
+	if (e->errlog[0] == '\0' || (s = h_slurp(e->errlog, &len)) == NULL)
+		return 0;
+	for (i = 0; i < sizeof(sanitizer_marks) / sizeof(sanitizer_marks[0]);
+	    i++) {
+		n = strlen(sanitizer_marks[i]);
+		if ((p = memmem(s, len, sanitizer_marks[i], n)) != NULL &&
+		    (at == NULL || p < at))
+			at = p;
+	}
+	if (at != NULL) {
+		while (at > s && at[-1] != '\n')
+			at--;
+		fprintf(stderr, "harness: sanitizer report in %s:\n",
+		    e->errlog);
+		end = s + len;
+		for (p = at, lines = 0; p < end && lines < 200; lines++) {
+			nl = memchr(p, '\n', (size_t)(end - p));
+			n = nl != NULL ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+			fwrite(p, 1, n, stderr);
+			p += n;
+		}
+	}
+	free(s);
+	return at != NULL;
 }
 
 #if defined(__has_feature)

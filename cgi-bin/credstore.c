@@ -117,9 +117,9 @@ wipe_request(FCGX_Request *r)
  * against a reset that makes the server drop the answer when input is
  * left unread; it stays for input that ended in an error.  Three system
  * calls and a wait for the server fewer per request.  (An earlier try
- * saw lighttpd answers wait for its one-second timer; that was before
- * the one-second checkpoint stall was found and fixed, and it does not
- * come back: README, Performance.)
+ * saw lighttpd answers wait about a second; very likely the checkpoint
+ * stall found and fixed since, and nothing like it comes back: README,
+ * Performance.)
  */
 static void
 close_at_once(FCGX_Request *r)

@@ -59,6 +59,27 @@ slurp(const char *path, char *dst, size_t cap)
 }
 
 /*
+ * ThreadSanitizer prints this line, and no report, when its lock-order
+ * graph holds a cycle of 20 or more mutexes (DD::ReportDeadlock in the
+ * sanitizer runtime).  In credstore-admin that is Berkeley DB's page
+ * latches, taken in either order inside libdb (tests/tsan.supp: shorter
+ * cycles of theirs are suppressed, a cycle too long to report cannot
+ * be).  A TSan build's stderr loses the line; any other output stays.
+ */
+static void
+drop_tsan_long_cycle(char *err)
+{
+	static const char	 line[] = "WARNING: too long mutex cycle found\n";
+	char			*p;
+
+	if (!h_sanitizer_build())
+		return;
+	while ((p = strstr(err, line)) != NULL)
+		memmove(p, p + sizeof(line) - 1,
+		    strlen(p + sizeof(line) - 1) + 1);
+}
+
+/*
  * Runs argv with SIGPIPE at its default (as a shell starts a command),
  * stdout into a file, or into a pipe nobody reads when closed_stdout,
  * stderr into a file; env_config, when set, as CREDSTORE_CONFIG.
@@ -103,6 +124,7 @@ run_prog(struct run *r, char *const argv[], int closed_stdout,
 	else
 		slurp(outp, r->out, sizeof(r->out));
 	slurp(errp, r->err, sizeof(r->err));
+	drop_tsan_long_cycle(r->err);
 }
 
 static void

@@ -321,10 +321,7 @@ full_io(int fd, void *p, size_t n, int writing)
 static int64_t
 rv_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(mono_ns() / 1000000);
 }
 
 /* One re-test, as POST .../validate does it. */

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <gnutls/crypto.h>
@@ -64,10 +63,7 @@ static atomic_flag full_logged = ATOMIC_FLAG_INIT;
 uint64_t
 tenantlimit_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+	return mono_ns();
 }
 
 /* Maps the file fd (resized when new); NULL with the reason in err. */

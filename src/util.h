@@ -69,6 +69,8 @@ void	 fmt_time(time_t t, char out[21]);
 const char *errstr(int errnum);
 /* Milliseconds since the epoch, wall clock. */
 uint64_t now_ms(void);
+/* Nanoseconds of the monotonic clock: for intervals, never for dates. */
+uint64_t mono_ns(void);
 
 /*
  * Reads from fd until end of file or cap bytes, retrying EINTR.  Returns

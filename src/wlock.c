@@ -3,8 +3,8 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
+#include "util.h"
 #include "wlock.h"
 
 /* A thread queued for the lock, on its own stack while it waits. */
@@ -18,10 +18,7 @@ struct wlock_waiter {
 static uint64_t
 now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	return mono_ns() / 1000;
 }
 
 /* The oldest waiter has waited long enough to be handed the lock. */

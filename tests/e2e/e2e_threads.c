@@ -29,6 +29,7 @@
 #include <json-c/json.h>
 
 #include "harness.h"
+#include "util.h"
 
 #define JSON	"application/json"
 #define DD	"/v1/integrations/datadog/credentials"
@@ -560,10 +561,7 @@ struct fc_answer {
 static long
 fc_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long)(mono_ns() / 1000000);
 }
 
 /* Appends a record of request 1, without padding. */

@@ -419,29 +419,27 @@ store_open_flags(const char *home, enum durability dur, int flags,
 	st->defer_ckp = (flags & STORE_DEFER_CHECKPOINT) != 0;
 	st->ckp_fd = -1;
 	if (lock_init(&st->lock) != 0) {
-		free(st->home);
-		free(st);
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		goto free_st;
 	}
 	if (wlock_init(&st->write_lock, WLOCK_STARVE_US) != 0) {
-		pthread_rwlock_destroy(&st->lock);
-		free(st->home);
-		free(st);
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		goto free_lock;
 	}
 	pthread_mutex_init(&st->ckp_lock, NULL);
 	if (env_open(st, err, errlen) == -1) {
 		pthread_mutex_destroy(&st->ckp_lock);
 		wlock_destroy(&st->write_lock);
-		pthread_rwlock_destroy(&st->lock);
-		free(st->home);
-		free(st);
-		return -1;
+		goto free_lock;
 	}
 	*out = st;
 	return 0;
+free_lock:
+	pthread_rwlock_destroy(&st->lock);
+free_st:
+	free(st->home);
+	free(st);
+	return -1;
 }
 
 void

@@ -633,9 +633,9 @@ odd_event(size_t i)
 /*
  * The audit record's text is written without a json-c tree (json-c's
  * trees of this record and of the answer were a quarter of a store's
- * allocations), and must stay the text json-c wrote for it: byte for byte, for strings with every character json-c
- * escapes ("/" included), control characters, DEL, UTF-8, absent members
- * and a version.
+ * allocations), and must stay the text json-c wrote for it, byte for
+ * byte: for strings with every character json-c escapes ("/" included),
+ * control characters, DEL, UTF-8, absent members and a version.
  */
 START_TEST(test_audit_text)
 {

@@ -27,7 +27,8 @@
 # BENCH_LONG (100000 requests of the flat-RSS run), BENCH_IDEMPOTENCY (1:
 # each POST carries a unique Idempotency-Key), BENCH_WARMUP (3 s,
 # at most BENCH_SECONDS), BENCH_THREADS (2 wrk threads),
-# BENCH_CONNECTIONS ("16 64"), BENCH_TIMEOUT (30 s), BENCH_LOG_LEVEL
+# BENCH_CONNECTIONS ("16 64"), BENCH_TURNS (3: turns of the rows read
+# against cgi-linked), BENCH_TIMEOUT (30 s), BENCH_LOG_LEVEL
 # (info), BENCH_BUILD (./bench-build), BENCH_KEEP=1 keeps the state
 # folder, BENCH_STRACE=1 counts each row's system calls per request
 # (bench-syscalls.txt; use with BENCH_PROCS=1).  Only 127.0.0.1 is used.  See tests/bench/README.md.
@@ -572,6 +573,65 @@ bench() {
 	done
 }
 
+# bench_turns NAME URL SETUP [NAME URL SETUP ...]: rows whose ratios are
+# read against each other, measured in turns so that the machine's drift
+# over a minute (CGI rows moved by 30% from one run to the next) falls
+# on each of them alike.  SETUP is a function that sets the row's
+# request (BENCH_PATH and the rest).  At each connection count every row
+# runs BENCH_TURNS (3) times, in turn, for bench_secs / BENCH_TURNS
+# seconds (at least 4); a row's req/s is its requests over its time, its
+# p50 the mean of its turns' p50s weighted by their requests (close to,
+# not exactly, the p50 of all), its p99 the highest of its turns'.
+bench_turns() {
+	bt_turns=${BENCH_TURNS:-3}
+	bt_secs=$(( (${bench_secs:-$SECS} + bt_turns - 1) / bt_turns ))
+	[ "$bt_secs" -lt 4 ] && bt_secs=4
+	bt_rows=$*
+	while [ $# -ge 3 ]; do
+		say "$1: warm-up ${WARM}s"
+		$3
+		wrk_run "$WARM" 16 "$2"
+		shift 3
+	done
+	for c in $CONNS; do
+		rm -f "$state"/turn.*
+		t=1
+		while [ "$t" -le "$bt_turns" ]; do
+			set -- $bt_rows
+			while [ $# -ge 3 ]; do
+				$3
+				wrk_run "$bt_secs" "$c" "$2"
+				echo "$w_req $w_dur $w_p50 $w_p99 $((w_status + w_sock)) $w_rc" \
+				    >>"$state/turn.$1"
+				shift 3
+			done
+			t=$((t + 1))
+		done
+		set -- $bt_rows
+		while [ $# -ge 3 ]; do
+			eval "$(awk '{ r += $1; d += $2; w += $1 * $3; if ($4 > p99) p99 = $4
+			    e += $5; if ($6 != 0) rc = $6; if ($1 <= 0 || $2 <= 0) bad = 1 }
+			    END { printf "w_req=%d w_dur=%d w_p50=%d w_p99=%d errs=%d w_rc=%d bad=%d\n",
+			        r, d, (r > 0 ? w / r : 0), p99, e, rc, bad }' "$state/turn.$1")"
+			ok=1
+			if [ "$w_rc" -ne 0 ] || [ "$bad" = 1 ] ||
+			    [ $((errs * 100)) -gt "$w_req" ]; then
+				ok=0
+			fi
+			rps=$(awk -v r="$w_req" -v d="$w_dur" 'BEGIN { printf "%.1f", (d > 0 ? r / (d / 1e6) : 0) }')
+			echo "$1 $c $rps $w_p50 $w_p99 $w_req $errs $ok -" >>"$results"
+			if [ "$ok" = 1 ]; then
+				say "$1 c=$c: $rps req/s, $w_req requests in $bt_turns turns, $errs errors"
+			else
+				say "$1 c=$c: FAILED ($w_req requests, $errs errors, wrk rc $w_rc)"
+				sed 's/^/    /' "$state/wrk.out" >&2
+			fi
+			shift 3
+		done
+	done
+	rm -f "$state"/turn.*
+}
+
 # A FastCGI process that died and was restarted would make RSS figures
 # and the flat-RSS check meaningless: say so.
 check_kids() {
@@ -996,16 +1056,25 @@ if [ "$libs_cs" = "$libs_ln" ]; then
 else
 	say "WARNING: cgi-linked loads $libs_ln; credstore.fcgi $libs_cs"
 fi
-BENCH_PATH=/cgi-linked
 code=$(http_code POST "$base/cgi-linked" "$TOK_NOSYNC" '{}')
 [ "$code" = 201 ] || die "cgi-linked answered $code"
-bench cgi-linked "$base/cgi-linked"
-BENCH_PATH=/v1/integrations/sentry/credentials
-code=$(http_code POST "$base$BENCH_PATH" "$TOK_NOSYNC" "$(printf '%s' "$BODY_SENTRY" | sed 's/{n}/cgi-preflight/')")
+code=$(http_code POST "$base/v1/integrations/sentry/credentials" "$TOK_NOSYNC" "$(printf '%s' "$BODY_SENTRY" | sed 's/{n}/cgi-preflight/')")
 [ "$code" = 201 ] || die "cgi-store: the preflight store gave $code: $(cat "$state/last")"
-bench cgi-store "$base/v1/integrations/sentry/credentials"
-BENCH_TOKEN="" BENCH_METHOD=GET BENCH_PATH=/healthz BENCH_BODY=""
-bench cgi-healthz "$base/healthz"
+# the rows read against cgi-linked take turns with it
+cgi_linked_req() {
+	BENCH_TOKEN=$TOK_NOSYNC BENCH_METHOD=POST BENCH_PATH=/cgi-linked
+	BENCH_BODY=$BODY_SENTRY
+}
+cgi_store_req() {
+	BENCH_TOKEN=$TOK_NOSYNC BENCH_METHOD=POST
+	BENCH_PATH=/v1/integrations/sentry/credentials BENCH_BODY=$BODY_SENTRY
+}
+cgi_healthz_req() {
+	BENCH_TOKEN="" BENCH_METHOD=GET BENCH_PATH=/healthz BENCH_BODY=""
+}
+bench_turns cgi-linked "$base/cgi-linked" cgi_linked_req \
+    cgi-store "$base/v1/integrations/sentry/credentials" cgi_store_req \
+    cgi-healthz "$base/healthz" cgi_healthz_req
 after_wrk="" bench_secs=""
 cgi_drain
 stop_lighttpd

@@ -284,6 +284,7 @@ send_on(const struct config *cfg, struct http_req *req, const char *url)
 	    req->query != NULL ? "?" : "", req->query != NULL ? req->query : "");
 	hdrs = fwd_headers(cu, req, ts, sig);
 	cu->easy_setopt(curl, CURLOPT_URL, u.data);
+	cu->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	cu->easy_setopt(curl, CURLOPT_CUSTOMREQUEST, req->method_name);
 	cu->easy_setopt(curl, CURLOPT_POSTFIELDS, req->body.data != NULL ?
 	    req->body.data : "");

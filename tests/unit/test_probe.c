@@ -1,6 +1,7 @@
 #include "cs_build.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 
 #include "catalog.h"
 #include "credset.h"
+#include "curlapi.h"
 #include "fence.h"
 #include "probe.h"
 #include "util.h"
@@ -966,6 +968,33 @@ START_TEST(test_verdict_names)
 }
 END_TEST
 
+/*
+ * Loading libcurl starts no OpenSSL: Debian's libcurl-gnutls brings in
+ * OpenSSL's libcrypto through libssh2, whose libssh2_init(0) (called by
+ * curl_global_init) loads libcrypto's built-in engines.  curlapi makes
+ * the first libssh2_init one without crypto (src/curlapi.c), so the
+ * engine list stays empty.  Without libcrypto in the process (another
+ * libcurl build) there is nothing to check.
+ */
+START_TEST(test_curl_starts_no_openssl)
+{
+	const struct curlapi	*cu;
+	const char		*why = NULL;
+	void			*crypto, *sym, *(*first)(void);
+
+	ck_assert_ptr_nonnull(cu = curlapi_get(&why));
+	ck_assert_ptr_nonnull(cu->easy_init);
+	if ((crypto = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_NOLOAD)) == NULL)
+		return;
+	sym = dlsym(crypto, "ENGINE_get_first");
+	dlclose(crypto);
+	if (sym == NULL)
+		return;
+	memcpy(&first, &sym, sizeof(sym));
+	ck_assert_ptr_null(first());
+}
+END_TEST
+
 static Suite *
 probe_suite(void)
 {
@@ -1004,6 +1033,7 @@ probe_suite(void)
 	tcase_add_test(tc, test_check_override_reaches_loopback);
 	tcase_add_test(tc, test_check_plain_http_refused);
 	tcase_add_test(tc, test_verdict_names);
+	tcase_add_test(tc, test_curl_starts_no_openssl);
 	tcase_set_timeout(tc, 10);
 	suite_add_tcase(s, tc);
 	return s;

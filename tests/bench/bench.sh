@@ -70,6 +70,7 @@ lighttpd_pid=""
 lighttpd_kids=""
 mock_pid=""
 bdb_pid=""
+bdb4_done=0
 
 say() { printf '%s\n' "bench: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -573,35 +574,82 @@ bench() {
 	done
 }
 
+# bdb_recsz: recsz, the size of the sync run's first stored credential
+# (600 without one): the record size of bdb_commit.
+bdb_recsz() {
+	recsz=$(dump_size credentials.db 1)
+	[ -n "$recsz" ] && [ "$recsz" -ge 16 ] 2>/dev/null || recsz=600
+}
+
+# bdb_turn SECONDS: one run of bdb_commit with 4 processes in a fresh
+# environment, as a turn of bench_turns (commits are its requests).
+bdb_turn() {
+	w_req=0 w_dur=0 w_p50=0 w_p99=0 w_status=0 w_sock=0 w_rc=1 w_conns=4
+	rm -rf "$state/bdb4t"
+	"$BDB" -h "$state/bdb4t" -p 4 -t "$1" -s "$recsz" -d sync \
+	    >"$state/bdb.out" 2>&1 &
+	bdb_pid=$!
+	wait "$bdb_pid"
+	w_rc=$?
+	bdb_pid=""
+	rm -rf "$state/bdb4t"
+	line=$(grep '^procs=' "$state/bdb.out")
+	if [ "$w_rc" -ne 0 ] || [ -z "$line" ]; then
+		cat "$state/bdb.out" >&2
+		[ "$w_rc" -ne 0 ] || w_rc=1
+		return 0
+	fi
+	eval "$(printf '%s\n' "$line" | awk '{
+	    for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+	    printf "w_req=%d w_dur=%d w_p50=%d w_p99=%d\n", v["commits"],
+	        (v["rate"] > 0 ? v["commits"] / v["rate"] * 1e6 : 0),
+	        v["p50_ms"] * 1000, v["p99_ms"] * 1000 }')"
+}
+
 # bench_turns NAME URL SETUP [NAME URL SETUP ...]: rows whose ratios are
 # read against each other, measured in turns so that the machine's drift
 # over a minute (CGI rows moved by 30% from one run to the next) falls
 # on each of them alike.  SETUP is a function that sets the row's
-# request (BENCH_PATH and the rest).  At each connection count every row
-# runs BENCH_TURNS (3) times, in turn, for bench_secs / BENCH_TURNS
-# seconds (at least 4); a row's req/s is its requests over its time, its
-# p50 the mean of its turns' p50s weighted by their requests (close to,
-# not exactly, the p50 of all), its p99 the highest of its turns'.
+# request (BENCH_PATH and the rest).  At each connection count of
+# bt_conns (default BENCH_CONNECTIONS) every row runs BENCH_TURNS (3)
+# times, in turn, for bench_secs / BENCH_TURNS seconds (at least 4); a
+# row's req/s is its requests over its time, its p50 the mean of its
+# turns' p50s weighted by their requests (close to, not exactly, the p50
+# of all), its p99 the highest of its turns'.  A URL "cmd:F" is no HTTP
+# row: F SECONDS runs it and sets what wrk_run sets, and w_conns, the
+# connection count its row is shown with.  pre_run and post_run go
+# around each HTTP turn as in bench.
 bench_turns() {
 	bt_turns=${BENCH_TURNS:-3}
 	bt_secs=$(( (${bench_secs:-$SECS} + bt_turns - 1) / bt_turns ))
 	[ "$bt_secs" -lt 4 ] && bt_secs=4
 	bt_rows=$*
 	while [ $# -ge 3 ]; do
-		say "$1: warm-up ${WARM}s"
-		$3
-		wrk_run "$WARM" 16 "$2"
+		case $2 in
+		cmd:*)	;;
+		*)	say "$1: warm-up ${WARM}s"
+			$3
+			wrk_run "$WARM" 16 "$2" ;;
+		esac
 		shift 3
 	done
-	for c in $CONNS; do
+	for c in ${bt_conns:-$CONNS}; do
 		rm -f "$state"/turn.*
 		t=1
 		while [ "$t" -le "$bt_turns" ]; do
 			set -- $bt_rows
 			while [ $# -ge 3 ]; do
 				$3
-				wrk_run "$bt_secs" "$c" "$2"
-				echo "$w_req $w_dur $w_p50 $w_p99 $((w_status + w_sock)) $w_rc" \
+				bt_post=0 w_conns=$c
+				case $2 in
+				cmd:*)	"${2#cmd:}" "$bt_secs" ;;
+				*)	[ -n "${pre_run:-}" ] && $pre_run
+					wrk_run "$bt_secs" "$c" "$2"
+					if [ -n "${post_run:-}" ] && ! $post_run; then
+						bt_post=1
+					fi ;;
+				esac
+				echo "$w_req $w_dur $w_p50 $w_p99 $((w_status + w_sock)) $w_rc $bt_post $w_conns" \
 				    >>"$state/turn.$1"
 				shift 3
 			done
@@ -610,18 +658,24 @@ bench_turns() {
 		set -- $bt_rows
 		while [ $# -ge 3 ]; do
 			eval "$(awk '{ r += $1; d += $2; w += $1 * $3; if ($4 > p99) p99 = $4
-			    e += $5; if ($6 != 0) rc = $6; if ($1 <= 0 || $2 <= 0) bad = 1 }
-			    END { printf "w_req=%d w_dur=%d w_p50=%d w_p99=%d errs=%d w_rc=%d bad=%d\n",
-			        r, d, (r > 0 ? w / r : 0), p99, e, rc, bad }' "$state/turn.$1")"
+			    e += $5; if ($6 != 0) rc = $6; if ($1 <= 0 || $2 <= 0 || $7 != 0) bad = 1
+			    n = $8 }
+			    END { printf "w_req=%d w_dur=%d w_p50=%d w_p99=%d errs=%d w_rc=%d bad=%d w_conns=%d\n",
+			        r, d, (r > 0 ? w / r : 0), p99, e, rc, bad, n }' "$state/turn.$1")"
 			ok=1
 			if [ "$w_rc" -ne 0 ] || [ "$bad" = 1 ] ||
 			    [ $((errs * 100)) -gt "$w_req" ]; then
 				ok=0
 			fi
 			rps=$(awk -v r="$w_req" -v d="$w_dur" 'BEGIN { printf "%.1f", (d > 0 ? r / (d / 1e6) : 0) }')
-			echo "$1 $c $rps $w_p50 $w_p99 $w_req $errs $ok -" >>"$results"
+			rss=-
+			case $2 in
+			cmd:*)	;;
+			*)	[ "$rss_track" = 1 ] && rss=$(kids_max_kib VmHWM) ;;
+			esac
+			echo "$1 $w_conns $rps $w_p50 $w_p99 $w_req $errs $ok $rss" >>"$results"
 			if [ "$ok" = 1 ]; then
-				say "$1 c=$c: $rps req/s, $w_req requests in $bt_turns turns, $errs errors"
+				say "$1 c=$w_conns: $rps req/s, $w_req requests in $bt_turns turns, $errs errors"
 			else
 				say "$1 c=$c: FAILED ($w_req requests, $errs errors, wrk rc $w_rc)"
 				sed 's/^/    /' "$state/wrk.out" >&2
@@ -758,7 +812,21 @@ code=$(http_code POST "$base$BENCH_PATH" "$TOK" "$(printf '%s' "$BODY_OPENAI" | 
 [ "$code" = 201 ] && grep -q '"status":"validated"' "$state/last" ||
     die "store-sync: the preflight store gave $code: $(cat "$state/last")"
 pre_run=probe_pre post_run=probe_post
-bench store-sync "$base/v1/integrations/openai/credentials"
+if want bdb; then
+	# store-sync's first ratio is read against bdb-4proc at 16
+	# connections: the two take turns there (bdb_turn)
+	sync_req() { :; }
+	bdb_recsz
+	bt_conns=16 bench_turns store-sync "$base/v1/integrations/openai/credentials" \
+	    sync_req bdb-4proc cmd:bdb_turn sync_req
+	bdb4_done=1
+	conns_all=$CONNS
+	CONNS=$(echo " $CONNS " | sed 's/ 16 / /g')
+	[ -n "$(echo $CONNS)" ] && bench store-sync "$base/v1/integrations/openai/credentials"
+	CONNS=$conns_all
+else
+	bench store-sync "$base/v1/integrations/openai/credentials"
+fi
 pre_run="" post_run=""
 sync_hwm=$(kids_max_kib VmHWM)
 check_kids
@@ -847,9 +915,10 @@ fi
 if want bdb; then
 # credstore.fcgi's flags (src/store.c env_open), records the size of the
 # stored credentials (the first in credentials.db of the sync run).
-recsz=$(dump_size credentials.db 1)
-[ -n "$recsz" ] && [ "$recsz" -ge 16 ] 2>/dev/null || recsz=600
+bdb_recsz
 for n in 1 4; do
+	# measured in turns with store-sync already
+	[ "$n" = 4 ] && [ "$bdb4_done" = 1 ] && continue
 	say "bdb-${n}proc: ${SECS}s, $recsz-byte records"
 	"$BDB" -h "$state/bdb$n" -p "$n" -t "$SECS" -s "$recsz" -d sync \
 	    >"$state/bdb.out" 2>&1 &

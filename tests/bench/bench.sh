@@ -542,6 +542,23 @@ strace_row() {
 
 # bench NAME URL: warm-up, then one measured run per connection count.
 # The request comes from the BENCH_* variables already exported.
+# record_row NAME CONNS RSS NOTE: a row of the results, from w_req,
+# w_dur, w_p50, w_p99, w_rc, errs and ok; with RSS 1 (and rss_track 1)
+# the FastCGI processes' peak RSS.  NOTE goes after the request count in
+# what is said.
+record_row() {
+	rps=$(awk -v r="$w_req" -v d="$w_dur" 'BEGIN { printf "%.1f", (d > 0 ? r / (d / 1e6) : 0) }')
+	rss=-
+	[ "$3" = 1 ] && [ "$rss_track" = 1 ] && rss=$(kids_max_kib VmHWM)
+	echo "$1 $2 $rps $w_p50 $w_p99 $w_req $errs $ok $rss" >>"$results"
+	if [ "$ok" = 1 ]; then
+		say "$1 c=$2: $rps req/s, $w_req requests$4, $errs errors"
+	else
+		say "$1 c=$2: FAILED ($w_req requests, $errs errors, wrk rc $w_rc)"
+		sed 's/^/    /' "$state/wrk.out" >&2
+	fi
+}
+
 bench() {
 	name=$1 url=$2
 	say "$name: warm-up ${WARM}s"
@@ -560,16 +577,7 @@ bench() {
 		if [ -n "${post_run:-}" ] && ! $post_run; then
 			ok=0
 		fi
-		rps=$(awk -v r="$w_req" -v d="$w_dur" 'BEGIN { printf "%.1f", (d > 0 ? r / (d / 1e6) : 0) }')
-		rss=-
-		[ "$rss_track" = 1 ] && rss=$(kids_max_kib VmHWM)
-		echo "$name $c $rps $w_p50 $w_p99 $w_req $errs $ok $rss" >>"$results"
-		if [ "$ok" = 1 ]; then
-			say "$name c=$c: $rps req/s, $w_req requests, $errs errors"
-		else
-			say "$name c=$c: FAILED ($w_req requests, $errs errors, wrk rc $w_rc)"
-			sed 's/^/    /' "$state/wrk.out" >&2
-		fi
+		record_row "$name" "$c" 1 ""
 		check_kids
 	done
 }
@@ -667,19 +675,11 @@ bench_turns() {
 			    [ $((errs * 100)) -gt "$w_req" ]; then
 				ok=0
 			fi
-			rps=$(awk -v r="$w_req" -v d="$w_dur" 'BEGIN { printf "%.1f", (d > 0 ? r / (d / 1e6) : 0) }')
-			rss=-
 			case $2 in
-			cmd:*)	;;
-			*)	[ "$rss_track" = 1 ] && rss=$(kids_max_kib VmHWM) ;;
+			cmd:*)	bt_rss=0 ;;
+			*)	bt_rss=1 ;;
 			esac
-			echo "$1 $w_conns $rps $w_p50 $w_p99 $w_req $errs $ok $rss" >>"$results"
-			if [ "$ok" = 1 ]; then
-				say "$1 c=$w_conns: $rps req/s, $w_req requests in $bt_turns turns, $errs errors"
-			else
-				say "$1 c=$c: FAILED ($w_req requests, $errs errors, wrk rc $w_rc)"
-				sed 's/^/    /' "$state/wrk.out" >&2
-			fi
+			record_row "$1" "$w_conns" "$bt_rss" " in $bt_turns turns"
 			shift 3
 		done
 	done

@@ -41,8 +41,9 @@ const struct curlapi	*curlapi_get(const char **why);
 curl_socket_t		 curlapi_fenced_socket(void *arg, curlsocktype purpose,
 			    struct curl_sockaddr *a);
 /*
- * Undoes curlapi_get: libcurl's global cleanup and dlclose.  Every easy
- * handle must be cleaned up first.  Safe when nothing is loaded.
+ * Undoes curlapi_get: libcurl's global cleanup, libssh2_exit (for the
+ * libssh2_init curlapi made, curlapi.c) and dlclose.  Every easy handle
+ * must be cleaned up first.  Safe when nothing is loaded.
  */
 void			 curlapi_release(void);
 

@@ -629,6 +629,9 @@ bdb_turn() {
 # around each HTTP turn as in bench.
 bench_turns() {
 	bt_turns=${BENCH_TURNS:-3}
+	case $bt_turns in
+	''|*[!0-9]*|0) die "BENCH_TURNS must be a whole number of 1 or more" ;;
+	esac
 	bt_secs=$(( (${bench_secs:-$SECS} + bt_turns - 1) / bt_turns ))
 	[ "$bt_secs" -lt 4 ] && bt_secs=4
 	bt_rows=$*
@@ -812,17 +815,23 @@ code=$(http_code POST "$base$BENCH_PATH" "$TOK" "$(printf '%s' "$BODY_OPENAI" | 
 [ "$code" = 201 ] && grep -q '"status":"validated"' "$state/last" ||
     die "store-sync: the preflight store gave $code: $(cat "$state/last")"
 pre_run=probe_pre post_run=probe_post
-if want bdb; then
+if want bdb && case " $CONNS " in *" 16 "*) true ;; *) false ;; esac; then
 	# store-sync's first ratio is read against bdb-4proc at 16
-	# connections: the two take turns there (bdb_turn)
+	# connections: the two take turns there (bdb_turn).  The record
+	# size comes from the live environment (db_dump joins it to read).
 	sync_req() { :; }
 	bdb_recsz
-	bt_conns=16 bench_turns store-sync "$base/v1/integrations/openai/credentials" \
+	bt_conns=16
+	bench_turns store-sync "$base/v1/integrations/openai/credentials" \
 	    sync_req bdb-4proc cmd:bdb_turn sync_req
+	bt_conns=""
 	bdb4_done=1
 	conns_all=$CONNS
-	CONNS=$(echo " $CONNS " | sed 's/ 16 / /g')
-	[ -n "$(echo $CONNS)" ] && bench store-sync "$base/v1/integrations/openai/credentials"
+	CONNS=""
+	for c in $conns_all; do
+		[ "$c" = 16 ] || CONNS="$CONNS${CONNS:+ }$c"
+	done
+	[ -n "$CONNS" ] && bench store-sync "$base/v1/integrations/openai/credentials"
 	CONNS=$conns_all
 else
 	bench store-sync "$base/v1/integrations/openai/credentials"
@@ -914,8 +923,9 @@ fi
 # --- 8. the storage ceiling: raw Berkeley DB commits ------------------------
 if want bdb; then
 # credstore.fcgi's flags (src/store.c env_open), records the size of the
-# stored credentials (the first in credentials.db of the sync run).
-bdb_recsz
+# stored credentials (the first in credentials.db of the sync run; taken
+# already when bdb-4proc ran in turns with store-sync).
+[ "$bdb4_done" = 1 ] || bdb_recsz
 for n in 1 4; do
 	# measured in turns with store-sync already
 	[ "$n" = 4 ] && [ "$bdb4_done" = 1 ] && continue

@@ -104,11 +104,10 @@ check_flavour(void)
  * (its built-in engines): measured, 1.4 MiB more resident and 0.8 ms per
  * process, for SCP and SFTP, which credstore never lets libcurl speak
  * (every handle sets CURLOPT_PROTOCOLS_STR: https, or http and https at
- * most).  libssh2
- * starts its crypto only in the first libssh2_init of the process, so a
- * first one with LIBSSH2_INIT_NO_CRYPTO (0x0001 in libssh2.h) leaves
- * libcurl's nothing to do but count.  A libcurl without libssh2 has no
- * such symbol: nothing to do then.
+ * most).  libssh2 starts its crypto only in the first libssh2_init of the
+ * process, so a first one with LIBSSH2_INIT_NO_CRYPTO (0x0001 in
+ * libssh2.h) leaves libcurl's nothing to do but count.  A libcurl without
+ * libssh2 has no such symbol: nothing to do then.
  */
 #define SSH2_INIT_NO_CRYPTO	0x0001
 

@@ -28,7 +28,8 @@
 # each POST carries a unique Idempotency-Key), BENCH_WARMUP (3 s,
 # at most BENCH_SECONDS), BENCH_THREADS (2 wrk threads),
 # BENCH_CONNECTIONS ("16 64"), BENCH_TURNS (3: turns of the rows read
-# against cgi-linked), BENCH_TIMEOUT (30 s), BENCH_LOG_LEVEL
+# against cgi-linked, and of store-sync with bdb-4proc), BENCH_TIMEOUT
+# (30 s), BENCH_LOG_LEVEL
 # (info), BENCH_BUILD (./bench-build), BENCH_KEEP=1 keeps the state
 # folder, BENCH_STRACE=1 counts each row's system calls per request
 # (bench-syscalls.txt; use with BENCH_PROCS=1).  Only 127.0.0.1 is used.  See tests/bench/README.md.
@@ -540,12 +541,10 @@ strace_row() {
 	    printf "%.1f", $4 / (n > 0 ? n : 1) }' "$state/strace.out") system calls a request"
 }
 
-# bench NAME URL: warm-up, then one measured run per connection count.
-# The request comes from the BENCH_* variables already exported.
-# record_row NAME CONNS RSS NOTE: a row of the results, from w_req,
+# record_row NAME CONNS RSS NOTE LOG: a row of the results, from w_req,
 # w_dur, w_p50, w_p99, w_rc, errs and ok; with RSS 1 (and rss_track 1)
 # the FastCGI processes' peak RSS.  NOTE goes after the request count in
-# what is said.
+# what is said; LOG (when not empty) is shown when the row failed.
 record_row() {
 	rps=$(awk -v r="$w_req" -v d="$w_dur" 'BEGIN { printf "%.1f", (d > 0 ? r / (d / 1e6) : 0) }')
 	rss=-
@@ -554,11 +553,13 @@ record_row() {
 	if [ "$ok" = 1 ]; then
 		say "$1 c=$2: $rps req/s, $w_req requests$4, $errs errors"
 	else
-		say "$1 c=$2: FAILED ($w_req requests, $errs errors, wrk rc $w_rc)"
-		sed 's/^/    /' "$state/wrk.out" >&2
+		say "$1 c=$2: FAILED ($w_req requests, $errs errors, rc $w_rc)"
+		[ -z "$5" ] || sed 's/^/    /' "$5" >&2
 	fi
 }
 
+# bench NAME URL: warm-up, then one measured run per connection count.
+# The request comes from the BENCH_* variables already exported.
 bench() {
 	name=$1 url=$2
 	say "$name: warm-up ${WARM}s"
@@ -577,7 +578,7 @@ bench() {
 		if [ -n "${post_run:-}" ] && ! $post_run; then
 			ok=0
 		fi
-		record_row "$name" "$c" 1 ""
+		record_row "$name" "$c" 1 "" "$state/wrk.out"
 		check_kids
 	done
 }
@@ -589,18 +590,17 @@ bdb_recsz() {
 	[ -n "$recsz" ] && [ "$recsz" -ge 16 ] 2>/dev/null || recsz=600
 }
 
-# bdb_turn SECONDS: one run of bdb_commit with 4 processes in a fresh
-# environment, as a turn of bench_turns (commits are its requests).
-bdb_turn() {
-	w_req=0 w_dur=0 w_p50=0 w_p99=0 w_status=0 w_sock=0 w_rc=1 w_conns=4
-	rm -rf "$state/bdb4t"
-	"$BDB" -h "$state/bdb4t" -p 4 -t "$1" -s "$recsz" -d sync \
-	    >"$state/bdb.out" 2>&1 &
+# raw_run COMMAND...: one run of a raw Berkeley DB ceiling (bdb_commit,
+# bdb_store), in the background so that an interrupted bench stops it;
+# sets what wrk_run sets from its "procs=" line (commits are its
+# requests), and b_retries.  Its output is shown when it failed.
+raw_run() {
+	w_req=0 w_dur=0 w_p50=0 w_p99=0 w_status=0 w_sock=0 b_retries=0
+	"$@" >"$state/bdb.out" 2>&1 &
 	bdb_pid=$!
 	wait "$bdb_pid"
 	w_rc=$?
 	bdb_pid=""
-	rm -rf "$state/bdb4t"
 	line=$(grep '^procs=' "$state/bdb.out")
 	if [ "$w_rc" -ne 0 ] || [ -z "$line" ]; then
 		cat "$state/bdb.out" >&2
@@ -609,9 +609,25 @@ bdb_turn() {
 	fi
 	eval "$(printf '%s\n' "$line" | awk '{
 	    for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-	    printf "w_req=%d w_dur=%d w_p50=%d w_p99=%d\n", v["commits"],
+	    printf "w_req=%d w_dur=%d w_p50=%d w_p99=%d b_retries=%d\n", v["commits"],
 	        (v["rate"] > 0 ? v["commits"] / v["rate"] * 1e6 : 0),
-	        v["p50_ms"] * 1000, v["p99_ms"] * 1000 }')"
+	        v["p50_ms"] * 1000, v["p99_ms"] * 1000, v["retries"] }')"
+}
+
+# raw_row NAME CONNS NOTE: record_row for the run raw_run just made.
+raw_row() {
+	errs=0 ok=1
+	[ "$w_rc" -eq 0 ] || ok=0
+	record_row "$1" "$2" 0 "$3" ""
+}
+
+# bdb_turn SECONDS: bdb_commit with 4 processes in a fresh environment,
+# as a turn of bench_turns.
+bdb_turn() {
+	rm -rf "$state/bdb4t"
+	raw_run "$BDB" -h "$state/bdb4t" -p 4 -t "$1" -s "$recsz" -d sync
+	w_conns=4
+	rm -rf "$state/bdb4t"
 }
 
 # bench_turns NAME URL SETUP [NAME URL SETUP ...]: rows whose ratios are
@@ -682,7 +698,9 @@ bench_turns() {
 			cmd:*)	bt_rss=0 ;;
 			*)	bt_rss=1 ;;
 			esac
-			record_row "$1" "$w_conns" "$bt_rss" " in $bt_turns turns"
+			bt_log=$state/wrk.out
+			[ "$bt_rss" = 1 ] || bt_log=""
+			record_row "$1" "$w_conns" "$bt_rss" " in $bt_turns turns" "$bt_log"
 			shift 3
 		done
 	done
@@ -930,24 +948,8 @@ for n in 1 4; do
 	# measured in turns with store-sync already
 	[ "$n" = 4 ] && [ "$bdb4_done" = 1 ] && continue
 	say "bdb-${n}proc: ${SECS}s, $recsz-byte records"
-	"$BDB" -h "$state/bdb$n" -p "$n" -t "$SECS" -s "$recsz" -d sync \
-	    >"$state/bdb.out" 2>&1 &
-	bdb_pid=$!
-	wait "$bdb_pid"
-	rc=$?
-	bdb_pid=""
-	line=$(grep '^procs=' "$state/bdb.out")
-	if [ $rc -eq 0 ] && [ -n "$line" ]; then
-		eval "$(printf '%s\n' "$line" | awk '{
-		    for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-		    printf "b_n=%d b_rate=%s b_p50=%d b_p99=%d\n", v["commits"],
-		        v["rate"], v["p50_ms"] * 1000, v["p99_ms"] * 1000 }')"
-		echo "bdb-${n}proc $n $b_rate $b_p50 $b_p99 $b_n 0 1 -" >>"$results"
-		say "bdb-${n}proc: $b_rate commits/s"
-	else
-		cat "$state/bdb.out" >&2
-		echo "bdb-${n}proc $n 0 0 0 0 0 0 -" >>"$results"
-	fi
+	raw_run "$BDB" -h "$state/bdb$n" -p "$n" -t "$SECS" -s "$recsz" -d sync
+	raw_row "bdb-${n}proc" "$n" " (commits)"
 	rm -rf "$state/bdb$n"
 done
 
@@ -970,25 +972,9 @@ $dbdump -p -h "$state/sync/data" meta.db 2>/dev/null | grep -q '^ cred\.count' &
     bs_count=-c
 say "bdb-store-4proc: ${SECS}s; credential $bs_cred bytes, audit $bs_audit," \
     "idempotency ${bs_idem:-0} (0: none), per-tenant count: ${bs_count:-no}"
-"$BDBSTORE" -h "$state/bdbstore" -p 4 -t "$SECS" -s "$bs_cred" -a "$bs_audit" \
-    -i "$bs_idem" ${bs_count:+"$bs_count"} -d sync >"$state/bdb.out" 2>&1 &
-bdb_pid=$!
-wait "$bdb_pid"
-rc=$?
-bdb_pid=""
-line=$(grep '^procs=' "$state/bdb.out")
-b_retries=0
-if [ $rc -eq 0 ] && [ -n "$line" ]; then
-	eval "$(printf '%s\n' "$line" | awk '{
-	    for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-	    printf "b_n=%d b_rate=%s b_p50=%d b_p99=%d b_retries=%d\n", v["commits"],
-	        v["rate"], v["p50_ms"] * 1000, v["p99_ms"] * 1000, v["retries"] }')"
-	echo "bdb-store-4proc 4 $b_rate $b_p50 $b_p99 $b_n 0 1 -" >>"$results"
-	say "bdb-store-4proc: $b_rate stores/s ($b_retries deadlock retries)"
-else
-	cat "$state/bdb.out" >&2
-	echo "bdb-store-4proc 4 0 0 0 0 0 0 -" >>"$results"
-fi
+raw_run "$BDBSTORE" -h "$state/bdbstore" -p 4 -t "$SECS" -s "$bs_cred" \
+    -a "$bs_audit" -i "$bs_idem" ${bs_count:+"$bs_count"} -d sync
+raw_row bdb-store-4proc 4 " (stores; $b_retries deadlock retries)"
 rm -rf "$state/bdbstore"
 
 fi

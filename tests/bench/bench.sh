@@ -29,9 +29,10 @@
 # at most BENCH_SECONDS), BENCH_THREADS (2 wrk threads),
 # BENCH_CONNECTIONS ("16 64"), BENCH_TURNS (3: turns of the rows read
 # against cgi-linked, and of store-sync with bdb-4proc), BENCH_TIMEOUT
-# (30 s), BENCH_LOG_LEVEL
-# (info), BENCH_BUILD (./bench-build), BENCH_KEEP=1 keeps the state
-# folder, BENCH_STRACE=1 counts each row's system calls per request
+# (30 s), BENCH_CGI_RUNS (200 runs of each program in the CGI start-up
+# figures), BENCH_LOG_LEVEL (info), BENCH_BUILD (./bench-build),
+# BENCH_KEEP=1 keeps the state folder, BENCH_STRACE=1 counts each row's
+# system calls per request
 # (bench-syscalls.txt; use with BENCH_PROCS=1).  Only 127.0.0.1 is used.  See tests/bench/README.md.
 set -u
 
@@ -47,6 +48,9 @@ PROCS=${BENCH_PROCS:-2}
 # tenant limit's 429s at 64 connections instead of the stores.
 FTHREADS=${BENCH_FCGI_THREADS:-$(( PROCS >= 14 ? 1 : 14 / PROCS ))}
 LONG=${BENCH_LONG:-100000}
+# runs of each program in the CGI start-up figures (cgi_cost)
+CGI_RUNS=${BENCH_CGI_RUNS:-200}
+case $CGI_RUNS in ''|*[!0-9]*|0) echo "bench: BENCH_CGI_RUNS must be 1 or more" >&2; exit 2 ;; esac
 # BENCH_ONLY: a subset of the groups fcgi sync repl bdb bdbstore nosync proxy
 # cgi (default all)
 ONLY=${BENCH_ONLY:-}
@@ -187,7 +191,7 @@ DB_LIBS=$(sed -n 's/^DB_LIBS = //p' "$build/Makefile")
 FCGI_LIBS=$(sed -n 's/^FCGI_LIBS = //p' "$build/Makefile")
 BCFLAGS="-std=c11 -O2 -g -Wall -Wextra"
 mkdir -p "$build/tests/bench"
-for p in empty_fcgi:"$FCGI_LIBS" cgi_min: bdb_commit:"$DB_LIBS" \
+for p in empty_fcgi:"$FCGI_LIBS" cgi_min: cgi_cost: bdb_commit:"$DB_LIBS" \
     bdb_store:"$DB_LIBS"; do
 	name=${p%%:*}
 	libs=${p#*:}
@@ -231,6 +235,7 @@ EMPTY_CLOSE=$build/tests/bench/empty_fcgi_close
 ln -sf empty_fcgi "$EMPTY_CLOSE" || die "cannot link $EMPTY_CLOSE"
 CGIMIN=$build/tests/bench/cgi_min
 CGILINKED=$build/tests/bench/cgi_linked
+CGICOST=$build/tests/bench/cgi_cost
 BDB=$build/tests/bench/bdb_commit
 BDBSTORE=$build/tests/bench/bdb_store
 LUA=$here/post.lua
@@ -1144,6 +1149,15 @@ after_wrk="" bench_secs=""
 cgi_drain
 stop_lighttpd
 
+# The same programs run directly, without the web server: CPU, wall time
+# and page faults of one process, and what a page fault costs here.
+cgi_start=""
+printf '' | env CREDSTORE_CONFIG="$CONF_NOSYNC" GATEWAY_INTERFACE=CGI/1.1 \
+    REQUEST_METHOD=GET SCRIPT_NAME= PATH_INFO=/healthz REQUEST_URI=/healthz \
+    SERVER_PROTOCOL=HTTP/1.1 "$CGICOST" -f -n "$CGI_RUNS" cgi-min="$CGIMIN" \
+    cgi-linked="$CGILINKED" cgi-healthz="$FCGI_BIN" >"$state/cgi_cost.out" \
+    2>&1 && cgi_start=$(tr '\n' ';' <"$state/cgi_cost.out") ||
+    say "WARNING: cgi_cost failed: $(cat "$state/cgi_cost.out")"
 fi
 
 # --- report ------------------------------------------------------------------
@@ -1162,6 +1176,7 @@ awk -v machine="$machine" -v rss_max="$rss_max" -v growth="$growth" \
     -v psi0="$psi0" -v psi1="$(cpu_psi)" \
     -v recsz="$recsz" -v bs_cred="$bs_cred" -v bs_audit="$bs_audit" \
     -v bs_idem="$bs_idem" -v bs_count="${bs_count:+yes}" \
+    -v cgi_start="${cgi_start:-}" -v cgi_runs="$CGI_RUNS" \
     -v json="$outdir/bench-results.json" '
 # The ceilings of row n, the first the main one: "name:target ..." (target
 # 0: a ratio shown without a target)
@@ -1191,6 +1206,41 @@ function judge(i, c, t) {
 	return sprintf(">=%.2f %s", t, verdict)
 }
 function jnum(x) { return x == "" ? "null" : x }
+# The value of key k in "k=v" fields of line l ("" when absent).
+function kv(l, k,    f, nf, x) {
+	nf = split(l, f, " ")
+	for (x = 1; x <= nf; x++)
+		if (index(f[x], k "=") == 1) return substr(f[x], length(k) + 2)
+	return ""
+}
+# Prints the lines of cgi_cost (cgi_start: its output, lines joined by
+# ";"); returns them as JSON ("" when it did not run).
+function cgi_start_report(    nl, ln, x, fu, pu, pr, lf, hf, lc, hc, js) {
+	if (cgi_start == "") return ""
+	nl = split(cgi_start, ln, ";")
+	printf "\nCGI start-up, each program run directly %d times in turns (GET /healthz):\n", cgi_runs
+	js = ""
+	for (x = 1; x <= nl; x++) {
+		if (ln[x] == "") continue
+		if (index(ln[x], "fault_us=") == 1) {
+			fu = kv(ln[x], "fault_us"); pu = kv(ln[x], "populate_us")
+			printf "  a page fault here: %s us (a page mapped populated: %s us)\n", fu, pu
+			continue
+		}
+		split(ln[x], pr, " ")
+		printf "  %-12s CPU %7.2f ms  wall %7.2f ms  page faults %6.1f  (medians; faults: mean)\n",
+		    pr[1], kv(ln[x], "cpu_ms"), kv(ln[x], "wall_ms"), kv(ln[x], "faults")
+		if (pr[1] == "cgi-linked") { lc = kv(ln[x], "cpu_ms"); lf = kv(ln[x], "faults") }
+		if (pr[1] == "cgi-healthz") { hc = kv(ln[x], "cpu_ms"); hf = kv(ln[x], "faults") }
+		js = js sprintf("%s{\"name\": \"%s\", \"cpu_ms\": %s, \"wall_ms\": %s, \"faults\": %s}",
+		    js == "" ? "" : ", ", pr[1], kv(ln[x], "cpu_ms"), kv(ln[x], "wall_ms"), kv(ln[x], "faults"))
+	}
+	if (lc != "" && hc != "" && fu != "")
+		printf "  cgi-healthz beyond cgi-linked: CPU %+.2f ms, page faults %+.1f (%.2f ms at %s us each)\n",
+		    hc - lc, hf - lf, (hf - lf) * fu / 1000, fu
+	return sprintf("{\"runs\": %d, \"fault_us\": %s, \"populate_us\": %s, \"programs\": [%s]}",
+	    cgi_runs, jnum(fu), jnum(pu), js)
+}
 {
 	k++; name[k] = $1; conns[k] = $2; rps[k] = $3; p50[k] = $4 / 1000
 	p99[k] = $5 / 1000; reqs[k] = $6; errs[k] = $7; ok[k] = $8; rss[k] = $9
@@ -1268,10 +1318,13 @@ END {
 	if (bs_cred > 0)
 		printf "bdb-store records: credential %d bytes, audit %d, idempotency %d (0: none), per-tenant count: %s\n",
 		    bs_cred, bs_audit, bs_idem, bs_count == "" ? "no" : "yes"
+	cgi_json = cgi_start_report()
 	printf "load average: %s at the start, %s at the end\n", load0, load1
 	printf "CPU pressure (PSI some, avg60): %s at the start, %s at the end\n", psi0, psi1
 	printf "rows failed: %d; targets missed: %d; took %d s\n", failed, misses, elapsed
 	out = out sprintf("  ],\n  \"tails_64\": [%s],\n", tails)
+	if (cgi_json != "")
+		out = out sprintf("  \"cgi_start\": %s,\n", cgi_json)
 	out = out sprintf("  \"rss_kib_max\": %d,\n  \"long_run\": {\"requests\": %d, \"errors\": %d, \"rss_growth_kib\": %d},\n  \"elapsed_s\": %d\n}\n",
 	    rss_max, long_n, long_errs, growth, elapsed)
 	printf "%s", out > json

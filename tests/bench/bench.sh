@@ -50,7 +50,13 @@ FTHREADS=${BENCH_FCGI_THREADS:-$(( PROCS >= 14 ? 1 : 14 / PROCS ))}
 LONG=${BENCH_LONG:-100000}
 # runs of each program in the CGI start-up figures (cgi_cost)
 CGI_RUNS=${BENCH_CGI_RUNS:-200}
-case $CGI_RUNS in ''|*[!0-9]*|0) echo "bench: BENCH_CGI_RUNS must be 1 or more" >&2; exit 2 ;; esac
+case $CGI_RUNS in
+''|*[!0-9]*) CGI_RUNS=0 ;;
+esac
+if [ "$CGI_RUNS" -lt 1 ] || [ "$CGI_RUNS" -gt 100000 ]; then
+	echo "bench: BENCH_CGI_RUNS must be a whole number from 1 to 100000" >&2
+	exit 2
+fi
 # BENCH_ONLY: a subset of the groups fcgi sync repl bdb bdbstore nosync proxy
 # cgi (default all)
 ONLY=${BENCH_ONLY:-}
@@ -1152,12 +1158,16 @@ stop_lighttpd
 # The same programs run directly, without the web server: CPU, wall time
 # and page faults of one process, and what a page fault costs here.
 cgi_start=""
-printf '' | env CREDSTORE_CONFIG="$CONF_NOSYNC" GATEWAY_INTERFACE=CGI/1.1 \
+# the programs' own standard error (credstore's log) goes to its own file
+if env CREDSTORE_CONFIG="$CONF_NOSYNC" GATEWAY_INTERFACE=CGI/1.1 \
     REQUEST_METHOD=GET SCRIPT_NAME= PATH_INFO=/healthz REQUEST_URI=/healthz \
     SERVER_PROTOCOL=HTTP/1.1 "$CGICOST" -f -n "$CGI_RUNS" cgi-min="$CGIMIN" \
     cgi-linked="$CGILINKED" cgi-healthz="$FCGI_BIN" >"$state/cgi_cost.out" \
-    2>&1 && cgi_start=$(tr '\n' ';' <"$state/cgi_cost.out") ||
-    say "WARNING: cgi_cost failed: $(cat "$state/cgi_cost.out")"
+    2>"$state/cgi_cost.err"; then
+	cgi_start=$(tr '\n' ';' <"$state/cgi_cost.out")
+else
+	say "WARNING: cgi_cost failed: $(tail -3 "$state/cgi_cost.err")"
+fi
 fi
 
 # --- report ------------------------------------------------------------------
@@ -1224,16 +1234,18 @@ function cgi_start_report(    nl, ln, x, fu, pu, pr, lf, hf, lc, hc, js) {
 		if (ln[x] == "") continue
 		if (index(ln[x], "fault_us=") == 1) {
 			fu = kv(ln[x], "fault_us"); pu = kv(ln[x], "populate_us")
-			printf "  a page fault here: %s us (a page mapped populated: %s us)\n", fu, pu
+			printf "  a page fault here: %s us (a page mapped by mmap with MAP_POPULATE: %s us)\n", fu, pu
 			continue
 		}
+		if (ln[x] !~ /^[^ ]+ cpu_ms=[0-9.]+ wall_ms=[0-9.]+ faults=[0-9.]+$/) continue
 		split(ln[x], pr, " ")
 		printf "  %-12s CPU %7.2f ms  wall %7.2f ms  page faults %6.1f  (medians; faults: mean)\n",
 		    pr[1], kv(ln[x], "cpu_ms"), kv(ln[x], "wall_ms"), kv(ln[x], "faults")
 		if (pr[1] == "cgi-linked") { lc = kv(ln[x], "cpu_ms"); lf = kv(ln[x], "faults") }
 		if (pr[1] == "cgi-healthz") { hc = kv(ln[x], "cpu_ms"); hf = kv(ln[x], "faults") }
 		js = js sprintf("%s{\"name\": \"%s\", \"cpu_ms\": %s, \"wall_ms\": %s, \"faults\": %s}",
-		    js == "" ? "" : ", ", pr[1], kv(ln[x], "cpu_ms"), kv(ln[x], "wall_ms"), kv(ln[x], "faults"))
+		    js == "" ? "" : ", ", pr[1], jnum(kv(ln[x], "cpu_ms")),
+		    jnum(kv(ln[x], "wall_ms")), jnum(kv(ln[x], "faults")))
 	}
 	if (lc != "" && hc != "" && fu != "")
 		printf "  cgi-healthz beyond cgi-linked: CPU %+.2f ms, page faults %+.1f (%.2f ms at %s us each)\n",

@@ -33,6 +33,7 @@
 #include "log.h"
 #include "probe.h"
 #include "proxy.h"
+#include "store.h"
 #include "util.h"
 
 #ifdef CS_SANITIZERS
@@ -185,6 +186,14 @@ struct pool {
 };
 
 #define POOL_DRAIN_SECONDS	60	/* the longest a stop waits for requests */
+/*
+ * A thread inside the storage this long waits on a process that died
+ * holding a Berkeley DB mutex (src/wedge.c): the watchdog ends the
+ * process.  Lock waits end after 3 s, a reopen waits at most 10 s.
+ */
+#define POOL_WEDGED_MS		30000
+/* while stopping, nothing legitimate stays inside this long */
+#define POOL_STOP_WEDGED_MS	5000
 
 /* Counts a request in; 0 when the process is stopping (not served). */
 static int
@@ -288,8 +297,9 @@ pool_size(struct app_proc *a)
  * Serves with n threads until a stop signal in set (blocked by the
  * caller, so every thread inherits the mask), then waits for the
  * requests in progress, at most POOL_DRAIN_SECONDS.  Threads still
- * waiting in accept are left to the process's exit.  0, or -1 when no
- * thread could be started.
+ * waiting in accept are left to the process's exit.  Meanwhile, once a
+ * second, the watchdog ends the process when a thread is stuck in the
+ * storage (POOL_WEDGED_MS).  0, or -1 when no thread could be started.
  */
 static int
 serve_pool(struct pool *p, long n, const sigset_t *set)
@@ -297,8 +307,9 @@ serve_pool(struct pool *p, long n, const sigset_t *set)
 	pthread_attr_t	 attr;
 	pthread_t	 t;
 	struct timespec	 until;
+	const struct timespec tick = { 1, 0 };
 	long		 i;
-	int		 rc, sig;
+	int		 rc;
 
 	/*
 	 * glibc gives each thread that meets a busy arena one of its own (up
@@ -327,16 +338,25 @@ serve_pool(struct pool *p, long n, const sigset_t *set)
 	pthread_attr_destroy(&attr);
 	if (i == 0)
 		return -1;
-	while (sigwait(set, &sig) != 0)
-		;
+	/* the watchdog: once a second until a signal to stop */
+	while (sigtimedwait(set, NULL, &tick) == -1)
+		if (store_wedged(POOL_WEDGED_MS))
+			store_wedge_exit("a thread has been inside it for "
+			    "over 30 s");
 	FCGX_ShutdownPending();
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += POOL_DRAIN_SECONDS;
 	pthread_mutex_lock(&p->lock);
 	p->stopping = 1;
-	rc = 0;
-	while (p->busy > 0 && rc != ETIMEDOUT)
-		rc = pthread_cond_timedwait(&p->idle, &p->lock, &until);
+	/* the requests in progress, a second at a time (the watchdog) */
+	for (i = 0; p->busy > 0 && i < POOL_DRAIN_SECONDS; ) {
+		if (store_wedged(POOL_STOP_WEDGED_MS))
+			store_wedge_exit("stopping: a thread has been inside "
+			    "it for over 5 s");
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec++;
+		if (pthread_cond_timedwait(&p->idle, &p->lock, &until) ==
+		    ETIMEDOUT)
+			i++;
+	}
 	if (p->busy > 0)
 		log_error("fcgi: stopping with %d requests unfinished", p->busy);
 	pthread_mutex_unlock(&p->lock);

@@ -351,7 +351,7 @@ load(struct app_proc *p)
 		/* replication is the process's: set once, with the store */
 		if (repl_configure(&a->cfg, 0, err, sizeof(err)) == -1 ||
 		    store_open_flags(a->cfg.data_dir, a->cfg.durability,
-		    ((p->flags & APP_CGI) ? STORE_LAZY_DBS : 0) |
+		    ((p->flags & APP_CGI) ? STORE_LAZY_DBS : STORE_EXIT_WEDGED) |
 		    STORE_DEFER_CHECKPOINT, &p->st, err,
 		    sizeof(err)) == -1)
 			goto fail;

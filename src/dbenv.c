@@ -417,6 +417,8 @@ store_open_flags(const char *home, enum durability dur, int flags,
 	st->dur = dur;
 	st->lazy_dbs = (flags & STORE_LAZY_DBS) != 0;
 	st->defer_ckp = (flags & STORE_DEFER_CHECKPOINT) != 0;
+	st->exit_wedged = (flags & STORE_EXIT_WEDGED) != 0;
+	st->reopen_wait_ms = STORE_REOPEN_WAIT_MS;
 	st->ckp_fd = -1;
 	if (lock_init(&st->lock) != 0) {
 		snprintf(err, errlen, "out of memory");
@@ -472,7 +474,7 @@ reopen(struct store *st, int panicked)
 	char err[256];
 
 	pthread_rwlock_unlock(&st->lock);
-	pthread_rwlock_wrlock(&st->lock);
+	wedge_wrlock(st);
 	if (panicked)
 		st->must_recover = 1;
 	if (st->gen == seen_gen) {
@@ -493,6 +495,7 @@ env_enter(struct store *st)
 {
 	if (held++ > 0)
 		return 0;
+	wedge_enter();
 	pthread_rwlock_rdlock(&st->lock);
 	seen_gen = st->gen;
 	if (st->env == NULL && reopen(st, 0) == -1) {
@@ -526,8 +529,10 @@ dbenv_enter(struct store *st)
 void
 dbenv_leave(struct store *st)
 {
-	if (--held == 0)
+	if (--held == 0) {
 		pthread_rwlock_unlock(&st->lock);
+		wedge_leave();
+	}
 }
 
 /*

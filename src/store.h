@@ -53,6 +53,25 @@ int		 store_open(const char *home, enum durability,
  * checkpoint itself, after its answer is durable.
  */
 #define STORE_DEFER_CHECKPOINT	0x2
+/*
+ * STORE_EXIT_WEDGED: the process ends (status 1) when a thread is stuck
+ * in the storage for good, waiting on a Berkeley DB mutex of a process
+ * that died: when a reopen cannot have the environment to itself within
+ * STORE_REOPEN_WAIT_MS (src/wedge.c).  For a process that is started
+ * again when it ends (FastCGI).
+ */
+#define STORE_EXIT_WEDGED	0x4
+#define STORE_REOPEN_WAIT_MS	10000
+/* the reopen wait of STORE_EXIT_WEDGED (tests) */
+void		 store_set_reopen_wait(struct store *, unsigned ms);
+/*
+ * 1 when a thread of this process has been inside the storage (in
+ * dbenv_enter) for longer than ms: its watchdog's question.
+ */
+int		 store_wedged(uint64_t ms);
+/* Logs why with what it means, and ends the process with status 1. */
+void		 store_wedge_exit(const char *why)
+		    __attribute__((noreturn));
 int		 store_open_flags(const char *home, enum durability, int flags,
 		    struct store **out, char *err, size_t errlen);
 void		 store_close(struct store *);

@@ -62,7 +62,15 @@ struct store {
 	 */
 	pthread_mutex_t	 ckp_lock;
 	int		 ckp_fd;
+	/* STORE_EXIT_WEDGED, and how long a reopen waits then (wedge.c) */
+	int		 exit_wedged;
+	unsigned	 reopen_wait_ms;
 };
+
+/* wedge.c: time inside the storage, and the reopen's write lock */
+void		 wedge_enter(void);
+void		 wedge_leave(void);
+void		 wedge_wrlock(struct store *);
 
 /* key = a \0 b \0 c (c may be NULL: prefix "a\0b\0"); malloc'd. */
 char		*dbenv_key(const char *a, const char *b, const char *c,

@@ -125,48 +125,6 @@ req(const char *method, const char *path, const char *token,
 	    "%s %s: transport error", method, path);
 }
 
-static long long
-now_ms_e2e(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * After kills: how long the service may take to be whole again.  A
- * process killed holding a Berkeley DB mutex leaves another process
- * stuck; that one ends itself, within 10 s of its next request after
- * the recovery, or 30 s by its watchdog (src/wedge.c), and lighttpd
- * starts it again.  Meanwhile a request sent to it gets no answer or a
- * 5xx.
- */
-#define RECOVER_MS	60000
-
-/*
- * GET path, again while there is no answer or a 502 or 503, until the
- * deadline (ms of now_ms_e2e); the last answer in r.
- */
-static void
-get_recovered(const char *path, const char *token, long long deadline,
-    struct h_resp *r)
-{
-	int rc;
-
-	for (;;) {
-		rc = h_req(&E, "GET", path, token, NULL, NULL, NULL, r);
-		if (rc == 0 && r->status != 502 && r->status != 503)
-			return;
-		ck_assert_msg(now_ms_e2e() < deadline, "GET %s: %s after "
-		    "%d ms of recovery", path, rc == 0 ? "still 5xx" :
-		    "still no answer", RECOVER_MS);
-		if (rc == 0)
-			h_resp_free(r);
-		usleep(200000);
-	}
-}
-
 static size_t
 count_records(const char *tenant)
 {
@@ -1050,16 +1008,18 @@ START_TEST(kill9_under_load)
 	ck_assert_uint_le(nrec, n201 + nfail);
 	ck_assert_uint_eq(nrec, n201 + unseen);
 	/* every 201 is there and decrypts */
-	t0 = now_ms_e2e();
+	t0 = h_now_ms();
 	for (k = 0; k < n201; k++) {
 		snprintf(path, sizeof(path), "%s/%s", DD, ids[k]);
-		get_recovered(path, tok, t0 + RECOVER_MS, &r);
+		ck_assert_msg(h_req_recovered(&E, t0, "GET", path, tok, NULL,
+		    NULL, NULL, &r) == 0, "GET %s: no answer but 502, 503 or "
+		    "none after %d ms", path, H_RECOVER_MS);
 		ck_assert_msg(r.status == 200, "%s lost: %ld", ids[k],
 		    r.status);
 		h_resp_free(&r);
 	}
 	fprintf(stderr, "kill test: read back in %lld ms\n",
-	    now_ms_e2e() - t0);
+	    h_now_ms() - t0);
 	assert_verify();
 
 	/* the failed ones again, same key and body: one record per key */

@@ -862,6 +862,31 @@ h_req(struct h_env *e, const char *method, const char *path, const char *token,
 	return req_at(e, e->port, &k, r);
 }
 
+long long
+h_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+h_req_recovered(struct h_env *e, long long start_ms, const char *method,
+    const char *path, const char *token, const char *ctype, const char *body,
+    const char *const *hdrs, struct h_resp *r)
+{
+	for (;;) {
+		if (h_req(e, method, path, token, ctype, body, hdrs, r) == 0 &&
+		    r->status != 502 && r->status != 503)
+			return 0;
+		if (h_now_ms() - start_ms >= H_RECOVER_MS)
+			return -1;
+		h_resp_free(r);
+		usleep(200000);
+	}
+}
+
 int
 h_req_many(struct h_env *e, const struct h_call *k, size_t n,
     struct h_resp *r)

@@ -16,6 +16,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,13 +188,12 @@ struct pool {
 
 #define POOL_DRAIN_SECONDS	60	/* the longest a stop waits for requests */
 /*
- * A thread inside the storage this long waits on a process that died
+ * A thread inside the storage this long (or a replica's acknowledgement
+ * timeout and 30 s, when that is longer) waits on a process that died
  * holding a Berkeley DB mutex (src/wedge.c): the watchdog ends the
- * process.  Lock waits end after 3 s, a reopen waits at most 10 s.
+ * process.  Lock waits end after 3 s, a reopen gives up after 30 s.
  */
-#define POOL_WEDGED_MS		30000
-/* while stopping, nothing legitimate stays inside this long */
-#define POOL_STOP_WEDGED_MS	5000
+#define POOL_WEDGED_MS		60000
 
 /* Counts a request in; 0 when the process is stopping (not served). */
 static int
@@ -293,6 +293,19 @@ pool_size(struct app_proc *a)
 	return n;
 }
 
+/* The watchdog's limit (POOL_WEDGED_MS): ms inside the storage. */
+static uint64_t
+wedged_limit(struct app_proc *a)
+{
+	struct app	*s = app_acquire(a);
+	uint64_t	 ms = POOL_WEDGED_MS;
+
+	if (s->ready && (uint64_t)s->cfg.repl_ack_timeout_ms + 30000 > ms)
+		ms = (uint64_t)s->cfg.repl_ack_timeout_ms + 30000;
+	app_release(s);
+	return ms;
+}
+
 /*
  * Serves with n threads until a stop signal in set (blocked by the
  * caller, so every thread inherits the mask), then waits for the
@@ -308,6 +321,7 @@ serve_pool(struct pool *p, long n, const sigset_t *set)
 	pthread_t	 t;
 	struct timespec	 until;
 	const struct timespec tick = { 1, 0 };
+	uint64_t	 wedged_ms = wedged_limit(p->app);
 	long		 i;
 	int		 rc;
 
@@ -340,22 +354,23 @@ serve_pool(struct pool *p, long n, const sigset_t *set)
 		return -1;
 	/* the watchdog: once a second until a signal to stop */
 	while (sigtimedwait(set, NULL, &tick) == -1)
-		if (store_wedged(POOL_WEDGED_MS))
-			store_wedge_exit("a thread has been inside it for "
-			    "over 30 s");
+		if (store_wedged(wedged_ms))
+			store_wedge_exit("a thread has been inside it too long");
 	FCGX_ShutdownPending();
 	pthread_mutex_lock(&p->lock);
 	p->stopping = 1;
 	/* the requests in progress, a second at a time (the watchdog) */
 	for (i = 0; p->busy > 0 && i < POOL_DRAIN_SECONDS; ) {
-		if (store_wedged(POOL_STOP_WEDGED_MS))
+		if (store_wedged(wedged_ms))
 			store_wedge_exit("stopping: a thread has been inside "
-			    "it for over 5 s");
+			    "it too long");
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec++;
-		if (pthread_cond_timedwait(&p->idle, &p->lock, &until) ==
-		    ETIMEDOUT)
+		if ((rc = pthread_cond_timedwait(&p->idle, &p->lock,
+		    &until)) == ETIMEDOUT)
 			i++;
+		else if (rc != 0)
+			break;
 	}
 	if (p->busy > 0)
 		log_error("fcgi: stopping with %d requests unfinished", p->busy);

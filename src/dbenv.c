@@ -483,6 +483,7 @@ reopen(struct store *st, int panicked)
 			log_error("storage: %s", err);
 		st->gen++;
 	}
+	st->reopening = 0;
 	pthread_rwlock_unlock(&st->lock);
 	pthread_rwlock_rdlock(&st->lock);
 	seen_gen = st->gen;

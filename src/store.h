@@ -61,7 +61,7 @@ int		 store_open(const char *home, enum durability,
  * again when it ends (FastCGI).
  */
 #define STORE_EXIT_WEDGED	0x4
-#define STORE_REOPEN_WAIT_MS	10000
+#define STORE_REOPEN_WAIT_MS	30000
 /* the reopen wait of STORE_EXIT_WEDGED (tests) */
 void		 store_set_reopen_wait(struct store *, unsigned ms);
 /*

@@ -65,6 +65,7 @@ struct store {
 	/* STORE_EXIT_WEDGED, and how long a reopen waits then (wedge.c) */
 	int		 exit_wedged;
 	unsigned	 reopen_wait_ms;
+	_Atomic int	 reopening;	/* a thread holds lock to reopen */
 };
 
 /* wedge.c: time inside the storage, and the reopen's write lock */

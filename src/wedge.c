@@ -15,7 +15,8 @@
  * So a process that asks for it (STORE_EXIT_WEDGED: a FastCGI process,
  * which the web server starts again) ends itself, with status 1, when
  *   - a reopen cannot have the environment to itself within the store's
- *     reopen wait (10 s), or
+ *     reopen wait (30 s; longer while another thread of the process is
+ *     reopening), or
  *   - its watchdog finds a thread that has been inside the storage for
  *     longer than it may be (store_wedged).
  * Ending with the environment open is what kill -9 does: the next open
@@ -35,7 +36,7 @@
 #include "store_int.h"
 #include "util.h"
 
-#define SLOTS	256	/* threads tracked; more are not watched */
+#define SLOTS	512	/* threads tracked (fcgi_threads is at most 256) */
 
 /* when each thread entered the storage (mono ms + 1), 0: outside */
 static _Atomic uint64_t		since[SLOTS];
@@ -71,7 +72,9 @@ store_wedged(uint64_t ms)
 	int		i, n = atomic_load(&nslots);
 
 	for (i = 0; i < n && i < SLOTS; i++)
-		if ((t = atomic_load(&since[i])) != 0 && now - t > ms)
+		/* t may be newer than now: entered after now was read */
+		if ((t = atomic_load(&since[i])) != 0 && now > t &&
+		    now - t > ms)
 			return 1;
 	return 0;
 }
@@ -94,7 +97,8 @@ store_wedge_exit(const char *why)
 /*
  * The store's lock for writing, for a reopen: without STORE_EXIT_WEDGED
  * as long as it takes; with it, within reopen_wait_ms or the process
- * ends.
+ * ends.  A wait that ran out while another thread of this process holds
+ * the lock to reopen (recovery can take a while) waits again.
  */
 void
 wedge_wrlock(struct store *st)
@@ -106,16 +110,19 @@ wedge_wrlock(struct store *st)
 		pthread_rwlock_wrlock(&st->lock);
 		return;
 	}
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += st->reopen_wait_ms / 1000;
-	until.tv_nsec += (long)(st->reopen_wait_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	while ((rc = pthread_rwlock_timedwrlock(&st->lock, &until)) == EINTR)
-		;
-	if (rc == ETIMEDOUT)
+	do {
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += st->reopen_wait_ms / 1000;
+		until.tv_nsec += (long)(st->reopen_wait_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		rc = pthread_rwlock_clockwrlock(&st->lock, CLOCK_MONOTONIC,
+		    &until);
+	} while (rc == ETIMEDOUT && atomic_load(&st->reopening));
+	if (rc != 0)
 		store_wedge_exit("the environment must be reopened and another "
 		    "thread has not left it");
+	atomic_store(&st->reopening, 1);
 }

@@ -882,6 +882,8 @@ h_req_recovered(struct h_env *e, long long start_ms, const char *method,
 			return 0;
 		if (h_now_ms() - start_ms >= H_RECOVER_MS)
 			return -1;
+		fprintf(stderr, "recovering: %s %s: %s, again\n", method, path,
+		    r->status != 0 ? "502 or 503" : "no answer");
 		h_resp_free(r);
 		usleep(200000);
 	}

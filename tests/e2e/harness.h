@@ -114,11 +114,13 @@ void	 h_resp_free(struct h_resp *);
  * After FastCGI processes were killed: h_req again while there is no
  * answer or a 502 or 503, for up to H_RECOVER_MS from start_ms (of
  * h_now_ms).  A process killed holding a Berkeley DB mutex can leave
- * another stuck until it ends itself (src/wedge.c: about 10 s after its
- * next request, 30 s by its watchdog) and lighttpd starts it again.  0
- * with the last answer in r, or -1 when the time ran out.
+ * another stuck until it ends itself (src/wedge.c: within 30 s of its
+ * next request, 60 s by its watchdog) and lighttpd starts it again; a
+ * request it holds meanwhile may take the whole 60 s of h_req.  Each
+ * retry is logged to stderr.  0 with the last answer in r, or -1 when
+ * the time ran out.
  */
-#define H_RECOVER_MS	60000
+#define H_RECOVER_MS	150000
 int	 h_req_recovered(struct h_env *, long long start_ms,
 	    const char *method, const char *path, const char *token,
 	    const char *ctype, const char *body, const char *const *hdrs,

@@ -25,6 +25,7 @@ static char		 home[] = "/tmp/test_wedge.XXXXXX";
 static struct store	*st;
 static int		 in[2];		/* the stuck thread says it is in */
 static int		 out[2];	/* and leaves on a byte here */
+static int		 ready[2];	/* the child is about to ping */
 
 static void
 setup(void)
@@ -32,6 +33,7 @@ setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(home));
 	ck_assert_int_eq(pipe(in), 0);
 	ck_assert_int_eq(pipe(out), 0);
+	ck_assert_int_eq(pipe(ready), 0);
 }
 
 static void
@@ -43,6 +45,8 @@ teardown(void)
 	close(in[1]);
 	close(out[0]);
 	close(out[1]);
+	close(ready[0]);
+	close(ready[1]);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", home);
 	ck_assert_int_eq(system(cmd), 0);
 	memcpy(home + strlen(home) - 6, "XXXXXX", 6);
@@ -90,6 +94,8 @@ START_TEST(test_time_inside)
 	ck_assert_int_eq(write(out[1], &c, 1), 1);
 	ck_assert_int_eq(pthread_join(t, NULL), 0);
 	ck_assert_int_eq(store_wedged(0), 0);
+	/* a thread that entered after now was read is not "inside long" */
+	ck_assert_int_eq(store_wedged(0), 0);
 	/* this thread inside: counted too, and out again */
 	ck_assert_int_eq(dbenv_enter(st), 0);
 	usleep(150000);
@@ -125,10 +131,14 @@ wedge_child(int flags, int wait_ms, const char *log)
 		    read(in[0], &c, 1) != 1)
 			_exit(4);
 		(void)st->env->set_flags(st->env, DB_PANIC_ENVIRONMENT, 1);
+		if (write(ready[1], &c, 1) != 1)
+			_exit(5);
 		(void)store_ping(st);
 		_exit(0);
 	}
 	ck_assert_int_gt(pid, 0);
+	/* timed from the ping on: opening may be slow (TSan, load) */
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
 	for (i = 0; i < wait_ms / 10; i++) {
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			return status;

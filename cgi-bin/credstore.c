@@ -364,8 +364,7 @@ serve_pool(struct pool *p, long n, const sigset_t *set)
 		if (store_wedged(wedged_ms))
 			store_wedge_exit("stopping: a thread has been inside "
 			    "it too long");
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec++;
+		until = deadline_in(CLOCK_REALTIME, 1000);
 		if ((rc = pthread_cond_timedwait(&p->idle, &p->lock,
 		    &until)) == ETIMEDOUT)
 			i++;

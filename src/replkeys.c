@@ -25,6 +25,7 @@
 #include "repl.h"
 #include "store.h"
 #include "store_int.h"
+#include "util.h"
 
 #define KEYS_A		"repl"
 #define KEYS_B		"keys"
@@ -247,12 +248,7 @@ store_repl_keys_stop(void)
 	pthread_cond_broadcast(&S.cond);
 	for (i = 0; S.busy && i < 50; i++) {	/* blocked: interrupt it */
 		(void)pthread_kill(S.tid, SIGUSR1);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000 * 1000;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		ts = deadline_in(CLOCK_REALTIME, 100);
 		(void)pthread_cond_timedwait(&S.cond, &S.lock, &ts);
 	}
 	pthread_mutex_unlock(&S.lock);

@@ -339,6 +339,21 @@ mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
+struct timespec
+deadline_in(clockid_t c, unsigned long ms)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
 ssize_t
 read_full(int fd, void *buf, size_t cap)
 {

@@ -71,6 +71,8 @@ const char *errstr(int errnum);
 uint64_t now_ms(void);
 /* Nanoseconds of the monotonic clock: for intervals, never for dates. */
 uint64_t mono_ns(void);
+/* The time ms from now on clock c: a deadline for pthreads' timed waits. */
+struct timespec deadline_in(clockid_t c, unsigned long ms);
 
 /*
  * Reads from fd until end of file or cap bytes, retrying EINTR.  Returns

@@ -111,13 +111,7 @@ wedge_wrlock(struct store *st)
 		return;
 	}
 	do {
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += st->reopen_wait_ms / 1000;
-		until.tv_nsec += (long)(st->reopen_wait_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		until = deadline_in(CLOCK_MONOTONIC, st->reopen_wait_ms);
 		rc = pthread_rwlock_clockwrlock(&st->lock, CLOCK_MONOTONIC,
 		    &until);
 	} while (rc == ETIMEDOUT && atomic_load(&st->reopening));

@@ -1,14 +1,17 @@
 /*
  * mockprov: a scriptable HTTP/1.1 mock provider for credstore tests.
  *
- * usage: mockprov [-a addr] [-p port] [-P portfile]
+ * usage: mockprov [-q] [-a addr] [-p port] [-P portfile]
  *
  * Control endpoints (never recorded):
  *	POST /__mock/route	add a route (JSON object, see route_new())
- *	POST /__mock/reset	drop all routes and the request log
+ *	POST /__mock/reset	drop all routes and the request log, count 0
  *	GET  /__mock/requests	JSON array of the recorded requests
+ *	GET  /__mock/count	{"count": N}: requests since the last reset
  *	GET  /__mock/health	"ok"
- * Any other request is recorded, then answered by the newest matching
+ * Any other request is counted and recorded (-q: only counted, for the
+ * benchmark: a record is some twenty allocations and memory that only
+ * grows), then answered by the newest matching
  * route, or with 404 {"error":"no route"}.  Its record's "inflight" is
  * how many recorded requests were being answered when it arrived, itself
  * included (how many calls reached the mock at once).
@@ -119,6 +122,8 @@ static struct {
 	struct route	*routes;	/* newest first */
 	long long	 nextid;
 	json_object	*log;
+	long long	 count;		/* requests since the last reset */
+	int		 quiet;		/* -q: count, do not record */
 	int		 inflight;	/* recorded requests being answered */
 } g = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -831,6 +836,14 @@ record(const struct req *r)
 	struct timespec	 ts;
 	size_t		 i;
 
+	pthread_mutex_lock(&g.lock);
+	g.count++;
+	if (g.quiet) {
+		++g.inflight;
+		pthread_mutex_unlock(&g.lock);
+		return;
+	}
+	pthread_mutex_unlock(&g.lock);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	o = json_object_new_object();
 	h = json_object_new_object();
@@ -1009,6 +1022,7 @@ reset_locked(void)
 	}
 	json_object_put(g.log);
 	g.log = json_object_new_array();
+	g.count = 0;
 }
 
 /* Handle /__mock/...: control endpoints are never recorded. */
@@ -1022,7 +1036,8 @@ control(struct conn *c, const struct req *r)
 
 	get = strcmp(r->method, "GET") == 0 || r->is_head;
 	post = strcmp(r->method, "POST") == 0;
-	if (strcmp(ep, "health") == 0 || strcmp(ep, "requests") == 0) {
+	if (strcmp(ep, "health") == 0 || strcmp(ep, "requests") == 0 ||
+	    strcmp(ep, "count") == 0) {
 		if (!get)
 			return respond(c, 405, "Allow: GET, HEAD\r\n", "", 0,
 			    0);
@@ -1030,6 +1045,13 @@ control(struct conn *c, const struct req *r)
 			return respond(c, 200, "Content-Type: text/plain\r\n",
 			    "ok", 2, r->is_head);
 		pthread_mutex_lock(&g.lock);
+		if (ep[0] == 'c') {
+			res = json_object_new_object();
+			json_object_object_add(res, "count",
+			    json_object_new_int64(g.count));
+			pthread_mutex_unlock(&g.lock);
+			return reply_json(c, r, 200, res);
+		}
 		s = strdup(json_object_to_json_string_ext(g.log,
 		    JSON_C_TO_STRING_PLAIN));
 		pthread_mutex_unlock(&g.lock);
@@ -1272,7 +1294,8 @@ on_signal(int sig)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: mockprov [-a addr] [-p port] [-P portfile]\n");
+	fprintf(stderr, "usage: mockprov [-q] [-a addr] [-p port] "
+	    "[-P portfile]\n");
 	exit(2);
 }
 
@@ -1289,7 +1312,7 @@ main(int argc, char *argv[])
 	long		 l;
 	int		 ch, lfd, fd, actual, left;
 
-	while ((ch = getopt(argc, argv, "a:p:P:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:p:P:q")) != -1) {
 		switch (ch) {
 		case 'a':
 			addr = optarg;
@@ -1304,6 +1327,9 @@ main(int argc, char *argv[])
 			break;
 		case 'P':
 			portfile = optarg;
+			break;
+		case 'q':
+			g.quiet = 1;
 			break;
 		default:
 			usage();

@@ -11,6 +11,7 @@
 #include <check.h>
 
 #include "adminform.h"
+#include "ck_run.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -93,15 +94,9 @@ main(void)
 {
 	Suite	*s = suite_create("adminform");
 	TCase	*tc = tcase_create("adminform");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_loop_test(tc, test_query, 0, (int)NELEM(queries));
 	tcase_add_test(tc, test_flash);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return ck_run(s);
 }

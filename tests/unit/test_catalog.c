@@ -11,6 +11,7 @@
 
 #include "catalog.h"
 #include "pattern.h"
+#include "ck_run.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define ERRLEN		512
@@ -1308,12 +1309,5 @@ catalog_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(catalog_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return ck_run(catalog_suite());
 }

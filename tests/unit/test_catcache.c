@@ -20,6 +20,7 @@
 #include "catalog.h"
 #include "catcache.h"
 #include "crypto.h"
+#include "ck_run.h"
 
 #define ERRLEN	512
 
@@ -250,8 +251,6 @@ main(void)
 {
 	Suite	*s = suite_create("catcache");
 	TCase	*tc = tcase_create("mark");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_mark_then_index);
@@ -260,9 +259,5 @@ main(void)
 	tcase_add_test(tc, test_tampered_not_trusted);
 	tcase_add_test(tc, test_no_data_dir);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return ck_run(s);
 }

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "ck_run.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -858,12 +859,5 @@ config_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(config_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return ck_run(config_suite());
 }

@@ -14,6 +14,7 @@
 #include "crypto.h"
 #include "log.h"
 #include "store.h"
+#include "ck_run.h"
 
 /*
  * The credential service against a real store and keyring in a mkdtemp
@@ -404,12 +405,6 @@ credsvc_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(credsvc_suite());
-	int	 nf;
-
 	log_set_level(LOG_LVL_WARN);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return ck_run(credsvc_suite());
 }

@@ -21,6 +21,7 @@
 #include "secmem.h"
 #include "store.h"
 #include "util.h"
+#include "ck_run.h"
 
 /*
  * Unit tests of the keyring, the envelope encryption, MACs, identifiers
@@ -1467,7 +1468,6 @@ rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 int
 main(void)
 {
-	SRunner	*sr;
 	int	 failed;
 
 	snprintf(tmpdir, sizeof(tmpdir), "%s/cs-test-crypto.XXXXXX",
@@ -1476,10 +1476,7 @@ main(void)
 		perror("mkdtemp");
 		return 1;
 	}
-	sr = srunner_create(crypto_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = ck_run(crypto_suite());
 	(void)nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return failed == 0 ? 0 : 1;
 }

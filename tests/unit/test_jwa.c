@@ -8,6 +8,7 @@
 #include <gnutls/crypto.h>
 
 #include "jwa.h"
+#include "ck_run.h"
 
 /*
  * The algorithm table: every name round-trips and means what RFC 7518
@@ -161,12 +162,5 @@ jwa_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(jwa_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return ck_run(jwa_suite());
 }

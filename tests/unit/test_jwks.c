@@ -14,6 +14,7 @@
 #include "jwks.h"
 #include "jwt.h"
 #include "util.h"
+#include "ck_run.h"
 
 /*
  * The JWKS module: parsing (every way a key set can be wrong has a
@@ -932,16 +933,12 @@ make_vectors(void)
 int
 main(void)
 {
-	SRunner	*sr;
 	char	 cmd[PATH_MAX + 16];
 	int	 failed;
 
 	if (make_vectors() == -1)
 		return 1;
-	sr = srunner_create(jwks_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = ck_run(jwks_suite());
 	if (getenv("KEEP_VECTORS") == NULL) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", vdir);
 		(void)system(cmd);

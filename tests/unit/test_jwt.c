@@ -15,6 +15,7 @@
 #include "jwks.h"
 #include "jwt.h"
 #include "util.h"
+#include "ck_run.h"
 
 /*
  * Tokens are built here with gnutls_hmac_fast and b64url_encode directly,
@@ -1441,16 +1442,12 @@ make_vectors(void)
 int
 main(void)
 {
-	SRunner	*sr;
 	char	 cmd[PATH_MAX + 16];
 	int	 failed;
 
 	if (make_vectors() == -1)
 		return 1;
-	sr = srunner_create(jwt_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = ck_run(jwt_suite());
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", vdir);
 	(void)system(cmd);
 	return failed != 0 ? 1 : 0;

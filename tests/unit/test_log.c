@@ -14,6 +14,7 @@
 #include <check.h>
 
 #include "log.h"
+#include "ck_run.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -244,11 +245,5 @@ log_suite(void)
 int
 main(void)
 {
-	SRunner	*sr = srunner_create(log_suite());
-	int	 nf;
-
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf == 0 ? 0 : 1;
+	return ck_run(log_suite());
 }

@@ -19,6 +19,7 @@
 #include "http.h"
 #include "mount.h"
 #include "router.h"
+#include "ck_run.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define CGI	"/cgi-bin/credstore.fcgi"
@@ -251,12 +252,5 @@ mount_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(mount_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return ck_run(mount_suite());
 }

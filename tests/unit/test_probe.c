@@ -23,6 +23,7 @@
 #include "fence.h"
 #include "probe.h"
 #include "util.h"
+#include "ck_run.h"
 
 /*
  * Unit tests of the pieces of the provider check (probe.c) that need no
@@ -1054,7 +1055,6 @@ probe_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
 	int	 failed;
 
 	/* proxies from the environment must not matter to these tests */
@@ -1067,10 +1067,7 @@ main(void)
 		fprintf(stderr, "probe_init failed\n");
 		return 1;
 	}
-	sr = srunner_create(probe_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = ck_run(probe_suite());
 	probe_cleanup();
 	return failed == 0 ? 0 : 1;
 }

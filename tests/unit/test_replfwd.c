@@ -19,6 +19,7 @@
 #include "config.h"
 #include "http.h"
 #include "replfwd.h"
+#include "ck_run.h"
 
 static char		 dir[64], secret[128];
 static struct config	 cfg;
@@ -197,17 +198,11 @@ main(void)
 {
 	Suite	*s = suite_create("replfwd");
 	TCase	*tc = tcase_create("sign");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_good);
 	tcase_add_loop_test(tc, test_tampered, 0, 10);
 	tcase_add_test(tc, test_window_and_form);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return ck_run(s);
 }

@@ -11,6 +11,7 @@
 #include "crypto.h"
 #include "session.h"
 #include "util.h"
+#include "ck_run.h"
 
 /*
  * Unit tests of the admin page's session (session.c): the Set-Cookie line
@@ -551,12 +552,5 @@ session_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(session_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return ck_run(session_suite());
 }

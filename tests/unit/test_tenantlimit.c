@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "tenantlimit.h"
+#include "ck_run.h"
 
 /*
  * The shared table of per-tenant limits with the time given by the test
@@ -386,12 +387,5 @@ tenantlimit_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(tenantlimit_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return ck_run(tenantlimit_suite());
 }

@@ -15,6 +15,7 @@
 
 #include "jsonx.h"
 #include "util.h"
+#include "ck_run.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -1300,16 +1301,9 @@ util_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
 #ifdef M_PERTURB
 	/* fresh heap memory is never zero, so a missing NUL shows up */
 	mallopt(M_PERTURB, 0x5a);
 #endif
-	sr = srunner_create(util_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return ck_run(util_suite());
 }

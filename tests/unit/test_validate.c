@@ -13,6 +13,7 @@
 #include "credset.h"
 #include "http.h"
 #include "validate.h"
+#include "ck_run.h"
 
 /*
  * Unit tests of the typed validators, the JSON and form body parsers and
@@ -1623,12 +1624,5 @@ validate_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(validate_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return ck_run(validate_suite());
 }

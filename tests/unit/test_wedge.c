@@ -20,6 +20,7 @@
 
 #include "store.h"
 #include "store_int.h"	/* dbenv_enter: a thread that stays inside */
+#include "ck_run.h"
 
 static char		 home[] = "/tmp/test_wedge.XXXXXX";
 static struct store	*st;
@@ -210,12 +211,5 @@ wedge_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(wedge_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return ck_run(wedge_suite());
 }

@@ -13,6 +13,7 @@
 #include <check.h>
 
 #include "wlock.h"
+#include "ck_run.h"
 
 #define THREADS	8
 #define ROUNDS	20000
@@ -176,12 +177,5 @@ wlock_suite(void)
 int
 main(void)
 {
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(wlock_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return ck_run(wlock_suite());
 }

@@ -28,7 +28,8 @@
 # each POST carries a unique Idempotency-Key), BENCH_WARMUP (3 s,
 # at most BENCH_SECONDS), BENCH_THREADS (2 wrk threads),
 # BENCH_CONNECTIONS ("16 64"), BENCH_TURNS (3: turns of the rows read
-# against cgi-linked, and of store-sync with bdb-4proc), BENCH_TIMEOUT
+# against cgi-linked, of store-sync with bdb-4proc, and of healthz and
+# list10 with empty-fcgi), BENCH_TIMEOUT
 # (30 s), BENCH_CGI_RUNS (200 runs of each program in the CGI start-up
 # figures), BENCH_LOG_LEVEL (info), BENCH_BUILD (./bench-build),
 # BENCH_KEEP=1 keeps the state folder, BENCH_STRACE=1 counts each row's
@@ -100,17 +101,22 @@ stop_pid() {	# pid: TERM, then KILL after 5 s
 	wait "$1" 2>/dev/null || true
 }
 
-stop_lighttpd() {
-	[ -n "$lighttpd_pid" ] || return 0
-	stop_pid "$lighttpd_pid"
-	# lighttpd stops its FastCGI children; make sure of it
-	for p in $lighttpd_kids; do
+# stop_web PID KIDS: a lighttpd, then its FastCGI children (lighttpd
+# stops them itself; make sure of it)
+stop_web() {
+	stop_pid "$1"
+	for p in $2; do
 		if kill -0 "$p" 2>/dev/null; then
 			kill "$p" 2>/dev/null
 			sleep 0.2
 			kill -9 "$p" 2>/dev/null || true
 		fi
 	done
+}
+
+stop_lighttpd() {
+	[ -n "$lighttpd_pid" ] || return 0
+	stop_web "$lighttpd_pid" "$lighttpd_kids"
 	lighttpd_pid=""
 	lighttpd_kids=""
 }
@@ -123,10 +129,7 @@ keep_ceiling() {
 }
 stop_ceiling() {
 	[ -n "$ceil_pid" ] || return 0
-	sc_pid=$lighttpd_pid sc_kids=$lighttpd_kids
-	lighttpd_pid=$ceil_pid lighttpd_kids=$ceil_kids
-	stop_lighttpd
-	lighttpd_pid=$sc_pid lighttpd_kids=$sc_kids
+	stop_web "$ceil_pid" "$ceil_kids"
 	ceil_pid="" ceil_kids=""
 }
 
@@ -777,6 +780,7 @@ dump_size() {
 }
 probe_post() {
 	n=$(mock_count)
+	n=${n:-0}
 	say "  provider checks seen by the mock: $n for $w_req responses"
 	# in-flight requests at the end reach the mock without being counted
 	[ "$n" -ge $((w_req - w_req / 100)) ]
@@ -831,6 +835,11 @@ empty_req
 if want sync; then
 	# measured in turns with healthz and list10 (section 2): its
 	# lighttpd stays up, idle, beside credstore's
+	if [ "${BENCH_STRACE:-0}" = 1 ]; then
+		say "empty-fcgi: warm-up ${WARM}s"
+		wrk_run "$WARM" 16 "$base/v1/integrations/openai/credentials"
+		strace_row empty-fcgi "$base/v1/integrations/openai/credentials"
+	fi
 	keep_ceiling
 else
 	bench empty-fcgi "$base/v1/integrations/openai/credentials"
@@ -875,9 +884,14 @@ code=$(http_code GET "$base/v1/integrations/sentry/credentials" "$TOK_VIEW")
 list10_req
 if [ -n "$ceil_pid" ]; then
 	# healthz and list10 in turns with their ceiling, as the CGI rows
-	# are: over one run the machine moved list10 from 0.73 to 1.22
+	# are: over runs measured one after the other, list10 read 0.73 to
+	# 1.00 at 16 connections with no change on its path
+	# (their system calls, with BENCH_STRACE=1, each after a warm-up)
 	for r in healthz list10; do
+		[ "${BENCH_STRACE:-0}" = 1 ] || break
 		"${r}_req"
+		say "$r: warm-up ${WARM}s"
+		wrk_run "$WARM" 16 "$base$BENCH_PATH"
 		strace_row "$r" "$base$BENCH_PATH"
 	done
 	bt_nokids=empty-fcgi

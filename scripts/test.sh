@@ -17,6 +17,15 @@ logs=""
 
 step() { echo "== $*"; }
 
+# A step that failed with no test program's result line to show it (a
+# build, distcheck): one failure in the summary.
+steps_failed=0
+step_failed() {
+	echo "step failed: $*"
+	steps_failed=$((steps_failed + 1))
+	status=1
+}
+
 build() {	# build DIR CONFIGURE-ARGS...
 	dir=$1; shift
 	rm -rf "$dir" && mkdir -p "$dir" || return 1
@@ -45,7 +54,7 @@ step "make lint (banned functions, line, function and file length, include cycle
 if sh scripts/lint.sh; then lint_passed=1; else lint_failed=1; status=1; fi
 
 step "build (warnings are errors) and make check"
-if build build; then runcheck build || status=1; else status=1; fi
+if build build; then runcheck build || status=1; else step_failed build; fi
 
 # The sanitizer builds run the C test programs (every unit and end-to-end
 # suite: the paths that handle memory); the deployment, browser and
@@ -58,7 +67,7 @@ if build build-asan --enable-sanitizers; then
 	ASAN_OPTIONS=detect_leaks=1 runcheck build-asan TESTS="$progs" ||
 	    status=1
 else
-	status=1
+	step_failed "build with AddressSanitizer and UBSan"
 fi
 
 # ThreadSanitizer over the end-to-end suites: lighttpd runs credstore.fcgi
@@ -72,7 +81,7 @@ if build build-tsan --enable-tsan; then
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 suppressions=$top/tests/tsan.supp" \
 	    runcheck build-tsan TESTS="$e2e" || status=1
 else
-	status=1
+	step_failed "build with ThreadSanitizer"
 fi
 
 # A deterministic libFuzzer pass over every harness (tests/fuzz): the
@@ -95,14 +104,19 @@ if [ "${SKIP_FUZZ:-0}" != 1 ]; then
 	fi
 fi
 
+distcheck_passed=0
 if [ "${SKIP_DISTCHECK:-0}" != 1 ]; then
 	step "make distcheck"
+	# counted as one check: its test programs are the ones above, run
+	# again from the release tarball
 	if make -C build -j"$jobs" distcheck >build/distcheck.out 2>&1; then
 		echo "distcheck: ok"
+		distcheck_passed=1
 	else
 		tail -40 build/distcheck.out
+		grep -E '^(FAIL|ERROR):' build/distcheck.out
 		echo "distcheck: FAILED"
-		status=1
+		step_failed distcheck
 	fi
 fi
 
@@ -137,7 +151,7 @@ fi
 if [ "${SKIP_REPL:-0}" != 1 ]; then
 	step "replication: three sites, failover, rejoin; a partition (tests/repl)"
 	make -C build -j"$jobs" tests/mock/mockprov >build/repl-make.out 2>&1 ||
-	    { tail -20 build/repl-make.out; status=1; }
+	    { tail -20 build/repl-make.out; step_failed "the mock, for replication"; }
 	for t in repl partition; do
 		top_srcdir=$top top_builddir=$top/build sh "tests/repl/$t.sh" \
 		    >"build/$t.log" 2>&1
@@ -167,8 +181,13 @@ for f in $logs; do
 	passed=$((passed + n - fl - er))
 	failed=$((failed + fl + er))
 done
-passed=$((passed + fuzz_passed + lint_passed))
-failed=$((failed + fuzz_failed + lint_failed))
+passed=$((passed + fuzz_passed + lint_passed + distcheck_passed))
+failed=$((failed + fuzz_failed + lint_failed + steps_failed))
 [ "$failed" -eq 0 ] || status=1
+# a step that failed must show in the count, whatever it printed
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+	echo "a step failed without a test result"
+	failed=1
+fi
 echo "$passed passed, $failed failed"
 exit $status

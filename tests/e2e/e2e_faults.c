@@ -1013,9 +1013,9 @@ START_TEST(kill9_under_load)
 		snprintf(path, sizeof(path), "%s/%s", DD, ids[k]);
 		ck_assert_msg(h_req_recovered(&E, t0, "GET", path, tok, NULL,
 		    NULL, NULL, &r) == 0, "GET %s: no answer but 502, 503 or "
-		    "none after %d ms", path, H_RECOVER_MS);
-		ck_assert_msg(r.status == 200, "%s lost: %ld", ids[k],
-		    r.status);
+		    "none from credstore after %d ms", path, H_RECOVER_MS);
+		ck_assert_msg(r.status == 200, "%s lost: %ld %.300s", ids[k],
+		    r.status, r.body != NULL ? r.body : "");
 		h_resp_free(&r);
 	}
 	fprintf(stderr, "kill test: read back in %lld ms\n",

@@ -1071,9 +1071,10 @@ START_TEST(crash_kill9)
 			/* a process stuck after the kills ends itself */
 			ck_assert_msg(h_req_recovered(&E, t0, "GET", path, tok,
 			    NULL, NULL, NULL, &r) == 0, "GET %s: 502, 503 or "
-			    "no answer for %d ms", path, H_RECOVER_MS);
-			ck_assert_msg(r.status == 200, "%s lost: %ld", line,
-			    r.status);
+			    "no answer from credstore for %d ms", path,
+			    H_RECOVER_MS);
+			ck_assert_msg(r.status == 200, "%s lost: %ld %.300s",
+			    line, r.status, r.body != NULL ? r.body : "");
 			h_resp_free(&r);
 			ok++;
 		}

@@ -877,13 +877,17 @@ h_req_recovered(struct h_env *e, long long start_ms, const char *method,
     const char *const *hdrs, struct h_resp *r)
 {
 	for (;;) {
+		/* credstore's own answers carry Request-Id (SPEC) */
 		if (h_req(e, method, path, token, ctype, body, hdrs, r) == 0 &&
-		    r->status != 502 && r->status != 503)
+		    r->status != 502 && r->status != 503 &&
+		    h_header(r, "Request-Id") != NULL)
 			return 0;
 		if (h_now_ms() - start_ms >= H_RECOVER_MS)
 			return -1;
-		fprintf(stderr, "recovering: %s %s: %s, again\n", method, path,
-		    r->status != 0 ? "502 or 503" : "no answer");
+		fprintf(stderr, "recovering: %s %s: %ld%s, again\n", method,
+		    path, r->status, r->status == 0 ? " (no answer)" :
+		    h_header(r, "Request-Id") == NULL ? " (not credstore's)" :
+		    "");
 		h_resp_free(r);
 		usleep(200000);
 	}

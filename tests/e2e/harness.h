@@ -112,8 +112,10 @@ int	 h_req(struct h_env *, const char *method, const char *path,
 void	 h_resp_free(struct h_resp *);
 /*
  * After FastCGI processes were killed: h_req again while there is no
- * answer or a 502 or 503, for up to H_RECOVER_MS from start_ms (of
- * h_now_ms).  A process killed holding a Berkeley DB mutex can leave
+ * answer, a 502 or 503, or an answer without Request-Id (not
+ * credstore's: lighttpd's own, or prism's 500 when lighttpd dropped its
+ * request under tests/openapi/run.sh), for up to H_RECOVER_MS from
+ * start_ms (of h_now_ms).  A process killed holding a Berkeley DB mutex can leave
  * another stuck until it ends itself (src/wedge.c: within 30 s of its
  * next request, 60 s by its watchdog) and lighttpd starts it again; a
  * request it holds meanwhile may take the whole 60 s of h_req.  Each

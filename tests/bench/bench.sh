@@ -589,13 +589,18 @@ record_row() {
 	fi
 }
 
+# warm_up NAME URL: the warm-up run, then (BENCH_STRACE=1) strace_row.
+warm_up() {
+	say "$1: warm-up ${WARM}s"
+	wrk_run "$WARM" 16 "$2"
+	strace_row "$1" "$2"
+}
+
 # bench NAME URL: warm-up, then one measured run per connection count.
 # The request comes from the BENCH_* variables already exported.
 bench() {
 	name=$1 url=$2
-	say "$name: warm-up ${WARM}s"
-	wrk_run "$WARM" 16 "$url"
-	strace_row "$name" "$url"
+	warm_up "$name" "$url"
 	for c in $CONNS; do
 		[ -n "${pre_run:-}" ] && $pre_run
 		wrk_run "${bench_secs:-$SECS}" "$c" "$url"
@@ -835,11 +840,8 @@ empty_req
 if want sync; then
 	# measured in turns with healthz and list10 (section 2): its
 	# lighttpd stays up, idle, beside credstore's
-	if [ "${BENCH_STRACE:-0}" = 1 ]; then
-		say "empty-fcgi: warm-up ${WARM}s"
-		wrk_run "$WARM" 16 "$base/v1/integrations/openai/credentials"
-		strace_row empty-fcgi "$base/v1/integrations/openai/credentials"
-	fi
+	[ "${BENCH_STRACE:-0}" = 1 ] &&
+	    warm_up empty-fcgi "$base/v1/integrations/openai/credentials"
 	keep_ceiling
 else
 	bench empty-fcgi "$base/v1/integrations/openai/credentials"
@@ -890,9 +892,7 @@ if [ -n "$ceil_pid" ]; then
 	for r in healthz list10; do
 		[ "${BENCH_STRACE:-0}" = 1 ] || break
 		"${r}_req"
-		say "$r: warm-up ${WARM}s"
-		wrk_run "$WARM" 16 "$base$BENCH_PATH"
-		strace_row "$r" "$base$BENCH_PATH"
+		warm_up "$r" "$base$BENCH_PATH"
 	done
 	bt_nokids=empty-fcgi
 	bench_turns empty-fcgi "$ceil_base/v1/integrations/openai/credentials" \

@@ -792,15 +792,6 @@ START_TEST(hostile_provider)
 }
 END_TEST
 
-static long long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* One client of the kill test: n stores, one result line each. */
 static void
 kill_client(int client, int n, const char *tok, const char *out)
@@ -824,11 +815,11 @@ kill_client(int client, int n, const char *tok, const char *out)
 		if (rc == 0 && r.status == 201 && (o = h_json(&r)) != NULL) {
 			fprintf(f, "%s 201 %s %lld\n", key,
 			    json_object_get_string(json_object_object_get(o,
-			    "credentialId")), now_ms());
+			    "credentialId")), h_now_ms());
 			json_object_put(o);
 		} else
 			fprintf(f, "%s %ld - %lld\n", key,
-			    rc == 0 ? r.status : 0L, now_ms());
+			    rc == 0 ? r.status : 0L, h_now_ms());
 		fflush(f);
 		h_resp_free(&r);
 	}

@@ -115,12 +115,12 @@ void	 h_resp_free(struct h_resp *);
  * answer, a 502 or 503, or an answer without Request-Id (not
  * credstore's: lighttpd's own, or prism's 500 when lighttpd dropped its
  * request under tests/openapi/run.sh), for up to H_RECOVER_MS from
- * start_ms (of h_now_ms).  A process killed holding a Berkeley DB mutex can leave
- * another stuck until it ends itself (src/wedge.c: within 30 s of its
- * next request, 60 s by its watchdog) and lighttpd starts it again; a
- * request it holds meanwhile may take the whole 60 s of h_req.  Each
- * retry is logged to stderr.  0 with the last answer in r, or -1 when
- * the time ran out.
+ * start_ms (of h_now_ms).  A process killed holding a Berkeley DB mutex
+ * can leave another stuck until it ends itself (src/wedge.c: within 30 s
+ * of its next request, 60 s by its watchdog) and lighttpd starts it
+ * again; a request it holds meanwhile may take the whole 60 s of h_req.
+ * Each retry is logged to stderr.  0 with the last answer in r, or -1
+ * when the time ran out.
  */
 #define H_RECOVER_MS	150000
 int	 h_req_recovered(struct h_env *, long long start_ms,

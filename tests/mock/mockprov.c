@@ -836,14 +836,6 @@ record(const struct req *r)
 	struct timespec	 ts;
 	size_t		 i;
 
-	pthread_mutex_lock(&g.lock);
-	g.count++;
-	if (g.quiet) {
-		++g.inflight;
-		pthread_mutex_unlock(&g.lock);
-		return;
-	}
-	pthread_mutex_unlock(&g.lock);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	o = json_object_new_object();
 	h = json_object_new_object();
@@ -860,6 +852,7 @@ record(const struct req *r)
 	json_object_object_add(o, "time", json_object_new_int64(
 	    (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000));
 	pthread_mutex_lock(&g.lock);
+	g.count++;
 	json_object_object_add(o, "inflight", json_object_new_int(++g.inflight));
 	json_object_array_add(g.log, o);
 	pthread_mutex_unlock(&g.lock);
@@ -1085,7 +1078,13 @@ dispatch(struct conn *c, const struct req *r)
 
 	if (strncmp(r->path, "/__mock/", 8) == 0)
 		return control(c, r);
-	record(r);
+	if (g.quiet) {			/* -q: counted, not recorded */
+		pthread_mutex_lock(&g.lock);
+		g.count++;
+		++g.inflight;
+		pthread_mutex_unlock(&g.lock);
+	} else
+		record(r);
 	if ((rt = route_find(r)) == NULL)
 		rc = reply_error(c, r, 404, "no route");
 	else
